@@ -1,0 +1,18 @@
+import { Flags } from '@oclif/core'
+import { DbopsCommand } from '../cli/base-command.js'
+import { type ScaffoldResult, scaffoldProject } from '../project/scaffold-project.js'
+
+/** `dbops init`: scaffold dbops.config.ts, migrations/ and .env.example. */
+export default class Init extends DbopsCommand<typeof Init> {
+  static override summary = 'Create dbops.config.ts, migrations/ and .env.example here.'
+  static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --force']
+  static override flags = {
+    force: Flags.boolean({ summary: 'Overwrite existing files.' }),
+  }
+
+  async run(): Promise<ScaffoldResult> {
+    const result = scaffoldProject(process.cwd(), { force: this.flags.force })
+    for (const file of result.files) this.out.result(`${file.action.padEnd(11)} ${file.path}`)
+    return result
+  }
+}

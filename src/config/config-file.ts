@@ -1,0 +1,242 @@
+/**
+ * `dbops.config.{ts,js,json}`: the file form of the configuration, its typed
+ * {@link defineConfig} helper, and loading. TypeScript and JavaScript files are loaded with
+ * jiti (no build step); jiti is imported only when such a file exists, to keep start-up fast.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { ConfigError, messageOf } from '../errors.js'
+
+/** Pool settings (seconds for times). pg's pool gets `max = size + maxOverflow`. */
+export interface PoolFileSettings {
+  size?: number
+  maxOverflow?: number
+  timeout?: number
+  recycle?: number
+}
+
+/** SQLite pragmas applied on every connection. */
+export interface SqliteFileSettings {
+  journalMode?: 'WAL' | 'DELETE' | 'TRUNCATE' | 'PERSIST' | 'MEMORY' | 'OFF'
+  synchronous?: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'
+  cacheSize?: number
+  /** Milliseconds to wait on a locked database before "database is locked". */
+  busyTimeout?: number
+}
+
+/** TLS settings with libpq's names and meaning. */
+export interface TlsFileSettings {
+  sslmode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
+  sslrootcert?: string
+  sslcert?: string
+  sslkey?: string
+}
+
+/** Backup settings: where backups go and how many to keep. */
+export interface BackupFileSettings {
+  dir?: string
+  keepLast?: number
+  keepDaily?: number
+  keepWeekly?: number
+  keepMonthly?: number
+}
+
+/** Settings of one database: the default one at the top level, or a named entry. */
+export interface DatabaseFileSettings {
+  /** Connection URL (see README, "DATABASE_URL forms"). */
+  url?: string
+  /** PostgreSQL schema dbops introspects and keeps `dbops_migrations` in (default `public`). */
+  schema?: string
+  /** Destructive commands refuse without `--yes` on a protected database. */
+  protected?: boolean
+  pool?: PoolFileSettings
+  sqlite?: SqliteFileSettings
+  tls?: TlsFileSettings
+  /** Seconds: the whole deadline for connecting, retries included (default 10). */
+  connectTimeout?: number
+  /** Retries on a refused connection or "database is locked", within the deadline (default 3). */
+  maxRetries?: number
+  /** Echo SQL to stderr. */
+  echo?: boolean
+  backup?: BackupFileSettings
+}
+
+/** The whole config file. */
+export interface DbopsConfigFile extends DatabaseFileSettings {
+  /** Migrations directory, relative to the config file (default `migrations`). */
+  migrations?: { dir?: string }
+  /** Module that exports the schema models (used by `schema diff`). */
+  models?: string
+  /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
+  databases?: Record<string, DatabaseFileSettings>
+}
+
+/**
+ * Types a config file. Returns its argument unchanged.
+ *
+ * @example
+ * // dbops.config.ts
+ * import { defineConfig } from 'dbops'
+ * export default defineConfig({
+ *   url: 'sqlite:///data/app.db',
+ *   databases: { prod: { url: process.env.PROD_DATABASE_URL, protected: true } },
+ * })
+ */
+export function defineConfig(config: DbopsConfigFile): DbopsConfigFile {
+  return config
+}
+
+/** Names looked for in the working directory, in order. */
+export const CONFIG_FILE_NAMES = ['dbops.config.ts', 'dbops.config.mts', 'dbops.config.js', 'dbops.config.mjs', 'dbops.config.json']
+
+/** A loaded config file: where it is and what it says (validated). */
+export interface LoadedConfigFile {
+  path: string
+  /** The file name as shown in messages (relative to the working directory when inside it). */
+  label: string
+  config: DbopsConfigFile
+}
+
+/**
+ * Finds and loads the config file: `explicitPath` (from `--config`), which must exist, or
+ * the first of {@link CONFIG_FILE_NAMES} in `cwd`. Returns undefined when there is none.
+ */
+export async function loadConfigFile(cwd: string, explicitPath?: string): Promise<LoadedConfigFile | undefined> {
+  let file: string | undefined
+  if (explicitPath) {
+    file = path.resolve(cwd, explicitPath)
+    if (!fs.existsSync(file)) {
+      throw new ConfigError(`Config file ${explicitPath} does not exist`, {
+        code: 'CONFIG_FILE_MISSING',
+        hint: 'Check --config, or run `dbops init` to create dbops.config.ts.',
+      })
+    }
+  } else {
+    file = CONFIG_FILE_NAMES.map((name) => path.join(cwd, name)).find((candidate) => fs.existsSync(candidate))
+    if (!file) return undefined
+  }
+  const label = path.relative(cwd, file).startsWith('..') ? file : path.relative(cwd, file)
+  const raw = await importConfig(file, label)
+  validateConfigFile(raw, label)
+  return { path: file, label, config: raw as DbopsConfigFile }
+}
+
+async function importConfig(file: string, label: string): Promise<unknown> {
+  try {
+    if (file.endsWith('.json')) return JSON.parse(fs.readFileSync(file, 'utf8'))
+    const { createJiti } = await import('jiti')
+    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true })
+    const mod = await jiti.import<Record<string, unknown>>(file)
+    return mod && typeof mod === 'object' && 'default' in mod ? mod.default : mod
+  } catch (err) {
+    throw new ConfigError(`Could not load ${label}: ${locateLoadError(err, file)}`, {
+      code: 'CONFIG_FILE_INVALID',
+      hint: `Fix the syntax error in ${label}, or point --config at another file.`,
+      cause: err,
+    })
+  }
+}
+
+/** The first line of a load error, with the line and column when the loader gives them. */
+function locateLoadError(err: unknown, file: string): string {
+  const message = messageOf(err).replace(`${file}: `, '')
+  const stack = err instanceof Error ? (err.stack ?? '') : ''
+  const where = new RegExp(`${escapeRegExp(path.basename(file))}:(\\d+):(\\d+)`).exec(`${message}\n${stack}`)
+  if (where && !message.includes(`:${where[1]}:`)) return `${message} (line ${where[1]}, column ${where[2]})`
+  return message
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+type Check = 'string' | 'boolean' | 'number' | Record<string, unknown>
+
+const POOL_SCHEMA: Record<string, Check> = { size: 'number', maxOverflow: 'number', timeout: 'number', recycle: 'number' }
+const SQLITE_SCHEMA: Record<string, Check> = {
+  journalMode: 'string',
+  synchronous: 'string',
+  cacheSize: 'number',
+  busyTimeout: 'number',
+}
+const TLS_SCHEMA: Record<string, Check> = { sslmode: 'string', sslrootcert: 'string', sslcert: 'string', sslkey: 'string' }
+const BACKUP_SCHEMA: Record<string, Check> = {
+  dir: 'string',
+  keepLast: 'number',
+  keepDaily: 'number',
+  keepWeekly: 'number',
+  keepMonthly: 'number',
+}
+const DATABASE_SCHEMA: Record<string, Check> = {
+  url: 'string',
+  schema: 'string',
+  protected: 'boolean',
+  pool: POOL_SCHEMA,
+  sqlite: SQLITE_SCHEMA,
+  tls: TLS_SCHEMA,
+  connectTimeout: 'number',
+  maxRetries: 'number',
+  echo: 'boolean',
+  backup: BACKUP_SCHEMA,
+}
+const FILE_SCHEMA: Record<string, Check> = {
+  ...DATABASE_SCHEMA,
+  migrations: { dir: 'string' },
+  models: 'string',
+}
+
+/**
+ * Checks the shape of a config file: unknown keys (typos) and values of the wrong type are
+ * errors naming the file and the key path. Values are range-checked later, by the resolver.
+ */
+export function validateConfigFile(raw: unknown, label: string): void {
+  if (!isPlainObject(raw)) {
+    throw new ConfigError(`${label} must export an object (export default defineConfig({ … }))`, {
+      code: 'CONFIG_FILE_INVALID',
+    })
+  }
+  checkObject(raw, FILE_SCHEMA, label, '')
+  const databases = raw.databases
+  if (databases === undefined) return
+  if (!isPlainObject(databases)) throw wrongType(label, 'databases', 'an object of named databases', databases)
+  for (const [name, entry] of Object.entries(databases)) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+      throw new ConfigError(`${label}: databases.${name}: a database name may use letters, digits, _ and -`, {
+        code: 'CONFIG_FILE_INVALID',
+      })
+    }
+    if (!isPlainObject(entry)) throw wrongType(label, `databases.${name}`, 'an object', entry)
+    checkObject(entry, DATABASE_SCHEMA, label, `databases.${name}.`)
+  }
+}
+
+function checkObject(obj: Record<string, unknown>, schema: Record<string, Check>, label: string, prefix: string): void {
+  for (const [key, value] of Object.entries(obj)) {
+    if (prefix === '' && key === 'databases') continue
+    const check = schema[key]
+    if (check === undefined) {
+      throw new ConfigError(`${label}: unknown key ${prefix}${key}`, {
+        code: 'CONFIG_FILE_INVALID',
+        hint: `Known keys here: ${Object.keys(schema).join(', ')}.`,
+      })
+    }
+    if (value === undefined) continue
+    if (typeof check === 'string') {
+      if (typeof value !== check || (check === 'number' && !Number.isFinite(value))) {
+        throw wrongType(label, `${prefix}${key}`, `a ${check}`, value)
+      }
+    } else {
+      if (!isPlainObject(value)) throw wrongType(label, `${prefix}${key}`, 'an object', value)
+      checkObject(value, check as Record<string, Check>, label, `${prefix}${key}.`)
+    }
+  }
+}
+
+function wrongType(label: string, keyPath: string, expected: string, value: unknown): ConfigError {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+  return new ConfigError(`${label}: ${keyPath} must be ${expected}, got ${got}`, { code: 'CONFIG_FILE_INVALID' })
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,46 @@
+/**
+ * Redaction: every line dbops prints passes through {@link redact}, which replaces each
+ * registered secret (in raw and URL-encoded form) with `***`. The config resolver registers
+ * the password it finds, so a driver message that echoes it cannot leak it.
+ */
+
+const secrets = new Set<string>()
+
+/** The text that stands in for a secret. */
+export const REDACTED = '***'
+
+/**
+ * Remembers `secret` so that {@link redact} hides it from then on. Secrets shorter than
+ * three characters are not registered: hiding every "a" in the output helps nobody.
+ */
+export function registerSecret(secret: string | undefined): void {
+  if (!secret || secret.length < 3) return
+  secrets.add(secret)
+  const encoded = encodeURIComponent(secret)
+  if (encoded !== secret) secrets.add(encoded)
+}
+
+/** Replaces every registered secret in `text` with `***`. */
+export function redact(text: string): string {
+  let out = text
+  for (const secret of secrets) out = out.split(secret).join(REDACTED)
+  return out
+}
+
+/**
+ * Replaces the password of a URL with `***`, keeping the rest readable. Works on strings
+ * that the WHATWG parser rejects too (the user may have typed anything).
+ *
+ * @example redactUrl('postgres://app:s3cret@db:5432/app') // 'postgres://app:***@db:5432/app'
+ */
+export function redactUrl(url: string): string {
+  const scheme = url.indexOf('://')
+  if (scheme < 0) return redact(url)
+  const rest = url.slice(scheme + 3)
+  const at = rest.lastIndexOf('@')
+  if (at < 0) return redact(url)
+  const userinfo = rest.slice(0, at)
+  const colon = userinfo.indexOf(':')
+  if (colon < 0) return redact(url)
+  return redact(`${url.slice(0, scheme + 3)}${userinfo.slice(0, colon)}:${REDACTED}${rest.slice(at)}`)
+}

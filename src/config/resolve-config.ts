@@ -1,0 +1,408 @@
+/**
+ * The one connection-config module: every command resolves its target and settings here.
+ *
+ * Precedence, highest first: command-line flags > environment > `.env` in the working
+ * directory > `dbops.config.{ts,js,json}` > defaults. The environment and `.env` describe
+ * the default database; `--db NAME` selects a named entry of the config file, and
+ * `DATABASE_URL_<NAME>` overrides that entry's URL. Each value remembers where it came from
+ * (`config show` prints it), and the chosen target remembers the rule that chose it.
+ */
+import os from 'node:os'
+import path from 'node:path'
+import { ConfigError } from '../errors.js'
+import {
+  type DbopsConfigFile,
+  type DatabaseFileSettings,
+  type LoadedConfigFile,
+  loadConfigFile,
+} from './config-file.js'
+import { type DatabaseTarget, type TlsSettings, parseDatabaseUrl, parseSslMode } from './database-url.js'
+import { readDotenv } from './env-file.js'
+import { registerSecret } from './redact.js'
+import {
+  type RawValue,
+  parseBoolean,
+  parseChoice,
+  parseIdentifier,
+  parseInteger,
+  parseSeconds,
+  parseText,
+} from './values.js'
+
+/** Where a setting's value came from. */
+export type SettingSource = 'flag' | 'env' | 'dotenv' | 'config' | 'default'
+
+/** One resolved setting, as `config show` lists it. */
+export interface ConfigSetting {
+  /** Setting name, e.g. `pool.size`. */
+  key: string
+  /** The value as text (passwords redacted). */
+  value: string
+  source: SettingSource
+  /** The variable, flag or key that gave it: `POOL_SIZE`, `--url`, `dbops.config.ts: pool.size`. */
+  origin: string
+}
+
+/** Pool settings, seconds for times; pg gets `max = size + maxOverflow`. */
+export interface PoolSettings {
+  size: number
+  maxOverflow: number
+  /** Seconds to wait for a connection from the pool. */
+  timeoutSeconds: number
+  /** Seconds after which a connection is closed and replaced (0: never). */
+  recycleSeconds: number
+}
+
+/** SQLite pragmas applied on every connection (foreign keys are always on). */
+export interface SqliteSettings {
+  journalMode: 'WAL' | 'DELETE' | 'TRUNCATE' | 'PERSIST' | 'MEMORY' | 'OFF'
+  synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'
+  /** `PRAGMA cache_size`; undefined keeps SQLite's default. */
+  cacheSize: number | undefined
+  busyTimeoutMs: number
+}
+
+/** Backup settings. */
+export interface BackupSettings {
+  dir: string
+  keepLast: number | undefined
+  keepDaily: number | undefined
+  keepWeekly: number | undefined
+  keepMonthly: number | undefined
+}
+
+/** Everything a command needs to know about its database, resolved and validated. */
+export interface ResolvedConfig {
+  cwd: string
+  /** The config file read, if any. */
+  configFile: string | undefined
+  /** `default`, or the `--db` name. */
+  databaseName: string
+  /** Which rule chose the target, in words: "DATABASE_URL from the environment". */
+  rule: string
+  target: DatabaseTarget
+  /** PostgreSQL schema that dbops introspects and keeps `dbops_migrations` in. */
+  schema: string
+  pool: PoolSettings
+  sqlite: SqliteSettings
+  /** The whole deadline for connecting, retries included. */
+  connectTimeoutSeconds: number
+  maxRetries: number
+  echo: boolean
+  /** `ENV` or `NODE_ENV` is `production`. */
+  production: boolean
+  /** The config entry is marked `protected: true`. */
+  protected: boolean
+  migrationsDir: string
+  /** The models module, when configured. */
+  modelsPath: string | undefined
+  backup: BackupSettings
+  /** Named databases in the config file. */
+  databases: string[]
+  /** Each setting with its source, for `config show`. */
+  settings: ConfigSetting[]
+}
+
+/** Inputs of {@link resolveConfig}; all optional. */
+export interface ResolveOptions {
+  /** Working directory (default `process.cwd()`). */
+  cwd?: string
+  /** Environment (default `process.env`). */
+  env?: Record<string, string | undefined>
+  /** The common flags of every command. */
+  flags?: { url?: string | undefined; db?: string | undefined; config?: string | undefined }
+}
+
+/** The default target: a SQLite file at `./data/app.db`. */
+export const DEFAULT_SQLITE_PATH = 'data/app.db'
+
+interface Found {
+  value: RawValue
+  source: SettingSource
+  origin: string
+}
+
+/**
+ * Looks a setting up through the layers, records where it came from, and parses it.
+ * Keeps the provenance logic in one place so every setting follows the same precedence.
+ */
+class Layers {
+  readonly settings: ConfigSetting[] = []
+
+  constructor(
+    private readonly vars: Map<string, { value: string; source: 'env' | 'dotenv' }>,
+    private readonly file: LoadedConfigFile | undefined,
+    private readonly entry: DatabaseFileSettings | undefined,
+    private readonly entryPrefix: string,
+  ) {}
+
+  /** The first set variable of `names`, from the environment or `.env`. */
+  variable(names: readonly string[]): Found | undefined {
+    for (const name of names) {
+      const hit = this.vars.get(name)
+      if (hit !== undefined && hit.value !== '') {
+        return { value: hit.value, source: hit.source, origin: hit.source === 'env' ? name : `${name} (.env)` }
+      }
+    }
+    return undefined
+  }
+
+  /** A key of the config file: the selected entry first, then the top level. */
+  fileValue(keyPath: string, topLevelToo = true): Found | undefined {
+    if (!this.file) return undefined
+    const places: Array<[unknown, string]> = []
+    if (this.entry) places.push([this.entry, this.entryPrefix])
+    if (!this.entry || topLevelToo) places.push([this.file.config, ''])
+    for (const [obj, prefix] of places) {
+      const value = keyPath.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj)
+      if (value !== undefined) return { value: value as RawValue, source: 'config', origin: `${this.file.label}: ${prefix}${keyPath}` }
+    }
+    return undefined
+  }
+
+  /** Resolves one setting: environment/.env, then config file, then the default. */
+  pick<T>(
+    key: string,
+    options: { env?: readonly string[]; file?: string; def: T; parse: (value: RawValue, where: string) => T; show?: (value: T) => string },
+  ): T {
+    const found = (options.env && this.variable(options.env)) || (options.file !== undefined ? this.fileValue(options.file) : undefined)
+    const value = found ? options.parse(found.value, found.origin) : options.def
+    this.record(key, value === undefined ? '' : (options.show ?? String)(value), found?.source ?? 'default', found?.origin ?? 'default')
+    return value
+  }
+
+  record(key: string, value: string, source: SettingSource, origin: string): void {
+    this.settings.push({ key, value, source, origin })
+  }
+}
+
+/**
+ * Resolves the configuration: reads `.env` and the config file, applies the precedence,
+ * validates every value (a message names the variable or key at fault), and registers the
+ * password for redaction. Never opens the database.
+ *
+ * @example
+ * const config = await resolveConfig({ flags: { db: 'analytics' } })
+ * config.target // { dialect: 'postgres', host: 'db', … }
+ */
+export async function resolveConfig(options: ResolveOptions = {}): Promise<ResolvedConfig> {
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  const env = options.env ?? process.env
+  const flags = options.flags ?? {}
+  const dotenv = readDotenv(cwd)
+  const vars = new Map<string, { value: string; source: 'env' | 'dotenv' }>()
+  for (const [name, value] of Object.entries(dotenv)) vars.set(name, { value, source: 'dotenv' })
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) vars.set(name, { value, source: 'env' })
+
+  const file = await loadConfigFile(cwd, flags.config ?? vars.get('DBOPS_CONFIG')?.value)
+  const fileConfig: DbopsConfigFile = file?.config ?? {}
+  const databaseName = flags.db ?? 'default'
+  let entry: DatabaseFileSettings | undefined
+  if (flags.db !== undefined) {
+    entry = fileConfig.databases?.[flags.db]
+    if (!entry) {
+      const known = Object.keys(fileConfig.databases ?? {})
+      throw new ConfigError(`--db ${flags.db}: no database of that name in ${file ? file.label : 'the config (there is no config file)'}`, {
+        code: 'CONFIG_UNKNOWN_DATABASE',
+        hint: known.length > 0 ? `Known databases: ${known.join(', ')}.` : 'Add it under `databases` in dbops.config.ts.',
+      })
+    }
+  }
+  const layers = new Layers(vars, file, entry, `databases.${databaseName}.`)
+
+  const { target, rule } = resolveTarget(cwd, flags, layers, databaseName, entry, fileConfig, file)
+  if (target.dialect === 'postgres') {
+    target.tls = resolveTls(target.tls, layers)
+    registerSecret(target.password)
+  }
+  layers.record('target', describeTargetForSettings(target), ...ruleSource(rule))
+
+  const schema = layers.pick('schema', { env: ['DATABASE_SCHEMA'], file: 'schema', def: 'public', parse: parseIdentifier })
+  const pool: PoolSettings = {
+    size: layers.pick('pool.size', { env: ['POOL_SIZE', 'DB_POOL_SIZE'], file: 'pool.size', def: 5, parse: (v, w) => parseInteger(v, w, 1, 10_000) }),
+    maxOverflow: layers.pick('pool.max_overflow', { env: ['MAX_OVERFLOW', 'DB_MAX_OVERFLOW'], file: 'pool.maxOverflow', def: 10, parse: (v, w) => parseInteger(v, w, 0, 10_000) }),
+    timeoutSeconds: layers.pick('pool.timeout', { env: ['POOL_TIMEOUT', 'DB_POOL_TIMEOUT'], file: 'pool.timeout', def: 30, parse: (v, w) => parseSeconds(v, w, 0) }),
+    recycleSeconds: layers.pick('pool.recycle', { env: ['POOL_RECYCLE', 'DB_POOL_RECYCLE'], file: 'pool.recycle', def: 0, parse: parseRecycle }),
+  }
+  const sqlite: SqliteSettings = {
+    journalMode: layers.pick('sqlite.journal_mode', { env: ['SQLITE_JOURNAL_MODE'], file: 'sqlite.journalMode', def: 'WAL' as const, parse: (v, w) => parseChoice(v, w, ['WAL', 'DELETE', 'TRUNCATE', 'PERSIST', 'MEMORY', 'OFF'] as const) }),
+    synchronous: layers.pick('sqlite.synchronous', { env: ['SQLITE_SYNCHRONOUS'], file: 'sqlite.synchronous', def: 'NORMAL' as const, parse: (v, w) => parseChoice(v, w, ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const) }),
+    cacheSize: layers.pick<number | undefined>('sqlite.cache_size', { env: ['SQLITE_CACHE_SIZE'], file: 'sqlite.cacheSize', def: undefined, parse: (v, w) => parseInteger(v, w, -1_000_000_000, 1_000_000_000) }),
+    busyTimeoutMs: layers.pick('sqlite.busy_timeout_ms', { env: ['SQLITE_BUSY_TIMEOUT'], file: 'sqlite.busyTimeout', def: 5000, parse: (v, w) => parseInteger(v, w, 0, 3_600_000) }),
+  }
+  const connectTimeoutSeconds = layers.pick('connect_timeout', { env: ['DATABASE_CONNECT_TIMEOUT'], file: 'connectTimeout', def: 10, parse: (v, w) => parseSeconds(v, w, 0.1) })
+  const maxRetries = layers.pick('max_retries', { env: ['DATABASE_MAX_RETRIES'], file: 'maxRetries', def: 3, parse: (v, w) => parseInteger(v, w, 0, 100) })
+  const echo = layers.pick('echo', { env: ['DATABASE_ECHO', 'SQL_ECHO', 'DB_ECHO_SQL'], file: 'echo', def: false, parse: parseBoolean })
+  const envName = layers.variable(['ENV', 'NODE_ENV'])
+  const production = envName !== undefined && String(envName.value).trim().toLowerCase() === 'production'
+  layers.record('production', String(production), envName?.source ?? 'default', envName?.origin ?? 'default')
+  const isProtected = layers.pick('protected', { file: 'protected', def: false, parse: parseBoolean })
+
+  const baseDir = file ? path.dirname(file.path) : cwd
+  const migrationsDir = path.resolve(baseDir, layers.pick('migrations_dir', { env: ['DBOPS_MIGRATIONS_DIR'], file: 'migrations.dir', def: 'migrations', parse: parseText }))
+  const models = layers.pick<string | undefined>('models', { file: 'models', def: undefined, parse: parseText })
+  const backup: BackupSettings = {
+    dir: path.resolve(baseDir, layers.pick('backup.dir', { env: ['BACKUP_DIR'], file: 'backup.dir', def: 'backups', parse: parseText })),
+    keepLast: pickKeep(layers, 'keep_last', 'BACKUP_KEEP_LAST', 'backup.keepLast'),
+    keepDaily: pickKeep(layers, 'keep_daily', 'BACKUP_KEEP_DAILY', 'backup.keepDaily'),
+    keepWeekly: pickKeep(layers, 'keep_weekly', 'BACKUP_KEEP_WEEKLY', 'backup.keepWeekly'),
+    keepMonthly: pickKeep(layers, 'keep_monthly', 'BACKUP_KEEP_MONTHLY', 'backup.keepMonthly'),
+  }
+
+  return {
+    cwd,
+    configFile: file?.path,
+    databaseName,
+    rule,
+    target,
+    schema,
+    pool,
+    sqlite,
+    connectTimeoutSeconds,
+    maxRetries,
+    echo,
+    production,
+    protected: isProtected,
+    migrationsDir,
+    modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
+    backup,
+    databases: Object.keys(fileConfig.databases ?? {}),
+    settings: layers.settings,
+  }
+}
+
+function pickKeep(layers: Layers, key: string, envName: string, fileKey: string): number | undefined {
+  return layers.pick<number | undefined>(`backup.${key}`, { env: [envName], file: fileKey, def: undefined, parse: (v, w) => parseInteger(v, w, 0, 100_000) })
+}
+
+/** SQLAlchemy's `pool_recycle` uses -1 for "never"; accept it as 0. */
+function parseRecycle(value: RawValue, where: string): number {
+  const seconds = String(value).trim() === '-1' || value === -1 ? 0 : parseSeconds(value, where, 0)
+  return seconds
+}
+
+function ruleSource(rule: string): [SettingSource, string] {
+  if (rule.startsWith('--url')) return ['flag', '--url']
+  if (rule.includes('(.env)')) return ['dotenv', rule]
+  if (rule.includes('environment')) return ['env', rule]
+  if (rule.startsWith('default')) return ['default', rule]
+  return ['config', rule]
+}
+
+function describeTargetForSettings(target: DatabaseTarget): string {
+  if (target.dialect === 'sqlite') return `sqlite ${target.path}`
+  return `postgres ${target.user}@${target.host}:${target.port}/${target.database}`
+}
+
+/**
+ * Chooses the target. Order: `--url`; with `--db NAME`, `DATABASE_URL_<NAME>` then the
+ * entry's `url`; without it, `DATABASE_URL`, then `DATABASE_HOST`…, then `DATABASE_PATH`,
+ * then the config file's top-level `url`, then SQLite at `./data/app.db`.
+ */
+function resolveTarget(
+  cwd: string,
+  flags: NonNullable<ResolveOptions['flags']>,
+  layers: Layers,
+  databaseName: string,
+  entry: DatabaseFileSettings | undefined,
+  fileConfig: DbopsConfigFile,
+  file: LoadedConfigFile | undefined,
+): { target: DatabaseTarget; rule: string } {
+  const defaultUser = safeUserName()
+  const fromUrl = (url: string, key: string, rule: string) => {
+    const target = parseDatabaseUrl(url, { key, cwd, defaultUser })
+    return { target: fillPassword(target, layers), rule }
+  }
+  if (flags.url !== undefined) return fromUrl(flags.url, '--url', '--url flag')
+
+  if (entry) {
+    const envName = `DATABASE_URL_${databaseName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`
+    const override = layers.variable([envName])
+    if (override) return fromUrl(String(override.value), override.origin, `--db ${databaseName}: ${override.origin} from the ${sourceWord(override.source)}`)
+    if (entry.url !== undefined) {
+      const key = `${file!.label}: databases.${databaseName}.url`
+      return fromUrl(entry.url, key, `--db ${databaseName}: databases.${databaseName}.url in ${file!.label}`)
+    }
+    throw new ConfigError(`${file!.label}: databases.${databaseName} has no url, and ${envName} is not set`, {
+      code: 'CONFIG_INVALID',
+      hint: `Set ${envName}, or add url to databases.${databaseName}.`,
+    })
+  }
+
+  const url = layers.variable(['DATABASE_URL'])
+  if (url) return fromUrl(String(url.value), url.origin, `DATABASE_URL from the ${sourceWord(url.source)}`)
+
+  const host = layers.variable(['DATABASE_HOST'])
+  const parts = ['DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD'].filter((name) => layers.variable([name]))
+  if (host) {
+    const port = layers.variable(['DATABASE_PORT'])
+    const target: DatabaseTarget = {
+      dialect: 'postgres',
+      host: String(host.value),
+      port: port ? parseInteger(port.value, port.origin, 1, 65535) : 5432,
+      user: String(layers.variable(['DATABASE_USER'])?.value ?? defaultUser),
+      database: '',
+      password: layers.variable(['DATABASE_PASSWORD'])?.value as string | undefined,
+      tls: { mode: 'prefer' },
+    }
+    target.database = String(layers.variable(['DATABASE_NAME'])?.value ?? target.user)
+    return { target, rule: `DATABASE_HOST and friends from the ${sourceWord(host.source)}` }
+  }
+  if (parts.length > 0 && !layers.variable(['DATABASE_PATH'])) {
+    throw new ConfigError(`${parts.join(', ')} ${parts.length === 1 ? 'is' : 'are'} set but DATABASE_HOST is not`, {
+      code: 'CONFIG_INVALID',
+      hint: 'Set DATABASE_HOST (with DATABASE_NAME, DATABASE_USER, DATABASE_PASSWORD), or DATABASE_URL.',
+    })
+  }
+  const sqlitePath = layers.variable(['DATABASE_PATH'])
+  if (sqlitePath) {
+    const p = parseText(sqlitePath.value, sqlitePath.origin)
+    return {
+      target: { dialect: 'sqlite', path: p === ':memory:' ? p : path.resolve(cwd, p) },
+      rule: `DATABASE_PATH from the ${sourceWord(sqlitePath.source)}`,
+    }
+  }
+  if (fileConfig.url !== undefined) return fromUrl(fileConfig.url, `${file!.label}: url`, `url in ${file!.label}`)
+  return { target: { dialect: 'sqlite', path: path.resolve(cwd, DEFAULT_SQLITE_PATH) }, rule: `default: SQLite at ./${DEFAULT_SQLITE_PATH}` }
+}
+
+/** `DATABASE_PASSWORD` fills in the password of a URL that has none (secrets kept apart). */
+function fillPassword(target: DatabaseTarget, layers: Layers): DatabaseTarget {
+  if (target.dialect === 'postgres' && target.password === undefined) {
+    const password = layers.variable(['DATABASE_PASSWORD'])
+    if (password) target.password = String(password.value)
+  }
+  return target
+}
+
+function sourceWord(source: SettingSource): string {
+  return source === 'dotenv' ? 'environment (.env)' : 'environment'
+}
+
+/** TLS: the URL's own parameters win (as in libpq), then DATABASE_SSL*, then the config file. */
+function resolveTls(fromUrl: TlsSettings, layers: Layers): TlsSettings {
+  const tls: TlsSettings = { ...fromUrl }
+  const urlHasMode = fromUrl.mode !== 'prefer'
+  const mode = layers.variable(['DATABASE_SSLMODE']) ?? layers.fileValue('tls.sslmode')
+  if (!urlHasMode && mode) tls.mode = parseSslMode(String(mode.value), mode.origin) ?? 'prefer'
+  const files: Array<['rootCert' | 'cert' | 'key', string, string]> = [
+    ['rootCert', 'DATABASE_SSLROOTCERT', 'tls.sslrootcert'],
+    ['cert', 'DATABASE_SSLCERT', 'tls.sslcert'],
+    ['key', 'DATABASE_SSLKEY', 'tls.sslkey'],
+  ]
+  for (const [field, envName, fileKey] of files) {
+    if (tls[field] !== undefined) continue
+    const found = layers.variable([envName]) ?? layers.fileValue(fileKey)
+    if (found) tls[field] = String(found.value)
+  }
+  layers.record('tls.sslmode', tls.mode, urlHasMode ? 'config' : (mode?.source ?? 'default'), urlHasMode ? 'URL sslmode' : (mode?.origin ?? 'default (libpq: prefer)'))
+  return tls
+}
+
+function safeUserName(): string {
+  try {
+    return os.userInfo().username
+  } catch {
+    return 'postgres'
+  }
+}

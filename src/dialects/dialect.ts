@@ -1,0 +1,158 @@
+/**
+ * The `Dialect` interface: everything dbops does that depends on the database, behind one
+ * shape. One module per database implements it (`sqlite/`, `postgres/`). Shared code asks
+ * a capability (`supportsTransactionalDdl`), never the dialect's name.
+ *
+ * The interface is designed whole; the foundation implements connecting and closing, and
+ * later work fills in the rest without reshaping it.
+ */
+import type { Kysely } from 'kysely'
+import type { DatabaseTarget } from '../config/database-url.js'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import type { DatabaseSchema } from '../schema/normalised-schema.js'
+
+/** The databases dbops supports. */
+export type DialectName = 'sqlite' | 'postgres'
+
+/** How a connection is opened. */
+export interface ConnectOptions {
+  /**
+   * `read` never creates anything (a missing SQLite file is an error, exit 7);
+   * `write` creates the SQLite file and its directory when missing.
+   */
+  mode: 'read' | 'write'
+  /** The command, for PostgreSQL's `application_name` (`dbops/<command>`). */
+  command: string
+  /** Cancels the connect loop (SIGINT/SIGTERM). */
+  signal?: AbortSignal
+  /**
+   * Retries of transient failures (refused, starting up, too many connections) within the
+   * connect deadline. Default: the config's `maxRetries`.
+   */
+  maxRetries?: number
+  /** Overrides the config's connect deadline, in milliseconds. */
+  deadlineMs?: number
+  /** Called with each SQL statement when echo is on. */
+  onQuery?: (sql: string, durationMs: number) => void
+  /** Called before each retry, with the reason (for `wait` and `--verbose`). */
+  onRetry?: (attempt: number, reason: string, delayMs: number) => void
+  /** PostgreSQL session settings, e.g. a short `statement_timeout` for on-call commands. */
+  sessionSettings?: Record<string, string>
+}
+
+/** An open connection (a pool on PostgreSQL, one handle on SQLite). Close it. */
+export interface DbConnection {
+  readonly dialect: Dialect
+  readonly target: DatabaseTarget
+  /** Kysely over the connection, for queries and introspection. */
+  readonly db: Kysely<any>
+  /** The server's version: `15.18` for PostgreSQL, `3.53.2` for SQLite. */
+  readonly serverVersion: string
+  /** Milliseconds the first successful login took (retries included). */
+  readonly connectMs: number
+  /** Closes every connection. Safe to call twice. */
+  close(): Promise<void>
+}
+
+/** Options of a migration lock. */
+export interface MigrationLockOptions {
+  /** Give up after this many milliseconds (exit 5, naming the holder). */
+  timeoutMs: number
+  signal?: AbortSignal
+  /** Called once when the lock is busy, with who holds it. */
+  onWait?: (holder: LockHolder | undefined) => void
+}
+
+/** Who holds a lock, as far as the database can tell. */
+export interface LockHolder {
+  pid: number | undefined
+  applicationName: string | undefined
+  clientAddress: string | undefined
+  since: Date | undefined
+}
+
+/** A held migration lock. */
+export interface MigrationLock {
+  release(): Promise<void>
+}
+
+/** What `backup create` asks of a dialect. */
+export interface BackupRequest {
+  config: ResolvedConfig
+  /** Temporary file to write; the caller fsyncs, hashes, renames and writes the manifest. */
+  tempPath: string
+  signal?: AbortSignal
+  onProgress?: (done: number, total: number) => void
+}
+
+/** What a dialect reports about a backup it wrote. */
+export interface BackupOutcome {
+  serverVersion: string
+  toolVersion: string | undefined
+  /** The latest applied migration, read from the snapshot itself. */
+  migrationHead: string | undefined
+}
+
+/** What `backup restore` asks of a dialect. */
+export interface RestoreRequest {
+  config: ResolvedConfig
+  file: string
+  /** Where to restore; by default a new database beside the source. */
+  target: DatabaseTarget
+  inPlace: boolean
+  signal?: AbortSignal
+}
+
+/** One health check's result. */
+export interface HealthComponent {
+  name: string
+  status: 'ok' | 'warn' | 'fail'
+  latencyMs: number | undefined
+  details: Record<string, unknown>
+}
+
+/** Options of the health probes. */
+export interface HealthProbeOptions {
+  deep: boolean
+  thresholds: Record<string, number>
+}
+
+/** The server's view of connections, for `dbops pool`. */
+export interface PoolProbe {
+  maxConnections: number | undefined
+  used: number | undefined
+  byState: Array<{ state: string; count: number }>
+  details: Record<string, unknown>
+}
+
+/**
+ * One database engine. Implementations: `SqliteDialect`, `PostgresDialect`.
+ *
+ * @example
+ * const dialect = await loadDialect(config.target.dialect)
+ * const conn = await dialect.connect(config, { mode: 'read', command: 'health' })
+ */
+export interface Dialect {
+  readonly name: DialectName
+  /** DDL runs inside a transaction and rolls back with it. */
+  readonly supportsTransactionalDdl: boolean
+  /** Session-level advisory locks exist (PostgreSQL); otherwise the write lock serialises. */
+  readonly supportsAdvisoryLocks: boolean
+  /** Namespaces (`DATABASE_SCHEMA`) exist. */
+  readonly supportsSchemas: boolean
+
+  /** Opens a connection and proves it with a real login; maps failures to typed errors. */
+  connect(config: ResolvedConfig, options: ConnectOptions): Promise<DbConnection>
+  /** Reads the normalised schema of `schema` (PostgreSQL) or the file (SQLite). */
+  introspect(conn: DbConnection, options: { schema: string }): Promise<DatabaseSchema>
+  /** Takes the migration lock, waiting up to `timeoutMs`. */
+  acquireMigrationLock(conn: DbConnection, options: MigrationLockOptions): Promise<MigrationLock>
+  /** Writes a consistent snapshot to `request.tempPath`. */
+  createBackup(request: BackupRequest): Promise<BackupOutcome>
+  /** Restores `request.file` into `request.target`. */
+  restoreBackup(request: RestoreRequest): Promise<void>
+  /** Runs the dialect's health checks. */
+  probeHealth(conn: DbConnection, options: HealthProbeOptions): Promise<HealthComponent[]>
+  /** Reads the server's view of connections. */
+  probePool(conn: DbConnection): Promise<PoolProbe>
+}

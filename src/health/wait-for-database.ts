@@ -1,0 +1,69 @@
+/**
+ * `dbops wait`: block until the database accepts a real login and answers `SELECT 1`.
+ * Retries what waiting can fix (refused, starting up, too many connections, a timeout) until
+ * the deadline; stops at once on what it cannot (wrong password, missing database).
+ */
+import { sql } from 'kysely'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { connect } from '../dialects/index.js'
+import type { ConnectOptions } from '../dialects/dialect.js'
+import { sleep } from '../dialects/retry-within-deadline.js'
+import { DbUnreachableError, DbopsError, ExitCode } from '../errors.js'
+
+/** The result of {@link waitForDatabase}. */
+export interface WaitResult {
+  ready: true
+  attempts: number
+  elapsed_ms: number
+  server_version: string
+}
+
+/** Options of {@link waitForDatabase}. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds (exit 4). */
+  timeoutMs: number
+  connect: Omit<ConnectOptions, 'maxRetries' | 'deadlineMs' | 'mode'>
+  /** Called after each failed attempt. */
+  onAttempt?: (attempt: number, reason: string) => void
+}
+
+/**
+ * Waits until a login and `SELECT 1` succeed. Throws the last failure, as exit 4, when the
+ * time runs out; throws access errors (exit 7) at once.
+ */
+export async function waitForDatabase(config: ResolvedConfig, options: WaitOptions): Promise<WaitResult> {
+  const started = performance.now()
+  const deadline = Date.now() + options.timeoutMs
+  let delay = 250
+  for (let attempt = 1; ; attempt++) {
+    const remaining = deadline - Date.now()
+    try {
+      const conn = await connect(config, {
+        ...options.connect,
+        mode: 'read',
+        maxRetries: 0,
+        deadlineMs: Math.max(100, Math.min(config.connectTimeoutSeconds * 1000, remaining)),
+      })
+      try {
+        await sql`SELECT 1`.execute(conn.db)
+        return { ready: true, attempts: attempt, elapsed_ms: Math.round(performance.now() - started), server_version: conn.serverVersion }
+      } finally {
+        await conn.close()
+      }
+    } catch (err) {
+      if (!(err instanceof DbopsError) || err.exitCode !== ExitCode.unreachable) throw err
+      options.onAttempt?.(attempt, err.message)
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        const seconds = (options.timeoutMs / 1000).toFixed(0)
+        throw new DbUnreachableError(`Gave up after ${seconds}s and ${attempt} attempts: ${err.message}`, {
+          code: err.code,
+          hint: err.hint,
+          cause: err,
+        })
+      }
+      await sleep(Math.min(delay, left), options.connect.signal)
+      delay = Math.min(delay * 2, 2000)
+    }
+  }
+}

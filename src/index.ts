@@ -1,0 +1,42 @@
+/**
+ * dbops' programmatic API: everything a command can do, importable.
+ *
+ * @example
+ * import { resolveConfig, usingDatabase } from 'dbops'
+ * const config = await resolveConfig()
+ * await usingDatabase(config, { mode: 'read', command: 'script' }, async (conn) => { … })
+ */
+export * from './errors.js'
+export { defineConfig, type DbopsConfigFile, type DatabaseFileSettings } from './config/config-file.js'
+export {
+  resolveConfig,
+  type ResolvedConfig,
+  type ResolveOptions,
+  type ConfigSetting,
+  type SettingSource,
+  type PoolSettings,
+  type SqliteSettings,
+  type BackupSettings,
+} from './config/resolve-config.js'
+/** Alias of {@link resolveConfig}, the name DESIGN.md uses. */
+export { resolveConfig as loadConfig } from './config/resolve-config.js'
+export {
+  parseDatabaseUrl,
+  normaliseDatabaseUrl,
+  describeTarget,
+  formatTargetUrl,
+  type DatabaseTarget,
+  type SqliteTarget,
+  type PostgresTarget,
+  type TlsSettings,
+  type SslMode,
+} from './config/database-url.js'
+export { redact, redactUrl, registerSecret } from './config/redact.js'
+export { describeConfig, type ConfigReport } from './config/show-config.js'
+export { assertDestructiveAllowed } from './config/production-guard.js'
+export { connect, loadDialect, usingDatabase } from './dialects/index.js'
+export type * from './dialects/dialect.js'
+export { waitForDatabase, type WaitResult, type WaitOptions } from './health/wait-for-database.js'
+export { scaffoldProject, type ScaffoldResult } from './project/scaffold-project.js'
+export { taskListOptions, type TaskListOptions } from './ui/task-list-options.js'
+export type * from './schema/normalised-schema.js'

@@ -1,0 +1,76 @@
+/**
+ * `dbops init`: writes `dbops.config.ts`, `migrations/` and `.env.example` into a directory.
+ * Refuses to overwrite an existing file unless `force` is set, and checks every file before
+ * writing any, so a refusal leaves the directory as it was.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { DbopsError, ExitCode } from '../errors.js'
+
+/** What {@link scaffoldProject} did, per path. */
+export interface ScaffoldResult {
+  files: Array<{ path: string; action: 'created' | 'overwritten' | 'kept' }>
+}
+
+const CONFIG_TS = `import { defineConfig } from 'dbops'
+
+// Connection settings come from DATABASE_URL (environment or .env) when it is set;
+// the url below is the fallback. See \`dbops config show\` for what is in effect.
+export default defineConfig({
+  url: 'sqlite:///data/app.db',
+  migrations: { dir: 'migrations' },
+  backup: { dir: 'backups', keepDaily: 7, keepWeekly: 4 },
+  databases: {
+    // Selected with --db production; DATABASE_URL_PRODUCTION overrides its url.
+    // production: { url: process.env.PRODUCTION_DATABASE_URL, protected: true },
+  },
+})
+`
+
+const ENV_EXAMPLE = `# Copy to .env and fill in. The environment wins over .env, key by key.
+# DATABASE_URL=postgres://app:password@localhost:5432/app
+# DATABASE_URL=sqlite:///data/app.db
+# DATABASE_SCHEMA=public
+# DATABASE_CONNECT_TIMEOUT=10
+# POOL_SIZE=5
+# MAX_OVERFLOW=10
+# BACKUP_DIR=backups
+`
+
+/** Scaffolds a project in `dir`. */
+export function scaffoldProject(dir: string, options: { force: boolean }): ScaffoldResult {
+  const files: Array<[string, string]> = [
+    ['dbops.config.ts', CONFIG_TS],
+    ['.env.example', ENV_EXAMPLE],
+  ]
+  const existing = files.map(([name]) => name).filter((name) => fs.existsSync(path.join(dir, name)))
+  if (existing.length > 0 && !options.force) {
+    throw new DbopsError('FILE_EXISTS', ExitCode.usage, `${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''} in ${dir}`, {
+      hint: 'Nothing was written. Re-run with --force to overwrite.',
+    })
+  }
+  const result: ScaffoldResult = { files: [] }
+  for (const [name, content] of files) {
+    const target = path.join(dir, name)
+    const existed = fs.existsSync(target)
+    writeFileAtomic(target, content)
+    result.files.push({ path: name, action: existed ? 'overwritten' : 'created' })
+  }
+  const migrations = path.join(dir, 'migrations')
+  const hadMigrations = fs.existsSync(migrations)
+  fs.mkdirSync(migrations, { recursive: true })
+  result.files.push({ path: 'migrations/', action: hadMigrations ? 'kept' : 'created' })
+  return result
+}
+
+/** Writes under a temporary name and renames, so a crash never leaves half a file. */
+export function writeFileAtomic(file: string, content: string, mode = 0o644): void {
+  const temp = `${file}.tmp-${process.pid}`
+  try {
+    fs.writeFileSync(temp, content, { mode })
+    fs.renameSync(temp, file)
+  } catch (err) {
+    fs.rmSync(temp, { force: true })
+    throw err
+  }
+}
