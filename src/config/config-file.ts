@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ConfigError, messageOf } from '../errors.js'
 
 /** Pool settings (seconds for times). pg's pool gets `max = size + maxOverflow`. */
@@ -125,7 +126,10 @@ async function importConfig(file: string, label: string): Promise<unknown> {
   try {
     if (file.endsWith('.json')) return JSON.parse(fs.readFileSync(file, 'utf8'))
     const { createJiti } = await import('jiti')
-    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true })
+    // `import { defineConfig } from 'dbops'` resolves to this very copy of dbops, even when
+    // the project has not installed it (npx, a global install).
+    const self = fileURLToPath(new URL('../index.js', import.meta.url))
+    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true, alias: { dbops: self } })
     const mod = await jiti.import<Record<string, unknown>>(file)
     return mod && typeof mod === 'object' && 'default' in mod ? mod.default : mod
   } catch (err) {

@@ -96,21 +96,23 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
       {
         deadlineMs,
         maxRetries: options.maxRetries ?? config.maxRetries,
-        isRetryable: (err) => isTransientConnectError(err) || (!fellBack && shouldFallBack(target.tls, err)),
+        isRetryable: isTransientConnectError,
         signal: options.signal,
         onRetry: (attempt, err, delay) => options.onRetry?.(attempt, mapConnectError(err, target, deadlineMs).message, delay),
         initialDelayMs: 100,
       },
       async (remainingMs) => {
+        const attemptStarted = Date.now()
         liveOptions.connectionTimeoutMillis = remainingMs
         try {
           return await pool.connect()
         } catch (err) {
-          if (!fellBack && shouldFallBack(target.tls, err)) {
-            fellBack = true
-            liveOptions.ssl = tlsOptions(target.tls, 'fallback')
-          }
-          throw err
+          if (fellBack || !shouldFallBack(target.tls, err)) throw err
+          // libpq's prefer/allow: one more try with the other TLS choice, part of this attempt
+          fellBack = true
+          liveOptions.ssl = tlsOptions(target.tls, 'fallback')
+          liveOptions.connectionTimeoutMillis = Math.max(1, remainingMs - (Date.now() - attemptStarted))
+          return await pool.connect()
         }
       },
     )
