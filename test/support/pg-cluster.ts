@@ -116,20 +116,25 @@ export async function startPgCluster(): Promise<PgCluster> {
     const init = await runner.run(
       binaries.initdb,
       [
-        '-D', dataDir,
-        '-U', SUPERUSER,
+        '-D',
+        dataDir,
+        '-U',
+        SUPERUSER,
         `--pwfile=${pwFile}`,
         '--auth-host=scram-sha-256',
         '--auth-local=trust',
         '--no-sync',
-        '-E', 'UTF8',
+        '-E',
+        'UTF8',
         '--locale=C',
       ],
       { cwd: rootDir, timeoutMs: 120_000 },
     )
     await fs.rm(pwFile, { force: true })
     if (init.code !== 0) {
-      throw new Error(`initdb failed (${describeExit(init)}) as ${runner.user}:\n${tail(init.output, 40)}`)
+      throw new Error(
+        `initdb failed (${describeExit(init)}) as ${runner.user}:\n${tail(init.output, 40)}`,
+      )
     }
 
     let port = 0
@@ -152,7 +157,10 @@ export async function startPgCluster(): Promise<PgCluster> {
       if (start.code === 0) break
       const log = await readTail(logFile, 40)
       // another process may have taken the port between our probe and the server's bind
-      if (attempt < START_ATTEMPTS && /could not bind|address already in use/i.test(log)) continue
+      if (attempt < START_ATTEMPTS && /could not bind|address already in use/i.test(log)) {
+        await fs.rm(logFile, { force: true })
+        continue
+      }
       // pg_ctl may give up on -w while the postmaster still runs: make sure it is gone
       await runner.run(binaries.pgCtl, ['stop', '-D', dataDir, '-m', 'immediate', '-w'], {
         cwd: rootDir,
@@ -179,10 +187,14 @@ export async function startPgCluster(): Promise<PgCluster> {
       stop() {
         stopping ??= (async () => {
           liveClusters.delete(stopSync)
-          const stop = await runner.run(binaries.pgCtl, ['stop', '-D', dataDir, '-m', 'immediate', '-w'], {
-            cwd: rootDir,
-            timeoutMs: 60_000,
-          })
+          const stop = await runner.run(
+            binaries.pgCtl,
+            ['stop', '-D', dataDir, '-m', 'immediate', '-w'],
+            {
+              cwd: rootDir,
+              timeoutMs: 60_000,
+            },
+          )
           // a server that is already gone is what we wanted; anything else is worth hearing about
           if (stop.code !== 0 && existsSync(path.join(dataDir, 'postmaster.pid'))) {
             throw new Error(`pg_ctl stop failed (${describeExit(stop)}):\n${tail(stop.output, 20)}`)
@@ -228,7 +240,11 @@ interface RunResult {
 interface Runner {
   /** The OS user the server runs as. */
   user: string
-  run(command: string, args: string[], options: { cwd: string; timeoutMs: number }): Promise<RunResult>
+  run(
+    command: string,
+    args: string[],
+    options: { cwd: string; timeoutMs: number },
+  ): Promise<RunResult>
   runSync(command: string, args: string[], cwd: string): void
   own(dir: string): Promise<void>
   assertCanWrite(dir: string): Promise<void>
@@ -251,13 +267,20 @@ async function createRunner(): Promise<Runner> {
   // initdb and postgres refuse to run as root
   const account = findAccount('postgres') ?? findAccount('nobody')
   if (!account) {
-    throw new Error('Running as root, but neither a "postgres" nor a "nobody" user exists to run PostgreSQL as.')
+    throw new Error(
+      'Running as root, but neither a "postgres" nor a "nobody" user exists to run PostgreSQL as.',
+    )
   }
-  const runuser = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find(isExecutable) ?? findOnPath('runuser')
+  const runuser =
+    ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find(isExecutable) ??
+    findOnPath('runuser')
   const wrap = (command: string, args: string[]): [string, string[]] => {
     if (runuser) return [runuser, ['-u', account.name, '--', command, ...args]]
     // su needs an explicit shell: nobody's login shell is nologin
-    return ['su', ['-s', '/bin/sh', account.name, '-c', [command, ...args].map(shellQuote).join(' ')]]
+    return [
+      'su',
+      ['-s', '/bin/sh', account.name, '-c', [command, ...args].map(shellQuote).join(' ')],
+    ]
   }
 
   const runner: Runner = {
@@ -287,7 +310,11 @@ async function createRunner(): Promise<Runner> {
   return runner
 }
 
-function runProcess(command: string, args: string[], options: { cwd: string; timeoutMs: number }): Promise<RunResult> {
+function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; timeoutMs: number },
+): Promise<RunResult> {
   return new Promise((resolve) => {
     let output = ''
     const child = spawn(command, args, {
@@ -298,7 +325,9 @@ function runProcess(command: string, args: string[], options: { cwd: string; tim
     })
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.on('error', (err) => resolve({ code: null, signal: null, output: `${output}${String(err)}\n` }))
+    child.on('error', (err) =>
+      resolve({ code: null, signal: null, output: `${output}${String(err)}\n` }),
+    )
     child.on('close', (code, signal) => resolve({ code, signal, output }))
   })
 }

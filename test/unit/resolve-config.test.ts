@@ -14,7 +14,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 const write = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text)
-const resolve = (env: Record<string, string> = {}, flags: { url?: string; db?: string; config?: string } = {}) =>
+const resolve = (env: Record<string, string | undefined> = {}, flags: { url?: string; db?: string; config?: string } = {}) =>
   resolveConfig({ cwd: dir, env, flags })
 const setting = (settings: Array<{ key: string }>, key: string) => settings.find((s) => s.key === key)
 
