@@ -212,7 +212,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
 
   const { target, rule } = resolveTarget(cwd, flags, layers, databaseName, entry, fileConfig, file)
   if (target.dialect === 'postgres') {
-    target.tls = resolveTls(target.tls, layers)
+    target.tls = resolveTls(target.tls, layers, ruleSource(rule))
     registerSecret(target.password)
   }
   layers.record('target', describeTargetForSettings(target), ...ruleSource(rule))
@@ -380,7 +380,7 @@ function sourceWord(source: SettingSource): string {
 }
 
 /** TLS: the URL's own parameters win (as in libpq), then DATABASE_SSL*, then the config file. */
-function resolveTls(fromUrl: TlsSettings, layers: Layers): TlsSettings {
+function resolveTls(fromUrl: TlsSettings, layers: Layers, urlSource: [SettingSource, string]): TlsSettings {
   const tls: TlsSettings = { ...fromUrl }
   const urlHasMode = fromUrl.mode !== 'prefer'
   const mode = layers.variable(['DATABASE_SSLMODE']) ?? layers.fileValue('tls.sslmode')
@@ -395,7 +395,8 @@ function resolveTls(fromUrl: TlsSettings, layers: Layers): TlsSettings {
     const found = layers.variable([envName]) ?? layers.fileValue(fileKey)
     if (found) tls[field] = String(found.value)
   }
-  layers.record('tls.sslmode', tls.mode, urlHasMode ? 'config' : (mode?.source ?? 'default'), urlHasMode ? 'URL sslmode' : (mode?.origin ?? 'default (libpq: prefer)'))
+  if (urlHasMode) layers.record('tls.sslmode', tls.mode, urlSource[0], `sslmode in ${urlSource[1]}`)
+  else layers.record('tls.sslmode', tls.mode, mode?.source ?? 'default', mode?.origin ?? 'default (libpq: prefer)')
   return tls
 }
 
