@@ -254,6 +254,20 @@ describe('wait', () => {
     }
   })
 
+  test.each([
+    { signal: 'SIGINT' as const, code: 130 },
+    { signal: 'SIGTERM' as const, code: 143 },
+  ])('$signal while waiting: exit $code, one line, JSON error under --json', async ({ signal, code }) => {
+    const port = await freePort()
+    const result = await runCli(['wait', '--timeout', '60', '--json'], {
+      cwd: tmp.dir,
+      env: { DATABASE_URL: `postgres://app:pw@127.0.0.1:${port}/app` },
+      onSpawn: (child) => setTimeout(() => child.kill(signal), 1500),
+    })
+    expect(result.code).toBe(code)
+    expect(result.json()).toEqual({ error: { code: 'INTERRUPTED', message: `Interrupted by ${signal}`, hint: null } })
+  })
+
   test('SQLite: a missing file is exit 7 and is not created, nor its directory', async () => {
     const result = await runCli(['wait', '--json'], { cwd: tmp.dir, env: { DATABASE_URL: 'sqlite:///missing-dir/app.db' } })
     expect(result.code).toBe(7)
