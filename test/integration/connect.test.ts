@@ -129,10 +129,11 @@ describe('postgres specifics', () => {
     expect(options.connectionTimeoutMillis).toBeLessThanOrEqual(4000)
   })
 
-  test('too many connections (53300) is retried until it clears', async () => {
+  /** A role that may not connect (CONNECTION LIMIT 0): its logins fail with 53300. */
+  async function limitedRole(name: string): Promise<{ url: string; admin: pg.Client }> {
     const admin = new pg.Client({ connectionString: inject('pgAdminUrl') })
     await admin.connect()
-    const role = `dbops_limited_${process.pid}`
+    const role = `${name}_${process.pid}`
     await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'limited-pw' CONNECTION LIMIT 0`)
     cleanups.push(async () => {
       await admin.query(`DROP ROLE IF EXISTS ${role}`)
@@ -141,30 +142,25 @@ describe('postgres specifics', () => {
     const url = new URL(inject('pgAdminUrl'))
     url.username = role
     url.password = 'limited-pw'
-    const config = await resolveConfig({ cwd: repoRoot, env: { DATABASE_URL: url.toString(), DATABASE_CONNECT_TIMEOUT: '20', DATABASE_MAX_RETRIES: '50' } })
+    return { url: url.toString(), admin }
+  }
+
+  test('too many connections (53300) is retried until it clears', async () => {
+    const { url, admin } = await limitedRole('dbops_limited')
+    const config = await resolveConfig({ cwd: repoRoot, env: { DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT: '20', DATABASE_MAX_RETRIES: '50' } })
     const retries: string[] = []
     const connecting = connect(config, { mode: 'read', command: 'test', onRetry: (_n, reason) => retries.push(reason) })
     // let it fail at least once, then lift the limit
     while (retries.length === 0) await new Promise((r) => setTimeout(r, 50))
-    await admin.query(`ALTER ROLE ${role} CONNECTION LIMIT 5`)
+    await admin.query(`ALTER ROLE ${new URL(url).username} CONNECTION LIMIT 5`)
     const conn = await connecting
     await conn.close()
     expect(retries[0]).toMatch(/too many connections/)
   })
 
   test('with retries exhausted, too many connections is exit 4 with its own code', async () => {
-    const admin = new pg.Client({ connectionString: inject('pgAdminUrl') })
-    await admin.connect()
-    const role = `dbops_full_${process.pid}`
-    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'full-pw' CONNECTION LIMIT 0`)
-    cleanups.push(async () => {
-      await admin.query(`DROP ROLE IF EXISTS ${role}`)
-      await admin.end()
-    })
-    const url = new URL(inject('pgAdminUrl'))
-    url.username = role
-    url.password = 'full-pw'
-    const config = await resolveConfig({ cwd: repoRoot, env: { DATABASE_URL: url.toString(), DATABASE_MAX_RETRIES: '1' } })
+    const { url } = await limitedRole('dbops_full')
+    const config = await resolveConfig({ cwd: repoRoot, env: { DATABASE_URL: url, DATABASE_MAX_RETRIES: '1' } })
     const error = (await connect(config, { mode: 'read', command: 'test' }).catch((err: unknown) => err)) as DbopsError
     expect(error).toMatchObject({ code: 'DB_TOO_MANY_CONNECTIONS', exitCode: 4 })
   })
