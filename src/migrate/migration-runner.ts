@@ -371,9 +371,11 @@ function describeRunError(
   }
   if (!item) return err instanceof DbopsError ? err : new DbopsError('INTERNAL', ExitCode.failed, messageOf(err), { cause: err })
   if (err instanceof DbopsError) return err
-  const located = stepError
-    ? { line: stepError.details.line, column: stepError.details.column }
-    : (locationInStack(err, item.file.path) ?? {})
+  // SQL: the statement the session located; a module: the line in its stack (jiti keeps lines)
+  const located =
+    stepError?.details.line !== undefined
+      ? { line: stepError.details.line, column: stepError.details.column }
+      : (locationInStack(stepError?.details.cause ?? err, item.file.path) ?? {})
   const where = describeLocation(located)
   const location = { file: item.file.path, ...located }
   const earlier = done.length > 0 ? ` The ${done.length} migration${done.length === 1 ? '' : 's'} before it in this run stay ${verb}.` : ''
