@@ -142,7 +142,7 @@ export async function usingMigrationSession<T>(
       onWait: (holder) => {
         const who = holder
           ? `pid ${holder.pid ?? '?'}${holder.applicationName ? ` (${holder.applicationName})` : ''}${holder.since ? ` since ${holder.since.toISOString()}` : ''}`
-          : 'another session'
+          : 'another process'
         options.onWait?.(`waiting for the migration lock held by ${who}…`)
       },
     })

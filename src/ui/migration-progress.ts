@@ -101,7 +101,7 @@ function plainProgress(out: Output): MigrationProgressView {
         const what = event.status === 'skipped' ? `skipped ${event.name} (done by another run)` : `${event.status} ${event.name} (${formatDuration(event.durationMs)})`
         out.info(what)
       } else if (event.type === 'failed') {
-        out.info(`failed ${event.name}`)
+        out.info(event.error.code === 'INTERRUPTED' ? `interrupted ${event.name}` : `failed ${event.name}`)
       }
     },
     finish: async () => undefined,

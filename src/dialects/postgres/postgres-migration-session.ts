@@ -324,7 +324,7 @@ class PostgresMigrationSession implements MigrationSession {
     } catch {
       // the statement may have ended meanwhile; the runner stops before the next one anyway
     } finally {
-      other.release()
+      other.release(true) // not back to the pool: an idle client would keep the process alive
     }
   }
 

@@ -44,6 +44,11 @@ export async function acquireSqliteMigrationLock(conn: SqliteConnection, options
   return new SqliteMigrationSession(conn, options)
 }
 
+/** Lets pending callbacks (signal handlers) run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
 /** Thrown inside a transaction to roll it back quietly: another run did this step already. */
 class AlreadyDone extends Error {}
 
@@ -149,7 +154,9 @@ class SqliteMigrationSession implements MigrationSession {
       return
     }
     for (const statement of step.body.section.statements) {
-      // a running SQLite statement cannot be interrupted; stop between statements
+      // a running SQLite statement cannot be interrupted: stop between statements, letting
+      // the event loop run first so a signal that arrived during the last one is seen
+      await yieldToEventLoop()
       if (this.cancelRequested) throw this.stepError(new InterruptedError('SIGINT'), { line: statement.line, column: statement.column, dirty })
       try {
         this.exec(statement.text)
@@ -157,6 +164,7 @@ class SqliteMigrationSession implements MigrationSession {
         throw this.stepError(err, { line: statement.line, column: statement.column, dirty })
       }
     }
+    await yieldToEventLoop()
     if (this.cancelRequested) throw this.stepError(new InterruptedError('SIGINT'), { dirty })
   }
 
@@ -215,7 +223,7 @@ class SqliteMigrationSession implements MigrationSession {
         const waited = Date.now() - started
         if (!this.warned) {
           this.warned = true
-          this.options.onWait?.(findSqliteFileUsers(this.file)[0])
+          this.options.onWait?.(undefined) // SQLite cannot say which process holds its write lock
         }
         if (waited >= this.options.timeoutMs) {
           const users = findSqliteFileUsers(this.file)
