@@ -115,12 +115,6 @@ export async function deleteMigrationRow(db: Kysely<any>, dialect: DialectLike, 
   await inSchema(db, dialect, schema).deleteFrom(MIGRATION_TABLE).where('version', '=', version).execute()
 }
 
-/** Reads one row's status, or undefined. */
-export async function readMigrationStatus(db: Kysely<any>, dialect: DialectLike, schema: string, version: string): Promise<string | undefined> {
-  const row = await inSchema(db, dialect, schema).selectFrom(MIGRATION_TABLE).select('status').where('version', '=', version).executeTakeFirst()
-  return row === undefined ? undefined : String(row.status)
-}
-
 /** Applies `repair` / `baseline` / `import-dbmate` changes (the caller holds the transaction). */
 export async function applyRowChanges(db: Kysely<any>, dialect: DialectLike, schema: string, changes: RowChange[]): Promise<void> {
   for (const change of changes) {

@@ -308,7 +308,9 @@ for (const dialect of testDialects()) {
       const repaired = await repairMigrations(config, { name: '20250101000001_nontx.sql' })
       expect(repaired.changes[0]).toMatchObject({ action: 'cleared_dirty' })
       expect(repaired.changes[0]!.detail).toContain('pending again')
-      expect((await migrateUp(config)).results.map((r) => r.status)).toEqual(['applied'])
+      const rerun = await migrateUp(config)
+      expect(rerun.error).toBeUndefined()
+      expect(rerun.results.map((r) => r.status)).toEqual(['applied'])
       expect((await p.rows()).map((r) => r.status)).toEqual(['applied'])
     })
 

@@ -13,6 +13,7 @@
  * `PRAGMA foreign_key_check` before the commit (a violation rolls back, naming the table),
  * and turns them on again after.
  */
+import type { Statement } from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import { InterruptedError, LockTimeoutError, errorCodeOf, messageOf } from '../../errors.js'
 import {
@@ -23,17 +24,8 @@ import {
   type RowChange,
   type StepOutcome,
 } from '../../migrate/migration-session.js'
-import {
-  MIGRATION_TABLE,
-  applyRowChanges,
-  deleteMigrationRow,
-  insertMigrationRow,
-  readDbmateVersions,
-  readMigrationRows,
-  readMigrationStatus,
-  setMigrationStatus,
-  tableExists,
-} from '../../migrate/migration-table.js'
+import { MIGRATION_TABLE, applyRowChanges, readDbmateVersions, readMigrationRows, tableExists } from '../../migrate/migration-table.js'
+import type { MigrationRowValues } from '../../migrate/migration-session.js'
 import type { MigrationLockOptions } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
 import { describeFileUsers, findSqliteFileUsers } from './sqlite-file-users.js'
@@ -56,6 +48,8 @@ class SqliteMigrationSession implements MigrationSession {
   readonly db: Kysely<any>
   private readonly handle: SqliteHandle
   private readonly file: string
+  private readonly statements: Record<'begin' | 'commit' | 'noWait' | 'wait', Statement>
+  private rowStatements: SqliteRowStatements | undefined
   private cancelRequested = false
   private warned = false
 
@@ -66,6 +60,20 @@ class SqliteMigrationSession implements MigrationSession {
     this.db = conn.db
     this.handle = conn.handle
     this.file = conn.target.dialect === 'sqlite' ? conn.target.path : ''
+    const busyTimeout = Number(this.handle.pragma('busy_timeout', { simple: true }))
+    // prepared once: a run of 200 migrations takes the write lock 200 times
+    this.statements = {
+      begin: this.handle.prepare('BEGIN IMMEDIATE'),
+      commit: this.handle.prepare('COMMIT'),
+      noWait: this.handle.prepare('PRAGMA busy_timeout = 0'),
+      wait: this.handle.prepare(`PRAGMA busy_timeout = ${busyTimeout}`),
+    }
+  }
+
+  /** dbops_migrations' rows, through statements prepared on first use (the table must exist by then). */
+  private get rows() {
+    this.rowStatements ??= new SqliteRowStatements(this.handle)
+    return this.rowStatements
   }
 
   tableExists(): Promise<boolean> {
@@ -118,8 +126,8 @@ class SqliteMigrationSession implements MigrationSession {
       await this.assertNotDone(step)
       await this.runBody(step, false)
       if (step.foreignKeysOff) this.checkForeignKeys(false)
-      if (step.direction === 'up') await insertMigrationRow(this.db, 'sqlite', '', step.row, 'applied', Math.round(performance.now() - started))
-      else await deleteMigrationRow(this.db, 'sqlite', '', step.row.version)
+      if (step.direction === 'up') this.rows.insert(step.row, 'applied', Math.round(performance.now() - started))
+      else this.rows.delete(step.row.version)
     })
   }
 
@@ -127,20 +135,20 @@ class SqliteMigrationSession implements MigrationSession {
   private async runOutsideTransaction(step: MigrationStep, started: number): Promise<void> {
     await this.inWriteTransaction(async () => {
       await this.assertNotDone(step)
-      if (step.direction === 'up') await insertMigrationRow(this.db, 'sqlite', '', step.row, 'started', null)
-      else await setMigrationStatus(this.db, 'sqlite', '', step.row.version, 'started', null)
+      if (step.direction === 'up') this.rows.insert(step.row, 'started', null)
+      else this.rows.setStatus(step.row.version, 'started', null)
     })
     await this.runBody(step, true)
     if (step.foreignKeysOff) this.checkForeignKeys(true)
     await this.inWriteTransaction(async () => {
-      if (step.direction === 'up') await setMigrationStatus(this.db, 'sqlite', '', step.row.version, 'applied', Math.round(performance.now() - started))
-      else await deleteMigrationRow(this.db, 'sqlite', '', step.row.version)
+      if (step.direction === 'up') this.rows.setStatus(step.row.version, 'applied', Math.round(performance.now() - started))
+      else this.rows.delete(step.row.version)
     })
   }
 
   /** Up: the row must not exist yet; down: it must still be applied. Otherwise another run did it. */
   private async assertNotDone(step: MigrationStep): Promise<void> {
-    const status = await readMigrationStatus(this.db, 'sqlite', '', step.row.version)
+    const status = this.rows.status(step.row.version)
     if (step.direction === 'up' ? status !== undefined : status !== 'applied') throw new AlreadyDone()
   }
 
@@ -198,7 +206,8 @@ class SqliteMigrationSession implements MigrationSession {
     await this.beginImmediate()
     try {
       await work()
-      this.exec('COMMIT')
+      this.statements.commit.run()
+      this.options.onQuery?.('COMMIT', 0)
     } catch (err) {
       if (this.handle.inTransaction) this.handle.exec('ROLLBACK')
       throw err
@@ -208,14 +217,14 @@ class SqliteMigrationSession implements MigrationSession {
   /** BEGIN IMMEDIATE, polled until the lock timeout. */
   private async beginImmediate(): Promise<void> {
     const started = Date.now()
-    const busyTimeout = this.handle.pragma('busy_timeout', { simple: true }) as number
     let delay = 5
-    this.handle.pragma('busy_timeout = 0')
+    this.statements.noWait.run()
     try {
       for (;;) {
         if (this.options.signal?.aborted) throw this.options.signal.reason instanceof Error ? this.options.signal.reason : new InterruptedError('SIGINT')
         try {
-          this.exec('BEGIN IMMEDIATE')
+          this.statements.begin.run()
+          this.options.onQuery?.('BEGIN IMMEDIATE', 0)
           return
         } catch (err) {
           if (!String(errorCodeOf(err)).startsWith('SQLITE_BUSY')) throw err
@@ -240,7 +249,8 @@ class SqliteMigrationSession implements MigrationSession {
         delay = Math.min(delay * 2, 100)
       }
     } finally {
-      this.handle.pragma(`busy_timeout = ${busyTimeout}`)
+      // the configured busy timeout again, for the transaction's own statements and COMMIT
+      this.statements.wait.run()
     }
   }
 
@@ -260,5 +270,40 @@ class SqliteMigrationSession implements MigrationSession {
       lockTimeout: false,
       cause: err,
     })
+  }
+}
+
+/** The per-migration reads and writes of dbops_migrations, prepared once. */
+class SqliteRowStatements {
+  private readonly select: Statement
+  private readonly insertRow: Statement
+  private readonly update: Statement
+  private readonly remove: Statement
+
+  constructor(handle: SqliteHandle) {
+    this.select = handle.prepare(`SELECT status FROM ${MIGRATION_TABLE} WHERE version = ?`).pluck()
+    this.insertRow = handle.prepare(
+      `INSERT INTO ${MIGRATION_TABLE} (version, name, checksum, status, applied_at, duration_ms, dbops_version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.update = handle.prepare(
+      `UPDATE ${MIGRATION_TABLE} SET status = @status, duration_ms = coalesce(@duration, duration_ms), applied_at = CASE WHEN @status = 'applied' THEN @at ELSE applied_at END WHERE version = @version`,
+    )
+    this.remove = handle.prepare(`DELETE FROM ${MIGRATION_TABLE} WHERE version = ?`)
+  }
+
+  status(version: string): string | undefined {
+    return this.select.get(version) as string | undefined
+  }
+
+  insert(row: MigrationRowValues, status: 'applied' | 'started', durationMs: number | null): void {
+    this.insertRow.run(row.version, row.name, row.checksum, status, new Date().toISOString(), durationMs, row.dbopsVersion)
+  }
+
+  setStatus(version: string, status: 'applied' | 'started', durationMs: number | null): void {
+    this.update.run({ status, duration: durationMs, at: new Date().toISOString(), version })
+  }
+
+  delete(version: string): void {
+    this.remove.run(version)
   }
 }
