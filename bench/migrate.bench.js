@@ -23,7 +23,10 @@ function writeMigrations(dir) {
     const version = String(20250101000000 + i)
     const statement = `CREATE TABLE bench_${i} (id integer PRIMARY KEY, name text NOT NULL)`
     statements.push({ version, name: `${version}_bench_${i}.sql`, statement })
-    fs.writeFileSync(path.join(migrations, `${version}_bench_${i}.sql`), `-- migrate:up\n${statement};\n\n-- migrate:down\nDROP TABLE bench_${i};\n`)
+    fs.writeFileSync(
+      path.join(migrations, `${version}_bench_${i}.sql`),
+      `-- migrate:up\n${statement};\n\n-- migrate:down\nDROP TABLE bench_${i};\n`,
+    )
   }
   return statements
 }
@@ -31,10 +34,20 @@ function writeMigrations(dir) {
 /** The floor's script: one transaction per migration, each with its tracking row. */
 function floorScript(statements, dialect) {
   const now = dialect === 'postgres' ? 'clock_timestamp()' : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-  const lines = dialect === 'sqlite' ? ['PRAGMA journal_mode = WAL;', 'PRAGMA synchronous = NORMAL;', 'PRAGMA foreign_keys = ON;'] : []
-  lines.push('CREATE TABLE tracking (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at text NOT NULL);')
+  const lines =
+    dialect === 'sqlite'
+      ? ['PRAGMA journal_mode = WAL;', 'PRAGMA synchronous = NORMAL;', 'PRAGMA foreign_keys = ON;']
+      : []
+  lines.push(
+    'CREATE TABLE tracking (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at text NOT NULL);',
+  )
   for (const s of statements) {
-    lines.push('BEGIN;', `${s.statement};`, `INSERT INTO tracking VALUES ('${s.version}', '${s.name}', '${'0'.repeat(64)}', ${now});`, 'COMMIT;')
+    lines.push(
+      'BEGIN;',
+      `${s.statement};`,
+      `INSERT INTO tracking VALUES ('${s.version}', '${s.name}', '${'0'.repeat(64)}', ${now});`,
+      'COMMIT;',
+    )
   }
   return `${lines.join('\n')}\n`
 }
@@ -76,16 +89,30 @@ export default async function migrateBench(ctx) {
     const floor = []
     for (let run = 0; run < RUNS; run++) {
       const file = path.join(dir, `sqlite-${run}.db`)
-      dbops.push(...ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: `sqlite:///${file}` }, runs: 1 }))
+      dbops.push(
+        ...ctx.timeCli(['migrate', 'up'], {
+          cwd: dir,
+          env: { DATABASE_URL: `sqlite:///${file}` },
+          runs: 1,
+        }),
+      )
       const floorFile = path.join(dir, `floor-${run}.db`)
       floor.push(timeSpawn('sqlite3', [floorFile], { input: fs.readFileSync(script, 'utf8') }))
     }
     const last = `sqlite:///${path.join(dir, `sqlite-${RUNS - 1}.db`)}`
-    const dbopsIdle = ctx.median(ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }))
-    const floorIdle = ctx.median(Array.from({ length: RUNS }, () => timeSpawn('sqlite3', [path.join(dir, 'idle.db')], { input: 'SELECT 1;\n' })))
+    const dbopsIdle = ctx.median(
+      ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }),
+    )
+    const floorIdle = ctx.median(
+      Array.from({ length: RUNS }, () =>
+        timeSpawn('sqlite3', [path.join(dir, 'idle.db')], { input: 'SELECT 1;\n' }),
+      ),
+    )
     const d = ctx.median(dbops)
     const f = ctx.median(floor)
-    ctx.print(`  sqlite up ${MIGRATIONS}: dbops ${fmt(d)}, sqlite3 floor ${fmt(f)} (${ratio(d, f)}); marginal ${fmt(d - dbopsIdle)} vs ${fmt(f - floorIdle)} (${ratio(d - dbopsIdle, f - floorIdle)})`)
+    ctx.print(
+      `  sqlite up ${MIGRATIONS}: dbops ${fmt(d)}, sqlite3 floor ${fmt(f)} (${ratio(d, f)}); marginal ${fmt(d - dbopsIdle)} vs ${fmt(f - floorIdle)} (${ratio(d - dbopsIdle, f - floorIdle)})`,
+    )
     reportCommands(ctx, 'sqlite', dir, { DATABASE_URL: last }, oclifFloor)
   }
 
@@ -111,18 +138,31 @@ export default async function migrateBench(ctx) {
       let last
       for (let run = 0; run < RUNS; run++) {
         last = await database(`bench_migrate_dbops_${run}`)
-        dbops.push(...ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: 1 }))
+        dbops.push(
+          ...ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: 1 }),
+        )
         const floorUrl = await database(`bench_migrate_floor_${run}`)
-        floor.push(timeSpawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script, floorUrl], {}))
+        floor.push(
+          timeSpawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script, floorUrl], {}),
+        )
       }
-      const dbopsIdle = ctx.median(ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }))
-      const floorIdle = ctx.median(Array.from({ length: RUNS }, () => timeSpawn('psql', ['-X', '-q', '-f', emptyScript, last], {})))
+      const dbopsIdle = ctx.median(
+        ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }),
+      )
+      const floorIdle = ctx.median(
+        Array.from({ length: RUNS }, () =>
+          timeSpawn('psql', ['-X', '-q', '-f', emptyScript, last], {}),
+        ),
+      )
       const d = ctx.median(dbops)
       const f = ctx.median(floor)
-      ctx.print(`  postgres up ${MIGRATIONS}: dbops ${fmt(d)}, psql floor ${fmt(f)} (${ratio(d, f)}); marginal ${fmt(d - dbopsIdle)} vs ${fmt(f - floorIdle)} (${ratio(d - dbopsIdle, f - floorIdle)})`)
+      ctx.print(
+        `  postgres up ${MIGRATIONS}: dbops ${fmt(d)}, psql floor ${fmt(f)} (${ratio(d, f)}); marginal ${fmt(d - dbopsIdle)} vs ${fmt(f - floorIdle)} (${ratio(d - dbopsIdle, f - floorIdle)})`,
+      )
       reportCommands(ctx, 'postgres', dir, { DATABASE_URL: last }, oclifFloor)
     } finally {
-      for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
+      for (const name of created)
+        await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
       await admin.end()
     }
   }
@@ -132,5 +172,7 @@ export default async function migrateBench(ctx) {
 function reportCommands(ctx, dialect, cwd, env, oclifFloor) {
   const status = ctx.median(ctx.timeCli(['migrate', 'status'], { cwd, env, runs: RUNS }))
   const down = ctx.median(ctx.timeCli(['migrate', 'down', '--step', '1'], { cwd, env, runs: RUNS }))
-  ctx.print(`  ${dialect} status (${MIGRATIONS} applied): ${fmt(status)} (+${fmt(status - oclifFloor)} over oclif); down --step 1: ${fmt(down)} (+${fmt(down - oclifFloor)})`)
+  ctx.print(
+    `  ${dialect} status (${MIGRATIONS} applied): ${fmt(status)} (+${fmt(status - oclifFloor)} over oclif); down --step 1: ${fmt(down)} (+${fmt(down - oclifFloor)})`,
+  )
 }

@@ -20,11 +20,13 @@ const seconds = (name: string) =>
 /** `--lock-timeout` and `--statement-lock-timeout`. */
 export const lockFlags = {
   'lock-timeout': seconds('lock-timeout')({
-    summary: 'Seconds to wait for another migration run (default 60; SQLite: its busy timeout). Exit 5 after.',
+    summary:
+      'Seconds to wait for another migration run (default 60; SQLite: its busy timeout). Exit 5 after.',
     helpValue: 'S',
   }),
   'statement-lock-timeout': seconds('statement-lock-timeout')({
-    summary: 'PostgreSQL lock_timeout for migration statements, seconds (default 5; 0 waits forever).',
+    summary:
+      'PostgreSQL lock_timeout for migration statements, seconds (default 5; 0 waits forever).',
     helpValue: 'S',
   }),
 }
@@ -38,37 +40,62 @@ export function migrationOptions(
   return {
     ...base,
     lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000,
-    statementLockTimeoutMs: flags['statement-lock-timeout'] === undefined ? undefined : flags['statement-lock-timeout'] * 1000,
+    statementLockTimeoutMs:
+      flags['statement-lock-timeout'] === undefined
+        ? undefined
+        : flags['statement-lock-timeout'] * 1000,
     onProgress: progress?.onProgress,
     onWait: progress?.onWait,
   }
 }
 
 /** The JSON view of a run: the result, with its error as `{code, message, hint}` or null. */
-export type MigrationRunJson = Omit<MigrationRunResult, 'error'> & { error: ReturnType<typeof errorJson>['error'] | null }
+export type MigrationRunJson = Omit<MigrationRunResult, 'error'> & {
+  error: ReturnType<typeof errorJson>['error'] | null
+}
 
 /**
  * After a run: prints the error (and, under GitHub Actions, its annotation), sets the exit
  * code, and returns the JSON view.
  */
-export function finishRun(out: Output, config: ResolvedConfig, result: MigrationRunResult, env: Record<string, string | undefined> = process.env): MigrationRunJson {
+export function finishRun(
+  out: Output,
+  config: ResolvedConfig,
+  result: MigrationRunResult,
+  env: Record<string, string | undefined> = process.env,
+): MigrationRunJson {
   const { error, ...rest } = result
   if (error) reportFailure(out, config, error, env)
   return { ...rest, error: error ? errorJson(error).error : null }
 }
 
 /** Prints a failure that will not be thrown (the run's result is returned), with its annotation. */
-export function reportFailure(out: Output, config: ResolvedConfig, error: DbopsError, env: Record<string, string | undefined> = process.env): void {
+export function reportFailure(
+  out: Output,
+  config: ResolvedConfig,
+  error: DbopsError,
+  env: Record<string, string | undefined> = process.env,
+): void {
   process.exitCode = error.exitCode
   annotate(config, error, env)
   if (!out.mode.json) out.error(error)
 }
 
 /** Prints the `::error file=…::` line for a migration failure under GitHub Actions (stderr: stdout may be JSON). */
-export function annotate(config: ResolvedConfig, error: unknown, env: Record<string, string | undefined> = process.env): void {
+export function annotate(
+  config: ResolvedConfig,
+  error: unknown,
+  env: Record<string, string | undefined> = process.env,
+): void {
   if (!(error instanceof MigrationFailedError)) return
   const line = githubErrorAnnotation(
-    { message: error.message, file: error.location.file, line: error.location.line, column: error.location.column, title: 'dbops migrate' },
+    {
+      message: error.message,
+      file: error.location.file,
+      line: error.location.line,
+      column: error.location.column,
+      title: 'dbops migrate',
+    },
     env,
     config.cwd,
   )

@@ -7,7 +7,14 @@ import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
-import { type MigrationOptions, dbopsVersion, displayPath, findMigration, readMigrationsDir, usingMigrationSession } from './migration-runner.js'
+import {
+  type MigrationOptions,
+  dbopsVersion,
+  displayPath,
+  findMigration,
+  readMigrationsDir,
+  usingMigrationSession,
+} from './migration-runner.js'
 
 /** The result of `migrate baseline`. */
 export interface BaselineResult {
@@ -24,18 +31,41 @@ export interface BaselineResult {
  * @example
  * await baselineMigrations(config, { to: '20250101120000' })
  */
-export async function baselineMigrations(config: ResolvedConfig, options: MigrationOptions & { to: string }): Promise<BaselineResult> {
+export async function baselineMigrations(
+  config: ResolvedConfig,
+  options: MigrationOptions & { to: string },
+): Promise<BaselineResult> {
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
-  return usingMigrationSession(config, options, 'migrate baseline', async (session) => {
-    await session.ensureTable()
-    const classification = classifyMigrations(discovered.files, await session.readRows())
-    const target = findMigration(options.to, discovered.files, dirLabel)
-    const toRecord = classification.migrations.filter((m) => m.state === 'pending' && compareVersions(m.version, target.version) <= 0)
-    await session.changeRows(
-      toRecord.map((m) => ({ kind: 'insert', row: { version: m.version, name: m.file!.name, checksum: m.file!.checksum, dbopsVersion: dbopsVersion() } })),
-    )
-    const after = classifyMigrations(discovered.files, await session.readRows())
-    return { database: describeTarget(config.target), recorded: toRecord.map((m) => ({ version: m.version, name: m.name })), head: after.head ?? null }
-  })
+  return usingMigrationSession(
+    config,
+    options,
+    'migrate baseline',
+    async (session) => {
+      await session.ensureTable()
+      const classification = classifyMigrations(discovered.files, await session.readRows())
+      const target = findMigration(options.to, discovered.files, dirLabel)
+      const toRecord = classification.migrations.filter(
+        (m) => m.state === 'pending' && compareVersions(m.version, target.version) <= 0,
+      )
+      await session.changeRows(
+        toRecord.map((m) => ({
+          kind: 'insert',
+          row: {
+            version: m.version,
+            name: m.file!.name,
+            checksum: m.file!.checksum,
+            dbopsVersion: dbopsVersion(),
+          },
+        })),
+      )
+      const after = classifyMigrations(discovered.files, await session.readRows())
+      return {
+        database: describeTarget(config.target),
+        recorded: toRecord.map((m) => ({ version: m.version, name: m.name })),
+        head: after.head ?? null,
+      }
+    },
+    'read',
+  )
 }

@@ -8,7 +8,14 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { ConfigError, DbopsError, ExitCode, IntegrityError, errorCodeOf, messageOf } from '../errors.js'
+import {
+  ConfigError,
+  DbopsError,
+  ExitCode,
+  IntegrityError,
+  errorCodeOf,
+  messageOf,
+} from '../errors.js'
 
 /** What kind of migration a file is. */
 export type MigrationKind = 'sql' | 'module'
@@ -75,10 +82,15 @@ export function discoverMigrations(dir: string, label = dir): DiscoveredMigratio
         cause: err,
       })
     }
-    throw new DbopsError('MIGRATIONS_DIR_UNREADABLE', ExitCode.failed, `Cannot read the migrations directory ${label}: ${messageOf(err)}`, {
-      hint: 'Check its permissions.',
-      cause: err,
-    })
+    throw new DbopsError(
+      'MIGRATIONS_DIR_UNREADABLE',
+      ExitCode.failed,
+      `Cannot read the migrations directory ${label}: ${messageOf(err)}`,
+      {
+        hint: 'Check its permissions.',
+        cause: err,
+      },
+    )
   }
   const files: MigrationFile[] = []
   const ignored: string[] = []
@@ -93,10 +105,15 @@ export function discoverMigrations(dir: string, label = dir): DiscoveredMigratio
     try {
       content = fs.readFileSync(file)
     } catch (err) {
-      throw new DbopsError('MIGRATION_UNREADABLE', ExitCode.failed, `Cannot read migration ${path.join(label, entry.name)}: ${messageOf(err)}`, {
-        hint: 'Check the file and its permissions.',
-        cause: err,
-      })
+      throw new DbopsError(
+        'MIGRATION_UNREADABLE',
+        ExitCode.failed,
+        `Cannot read migration ${path.join(label, entry.name)}: ${messageOf(err)}`,
+        {
+          hint: 'Check the file and its permissions.',
+          cause: err,
+        },
+      )
     }
     const kind: MigrationKind = match[3] === 'sql' ? 'sql' : 'module'
     files.push({
@@ -118,10 +135,16 @@ export function discoverMigrations(dir: string, label = dir): DiscoveredMigratio
     }
   }
   if (duplicates.size > 0) {
-    const list = [...duplicates.entries()].map(([version, names]) => `${version} (${names.join(', ')})`).join('; ')
-    throw new IntegrityError('DUPLICATE_VERSION', `Two migrations share a version in ${label}: ${list}`, {
-      hint: 'Give one of them a new version (rename it with a later timestamp); versions must be unique.',
-    })
+    const list = [...duplicates.entries()]
+      .map(([version, names]) => `${version} (${names.join(', ')})`)
+      .join('; ')
+    throw new IntegrityError(
+      'DUPLICATE_VERSION',
+      `Two migrations share a version in ${label}: ${list}`,
+      {
+        hint: 'Give one of them a new version (rename it with a later timestamp); versions must be unique.',
+      },
+    )
   }
   ignored.sort()
   return { dir, files, ignored }

@@ -73,19 +73,31 @@ export function timestampVersion(date: Date): string {
  * @example
  * await generateMigration(config, { name: 'add users' }) // migrations/20250101120000_add_users.sql
  */
-export async function generateMigration(config: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
+export async function generateMigration(
+  config: ResolvedConfig,
+  options: GenerateOptions,
+): Promise<GenerateResult> {
   const slug = slugifyMigrationName(options.name)
-  if (slug === '') throw new UsageError(`"${options.name}" is not usable as a migration name`, { hint: 'Use letters and digits, e.g. `dbops migrate generate add_users`.' })
+  if (slug === '')
+    throw new UsageError(`"${options.name}" is not usable as a migration name`, {
+      hint: 'Use letters and digits, e.g. `dbops migrate generate add_users`.',
+    })
   const dir = config.migrationsDir
   try {
     fs.mkdirSync(dir, { recursive: true })
   } catch (err) {
-    throw new DbopsError('MIGRATIONS_DIR_UNWRITABLE', ExitCode.failed, `Cannot create the migrations directory ${displayPath(config, dir)}: ${messageOf(err)}`, { cause: err })
+    throw new DbopsError(
+      'MIGRATIONS_DIR_UNWRITABLE',
+      ExitCode.failed,
+      `Cannot create the migrations directory ${displayPath(config, dir)}: ${messageOf(err)}`,
+      { cause: err },
+    )
   }
   const existing = discoverMigrations(dir, displayPath(config, dir)).files
   let version = timestampVersion(options.now ?? new Date())
   const newest = existing.at(-1)?.version
-  if (newest !== undefined && compareVersions(version, newest) <= 0) version = (BigInt(newest) + 1n).toString().padStart(newest.length, '0')
+  if (newest !== undefined && compareVersions(version, newest) <= 0)
+    version = (BigInt(newest) + 1n).toString().padStart(newest.length, '0')
   const kind = options.kind ?? 'sql'
   const name = `${version}_${slug}.${kind}`
   const file = path.join(dir, name)
@@ -93,7 +105,12 @@ export async function generateMigration(config: ResolvedConfig, options: Generat
     fs.writeFileSync(file, '', { flag: 'wx' }) // claim the name: never overwrite
     writeFileAtomic(file, options.content ?? (kind === 'sql' ? SQL_TEMPLATE : TS_TEMPLATE))
   } catch (err) {
-    throw new DbopsError('MIGRATION_WRITE_FAILED', ExitCode.failed, `Cannot write ${displayPath(config, file)}: ${messageOf(err)}`, { cause: err })
+    throw new DbopsError(
+      'MIGRATION_WRITE_FAILED',
+      ExitCode.failed,
+      `Cannot write ${displayPath(config, file)}: ${messageOf(err)}`,
+      { cause: err },
+    )
   }
   return { version, name, path: displayPath(config, file) }
 }

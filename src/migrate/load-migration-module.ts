@@ -15,7 +15,11 @@ import { fileURLToPath } from 'node:url'
 import type { Kysely } from 'kysely'
 import { ExitCode, messageOf } from '../errors.js'
 import type { MigrationFile } from './discover-migrations.js'
-import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
+import {
+  MigrationFailedError,
+  describeLocation,
+  locationInStack,
+} from './migration-failed-error.js'
 
 /** A loaded module migration. */
 export interface MigrationModule {
@@ -28,18 +32,20 @@ export interface MigrationModule {
 let jitiPromise: Promise<{ import: <T>(id: string) => Promise<T> }> | undefined
 
 async function getJiti() {
-  jitiPromise ??= Promise.all([import('jiti'), import('kysely')]).then(([{ createJiti }, kysely]) => {
-    const self = fileURLToPath(new URL('../index.js', import.meta.url))
-    return createJiti(import.meta.url, {
-      moduleCache: false,
-      fsCache: false,
-      interopDefault: true,
-      // `import … from 'dbops'` is this copy of dbops; `'kysely'` is the very module the
-      // migration's `db` comes from, even when the project has not installed it (npx)
-      alias: { dbops: self },
-      virtualModules: { kysely },
-    })
-  })
+  jitiPromise ??= Promise.all([import('jiti'), import('kysely')]).then(
+    ([{ createJiti }, kysely]) => {
+      const self = fileURLToPath(new URL('../index.js', import.meta.url))
+      return createJiti(import.meta.url, {
+        moduleCache: false,
+        fsCache: false,
+        interopDefault: true,
+        // `import … from 'dbops'` is this copy of dbops; `'kysely'` is the very module the
+        // migration's `db` comes from, even when the project has not installed it (npx)
+        alias: { dbops: self },
+        virtualModules: { kysely },
+      })
+    },
+  )
   return jitiPromise
 }
 
@@ -50,7 +56,10 @@ async function getJiti() {
  *
  * @param label the file as shown in messages (relative to the working directory)
  */
-export async function loadMigrationModule(file: MigrationFile, label: string): Promise<MigrationModule> {
+export async function loadMigrationModule(
+  file: MigrationFile,
+  label: string,
+): Promise<MigrationModule> {
   let mod: Record<string, unknown>
   try {
     const jiti = await getJiti()
@@ -58,21 +67,42 @@ export async function loadMigrationModule(file: MigrationFile, label: string): P
   } catch (err) {
     const where = locationInStack(err, file.path)
     const message = messageOf(err).replace(`${file.path}: `, '')
-    throw new MigrationFailedError('MIGRATION_LOAD_FAILED', ExitCode.failed, `Migration ${label} could not be loaded${describeLocation(where ?? {})}: ${message}`, { file: file.path, ...where }, {
-      hint: `Fix ${path.basename(file.path)}; nothing was applied.`,
-      cause: err,
-    })
+    throw new MigrationFailedError(
+      'MIGRATION_LOAD_FAILED',
+      ExitCode.failed,
+      `Migration ${label} could not be loaded${describeLocation(where ?? {})}: ${message}`,
+      { file: file.path, ...where },
+      {
+        hint: `Fix ${path.basename(file.path)}; nothing was applied.`,
+        cause: err,
+      },
+    )
   }
-  const exports = (mod.default && typeof mod.default === 'object' && typeof mod.up !== 'function' ? mod.default : mod) as Record<string, unknown>
+  const exports = (
+    mod.default && typeof mod.default === 'object' && typeof mod.up !== 'function'
+      ? mod.default
+      : mod
+  ) as Record<string, unknown>
   const up = exports.up
   const down = exports.down
   if (typeof up !== 'function') {
-    throw new MigrationFailedError('MIGRATION_INVALID', ExitCode.failed, `Migration ${label} does not export an up(db) function`, { file: file.path }, {
-      hint: 'Export `async function up(db: Kysely<any>)` (and `down(db)` to allow rolling back).',
-    })
+    throw new MigrationFailedError(
+      'MIGRATION_INVALID',
+      ExitCode.failed,
+      `Migration ${label} does not export an up(db) function`,
+      { file: file.path },
+      {
+        hint: 'Export `async function up(db: Kysely<any>)` (and `down(db)` to allow rolling back).',
+      },
+    )
   }
   if (down !== undefined && typeof down !== 'function') {
-    throw new MigrationFailedError('MIGRATION_INVALID', ExitCode.failed, `Migration ${label} exports a down that is not a function`, { file: file.path })
+    throw new MigrationFailedError(
+      'MIGRATION_INVALID',
+      ExitCode.failed,
+      `Migration ${label} exports a down that is not a function`,
+      { file: file.path },
+    )
   }
   return {
     up: up as MigrationModule['up'],

@@ -15,15 +15,45 @@ import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
 import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
-import { DbopsError, ExitCode, InterruptedError, UsageError, errorCodeOf, messageOf } from '../errors.js'
+import {
+  DbopsError,
+  ExitCode,
+  InterruptedError,
+  UsageError,
+  errorCodeOf,
+  messageOf,
+} from '../errors.js'
 import { type ClassifiedMigration, type Classification } from './classify-migrations.js'
-import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
+import {
+  type DiscoveredMigrations,
+  type MigrationFile,
+  compareVersions,
+  discoverMigrations,
+} from './discover-migrations.js'
 import { type MigrationModule, loadMigrationModule } from './load-migration-module.js'
 import { loadUmzug } from './load-umzug.js'
-import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
-import { MigrationStepError, type MigrationRow, type MigrationSession, type MigrationStep } from './migration-session.js'
-import { readMigrationRows } from './migration-table.js'
-import { type ParsedSqlMigration, SqlMigrationFormatError, parseSqlMigration } from './parse-sql-migration.js'
+import {
+  MigrationFailedError,
+  describeLocation,
+  locationInStack,
+} from './migration-failed-error.js'
+import {
+  MigrationStepError,
+  type MigrationRow,
+  type MigrationSession,
+  type MigrationStep,
+} from './migration-session.js'
+import {
+  MIGRATION_TABLE,
+  readDbmateVersions,
+  selectMigrationRows,
+  tableExists,
+} from './migration-table.js'
+import {
+  type ParsedSqlMigration,
+  SqlMigrationFormatError,
+  parseSqlMigration,
+} from './parse-sql-migration.js'
 
 /** Options every migrate operation takes. */
 export interface MigrationOptions {
@@ -49,11 +79,18 @@ export interface MigrationOptions {
 export type MigrationProgress =
   | { type: 'plan'; direction: 'up' | 'down'; migrations: Array<{ version: string; name: string }> }
   | { type: 'start'; version: string; name: string }
-  | { type: 'done'; version: string; name: string; status: MigrationResultStatus; durationMs: number }
+  | {
+      type: 'done'
+      version: string
+      name: string
+      status: MigrationResultStatus
+      durationMs: number
+    }
   | { type: 'failed'; version: string; name: string; error: DbopsError }
 
 /** What happened to one migration in a run. */
-export type MigrationResultStatus = 'applied' | 'reverted' | 'skipped' | 'failed' | 'not_run' | 'planned'
+export type MigrationResultStatus =
+  'applied' | 'reverted' | 'skipped' | 'failed' | 'not_run' | 'planned'
 
 /** One migration in a run's result (snake_case: it is the `--json` document). */
 export interface MigrationResult {
@@ -87,7 +124,11 @@ export interface MigrationRunResult {
 /** The directory as messages name it: relative to the working directory when inside it. */
 export function displayPath(config: ResolvedConfig, file: string): string {
   const relative = path.relative(config.cwd, file)
-  return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
+  return relative === ''
+    ? '.'
+    : relative.startsWith('..') || path.isAbsolute(relative)
+      ? file
+      : relative
 }
 
 /** Reads the migrations directory of `config`. */
@@ -101,7 +142,9 @@ let packageVersion: string | undefined
 export function dbopsVersion(): string {
   if (packageVersion === undefined) {
     try {
-      const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
+      const pkg = JSON.parse(
+        fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+      ) as { version?: string }
       packageVersion = pkg.version ?? 'unknown'
     } catch {
       packageVersion = 'unknown'
@@ -113,31 +156,39 @@ export function dbopsVersion(): string {
 /** The lock wait for `config`'s dialect, in ms. */
 export function lockTimeoutMsFor(config: ResolvedConfig, options: MigrationOptions): number {
   if (options.lockTimeoutMs !== undefined) return options.lockTimeoutMs
-  if (config.migrationLockTimeoutSeconds !== undefined) return config.migrationLockTimeoutSeconds * 1000
+  if (config.migrationLockTimeoutSeconds !== undefined)
+    return config.migrationLockTimeoutSeconds * 1000
   return config.target.dialect === 'sqlite' ? config.sqlite.busyTimeoutMs : 60_000
 }
 
-function connectOptions(options: MigrationOptions, mode: 'read' | 'write', command: string): ConnectOptions {
+function connectOptions(
+  options: MigrationOptions,
+  mode: 'read' | 'write',
+  command: string,
+): ConnectOptions {
   return { command, signal: options.signal, ...options.connect, mode }
 }
 
 /**
  * Opens a connection and the migration session (the lock), runs `fn`, and releases both,
- * whatever happens.
+ * whatever happens. `mode: 'read'` (commands that need an existing database: down, repair…)
+ * never creates a SQLite file; the connection can still write.
  */
 export async function usingMigrationSession<T>(
   config: ResolvedConfig,
   options: MigrationOptions,
   command: string,
   fn: (session: MigrationSession, conn: DbConnection) => Promise<T>,
+  mode: 'read' | 'write' = 'write',
 ): Promise<T> {
-  const conn = await connect(config, connectOptions(options, 'write', command))
+  const conn = await connect(config, connectOptions(options, mode, command))
   try {
     const session = await conn.dialect.acquireMigrationLock(conn, {
       timeoutMs: lockTimeoutMsFor(config, options),
       signal: options.signal,
       schema: config.schema,
-      statementLockTimeoutMs: options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
+      statementLockTimeoutMs:
+        options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
       onQuery: options.connect?.onQuery,
       onWait: (holder) => {
         const who = holder
@@ -164,22 +215,41 @@ export async function readRowsReadOnly(
   config: ResolvedConfig,
   options: MigrationOptions,
   command: string,
-): Promise<{ rows: MigrationRow[]; dbmateVersions: string[] | undefined; tableExists: boolean; databaseExists: boolean; flavour: 'postgres' | 'sqlite' }> {
+): Promise<{
+  rows: MigrationRow[]
+  dbmateVersions: string[] | undefined
+  tableExists: boolean
+  databaseExists: boolean
+  flavour: 'postgres' | 'sqlite'
+}> {
   let conn: DbConnection
   try {
     conn = await connect(config, connectOptions(options, 'read', command))
   } catch (err) {
     if (err instanceof DbopsError && err.code === 'DB_FILE_MISSING') {
-      return { rows: [], dbmateVersions: undefined, tableExists: false, databaseExists: false, flavour: 'sqlite' }
+      return {
+        rows: [],
+        dbmateVersions: undefined,
+        tableExists: false,
+        databaseExists: false,
+        flavour: 'sqlite',
+      }
     }
     throw err
   }
   try {
-    const { tableExists, readDbmateVersions, MIGRATION_TABLE } = await import('./migration-table.js')
     const exists = await tableExists(conn.db, conn.dialect, config.schema, MIGRATION_TABLE)
-    const rows = exists ? await readMigrationRows(conn.db, conn.dialect, config.schema) : []
-    const dbmateVersions = exists ? undefined : await readDbmateVersions(conn.db, conn.dialect, config.schema)
-    return { rows, dbmateVersions, tableExists: exists, databaseExists: true, flavour: conn.dialect.name }
+    const rows = exists ? await selectMigrationRows(conn.db, conn.dialect, config.schema) : []
+    const dbmateVersions = exists
+      ? undefined
+      : await readDbmateVersions(conn.db, conn.dialect, config.schema)
+    return {
+      rows,
+      dbmateVersions,
+      tableExists: exists,
+      databaseExists: true,
+      flavour: conn.dialect.name,
+    }
   } finally {
     await conn.close()
   }
@@ -191,7 +261,9 @@ export function dbmateManagedError(versions: string[]): DbopsError {
     'DBMATE_MANAGED',
     ExitCode.integrity,
     `This database is managed by dbmate (schema_migrations holds ${versions.length} version${versions.length === 1 ? '' : 's'}) and has no dbops_migrations table`,
-    { hint: 'Run `dbops migrate import-dbmate` to adopt dbmate’s history; `up` will not re-run what dbmate applied.' },
+    {
+      hint: 'Run `dbops migrate import-dbmate` to adopt dbmate’s history; `up` will not re-run what dbmate applied.',
+    },
   )
 }
 
@@ -199,10 +271,18 @@ export function dbmateManagedError(versions: string[]): DbopsError {
  * Finds the migration `name` refers to: a version (`20250101120000`), a file name, or a file
  * name without its extension. Unknown: a usage error (exit 2).
  */
-export function findMigration(name: string, migrations: Array<{ version: string; name: string }>, dirLabel: string): { version: string; name: string } {
+export function findMigration(
+  name: string,
+  migrations: Array<{ version: string; name: string }>,
+  dirLabel: string,
+): { version: string; name: string } {
   const wanted = name.trim()
   const found = migrations.find(
-    (m) => m.version === wanted || m.name === wanted || m.name.replace(/\.[^.]+$/, '') === wanted || (/^\d+$/.test(wanted) && compareVersions(m.version, wanted) === 0),
+    (m) =>
+      m.version === wanted ||
+      m.name === wanted ||
+      m.name.replace(/\.[^.]+$/, '') === wanted ||
+      (/^\d+$/.test(wanted) && compareVersions(m.version, wanted) === 0),
   )
   if (!found) {
     throw new UsageError(`No migration "${name}" in ${dirLabel} or in dbops_migrations`, {
@@ -240,40 +320,71 @@ export async function prepareMigrations(
   for (const entry of plan) {
     const file = entry.file!
     const label = displayPath(config, file.path)
-    const row = { version: file.version, name: file.name, checksum: file.checksum, dbopsVersion: dbopsVersion() }
+    const row = {
+      version: file.version,
+      name: file.name,
+      checksum: file.checksum,
+      dbopsVersion: dbopsVersion(),
+    }
     if (file.kind === 'sql') {
       let parsed: ParsedSqlMigration
       try {
         parsed = parseSqlMigration(file.content, flavour)
       } catch (err) {
         if (err instanceof SqlMigrationFormatError) {
-          throw new MigrationFailedError('MIGRATION_INVALID', ExitCode.failed, `Migration ${label} is not valid at line ${err.line}: ${err.message}`, { file: file.path, line: err.line, column: err.column }, {
-            hint: 'Fix the file; nothing was applied.',
-          })
+          throw new MigrationFailedError(
+            'MIGRATION_INVALID',
+            ExitCode.failed,
+            `Migration ${label} is not valid at line ${err.line}: ${err.message}`,
+            { file: file.path, line: err.line, column: err.column },
+            {
+              hint: 'Fix the file; nothing was applied.',
+            },
+          )
         }
         throw err
       }
       const section = direction === 'up' ? parsed.up : parsed.down
       if (!section || section.statements.length === 0) {
-        if (direction === 'down') throw noDownError(label, file.path, 'its `-- migrate:down` section is missing or empty')
+        if (direction === 'down')
+          throw noDownError(label, file.path, 'its `-- migrate:down` section is missing or empty')
       }
       const effective = section ?? parsed.up
       prepared.push({
         file,
         label,
-        step: { direction, row, transaction: effective.transaction, foreignKeysOff: effective.foreignKeysOff, body: { kind: 'sql', section: effective } },
-        preview: { statements: section ? section.statements.map((s) => s.text) : [], transaction: effective.transaction },
+        step: {
+          direction,
+          row,
+          transaction: effective.transaction,
+          foreignKeysOff: effective.foreignKeysOff,
+          body: { kind: 'sql', section: effective },
+        },
+        preview: {
+          statements: section ? section.statements.map((s) => s.text) : [],
+          transaction: effective.transaction,
+        },
       })
     } else {
       let mod: MigrationModule | undefined
       if (load || direction === 'down') mod = await loadMigrationModule(file, label)
-      if (direction === 'down' && !mod?.down) throw noDownError(label, file.path, 'it exports no down(db) function')
+      if (direction === 'down' && !mod?.down)
+        throw noDownError(label, file.path, 'it exports no down(db) function')
       const run = mod ? (direction === 'up' ? mod.up : mod.down!) : async () => undefined
       prepared.push({
         file,
         label,
-        step: { direction, row, transaction: mod?.transaction ?? true, foreignKeysOff: mod?.foreignKeysOff ?? false, body: { kind: 'function', run: (db) => run(db) } },
-        preview: { statements: [`(${path.extname(file.name)} module: runs ${direction}(db))`], transaction: mod?.transaction ?? true },
+        step: {
+          direction,
+          row,
+          transaction: mod?.transaction ?? true,
+          foreignKeysOff: mod?.foreignKeysOff ?? false,
+          body: { kind: 'function', run: (db) => run(db) },
+        },
+        preview: {
+          statements: [`(${path.extname(file.name)} module: runs ${direction}(db))`],
+          transaction: mod?.transaction ?? true,
+        },
       })
     }
   }
@@ -281,9 +392,15 @@ export async function prepareMigrations(
 }
 
 function noDownError(label: string, file: string, why: string): MigrationFailedError {
-  return new MigrationFailedError('MIGRATION_NO_DOWN', ExitCode.failed, `Migration ${label} cannot be rolled back: ${why}`, { file }, {
-    hint: 'Nothing was rolled back. Add a down section (or function), or roll back to a later migration with --to.',
-  })
+  return new MigrationFailedError(
+    'MIGRATION_NO_DOWN',
+    ExitCode.failed,
+    `Migration ${label} cannot be rolled back: ${why}`,
+    { file },
+    {
+      hint: 'Nothing was rolled back. Add a down section (or function), or roll back to a later migration with --to.',
+    },
+  )
 }
 
 /**
@@ -298,30 +415,52 @@ export async function runMigrations(
   direction: 'up' | 'down',
   options: MigrationOptions,
 ): Promise<{ results: MigrationResult[]; error: DbopsError | undefined }> {
-  const results: MigrationResult[] = prepared.map((p) => ({ version: p.file.version, name: p.file.name, status: 'not_run', duration_ms: null }))
+  const results: MigrationResult[] = prepared.map((p) => ({
+    version: p.file.version,
+    name: p.file.name,
+    status: 'not_run',
+    duration_ms: null,
+  }))
   const byName = new Map(prepared.map((p, index) => [p.file.name, index]))
   const signal = options.signal
   const onAbort = () => void session.cancel()
   signal?.addEventListener('abort', onAbort, { once: true })
-  options.onProgress?.({ type: 'plan', direction, migrations: prepared.map((p) => ({ version: p.file.version, name: p.file.name })) })
+  options.onProgress?.({
+    type: 'plan',
+    direction,
+    migrations: prepared.map((p) => ({ version: p.file.version, name: p.file.name })),
+  })
 
   const run = async (name: string) => {
     const index = byName.get(name)!
     const item = prepared[index]!
-    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
+    if (signal?.aborted)
+      throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
     options.onProgress?.({ type: 'start', version: item.file.version, name })
     results[index]!.status = 'failed'
     const outcome = await session.run(item.step)
-    const status: MigrationResultStatus = outcome.status === 'skipped' ? 'skipped' : direction === 'up' ? 'applied' : 'reverted'
+    const status: MigrationResultStatus =
+      outcome.status === 'skipped' ? 'skipped' : direction === 'up' ? 'applied' : 'reverted'
     results[index] = { ...results[index]!, status, duration_ms: Math.round(outcome.durationMs) }
-    options.onProgress?.({ type: 'done', version: item.file.version, name, status, durationMs: outcome.durationMs })
+    options.onProgress?.({
+      type: 'done',
+      version: item.file.version,
+      name,
+      status,
+      durationMs: outcome.durationMs,
+    })
   }
   const Umzug = loadUmzug()
   const applied = new Set(classification.migrations.filter((m) => m.row).map((m) => m.name))
   const umzug = new Umzug({
     migrations: classification.migrations
       .filter((m) => m.file)
-      .map((m) => ({ name: m.name, path: m.file!.path, up: () => run(m.name), down: () => run(m.name) })),
+      .map((m) => ({
+        name: m.name,
+        path: m.file!.path,
+        up: () => run(m.name),
+        down: () => run(m.name),
+      })),
     storage: {
       executed: async () => [...applied],
       logMigration: async () => undefined, // recorded inside the migration's own transaction
@@ -337,8 +476,20 @@ export async function runMigrations(
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause ?? err
     const index = results.findIndex((r) => r.status === 'failed')
-    error = describeRunError(cause, index >= 0 ? prepared[index] : undefined, direction, results, signal)
-    if (index >= 0) options.onProgress?.({ type: 'failed', version: results[index]!.version, name: results[index]!.name, error })
+    error = describeRunError(
+      cause,
+      index >= 0 ? prepared[index] : undefined,
+      direction,
+      results,
+      signal,
+    )
+    if (index >= 0)
+      options.onProgress?.({
+        type: 'failed',
+        version: results[index]!.version,
+        name: results[index]!.name,
+        error,
+      })
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }
@@ -354,14 +505,26 @@ function describeRunError(
   signal: AbortSignal | undefined,
 ): DbopsError {
   const verb = direction === 'up' ? 'applied' : 'rolled back'
-  const done = results.filter((r) => r.status === 'applied' || r.status === 'reverted').map((r) => r.name)
-  const notDone = results.filter((r) => r.status === 'failed' || r.status === 'not_run').map((r) => r.name)
+  const done = results
+    .filter((r) => r.status === 'applied' || r.status === 'reverted')
+    .map((r) => r.name)
+  const notDone = results
+    .filter((r) => r.status === 'failed' || r.status === 'not_run')
+    .map((r) => r.name)
   const doneText = `${capitalise(verb)} in this run: ${done.length > 0 ? done.join(', ') : 'none'}. Not ${verb}: ${notDone.length > 0 ? notDone.join(', ') : 'none'}.`
   const stepError = err instanceof MigrationStepError ? err : undefined
-  const interrupted = err instanceof InterruptedError || stepError?.details.cancelled || (signal?.aborted && errorCodeOf(err) === '57014')
+  const interrupted =
+    err instanceof InterruptedError ||
+    stepError?.details.cancelled ||
+    (signal?.aborted && errorCodeOf(err) === '57014')
   if (interrupted) {
     const reason = signal?.reason
-    const which = reason instanceof InterruptedError ? reason.signal : err instanceof InterruptedError ? err.signal : 'SIGINT'
+    const which =
+      reason instanceof InterruptedError
+        ? reason.signal
+        : err instanceof InterruptedError
+          ? err.signal
+          : 'SIGINT'
     const what = !item
       ? ''
       : stepError?.details.dirty
@@ -369,7 +532,10 @@ function describeRunError(
         : ` while running ${item.label}; it was rolled back, nothing of it remains`
     return new InterruptedError(which, `Interrupted by ${which}${what}. ${doneText}`)
   }
-  if (!item) return err instanceof DbopsError ? err : new DbopsError('INTERNAL', ExitCode.failed, messageOf(err), { cause: err })
+  if (!item)
+    return err instanceof DbopsError
+      ? err
+      : new DbopsError('INTERNAL', ExitCode.failed, messageOf(err), { cause: err })
   if (err instanceof DbopsError) return err
   // SQL: the statement the session located; a module: the line in its stack (jiti keeps lines)
   const located =
@@ -378,7 +544,10 @@ function describeRunError(
       : (locationInStack(stepError?.details.cause ?? err, item.file.path) ?? {})
   const where = describeLocation(located)
   const location = { file: item.file.path, ...located }
-  const earlier = done.length > 0 ? ` The ${done.length} migration${done.length === 1 ? '' : 's'} before it in this run stay ${verb}.` : ''
+  const earlier =
+    done.length > 0
+      ? ` The ${done.length} migration${done.length === 1 ? '' : 's'} before it in this run stay ${verb}.`
+      : ''
   if (stepError?.details.dirty) {
     return new MigrationFailedError(
       'MIGRATION_FAILED',
@@ -403,10 +572,16 @@ function describeRunError(
       },
     )
   }
-  return new MigrationFailedError('MIGRATION_FAILED', ExitCode.failed, `Migration ${item.label} (${direction}) failed${where}: ${messageOf(err)}`, location, {
-    hint: `Nothing of it was ${verb}: it ran in one transaction.${earlier} Fix it and run \`dbops migrate ${direction}\` again.`,
-    cause: err,
-  })
+  return new MigrationFailedError(
+    'MIGRATION_FAILED',
+    ExitCode.failed,
+    `Migration ${item.label} (${direction}) failed${where}: ${messageOf(err)}`,
+    location,
+    {
+      hint: `Nothing of it was ${verb}: it ran in one transaction.${earlier} Fix it and run \`dbops migrate ${direction}\` again.`,
+      cause: err,
+    },
+  )
 }
 
 function capitalise(text: string): string {

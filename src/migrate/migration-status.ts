@@ -7,7 +7,12 @@ import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { ExitCode } from '../errors.js'
 import { type MigrationState, classifyMigrations } from './classify-migrations.js'
-import { type MigrationOptions, displayPath, readMigrationsDir, readRowsReadOnly } from './migration-runner.js'
+import {
+  type MigrationOptions,
+  displayPath,
+  readMigrationsDir,
+  readRowsReadOnly,
+} from './migration-runner.js'
 
 /** One migration in the status report. */
 export interface MigrationStatusEntry {
@@ -28,7 +33,14 @@ export interface MigrationStatusReport {
   /** Greatest applied version, or null. */
   head: string | null
   migrations: MigrationStatusEntry[]
-  summary: { applied: number; pending: number; changed: number; missing: number; dirty: number; out_of_order: number }
+  summary: {
+    applied: number
+    pending: number
+    changed: number
+    missing: number
+    dirty: number
+    out_of_order: number
+  }
   /** dbmate's history, when it manages the database and dbops does not yet. */
   dbmate: { versions: number } | null
   /** Files in the directory that are not migrations (no version prefix, other extension). */
@@ -47,23 +59,43 @@ export interface MigrationStatusReport {
  * const status = await getMigrationStatus(config)
  * if (status.summary.pending > 0) console.log(`${status.summary.pending} pending`)
  */
-export async function getMigrationStatus(config: ResolvedConfig, options: MigrationOptions = {}): Promise<MigrationStatusReport> {
+export async function getMigrationStatus(
+  config: ResolvedConfig,
+  options: MigrationOptions = {},
+): Promise<MigrationStatusReport> {
   const discovered = readMigrationsDir(config)
   const state = await readRowsReadOnly(config, options, 'migrate status')
   const classification = classifyMigrations(discovered.files, state.rows)
   const c = classification.counts
   const problems: string[] = []
-  const names = (s: MigrationState) => classification.migrations.filter((m) => m.state === s).map((m) => m.name)
-  if (c.dirty > 0) problems.push(`dirty (started outside a transaction, never finished): ${names('dirty').join(', ')}; sort it out, then \`dbops migrate repair\``)
-  if (c.changed > 0) problems.push(`changed since applied: ${names('changed').join(', ')}; restore the files, or accept them with \`dbops migrate repair\``)
-  if (c.missing > 0) problems.push(`applied but missing from ${displayPath(config, discovered.dir)}: ${names('missing').join(', ')}; restore the files, or forget them with \`dbops migrate repair\``)
+  const names = (s: MigrationState) =>
+    classification.migrations.filter((m) => m.state === s).map((m) => m.name)
+  if (c.dirty > 0)
+    problems.push(
+      `dirty (started outside a transaction, never finished): ${names('dirty').join(', ')}; sort it out, then \`dbops migrate repair\``,
+    )
+  if (c.changed > 0)
+    problems.push(
+      `changed since applied: ${names('changed').join(', ')}; restore the files, or accept them with \`dbops migrate repair\``,
+    )
+  if (c.missing > 0)
+    problems.push(
+      `applied but missing from ${displayPath(config, discovered.dir)}: ${names('missing').join(', ')}; restore the files, or forget them with \`dbops migrate repair\``,
+    )
   if (c.outOfOrder > 0) {
     const late = classification.migrations.filter((m) => m.outOfOrder).map((m) => m.name)
-    problems.push(`pending but older than the head ${classification.head}: ${late.join(', ')}; give them newer versions, or \`dbops migrate up --allow-out-of-order\``)
+    problems.push(
+      `pending but older than the head ${classification.head}: ${late.join(', ')}; give them newer versions, or \`dbops migrate up --allow-out-of-order\``,
+    )
   }
-  const dbmate = !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
-  if (dbmate) problems.push(`managed by dbmate (schema_migrations has ${dbmate.versions} versions); adopt it with \`dbops migrate import-dbmate\``)
-  const exitCode = problems.length > 0 ? ExitCode.integrity : c.pending > 0 ? ExitCode.attention : ExitCode.ok
+  const dbmate =
+    !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
+  if (dbmate)
+    problems.push(
+      `managed by dbmate (schema_migrations has ${dbmate.versions} versions); adopt it with \`dbops migrate import-dbmate\``,
+    )
+  const exitCode =
+    problems.length > 0 ? ExitCode.integrity : c.pending > 0 ? ExitCode.attention : ExitCode.ok
   return {
     database: describeTarget(config.target),
     migrations_dir: displayPath(config, discovered.dir),
@@ -76,7 +108,14 @@ export async function getMigrationStatus(config: ResolvedConfig, options: Migrat
       applied_at: m.row?.appliedAt ?? null,
       duration_ms: m.row?.durationMs ?? null,
     })),
-    summary: { applied: c.applied, pending: c.pending, changed: c.changed, missing: c.missing, dirty: c.dirty, out_of_order: c.outOfOrder },
+    summary: {
+      applied: c.applied,
+      pending: c.pending,
+      changed: c.changed,
+      missing: c.missing,
+      dirty: c.dirty,
+      out_of_order: c.outOfOrder,
+    },
     dbmate,
     ignored_files: discovered.ignored,
     problems,

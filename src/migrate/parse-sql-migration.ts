@@ -16,7 +16,12 @@
  * transaction and `PRAGMA foreign_key_check` before its commit, for the table-rebuild
  * recipe). Pure.
  */
-import { type SqlFlavour, type SqlStatement, SqlSplitError, splitSqlStatements } from './split-sql.js'
+import {
+  type SqlFlavour,
+  type SqlStatement,
+  SqlSplitError,
+  splitSqlStatements,
+} from './split-sql.js'
 
 /** One section of a `.sql` migration. */
 export interface SqlSection {
@@ -65,7 +70,13 @@ const TRANSACTION_CONTROL = /^(begin|commit|rollback|end|start\s+transaction|abo
  * @param flavour the dialect whose lexical rules split the statements
  */
 export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlMigration {
-  const markers: Array<{ kind: 'up' | 'down'; line: number; options: string; lineStart: number; bodyStart: number }> = []
+  const markers: Array<{
+    kind: 'up' | 'down'
+    line: number
+    options: string
+    lineStart: number
+    bodyStart: number
+  }> = []
   let lineStart = 0
   let lineNo = 1
   while (lineStart <= text.length) {
@@ -88,19 +99,40 @@ export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlM
   }
   const ups = markers.filter((m) => m.kind === 'up')
   const downs = markers.filter((m) => m.kind === 'down')
-  if (ups.length === 0) throw new SqlMigrationFormatError('no `-- migrate:up` section (dbmate format: `-- migrate:up`, then optionally `-- migrate:down`)', 1)
-  if (ups.length > 1) throw new SqlMigrationFormatError('a second `-- migrate:up` marker', ups[1]!.line)
-  if (downs.length > 1) throw new SqlMigrationFormatError('a second `-- migrate:down` marker', downs[1]!.line)
+  if (ups.length === 0)
+    throw new SqlMigrationFormatError(
+      'no `-- migrate:up` section (dbmate format: `-- migrate:up`, then optionally `-- migrate:down`)',
+      1,
+    )
+  if (ups.length > 1)
+    throw new SqlMigrationFormatError('a second `-- migrate:up` marker', ups[1]!.line)
+  if (downs.length > 1)
+    throw new SqlMigrationFormatError('a second `-- migrate:down` marker', downs[1]!.line)
 
   const first = markers[0]!
   const before = splitSafely(text.slice(0, first.lineStart), 0, 1, flavour)
   if (before.length > 0) {
-    throw new SqlMigrationFormatError(`SQL before the \`-- migrate:${first.kind}\` marker; put it in a section`, before[0]!.line, before[0]!.column)
+    throw new SqlMigrationFormatError(
+      `SQL before the \`-- migrate:${first.kind}\` marker; put it in a section`,
+      before[0]!.line,
+      before[0]!.column,
+    )
   }
 
   const sections = markers.map((marker, index) => {
     const end = index + 1 < markers.length ? markers[index + 1]!.lineStart : text.length
-    return { kind: marker.kind, section: buildSection(text, marker.bodyStart, end, marker.line + 1, marker.options, marker.line, flavour) }
+    return {
+      kind: marker.kind,
+      section: buildSection(
+        text,
+        marker.bodyStart,
+        end,
+        marker.line + 1,
+        marker.options,
+        marker.line,
+        flavour,
+      ),
+    }
   })
   return {
     up: sections.find((s) => s.kind === 'up')!.section,
@@ -108,7 +140,15 @@ export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlM
   }
 }
 
-function buildSection(text: string, start: number, end: number, startLine: number, optionText: string, markerLine: number, flavour: SqlFlavour): SqlSection {
+function buildSection(
+  text: string,
+  start: number,
+  end: number,
+  startLine: number,
+  optionText: string,
+  markerLine: number,
+  flavour: SqlFlavour,
+): SqlSection {
   const options = parseOptions(optionText, markerLine)
   const sql = text.slice(start, end)
   const statements = splitSafely(sql, start, startLine, flavour)
@@ -126,7 +166,12 @@ function buildSection(text: string, start: number, end: number, startLine: numbe
 }
 
 /** Splits a part of the file, with lines and columns counted in the whole file. */
-function splitSafely(sql: string, offset: number, startLine: number, flavour: SqlFlavour): SqlStatement[] {
+function splitSafely(
+  sql: string,
+  offset: number,
+  startLine: number,
+  flavour: SqlFlavour,
+): SqlStatement[] {
   try {
     return splitSqlStatements(sql, flavour).map((s) => ({
       ...s,
@@ -136,20 +181,32 @@ function splitSafely(sql: string, offset: number, startLine: number, flavour: Sq
   } catch (err) {
     if (err instanceof SqlSplitError) {
       const line = err.line + startLine - 1
-      throw new SqlMigrationFormatError(err.message.replace(/line \d+, column \d+/, `line ${line}, column ${err.column}`), line, err.column)
+      throw new SqlMigrationFormatError(
+        err.message.replace(/line \d+, column \d+/, `line ${line}, column ${err.column}`),
+        line,
+        err.column,
+      )
     }
     throw err
   }
 }
 
-function parseOptions(text: string, line: number): { transaction: boolean; foreignKeysOff: boolean } {
+function parseOptions(
+  text: string,
+  line: number,
+): { transaction: boolean; foreignKeysOff: boolean } {
   const options = { transaction: true, foreignKeysOff: false }
   for (const token of text.trim().split(/\s+/).filter(Boolean)) {
     const [key, value] = token.split(':')
-    if (key === 'transaction' && (value === 'false' || value === 'true')) options.transaction = value === 'true'
-    else if (key === 'foreign_keys' && (value === 'off' || value === 'on')) options.foreignKeysOff = value === 'off'
+    if (key === 'transaction' && (value === 'false' || value === 'true'))
+      options.transaction = value === 'true'
+    else if (key === 'foreign_keys' && (value === 'off' || value === 'on'))
+      options.foreignKeysOff = value === 'off'
     else {
-      throw new SqlMigrationFormatError(`unknown migration option \`${token}\` (known: transaction:false, foreign_keys:off)`, line)
+      throw new SqlMigrationFormatError(
+        `unknown migration option \`${token}\` (known: transaction:false, foreign_keys:off)`,
+        line,
+      )
     }
   }
   return options

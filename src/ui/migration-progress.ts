@@ -42,7 +42,10 @@ export function formatDuration(ms: number): string {
  * Creates the progress view for `out`. Await it before the run: the task list module is
  * loaded only when a terminal will show it.
  */
-export async function createMigrationProgress(out: Output, env: Record<string, string | undefined> = process.env): Promise<MigrationProgressView> {
+export async function createMigrationProgress(
+  out: Output,
+  env: Record<string, string | undefined> = process.env,
+): Promise<MigrationProgressView> {
   const options = taskListOptions(out.mode, env, out.stderrIsTTY)
   if (options.renderer === 'silent') {
     return { onProgress: () => undefined, onWait: () => undefined, finish: async () => undefined }
@@ -63,23 +66,42 @@ export async function createMigrationProgress(out: Output, env: Record<string, s
           deferred.set(m.name, d)
           return {
             title: m.name,
-            task: async (_ctx: unknown, task: { title: string; skip: (message?: string) => void }) => {
+            task: async (
+              _ctx: unknown,
+              task: { title: string; skip: (message?: string) => void },
+            ) => {
               const outcome = await d.promise
-              if (outcome.status === 'skipped') task.skip(`${m.name} (already ${event.direction === 'up' ? 'applied' : 'rolled back'} by another run)`)
-              else task.title = `${m.name} ${out.err.dim(`(${formatDuration(outcome.durationMs)})`)}`
+              if (outcome.status === 'skipped')
+                task.skip(
+                  `${m.name} (already ${event.direction === 'up' ? 'applied' : 'rolled back'} by another run)`,
+                )
+              else
+                task.title = `${m.name} ${out.err.dim(`(${formatDuration(outcome.durationMs)})`)}`
             },
           }
         })
-        const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(process.stderr, process.stderr) })
+        const logger = new ListrLogger({
+          useIcons: true,
+          processOutput: new ProcessOutput(process.stderr, process.stderr),
+        })
         const list = new Listr(tasks, {
           renderer: 'default',
           fallbackRendererCondition: false,
           exitOnError: true,
           collapseErrors: false,
           registerSignalListeners: false, // SIGINT/SIGTERM are the command's: cancel, roll back, exit 130/143
-          rendererOptions: { collapseErrors: false, collapseSubtasks: false, showErrorMessage: true, logger },
+          rendererOptions: {
+            collapseErrors: false,
+            collapseSubtasks: false,
+            showErrorMessage: true,
+            logger,
+          },
         } as never)
-        out.info(out.err.dim(`${verb} ${event.migrations.length} migration${event.migrations.length === 1 ? '' : 's'}`))
+        out.info(
+          out.err.dim(
+            `${verb} ${event.migrations.length} migration${event.migrations.length === 1 ? '' : 's'}`,
+          ),
+        )
         running = list.run().catch(() => undefined)
       } else if (event.type === 'done') {
         deferred.get(event.name)?.resolve({ status: event.status, durationMs: event.durationMs })
@@ -98,10 +120,15 @@ function plainProgress(out: Output): MigrationProgressView {
     onWait: (message) => out.info(message),
     onProgress(event) {
       if (event.type === 'done') {
-        const what = event.status === 'skipped' ? `skipped ${event.name} (done by another run)` : `${event.status} ${event.name} (${formatDuration(event.durationMs)})`
+        const what =
+          event.status === 'skipped'
+            ? `skipped ${event.name} (done by another run)`
+            : `${event.status} ${event.name} (${formatDuration(event.durationMs)})`
         out.info(what)
       } else if (event.type === 'failed') {
-        out.info(event.error.code === 'INTERRUPTED' ? `interrupted ${event.name}` : `failed ${event.name}`)
+        out.info(
+          event.error.code === 'INTERRUPTED' ? `interrupted ${event.name}` : `failed ${event.name}`,
+        )
       }
     },
     finish: async () => undefined,

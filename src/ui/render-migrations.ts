@@ -14,7 +14,8 @@ export function renderRunSummary(result: MigrationRunResult): string {
   const done = result.results.filter((r) => r.status === 'applied' || r.status === 'reverted')
   const skipped = result.results.filter((r) => r.status === 'skipped').length
   const head = `head is ${result.head ?? 'empty (nothing applied)'}`
-  if (result.results.length === 0) return `Nothing to ${result.direction === 'up' ? 'apply' : 'roll back'}; ${head}.`
+  if (result.results.length === 0)
+    return `Nothing to ${result.direction === 'up' ? 'apply' : 'roll back'}; ${head}.`
   const total = done.reduce((sum, r) => sum + (r.duration_ms ?? 0), 0)
   const skippedText = skipped > 0 ? ` (${skipped} already done by another run)` : ''
   return `${verb} ${done.length} migration${done.length === 1 ? '' : 's'}${done.length > 0 ? ` in ${formatDuration(total)}` : ''}${skippedText}; ${head}.`
@@ -22,11 +23,20 @@ export function renderRunSummary(result: MigrationRunResult): string {
 
 /** `up --dry-run`: the plan and each `.sql` file's statements. */
 export function renderPlan(result: MigrationRunResult, color: ChalkInstance): string {
-  if (result.results.length === 0) return `Nothing to apply to ${result.database}; head is ${result.head ?? 'empty'}.`
-  const lines = [`Would apply ${result.results.length} migration${result.results.length === 1 ? '' : 's'} to ${result.database} (dry run, nothing changed):`]
+  if (result.results.length === 0)
+    return `Nothing to apply to ${result.database}; head is ${result.head ?? 'empty'}.`
+  const lines = [
+    `Would apply ${result.results.length} migration${result.results.length === 1 ? '' : 's'} to ${result.database} (dry run, nothing changed):`,
+  ]
   for (const r of result.results) {
-    lines.push('', color.bold(`${r.name}${r.transaction === false ? color.yellow('  [transaction:false]') : ''}`))
-    for (const statement of r.statements ?? []) lines.push(...`${statement};`.split('\n').map((l) => `  ${l}`))
+    lines.push(
+      '',
+      color.bold(
+        `${r.name}${r.transaction === false ? color.yellow('  [transaction:false]') : ''}`,
+      ),
+    )
+    for (const statement of r.statements ?? [])
+      lines.push(...`${statement};`.split('\n').map((l) => `  ${l}`))
   }
   return lines.join('\n')
 }
@@ -48,7 +58,11 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
     m.duration_ms === null ? '' : formatDuration(m.duration_ms),
   ])
   const lines: string[] = []
-  lines.push(rows.length > 0 ? renderTable(['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'], rows) : `No migrations in ${report.migrations_dir}.`)
+  lines.push(
+    rows.length > 0
+      ? renderTable(['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'], rows)
+      : `No migrations in ${report.migrations_dir}.`,
+  )
   const s = report.summary
   const parts = [`${s.applied} applied`, `${s.pending} pending`]
   if (s.changed) parts.push(`${s.changed} changed`)
@@ -57,6 +71,11 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
   if (s.out_of_order) parts.push(`${s.out_of_order} out of order`)
   lines.push('', `${parts.join(', ')}; head ${report.head ?? 'empty'}.`)
   for (const problem of report.problems) lines.push(color.red(`! ${problem}`))
-  if (report.ignored_files.length > 0) lines.push(color.dim(`Not migrations (no <version>_ prefix or other extension): ${report.ignored_files.join(', ')}`))
+  if (report.ignored_files.length > 0)
+    lines.push(
+      color.dim(
+        `Not migrations (no <version>_ prefix or other extension): ${report.ignored_files.join(', ')}`,
+      ),
+    )
   return lines.join('\n')
 }

@@ -12,10 +12,18 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { postgresMigrationLockKey } from '../../src/dialects/postgres/postgres-migration-session.js'
 import { type CliResult, makeTempDir, repoRoot, runCli } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
-import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
+import {
+  type MigrationProject,
+  createMigrationProject,
+  sqlMigration,
+} from '../support/migrations.js'
 
 /** Polls `check` until it returns true (a hang is a failure, not a pass). */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -24,7 +32,10 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
 }
 
 /** Starts the CLI, collecting stderr as it comes, so a test can act while it runs. */
-function startCli(args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }) {
+function startCli(
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; timeoutMs?: number },
+) {
   let child: ChildProcess | undefined
   let stderr = ''
   const done = runCli(args, {
@@ -48,9 +59,18 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
   test('applies the example migrations to ./data/app.db, and status agrees', async () => {
     const tmp = makeTempDir()
     try {
-      fs.cpSync(path.join(repoRoot, 'migrations'), path.join(tmp.dir, 'migrations'), { recursive: true })
+      fs.cpSync(path.join(repoRoot, 'migrations'), path.join(tmp.dir, 'migrations'), {
+        recursive: true,
+      })
       const up = await runCli(['migrate', 'up'], { cwd: tmp.dir })
-      for (const name of ['create_users', 'create_posts', 'create_personas', 'create_sessions', 'create_api_keys', 'create_audit_logs']) {
+      for (const name of [
+        'create_users',
+        'create_posts',
+        'create_personas',
+        'create_sessions',
+        'create_api_keys',
+        'create_audit_logs',
+      ]) {
         expect(up.stderr).toMatch(new RegExp(`^applied \\d{14}_${name}\\.sql \\(\\d+ ms\\)$`, 'm'))
       }
       expect(up.code).toBe(0)
@@ -60,11 +80,25 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
 
       const status = await runCli(['migrate', 'status', '--json', '--exit-code'], { cwd: tmp.dir })
       expect(status.code).toBe(0)
-      expect(status.json()).toMatchObject({ head: '20250101120500', summary: { applied: 6, pending: 0 }, exit_code: 0 })
+      expect(status.json()).toMatchObject({
+        head: '20250101120500',
+        summary: { applied: 6, pending: 0 },
+        exit_code: 0,
+      })
       const db = new Database(path.join(tmp.dir, 'data', 'app.db'), { readonly: true })
-      const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>
+      const tables = db
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .all() as Array<{ name: string }>
       db.close()
-      expect(tables.map((t) => t.name)).toEqual(['api_keys', 'audit_logs', 'dbops_migrations', 'personas', 'posts', 'sessions', 'users'])
+      expect(tables.map((t) => t.name)).toEqual([
+        'api_keys',
+        'audit_logs',
+        'dbops_migrations',
+        'personas',
+        'posts',
+        'sessions',
+        'users',
+      ])
 
       const down = await runCli(['migrate', 'down', '--to', '0'], { cwd: tmp.dir })
       expect(down.code).toBe(0)
@@ -86,26 +120,41 @@ for (const dialect of testDialects()) {
     afterEach(async () => {
       await p.cleanup()
     })
-    const cli = (args: string[], extra: Record<string, string> = {}, timeoutMs?: number) => runCli(['migrate', ...args], { cwd: p.dir, env: { ...env, ...extra }, timeoutMs })
+    const cli = (args: string[], extra: Record<string, string> = {}, timeoutMs?: number) =>
+      runCli(['migrate', ...args], { cwd: p.dir, env: { ...env, ...extra }, timeoutMs })
 
     test('exit codes with and without --json: status 3/6/0, a failing migration 1 (with a GitHub annotation), usage 2', async () => {
       p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
       expect((await cli(['status', '--exit-code'])).code).toBe(3)
 
-      p.write('20250101000002_bad.sql', '-- migrate:up\nCREATE TABLE b (id integer);\nINSERT INTO nowhere VALUES (1);\n')
+      p.write(
+        '20250101000002_bad.sql',
+        '-- migrate:up\nCREATE TABLE b (id integer);\nINSERT INTO nowhere VALUES (1);\n',
+      )
       const failed = await cli(['up'], { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: p.dir })
       expect(failed.code).toBe(1)
       expect(failed.stderr).toContain('applied 20250101000001_a.sql')
-      expect(failed.stderr).toContain('error: Migration migrations/20250101000002_bad.sql (up) failed at line 3')
-      expect(failed.stderr).toContain('hint: Nothing of it was applied: it ran in one transaction. The 1 migration before it in this run stay applied.')
-      expect(failed.stderr).toMatch(/^::error file=migrations\/20250101000002_bad\.sql,line=3,col=\d+,title=dbops migrate::Migration /m)
+      expect(failed.stderr).toContain(
+        'error: Migration migrations/20250101000002_bad.sql (up) failed at line 3',
+      )
+      expect(failed.stderr).toContain(
+        'hint: Nothing of it was applied: it ran in one transaction. The 1 migration before it in this run stay applied.',
+      )
+      expect(failed.stderr).toMatch(
+        /^::error file=migrations\/20250101000002_bad\.sql,line=3,col=\d+,title=dbops migrate::Migration /m,
+      )
       expect(failed.stderr).not.toMatch(/\n\s+at /)
 
       const failedJson = await cli(['up', '--json'])
       expect(failedJson.code).toBe(1)
       const doc = failedJson.json()
-      expect(doc.results).toEqual([expect.objectContaining({ name: '20250101000002_bad.sql', status: 'failed' })])
-      expect(doc.error).toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('failed at line 3') })
+      expect(doc.results).toEqual([
+        expect.objectContaining({ name: '20250101000002_bad.sql', status: 'failed' }),
+      ])
+      expect(doc.error).toMatchObject({
+        code: 'MIGRATION_FAILED',
+        message: expect.stringContaining('failed at line 3'),
+      })
 
       p.write('20250101000002_bad.sql', sqlMigration('CREATE TABLE b (id integer);'))
       p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer, edited integer);'))
@@ -113,7 +162,10 @@ for (const dialect of testDialects()) {
         const refused = await cli(json ? ['up', '--json'] : ['up'])
         expect(refused.code).toBe(6)
         if (json) expect(refused.json().error).toMatchObject({ code: 'MIGRATION_CHANGED' })
-        else expect(refused.stderr).toMatch(/^error: Applied migrations do not match migrations: changed since they were applied: 20250101000001_a\.sql\nhint: .*dbops migrate repair/m)
+        else
+          expect(refused.stderr).toMatch(
+            /^error: Applied migrations do not match migrations: changed since they were applied: 20250101000001_a\.sql\nhint: .*dbops migrate repair/m,
+          )
       }
       const status = await cli(['status', '--exit-code', '--json'])
       expect(status.code).toBe(6)
@@ -129,16 +181,30 @@ for (const dialect of testDialects()) {
     })
 
     test('8 concurrent runs with 20 pending migrations: all wait, all exit 0, each migration applied once', async () => {
-      p.write('20250101000000_log.sql', sqlMigration('CREATE TABLE applied_log (n integer NOT NULL);'))
+      p.write(
+        '20250101000000_log.sql',
+        sqlMigration('CREATE TABLE applied_log (n integer NOT NULL);'),
+      )
       for (let i = 1; i <= 20; i++) {
         const version = `202501010000${String(i).padStart(2, '0')}`
-        p.write(`${version}_m${i}.sql`, sqlMigration(`CREATE TABLE t${i} (id integer PRIMARY KEY);\nINSERT INTO applied_log (n) VALUES (${i});`))
+        p.write(
+          `${version}_m${i}.sql`,
+          sqlMigration(
+            `CREATE TABLE t${i} (id integer PRIMARY KEY);\nINSERT INTO applied_log (n) VALUES (${i});`,
+          ),
+        )
       }
       const release = await holdMigrationLock(p)
-      const runs = Array.from({ length: 8 }, () => startCli(['migrate', 'up', '--lock-timeout', '60'], { cwd: p.dir, env, timeoutMs: 60_000 }))
+      const runs = Array.from({ length: 8 }, () =>
+        startCli(['migrate', 'up', '--lock-timeout', '60'], { cwd: p.dir, env, timeoutMs: 60_000 }),
+      )
       let results: CliResult[]
       try {
-        await waitFor('all 8 runs to wait for the lock', () => runs.every((r) => r.stderr().includes('waiting for the migration lock')), 30_000)
+        await waitFor(
+          'all 8 runs to wait for the lock',
+          () => runs.every((r) => r.stderr().includes('waiting for the migration lock')),
+          30_000,
+        )
       } finally {
         await release()
         results = await Promise.all(runs.map((r) => r.done))
@@ -147,13 +213,18 @@ for (const dialect of testDialects()) {
       const log = await p.query<{ n: number }>('SELECT n FROM applied_log ORDER BY n')
       expect(log.map((r) => Number(r.n))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
       expect(await p.rows()).toHaveLength(21)
-      const appliedLines = results.flatMap((r) => r.stderr.split('\n').filter((l) => l.startsWith('applied ')))
+      const appliedLines = results.flatMap((r) =>
+        r.stderr.split('\n').filter((l) => l.startsWith('applied ')),
+      )
       expect(appliedLines).toHaveLength(21)
     })
 
     test('SIGKILL during a slow migration: nothing of it remains, the lock is free, the next up completes', async () => {
       p.write('20250101000001_fast.sql', sqlMigration('CREATE TABLE fast (id integer);'))
-      const slow = p.write('20250101000002_slow.sql', sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, 60)}`))
+      const slow = p.write(
+        '20250101000002_slow.sql',
+        sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, 60)}`),
+      )
       const run = startCli(['migrate', 'up'], { cwd: p.dir, env, timeoutMs: 60_000 })
       await waitUntilRunning(p, run, '20250101000002_slow.sql')
       run.child().kill('SIGKILL')
@@ -170,7 +241,12 @@ for (const dialect of testDialects()) {
 
     test('SIGINT during a slow migration: rolled back, exit 130, says what was and was not applied', async () => {
       p.write('20250101000001_fast.sql', sqlMigration('CREATE TABLE fast (id integer);'))
-      p.write('20250101000002_slow.sql', sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, dialect.name === 'postgres' ? 60 : 1.5)}\nCREATE TABLE after_slow (id integer);`))
+      p.write(
+        '20250101000002_slow.sql',
+        sqlMigration(
+          `CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, dialect.name === 'postgres' ? 60 : 1.5)}\nCREATE TABLE after_slow (id integer);`,
+        ),
+      )
       p.write('20250101000003_later.sql', sqlMigration('CREATE TABLE later (id integer);'))
       const run = startCli(['migrate', 'up'], { cwd: p.dir, env, timeoutMs: 60_000 })
       await waitUntilRunning(p, run, '20250101000002_slow.sql')
@@ -189,13 +265,21 @@ for (const dialect of testDialects()) {
 
     if (dialect.name === 'postgres') {
       test('SIGTERM cancels the running statement and exits 143', async () => {
-        p.write('20250101000001_slow.sql', sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, 60)}`))
+        p.write(
+          '20250101000001_slow.sql',
+          sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, 60)}`),
+        )
         const run = startCli(['migrate', 'up', '--json'], { cwd: p.dir, env, timeoutMs: 60_000 })
         await waitUntilRunning(p, run, '20250101000001_slow.sql')
         run.child().kill('SIGTERM')
         const result = await run.done
         expect(result.code).toBe(143)
-        expect(result.json().error).toMatchObject({ code: 'INTERRUPTED', message: expect.stringContaining('Interrupted by SIGTERM while running migrations/20250101000001_slow.sql') })
+        expect(result.json().error).toMatchObject({
+          code: 'INTERRUPTED',
+          message: expect.stringContaining(
+            'Interrupted by SIGTERM while running migrations/20250101000001_slow.sql',
+          ),
+        })
         expect(await p.tables()).toEqual([])
       })
     }
@@ -203,7 +287,11 @@ for (const dialect of testDialects()) {
     test('a transaction:false migration killed midway is dirty: up exits 6, repair clears it', async () => {
       const file = p.write(
         '20250101000001_nontx.sql',
-        sqlMigration(`CREATE TABLE nt_one (id integer);\n${slowStatement(dialect.name, 60)}\nCREATE TABLE nt_two (id integer);`, undefined, 'transaction:false'),
+        sqlMigration(
+          `CREATE TABLE nt_one (id integer);\n${slowStatement(dialect.name, 60)}\nCREATE TABLE nt_two (id integer);`,
+          undefined,
+          'transaction:false',
+        ),
       )
       const run = startCli(['migrate', 'up'], { cwd: p.dir, env, timeoutMs: 60_000 })
       await waitUntilRunning(p, run, '20250101000001_nontx.sql', true)
@@ -216,15 +304,27 @@ for (const dialect of testDialects()) {
         const refused = await cli(json ? ['up', '--json'] : ['up'])
         expect(refused.code).toBe(6)
         if (json) expect(refused.json().error.code).toBe('MIGRATION_DIRTY')
-        else expect(refused.stderr).toContain('error: Migration 20250101000001_nontx.sql is dirty: it ran outside a transaction and did not finish')
+        else
+          expect(refused.stderr).toContain(
+            'error: Migration 20250101000001_nontx.sql is dirty: it ran outside a transaction and did not finish',
+          )
       }
       const status = await cli(['status', '--json'])
       expect(status.json().migrations[0]).toMatchObject({ status: 'dirty' })
 
       const repair = await cli(['repair', '20250101000001_nontx.sql'])
       expect(repair.code).toBe(0)
-      expect(repair.stdout).toContain('cleared the dirty record of 20250101000001_nontx.sql; it is pending again')
-      fs.writeFileSync(file, sqlMigration('CREATE TABLE IF NOT EXISTS nt_one (id integer);\nCREATE TABLE nt_two (id integer);', undefined, 'transaction:false'))
+      expect(repair.stdout).toContain(
+        'cleared the dirty record of 20250101000001_nontx.sql; it is pending again',
+      )
+      fs.writeFileSync(
+        file,
+        sqlMigration(
+          'CREATE TABLE IF NOT EXISTS nt_one (id integer);\nCREATE TABLE nt_two (id integer);',
+          undefined,
+          'transaction:false',
+        ),
+      )
       expect((await cli(['up'])).code).toBe(0)
       expect(await p.tables()).toEqual(['nt_one', 'nt_two'])
     })
@@ -237,13 +337,25 @@ for (const dialect of testDialects()) {
           const result = await cli(['up', '--lock-timeout', '0.5', ...(json ? ['--json'] : [])])
           expect(result.code).toBe(5)
           if (dialect.name === 'postgres') {
-            const pid = (await p.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'test-lock-holder'"))[0]!.pid
-            const text = json ? `${result.json().error.message} ${result.json().error.hint}` : result.stderr
-            expect(text).toContain(`held by pid ${pid} (application "test-lock-holder", client 127.0.0.1, connected since `)
+            const pid = (
+              await p.query<{ pid: number }>(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'test-lock-holder'",
+              )
+            )[0]!.pid
+            const text = json
+              ? `${result.json().error.message} ${result.json().error.hint}`
+              : result.stderr
+            expect(text).toContain(
+              `held by pid ${pid} (application "test-lock-holder", client 127.0.0.1, connected since `,
+            )
             expect(text).toContain(`SELECT pg_terminate_backend(${pid});`)
           } else {
-            const text = json ? `${result.json().error.message} ${result.json().error.hint}` : result.stderr
-            expect(text).toContain(`Timed out after 0.5 s waiting for the write lock on SQLite file`)
+            const text = json
+              ? `${result.json().error.message} ${result.json().error.hint}`
+              : result.stderr
+            expect(text).toContain(
+              `Timed out after 0.5 s waiting for the write lock on SQLite file`,
+            )
             expect(text).toContain(`pid ${process.pid} (`)
           }
           if (json) expect(result.json().error.code).toBe('LOCK_TIMEOUT')
@@ -259,11 +371,22 @@ for (const dialect of testDialects()) {
       expect(generated.code).toBe(0)
       const { name } = generated.json()
       expect(name).toMatch(/^\d{14}_add_widgets\.sql$/)
-      fs.writeFileSync(path.join(p.migrationsDir, name), sqlMigration('CREATE TABLE widgets (id integer);', 'DROP TABLE widgets;'))
-      fs.writeFileSync(path.join(p.dir, 'dbops.config.json'), JSON.stringify({ databases: { main: { url: p.url } } }))
+      fs.writeFileSync(
+        path.join(p.migrationsDir, name),
+        sqlMigration('CREATE TABLE widgets (id integer);', 'DROP TABLE widgets;'),
+      )
+      fs.writeFileSync(
+        path.join(p.dir, 'dbops.config.json'),
+        JSON.stringify({ databases: { main: { url: p.url } } }),
+      )
       const all = await runCli(['migrate', 'up', '--all', '--json'], { cwd: p.dir })
       expect(all.code).toBe(0)
-      expect(all.json().databases).toEqual([expect.objectContaining({ name: 'main', results: [expect.objectContaining({ name, status: 'applied' })] })])
+      expect(all.json().databases).toEqual([
+        expect.objectContaining({
+          name: 'main',
+          results: [expect.objectContaining({ name, status: 'applied' })],
+        }),
+      ])
       const status = await runCli(['migrate', 'status', '--all', '--exit-code'], { cwd: p.dir })
       expect(status.code).toBe(0)
       expect(status.stdout).toContain('== main')
@@ -298,7 +421,9 @@ async function holdMigrationLock(p: MigrationProject): Promise<() => Promise<voi
 async function lockIsFree(p: MigrationProject): Promise<boolean> {
   if (p.dialect === 'postgres') {
     const [a, b] = postgresMigrationLockKey('public')
-    const rows = await p.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = ${a >>> 0} AND objid::bigint = ${b >>> 0} AND objsubid = 2`)
+    const rows = await p.query(
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = ${a >>> 0} AND objid::bigint = ${b >>> 0} AND objsubid = 2`,
+    )
     return rows.length === 0
   }
   const file = (await p.config()).target
@@ -319,10 +444,17 @@ async function lockIsFree(p: MigrationProject): Promise<boolean> {
  * shows it; on SQLite, the run has printed the migration before it (or, for the first
  * migration, its `started` row is committed) and a moment has passed.
  */
-async function waitUntilRunning(p: MigrationProject, run: ReturnType<typeof startCli>, name: string, first = false): Promise<void> {
+async function waitUntilRunning(
+  p: MigrationProject,
+  run: ReturnType<typeof startCli>,
+  name: string,
+  first = false,
+): Promise<void> {
   if (p.dialect === 'postgres') {
     await waitFor(`${name} to be running`, async () => {
-      const rows = await p.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'dbops/migrate up' AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()")
+      const rows = await p.query(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'dbops/migrate up' AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+      )
       return rows.length > 0
     })
     return
@@ -330,7 +462,9 @@ async function waitUntilRunning(p: MigrationProject, run: ReturnType<typeof star
   if (first) {
     await waitFor(`${name} to be started`, async () => (await p.rows()).length > 0)
   } else {
-    await waitFor(`the migration before ${name} to be applied`, () => run.stderr().includes('applied '))
+    await waitFor(`the migration before ${name} to be applied`, () =>
+      run.stderr().includes('applied '),
+    )
   }
   await new Promise((resolve) => setTimeout(resolve, 300))
 }

@@ -14,7 +14,11 @@ import { getMigrationStatus } from '../../src/migrate/migration-status.js'
 import { readMigrationHead } from '../../src/migrate/migration-table.js'
 import { repairMigrations } from '../../src/migrate/repair-migrations.js'
 import { testDialects } from '../support/dialects.js'
-import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
+import {
+  type MigrationProject,
+  createMigrationProject,
+  sqlMigration,
+} from '../support/migrations.js'
 
 /** The error a promise rejects with. */
 async function failure(promise: Promise<unknown>): Promise<DbopsError> {
@@ -38,8 +42,17 @@ for (const dialect of testDialects()) {
     })
 
     test('up applies pending migrations in order and records each with its checksum; status and the head agree', async () => {
-      const a = p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer PRIMARY KEY);', 'DROP TABLE a;'))
-      p.write('20250101000002_b.sql', sqlMigration("CREATE TABLE b (id integer PRIMARY KEY, note text DEFAULT 'x;y');", 'DROP TABLE b;'))
+      const a = p.write(
+        '20250101000001_a.sql',
+        sqlMigration('CREATE TABLE a (id integer PRIMARY KEY);', 'DROP TABLE a;'),
+      )
+      p.write(
+        '20250101000002_b.sql',
+        sqlMigration(
+          "CREATE TABLE b (id integer PRIMARY KEY, note text DEFAULT 'x;y');",
+          'DROP TABLE b;',
+        ),
+      )
       p.write('README.md', 'not a migration')
       const config = await p.config()
       const result = await migrateUp(config)
@@ -64,7 +77,9 @@ for (const dialect of testDialects()) {
       expect(status.exit_code).toBe(0)
       expect(status.ignored_files).toEqual(['README.md'])
       expect(status.migrations[0]!.applied_at).toMatch(/^\d{4}-\d\d-\d\dT/)
-      const head = await usingDatabase(config, { mode: 'read', command: 'test' }, (conn) => readMigrationHead(conn.db, conn.dialect, config.schema))
+      const head = await usingDatabase(config, { mode: 'read', command: 'test' }, (conn) =>
+        readMigrationHead(conn.db, conn.dialect, config.schema),
+      )
       expect(head).toBe('20250101000002')
 
       const again = await migrateUp(config)
@@ -77,8 +92,13 @@ for (const dialect of testDialects()) {
       const status = await getMigrationStatus(config)
       expect(status.summary.pending).toBe(1)
       expect(status.exit_code).toBe(3)
-      if (dialect.name === 'sqlite') expect(fs.existsSync(config.target.dialect === 'sqlite' ? config.target.path : '')).toBe(false)
-      const head = await usingDatabase(config, { mode: 'write', command: 'test' }, (conn) => readMigrationHead(conn.db, conn.dialect, config.schema))
+      if (dialect.name === 'sqlite')
+        expect(fs.existsSync(config.target.dialect === 'sqlite' ? config.target.path : '')).toBe(
+          false,
+        )
+      const head = await usingDatabase(config, { mode: 'write', command: 'test' }, (conn) =>
+        readMigrationHead(conn.db, conn.dialect, config.schema),
+      )
       expect(head).toBeUndefined()
       expect(await p.rows()).toEqual([])
     })
@@ -94,7 +114,9 @@ for (const dialect of testDialects()) {
       expect(result.error).toBeInstanceOf(MigrationFailedError)
       const error = result.error as MigrationFailedError
       expect(error.exitCode).toBe(1)
-      expect(error.message).toContain('Migration migrations/20250101000002_broken.sql (up) failed at line 5')
+      expect(error.message).toContain(
+        'Migration migrations/20250101000002_broken.sql (up) failed at line 5',
+      )
       expect(error.message).toMatch(/no_such_table/)
       expect(error.location).toMatchObject({ line: 5 })
       expect(error.hint).toContain('Nothing of it was applied')
@@ -105,14 +127,22 @@ for (const dialect of testDialects()) {
     })
 
     test('an error the database gives no position for is located by its statement', async () => {
-      p.write('20250101000001_runtime.sql', '-- migrate:up\nCREATE TABLE r (id integer PRIMARY KEY);\nINSERT INTO r VALUES (1);\n  INSERT INTO r VALUES (1);\n')
+      p.write(
+        '20250101000001_runtime.sql',
+        '-- migrate:up\nCREATE TABLE r (id integer PRIMARY KEY);\nINSERT INTO r VALUES (1);\n  INSERT INTO r VALUES (1);\n',
+      )
       const error = (await migrateUp(await p.config())).error as MigrationFailedError
-      expect(error.message).toMatch(/^Migration migrations\/20250101000001_runtime\.sql \(up\) failed at line 4, column 3: .*(unique|UNIQUE)/)
+      expect(error.message).toMatch(
+        /^Migration migrations\/20250101000001_runtime\.sql \(up\) failed at line 4, column 3: .*(unique|UNIQUE)/,
+      )
       expect(await p.tables()).toEqual([])
     })
 
     test('an edited applied file stops up (exit 6); a CRLF-only change is not a change; repair accepts the edit', async () => {
-      const file = p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);', 'DROP TABLE a;'))
+      const file = p.write(
+        '20250101000001_a.sql',
+        sqlMigration('CREATE TABLE a (id integer);', 'DROP TABLE a;'),
+      )
       p.write('20250101000002_b.sql', sqlMigration('CREATE TABLE b (id integer);'))
       const config = await p.config()
       await migrateUp(config, { step: 1 })
@@ -120,7 +150,10 @@ for (const dialect of testDialects()) {
       fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('\n', '\r\n'))
       expect((await getMigrationStatus(config)).summary.changed).toBe(0)
 
-      fs.writeFileSync(file, sqlMigration('CREATE TABLE a (id integer, extra text);', 'DROP TABLE a;'))
+      fs.writeFileSync(
+        file,
+        sqlMigration('CREATE TABLE a (id integer, extra text);', 'DROP TABLE a;'),
+      )
       const error = await failure(migrateUp(config))
       expect(error.exitCode).toBe(6)
       expect(error.code).toBe('MIGRATION_CHANGED')
@@ -132,7 +165,9 @@ for (const dialect of testDialects()) {
       expect(status.migrations[0]!.status).toBe('changed')
 
       const repaired = await repairMigrations(config)
-      expect(repaired.changes).toEqual([expect.objectContaining({ action: 'accepted_checksum', name: '20250101000001_a.sql' })])
+      expect(repaired.changes).toEqual([
+        expect.objectContaining({ action: 'accepted_checksum', name: '20250101000001_a.sql' }),
+      ])
       expect(repaired.changes[0]!.detail).toContain('nothing was run')
       expect((await migrateUp(config)).results.map((r) => r.name)).toEqual(['20250101000002_b.sql'])
     })
@@ -170,7 +205,10 @@ for (const dialect of testDialects()) {
       expect(error).toMatchObject({ exitCode: 6, code: 'MIGRATION_OUT_OF_ORDER' })
       expect(error.message).toContain('20250101000002_b.sql')
       expect(error.hint).toContain('--allow-out-of-order')
-      expect((await getMigrationStatus(config)).migrations[1]).toMatchObject({ status: 'pending', out_of_order: true })
+      expect((await getMigrationStatus(config)).migrations[1]).toMatchObject({
+        status: 'pending',
+        out_of_order: true,
+      })
       const result = await migrateUp(config, { allowOutOfOrder: true })
       expect(result.results.map((r) => r.status)).toEqual(['applied'])
       expect(await p.tables()).toEqual(['a', 'b', 'c'])
@@ -192,18 +230,25 @@ for (const dialect of testDialects()) {
       const result = await migrateUp(await p.config())
       const error = result.error as MigrationFailedError
       expect(error.exitCode).toBe(1)
-      expect(error.message).toBe('Migration migrations/20250101000001_throws.ts (up) failed at line 5, column 9: backfill went wrong')
+      expect(error.message).toBe(
+        'Migration migrations/20250101000001_throws.ts (up) failed at line 5, column 9: backfill went wrong',
+      )
       expect(await p.tables()).toEqual([])
       expect(await p.rows()).toEqual([])
     })
 
     test('a .ts migration that does not compile stops the run before anything is applied', async () => {
       p.write('20250101000001_fine.sql', sqlMigration('CREATE TABLE fine (id integer);'))
-      p.write('20250101000002_broken.ts', 'export async function up(db) {\n  const x = {\n  return 1\n}\n')
+      p.write(
+        '20250101000002_broken.ts',
+        'export async function up(db) {\n  const x = {\n  return 1\n}\n',
+      )
       const error = await failure(migrateUp(await p.config()))
       expect(error).toBeInstanceOf(MigrationFailedError)
       expect(error.code).toBe('MIGRATION_LOAD_FAILED')
-      expect(error.message).toMatch(/^Migration migrations\/20250101000002_broken\.ts could not be loaded at line 3, column \d+: /)
+      expect(error.message).toMatch(
+        /^Migration migrations\/20250101000002_broken\.ts could not be loaded at line 3, column \d+: /,
+      )
       expect(await p.tables()).toEqual([])
     })
 
@@ -248,21 +293,32 @@ for (const dialect of testDialects()) {
       expect((await getMigrationStatus(config)).exit_code).toBe(6)
 
       const imported = await importDbmate(config)
-      expect(imported.imported).toEqual([{ version: '20250101000001', name: '20250101000001_a.sql' }])
+      expect(imported.imported).toEqual([
+        { version: '20250101000001', name: '20250101000001_a.sql' },
+      ])
       const result = await migrateUp(config)
       expect(result.results.map((r) => r.name)).toEqual(['20250101000002_b.sql'])
       expect(await p.tables()).toEqual(['a', 'b'])
     })
 
     test('down rolls back one step by default, --to stays at a migration, --to 0 rolls back all', async () => {
-      for (const name of ['a', 'b', 'c']) p.write(`2025010100000${name.charCodeAt(0) - 96}_${name}.sql`, sqlMigration(`CREATE TABLE ${name} (id integer);`, `DROP TABLE ${name};`))
+      for (const name of ['a', 'b', 'c'])
+        p.write(
+          `2025010100000${name.charCodeAt(0) - 96}_${name}.sql`,
+          sqlMigration(`CREATE TABLE ${name} (id integer);`, `DROP TABLE ${name};`),
+        )
       const config = await p.config()
       await migrateUp(config)
-      expect((await migrateDown(config)).results.map((r) => [r.name, r.status])).toEqual([['20250101000003_c.sql', 'reverted']])
+      expect((await migrateDown(config)).results.map((r) => [r.name, r.status])).toEqual([
+        ['20250101000003_c.sql', 'reverted'],
+      ])
       expect(await p.tables()).toEqual(['a', 'b'])
       await migrateUp(config)
       const toA = await migrateDown(config, { to: '20250101000001_a' })
-      expect(toA.results.map((r) => r.name)).toEqual(['20250101000003_c.sql', '20250101000002_b.sql'])
+      expect(toA.results.map((r) => r.name)).toEqual([
+        '20250101000003_c.sql',
+        '20250101000002_b.sql',
+      ])
       expect(toA.head).toBe('20250101000001')
       await migrateDown(config, { to: '0' })
       expect(await p.tables()).toEqual([])
@@ -277,7 +333,9 @@ for (const dialect of testDialects()) {
       await migrateUp(config)
       const error = await failure(migrateDown(config, { step: 3 }))
       expect(error).toMatchObject({ exitCode: 1, code: 'MIGRATION_NO_DOWN' })
-      expect(error.message).toBe('Migration migrations/20250101000002_b.sql cannot be rolled back: its `-- migrate:down` section is missing or empty')
+      expect(error.message).toBe(
+        'Migration migrations/20250101000002_b.sql cannot be rolled back: its `-- migrate:down` section is missing or empty',
+      )
       expect(await p.tables()).toEqual(['a', 'b', 'c'])
     })
 
@@ -285,13 +343,27 @@ for (const dialect of testDialects()) {
       p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);', 'DROP TABLE a;'))
       await migrateUp(await p.config())
       const production = await p.config({ NODE_ENV: 'production' })
-      expect(await failure(migrateDown(production))).toMatchObject({ exitCode: 2, code: 'PRODUCTION_GUARD' })
-      expect(await failure(repairMigrations(production))).toMatchObject({ code: 'PRODUCTION_GUARD' })
-      expect((await migrateDown(production, { yes: true })).results.map((r) => r.status)).toEqual(['reverted'])
+      expect(await failure(migrateDown(production))).toMatchObject({
+        exitCode: 2,
+        code: 'PRODUCTION_GUARD',
+      })
+      expect(await failure(repairMigrations(production))).toMatchObject({
+        code: 'PRODUCTION_GUARD',
+      })
+      expect((await migrateDown(production, { yes: true })).results.map((r) => r.status)).toEqual([
+        'reverted',
+      ])
     })
 
     test('a transaction:false migration that fails midway is dirty: up exits 6, repair clears it', async () => {
-      p.write('20250101000001_nontx.sql', sqlMigration('CREATE TABLE part_one (id integer);\nINSERT INTO missing_table VALUES (1);\nCREATE TABLE part_two (id integer);', undefined, 'transaction:false'))
+      p.write(
+        '20250101000001_nontx.sql',
+        sqlMigration(
+          'CREATE TABLE part_one (id integer);\nINSERT INTO missing_table VALUES (1);\nCREATE TABLE part_two (id integer);',
+          undefined,
+          'transaction:false',
+        ),
+      )
       const config = await p.config()
       const result = await migrateUp(config)
       expect(result.error).toMatchObject({ exitCode: 1 })
@@ -304,7 +376,14 @@ for (const dialect of testDialects()) {
       expect((await getMigrationStatus(config)).summary.dirty).toBe(1)
 
       await p.query('DROP TABLE part_one')
-      p.write('20250101000001_nontx.sql', sqlMigration('CREATE TABLE part_one (id integer);\nCREATE TABLE part_two (id integer);', undefined, 'transaction:false'))
+      p.write(
+        '20250101000001_nontx.sql',
+        sqlMigration(
+          'CREATE TABLE part_one (id integer);\nCREATE TABLE part_two (id integer);',
+          undefined,
+          'transaction:false',
+        ),
+      )
       const repaired = await repairMigrations(config, { name: '20250101000001_nontx.sql' })
       expect(repaired.changes[0]).toMatchObject({ action: 'cleared_dirty' })
       expect(repaired.changes[0]!.detail).toContain('pending again')
@@ -322,42 +401,79 @@ for (const dialect of testDialects()) {
       await p.query('CREATE TABLE b (id integer)')
       const config = await p.config()
       const result = await baselineMigrations(config, { to: '20250101000002' })
-      expect(result.recorded.map((m) => m.name)).toEqual(['20250101000001_a.sql', '20250101000002_b.sql'])
+      expect(result.recorded.map((m) => m.name)).toEqual([
+        '20250101000001_a.sql',
+        '20250101000002_b.sql',
+      ])
       expect((await migrateUp(config)).results.map((r) => r.name)).toEqual(['20250101000003_c.sql'])
     })
 
     test('dry run prints the plan and statements and changes nothing', async () => {
-      p.write('20250101000001_a.sql', sqlMigration("CREATE TABLE a (id integer);\nINSERT INTO a VALUES (1);"))
+      p.write(
+        '20250101000001_a.sql',
+        sqlMigration('CREATE TABLE a (id integer);\nINSERT INTO a VALUES (1);'),
+      )
       const config = await p.config()
       const result = await migrateUp(config, { dryRun: true })
       expect(result.results).toEqual([
-        { version: '20250101000001', name: '20250101000001_a.sql', status: 'planned', duration_ms: null, transaction: true, statements: ['CREATE TABLE a (id integer)', 'INSERT INTO a VALUES (1)'] },
+        {
+          version: '20250101000001',
+          name: '20250101000001_a.sql',
+          status: 'planned',
+          duration_ms: null,
+          transaction: true,
+          statements: ['CREATE TABLE a (id integer)', 'INSERT INTO a VALUES (1)'],
+        },
       ])
       expect(await p.rows()).toEqual([])
       expect(await p.tables()).toEqual([])
     })
 
     test('up --to and --step select the pending migrations', async () => {
-      for (const n of [1, 2, 3, 4]) p.write(`2025010100000${n}_m${n}.sql`, sqlMigration(`CREATE TABLE m${n} (id integer);`))
+      for (const n of [1, 2, 3, 4])
+        p.write(`2025010100000${n}_m${n}.sql`, sqlMigration(`CREATE TABLE m${n} (id integer);`))
       const config = await p.config()
-      expect((await migrateUp(config, { step: 1 })).results.map((r) => r.version)).toEqual(['20250101000001'])
-      expect((await migrateUp(config, { to: '20250101000003_m3.sql' })).results.map((r) => r.version)).toEqual(['20250101000002', '20250101000003'])
-      expect(await failure(migrateUp(config, { to: 'nope' }))).toMatchObject({ exitCode: 2, code: 'MIGRATION_NOT_FOUND' })
+      expect((await migrateUp(config, { step: 1 })).results.map((r) => r.version)).toEqual([
+        '20250101000001',
+      ])
+      expect(
+        (await migrateUp(config, { to: '20250101000003_m3.sql' })).results.map((r) => r.version),
+      ).toEqual(['20250101000002', '20250101000003'])
+      expect(await failure(migrateUp(config, { to: 'nope' }))).toMatchObject({
+        exitCode: 2,
+        code: 'MIGRATION_NOT_FOUND',
+      })
     })
 
     test('generate writes an empty, correctly versioned migration that applies', async () => {
       p.write('20990101000000_future.sql', sqlMigration('SELECT 1;'))
       const config = await p.config()
-      const sqlFile = await generateMigration(config, { name: 'Add users', now: new Date('2025-01-01T12:00:00Z') })
-      expect(sqlFile).toEqual({ version: '20990101000001', name: '20990101000001_add_users.sql', path: path.join('migrations', '20990101000001_add_users.sql') })
+      const sqlFile = await generateMigration(config, {
+        name: 'Add users',
+        now: new Date('2025-01-01T12:00:00Z'),
+      })
+      expect(sqlFile).toEqual({
+        version: '20990101000001',
+        name: '20990101000001_add_users.sql',
+        path: path.join('migrations', '20990101000001_add_users.sql'),
+      })
       fs.rmSync(path.join(p.migrationsDir, '20990101000000_future.sql'))
       fs.rmSync(path.join(p.migrationsDir, sqlFile.name))
-      const ts = await generateMigration(config, { name: 'backfill', kind: 'ts', now: new Date('2025-01-01T12:00:00Z') })
+      const ts = await generateMigration(config, {
+        name: 'backfill',
+        kind: 'ts',
+        now: new Date('2025-01-01T12:00:00Z'),
+      })
       expect(ts.name).toBe('20250101120000_backfill.ts')
-      const again = await generateMigration(config, { name: 'second', now: new Date('2025-01-01T12:00:00Z') })
+      const again = await generateMigration(config, {
+        name: 'second',
+        now: new Date('2025-01-01T12:00:00Z'),
+      })
       expect(again.version).toBe('20250101120001')
       expect((await migrateUp(config)).results.map((r) => r.status)).toEqual(['applied', 'applied'])
-      expect(await failure(generateMigration(config, { name: '!!!' }))).toMatchObject({ exitCode: 2 })
+      expect(await failure(generateMigration(config, { name: '!!!' }))).toMatchObject({
+        exitCode: 2,
+      })
     })
 
     if (dialect.name === 'sqlite') {
@@ -365,7 +481,7 @@ for (const dialect of testDialects()) {
         p.write(
           '20250101000001_trigger.sql',
           sqlMigration(
-            'CREATE TABLE t (id integer PRIMARY KEY, n integer);\nCREATE TABLE log (msg text);\nCREATE TRIGGER t_log AFTER INSERT ON t BEGIN\n  INSERT INTO log VALUES (CASE WHEN new.n > 0 THEN \'pos;\' ELSE \'neg\' END);\nEND;\nINSERT INTO t (n) VALUES (1);',
+            "CREATE TABLE t (id integer PRIMARY KEY, n integer);\nCREATE TABLE log (msg text);\nCREATE TRIGGER t_log AFTER INSERT ON t BEGIN\n  INSERT INTO log VALUES (CASE WHEN new.n > 0 THEN 'pos;' ELSE 'neg' END);\nEND;\nINSERT INTO t (n) VALUES (1);",
           ),
         )
         expect((await migrateUp(await p.config())).error).toBeUndefined()
@@ -373,11 +489,16 @@ for (const dialect of testDialects()) {
       })
 
       test('SQLite: foreign_keys:off rebuilds a parent table without cascading to its children', async () => {
-        p.write('20250101000001_schema.sql', sqlMigration('CREATE TABLE parent (id integer PRIMARY KEY, name text);\nCREATE TABLE child (id integer PRIMARY KEY, parent_id integer REFERENCES parent (id) ON DELETE CASCADE);\nINSERT INTO parent VALUES (1, \'p\');\nINSERT INTO child VALUES (10, 1);'))
+        p.write(
+          '20250101000001_schema.sql',
+          sqlMigration(
+            "CREATE TABLE parent (id integer PRIMARY KEY, name text);\nCREATE TABLE child (id integer PRIMARY KEY, parent_id integer REFERENCES parent (id) ON DELETE CASCADE);\nINSERT INTO parent VALUES (1, 'p');\nINSERT INTO child VALUES (10, 1);",
+          ),
+        )
         p.write(
           '20250101000002_rebuild.sql',
           sqlMigration(
-            'CREATE TABLE parent_new (id integer PRIMARY KEY, name text NOT NULL DEFAULT \'\');\nINSERT INTO parent_new SELECT id, name FROM parent;\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;',
+            "CREATE TABLE parent_new (id integer PRIMARY KEY, name text NOT NULL DEFAULT '');\nINSERT INTO parent_new SELECT id, name FROM parent;\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;",
             undefined,
             'foreign_keys:off',
           ),
@@ -387,9 +508,18 @@ for (const dialect of testDialects()) {
         expect(await p.query('SELECT id, parent_id FROM child')).toEqual([{ id: 10, parent_id: 1 }])
         expect(await p.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }])
 
-        p.write('20250101000003_orphan.sql', sqlMigration('CREATE TABLE parent_new (id integer PRIMARY KEY, name text);\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;', undefined, 'foreign_keys:off'))
+        p.write(
+          '20250101000003_orphan.sql',
+          sqlMigration(
+            'CREATE TABLE parent_new (id integer PRIMARY KEY, name text);\nDROP TABLE parent;\nALTER TABLE parent_new RENAME TO parent;',
+            undefined,
+            'foreign_keys:off',
+          ),
+        )
         const result = await migrateUp(config)
-        expect(result.error?.message).toContain('foreign_key_check failed: child (1 row referencing a missing parent row)')
+        expect(result.error?.message).toContain(
+          'foreign_key_check failed: child (1 row referencing a missing parent row)',
+        )
         expect(await p.query('SELECT count(*) AS n FROM parent')).toEqual([{ n: 1 }])
         expect((await p.rows()).map((r) => r.version)).toEqual(['20250101000001', '20250101000002'])
       })
@@ -410,8 +540,16 @@ for (const dialect of testDialects()) {
         const config = await p.config()
         const result = await migrateUp(config)
         expect(result.error).toBeUndefined()
-        expect(await p.query('SELECT plus_one(1) AS a, two() AS b, note FROM t')).toEqual([{ a: 2, b: 2, note: "a';b" }])
-        expect((await p.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 't' ORDER BY 1")).map((r) => r.indexname)).toEqual(['t_id_note_idx', 't_note_idx', 't_pkey'])
+        expect(await p.query('SELECT plus_one(1) AS a, two() AS b, note FROM t')).toEqual([
+          { a: 2, b: 2, note: "a';b" },
+        ])
+        expect(
+          (
+            await p.query<{ indexname: string }>(
+              "SELECT indexname FROM pg_indexes WHERE tablename = 't' ORDER BY 1",
+            )
+          ).map((r) => r.indexname),
+        ).toEqual(['t_id_note_idx', 't_note_idx', 't_pkey'])
         expect((await migrateDown(config)).error).toBeUndefined()
       })
 
@@ -429,7 +567,9 @@ for (const dialect of testDialects()) {
           const result = await migrateUp(config, { statementLockTimeoutMs: 300 })
           expect(Date.now() - started).toBeLessThan(10_000)
           expect(result.error).toMatchObject({ exitCode: 5, code: 'STATEMENT_LOCK_TIMEOUT' })
-          expect(result.error!.message).toContain('migrations/20250101000002_alter.sql (up) waited longer than lock_timeout')
+          expect(result.error!.message).toContain(
+            'migrations/20250101000002_alter.sql (up) waited longer than lock_timeout',
+          )
           expect(result.error!.message).toContain('at line 2')
         } finally {
           await holder.end()
@@ -441,7 +581,11 @@ for (const dialect of testDialects()) {
         p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
         const config = await p.config({ DATABASE_SCHEMA: 'app' })
         expect((await migrateUp(config)).error).toBeUndefined()
-        expect(await p.query("SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'app' ORDER BY 2")).toEqual([
+        expect(
+          await p.query(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'app' ORDER BY 2",
+          ),
+        ).toEqual([
           { table_schema: 'app', table_name: 'a' },
           { table_schema: 'app', table_name: 'dbops_migrations' },
         ])

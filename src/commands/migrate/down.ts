@@ -1,6 +1,12 @@
 import { Flags } from '@oclif/core'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { annotate, finishRun, lockFlags, migrationOptions, type MigrationRunJson } from '../../cli/migrate-support.js'
+import {
+  annotate,
+  finishRun,
+  lockFlags,
+  migrationOptions,
+  type MigrationRunJson,
+} from '../../cli/migrate-support.js'
 import { migrateDown } from '../../migrate/migrate-down.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { renderRunSummary } from '../../ui/render-migrations.js'
@@ -12,10 +18,21 @@ export default class MigrateDown extends DbopsCommand<typeof MigrateDown> {
     'Runs each migration’s down section in its own transaction together with the deletion of its row. --to NAME stays at ' +
     'NAME (it remains applied); --to 0 rolls back everything. Every migration to roll back needs a down section, checked ' +
     'before anything runs. Refuses without --yes in production or on a protected database.'
-  static override examples = ['<%= config.bin %> migrate down', '<%= config.bin %> migrate down --step 3', '<%= config.bin %> migrate down --to 20250101120000 --yes']
+  static override examples = [
+    '<%= config.bin %> migrate down',
+    '<%= config.bin %> migrate down --step 3',
+    '<%= config.bin %> migrate down --to 20250101120000 --yes',
+  ]
   static override flags = {
-    to: Flags.string({ summary: 'Stay at this migration (it remains applied); 0 rolls back everything.', exclusive: ['step'] }),
-    step: Flags.integer({ summary: 'Roll back N migrations (default 1).', min: 1, exclusive: ['to'] }),
+    to: Flags.string({
+      summary: 'Stay at this migration (it remains applied); 0 rolls back everything.',
+      exclusive: ['step'],
+    }),
+    step: Flags.integer({
+      summary: 'Roll back N migrations (default 1).',
+      min: 1,
+      exclusive: ['to'],
+    }),
     yes: Flags.boolean({ char: 'y', summary: 'Confirm on a production or protected database.' }),
     ...lockFlags,
   }
@@ -24,10 +41,19 @@ export default class MigrateDown extends DbopsCommand<typeof MigrateDown> {
     const config = await this.loadConfig()
     this.announce(config)
     const progress = await createMigrationProgress(this.out)
-    const options = migrationOptions(this.flags, { signal: this.abort.signal, connect: this.connectOptions(config, 'write') }, progress)
+    const options = migrationOptions(
+      this.flags,
+      { signal: this.abort.signal, connect: this.connectOptions(config, 'write') },
+      progress,
+    )
     let result
     try {
-      result = await migrateDown(config, { ...options, to: this.flags.to, step: this.flags.step, yes: this.flags.yes })
+      result = await migrateDown(config, {
+        ...options,
+        to: this.flags.to,
+        step: this.flags.step,
+        yes: this.flags.yes,
+      })
     } catch (err) {
       await progress.finish()
       annotate(config, err)

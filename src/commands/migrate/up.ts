@@ -1,6 +1,12 @@
 import { Flags } from '@oclif/core'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { annotate, finishRun, lockFlags, migrationOptions, type MigrationRunJson } from '../../cli/migrate-support.js'
+import {
+  annotate,
+  finishRun,
+  lockFlags,
+  migrationOptions,
+  type MigrationRunJson,
+} from '../../cli/migrate-support.js'
 import { type ResolvedConfig, resolveConfig } from '../../config/resolve-config.js'
 import { UsageError } from '../../errors.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
@@ -22,19 +28,33 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     '<%= config.bin %> migrate up --all --json',
   ]
   static override flags = {
-    to: Flags.string({ summary: 'Apply up to and including this migration (version or file name).', exclusive: ['step'] }),
+    to: Flags.string({
+      summary: 'Apply up to and including this migration (version or file name).',
+      exclusive: ['step'],
+    }),
     step: Flags.integer({ summary: 'Apply at most N migrations.', min: 1, exclusive: ['to'] }),
     'dry-run': Flags.boolean({ summary: 'Print the plan and the SQL; change nothing.' }),
-    'allow-out-of-order': Flags.boolean({ summary: 'Apply pending migrations older than the newest applied one.' }),
-    all: Flags.boolean({ summary: 'Every database under `databases` in the config file, in order; stops at the first failure.' }),
+    'allow-out-of-order': Flags.boolean({
+      summary: 'Apply pending migrations older than the newest applied one.',
+    }),
+    all: Flags.boolean({
+      summary:
+        'Every database under `databases` in the config file, in order; stops at the first failure.',
+    }),
     ...lockFlags,
   }
 
-  async run(): Promise<MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> }> {
+  async run(): Promise<
+    MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> }
+  > {
     if (!this.flags.all) return this.applyTo(await this.loadConfig())
-    if (this.flags.url || this.flags.db) throw new UsageError('--all cannot be combined with --url or --db')
+    if (this.flags.url || this.flags.db)
+      throw new UsageError('--all cannot be combined with --url or --db')
     const names = (await this.loadConfig()).databases
-    if (names.length === 0) throw new UsageError('--all: the config file names no databases', { hint: 'Add them under `databases` in dbops.config.ts.' })
+    if (names.length === 0)
+      throw new UsageError('--all: the config file names no databases', {
+        hint: 'Add them under `databases` in dbops.config.ts.',
+      })
     const databases: Array<MigrationRunJson & { name: string }> = []
     for (const name of names) {
       const config = await resolveConfig({ flags: { db: name, config: this.flags.config } })
@@ -48,10 +68,20 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     if (name !== undefined) this.out.info(this.out.err.bold(`== ${name}`))
     this.announce(config)
     const progress = this.flags['dry-run'] ? undefined : await createMigrationProgress(this.out)
-    const options = migrationOptions(this.flags, { signal: this.abort.signal, connect: this.connectOptions(config, 'write') }, progress)
+    const options = migrationOptions(
+      this.flags,
+      { signal: this.abort.signal, connect: this.connectOptions(config, 'write') },
+      progress,
+    )
     let result
     try {
-      result = await migrateUp(config, { ...options, to: this.flags.to, step: this.flags.step, dryRun: this.flags['dry-run'], allowOutOfOrder: this.flags['allow-out-of-order'] })
+      result = await migrateUp(config, {
+        ...options,
+        to: this.flags.to,
+        step: this.flags.step,
+        dryRun: this.flags['dry-run'],
+        allowOutOfOrder: this.flags['allow-out-of-order'],
+      })
     } catch (err) {
       await progress?.finish()
       annotate(config, err)
@@ -59,7 +89,11 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     }
     await progress?.finish()
     const json = finishRun(this.out, config, result)
-    this.out.result(this.flags['dry-run'] ? renderPlan(result, this.out.out) : `${name ? `${name}: ` : ''}${renderRunSummary(result)}`)
+    this.out.result(
+      this.flags['dry-run']
+        ? renderPlan(result, this.out.out)
+        : `${name ? `${name}: ` : ''}${renderRunSummary(result)}`,
+    )
     return json
   }
 }

@@ -71,8 +71,17 @@ function ident(name: string): string {
 }
 
 /** Who holds the migration lock, from pg_locks and pg_stat_activity. */
-async function findHolder(client: pg.PoolClient, key: [number, number]): Promise<(LockHolder & { state: string | undefined }) | undefined> {
-  const result = await client.query<{ pid: number; application_name: string | null; client_addr: string | null; backend_start: Date | null; state: string | null }>(
+async function findHolder(
+  client: pg.PoolClient,
+  key: [number, number],
+): Promise<(LockHolder & { state: string | undefined }) | undefined> {
+  const result = await client.query<{
+    pid: number
+    application_name: string | null
+    client_addr: string | null
+    backend_start: Date | null
+    state: string | null
+  }>(
     `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start, a.state
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
@@ -93,7 +102,9 @@ async function findHolder(client: pg.PoolClient, key: [number, number]): Promise
 }
 
 /** "pid 4242 (application "dbops/migrate up", client 10.0.0.5, connected since …, active)". */
-export function describeHolder(holder: (LockHolder & { state?: string | undefined }) | undefined): string {
+export function describeHolder(
+  holder: (LockHolder & { state?: string | undefined }) | undefined,
+): string {
   if (!holder) return 'by a session that has since ended or that this role may not see'
   const parts = [
     holder.applicationName ? `application "${holder.applicationName}"` : undefined,
@@ -109,7 +120,10 @@ export function describeHolder(holder: (LockHolder & { state?: string | undefine
  * up and returns the session. Lock timeout: {@link LockTimeoutError} (exit 5) naming the
  * holder and how to end it. Abort: {@link InterruptedError}.
  */
-export async function acquirePostgresMigrationLock(conn: PostgresConnection, options: MigrationLockOptions): Promise<MigrationSession> {
+export async function acquirePostgresMigrationLock(
+  conn: PostgresConnection,
+  options: MigrationLockOptions,
+): Promise<MigrationSession> {
   const client = await conn.pool.connect()
   client.on('error', () => undefined) // a lost connection fails the running query; it must not crash the process
   const key = postgresMigrationLockKey(options.schema)
@@ -118,8 +132,14 @@ export async function acquirePostgresMigrationLock(conn: PostgresConnection, opt
     let delay = 25
     let warned = false
     for (;;) {
-      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError('SIGINT')
-      const got = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', key)
+      if (options.signal?.aborted)
+        throw options.signal.reason instanceof Error
+          ? options.signal.reason
+          : new InterruptedError('SIGINT')
+      const got = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock($1, $2) AS locked',
+        key,
+      )
       if (got.rows[0]?.locked) break
       const waited = Date.now() - started
       if (!warned) {
@@ -133,7 +153,9 @@ export async function acquirePostgresMigrationLock(conn: PostgresConnection, opt
           {
             hint:
               'Another migration run is probably still going; wait for it, or retry with a longer --lock-timeout.' +
-              (holder?.pid ? ` If that session is stuck, end it with: SELECT pg_terminate_backend(${holder.pid});` : ''),
+              (holder?.pid
+                ? ` If that session is stuck, end it with: SELECT pg_terminate_backend(${holder.pid});`
+                : ''),
           },
         )
       }
@@ -145,7 +167,8 @@ export async function acquirePostgresMigrationLock(conn: PostgresConnection, opt
     // the server notices a vanished client during a long statement and rolls back, freeing the lock
     if (major >= 14) setup.push("SET client_connection_check_interval = '1s'")
     // unqualified names land in DATABASE_SCHEMA, the schema dbops introspects (as Flyway does)
-    if (options.schema !== 'public') setup.push(`SET search_path TO ${ident(options.schema)}, public`)
+    if (options.schema !== 'public')
+      setup.push(`SET search_path TO ${ident(options.schema)}, public`)
     if (setup.length > 0) await client.query(setup.join('; '))
   } catch (err) {
     client.release(true)
@@ -174,10 +197,15 @@ class PostgresMigrationSession implements MigrationSession {
   ) {
     this.schema = options.schema
     this.lockTimeout = `${Math.max(0, Math.round(options.statementLockTimeoutMs ?? 0))}ms`
-    const pinned = { query: (text: string, values: readonly unknown[]) => client.query(text, values as unknown[]), release: () => undefined }
+    const pinned = {
+      query: (text: string, values: readonly unknown[]) => client.query(text, values as unknown[]),
+      release: () => undefined,
+    }
     const onQuery = options.onQuery
     this.db = new Kysely<any>({
-      dialect: new KyselyPostgresDialect({ pool: { connect: async () => pinned as never, end: async () => undefined } }),
+      dialect: new KyselyPostgresDialect({
+        pool: { connect: async () => pinned as never, end: async () => undefined },
+      }),
       log: onQuery
         ? (event) => {
             if (event.level === 'query') onQuery(event.query.sql, event.queryDurationMillis)
@@ -192,8 +220,11 @@ class PostgresMigrationSession implements MigrationSession {
 
   async ensureTable(): Promise<void> {
     if (await this.tableExists()) return
-    const schemaFound = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema])
-    if (schemaFound.rowCount === 0) await this.query(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`)
+    const schemaFound = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
+      this.schema,
+    ])
+    if (schemaFound.rowCount === 0)
+      await this.query(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`)
     await this.query(
       `CREATE TABLE IF NOT EXISTS ${ident(this.schema)}.${MIGRATION_TABLE} (
   version text PRIMARY KEY,
@@ -250,7 +281,11 @@ class PostgresMigrationSession implements MigrationSession {
     let line: number | undefined
     let column: number | undefined
     const position = Number((outcome.error as { position?: string }).position)
-    if (Number.isFinite(position) && position > prefix.length && position - 1 - prefix.length < section.sql.length) {
+    if (
+      Number.isFinite(position) &&
+      position > prefix.length &&
+      position - 1 - prefix.length < section.sql.length
+    ) {
       const where = locate(lineStarts(section.sql), position - 1 - prefix.length)
       line = where.line + section.startLine - 1
       column = where.column
@@ -262,13 +297,24 @@ class PostgresMigrationSession implements MigrationSession {
     throw this.stepError(outcome.error, { line, column, dirty: false })
   }
 
-  private async runFunctionInTransaction(step: MigrationStep, run: (db: Kysely<any>) => Promise<unknown>): Promise<void> {
+  private async runFunctionInTransaction(
+    step: MigrationStep,
+    run: (db: Kysely<any>) => Promise<unknown>,
+  ): Promise<void> {
     const started = performance.now()
     try {
       await this.db.transaction().execute(async (trx) => {
         await sql.raw(`SET LOCAL lock_timeout = '${this.lockTimeout}'`).execute(trx)
         await run(trx)
-        if (step.direction === 'up') await insertMigrationRow(trx, 'postgres', this.schema, step.row, 'applied', Math.round(performance.now() - started))
+        if (step.direction === 'up')
+          await insertMigrationRow(
+            trx,
+            'postgres',
+            this.schema,
+            step.row,
+            'applied',
+            Math.round(performance.now() - started),
+          )
         else await deleteMigrationRow(trx, 'postgres', this.schema, step.row.version)
       })
     } catch (err) {
@@ -280,11 +326,18 @@ class PostgresMigrationSession implements MigrationSession {
   private async runOutsideTransaction(step: MigrationStep): Promise<void> {
     const started = performance.now()
     await this.query(`SET lock_timeout = '${this.lockTimeout}'`)
-    if (step.direction === 'up') await insertMigrationRow(this.db, 'postgres', this.schema, step.row, 'started', null)
-    else await setMigrationStatus(this.db, 'postgres', this.schema, step.row.version, 'started', null)
+    if (step.direction === 'up')
+      await insertMigrationRow(this.db, 'postgres', this.schema, step.row, 'started', null)
+    else
+      await setMigrationStatus(this.db, 'postgres', this.schema, step.row.version, 'started', null)
     if (step.body.kind === 'sql') {
       for (const statement of step.body.section.statements) {
-        if (this.cancelRequested) throw this.stepError(new InterruptedError('SIGINT'), { line: statement.line, column: statement.column, dirty: true })
+        if (this.cancelRequested)
+          throw this.stepError(new InterruptedError('SIGINT'), {
+            line: statement.line,
+            column: statement.column,
+            dirty: true,
+          })
         try {
           await this.query(statement.text)
         } catch (err) {
@@ -298,19 +351,36 @@ class PostgresMigrationSession implements MigrationSession {
         throw this.stepError(err, { dirty: true })
       }
     }
-    if (step.direction === 'up') await setMigrationStatus(this.db, 'postgres', this.schema, step.row.version, 'applied', Math.round(performance.now() - started))
+    if (step.direction === 'up')
+      await setMigrationStatus(
+        this.db,
+        'postgres',
+        this.schema,
+        step.row.version,
+        'applied',
+        Math.round(performance.now() - started),
+      )
     else await deleteMigrationRow(this.db, 'postgres', this.schema, step.row.version)
   }
 
-  private statementLocation(statement: SqlStatement, err: unknown): { line: number; column: number } {
+  private statementLocation(
+    statement: SqlStatement,
+    err: unknown,
+  ): { line: number; column: number } {
     const position = Number((err as { position?: string }).position)
-    if (!Number.isFinite(position) || position < 1) return { line: statement.line, column: statement.column }
+    if (!Number.isFinite(position) || position < 1)
+      return { line: statement.line, column: statement.column }
     const where = locate(lineStarts(statement.text), position - 1)
-    return { line: statement.line + where.line - 1, column: where.line === 1 ? statement.column + where.column - 1 : where.column }
+    return {
+      line: statement.line + where.line - 1,
+      column: where.line === 1 ? statement.column + where.column - 1 : where.column,
+    }
   }
 
   async changeRows(changes: RowChange[]): Promise<void> {
-    await this.db.transaction().execute((trx) => applyRowChanges(trx, 'postgres', this.schema, changes))
+    await this.db
+      .transaction()
+      .execute((trx) => applyRowChanges(trx, 'postgres', this.schema, changes))
   }
 
   async cancel(): Promise<void> {
@@ -320,7 +390,9 @@ class PostgresMigrationSession implements MigrationSession {
     const other = await this.conn.pool.connect().catch(() => undefined)
     if (!other) return
     try {
-      await other.query('SELECT pg_cancel_backend($1)', [(this.client as unknown as { processID: number }).processID])
+      await other.query('SELECT pg_cancel_backend($1)', [
+        (this.client as unknown as { processID: number }).processID,
+      ])
     } catch {
       // the statement may have ended meanwhile; the runner stops before the next one anyway
     } finally {
@@ -364,7 +436,10 @@ class PostgresMigrationSession implements MigrationSession {
     })
   }
 
-  private stepError(err: unknown, where: { line?: number | undefined; column?: number | undefined; dirty: boolean }): MigrationStepError {
+  private stepError(
+    err: unknown,
+    where: { line?: number | undefined; column?: number | undefined; dirty: boolean },
+  ): MigrationStepError {
     if (err instanceof MigrationStepError) return err
     const code = errorCodeOf(err)
     const detail = (err as { detail?: string }).detail

@@ -26,7 +26,9 @@ export function findSqliteFileUsers(file: string): LockHolder[] {
   const targets = new Set([real, `${real}-wal`, `${real}-shm`, `${real}-journal`])
   let pids: string[]
   try {
-    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    pids = fs
+      .readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
   } catch {
     return []
   }
@@ -49,11 +51,21 @@ export function findSqliteFileUsers(file: string): LockHolder[] {
     if (!opened) continue
     let command: string | undefined
     try {
-      command = fs.readFileSync(path.join('/proc', pid, 'cmdline'), 'utf8').split('\0').filter(Boolean).join(' ').slice(0, 200)
+      command = fs
+        .readFileSync(path.join('/proc', pid, 'cmdline'), 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .join(' ')
+        .slice(0, 200)
     } catch {
       command = undefined
     }
-    users.push({ pid: Number(pid), applicationName: command, clientAddress: undefined, since: processStart(pid) })
+    users.push({
+      pid: Number(pid),
+      applicationName: command,
+      clientAddress: undefined,
+      since: processStart(pid),
+    })
   }
   return users
 }
@@ -75,8 +87,12 @@ function processStart(pid: string): Date | undefined {
 
 /** "pid 123 (node bin/run.js migrate up, since …), pid 456 (…)", or a sentence saying none were found. */
 export function describeFileUsers(users: LockHolder[]): string {
-  if (users.length === 0) return 'no other process with the file open was found (it may have finished, or run on another host or as another user)'
+  if (users.length === 0)
+    return 'no other process with the file open was found (it may have finished, or run on another host or as another user)'
   return users
-    .map((u) => `pid ${u.pid} (${[u.applicationName, u.since ? `since ${u.since.toISOString()}` : undefined].filter(Boolean).join(', ')})`)
+    .map(
+      (u) =>
+        `pid ${u.pid} (${[u.applicationName, u.since ? `since ${u.since.toISOString()}` : undefined].filter(Boolean).join(', ')})`,
+    )
     .join(', ')
 }

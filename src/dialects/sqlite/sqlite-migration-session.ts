@@ -24,7 +24,13 @@ import {
   type RowChange,
   type StepOutcome,
 } from '../../migrate/migration-session.js'
-import { MIGRATION_TABLE, applyRowChanges, readDbmateVersions, readMigrationRows, tableExists } from '../../migrate/migration-table.js'
+import {
+  MIGRATION_TABLE,
+  applyRowChanges,
+  readDbmateVersions,
+  readMigrationRows,
+  tableExists,
+} from '../../migrate/migration-table.js'
 import type { MigrationRowValues } from '../../migrate/migration-session.js'
 import type { MigrationLockOptions } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
@@ -32,7 +38,10 @@ import { describeFileUsers, findSqliteFileUsers } from './sqlite-file-users.js'
 import type { SqliteConnection, SqliteHandle } from './sqlite-dialect.js'
 
 /** Returns the session at once: SQLite takes its write lock per migration. */
-export async function acquireSqliteMigrationLock(conn: SqliteConnection, options: MigrationLockOptions): Promise<MigrationSession> {
+export async function acquireSqliteMigrationLock(
+  conn: SqliteConnection,
+  options: MigrationLockOptions,
+): Promise<MigrationSession> {
   return new SqliteMigrationSession(conn, options)
 }
 
@@ -113,7 +122,8 @@ class SqliteMigrationSession implements MigrationSession {
       if (step.transaction) await this.runInTransaction(step, started)
       else await this.runOutsideTransaction(step, started)
     } catch (err) {
-      if (err instanceof AlreadyDone) return { status: 'skipped', durationMs: performance.now() - started }
+      if (err instanceof AlreadyDone)
+        return { status: 'skipped', durationMs: performance.now() - started }
       throw err
     } finally {
       if (foreignKeysOff) this.handle.pragma('foreign_keys = ON')
@@ -126,7 +136,8 @@ class SqliteMigrationSession implements MigrationSession {
       await this.assertNotDone(step)
       await this.runBody(step, false)
       if (step.foreignKeysOff) this.checkForeignKeys(false)
-      if (step.direction === 'up') this.rows.insert(step.row, 'applied', Math.round(performance.now() - started))
+      if (step.direction === 'up')
+        this.rows.insert(step.row, 'applied', Math.round(performance.now() - started))
       else this.rows.delete(step.row.version)
     })
   }
@@ -141,7 +152,8 @@ class SqliteMigrationSession implements MigrationSession {
     await this.runBody(step, true)
     if (step.foreignKeysOff) this.checkForeignKeys(true)
     await this.inWriteTransaction(async () => {
-      if (step.direction === 'up') this.rows.setStatus(step.row.version, 'applied', Math.round(performance.now() - started))
+      if (step.direction === 'up')
+        this.rows.setStatus(step.row.version, 'applied', Math.round(performance.now() - started))
       else this.rows.delete(step.row.version)
     })
   }
@@ -149,7 +161,8 @@ class SqliteMigrationSession implements MigrationSession {
   /** Up: the row must not exist yet; down: it must still be applied. Otherwise another run did it. */
   private async assertNotDone(step: MigrationStep): Promise<void> {
     const status = this.rows.status(step.row.version)
-    if (step.direction === 'up' ? status !== undefined : status !== 'applied') throw new AlreadyDone()
+    if (step.direction === 'up' ? status !== undefined : status !== 'applied')
+      throw new AlreadyDone()
   }
 
   private async runBody(step: MigrationStep, dirty: boolean): Promise<void> {
@@ -165,7 +178,12 @@ class SqliteMigrationSession implements MigrationSession {
       // a running SQLite statement cannot be interrupted: stop between statements, letting
       // the event loop run first so a signal that arrived during the last one is seen
       await yieldToEventLoop()
-      if (this.cancelRequested) throw this.stepError(new InterruptedError('SIGINT'), { line: statement.line, column: statement.column, dirty })
+      if (this.cancelRequested)
+        throw this.stepError(new InterruptedError('SIGINT'), {
+          line: statement.line,
+          column: statement.column,
+          dirty,
+        })
       try {
         this.exec(statement.text)
       } catch (err) {
@@ -177,7 +195,11 @@ class SqliteMigrationSession implements MigrationSession {
   }
 
   private checkForeignKeys(dirty: boolean): void {
-    const violations = this.handle.pragma('foreign_key_check') as Array<{ table: string; rowid: number | null; parent: string }>
+    const violations = this.handle.pragma('foreign_key_check') as Array<{
+      table: string
+      rowid: number | null
+      parent: string
+    }>
     if (violations.length === 0) return
     const byTable = new Map<string, { count: number; parent: string }>()
     for (const v of violations) {
@@ -185,8 +207,18 @@ class SqliteMigrationSession implements MigrationSession {
       entry.count++
       byTable.set(v.table, entry)
     }
-    const list = [...byTable.entries()].map(([table, { count, parent }]) => `${table} (${count} row${count === 1 ? '' : 's'} referencing a missing ${parent} row)`).join(', ')
-    throw new MigrationStepError(`foreign_key_check failed: ${list}`, { dirty, cancelled: false, lockTimeout: false, code: 'SQLITE_CONSTRAINT_FOREIGNKEY' })
+    const list = [...byTable.entries()]
+      .map(
+        ([table, { count, parent }]) =>
+          `${table} (${count} row${count === 1 ? '' : 's'} referencing a missing ${parent} row)`,
+      )
+      .join(', ')
+    throw new MigrationStepError(`foreign_key_check failed: ${list}`, {
+      dirty,
+      cancelled: false,
+      lockTimeout: false,
+      code: 'SQLITE_CONSTRAINT_FOREIGNKEY',
+    })
   }
 
   async changeRows(changes: RowChange[]): Promise<void> {
@@ -221,7 +253,10 @@ class SqliteMigrationSession implements MigrationSession {
     this.statements.noWait.run()
     try {
       for (;;) {
-        if (this.options.signal?.aborted) throw this.options.signal.reason instanceof Error ? this.options.signal.reason : new InterruptedError('SIGINT')
+        if (this.options.signal?.aborted)
+          throw this.options.signal.reason instanceof Error
+            ? this.options.signal.reason
+            : new InterruptedError('SIGINT')
         try {
           this.statements.begin.run()
           this.options.onQuery?.('BEGIN IMMEDIATE', 0)
@@ -260,7 +295,10 @@ class SqliteMigrationSession implements MigrationSession {
     this.options.onQuery?.(text, performance.now() - started)
   }
 
-  private stepError(err: unknown, where: { line?: number | undefined; column?: number | undefined; dirty: boolean }): MigrationStepError {
+  private stepError(
+    err: unknown,
+    where: { line?: number | undefined; column?: number | undefined; dirty: boolean },
+  ): MigrationStepError {
     if (err instanceof MigrationStepError) return err
     const code = errorCodeOf(err)
     return new MigrationStepError(messageOf(err), {
@@ -296,7 +334,15 @@ class SqliteRowStatements {
   }
 
   insert(row: MigrationRowValues, status: 'applied' | 'started', durationMs: number | null): void {
-    this.insertRow.run(row.version, row.name, row.checksum, status, new Date().toISOString(), durationMs, row.dbopsVersion)
+    this.insertRow.run(
+      row.version,
+      row.name,
+      row.checksum,
+      status,
+      new Date().toISOString(),
+      durationMs,
+      row.dbopsVersion,
+    )
   }
 
   setStatus(version: string, status: 'applied' | 'started', durationMs: number | null): void {
