@@ -64,8 +64,13 @@ export interface DatabaseFileSettings {
 
 /** The whole config file. */
 export interface DbopsConfigFile extends DatabaseFileSettings {
-  /** Migrations directory, relative to the config file (default `migrations`). */
-  migrations?: { dir?: string }
+  /**
+   * Migrations: the directory, relative to the config file (default `migrations`); how many
+   * seconds `migrate` waits for another run's lock (`lockTimeout`; default 60 on PostgreSQL,
+   * the busy timeout on SQLite); PostgreSQL's `lock_timeout` for migration statements
+   * (`statementLockTimeout`, seconds, default 5, 0 = wait forever).
+   */
+  migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number }
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
@@ -185,7 +190,7 @@ const DATABASE_SCHEMA: Record<string, Check> = {
 }
 const FILE_SCHEMA: Record<string, Check> = {
   ...DATABASE_SCHEMA,
-  migrations: { dir: 'string' },
+  migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number' },
   models: 'string',
 }
 

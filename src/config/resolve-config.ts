@@ -94,6 +94,10 @@ export interface ResolvedConfig {
   /** The config entry is marked `protected: true`. */
   protected: boolean
   migrationsDir: string
+  /** Seconds `migrate` waits for another run's lock; undefined: the dialect's default (60 s, or SQLite's busy timeout). */
+  migrationLockTimeoutSeconds: number | undefined
+  /** PostgreSQL `lock_timeout` for migration statements, seconds; 0 waits forever. */
+  statementLockTimeoutSeconds: number
   /** The models module, when configured. */
   modelsPath: string | undefined
   backup: BackupSettings
@@ -240,6 +244,8 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
 
   const baseDir = file ? path.dirname(file.path) : cwd
   const migrationsDir = path.resolve(baseDir, layers.pick('migrations_dir', { env: ['DBOPS_MIGRATIONS_DIR'], file: 'migrations.dir', def: 'migrations', parse: parseText }))
+  const migrationLockTimeoutSeconds = layers.pick<number | undefined>('migrations.lock_timeout', { env: ['DBOPS_LOCK_TIMEOUT'], file: 'migrations.lockTimeout', def: undefined, parse: (v, w) => parseSeconds(v, w, 0) })
+  const statementLockTimeoutSeconds = layers.pick('migrations.statement_lock_timeout', { env: ['DBOPS_STATEMENT_LOCK_TIMEOUT'], file: 'migrations.statementLockTimeout', def: 5, parse: (v, w) => parseSeconds(v, w, 0) })
   const models = layers.pick<string | undefined>('models', { file: 'models', def: undefined, parse: parseText })
   const backup: BackupSettings = {
     dir: path.resolve(baseDir, layers.pick('backup.dir', { env: ['BACKUP_DIR'], file: 'backup.dir', def: 'backups', parse: parseText })),
@@ -264,6 +270,8 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     production,
     protected: isProtected,
     migrationsDir,
+    migrationLockTimeoutSeconds,
+    statementLockTimeoutSeconds,
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
     databases: Object.keys(fileConfig.databases ?? {}),

@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely'
 import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
+import type { MigrationSession } from '../migrate/migration-session.js'
 
 /** The databases dbops supports. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -61,6 +62,12 @@ export interface MigrationLockOptions {
   signal?: AbortSignal
   /** Called once when the lock is busy, with who holds it. */
   onWait?: (holder: LockHolder | undefined) => void
+  /** PostgreSQL schema that holds `dbops_migrations` (the lock is per schema). */
+  schema: string
+  /** PostgreSQL `lock_timeout` for migration statements, in milliseconds; 0 waits forever. */
+  statementLockTimeoutMs?: number
+  /** Called with each statement the session runs itself (SQL echo). */
+  onQuery?: (sql: string, durationMs: number) => void
 }
 
 /** Who holds a lock, as far as the database can tell. */
@@ -145,8 +152,12 @@ export interface Dialect {
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<DbConnection>
   /** Reads the normalised schema of `schema` (PostgreSQL) or the file (SQLite). */
   introspect(conn: DbConnection, options: { schema: string }): Promise<DatabaseSchema>
-  /** Takes the migration lock, waiting up to `timeoutMs`. */
-  acquireMigrationLock(conn: DbConnection, options: MigrationLockOptions): Promise<MigrationLock>
+  /**
+   * Takes the migration lock, waiting up to `timeoutMs`, and returns the session that runs
+   * migrations under it (PostgreSQL: an advisory lock on one pinned connection; SQLite: the
+   * write lock, taken per migration).
+   */
+  acquireMigrationLock(conn: DbConnection, options: MigrationLockOptions): Promise<MigrationSession>
   /** Writes a consistent snapshot to `request.tempPath`. */
   createBackup(request: BackupRequest): Promise<BackupOutcome>
   /** Restores `request.file` into `request.target`. */

@@ -168,8 +168,8 @@ export const postgresDialect: Dialect = {
   introspect() {
     return Promise.reject(new NotImplementedError('PostgreSQL introspection'))
   },
-  acquireMigrationLock() {
-    return Promise.reject(new NotImplementedError('PostgreSQL migration lock'))
+  async acquireMigrationLock(conn, options) {
+    return (await import('./postgres-migration-session.js')).acquirePostgresMigrationLock(conn as PostgresConnection, options)
   },
   createBackup() {
     return Promise.reject(new NotImplementedError('PostgreSQL backup'))

@@ -134,8 +134,8 @@ export const sqliteDialect: Dialect = {
   introspect() {
     return Promise.reject(new NotImplementedError('SQLite introspection'))
   },
-  acquireMigrationLock() {
-    return Promise.reject(new NotImplementedError('SQLite migration lock'))
+  async acquireMigrationLock(conn, options) {
+    return (await import('./sqlite-migration-session.js')).acquireSqliteMigrationLock(conn as SqliteConnection, options)
   },
   createBackup() {
     return Promise.reject(new NotImplementedError('SQLite backup'))

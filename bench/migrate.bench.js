@@ -1,0 +1,178 @@
+// Migrations benchmark (issue 3), both dialects, medians over several runs alternating with
+// the floor measured in the same run:
+//  - 200 small migrations (each one CREATE TABLE) applied by `dbops migrate up`, beside the
+//    same statements applied by psql / sqlite3, one transaction per migration with a tracking
+//    row (SQLite floor with dbops' pragmas: WAL, synchronous NORMAL, foreign keys on);
+//  - `migrate status` on 200 applied and `migrate down --step 1`, beside a minimal oclif CLI.
+// Totals include process start-up on both sides; "marginal" subtracts each side's run with
+// nothing to do (dbops: `migrate up` on the migrated database; floor: an empty script).
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import pg from 'pg'
+
+const MIGRATIONS = 200
+const RUNS = Number(process.env.BENCH_MIGRATE_RUNS ?? 5)
+
+function writeMigrations(dir) {
+  const migrations = path.join(dir, 'migrations')
+  fs.mkdirSync(migrations, { recursive: true })
+  const statements = []
+  for (let i = 0; i < MIGRATIONS; i++) {
+    const version = String(20250101000000 + i)
+    const statement = `CREATE TABLE bench_${i} (id integer PRIMARY KEY, name text NOT NULL)`
+    statements.push({ version, name: `${version}_bench_${i}.sql`, statement })
+    fs.writeFileSync(
+      path.join(migrations, `${version}_bench_${i}.sql`),
+      `-- migrate:up\n${statement};\n\n-- migrate:down\nDROP TABLE bench_${i};\n`,
+    )
+  }
+  return statements
+}
+
+/** The floor's script: one transaction per migration, each with its tracking row. */
+function floorScript(statements, dialect) {
+  const now = dialect === 'postgres' ? 'clock_timestamp()' : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+  const lines =
+    dialect === 'sqlite'
+      ? ['PRAGMA journal_mode = WAL;', 'PRAGMA synchronous = NORMAL;', 'PRAGMA foreign_keys = ON;']
+      : []
+  lines.push(
+    'CREATE TABLE tracking (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at text NOT NULL);',
+  )
+  for (const s of statements) {
+    lines.push(
+      'BEGIN;',
+      `${s.statement};`,
+      `INSERT INTO tracking VALUES ('${s.version}', '${s.name}', '${'0'.repeat(64)}', ${now});`,
+      'COMMIT;',
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+function timeSpawn(command, args, options) {
+  const started = performance.now()
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options })
+  const ms = performance.now() - started
+  if (result.status !== 0) throw new Error(`${command} exited ${result.status}: ${result.stderr}`)
+  return ms
+}
+
+const fmt = (ms) => `${Math.round(ms)} ms`
+const ratio = (a, b) => `${(a / b).toFixed(2)}x`
+
+export default async function migrateBench(ctx) {
+  ctx.print(`migrate: ${MIGRATIONS} migrations, ${RUNS} runs each, medians`)
+  const dir = ctx.tmpDir()
+  const statements = writeMigrations(dir)
+  const emptyScript = path.join(dir, 'empty.sql')
+  fs.writeFileSync(emptyScript, 'SELECT 1;\n')
+
+  let oclifFloor
+  let oclifLabel
+  if (typeof ctx.minimalOclif === 'function') {
+    oclifFloor = await ctx.minimalOclif()
+    oclifLabel = 'minimal oclif CLI'
+  } else {
+    oclifFloor = ctx.median(ctx.timeCli(['--version'], { runs: RUNS }))
+    oclifLabel = 'stand-in: dbops --version (ctx.minimalOclif missing)'
+  }
+  ctx.print(`  ${oclifLabel}: ${fmt(oclifFloor)}`)
+
+  // SQLite
+  {
+    const script = path.join(dir, 'floor-sqlite.sql')
+    fs.writeFileSync(script, floorScript(statements, 'sqlite'))
+    const dbops = []
+    const floor = []
+    for (let run = 0; run < RUNS; run++) {
+      const file = path.join(dir, `sqlite-${run}.db`)
+      dbops.push(
+        ...ctx.timeCli(['migrate', 'up'], {
+          cwd: dir,
+          env: { DATABASE_URL: `sqlite:///${file}` },
+          runs: 1,
+        }),
+      )
+      const floorFile = path.join(dir, `floor-${run}.db`)
+      floor.push(timeSpawn('sqlite3', [floorFile], { input: fs.readFileSync(script, 'utf8') }))
+    }
+    const last = `sqlite:///${path.join(dir, `sqlite-${RUNS - 1}.db`)}`
+    const dbopsIdle = ctx.median(
+      ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }),
+    )
+    const floorIdle = ctx.median(
+      Array.from({ length: RUNS }, () =>
+        timeSpawn('sqlite3', [path.join(dir, 'idle.db')], { input: 'SELECT 1;\n' }),
+      ),
+    )
+    const d = ctx.median(dbops)
+    const f = ctx.median(floor)
+    ctx.print(
+      `  sqlite up ${MIGRATIONS}: dbops ${fmt(d)}, sqlite3 floor ${fmt(f)} (${ratio(d, f)}); marginal ${fmt(d - dbopsIdle)} vs ${fmt(f - floorIdle)} (${ratio(d - dbopsIdle, f - floorIdle)})`,
+    )
+    reportCommands(ctx, 'sqlite', dir, { DATABASE_URL: last }, oclifFloor)
+  }
+
+  // PostgreSQL
+  {
+    const adminUrl = await ctx.pgAdminUrl()
+    const admin = new pg.Client({ connectionString: adminUrl })
+    await admin.connect()
+    const created = []
+    const database = async (name) => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`)
+      await admin.query(`CREATE DATABASE ${name}`)
+      created.push(name)
+      const url = new URL(adminUrl)
+      url.pathname = `/${name}`
+      return url.toString()
+    }
+    try {
+      const script = path.join(dir, 'floor-pg.sql')
+      fs.writeFileSync(script, floorScript(statements, 'postgres'))
+      const dbops = []
+      const floor = []
+      let last
+      for (let run = 0; run < RUNS; run++) {
+        last = await database(`bench_migrate_dbops_${run}`)
+        dbops.push(
+          ...ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: 1 }),
+        )
+        const floorUrl = await database(`bench_migrate_floor_${run}`)
+        floor.push(
+          timeSpawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script, floorUrl], {}),
+        )
+      }
+      const dbopsIdle = ctx.median(
+        ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }),
+      )
+      const floorIdle = ctx.median(
+        Array.from({ length: RUNS }, () =>
+          timeSpawn('psql', ['-X', '-q', '-f', emptyScript, last], {}),
+        ),
+      )
+      const d = ctx.median(dbops)
+      const f = ctx.median(floor)
+      ctx.print(
+        `  postgres up ${MIGRATIONS}: dbops ${fmt(d)}, psql floor ${fmt(f)} (${ratio(d, f)}); marginal ${fmt(d - dbopsIdle)} vs ${fmt(f - floorIdle)} (${ratio(d - dbopsIdle, f - floorIdle)})`,
+      )
+      reportCommands(ctx, 'postgres', dir, { DATABASE_URL: last }, oclifFloor)
+    } finally {
+      for (const name of created)
+        await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
+      await admin.end()
+    }
+  }
+}
+
+/** `migrate status` on 200 applied and `migrate down --step 1` (each run rolls back one more), against the oclif floor. */
+function reportCommands(ctx, dialect, cwd, env, oclifFloor) {
+  const status = ctx.median(ctx.timeCli(['migrate', 'status'], { cwd, env, runs: RUNS }))
+  const down = ctx.median(ctx.timeCli(['migrate', 'down', '--step', '1'], { cwd, env, runs: RUNS }))
+  ctx.print(
+    `  ${dialect} status (${MIGRATIONS} applied): ${fmt(status)} (+${fmt(status - oclifFloor)} over oclif); down --step 1: ${fmt(down)} (+${fmt(down - oclifFloor)})`,
+  )
+}

@@ -1,0 +1,72 @@
+import { Flags } from '@oclif/core'
+import { DbopsCommand } from '../../cli/base-command.js'
+import { type ResolvedConfig, resolveConfig } from '../../config/resolve-config.js'
+import { UsageError } from '../../errors.js'
+import { type MigrationStatusReport, getMigrationStatus } from '../../migrate/migration-status.js'
+import { renderStatus } from '../../ui/render-migrations.js'
+
+/** `dbops migrate status`: applied, pending, changed, missing, dirty and out-of-order migrations. */
+export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
+  static override summary =
+    'List migrations: applied, pending, changed, missing, dirty, out of order.'
+  static override description =
+    'Read-only: takes no lock and creates nothing. With --exit-code: 6 for an integrity problem (changed, missing, dirty, ' +
+    'out of order, dbmate-managed), else 3 when migrations are pending, else 0.'
+  static override examples = [
+    '<%= config.bin %> migrate status',
+    '<%= config.bin %> migrate status --exit-code --json',
+    '<%= config.bin %> migrate status --all',
+  ]
+  static override flags = {
+    'exit-code': Flags.boolean({
+      summary: 'Exit 6 on integrity problems, 3 when migrations are pending.',
+    }),
+    all: Flags.boolean({ summary: 'Every database under `databases` in the config file.' }),
+  }
+
+  async run(): Promise<
+    | MigrationStatusReport
+    | { databases: Array<MigrationStatusReport & { name: string }>; exit_code: number }
+  > {
+    if (!this.flags.all) {
+      const report = await this.statusOf(await this.loadConfig())
+      this.setExitCode(report.exit_code)
+      return report
+    }
+    if (this.flags.url || this.flags.db)
+      throw new UsageError('--all cannot be combined with --url or --db')
+    const names = (await this.loadConfig()).databases
+    if (names.length === 0)
+      throw new UsageError('--all: the config file names no databases', {
+        hint: 'Add them under `databases` in dbops.config.ts.',
+      })
+    const databases: Array<MigrationStatusReport & { name: string }> = []
+    for (const name of names) {
+      const config = await resolveConfig({ flags: { db: name, config: this.flags.config } })
+      if (databases.length > 0) this.out.result('')
+      this.out.result(this.out.out.bold(`== ${name}`))
+      databases.push({ name, ...(await this.statusOf(config)) })
+    }
+    // 6 > 3 > 0
+    const exitCode = databases.reduce(
+      (worst, d) => (d.exit_code === 6 || worst === 6 ? 6 : Math.max(worst, d.exit_code)),
+      0,
+    )
+    this.setExitCode(exitCode)
+    return { databases, exit_code: exitCode }
+  }
+
+  private async statusOf(config: ResolvedConfig): Promise<MigrationStatusReport> {
+    this.announce(config)
+    const report = await getMigrationStatus(config, {
+      signal: this.abort.signal,
+      connect: this.connectOptions(config, 'read'),
+    })
+    this.out.result(renderStatus(report, this.out.out))
+    return report
+  }
+
+  private setExitCode(code: number): void {
+    if (this.flags['exit-code'] && code !== 0) process.exitCode = code
+  }
+}

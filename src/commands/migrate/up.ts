@@ -1,0 +1,99 @@
+import { Flags } from '@oclif/core'
+import { DbopsCommand } from '../../cli/base-command.js'
+import {
+  annotate,
+  finishRun,
+  lockFlags,
+  migrationOptions,
+  type MigrationRunJson,
+} from '../../cli/migrate-support.js'
+import { type ResolvedConfig, resolveConfig } from '../../config/resolve-config.js'
+import { UsageError } from '../../errors.js'
+import { migrateUp } from '../../migrate/migrate-up.js'
+import { createMigrationProgress } from '../../ui/migration-progress.js'
+import { renderPlan, renderRunSummary } from '../../ui/render-migrations.js'
+
+/** `dbops migrate up`: apply pending migrations, each in its own transaction with its record. */
+export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
+  static override summary = 'Apply pending migrations.'
+  static override description =
+    'Each migration runs in its own transaction together with its row in dbops_migrations. Concurrent runs apply each ' +
+    'migration once (PostgreSQL: advisory lock; SQLite: BEGIN IMMEDIATE). Refuses (exit 6) on changed, missing or dirty ' +
+    'migrations and on pending ones older than the head. Exit 1: a migration failed (those before it stay applied); ' +
+    'exit 5: lock not acquired in time.'
+  static override examples = [
+    '<%= config.bin %> migrate up',
+    '<%= config.bin %> migrate up --dry-run',
+    '<%= config.bin %> migrate up --to 20250101120000 --lock-timeout 300',
+    '<%= config.bin %> migrate up --all --json',
+  ]
+  static override flags = {
+    to: Flags.string({
+      summary: 'Apply up to and including this migration (version or file name).',
+      exclusive: ['step'],
+    }),
+    step: Flags.integer({ summary: 'Apply at most N migrations.', min: 1, exclusive: ['to'] }),
+    'dry-run': Flags.boolean({ summary: 'Print the plan and the SQL; change nothing.' }),
+    'allow-out-of-order': Flags.boolean({
+      summary: 'Apply pending migrations older than the newest applied one.',
+    }),
+    all: Flags.boolean({
+      summary:
+        'Every database under `databases` in the config file, in order; stops at the first failure.',
+    }),
+    ...lockFlags,
+  }
+
+  async run(): Promise<
+    MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> }
+  > {
+    if (!this.flags.all) return this.applyTo(await this.loadConfig())
+    if (this.flags.url || this.flags.db)
+      throw new UsageError('--all cannot be combined with --url or --db')
+    const names = (await this.loadConfig()).databases
+    if (names.length === 0)
+      throw new UsageError('--all: the config file names no databases', {
+        hint: 'Add them under `databases` in dbops.config.ts.',
+      })
+    const databases: Array<MigrationRunJson & { name: string }> = []
+    for (const name of names) {
+      const config = await resolveConfig({ flags: { db: name, config: this.flags.config } })
+      databases.push({ name, ...(await this.applyTo(config, name)) })
+      if (databases.at(-1)!.error) break
+    }
+    return { databases }
+  }
+
+  private async applyTo(config: ResolvedConfig, name?: string): Promise<MigrationRunJson> {
+    if (name !== undefined) this.out.info(this.out.err.bold(`== ${name}`))
+    this.announce(config)
+    const progress = this.flags['dry-run'] ? undefined : await createMigrationProgress(this.out)
+    const options = migrationOptions(
+      this.flags,
+      { signal: this.abort.signal, connect: this.connectOptions(config, 'write') },
+      progress,
+    )
+    let result
+    try {
+      result = await migrateUp(config, {
+        ...options,
+        to: this.flags.to,
+        step: this.flags.step,
+        dryRun: this.flags['dry-run'],
+        allowOutOfOrder: this.flags['allow-out-of-order'],
+      })
+    } catch (err) {
+      await progress?.finish()
+      annotate(config, err)
+      throw err
+    }
+    await progress?.finish()
+    const json = finishRun(this.out, config, result)
+    this.out.result(
+      this.flags['dry-run']
+        ? renderPlan(result, this.out.out)
+        : `${name ? `${name}: ` : ''}${renderRunSummary(result)}`,
+    )
+    return json
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * SQLite migration session. There is no lock to hold between migrations and no lock file:
+ * each migration runs in its own `BEGIN IMMEDIATE` transaction (SQLite's write lock), which
+ * re-reads the migration's row inside it and skips a migration another run applied
+ * meanwhile. So any number of concurrent runs apply each migration exactly once.
+ *
+ * The write lock is polled (`busy_timeout` 0, short sleeps) rather than waited for inside
+ * SQLite's busy handler, which would block the event loop: a signal still stops the wait,
+ * the first busy attempt is reported, and the wait is bounded by the lock timeout.
+ *
+ * Statements run one at a time, so a failure names its statement's line. `foreign_keys:off`
+ * turns foreign keys off before the transaction (inside one the pragma does nothing), runs
+ * `PRAGMA foreign_key_check` before the commit (a violation rolls back, naming the table),
+ * and turns them on again after.
+ */
+import type { Statement } from 'better-sqlite3'
+import type { Kysely } from 'kysely'
+import { InterruptedError, LockTimeoutError, errorCodeOf, messageOf } from '../../errors.js'
+import {
+  MigrationStepError,
+  type MigrationRow,
+  type MigrationSession,
+  type MigrationStep,
+  type RowChange,
+  type StepOutcome,
+} from '../../migrate/migration-session.js'
+import {
+  MIGRATION_TABLE,
+  applyRowChanges,
+  readDbmateVersions,
+  readMigrationRows,
+  tableExists,
+} from '../../migrate/migration-table.js'
+import type { MigrationRowValues } from '../../migrate/migration-session.js'
+import type { MigrationLockOptions } from '../dialect.js'
+import { sleep } from '../retry-within-deadline.js'
+import { describeFileUsers, findSqliteFileUsers } from './sqlite-file-users.js'
+import type { SqliteConnection, SqliteHandle } from './sqlite-dialect.js'
+
+/** Returns the session at once: SQLite takes its write lock per migration. */
+export async function acquireSqliteMigrationLock(
+  conn: SqliteConnection,
+  options: MigrationLockOptions,
+): Promise<MigrationSession> {
+  return new SqliteMigrationSession(conn, options)
+}
+
+/** Lets pending callbacks (signal handlers) run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** Thrown inside a transaction to roll it back quietly: another run did this step already. */
+class AlreadyDone extends Error {}
+
+class SqliteMigrationSession implements MigrationSession {
+  readonly db: Kysely<any>
+  private readonly handle: SqliteHandle
+  private readonly file: string
+  private readonly statements: Record<'begin' | 'commit' | 'noWait' | 'wait', Statement>
+  private rowStatements: SqliteRowStatements | undefined
+  private cancelRequested = false
+  private warned = false
+
+  constructor(
+    conn: SqliteConnection,
+    private readonly options: MigrationLockOptions,
+  ) {
+    this.db = conn.db
+    this.handle = conn.handle
+    this.file = conn.target.dialect === 'sqlite' ? conn.target.path : ''
+    const busyTimeout = Number(this.handle.pragma('busy_timeout', { simple: true }))
+    // prepared once: a run of 200 migrations takes the write lock 200 times
+    this.statements = {
+      begin: this.handle.prepare('BEGIN IMMEDIATE'),
+      commit: this.handle.prepare('COMMIT'),
+      noWait: this.handle.prepare('PRAGMA busy_timeout = 0'),
+      wait: this.handle.prepare(`PRAGMA busy_timeout = ${busyTimeout}`),
+    }
+  }
+
+  /** dbops_migrations' rows, through statements prepared on first use (the table must exist by then). */
+  private get rows() {
+    this.rowStatements ??= new SqliteRowStatements(this.handle)
+    return this.rowStatements
+  }
+
+  tableExists(): Promise<boolean> {
+    return tableExists(this.db, 'sqlite', '', MIGRATION_TABLE)
+  }
+
+  async ensureTable(): Promise<void> {
+    if (await this.tableExists()) return
+    await this.inWriteTransaction(async () => {
+      this.exec(
+        `CREATE TABLE IF NOT EXISTS ${MIGRATION_TABLE} (
+  version TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'applied',
+  applied_at TEXT NOT NULL,
+  duration_ms INTEGER,
+  dbops_version TEXT NOT NULL
+)`,
+      )
+    })
+  }
+
+  readRows(): Promise<MigrationRow[]> {
+    return readMigrationRows(this.db, 'sqlite', '')
+  }
+
+  readDbmateVersions(): Promise<string[] | undefined> {
+    return readDbmateVersions(this.db, 'sqlite', '')
+  }
+
+  async run(step: MigrationStep): Promise<StepOutcome> {
+    const started = performance.now()
+    const foreignKeysOff = step.foreignKeysOff
+    if (foreignKeysOff) this.handle.pragma('foreign_keys = OFF')
+    try {
+      if (step.transaction) await this.runInTransaction(step, started)
+      else await this.runOutsideTransaction(step, started)
+    } catch (err) {
+      if (err instanceof AlreadyDone)
+        return { status: 'skipped', durationMs: performance.now() - started }
+      throw err
+    } finally {
+      if (foreignKeysOff) this.handle.pragma('foreign_keys = ON')
+    }
+    return { status: 'done', durationMs: performance.now() - started }
+  }
+
+  private async runInTransaction(step: MigrationStep, started: number): Promise<void> {
+    await this.inWriteTransaction(async () => {
+      await this.assertNotDone(step)
+      await this.runBody(step, false)
+      if (step.foreignKeysOff) this.checkForeignKeys(false)
+      if (step.direction === 'up')
+        this.rows.insert(step.row, 'applied', Math.round(performance.now() - started))
+      else this.rows.delete(step.row.version)
+    })
+  }
+
+  /** transaction:false: record `started` (under the write lock, re-reading), run, then record the end. */
+  private async runOutsideTransaction(step: MigrationStep, started: number): Promise<void> {
+    await this.inWriteTransaction(async () => {
+      await this.assertNotDone(step)
+      if (step.direction === 'up') this.rows.insert(step.row, 'started', null)
+      else this.rows.setStatus(step.row.version, 'started', null)
+    })
+    await this.runBody(step, true)
+    if (step.foreignKeysOff) this.checkForeignKeys(true)
+    await this.inWriteTransaction(async () => {
+      if (step.direction === 'up')
+        this.rows.setStatus(step.row.version, 'applied', Math.round(performance.now() - started))
+      else this.rows.delete(step.row.version)
+    })
+  }
+
+  /** Up: the row must not exist yet; down: it must still be applied. Otherwise another run did it. */
+  private async assertNotDone(step: MigrationStep): Promise<void> {
+    const status = this.rows.status(step.row.version)
+    if (step.direction === 'up' ? status !== undefined : status !== 'applied')
+      throw new AlreadyDone()
+  }
+
+  private async runBody(step: MigrationStep, dirty: boolean): Promise<void> {
+    if (step.body.kind === 'function') {
+      try {
+        await step.body.run(this.db)
+      } catch (err) {
+        throw this.stepError(err, { dirty })
+      }
+      return
+    }
+    for (const statement of step.body.section.statements) {
+      // a running SQLite statement cannot be interrupted: stop between statements, letting
+      // the event loop run first so a signal that arrived during the last one is seen
+      await yieldToEventLoop()
+      if (this.cancelRequested)
+        throw this.stepError(new InterruptedError('SIGINT'), {
+          line: statement.line,
+          column: statement.column,
+          dirty,
+        })
+      try {
+        this.exec(statement.text)
+      } catch (err) {
+        throw this.stepError(err, { line: statement.line, column: statement.column, dirty })
+      }
+    }
+    await yieldToEventLoop()
+    if (this.cancelRequested) throw this.stepError(new InterruptedError('SIGINT'), { dirty })
+  }
+
+  private checkForeignKeys(dirty: boolean): void {
+    const violations = this.handle.pragma('foreign_key_check') as Array<{
+      table: string
+      rowid: number | null
+      parent: string
+    }>
+    if (violations.length === 0) return
+    const byTable = new Map<string, { count: number; parent: string }>()
+    for (const v of violations) {
+      const entry = byTable.get(v.table) ?? { count: 0, parent: v.parent }
+      entry.count++
+      byTable.set(v.table, entry)
+    }
+    const list = [...byTable.entries()]
+      .map(
+        ([table, { count, parent }]) =>
+          `${table} (${count} row${count === 1 ? '' : 's'} referencing a missing ${parent} row)`,
+      )
+      .join(', ')
+    throw new MigrationStepError(`foreign_key_check failed: ${list}`, {
+      dirty,
+      cancelled: false,
+      lockTimeout: false,
+      code: 'SQLITE_CONSTRAINT_FOREIGNKEY',
+    })
+  }
+
+  async changeRows(changes: RowChange[]): Promise<void> {
+    await this.inWriteTransaction(() => applyRowChanges(this.db, 'sqlite', '', changes))
+  }
+
+  async cancel(): Promise<void> {
+    this.cancelRequested = true
+  }
+
+  async release(): Promise<void> {
+    // nothing held between migrations; the connection is closed by its owner
+  }
+
+  /** Runs `work` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error. */
+  private async inWriteTransaction(work: () => Promise<void>): Promise<void> {
+    await this.beginImmediate()
+    try {
+      await work()
+      this.statements.commit.run()
+      this.options.onQuery?.('COMMIT', 0)
+    } catch (err) {
+      if (this.handle.inTransaction) this.handle.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  /** BEGIN IMMEDIATE, polled until the lock timeout. */
+  private async beginImmediate(): Promise<void> {
+    const started = Date.now()
+    let delay = 5
+    this.statements.noWait.run()
+    try {
+      for (;;) {
+        if (this.options.signal?.aborted)
+          throw this.options.signal.reason instanceof Error
+            ? this.options.signal.reason
+            : new InterruptedError('SIGINT')
+        try {
+          this.statements.begin.run()
+          this.options.onQuery?.('BEGIN IMMEDIATE', 0)
+          return
+        } catch (err) {
+          if (!String(errorCodeOf(err)).startsWith('SQLITE_BUSY')) throw err
+        }
+        const waited = Date.now() - started
+        if (!this.warned) {
+          this.warned = true
+          this.options.onWait?.(undefined) // SQLite cannot say which process holds its write lock
+        }
+        if (waited >= this.options.timeoutMs) {
+          const users = findSqliteFileUsers(this.file)
+          throw new LockTimeoutError(
+            `Timed out after ${Number((this.options.timeoutMs / 1000).toFixed(1))} s waiting for the write lock on SQLite file ${this.file}; processes with it open: ${describeFileUsers(users)}`,
+            {
+              hint:
+                'Another process is writing (perhaps another migration run); retry, or wait longer with --lock-timeout (default: SQLITE_BUSY_TIMEOUT).' +
+                (users[0]?.pid ? ` If it is stuck, end it: kill ${users[0].pid}` : ''),
+            },
+          )
+        }
+        await sleep(Math.min(delay, this.options.timeoutMs - waited), this.options.signal)
+        delay = Math.min(delay * 2, 100)
+      }
+    } finally {
+      // the configured busy timeout again, for the transaction's own statements and COMMIT
+      this.statements.wait.run()
+    }
+  }
+
+  private exec(text: string): void {
+    const started = performance.now()
+    this.handle.exec(text)
+    this.options.onQuery?.(text, performance.now() - started)
+  }
+
+  private stepError(
+    err: unknown,
+    where: { line?: number | undefined; column?: number | undefined; dirty: boolean },
+  ): MigrationStepError {
+    if (err instanceof MigrationStepError) return err
+    const code = errorCodeOf(err)
+    return new MigrationStepError(messageOf(err), {
+      ...where,
+      code,
+      cancelled: err instanceof InterruptedError,
+      lockTimeout: false,
+      cause: err,
+    })
+  }
+}
+
+/** The per-migration reads and writes of dbops_migrations, prepared once. */
+class SqliteRowStatements {
+  private readonly select: Statement
+  private readonly insertRow: Statement
+  private readonly update: Statement
+  private readonly remove: Statement
+
+  constructor(handle: SqliteHandle) {
+    this.select = handle.prepare(`SELECT status FROM ${MIGRATION_TABLE} WHERE version = ?`).pluck()
+    this.insertRow = handle.prepare(
+      `INSERT INTO ${MIGRATION_TABLE} (version, name, checksum, status, applied_at, duration_ms, dbops_version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.update = handle.prepare(
+      `UPDATE ${MIGRATION_TABLE} SET status = @status, duration_ms = coalesce(@duration, duration_ms), applied_at = CASE WHEN @status = 'applied' THEN @at ELSE applied_at END WHERE version = @version`,
+    )
+    this.remove = handle.prepare(`DELETE FROM ${MIGRATION_TABLE} WHERE version = ?`)
+  }
+
+  status(version: string): string | undefined {
+    return this.select.get(version) as string | undefined
+  }
+
+  insert(row: MigrationRowValues, status: 'applied' | 'started', durationMs: number | null): void {
+    this.insertRow.run(
+      row.version,
+      row.name,
+      row.checksum,
+      status,
+      new Date().toISOString(),
+      durationMs,
+      row.dbopsVersion,
+    )
+  }
+
+  setStatus(version: string, status: 'applied' | 'started', durationMs: number | null): void {
+    this.update.run({ status, duration: durationMs, at: new Date().toISOString(), version })
+  }
+
+  delete(version: string): void {
+    this.remove.run(version)
+  }
+}

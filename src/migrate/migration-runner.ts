@@ -1,0 +1,589 @@
+/**
+ * The machinery every migrate operation shares: reading the directory, opening a connection
+ * and the dialect's migration session, turning files into steps, and running steps through
+ * umzug.
+ *
+ * Why umzug records nothing: umzug writes its storage *after* a migration's `up` returns, in
+ * a separate step, so a crash between the two would leave a migration applied but not
+ * recorded. dbops' steps write their own row inside the migration's transaction (the
+ * session does it), and the storage handed to umzug only answers `executed()` from the rows
+ * read under the lock; its `logMigration` / `unlogMigration` do nothing. umzug drives the
+ * run: order, selection, the up/down protocol and its error wrapping.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { connect } from '../dialects/index.js'
+import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import {
+  DbopsError,
+  ExitCode,
+  InterruptedError,
+  UsageError,
+  errorCodeOf,
+  messageOf,
+} from '../errors.js'
+import { type ClassifiedMigration, type Classification } from './classify-migrations.js'
+import {
+  type DiscoveredMigrations,
+  type MigrationFile,
+  compareVersions,
+  discoverMigrations,
+} from './discover-migrations.js'
+import { type MigrationModule, loadMigrationModule } from './load-migration-module.js'
+import { loadUmzug } from './load-umzug.js'
+import {
+  MigrationFailedError,
+  describeLocation,
+  locationInStack,
+} from './migration-failed-error.js'
+import {
+  MigrationStepError,
+  type MigrationRow,
+  type MigrationSession,
+  type MigrationStep,
+} from './migration-session.js'
+import {
+  MIGRATION_TABLE,
+  readDbmateVersions,
+  selectMigrationRows,
+  tableExists,
+} from './migration-table.js'
+import {
+  type ParsedSqlMigration,
+  SqlMigrationFormatError,
+  parseSqlMigration,
+} from './parse-sql-migration.js'
+
+/** Options every migrate operation takes. */
+export interface MigrationOptions {
+  /**
+   * Milliseconds to wait for another run's lock (exit 5 after). Default: the config's
+   * `migrations.lockTimeout` / `DBOPS_LOCK_TIMEOUT`, else 60 s on PostgreSQL and the busy
+   * timeout on SQLite.
+   */
+  lockTimeoutMs?: number
+  /** PostgreSQL `lock_timeout` for migration statements, ms (0: wait forever). Default: the config's (5 s). */
+  statementLockTimeoutMs?: number
+  /** SIGINT/SIGTERM: cancels the running statement and stops the run. */
+  signal?: AbortSignal
+  /** Connection options (application name, SQL echo, retries). */
+  connect?: Partial<Omit<ConnectOptions, 'mode'>>
+  /** Called once when another run holds the lock, with a sentence saying who. */
+  onWait?: (message: string) => void
+  /** Progress of each migration, for the task list or plain lines. */
+  onProgress?: (event: MigrationProgress) => void
+}
+
+/** Progress of a run. */
+export type MigrationProgress =
+  | { type: 'plan'; direction: 'up' | 'down'; migrations: Array<{ version: string; name: string }> }
+  | { type: 'start'; version: string; name: string }
+  | {
+      type: 'done'
+      version: string
+      name: string
+      status: MigrationResultStatus
+      durationMs: number
+    }
+  | { type: 'failed'; version: string; name: string; error: DbopsError }
+
+/** What happened to one migration in a run. */
+export type MigrationResultStatus =
+  'applied' | 'reverted' | 'skipped' | 'failed' | 'not_run' | 'planned'
+
+/** One migration in a run's result (snake_case: it is the `--json` document). */
+export interface MigrationResult {
+  version: string
+  name: string
+  status: MigrationResultStatus
+  duration_ms: number | null
+  /** With `--dry-run`: the statements of a `.sql` section, or a note for a module. */
+  statements?: string[]
+  /** With `--dry-run`: false for `transaction:false`. */
+  transaction?: boolean
+}
+
+/**
+ * The result of `migrate up` / `migrate down`: every planned migration with what became of
+ * it, the head afterwards, and the error that stopped the run (undefined on success). A
+ * failure after some migrations applied is data, not only an exception: those stay applied.
+ */
+export interface MigrationRunResult {
+  /** The database, as `describeTarget` names it. */
+  database: string
+  direction: 'up' | 'down'
+  dry_run: boolean
+  results: MigrationResult[]
+  /** Greatest applied version afterwards, or null. */
+  head: string | null
+  /** The failure that stopped the run; the command renders it and exits with its code. */
+  error: DbopsError | undefined
+}
+
+/** The directory as messages name it: relative to the working directory when inside it. */
+export function displayPath(config: ResolvedConfig, file: string): string {
+  const relative = path.relative(config.cwd, file)
+  return relative === ''
+    ? '.'
+    : relative.startsWith('..') || path.isAbsolute(relative)
+      ? file
+      : relative
+}
+
+/** Reads the migrations directory of `config`. */
+export function readMigrationsDir(config: ResolvedConfig): DiscoveredMigrations {
+  return discoverMigrations(config.migrationsDir, displayPath(config, config.migrationsDir))
+}
+
+let packageVersion: string | undefined
+
+/** This dbops's version, recorded in each row. */
+export function dbopsVersion(): string {
+  if (packageVersion === undefined) {
+    try {
+      const pkg = JSON.parse(
+        fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+      ) as { version?: string }
+      packageVersion = pkg.version ?? 'unknown'
+    } catch {
+      packageVersion = 'unknown'
+    }
+  }
+  return packageVersion
+}
+
+/** The lock wait for `config`'s dialect, in ms. */
+export function lockTimeoutMsFor(config: ResolvedConfig, options: MigrationOptions): number {
+  if (options.lockTimeoutMs !== undefined) return options.lockTimeoutMs
+  if (config.migrationLockTimeoutSeconds !== undefined)
+    return config.migrationLockTimeoutSeconds * 1000
+  return config.target.dialect === 'sqlite' ? config.sqlite.busyTimeoutMs : 60_000
+}
+
+function connectOptions(
+  options: MigrationOptions,
+  mode: 'read' | 'write',
+  command: string,
+): ConnectOptions {
+  return { command, signal: options.signal, ...options.connect, mode }
+}
+
+/**
+ * Opens a connection and the migration session (the lock), runs `fn`, and releases both,
+ * whatever happens. `mode: 'read'` (commands that need an existing database: down, repair…)
+ * never creates a SQLite file; the connection can still write.
+ */
+export async function usingMigrationSession<T>(
+  config: ResolvedConfig,
+  options: MigrationOptions,
+  command: string,
+  fn: (session: MigrationSession, conn: DbConnection) => Promise<T>,
+  mode: 'read' | 'write' = 'write',
+): Promise<T> {
+  const conn = await connect(config, connectOptions(options, mode, command))
+  try {
+    const session = await conn.dialect.acquireMigrationLock(conn, {
+      timeoutMs: lockTimeoutMsFor(config, options),
+      signal: options.signal,
+      schema: config.schema,
+      statementLockTimeoutMs:
+        options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
+      onQuery: options.connect?.onQuery,
+      onWait: (holder) => {
+        const who = holder
+          ? `pid ${holder.pid ?? '?'}${holder.applicationName ? ` (${holder.applicationName})` : ''}${holder.since ? ` since ${holder.since.toISOString()}` : ''}`
+          : 'another process'
+        options.onWait?.(`waiting for the migration lock held by ${who}…`)
+      },
+    })
+    try {
+      return await fn(session, conn)
+    } finally {
+      await session.release()
+    }
+  } finally {
+    await conn.close()
+  }
+}
+
+/**
+ * Reads the recorded rows without taking the lock or creating anything (status, dry runs).
+ * A SQLite file that does not exist yet reads as an empty database.
+ */
+export async function readRowsReadOnly(
+  config: ResolvedConfig,
+  options: MigrationOptions,
+  command: string,
+): Promise<{
+  rows: MigrationRow[]
+  dbmateVersions: string[] | undefined
+  tableExists: boolean
+  databaseExists: boolean
+  flavour: 'postgres' | 'sqlite'
+}> {
+  let conn: DbConnection
+  try {
+    conn = await connect(config, connectOptions(options, 'read', command))
+  } catch (err) {
+    if (err instanceof DbopsError && err.code === 'DB_FILE_MISSING') {
+      return {
+        rows: [],
+        dbmateVersions: undefined,
+        tableExists: false,
+        databaseExists: false,
+        flavour: 'sqlite',
+      }
+    }
+    throw err
+  }
+  try {
+    const exists = await tableExists(conn.db, conn.dialect, config.schema, MIGRATION_TABLE)
+    const rows = exists ? await selectMigrationRows(conn.db, conn.dialect, config.schema) : []
+    const dbmateVersions = exists
+      ? undefined
+      : await readDbmateVersions(conn.db, conn.dialect, config.schema)
+    return {
+      rows,
+      dbmateVersions,
+      tableExists: exists,
+      databaseExists: true,
+      flavour: conn.dialect.name,
+    }
+  } finally {
+    await conn.close()
+  }
+}
+
+/** The refusal when dbmate manages the database and dbops does not yet (exit 6). */
+export function dbmateManagedError(versions: string[]): DbopsError {
+  return new DbopsError(
+    'DBMATE_MANAGED',
+    ExitCode.integrity,
+    `This database is managed by dbmate (schema_migrations holds ${versions.length} version${versions.length === 1 ? '' : 's'}) and has no dbops_migrations table`,
+    {
+      hint: 'Run `dbops migrate import-dbmate` to adopt dbmate’s history; `up` will not re-run what dbmate applied.',
+    },
+  )
+}
+
+/**
+ * Finds the migration `name` refers to: a version (`20250101120000`), a file name, or a file
+ * name without its extension. Unknown: a usage error (exit 2).
+ */
+export function findMigration(
+  name: string,
+  migrations: Array<{ version: string; name: string }>,
+  dirLabel: string,
+): { version: string; name: string } {
+  const wanted = name.trim()
+  const found = migrations.find(
+    (m) =>
+      m.version === wanted ||
+      m.name === wanted ||
+      m.name.replace(/\.[^.]+$/, '') === wanted ||
+      (/^\d+$/.test(wanted) && compareVersions(m.version, wanted) === 0),
+  )
+  if (!found) {
+    throw new UsageError(`No migration "${name}" in ${dirLabel} or in dbops_migrations`, {
+      code: 'MIGRATION_NOT_FOUND',
+      hint: 'Name it by version (20250101120000) or file name; `dbops migrate status` lists them.',
+    })
+  }
+  return found
+}
+
+/** A migration ready to run: its step, and the file for messages. */
+export interface PreparedMigration {
+  file: MigrationFile
+  label: string
+  step: MigrationStep
+  /** Statements for a dry run. */
+  preview: { statements: string[]; transaction: boolean }
+}
+
+/**
+ * Parses (`.sql`) or loads (`.ts`/`.js`) each migration of a plan, before anything runs, so
+ * a broken file stops the run with nothing applied. A missing down section, for `down`, is
+ * an error naming the file (exit 1).
+ *
+ * @param load false for a dry run: modules are not executed
+ */
+export async function prepareMigrations(
+  config: ResolvedConfig,
+  plan: ClassifiedMigration[],
+  direction: 'up' | 'down',
+  flavour: 'postgres' | 'sqlite',
+  load = true,
+): Promise<PreparedMigration[]> {
+  const prepared: PreparedMigration[] = []
+  for (const entry of plan) {
+    const file = entry.file!
+    const label = displayPath(config, file.path)
+    const row = {
+      version: file.version,
+      name: file.name,
+      checksum: file.checksum,
+      dbopsVersion: dbopsVersion(),
+    }
+    if (file.kind === 'sql') {
+      let parsed: ParsedSqlMigration
+      try {
+        parsed = parseSqlMigration(file.content, flavour)
+      } catch (err) {
+        if (err instanceof SqlMigrationFormatError) {
+          throw new MigrationFailedError(
+            'MIGRATION_INVALID',
+            ExitCode.failed,
+            `Migration ${label} is not valid at line ${err.line}: ${err.message}`,
+            { file: file.path, line: err.line, column: err.column },
+            {
+              hint: 'Fix the file; nothing was applied.',
+            },
+          )
+        }
+        throw err
+      }
+      const section = direction === 'up' ? parsed.up : parsed.down
+      if (!section || section.statements.length === 0) {
+        if (direction === 'down')
+          throw noDownError(label, file.path, 'its `-- migrate:down` section is missing or empty')
+      }
+      const effective = section ?? parsed.up
+      prepared.push({
+        file,
+        label,
+        step: {
+          direction,
+          row,
+          transaction: effective.transaction,
+          foreignKeysOff: effective.foreignKeysOff,
+          body: { kind: 'sql', section: effective },
+        },
+        preview: {
+          statements: section ? section.statements.map((s) => s.text) : [],
+          transaction: effective.transaction,
+        },
+      })
+    } else {
+      let mod: MigrationModule | undefined
+      if (load || direction === 'down') mod = await loadMigrationModule(file, label)
+      if (direction === 'down' && !mod?.down)
+        throw noDownError(label, file.path, 'it exports no down(db) function')
+      const run = mod ? (direction === 'up' ? mod.up : mod.down!) : async () => undefined
+      prepared.push({
+        file,
+        label,
+        step: {
+          direction,
+          row,
+          transaction: mod?.transaction ?? true,
+          foreignKeysOff: mod?.foreignKeysOff ?? false,
+          body: { kind: 'function', run: (db) => run(db) },
+        },
+        preview: {
+          statements: [`(${path.extname(file.name)} module: runs ${direction}(db))`],
+          transaction: mod?.transaction ?? true,
+        },
+      })
+    }
+  }
+  return prepared
+}
+
+function noDownError(label: string, file: string, why: string): MigrationFailedError {
+  return new MigrationFailedError(
+    'MIGRATION_NO_DOWN',
+    ExitCode.failed,
+    `Migration ${label} cannot be rolled back: ${why}`,
+    { file },
+    {
+      hint: 'Nothing was rolled back. Add a down section (or function), or roll back to a later migration with --to.',
+    },
+  )
+}
+
+/**
+ * Runs prepared migrations in order through umzug. Returns every migration's result and the
+ * error that stopped the run; those before it stay applied (or rolled back).
+ */
+export async function runMigrations(
+  config: ResolvedConfig,
+  session: MigrationSession,
+  classification: Classification,
+  prepared: PreparedMigration[],
+  direction: 'up' | 'down',
+  options: MigrationOptions,
+): Promise<{ results: MigrationResult[]; error: DbopsError | undefined }> {
+  const results: MigrationResult[] = prepared.map((p) => ({
+    version: p.file.version,
+    name: p.file.name,
+    status: 'not_run',
+    duration_ms: null,
+  }))
+  const byName = new Map(prepared.map((p, index) => [p.file.name, index]))
+  const signal = options.signal
+  const onAbort = () => void session.cancel()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  options.onProgress?.({
+    type: 'plan',
+    direction,
+    migrations: prepared.map((p) => ({ version: p.file.version, name: p.file.name })),
+  })
+
+  const run = async (name: string) => {
+    const index = byName.get(name)!
+    const item = prepared[index]!
+    if (signal?.aborted)
+      throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
+    options.onProgress?.({ type: 'start', version: item.file.version, name })
+    results[index]!.status = 'failed'
+    const outcome = await session.run(item.step)
+    const status: MigrationResultStatus =
+      outcome.status === 'skipped' ? 'skipped' : direction === 'up' ? 'applied' : 'reverted'
+    results[index] = { ...results[index]!, status, duration_ms: Math.round(outcome.durationMs) }
+    options.onProgress?.({
+      type: 'done',
+      version: item.file.version,
+      name,
+      status,
+      durationMs: outcome.durationMs,
+    })
+  }
+  const Umzug = loadUmzug()
+  const applied = new Set(classification.migrations.filter((m) => m.row).map((m) => m.name))
+  const umzug = new Umzug({
+    migrations: classification.migrations
+      .filter((m) => m.file)
+      .map((m) => ({
+        name: m.name,
+        path: m.file!.path,
+        up: () => run(m.name),
+        down: () => run(m.name),
+      })),
+    storage: {
+      executed: async () => [...applied],
+      logMigration: async () => undefined, // recorded inside the migration's own transaction
+      unlogMigration: async () => undefined,
+    },
+    logger: undefined,
+  })
+  let error: DbopsError | undefined
+  try {
+    const names = prepared.map((p) => p.file.name)
+    if (direction === 'up') await umzug.up({ migrations: names })
+    else await umzug.down({ migrations: names })
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause ?? err
+    const index = results.findIndex((r) => r.status === 'failed')
+    error = describeRunError(
+      cause,
+      index >= 0 ? prepared[index] : undefined,
+      direction,
+      results,
+      signal,
+    )
+    if (index >= 0)
+      options.onProgress?.({
+        type: 'failed',
+        version: results[index]!.version,
+        name: results[index]!.name,
+        error,
+      })
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+  return { results, error }
+}
+
+/** Turns whatever stopped a run into the error the user sees: what failed, where, and what stays. */
+function describeRunError(
+  err: unknown,
+  item: PreparedMigration | undefined,
+  direction: 'up' | 'down',
+  results: MigrationResult[],
+  signal: AbortSignal | undefined,
+): DbopsError {
+  const verb = direction === 'up' ? 'applied' : 'rolled back'
+  const done = results
+    .filter((r) => r.status === 'applied' || r.status === 'reverted')
+    .map((r) => r.name)
+  const notDone = results
+    .filter((r) => r.status === 'failed' || r.status === 'not_run')
+    .map((r) => r.name)
+  const doneText = `${capitalise(verb)} in this run: ${done.length > 0 ? done.join(', ') : 'none'}. Not ${verb}: ${notDone.length > 0 ? notDone.join(', ') : 'none'}.`
+  const stepError = err instanceof MigrationStepError ? err : undefined
+  const interrupted =
+    err instanceof InterruptedError ||
+    stepError?.details.cancelled ||
+    (signal?.aborted && errorCodeOf(err) === '57014')
+  if (interrupted) {
+    const reason = signal?.reason
+    const which =
+      reason instanceof InterruptedError
+        ? reason.signal
+        : err instanceof InterruptedError
+          ? err.signal
+          : 'SIGINT'
+    const what = !item
+      ? ''
+      : stepError?.details.dirty
+        ? ` while running ${item.label}, which ran outside a transaction and is now dirty (run \`dbops migrate repair ${item.file.name}\` once it is sorted out)`
+        : ` while running ${item.label}; it was rolled back, nothing of it remains`
+    return new InterruptedError(which, `Interrupted by ${which}${what}. ${doneText}`)
+  }
+  if (!item)
+    return err instanceof DbopsError
+      ? err
+      : new DbopsError('INTERNAL', ExitCode.failed, messageOf(err), { cause: err })
+  if (err instanceof DbopsError) return err
+  // SQL: the statement the session located; a module: the line in its stack (jiti keeps lines)
+  const located =
+    stepError?.details.line !== undefined
+      ? { line: stepError.details.line, column: stepError.details.column }
+      : (locationInStack(stepError?.details.cause ?? err, item.file.path) ?? {})
+  const where = describeLocation(located)
+  const location = { file: item.file.path, ...located }
+  const earlier =
+    done.length > 0
+      ? ` The ${done.length} migration${done.length === 1 ? '' : 's'} before it in this run stay ${verb}.`
+      : ''
+  if (stepError?.details.dirty) {
+    return new MigrationFailedError(
+      'MIGRATION_FAILED',
+      ExitCode.failed,
+      `Migration ${item.label} (${direction}) failed${where}: ${messageOf(err)}; it ran outside a transaction and is now dirty`,
+      location,
+      {
+        hint: `Statements before the failing one took effect.${earlier} Finish or undo them by hand, then run \`dbops migrate repair ${item.file.name}\`.`,
+        cause: err,
+      },
+    )
+  }
+  if (stepError?.details.lockTimeout) {
+    return new MigrationFailedError(
+      'STATEMENT_LOCK_TIMEOUT',
+      ExitCode.lockTimeout,
+      `Migration ${item.label} (${direction}) waited longer than lock_timeout for a table lock${where}: ${messageOf(err)}`,
+      location,
+      {
+        hint: `Another session holds a lock on a table it changes; nothing of it was ${verb}.${earlier} Retry when the database is quieter, or raise --statement-lock-timeout (DBOPS_STATEMENT_LOCK_TIMEOUT; 0 waits forever).`,
+        cause: err,
+      },
+    )
+  }
+  return new MigrationFailedError(
+    'MIGRATION_FAILED',
+    ExitCode.failed,
+    `Migration ${item.label} (${direction}) failed${where}: ${messageOf(err)}`,
+    location,
+    {
+      hint: `Nothing of it was ${verb}: it ran in one transaction.${earlier} Fix it and run \`dbops migrate ${direction}\` again.`,
+      cause: err,
+    },
+  )
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

@@ -1,0 +1,124 @@
+/**
+ * `migrate status`: every migration, applied (when, how long), pending, changed, missing,
+ * dirty or out of order, read without taking the lock or creating anything. Health calls
+ * {@link getMigrationStatus} too.
+ */
+import { describeTarget } from '../config/database-url.js'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { ExitCode } from '../errors.js'
+import { type MigrationState, classifyMigrations } from './classify-migrations.js'
+import {
+  type MigrationOptions,
+  displayPath,
+  readMigrationsDir,
+  readRowsReadOnly,
+} from './migration-runner.js'
+
+/** One migration in the status report. */
+export interface MigrationStatusEntry {
+  version: string
+  name: string
+  status: MigrationState
+  /** A pending migration older than the newest applied one. */
+  out_of_order: boolean
+  /** ISO-8601, for recorded migrations. */
+  applied_at: string | null
+  duration_ms: number | null
+}
+
+/** The status report (snake_case: it is the `--json` document). */
+export interface MigrationStatusReport {
+  database: string
+  migrations_dir: string
+  /** Greatest applied version, or null. */
+  head: string | null
+  migrations: MigrationStatusEntry[]
+  summary: {
+    applied: number
+    pending: number
+    changed: number
+    missing: number
+    dirty: number
+    out_of_order: number
+  }
+  /** dbmate's history, when it manages the database and dbops does not yet. */
+  dbmate: { versions: number } | null
+  /** Files in the directory that are not migrations (no version prefix, other extension). */
+  ignored_files: string[]
+  /** One sentence per problem, with the command that resolves it. */
+  problems: string[]
+  /** What `status --exit-code` exits with: 6 integrity, else 3 pending, else 0. */
+  exit_code: 0 | 3 | 6
+}
+
+/**
+ * Compares the migrations directory with `dbops_migrations`. Read-only: no lock, no table
+ * created; a SQLite file that does not exist reads as an empty database.
+ *
+ * @example
+ * const status = await getMigrationStatus(config)
+ * if (status.summary.pending > 0) console.log(`${status.summary.pending} pending`)
+ */
+export async function getMigrationStatus(
+  config: ResolvedConfig,
+  options: MigrationOptions = {},
+): Promise<MigrationStatusReport> {
+  const discovered = readMigrationsDir(config)
+  const state = await readRowsReadOnly(config, options, 'migrate status')
+  const classification = classifyMigrations(discovered.files, state.rows)
+  const c = classification.counts
+  const problems: string[] = []
+  const names = (s: MigrationState) =>
+    classification.migrations.filter((m) => m.state === s).map((m) => m.name)
+  if (c.dirty > 0)
+    problems.push(
+      `dirty (started outside a transaction, never finished): ${names('dirty').join(', ')}; sort it out, then \`dbops migrate repair\``,
+    )
+  if (c.changed > 0)
+    problems.push(
+      `changed since applied: ${names('changed').join(', ')}; restore the files, or accept them with \`dbops migrate repair\``,
+    )
+  if (c.missing > 0)
+    problems.push(
+      `applied but missing from ${displayPath(config, discovered.dir)}: ${names('missing').join(', ')}; restore the files, or forget them with \`dbops migrate repair\``,
+    )
+  if (c.outOfOrder > 0) {
+    const late = classification.migrations.filter((m) => m.outOfOrder).map((m) => m.name)
+    problems.push(
+      `pending but older than the head ${classification.head}: ${late.join(', ')}; give them newer versions, or \`dbops migrate up --allow-out-of-order\``,
+    )
+  }
+  const dbmate =
+    !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
+  if (dbmate)
+    problems.push(
+      `managed by dbmate (schema_migrations has ${dbmate.versions} versions); adopt it with \`dbops migrate import-dbmate\``,
+    )
+  const exitCode =
+    problems.length > 0 ? ExitCode.integrity : c.pending > 0 ? ExitCode.attention : ExitCode.ok
+  return {
+    database: describeTarget(config.target),
+    migrations_dir: displayPath(config, discovered.dir),
+    head: classification.head ?? null,
+    migrations: classification.migrations.map((m) => ({
+      version: m.version,
+      name: m.name,
+      status: m.state,
+      out_of_order: m.outOfOrder,
+      applied_at: m.row?.appliedAt ?? null,
+      duration_ms: m.row?.durationMs ?? null,
+    })),
+    summary: {
+      applied: c.applied,
+      pending: c.pending,
+      changed: c.changed,
+      missing: c.missing,
+      dirty: c.dirty,
+      out_of_order: c.outOfOrder,
+    },
+    dbmate,
+    ignored_files: discovered.ignored,
+    problems,
+    exit_code: exitCode as 0 | 3 | 6,
+  }
+}

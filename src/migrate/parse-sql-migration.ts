@@ -1,0 +1,213 @@
+/**
+ * dbmate's `.sql` migration format: a `-- migrate:up` section and an optional
+ * `-- migrate:down` section, each with options after the marker, so dbmate users' files
+ * run unchanged:
+ *
+ * ```sql
+ * -- migrate:up transaction:false
+ * CREATE INDEX CONCURRENTLY posts_author_idx ON posts (author_id);
+ *
+ * -- migrate:down
+ * DROP INDEX posts_author_idx;
+ * ```
+ *
+ * Options: `transaction:false` (dbmate's: run outside a transaction, one statement per
+ * query) and dbops' `foreign_keys:off` (SQLite: `PRAGMA foreign_keys=OFF` before the
+ * transaction and `PRAGMA foreign_key_check` before its commit, for the table-rebuild
+ * recipe). Pure.
+ */
+import {
+  type SqlFlavour,
+  type SqlStatement,
+  SqlSplitError,
+  splitSqlStatements,
+} from './split-sql.js'
+
+/** One section of a `.sql` migration. */
+export interface SqlSection {
+  /** The section's SQL exactly as written (the marker line excluded). */
+  sql: string
+  /** Offset of `sql` in the file, and the 1-based line it starts on. */
+  offset: number
+  startLine: number
+  /** Its statements, with lines and columns counted in the file. */
+  statements: SqlStatement[]
+  /** false for `transaction:false`. Default true. */
+  transaction: boolean
+  /** `foreign_keys:off`. Default false. */
+  foreignKeysOff: boolean
+}
+
+/** A parsed `.sql` migration. */
+export interface ParsedSqlMigration {
+  up: SqlSection
+  down: SqlSection | undefined
+}
+
+/** A `.sql` file that is not a valid migration: the message names the line. */
+export class SqlMigrationFormatError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column = 1,
+  ) {
+    super(message)
+    this.name = 'SqlMigrationFormatError'
+  }
+}
+
+const MARKER = /^--\s*migrate:(up|down)\b(.*)$/
+// statements that would end the migration's own transaction and break "applied and recorded, or neither"
+const TRANSACTION_CONTROL = /^(begin|commit|rollback|end|start\s+transaction|abort)\b/i
+
+/**
+ * Parses a dbmate-format migration. Throws {@link SqlMigrationFormatError} for a missing
+ * `-- migrate:up`, SQL before it, a repeated marker, an unknown option, an unterminated
+ * string or comment, or a transaction-control statement (`BEGIN`, `COMMIT`…) inside a
+ * transactional section (use `transaction:false` instead).
+ *
+ * @param text the file's content; CRLF line endings are accepted
+ * @param flavour the dialect whose lexical rules split the statements
+ */
+export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlMigration {
+  const markers: Array<{
+    kind: 'up' | 'down'
+    line: number
+    options: string
+    lineStart: number
+    bodyStart: number
+  }> = []
+  let lineStart = 0
+  let lineNo = 1
+  while (lineStart <= text.length) {
+    const newline = text.indexOf('\n', lineStart)
+    const lineEnd = newline === -1 ? text.length : newline
+    const line = text.slice(lineStart, lineEnd).replace(/\r$/, '')
+    const match = MARKER.exec(line.trim())
+    if (match) {
+      markers.push({
+        kind: match[1] as 'up' | 'down',
+        line: lineNo,
+        options: match[2] ?? '',
+        lineStart,
+        bodyStart: newline === -1 ? text.length : newline + 1,
+      })
+    }
+    if (newline === -1) break
+    lineStart = newline + 1
+    lineNo++
+  }
+  const ups = markers.filter((m) => m.kind === 'up')
+  const downs = markers.filter((m) => m.kind === 'down')
+  if (ups.length === 0)
+    throw new SqlMigrationFormatError(
+      'no `-- migrate:up` section (dbmate format: `-- migrate:up`, then optionally `-- migrate:down`)',
+      1,
+    )
+  if (ups.length > 1)
+    throw new SqlMigrationFormatError('a second `-- migrate:up` marker', ups[1]!.line)
+  if (downs.length > 1)
+    throw new SqlMigrationFormatError('a second `-- migrate:down` marker', downs[1]!.line)
+
+  const first = markers[0]!
+  const before = splitSafely(text.slice(0, first.lineStart), 0, 1, flavour)
+  if (before.length > 0) {
+    throw new SqlMigrationFormatError(
+      `SQL before the \`-- migrate:${first.kind}\` marker; put it in a section`,
+      before[0]!.line,
+      before[0]!.column,
+    )
+  }
+
+  const sections = markers.map((marker, index) => {
+    const end = index + 1 < markers.length ? markers[index + 1]!.lineStart : text.length
+    return {
+      kind: marker.kind,
+      section: buildSection(
+        text,
+        marker.bodyStart,
+        end,
+        marker.line + 1,
+        marker.options,
+        marker.line,
+        flavour,
+      ),
+    }
+  })
+  return {
+    up: sections.find((s) => s.kind === 'up')!.section,
+    down: sections.find((s) => s.kind === 'down')?.section,
+  }
+}
+
+function buildSection(
+  text: string,
+  start: number,
+  end: number,
+  startLine: number,
+  optionText: string,
+  markerLine: number,
+  flavour: SqlFlavour,
+): SqlSection {
+  const options = parseOptions(optionText, markerLine)
+  const sql = text.slice(start, end)
+  const statements = splitSafely(sql, start, startLine, flavour)
+  if (options.transaction) {
+    const control = statements.find((s) => TRANSACTION_CONTROL.test(s.text))
+    if (control) {
+      throw new SqlMigrationFormatError(
+        `\`${control.text.split(/\s+/).slice(0, 2).join(' ')}\` inside a transactional section: dbops runs each migration in its own transaction; mark the section \`transaction:false\` to manage transactions yourself`,
+        control.line,
+        control.column,
+      )
+    }
+  }
+  return { sql, offset: start, startLine, statements, ...options }
+}
+
+/** Splits a part of the file, with lines and columns counted in the whole file. */
+function splitSafely(
+  sql: string,
+  offset: number,
+  startLine: number,
+  flavour: SqlFlavour,
+): SqlStatement[] {
+  try {
+    return splitSqlStatements(sql, flavour).map((s) => ({
+      ...s,
+      offset: s.offset + offset,
+      line: s.line + startLine - 1,
+    }))
+  } catch (err) {
+    if (err instanceof SqlSplitError) {
+      const line = err.line + startLine - 1
+      throw new SqlMigrationFormatError(
+        err.message.replace(/line \d+, column \d+/, `line ${line}, column ${err.column}`),
+        line,
+        err.column,
+      )
+    }
+    throw err
+  }
+}
+
+function parseOptions(
+  text: string,
+  line: number,
+): { transaction: boolean; foreignKeysOff: boolean } {
+  const options = { transaction: true, foreignKeysOff: false }
+  for (const token of text.trim().split(/\s+/).filter(Boolean)) {
+    const [key, value] = token.split(':')
+    if (key === 'transaction' && (value === 'false' || value === 'true'))
+      options.transaction = value === 'true'
+    else if (key === 'foreign_keys' && (value === 'off' || value === 'on'))
+      options.foreignKeysOff = value === 'off'
+    else {
+      throw new SqlMigrationFormatError(
+        `unknown migration option \`${token}\` (known: transaction:false, foreign_keys:off)`,
+        line,
+      )
+    }
+  }
+  return options
+}

@@ -1,0 +1,52 @@
+/**
+ * GitHub Actions workflow commands: with `GITHUB_ACTIONS=true`, a failure tied to a file
+ * also prints `::error file=…,line=…,col=…,title=…::message`, so the run's summary and the
+ * pull request's diff show it on the line. Pure.
+ */
+import path from 'node:path'
+
+/** Where and what, for an annotation. */
+export interface AnnotationSource {
+  message: string
+  file: string
+  line?: number | undefined
+  column?: number | undefined
+  title?: string
+}
+
+/** Escapes a workflow command's message (`%`, CR, LF), per GitHub's toolkit. */
+function escapeData(text: string): string {
+  return text.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A')
+}
+
+/** Escapes a workflow command's property value (also `:` and `,`). */
+function escapeProperty(text: string): string {
+  return escapeData(text).replaceAll(':', '%3A').replaceAll(',', '%2C')
+}
+
+/**
+ * The `::error …::` line for `source`, or undefined outside GitHub Actions. The file is made
+ * relative to `GITHUB_WORKSPACE` (else `cwd`), as annotations need.
+ *
+ * @example
+ * githubErrorAnnotation({ message: 'relation "users" already exists', file: '/w/migrations/1_a.sql', line: 3 }, { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: '/w' }, '/w')
+ * // '::error file=migrations/1_a.sql,line=3::relation "users" already exists'
+ */
+export function githubErrorAnnotation(
+  source: AnnotationSource,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): string | undefined {
+  if (env.GITHUB_ACTIONS !== 'true') return undefined
+  const root = env.GITHUB_WORKSPACE || cwd
+  const relative = path.relative(root, source.file)
+  const file =
+    relative.startsWith('..') || path.isAbsolute(relative)
+      ? source.file
+      : relative.split(path.sep).join('/')
+  const properties = [`file=${escapeProperty(file)}`]
+  if (source.line !== undefined) properties.push(`line=${source.line}`)
+  if (source.column !== undefined) properties.push(`col=${source.column}`)
+  if (source.title) properties.push(`title=${escapeProperty(source.title)}`)
+  return `::error ${properties.join(',')}::${escapeData(source.message)}`
+}

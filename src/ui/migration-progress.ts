@@ -1,0 +1,136 @@
+/**
+ * Progress of a migration run on stderr: a listr2 task per migration, with its duration,
+ * when stderr is a terminal (and `CI` is not set); one plain line per migration otherwise;
+ * nothing under `--json` or `--quiet`. The renderer choice is `taskListOptions`'s.
+ */
+import type { DbopsError } from '../errors.js'
+import type { MigrationProgress } from '../migrate/migration-runner.js'
+import type { Output } from './output.js'
+import { taskListOptions } from './task-list-options.js'
+
+/** What a command hands the core, and awaits before printing its result. */
+export interface MigrationProgressView {
+  onProgress: (event: MigrationProgress) => void
+  onWait: (message: string) => void
+  /** Waits until the task list has drawn its last frame. */
+  finish(): Promise<void>
+}
+
+interface Deferred {
+  promise: Promise<{ status: string; durationMs: number }>
+  resolve: (value: { status: string; durationMs: number }) => void
+  reject: (err: DbopsError) => void
+}
+
+function defer(): Deferred {
+  let resolve!: Deferred['resolve']
+  let reject!: Deferred['reject']
+  const promise = new Promise<{ status: string; durationMs: number }>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  promise.catch(() => undefined) // the task awaits it; a rejection before it starts is not "unhandled"
+  return { promise, resolve, reject }
+}
+
+/** "12 ms", "1.4 s". */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`
+}
+
+/**
+ * Creates the progress view for `out`. Await it before the run: the task list module is
+ * loaded only when a terminal will show it.
+ */
+export async function createMigrationProgress(
+  out: Output,
+  env: Record<string, string | undefined> = process.env,
+): Promise<MigrationProgressView> {
+  const options = taskListOptions(out.mode, env, out.stderrIsTTY)
+  if (options.renderer === 'silent') {
+    return { onProgress: () => undefined, onWait: () => undefined, finish: async () => undefined }
+  }
+  if (options.renderer !== 'default') return plainProgress(out)
+
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2')
+  const deferred = new Map<string, Deferred>()
+  let running: Promise<unknown> | undefined
+  return {
+    onWait: (message) => out.info(out.err.dim(message)),
+    onProgress(event) {
+      if (event.type === 'plan') {
+        if (event.migrations.length === 0) return
+        const verb = event.direction === 'up' ? 'apply' : 'roll back'
+        const tasks = event.migrations.map((m) => {
+          const d = defer()
+          deferred.set(m.name, d)
+          return {
+            title: m.name,
+            task: async (
+              _ctx: unknown,
+              task: { title: string; skip: (message?: string) => void },
+            ) => {
+              const outcome = await d.promise
+              if (outcome.status === 'skipped')
+                task.skip(
+                  `${m.name} (already ${event.direction === 'up' ? 'applied' : 'rolled back'} by another run)`,
+                )
+              else
+                task.title = `${m.name} ${out.err.dim(`(${formatDuration(outcome.durationMs)})`)}`
+            },
+          }
+        })
+        const logger = new ListrLogger({
+          useIcons: true,
+          processOutput: new ProcessOutput(process.stderr, process.stderr),
+        })
+        const list = new Listr(tasks, {
+          renderer: 'default',
+          fallbackRendererCondition: false,
+          exitOnError: true,
+          collapseErrors: false,
+          registerSignalListeners: false, // SIGINT/SIGTERM are the command's: cancel, roll back, exit 130/143
+          rendererOptions: {
+            collapseErrors: false,
+            collapseSubtasks: false,
+            showErrorMessage: true,
+            logger,
+          },
+        } as never)
+        out.info(
+          out.err.dim(
+            `${verb} ${event.migrations.length} migration${event.migrations.length === 1 ? '' : 's'}`,
+          ),
+        )
+        running = list.run().catch(() => undefined)
+      } else if (event.type === 'done') {
+        deferred.get(event.name)?.resolve({ status: event.status, durationMs: event.durationMs })
+      } else if (event.type === 'failed') {
+        deferred.get(event.name)?.reject(event.error)
+      }
+    },
+    async finish() {
+      await running
+    },
+  }
+}
+
+function plainProgress(out: Output): MigrationProgressView {
+  return {
+    onWait: (message) => out.info(message),
+    onProgress(event) {
+      if (event.type === 'done') {
+        const what =
+          event.status === 'skipped'
+            ? `skipped ${event.name} (done by another run)`
+            : `${event.status} ${event.name} (${formatDuration(event.durationMs)})`
+        out.info(what)
+      } else if (event.type === 'failed') {
+        out.info(
+          event.error.code === 'INTERRUPTED' ? `interrupted ${event.name}` : `failed ${event.name}`,
+        )
+      }
+    },
+    finish: async () => undefined,
+  }
+}
