@@ -25,6 +25,8 @@ export interface ColumnBrief {
   name: string
   /** The declared type, as the database spells it. */
   type: string
+  /** Position in the primary key (1-based), or 0 when not part of it. */
+  primaryKeyPosition: number
 }
 
 /** The catalog queries of one dialect. */

@@ -13,12 +13,10 @@
  * and the processes holding the file.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions, DbConnection, PoolProbe } from '../dialects/dialect.js'
-import { usingDatabase } from '../dialects/index.js'
 import { roundMs } from '../dialects/run-probe.js'
 import { messageOf } from '../errors.js'
-import { onCallConnectOptions } from './on-call-session.js'
+import { usingOnCallSession } from './on-call-session.js'
 
 /** Free connections `dbops pool` leaves untouched unless `--force`. */
 export const DEFAULT_RESERVE = 3
@@ -200,8 +198,7 @@ function serverReport(probe: PoolProbe): PoolServerReport {
 export async function checkPool(config: ResolvedConfig, options: PoolOptions): Promise<PoolReport> {
   const checkedAt = new Date()
   const reserve = options.reserve ?? DEFAULT_RESERVE
-  return usingDatabase(config, { ...onCallConnectOptions(options.connect), maxRetries: 0 }, async (conn) => {
-    await (await loadCatalog(conn.dialect.name)).enterReadOnly(conn)
+  return usingOnCallSession(config, options.connect, async (conn) => {
     const probe = await conn.dialect.probePool(conn)
     const server = serverReport(probe)
     const attention: string[] = []

@@ -5,7 +5,10 @@
  * settings of every pooled connection; on SQLite the file is opened without creating it and
  * `PRAGMA query_only` is set after connecting (see `Catalog.enterReadOnly`).
  */
-import type { ConnectOptions } from '../dialects/dialect.js'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { loadCatalog } from '../dialects/catalog.js'
+import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import { usingDatabase } from '../dialects/index.js'
 
 /** Milliseconds a statement may run: catalog reads take milliseconds; 5 s is a stuck one. */
 export const ON_CALL_STATEMENT_TIMEOUT_MS = 5000
@@ -29,4 +32,15 @@ export function onCallConnectOptions(base: ConnectOptions): ConnectOptions {
       idle_in_transaction_session_timeout: '10000',
     },
   }
+}
+
+/**
+ * Runs `fn` in an on-call session (see {@link onCallConnectOptions}), read-only on every
+ * dialect, one connect attempt, and closes it afterwards.
+ */
+export async function usingOnCallSession<T>(config: ResolvedConfig, base: ConnectOptions, fn: (conn: DbConnection) => Promise<T>): Promise<T> {
+  return usingDatabase(config, { ...onCallConnectOptions(base), maxRetries: 0 }, async (conn) => {
+    await (await loadCatalog(conn.dialect.name)).enterReadOnly(conn)
+    return fn(conn)
+  })
 }

@@ -47,8 +47,11 @@ export const postgresCatalog: Catalog = {
   },
 
   async listColumns(conn, { schema, table }) {
-    const { rows } = await sql<{ name: string; type: string }>`
-      SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+    const { rows } = await sql<{ name: string; type: string; primaryKeyPosition: number }>`
+      SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+             -- int2vector subscripts start at 0
+             coalesce((SELECT array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) + 1 FROM pg_index i
+                       WHERE i.indrelid = c.oid AND i.indisprimary), 0)::int AS "primaryKeyPosition"
       FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace

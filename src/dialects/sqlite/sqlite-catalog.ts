@@ -87,7 +87,8 @@ export const sqliteCatalog: Catalog = {
   },
 
   async listColumns(conn, { table }) {
-    const rows = sqliteHandleOf(conn).prepare('SELECT name, type FROM pragma_table_info(?) ORDER BY cid').all(table) as ColumnBrief[]
-    return rows
+    return sqliteHandleOf(conn)
+      .prepare('SELECT name, type, pk AS primaryKeyPosition FROM pragma_table_info(?) ORDER BY cid')
+      .all(table) as ColumnBrief[]
   },
 }
