@@ -7,12 +7,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { sql } from 'kysely'
 import { afterEach, describe, expect, test } from 'vitest'
+import { UsageError } from '../../src/errors.js'
 import { type ResolvedConfig, resolveConfig } from '../../src/config/resolve-config.js'
 import { loadCatalog } from '../../src/dialects/catalog.js'
 import { usingDatabase } from '../../src/dialects/index.js'
 import { checkHealth } from '../../src/health/check-health.js'
 import { resolveThresholds } from '../../src/health/health-thresholds.js'
 import { usingOnCallSession } from '../../src/health/on-call-session.js'
+import { inspectRows } from '../../src/inspect/inspect-rows.js'
 import { readBackupSummary } from '../../src/health/read-backup-summary.js'
 import { migrationChecksum, readMigrationSummary } from '../../src/health/read-migration-summary.js'
 import { makeTempDir } from '../support/cli.js'
@@ -109,6 +111,39 @@ for (const dialect of testDialects()) {
       await setUp(config, []) // SQLite: create the (empty) file
       const summary = await usingOnCallSession(config, connect, (conn) => readMigrationSummary(config, { conn }))
       expect(summary).toEqual({ applied: 0, pending: 0, changed: 0, missing: 0, dirty: 0, head: undefined })
+    })
+
+    test('inspect rows: pages in primary-key order; every value is data; every name is checked', async () => {
+      const { config } = await fresh(dialect)
+      await setUp(config, [
+        'CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL)',
+        "INSERT INTO users VALUES (3, 'eve@example.com'), (1, 'ann@example.com'), (2, 'bob@example.com')",
+      ])
+      const read = (request: Parameters<typeof inspectRows>[1]) => inspectRows(config, request, { connect })
+      expect(await read({ table: 'users', limit: 2, offset: 2 })).toMatchObject({
+        rows: [{ id: 3 }],
+        has_more: false,
+        next_offset: null,
+        order: [{ column: 'id', direction: 'asc' }],
+      })
+      expect((await read({ table: 'users', where: [{ column: 'email', value: 'bob@example.com' }] })).rows).toEqual([{ id: 2, email: 'bob@example.com' }])
+      for (const value of ["x' OR '1'='1", "x'; DROP TABLE users; --", "bob@example.com' --", '%', '\\', '$1', '?']) {
+        expect((await read({ table: 'users', where: [{ column: 'email', value }] })).rows, value).toEqual([])
+      }
+      const refusals: Array<[Parameters<typeof inspectRows>[1], string]> = [
+        [{ table: 'users; DROP TABLE users' }, 'UNKNOWN_TABLE'],
+        [{ table: '"users"' }, 'UNKNOWN_TABLE'],
+        [{ table: 'USERS' }, 'UNKNOWN_TABLE'],
+        [{ table: 'users', where: [{ column: 'email = email OR 1', value: '1' }] }, 'UNKNOWN_COLUMN'],
+        [{ table: 'users', order: { column: 'id; DROP TABLE users', direction: 'desc' } }, 'UNKNOWN_COLUMN'],
+        [{ table: 'users', order: { column: '1', direction: 'asc' } }, 'UNKNOWN_COLUMN'],
+      ]
+      for (const [request, code] of refusals) {
+        await expect(read(request), JSON.stringify(request)).rejects.toThrow(expect.objectContaining({ code, exitCode: 2 }))
+      }
+      await expect(read({ table: 'users', limit: 0 })).rejects.toThrow(UsageError)
+      const all = await read({ table: 'users', limit: 10 })
+      expect(all.rows.map((r) => r.id)).toEqual([1, 2, 3])
     })
 
     test('a failing source fails its own component only; the report keeps its shape', async () => {
