@@ -177,9 +177,13 @@ export interface PoolProbe {
   free: number | undefined
   /** Which limit gave `free`: `server`, `role` or `database`. */
   freeLimitedBy: 'server' | 'role' | 'database' | undefined
+  /** Client sessions on the whole server by state. */
   byState: Array<{ state: string; count: number }>
+  /** This database's sessions by application, user and state. */
   byApplication: SessionGroup[]
+  /** This database's sessions idle in a transaction. */
   idleInTransaction: IdleTransaction[]
+  /** This database's queries waiting on a lock. */
   blocked: BlockedQuery[]
   /** Set when the role cannot see every session ("insufficient privilege: …"). */
   visibility: string | undefined

@@ -1,6 +1,7 @@
 /**
  * `dbops inspect rows NAME`: a page of a table's rows, filtered by `--where COL=VALUE`
- * (equality, repeatable, ANDed) and ordered by `--order COL` or `--order -COL`.
+ * (equality, repeatable, ANDed) and ordered by `--order COL` or `--order -COL`, then by the
+ * primary key (stable pages).
  *
  * No input reaches SQL as text: the table and column names are checked against the
  * catalog (unknown: exit 2) and then quoted as identifiers, and every value is a bound
@@ -49,7 +50,7 @@ export interface RowsReport {
   limit: number
   offset: number
   where: RowFilter[]
-  /** The order used: the `--order` given, else the primary key; null when unordered. */
+  /** The order used: the `--order` given, then the primary key; null when unordered. */
   order: Array<{ column: string; direction: 'asc' | 'desc' }> | null
   has_more: boolean
   /** `--offset` of the next page, or null on the last one. */
@@ -96,12 +97,13 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
     const columnNames = columns.map((c) => c.name)
     const inTable = `in table ${table}`
     for (const filter of filters) checkName(filter.column, columnNames, 'column', inTable)
-    const order: RowOrder[] = request.order
-      ? [{ column: checkName(request.order.column, columnNames, 'column', inTable), direction: request.order.direction }]
-      : columns
-          .filter((c) => c.primaryKeyPosition > 0)
-          .sort((a, b) => a.primaryKeyPosition - b.primaryKeyPosition)
-          .map((c) => ({ column: c.name, direction: 'asc' as const }))
+    const primaryKey = columns
+      .filter((c) => c.primaryKeyPosition > 0)
+      .sort((a, b) => a.primaryKeyPosition - b.primaryKeyPosition)
+      .map((c) => ({ column: c.name, direction: 'asc' as const }))
+    const requested = request.order ? [{ column: checkName(request.order.column, columnNames, 'column', inTable), direction: request.order.direction }] : []
+    // the primary key breaks ties, so pages neither overlap nor skip rows
+    const order: RowOrder[] = [...requested, ...primaryKey.filter((pk) => !requested.some((o) => o.column === pk.column))]
 
     // identifiers: checked above, then quoted by sql.id; values: bound parameters only
     const from = conn.dialect.supportsSchemas ? sql.id(config.schema, table) : sql.id(table)

@@ -83,7 +83,7 @@ function renderServer(report: PoolReport, colours: ChalkInstance): string {
   )
   if (s.by_application.length > 0) {
     const rows = s.by_application.map((g) => [g.application_name || '-', g.user || '-', g.state, String(g.count)])
-    text += section('sessions by application, user and state', renderTable(['APPLICATION', 'USER', 'STATE', 'COUNT'], rows), colours)
+    text += section('sessions on this database by application, user and state', renderTable(['APPLICATION', 'USER', 'STATE', 'COUNT'], rows), colours)
   }
   if (s.visibility) text += `\n${colours.yellow(s.visibility)}`
   return text

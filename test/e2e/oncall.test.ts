@@ -528,6 +528,22 @@ describe('sqlite: files, corruption, the write lock, --watch', () => {
     expect(fs.readdirSync(tmp.dir)).toEqual([])
   })
 
+  test('a file this user cannot write is a warning naming it (run as an unprivileged user)', async () => {
+    const db = await fresh(sqlite)
+    const file = db.url.slice('sqlite:///'.length)
+    const handle = new Database(file) // rollback journal: readable without write access to the directory
+    handle.exec('CREATE TABLE t (x integer)')
+    handle.close()
+    fs.chmodSync(db.dir, 0o755)
+    fs.chmodSync(file, 0o644)
+    const result = await runCli(['health', '--json', '--threshold', 'backup_age_hours=off'], { cwd: db.dir, env: { DATABASE_URL: db.url }, uid: 65534, gid: 65534 })
+    expect(result.code, result.stderr).toBe(3)
+    expect(component(result.json(), 'sqlite_file')).toMatchObject({
+      status: 'warn',
+      details: { readable: true, writable: false, directory_writable: false, problem: expect.stringMatching(/^for uid 65534: not writable/) },
+    })
+  })
+
   test('a corrupted file with --deep is exit 1 naming quick_check', async () => {
     const db = await fresh(sqlite)
     const file = db.url.slice('sqlite:///'.length)
@@ -557,7 +573,9 @@ describe('sqlite: files, corruption, the write lock, --watch', () => {
     const db = await fresh(sqlite)
     await healthyFixture('sqlite', db)
     const handle = new Database(db.url.slice('sqlite:///'.length))
-    cleanups.push(() => handle.close())
+    cleanups.push(() => {
+      handle.close()
+    })
     handle.exec('BEGIN IMMEDIATE')
     cleanups.push(() => {
       if (handle.inTransaction) handle.exec('ROLLBACK')

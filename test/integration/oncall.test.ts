@@ -57,6 +57,12 @@ for (const dialect of testDialects()) {
       expect(error?.code).toBe(dialect.name === 'sqlite' ? 'SQLITE_READONLY' : '25006')
       const rows = await usingOnCallSession(config, connect, async (conn) => (await sql<{ v: string }>`SELECT v FROM t`.execute(conn.db)).rows)
       expect(rows).toEqual([{ v: 'a' }])
+      if (dialect.name === 'postgres') {
+        const settings = await usingOnCallSession(config, connect, async (conn) =>
+          (await sql<{ s: string; l: string }>`SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l`.execute(conn.db)).rows[0],
+        )
+        expect(settings).toEqual({ s: '5s', l: '1s' })
+      }
     })
 
     test('catalog: tables with exact counts of small tables, columns with primary-key positions', async () => {

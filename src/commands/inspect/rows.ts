@@ -8,7 +8,7 @@ export default class InspectRows extends DbopsCommand<typeof InspectRows> {
   static override summary = 'Show a page of rows of a table.'
   static override description =
     'Table and column names are checked against the database (unknown: exit 2); values are bound as parameters, ' +
-    'so nothing typed reaches SQL as text. Ordered by --order, else by the primary key. Read-only session, 5 s statement timeout.'
+    'so nothing typed reaches SQL as text. Ordered by --order, then by the primary key (stable pages). Read-only session, 5 s statement timeout.'
   static override examples = [
     '<%= config.bin %> inspect rows users --where email=ann@example.com',
     '<%= config.bin %> inspect rows orders --order -created_at --limit 50 --offset 50',

@@ -2,6 +2,9 @@
  * Reading `pg_stat_activity` and `pg_locks` for `health` and `pool`: connection slots, who
  * this role can see, idle-in-transaction sessions and blocked queries.
  *
+ * Slots are the server's (`max_connections` is); sessions, transactions and lock waits are
+ * those of the current database, the one the on-call question is about.
+ *
  * Without `pg_read_all_stats` (part of `pg_monitor`) a role sees its own sessions in full and
  * only the pid, database, user and application of the others; their state, times and query
  * are NULL. `pg_locks` and `pg_blocking_pids()` are readable by everyone, so lock waits are
@@ -108,7 +111,7 @@ function numberOrUndefined(value: unknown): number | undefined {
   return Number.isFinite(n) ? Math.round(n * 10) / 10 : undefined
 }
 
-/** Sessions idle inside a transaction (this probe's own session excluded), longest idle first. */
+/** This database's sessions idle inside a transaction (this probe's excluded), longest idle first. */
 export async function readIdleTransactions(db: Kysely<any>): Promise<IdleTransaction[]> {
   const { rows } = await sql<{ pid: number; usename: string | null; application_name: string | null; idle: string | null; xact: string | null; query: string | null }>`
     SELECT pid, usename, application_name,
@@ -116,7 +119,7 @@ export async function readIdleTransactions(db: Kysely<any>): Promise<IdleTransac
            extract(epoch FROM now() - xact_start) AS xact,
            left(query, ${QUERY_PREVIEW_CHARS}) AS query
     FROM pg_stat_activity
-    WHERE state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()
+    WHERE state LIKE 'idle in transaction%' AND pid <> pg_backend_pid() AND datname = current_database()
     ORDER BY state_change`.execute(db)
   return rows.map((row) => ({
     pid: row.pid,
@@ -129,7 +132,7 @@ export async function readIdleTransactions(db: Kysely<any>): Promise<IdleTransac
   }))
 }
 
-/** The longest open transaction of a client session other than this one. */
+/** The longest open transaction of this database's client sessions, this one excluded. */
 export async function readLongestTransaction(
   db: Kysely<any>,
 ): Promise<{ pid: number; seconds: number; state: string | undefined; applicationName: string | undefined } | undefined> {
@@ -137,6 +140,7 @@ export async function readLongestTransaction(
     SELECT pid, extract(epoch FROM now() - xact_start) AS seconds, state, application_name
     FROM pg_stat_activity
     WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+      AND datname = current_database()
     ORDER BY xact_start LIMIT 1`.execute(db)
   const row = rows[0]
   if (!row) return undefined
@@ -144,7 +148,7 @@ export async function readLongestTransaction(
 }
 
 /**
- * Queries waiting on a lock, with the pids blocking them; longest wait first. The wait is
+ * This database's queries waiting on a lock, with the pids blocking them; longest wait first. The wait is
  * measured from `pg_locks.waitstart` (PostgreSQL 14+), before that from the query's last
  * state change (hidden without privilege).
  */
@@ -163,7 +167,8 @@ export async function readBlockedQueries(db: Kysely<any>, scope: ActivityScope):
            extract(epoch FROM now() - ${waitStart}) AS waiting,
            pg_blocking_pids(w.pid) AS blocked_by
     FROM (SELECT DISTINCT ON (pid) pid, ${waitColumn} FROM pg_locks WHERE NOT granted AND pid IS NOT NULL ORDER BY pid) w
-    LEFT JOIN pg_stat_activity a ON a.pid = w.pid
+    JOIN pg_stat_activity a ON a.pid = w.pid
+    WHERE a.datname = current_database()
     ORDER BY waiting DESC NULLS LAST, w.pid`.execute(db)
   return rows.map((row) => ({
     pid: row.pid,

@@ -16,7 +16,7 @@ export async function probePostgresPool(conn: DbConnection): Promise<PoolProbe> 
   const groups = await sql<{ application_name: string | null; usename: string | null; state: string | null; count: number }>`
     SELECT application_name, usename, coalesce(state, 'unknown') AS state, count(*)::int AS count
     FROM pg_stat_activity
-    WHERE backend_type = 'client backend' OR (backend_type IS NULL AND datid IS NOT NULL)
+    WHERE datname = current_database() AND (backend_type = 'client backend' OR backend_type IS NULL)
     GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3`.execute(db)
   const byApplication: SessionGroup[] = groups.rows.map((row) => ({
     applicationName: row.application_name ?? '',
