@@ -17,8 +17,9 @@ import { ON_CALL_STATEMENT_TIMEOUT_MS, usingOnCallSession } from '../health/on-c
 import { checkName } from './check-name.js'
 import { whereNamesLive } from './inspect-table.js'
 
-/** Default and largest page size. */
+/** Rows per page unless `--limit` says otherwise: one screen. */
 export const DEFAULT_ROW_LIMIT = 20
+/** The largest page: an on-call look, not an export (use `pg_dump` / `.dump` for that). */
 export const MAX_ROW_LIMIT = 1000
 
 /** One `--where COL=VALUE`. */

@@ -48,7 +48,7 @@ function renderSqlite(report: PoolReport, colours: ChalkInstance): string {
   let text = section('sqlite', lines.join('\n'), colours)
   if (holders) {
     const rows = holders.map((h) => [String(h.pid), h.command ?? '?', h.files.join(','), h.self ? 'this dbops' : ''])
-    text += section('processes holding the file', rows.length > 0 ? renderTable(['PID', 'COMMAND', 'FILES', ''], rows) : 'none', colours)
+    text += section('processes holding the file', rows.length > 0 ? renderTable(['PID', 'COMMAND', 'FILES', 'NOTE'], rows) : 'none', colours)
   }
   if (d.holders_note) text += `\n${colours.dim(`(${String(d.holders_note)})`)}`
   return text

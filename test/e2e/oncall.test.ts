@@ -458,7 +458,7 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     expect(forced.client).toMatchObject({ connections: 6, capped: false, acquired: 6 })
   })
 
-  test('unreachable: nothing listening, or a listener that never answers: exit 4 naming the step', async () => {
+  test('unreachable: nothing listening, a listener that never answers, a name that does not resolve: exit 4 naming the step', async () => {
     const tmp = makeTempDir()
     cleanups.push(tmp.cleanup)
     const port = await freePort()
@@ -476,6 +476,10 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     expect(text.code).toBe(4)
     expect(text.stderr).toMatch(/^error: Connection refused at 127\.0\.0\.1:\d+ \(TCP connect\)\nhint: /)
     expectError(await runCli(['pool', '--json'], { cwd: tmp.dir, env: { DATABASE_URL: refused } }), 4, 'DB_UNREACHABLE')
+    // .invalid never resolves (RFC 2606)
+    const lookup = await runCli(['health', '--json'], { cwd: tmp.dir, env: { DATABASE_URL: 'postgres://app:pw@no-such-host.invalid:5432/app', DATABASE_CONNECT_TIMEOUT: '5' } })
+    expect(lookup.code).toBe(4)
+    expect(component(lookup.json(), 'connection').details).toMatchObject({ step: 'name lookup' })
 
     const listener = await silentListener()
     try {
@@ -492,7 +496,7 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     }
   })
 
-  test('access: a wrong password and a missing database are exit 7 naming the step', async () => {
+  test('access: a wrong password, TLS refused and a missing database are exit 7 naming the step', async () => {
     const db = await fresh(postgres)
     const wrong = await cli(db, ['health'], { DATABASE_URL: withUrl(db.url, { password: 'not-the-password' }) })
     expect(wrong.code).toBe(7)
@@ -502,6 +506,9 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     const wrongJson = await cli(db, ['health', '--json'], { DATABASE_URL: withUrl(db.url, { password: 'not-the-password' }) })
     expect(wrongJson.code).toBe(7)
     expect(component(wrongJson.json(), 'connection').details).toMatchObject({ step: 'authentication', error_code: 'AUTH_FAILED' })
+    const tls = await cli(db, ['health', '--json'], { DATABASE_URL: `${db.url}?sslmode=require` }) // the test server has no TLS
+    expect(tls.code).toBe(7)
+    expect(component(tls.json(), 'connection').details).toMatchObject({ step: 'TLS', error_code: 'TLS_UNAVAILABLE' })
     const missing = await cli(db, ['health', '--json'], { DATABASE_URL: withUrl(db.url, { database: 'dbops_no_such_db' }) })
     expect(missing.code).toBe(7)
     expect(component(missing.json(), 'connection').details).toMatchObject({ step: 'missing database', error_code: 'DB_NOT_FOUND' })

@@ -90,7 +90,7 @@ export function findFileHolders(file: string): { holders: FileHolder[] | undefin
     const pid = Number(entry)
     holders.push({ pid, command, files: [...files].sort(), self: pid === process.pid })
   }
-  return { holders, note: unreadable > 0 ? `${unreadable} processes of other users could not be inspected` : undefined }
+  return { holders, note: unreadable > 0 ? `${unreadable} process${unreadable === 1 ? '' : 'es'} of other users could not be inspected` : undefined }
 }
 
 /** Reads SQLite's side of the pool report. */
