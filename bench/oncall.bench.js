@@ -19,7 +19,7 @@ export default async function (ctx) {
   const Database = require('better-sqlite3')
   const handle = new Database(file)
   handle.pragma('journal_mode = WAL')
-  handle.exec('CREATE TABLE users (id integer PRIMARY KEY, email text); INSERT INTO users (email) VALUES (\'a@example.com\')')
+  handle.exec("CREATE TABLE users (id integer PRIMARY KEY, email text); INSERT INTO users (email) VALUES ('a@example.com')")
   handle.close()
 
   // PostgreSQL: a database of its own on the bench cluster

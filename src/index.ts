@@ -57,10 +57,38 @@ export {
   type BackupSummary,
 } from './health/check-health.js'
 export { defaultHealthSources } from './health/health-sources.js'
-export { HEALTH_THRESHOLDS, resolveThresholds, thresholdEnvName, type HealthThresholds, type ThresholdName, type ThresholdSpec } from './health/health-thresholds.js'
-export { checkPool, capConnections, DEFAULT_RESERVE, type PoolReport, type PoolOptions, type PoolClientReport, type PoolServerReport } from './health/check-pool.js'
-export { onCallConnectOptions, usingOnCallSession, ON_CALL_STATEMENT_TIMEOUT_MS, ON_CALL_LOCK_TIMEOUT_MS } from './health/on-call-session.js'
+export {
+  HEALTH_THRESHOLDS,
+  resolveThresholds,
+  thresholdEnvName,
+  type HealthThresholds,
+  type ThresholdName,
+  type ThresholdSpec,
+} from './health/health-thresholds.js'
+export {
+  checkPool,
+  capConnections,
+  DEFAULT_RESERVE,
+  type PoolReport,
+  type PoolOptions,
+  type PoolClientReport,
+  type PoolServerReport,
+} from './health/check-pool.js'
+export {
+  onCallConnectOptions,
+  usingOnCallSession,
+  ON_CALL_STATEMENT_TIMEOUT_MS,
+  ON_CALL_LOCK_TIMEOUT_MS,
+} from './health/on-call-session.js'
 export { loadCatalog, type Catalog, type TableStats, type ColumnBrief } from './dialects/catalog.js'
 export { inspectTables, type TablesReport } from './inspect/inspect-tables.js'
 export { inspectTable, type TableReport } from './inspect/inspect-table.js'
-export { inspectRows, parseRowFilter, parseRowOrder, type RowsReport, type RowsRequest, type RowFilter, type RowOrder } from './inspect/inspect-rows.js'
+export {
+  inspectRows,
+  parseRowFilter,
+  parseRowOrder,
+  type RowsReport,
+  type RowsRequest,
+  type RowFilter,
+  type RowOrder,
+} from './inspect/inspect-rows.js'

@@ -7,7 +7,10 @@ import { InterruptedError } from '../errors.js'
 import { renderHealthReport } from '../ui/render-health.js'
 
 const thresholdHelp = Object.entries(HEALTH_THRESHOLDS)
-  .map(([name, spec]) => `  ${name} (default ${spec.default} ${spec.unit}, ${thresholdEnvName(name as keyof typeof HEALTH_THRESHOLDS)}): ${spec.description}`)
+  .map(
+    ([name, spec]) =>
+      `  ${name} (default ${spec.default} ${spec.unit}, ${thresholdEnvName(name as keyof typeof HEALTH_THRESHOLDS)}): ${spec.description}`,
+  )
   .join('\n')
 
 /** `dbops health`: is the database up, and is anything about to hurt? */
@@ -27,7 +30,11 @@ export default class Health extends DbopsCommand<typeof Health> {
   static override flags = {
     watch: Flags.integer({ summary: 'Re-check every SECONDS until interrupted.', helpValue: 'SECONDS', min: 1 }),
     deep: Flags.boolean({ summary: 'Also run checks that read everything (SQLite quick_check).' }),
-    threshold: Flags.string({ summary: 'Override a warning threshold, e.g. lock_wait_seconds=5 (repeatable).', helpValue: 'NAME=VALUE', multiple: true }),
+    threshold: Flags.string({
+      summary: 'Override a warning threshold, e.g. lock_wait_seconds=5 (repeatable).',
+      helpValue: 'NAME=VALUE',
+      multiple: true,
+    }),
   }
 
   async run(): Promise<HealthReport | undefined> {

@@ -33,7 +33,8 @@ export default class Pool extends DbopsCommand<typeof Pool> {
     })
     this.out.result(renderPoolReport(report, this.out.out))
     if (report.client?.capped && report.client.cap_reason) this.out.warn(report.client.cap_reason)
-    if (report.client === null && this.flags.connections !== undefined) this.out.warn(`--connections: ${report.dialect} has no connection pool to try; ignored`)
+    if (report.client === null && this.flags.connections !== undefined)
+      this.out.warn(`--connections: ${report.dialect} has no connection pool to try; ignored`)
     if (report.attention.length > 0) process.exitCode = ExitCode.attention
     return report
   }

@@ -45,7 +45,8 @@ export async function runProbe(name: string, check: () => Promise<ProbeOutcome> 
     const latencyMs = roundMs(performance.now() - started)
     const code = errorCodeOf(err)
     if (code === '42501') return { name, status: 'warn', latencyMs, details: { error: `insufficient privilege: ${messageOf(err)}` } }
-    if (code === '57014') return { name, status: 'fail', latencyMs, details: { error: `cancelled by statement_timeout: ${messageOf(err)}` } }
+    if (code === '57014')
+      return { name, status: 'fail', latencyMs, details: { error: `cancelled by statement_timeout: ${messageOf(err)}` } }
     return { name, status: 'fail', latencyMs, details: { error: messageOf(err), ...(code ? { error_code: code } : {}) } }
   }
 }

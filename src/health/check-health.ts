@@ -132,7 +132,13 @@ function migrationsComponent(config: ResolvedConfig, sources: HealthSources, con
   })
 }
 
-function backupsComponent(config: ResolvedConfig, sources: HealthSources, context: HealthSourceContext, maxAgeHours: number, now: Date): Promise<HealthComponent> {
+function backupsComponent(
+  config: ResolvedConfig,
+  sources: HealthSources,
+  context: HealthSourceContext,
+  maxAgeHours: number,
+  now: Date,
+): Promise<HealthComponent> {
   return runProbe('backups', async () => {
     const summary = await sources.backups!(config, context)
     if (summary.newestAt === undefined) {
@@ -140,8 +146,10 @@ function backupsComponent(config: ResolvedConfig, sources: HealthSources, contex
     }
     const ageHours = Math.round(((now.getTime() - summary.newestAt.getTime()) / 3_600_000) * 10) / 10
     const problems: string[] = []
-    if (ageHours > maxAgeHours) problems.push(`the newest backup is ${ageHours} h old (threshold ${maxAgeHours} h): has the backup job stopped?`)
-    if (summary.level === 'none' || summary.level === undefined) problems.push('the newest backup was never verified (`dbops backup verify --latest`)')
+    if (ageHours > maxAgeHours)
+      problems.push(`the newest backup is ${ageHours} h old (threshold ${maxAgeHours} h): has the backup job stopped?`)
+    if (summary.level === 'none' || summary.level === undefined)
+      problems.push('the newest backup was never verified (`dbops backup verify --latest`)')
     return {
       status: problems.length > 0 ? 'warn' : 'ok',
       details: {

@@ -115,7 +115,12 @@ export function percentile(sorted: number[], p: number): number {
  * How many connections to take: `requested`, capped at the connection dbops already holds
  * plus the free ones minus `reserve` (never below 1, the one already held), unless `force`.
  */
-export function capConnections(requested: number, free: number | undefined, reserve: number, force: boolean): { connections: number; capped: boolean; reason: string | undefined } {
+export function capConnections(
+  requested: number,
+  free: number | undefined,
+  reserve: number,
+  force: boolean,
+): { connections: number; capped: boolean; reason: string | undefined } {
   if (force || free === undefined) return { connections: requested, capped: false, reason: undefined }
   const cap = Math.max(1, free + 1 - reserve)
   if (requested <= cap) return { connections: requested, capped: false, reason: undefined }
@@ -127,7 +132,11 @@ export function capConnections(requested: number, free: number | undefined, rese
 }
 
 /** Acquires `n` connections concurrently, runs `SELECT 1` on each, and times the acquires. */
-export async function measureAcquire(pool: AcquirablePool, n: number, holdTogether: boolean): Promise<{ times: number[]; errors: string[] }> {
+export async function measureAcquire(
+  pool: AcquirablePool,
+  n: number,
+  holdTogether: boolean,
+): Promise<{ times: number[]; errors: string[] }> {
   const times: number[] = []
   const errors: string[] = []
   let settled = 0
@@ -202,7 +211,8 @@ export async function checkPool(config: ResolvedConfig, options: PoolOptions): P
     const probe = await conn.dialect.probePool(conn)
     const server = serverReport(probe)
     const attention: string[] = []
-    if (server.blocked.length > 0) attention.push(`${server.blocked.length} quer${server.blocked.length === 1 ? 'y' : 'ies'} waiting on a lock`)
+    if (server.blocked.length > 0)
+      attention.push(`${server.blocked.length} quer${server.blocked.length === 1 ? 'y' : 'ies'} waiting on a lock`)
     const writeLock = probe.details.write_lock as { acquired?: boolean; error?: string } | undefined
     if (writeLock && writeLock.acquired === false) attention.push(`write lock not acquired: ${writeLock.error ?? 'busy'}`)
 
@@ -226,7 +236,10 @@ export async function checkPool(config: ResolvedConfig, options: PoolOptions): P
         acquired: times.length,
         failures: errors.length,
         errors: [...new Set(errors)],
-        acquire_ms: times.length === 0 ? null : { p50: roundMs(percentile(times, 50)), p95: roundMs(percentile(times, 95)), max: roundMs(times.at(-1)!) },
+        acquire_ms:
+          times.length === 0
+            ? null
+            : { p50: roundMs(percentile(times, 50)), p95: roundMs(percentile(times, 95)), max: roundMs(times.at(-1)!) },
         fits,
       }
       if (errors.length > 0) attention.push(`${errors.length} of ${cap.connections} acquires failed`)

@@ -68,5 +68,7 @@ export async function describeConnectStep(err: DbopsError, target: DatabaseTarge
   const options: net.NetConnectOpts = target.host.startsWith('/')
     ? { path: `${target.host}/.s.PGSQL.${target.port}` }
     : { host: target.host, port: target.port }
-  return (await canOpenSocket(options, TCP_PROBE_TIMEOUT_MS)) ? 'login (TCP connected, the server never answered)' : 'TCP connect (no answer)'
+  return (await canOpenSocket(options, TCP_PROBE_TIMEOUT_MS))
+    ? 'login (TCP connected, the server never answered)'
+    : 'TCP connect (no answer)'
 }

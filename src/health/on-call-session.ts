@@ -38,7 +38,11 @@ export function onCallConnectOptions(base: ConnectOptions): ConnectOptions {
  * Runs `fn` in an on-call session (see {@link onCallConnectOptions}), read-only on every
  * dialect, one connect attempt, and closes it afterwards.
  */
-export async function usingOnCallSession<T>(config: ResolvedConfig, base: ConnectOptions, fn: (conn: DbConnection) => Promise<T>): Promise<T> {
+export async function usingOnCallSession<T>(
+  config: ResolvedConfig,
+  base: ConnectOptions,
+  fn: (conn: DbConnection) => Promise<T>,
+): Promise<T> {
   return usingDatabase(config, { ...onCallConnectOptions(base), maxRetries: 0 }, async (conn) => {
     await (await loadCatalog(conn.dialect.name)).enterReadOnly(conn)
     return fn(conn)

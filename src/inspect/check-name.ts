@@ -17,9 +17,14 @@ export function checkName(input: string, known: readonly string[], what: 'table'
   if (known.includes(input)) return input
   const caseInsensitive = known.filter((name) => name.toLowerCase() === input.toLowerCase())
   const suggestion = caseInsensitive[0] ?? closestMatch(input, [...known])
-  const list = known.length === 0 ? `there are no ${what}s ${where}` : `known ${what}s: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`
+  const list =
+    known.length === 0
+      ? `there are no ${what}s ${where}`
+      : `known ${what}s: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`
   throw new UsageError(`Unknown ${what} "${input}" ${where}`, {
     code: what === 'table' ? 'UNKNOWN_TABLE' : 'UNKNOWN_COLUMN',
-    hint: suggestion ? `Did you mean "${suggestion}"? (${list})` : `${list[0]!.toUpperCase()}${list.slice(1)}. \`dbops inspect tables\` lists the tables.`,
+    hint: suggestion
+      ? `Did you mean "${suggestion}"? (${list})`
+      : `${list[0]!.toUpperCase()}${list.slice(1)}. \`dbops inspect tables\` lists the tables.`,
   })
 }

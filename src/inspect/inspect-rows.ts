@@ -62,7 +62,10 @@ export interface RowsReport {
 export function parseRowFilter(text: string): RowFilter {
   const eq = text.indexOf('=')
   if (eq <= 0) {
-    throw new UsageError(`--where ${text}: expected COLUMN=VALUE`, { code: 'WHERE_INVALID', hint: 'For example --where email=ann@example.com (equality only).' })
+    throw new UsageError(`--where ${text}: expected COLUMN=VALUE`, {
+      code: 'WHERE_INVALID',
+      hint: 'For example --where email=ann@example.com (equality only).',
+    })
   }
   return { column: text.slice(0, eq), value: text.slice(eq + 1) }
 }
@@ -87,7 +90,8 @@ export function toJsonValue(value: unknown): unknown {
 export async function inspectRows(config: ResolvedConfig, request: RowsRequest, options: { connect: ConnectOptions }): Promise<RowsReport> {
   const limit = request.limit ?? DEFAULT_ROW_LIMIT
   const offset = request.offset ?? 0
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ROW_LIMIT) throw new UsageError(`--limit ${limit}: expected 1 to ${MAX_ROW_LIMIT}`)
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ROW_LIMIT)
+    throw new UsageError(`--limit ${limit}: expected 1 to ${MAX_ROW_LIMIT}`)
   if (!Number.isInteger(offset) || offset < 0) throw new UsageError(`--offset ${offset}: expected 0 or more`)
   const filters = request.where ?? []
   return usingOnCallSession(config, options.connect, async (conn) => {
@@ -102,7 +106,9 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
       .filter((c) => c.primaryKeyPosition > 0)
       .sort((a, b) => a.primaryKeyPosition - b.primaryKeyPosition)
       .map((c) => ({ column: c.name, direction: 'asc' as const }))
-    const requested = request.order ? [{ column: checkName(request.order.column, columnNames, 'column', inTable), direction: request.order.direction }] : []
+    const requested = request.order
+      ? [{ column: checkName(request.order.column, columnNames, 'column', inTable), direction: request.order.direction }]
+      : []
     // the primary key breaks ties, so pages neither overlap nor skip rows
     const order: RowOrder[] = [...requested, ...primaryKey.filter((pk) => !requested.some((o) => o.column === pk.column))]
 
@@ -111,10 +117,14 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
     const conditions = filters.map((f) => sql`${sql.id(f.column)} = ${f.value}`)
     const whereClause = conditions.length > 0 ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``
     const orderClause =
-      order.length > 0 ? sql`ORDER BY ${sql.join(order.map((o) => sql`${sql.id(o.column)} ${o.direction === 'desc' ? sql`DESC` : sql`ASC`}`))}` : sql``
+      order.length > 0
+        ? sql`ORDER BY ${sql.join(order.map((o) => sql`${sql.id(o.column)} ${o.direction === 'desc' ? sql`DESC` : sql`ASC`}`))}`
+        : sql``
     let rows: Array<Record<string, unknown>>
     try {
-      const result = await sql<Record<string, unknown>>`SELECT * FROM ${from} ${whereClause} ${orderClause} LIMIT ${limit + 1} OFFSET ${offset}`.execute(conn.db)
+      const result = await sql<
+        Record<string, unknown>
+      >`SELECT * FROM ${from} ${whereClause} ${orderClause} LIMIT ${limit + 1} OFFSET ${offset}`.execute(conn.db)
       rows = result.rows
     } catch (err) {
       throw mapRowsError(err, filters, table)
@@ -147,10 +157,14 @@ function mapRowsError(err: unknown, filters: RowFilter[], table: string): Error 
     })
   }
   if (code === '57014') {
-    return new OperationError('QUERY_TIMEOUT', `Reading ${table} took longer than ${ON_CALL_STATEMENT_TIMEOUT_MS / 1000} s and was cancelled`, {
-      hint: 'Filter with --where on an indexed column, or order by an indexed column.',
-      cause: err,
-    })
+    return new OperationError(
+      'QUERY_TIMEOUT',
+      `Reading ${table} took longer than ${ON_CALL_STATEMENT_TIMEOUT_MS / 1000} s and was cancelled`,
+      {
+        hint: 'Filter with --where on an indexed column, or order by an indexed column.',
+        cause: err,
+      },
+    )
   }
   return err instanceof Error ? err : new Error(String(err))
 }

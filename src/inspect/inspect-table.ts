@@ -20,7 +20,13 @@ export interface TableReport {
   indexes: Array<{ name: string; unique: boolean; columns: string[]; where: string | null }>
   uniques: Array<{ name: string | null; columns: string[] }>
   checks: Array<{ name: string | null; expression: string }>
-  foreign_keys: Array<{ name: string | null; columns: string[]; references: { table: string; columns: string[] }; on_delete: string; on_update: string }>
+  foreign_keys: Array<{
+    name: string | null
+    columns: string[]
+    references: { table: string; columns: string[] }
+    on_delete: string
+    on_update: string
+  }>
   referenced_by: Array<{ table: string; name: string | null; columns: string[]; references_columns: string[] }>
 }
 
@@ -37,11 +43,18 @@ export async function inspectTable(config: ResolvedConfig, name: string, options
     checkName(name, await catalog.tableNames(conn, { schema: config.schema }), 'table', where)
     const schema = await conn.dialect.introspect(conn, { schema: config.schema })
     const table = schema.tables.find((t) => t.name === name)
-    if (!table) throw new OperationError('TABLE_NOT_INTROSPECTED', `Table "${name}" is in the catalog but not in the introspected schema ${where}`)
+    if (!table)
+      throw new OperationError('TABLE_NOT_INTROSPECTED', `Table "${name}" is in the catalog but not in the introspected schema ${where}`)
     return {
       name: table.name,
       schema: conn.dialect.supportsSchemas ? config.schema : null,
-      columns: table.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, default: c.default ?? null, generated: c.generated ?? null })),
+      columns: table.columns.map((c) => ({
+        name: c.name,
+        type: c.type,
+        nullable: c.nullable,
+        default: c.default ?? null,
+        generated: c.generated ?? null,
+      })),
       primary_key: table.primaryKey,
       indexes: table.indexes.map((i) => ({ name: i.name, unique: i.unique, columns: i.columns, where: i.where ?? null })),
       uniques: table.uniques.map((u) => ({ name: u.name ?? null, columns: u.columns })),

@@ -37,9 +37,15 @@ function formatValue(key: string, value: unknown): [string, string] {
     if (key.endsWith('_pct')) return [key.slice(0, -'_pct'.length), `${value}%`]
     if (key.endsWith('_hours')) return [key.slice(0, -'_hours'.length), `${value} h`]
   }
-  if (Array.isArray(value)) return [key, value.length === 0 ? 'none' : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')]
+  if (Array.isArray(value))
+    return [key, value.length === 0 ? 'none' : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')]
   if (typeof value === 'object' && value !== null) {
-    return [key, Object.entries(value).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')]
+    return [
+      key,
+      Object.entries(value)
+        .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(', '),
+    ]
   }
   return [key, String(value)]
 }

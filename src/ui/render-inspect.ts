@@ -19,7 +19,10 @@ export function renderTables(report: TablesReport): string {
     t.rows === null ? '?' : `${t.rows_exact ? '' : '~'}${t.rows}`,
     t.size_bytes === null ? '?' : formatBytes(t.size_bytes),
   ])
-  return renderTable(['TABLE', 'ROWS', 'SIZE'], rows) + (report.tables.some((t) => !t.rows_exact) ? '\n~ estimate from the planner statistics' : '')
+  return (
+    renderTable(['TABLE', 'ROWS', 'SIZE'], rows) +
+    (report.tables.some((t) => !t.rows_exact) ? '\n~ estimate from the planner statistics' : '')
+  )
 }
 
 /** `inspect table NAME`. */
@@ -29,23 +32,40 @@ export function renderTableReport(report: TableReport, colours: ChalkInstance): 
     colours.bold(`table ${report.schema ? `${report.schema}.` : ''}${report.name}`),
     renderTable(
       ['COLUMN', 'TYPE', 'NULL', 'DEFAULT', ''],
-      report.columns.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no', c.default ?? '', [pk.has(c.name) ? 'primary key' : '', c.generated ?? ''].filter(Boolean).join(', ')]),
+      report.columns.map((c) => [
+        c.name,
+        c.type,
+        c.nullable ? 'yes' : 'no',
+        c.default ?? '',
+        [pk.has(c.name) ? 'primary key' : '', c.generated ?? ''].filter(Boolean).join(', '),
+      ]),
     ),
   ]
   if (report.indexes.length > 0) {
     parts.push(
       `\n${colours.bold('indexes')}\n` +
-        renderTable(['NAME', 'UNIQUE', 'COLUMNS', 'WHERE'], report.indexes.map((i) => [i.name, i.unique ? 'yes' : '', i.columns.join(', '), i.where ?? ''])),
+        renderTable(
+          ['NAME', 'UNIQUE', 'COLUMNS', 'WHERE'],
+          report.indexes.map((i) => [i.name, i.unique ? 'yes' : '', i.columns.join(', '), i.where ?? '']),
+        ),
     )
   }
-  if (report.uniques.length > 0) parts.push(`\n${colours.bold('unique')}\n${report.uniques.map((u) => `  ${u.name ?? ''} (${u.columns.join(', ')})`).join('\n')}`)
-  if (report.checks.length > 0) parts.push(`\n${colours.bold('checks')}\n${report.checks.map((c) => `  ${c.name ?? ''} ${c.expression}`).join('\n')}`)
+  if (report.uniques.length > 0)
+    parts.push(`\n${colours.bold('unique')}\n${report.uniques.map((u) => `  ${u.name ?? ''} (${u.columns.join(', ')})`).join('\n')}`)
+  if (report.checks.length > 0)
+    parts.push(`\n${colours.bold('checks')}\n${report.checks.map((c) => `  ${c.name ?? ''} ${c.expression}`).join('\n')}`)
   if (report.foreign_keys.length > 0) {
     parts.push(
       `\n${colours.bold('foreign keys')}\n` +
         renderTable(
           ['NAME', 'COLUMNS', 'REFERENCES', 'ON DELETE', 'ON UPDATE'],
-          report.foreign_keys.map((f) => [f.name ?? '', f.columns.join(', '), `${f.references.table}(${f.references.columns.join(', ')})`, f.on_delete, f.on_update]),
+          report.foreign_keys.map((f) => [
+            f.name ?? '',
+            f.columns.join(', '),
+            `${f.references.table}(${f.references.columns.join(', ')})`,
+            f.on_delete,
+            f.on_update,
+          ]),
         ),
     )
   }
@@ -67,7 +87,13 @@ export function renderRows(report: RowsReport, colours: ChalkInstance): string {
     report.columns,
     report.rows.map((row) => report.columns.map((c) => cell(row[c], colours))),
   )
-  const range = report.rows.length === 0 ? `no rows${report.offset > 0 ? ` at offset ${report.offset}` : ''}` : `rows ${report.offset + 1}–${report.offset + report.rows.length}`
-  const footer = range + (report.has_more ? ` · more: --offset ${report.next_offset}` : ' · end') + (report.order ? '' : ' · unordered (no primary key; pages may overlap: use --order)')
+  const range =
+    report.rows.length === 0
+      ? `no rows${report.offset > 0 ? ` at offset ${report.offset}` : ''}`
+      : `rows ${report.offset + 1}–${report.offset + report.rows.length}`
+  const footer =
+    range +
+    (report.has_more ? ` · more: --offset ${report.next_offset}` : ' · end') +
+    (report.order ? '' : ' · unordered (no primary key; pages may overlap: use --order)')
   return `${table}\n${colours.dim(footer)}`
 }

@@ -48,7 +48,11 @@ function renderSqlite(report: PoolReport, colours: ChalkInstance): string {
   let text = section('sqlite', lines.join('\n'), colours)
   if (holders) {
     const rows = holders.map((h) => [String(h.pid), h.command ?? '?', h.files.join(','), h.self ? 'this dbops' : ''])
-    text += section('processes holding the file', rows.length > 0 ? renderTable(['PID', 'COMMAND', 'FILES', 'NOTE'], rows) : 'none', colours)
+    text += section(
+      'processes holding the file',
+      rows.length > 0 ? renderTable(['PID', 'COMMAND', 'FILES', 'NOTE'], rows) : 'none',
+      colours,
+    )
   }
   if (d.holders_note) text += `\n${colours.dim(`(${String(d.holders_note)})`)}`
   return text
@@ -64,7 +68,13 @@ function renderServer(report: PoolReport, colours: ChalkInstance): string {
       ? 'none'
       : renderTable(
           ['PID', 'WAITING', 'BLOCKED BY', 'USER', 'QUERY'],
-          blocked.map((b) => [String(b.pid), b.waiting_seconds === null ? '?' : formatSeconds(b.waiting_seconds), b.blocked_by.join(', ') || '?', b.user ?? '?', truncate(b.query ?? '?', QUERY_CELL)]),
+          blocked.map((b) => [
+            String(b.pid),
+            b.waiting_seconds === null ? '?' : formatSeconds(b.waiting_seconds),
+            b.blocked_by.join(', ') || '?',
+            b.user ?? '?',
+            truncate(b.query ?? '?', QUERY_CELL),
+          ]),
         ) +
           `\n${colours.dim('to end a blocker (printed, not run; its transaction rolls back):')}\n` +
           [...new Set(blocked.flatMap((b) => b.terminate_blockers))].map((cmd) => `  ${cmd}`).join('\n'),
@@ -77,13 +87,24 @@ function renderServer(report: PoolReport, colours: ChalkInstance): string {
       ? 'none'
       : renderTable(
           ['PID', 'USER', 'APPLICATION', 'IDLE', 'IN TRANSACTION', 'LAST QUERY'],
-          idle.map((i) => [String(i.pid), i.user ?? '?', i.application_name ?? '?', formatSeconds(i.idle_seconds), i.transaction_seconds === null ? '?' : formatSeconds(i.transaction_seconds), truncate(i.last_query ?? '?', QUERY_CELL)]),
+          idle.map((i) => [
+            String(i.pid),
+            i.user ?? '?',
+            i.application_name ?? '?',
+            formatSeconds(i.idle_seconds),
+            i.transaction_seconds === null ? '?' : formatSeconds(i.transaction_seconds),
+            truncate(i.last_query ?? '?', QUERY_CELL),
+          ]),
         ) + `\n${colours.dim('to end one (rolls its transaction back):')}\n${idle.map((i) => `  ${i.terminate}`).join('\n')}`,
     colours,
   )
   if (s.by_application.length > 0) {
     const rows = s.by_application.map((g) => [g.application_name || '-', g.user || '-', g.state, String(g.count)])
-    text += section('sessions on this database by application, user and state', renderTable(['APPLICATION', 'USER', 'STATE', 'COUNT'], rows), colours)
+    text += section(
+      'sessions on this database by application, user and state',
+      renderTable(['APPLICATION', 'USER', 'STATE', 'COUNT'], rows),
+      colours,
+    )
   }
   if (s.visibility) text += `\n${colours.yellow(s.visibility)}`
   return text

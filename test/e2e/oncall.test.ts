@@ -78,7 +78,11 @@ function expectHealthShape(doc: any): void {
     if (component.latency_ms !== null) expect(component.latency_ms).toBeGreaterThanOrEqual(0)
     expect(component.details).toBeTypeOf('object')
   }
-  const worst = doc.components.some((c: any) => c.status === 'fail') ? 'fail' : doc.components.some((c: any) => c.status === 'warn') ? 'warn' : 'ok'
+  const worst = doc.components.some((c: any) => c.status === 'fail')
+    ? 'fail'
+    : doc.components.some((c: any) => c.status === 'warn')
+      ? 'warn'
+      : 'ok'
   expect(doc.status).toBe(worst)
   expectSnakeKeys(doc)
 }
@@ -86,7 +90,18 @@ function expectHealthShape(doc: any): void {
 function expectPoolShape(doc: any): void {
   expectKeys(doc, ['dialect', 'checked_at', 'client', 'server', 'attention'])
   expect(['sqlite', 'postgres']).toContain(doc.dialect)
-  expectKeys(doc.server, ['max_connections', 'used', 'free', 'free_limited_by', 'by_state', 'by_application', 'idle_in_transaction', 'blocked', 'visibility', 'details'])
+  expectKeys(doc.server, [
+    'max_connections',
+    'used',
+    'free',
+    'free_limited_by',
+    'by_state',
+    'by_application',
+    'idle_in_transaction',
+    'blocked',
+    'visibility',
+    'details',
+  ])
   for (const s of doc.server.idle_in_transaction) {
     expectKeys(s, ['pid', 'user', 'application_name', 'idle_seconds', 'transaction_seconds', 'last_query', 'terminate'])
   }
@@ -95,8 +110,19 @@ function expectPoolShape(doc: any): void {
   }
   if (doc.client !== null) {
     expectKeys(doc.client, [
-      'pool_max', 'pool_size', 'max_overflow', 'pool_timeout_seconds', 'requested', 'connections',
-      'capped', 'cap_reason', 'acquired', 'failures', 'errors', 'acquire_ms', 'fits',
+      'pool_max',
+      'pool_size',
+      'max_overflow',
+      'pool_timeout_seconds',
+      'requested',
+      'connections',
+      'capped',
+      'cap_reason',
+      'acquired',
+      'failures',
+      'errors',
+      'acquire_ms',
+      'fits',
     ])
     if (doc.client.acquire_ms !== null) expectKeys(doc.client.acquire_ms, ['p50', 'p95', 'max'])
   }
@@ -172,7 +198,10 @@ function writeManifest(dir: string, createdAt: Date, verification: string): void
   fs.mkdirSync(path.join(dir, 'backups'), { recursive: true })
   const name = `app-${createdAt.getTime()}.backup`
   fs.writeFileSync(path.join(dir, 'backups', name), 'data')
-  fs.writeFileSync(path.join(dir, 'backups', `${name}.json`), JSON.stringify({ created_at: createdAt.toISOString(), verification, sha256: 'x' }))
+  fs.writeFileSync(
+    path.join(dir, 'backups', `${name}.json`),
+    JSON.stringify({ created_at: createdAt.toISOString(), verification, sha256: 'x' }),
+  )
 }
 
 async function fresh(dialect: ReturnType<typeof testDialects>[number]): Promise<TestDatabase> {
@@ -212,12 +241,16 @@ for (const dialect of testDialects()) {
       expectHealthShape(doc)
       expect(doc.status).toBe('ok')
       expect(doc.components.map((c: any) => c.name).slice(0, 3)).toEqual(['connection', 'migrations', 'backups'])
-      expect(component(doc, 'connection').details).toMatchObject({ server_version: expect.stringMatching(/^\d+\.\d+/), size_bytes: expect.any(Number) })
+      expect(component(doc, 'connection').details).toMatchObject({
+        server_version: expect.stringMatching(/^\d+\.\d+/),
+        size_bytes: expect.any(Number),
+      })
       expect(component(doc, 'migrations').details).toMatchObject({ applied: 1, pending: 0, head: '20250101000000_users' })
       expect(component(doc, 'backups').details).toMatchObject({ count: 1, verification: 'read', age_hours: expect.any(Number) })
-      const expected = dialect.name === 'sqlite'
-        ? ['sqlite_file', 'sqlite_pragmas', 'sqlite_wal', 'disk_space']
-        : ['connections', 'transactions', 'lock_waits', 'replication', 'wraparound']
+      const expected =
+        dialect.name === 'sqlite'
+          ? ['sqlite_file', 'sqlite_pragmas', 'sqlite_wal', 'disk_space']
+          : ['connections', 'transactions', 'lock_waits', 'replication', 'wraparound']
       for (const name of expected) expect(component(doc, name).status).toBe('ok')
       expect(doc.components.find((c: any) => c.name === 'quick_check')).toBeUndefined() // only with --deep
 
@@ -239,11 +272,16 @@ for (const dialect of testDialects()) {
       const doc = json.json()
       expectHealthShape(doc)
       expect(component(doc, 'migrations')).toMatchObject({ status: 'warn', details: { pending: 1 } })
-      expect(component(doc, 'backups')).toMatchObject({ status: 'warn', details: { verification: 'none', problem: expect.stringMatching(/50(\.\d)? h old \(threshold 26 h\).*never verified/) } })
+      expect(component(doc, 'backups')).toMatchObject({
+        status: 'warn',
+        details: { verification: 'none', problem: expect.stringMatching(/50(\.\d)? h old \(threshold 26 h\).*never verified/) },
+      })
 
       if (dialect.name === 'sqlite') {
         // the same exit code without --json (rendering is shared by both dialects)
-        const text = await cli(db, ['health', ...QUIET_SERVER, '--threshold', 'backup_age_hours=72'], { DBOPS_HEALTH_BACKUP_AGE_HOURS: '1' })
+        const text = await cli(db, ['health', ...QUIET_SERVER, '--threshold', 'backup_age_hours=72'], {
+          DBOPS_HEALTH_BACKUP_AGE_HOURS: '1',
+        })
         expect(text.code).toBe(3)
         expect(text.stdout).toMatch(/^backups +warn .*never verified/m)
         expect(text.stdout).not.toMatch(/h old/) // the flag (72 h) won over the environment (1 h)
@@ -299,7 +337,15 @@ for (const dialect of testDialects()) {
       expect(page.code, page.stderr).toBe(0)
       const doc = page.json()
       expectRowsShape(doc)
-      expect(doc).toMatchObject({ table: 'users', columns: ['id', 'email'], limit: 2, offset: 0, has_more: true, next_offset: 2, order: [{ column: 'id', direction: 'desc' }] })
+      expect(doc).toMatchObject({
+        table: 'users',
+        columns: ['id', 'email'],
+        limit: 2,
+        offset: 0,
+        has_more: true,
+        next_offset: 2,
+        order: [{ column: 'id', direction: 'desc' }],
+      })
       expect(doc.rows.map((r: any) => r.id)).toEqual([3, 2])
       // SQL in a value is compared as data (more variants in test/integration/oncall.test.ts)
       const injected = await cli(db, ['inspect', 'rows', 'users', '--json', '--where', "email=x' OR '1'='1"])
@@ -398,10 +444,20 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     const doc = pool.json()
     expectPoolShape(doc)
     expect(doc.server.idle_in_transaction).toContainEqual(
-      expect.objectContaining({ pid: holderPid, application_name: 'test-holder', last_query: expect.stringContaining('UPDATE users'), terminate: `SELECT pg_terminate_backend(${holderPid});` }),
+      expect.objectContaining({
+        pid: holderPid,
+        application_name: 'test-holder',
+        last_query: expect.stringContaining('UPDATE users'),
+        terminate: `SELECT pg_terminate_backend(${holderPid});`,
+      }),
     )
     expect(doc.server.blocked).toEqual([
-      expect.objectContaining({ pid: waiterPid, application_name: 'test-waiter', blocked_by: [holderPid], terminate_blockers: [`SELECT pg_terminate_backend(${holderPid});`] }),
+      expect.objectContaining({
+        pid: waiterPid,
+        application_name: 'test-waiter',
+        blocked_by: [holderPid],
+        terminate_blockers: [`SELECT pg_terminate_backend(${holderPid});`],
+      }),
     ])
     expect(doc.attention).toEqual(['1 query waiting on a lock'])
 
@@ -409,12 +465,26 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     expect(text.stdout).toMatch(new RegExp(`^${waiterPid} +[\\d.]+ s +${holderPid} `, 'm'))
     expect(text.stdout).toContain(`  SELECT pg_terminate_backend(${holderPid});`)
 
-    const health = await cli(db, ['health', '--json', ...QUIET_SERVER, '--threshold', 'lock_wait_seconds=0.2', '--threshold', 'idle_in_transaction_seconds=0.2'])
+    const health = await cli(db, [
+      'health',
+      '--json',
+      ...QUIET_SERVER,
+      '--threshold',
+      'lock_wait_seconds=0.2',
+      '--threshold',
+      'idle_in_transaction_seconds=0.2',
+    ])
     expect(health.code).toBe(3)
     const report = health.json()
     expectHealthShape(report)
-    expect(component(report, 'lock_waits')).toMatchObject({ status: 'warn', details: { waiting: 1, longest_waiting_pid: waiterPid, blocking_pids: [holderPid] } })
-    expect(component(report, 'transactions')).toMatchObject({ status: 'warn', details: { idle_in_transaction: 1, longest_idle_in_transaction_pid: holderPid } })
+    expect(component(report, 'lock_waits')).toMatchObject({
+      status: 'warn',
+      details: { waiting: 1, longest_waiting_pid: waiterPid, blocking_pids: [holderPid] },
+    })
+    expect(component(report, 'transactions')).toMatchObject({
+      status: 'warn',
+      details: { idle_in_transaction: 1, longest_idle_in_transaction_pid: holderPid },
+    })
 
     // a role without pg_monitor: lock waits are complete, other roles' sessions are not
     const role = `oncall_plain_${randomBytes(4).toString('hex')}`
@@ -427,8 +497,14 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     const plainDoc = plain.json()
     expectHealthShape(plainDoc)
     expect(component(plainDoc, 'connection').details.user).toBe(role)
-    expect(component(plainDoc, 'lock_waits')).toMatchObject({ status: 'warn', details: { longest_waiting_pid: waiterPid, blocking_pids: [holderPid] } })
-    expect(component(plainDoc, 'transactions').details).toMatchObject({ idle_in_transaction: 0, visibility: expect.stringMatching(/^insufficient privilege/) })
+    expect(component(plainDoc, 'lock_waits')).toMatchObject({
+      status: 'warn',
+      details: { longest_waiting_pid: waiterPid, blocking_pids: [holderPid] },
+    })
+    expect(component(plainDoc, 'transactions').details).toMatchObject({
+      idle_in_transaction: 0,
+      visibility: expect.stringMatching(/^insufficient privilege/),
+    })
     const plainPool = (await cli(db, ['pool', '--json', '--connections', '1'], asPlain)).json()
     expect(plainPool.server.visibility).toMatch(/^insufficient privilege/)
     expect(plainPool.server.blocked).toEqual([expect.objectContaining({ pid: waiterPid, blocked_by: [holderPid] })])
@@ -470,14 +546,21 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     const doc = json.json()
     expectHealthShape(doc)
     expect(doc.components).toEqual([
-      expect.objectContaining({ name: 'connection', status: 'fail', details: expect.objectContaining({ step: 'TCP connect', error_code: 'DB_UNREACHABLE' }) }),
+      expect.objectContaining({
+        name: 'connection',
+        status: 'fail',
+        details: expect.objectContaining({ step: 'TCP connect', error_code: 'DB_UNREACHABLE' }),
+      }),
     ])
     const text = await runCli(['health'], { cwd: tmp.dir, env: { DATABASE_URL: refused } })
     expect(text.code).toBe(4)
     expect(text.stderr).toMatch(/^error: Connection refused at 127\.0\.0\.1:\d+ \(TCP connect\)\nhint: /)
     expectError(await runCli(['pool', '--json'], { cwd: tmp.dir, env: { DATABASE_URL: refused } }), 4, 'DB_UNREACHABLE')
     // .invalid never resolves (RFC 2606)
-    const lookup = await runCli(['health', '--json'], { cwd: tmp.dir, env: { DATABASE_URL: 'postgres://app:pw@no-such-host.invalid:5432/app', DATABASE_CONNECT_TIMEOUT: '5' } })
+    const lookup = await runCli(['health', '--json'], {
+      cwd: tmp.dir,
+      env: { DATABASE_URL: 'postgres://app:pw@no-such-host.invalid:5432/app', DATABASE_CONNECT_TIMEOUT: '5' },
+    })
     expect(lookup.code).toBe(4)
     expect(component(lookup.json(), 'connection').details).toMatchObject({ step: 'name lookup' })
 
@@ -490,7 +573,10 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
       })
       expect(silent.code).toBe(4)
       expect(Date.now() - silentStarted).toBeLessThan(25_000)
-      expect(component(silent.json(), 'connection').details).toMatchObject({ step: 'login (TCP connected, the server never answered)', error_code: 'DB_TIMEOUT' })
+      expect(component(silent.json(), 'connection').details).toMatchObject({
+        step: 'login (TCP connected, the server never answered)',
+        error_code: 'DB_TIMEOUT',
+      })
     } finally {
       await listener.close()
     }
@@ -529,7 +615,10 @@ describe('sqlite: files, corruption, the write lock, --watch', () => {
     const text = await runCli(['health'], { cwd: tmp.dir, env })
     expect(text.code).toBe(7)
     expect(text.stderr).toContain(`error: SQLite file ${file} does not exist`)
-    for (const args of [['pool', '--json'], ['inspect', 'rows', 'users', '--json']]) {
+    for (const args of [
+      ['pool', '--json'],
+      ['inspect', 'rows', 'users', '--json'],
+    ]) {
       expectError(await runCli(args, { cwd: tmp.dir, env }), 7, 'DB_FILE_MISSING')
     }
     expect(fs.readdirSync(tmp.dir)).toEqual([])
@@ -543,11 +632,21 @@ describe('sqlite: files, corruption, the write lock, --watch', () => {
     handle.close()
     fs.chmodSync(db.dir, 0o755)
     fs.chmodSync(file, 0o644)
-    const result = await runCli(['health', '--json', '--threshold', 'backup_age_hours=off'], { cwd: db.dir, env: { DATABASE_URL: db.url }, uid: 65534, gid: 65534 })
+    const result = await runCli(['health', '--json', '--threshold', 'backup_age_hours=off'], {
+      cwd: db.dir,
+      env: { DATABASE_URL: db.url },
+      uid: 65534,
+      gid: 65534,
+    })
     expect(result.code, result.stderr).toBe(3)
     expect(component(result.json(), 'sqlite_file')).toMatchObject({
       status: 'warn',
-      details: { readable: true, writable: false, directory_writable: false, problem: expect.stringMatching(/^for uid 65534: not writable/) },
+      details: {
+        readable: true,
+        writable: false,
+        directory_writable: false,
+        problem: expect.stringMatching(/^for uid 65534: not writable/),
+      },
     })
   })
 
@@ -570,7 +669,10 @@ describe('sqlite: files, corruption, the write lock, --watch', () => {
     expect(deep.code).toBe(1)
     const doc = deep.json()
     expectHealthShape(doc)
-    expect(component(doc, 'quick_check')).toMatchObject({ status: 'fail', details: { result: 'failed', error: expect.stringMatching(/^quick_check /) } })
+    expect(component(doc, 'quick_check')).toMatchObject({
+      status: 'fail',
+      details: { result: 'failed', error: expect.stringMatching(/^quick_check /) },
+    })
     const text = await cli(db, ['health', '--deep', '--threshold', 'backup_age_hours=off'])
     expect(text.code).toBe(1)
     expect(text.stdout).toMatch(/^quick_check +fail .*quick_check/m)
@@ -591,7 +693,11 @@ describe('sqlite: files, corruption, the write lock, --watch', () => {
     expect(result.code, result.stderr).toBe(3)
     const doc = result.json()
     expectPoolShape(doc)
-    expect(doc.server.details.write_lock).toMatchObject({ acquired: false, busy_timeout_ms: 300, error: expect.stringMatching(/another connection holds the write lock/) })
+    expect(doc.server.details.write_lock).toMatchObject({
+      acquired: false,
+      busy_timeout_ms: 300,
+      error: expect.stringMatching(/another connection holds the write lock/),
+    })
     expect(doc.server.details.write_lock.waited_ms).toBeGreaterThanOrEqual(250)
     expect(doc.server.details.holders).toContainEqual(expect.objectContaining({ pid: process.pid, self: false }))
     expect(doc.server.details.holders).toContainEqual(expect.objectContaining({ self: true }))

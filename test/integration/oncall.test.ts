@@ -55,11 +55,23 @@ for (const dialect of testDialects()) {
         }
       })
       expect(error?.code).toBe(dialect.name === 'sqlite' ? 'SQLITE_READONLY' : '25006')
-      const rows = await usingOnCallSession(config, connect, async (conn) => (await sql<{ v: string }>`SELECT v FROM t`.execute(conn.db)).rows)
+      const rows = await usingOnCallSession(
+        config,
+        connect,
+        async (conn) => (await sql<{ v: string }>`SELECT v FROM t`.execute(conn.db)).rows,
+      )
       expect(rows).toEqual([{ v: 'a' }])
       if (dialect.name === 'postgres') {
-        const settings = await usingOnCallSession(config, connect, async (conn) =>
-          (await sql<{ s: string; l: string }>`SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l`.execute(conn.db)).rows[0],
+        const settings = await usingOnCallSession(
+          config,
+          connect,
+          async (conn) =>
+            (
+              await sql<{
+                s: string
+                l: string
+              }>`SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l`.execute(conn.db)
+            ).rows[0],
         )
         expect(settings).toEqual({ s: '5s', l: '1s' })
       }
@@ -132,7 +144,9 @@ for (const dialect of testDialects()) {
         next_offset: null,
         order: [{ column: 'id', direction: 'asc' }],
       })
-      expect((await read({ table: 'users', where: [{ column: 'email', value: 'bob@example.com' }] })).rows).toEqual([{ id: 2, email: 'bob@example.com' }])
+      expect((await read({ table: 'users', where: [{ column: 'email', value: 'bob@example.com' }] })).rows).toEqual([
+        { id: 2, email: 'bob@example.com' },
+      ])
       for (const value of ["x' OR '1'='1", "x'; DROP TABLE users; --", "bob@example.com' --", '%', '\\', '$1', '?']) {
         expect((await read({ table: 'users', where: [{ column: 'email', value }] })).rows, value).toEqual([])
       }
@@ -178,7 +192,10 @@ describe('backup summary', () => {
   test('the newest manifest by created_at; foreign and broken JSON skipped; no directory is no backups', async () => {
     const tmp = makeTempDir()
     cleanups.push(tmp.cleanup)
-    const config = await resolveConfig({ cwd: tmp.dir, env: { DATABASE_URL: `sqlite:///${tmp.dir}/app.db`, BACKUP_DIR: path.join(tmp.dir, 'backups') } })
+    const config = await resolveConfig({
+      cwd: tmp.dir,
+      env: { DATABASE_URL: `sqlite:///${tmp.dir}/app.db`, BACKUP_DIR: path.join(tmp.dir, 'backups') },
+    })
     expect(await readBackupSummary(config)).toEqual({ newestAt: undefined, level: undefined, file: undefined, count: 0 })
     const dir = config.backup.dir
     fs.mkdirSync(dir)

@@ -56,7 +56,8 @@ describe('connection cap', () => {
   ])('$name', ({ requested, free, force, connections, capped }) => {
     const result = capConnections(requested, free, 3, force)
     expect(result).toMatchObject({ connections, capped })
-    if (capped && connections > 1) expect(result.reason).toMatch(/capped at \d+ of \d+: \d+ connections free .* 3 kept in reserve \(--force/)
+    if (capped && connections > 1)
+      expect(result.reason).toMatch(/capped at \d+ of \d+: \d+ connections free .* 3 kept in reserve \(--force/)
   })
 })
 
@@ -97,7 +98,9 @@ describe('inspect rows arguments', () => {
     expect(() => checkName('Users', ['orders', 'users'], 'table', 'in x')).toThrow(
       expect.objectContaining({ code: 'UNKNOWN_TABLE', exitCode: 2, hint: expect.stringContaining('Did you mean "users"?') }),
     )
-    expect(() => checkName('zzz', [], 'column', 'in table t')).toThrow(expect.objectContaining({ code: 'UNKNOWN_COLUMN', hint: expect.stringMatching(/^There are no columns/) }))
+    expect(() => checkName('zzz', [], 'column', 'in table t')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_COLUMN', hint: expect.stringMatching(/^There are no columns/) }),
+    )
   })
 })
 
@@ -108,8 +111,16 @@ describe('connect step', () => {
     { name: 'missing SQLite file', err: new DatabaseMissingError('x', { code: 'DB_FILE_MISSING' }), step: 'missing database file' },
     { name: 'starting up', err: new DbUnreachableError('x', { code: 'DB_STARTING' }), step: 'server starting up' },
     { name: 'too many connections', err: new DbUnreachableError('x', { code: 'DB_TOO_MANY_CONNECTIONS' }), step: 'too many connections' },
-    { name: 'refused', err: new DbUnreachableError('x', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) }), step: 'TCP connect' },
-    { name: 'name lookup', err: new DbUnreachableError('x', { cause: Object.assign(new Error('nx'), { code: 'ENOTFOUND' }) }), step: 'name lookup' },
+    {
+      name: 'refused',
+      err: new DbUnreachableError('x', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) }),
+      step: 'TCP connect',
+    },
+    {
+      name: 'name lookup',
+      err: new DbUnreachableError('x', { cause: Object.assign(new Error('nx'), { code: 'ENOTFOUND' }) }),
+      step: 'name lookup',
+    },
     { name: 'timeout', err: new DbUnreachableError('x', { code: 'DB_TIMEOUT' }), step: 'connect (timed out)' },
   ])('$name', ({ err, step }) => expect(connectStepOf(err)).toBe(step))
 })

@@ -1,6 +1,13 @@
 import { Args, Flags } from '@oclif/core'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { DEFAULT_ROW_LIMIT, MAX_ROW_LIMIT, type RowsReport, inspectRows, parseRowFilter, parseRowOrder } from '../../inspect/inspect-rows.js'
+import {
+  DEFAULT_ROW_LIMIT,
+  MAX_ROW_LIMIT,
+  type RowsReport,
+  inspectRows,
+  parseRowFilter,
+  parseRowOrder,
+} from '../../inspect/inspect-rows.js'
 import { renderRows } from '../../ui/render-inspect.js'
 
 /** `dbops inspect rows NAME`: a page of rows. */
@@ -19,7 +26,11 @@ export default class InspectRows extends DbopsCommand<typeof InspectRows> {
   static override flags = {
     limit: Flags.integer({ summary: `Rows per page (1 to ${MAX_ROW_LIMIT}).`, default: DEFAULT_ROW_LIMIT, min: 1, max: MAX_ROW_LIMIT }),
     offset: Flags.integer({ summary: 'Rows to skip.', default: 0, min: 0 }),
-    where: Flags.string({ summary: 'Only rows where COLUMN equals VALUE (repeatable; all must match).', helpValue: 'COLUMN=VALUE', multiple: true }),
+    where: Flags.string({
+      summary: 'Only rows where COLUMN equals VALUE (repeatable; all must match).',
+      helpValue: 'COLUMN=VALUE',
+      multiple: true,
+    }),
     order: Flags.string({ summary: 'Order by COLUMN, or -COLUMN for descending.', helpValue: 'COLUMN|-COLUMN' }),
   }
 

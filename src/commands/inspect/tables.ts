@@ -5,7 +5,8 @@ import { renderTables } from '../../ui/render-inspect.js'
 /** `dbops inspect tables`: tables with row counts and sizes. */
 export default class InspectTables extends DbopsCommand<typeof InspectTables> {
   static override summary = 'List tables with row counts (exact or estimated) and sizes.'
-  static override description = 'Read-only session. PostgreSQL: the configured schema (DATABASE_SCHEMA), estimates from pg_class; SQLite: exact counts unless a table is large and ANALYZE has run.'
+  static override description =
+    'Read-only session. PostgreSQL: the configured schema (DATABASE_SCHEMA), estimates from pg_class; SQLite: exact counts unless a table is large and ANALYZE has run.'
   static override examples = ['<%= config.bin %> inspect tables', '<%= config.bin %> inspect tables --json']
 
   async run(): Promise<TablesReport> {

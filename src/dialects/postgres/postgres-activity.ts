@@ -27,8 +27,7 @@ export interface ActivityScope {
 }
 
 /** The note reports carry when the role sees its own sessions only. */
-export const INSUFFICIENT_PRIVILEGE =
-  "insufficient privilege: other roles' session state, times and queries are hidden (grant pg_monitor)"
+export const INSUFFICIENT_PRIVILEGE = "insufficient privilege: other roles' session state, times and queries are hidden (grant pg_monitor)"
 
 /** Reads the server version and whether this role sees every session. */
 export async function readActivityScope(db: Kysely<any>): Promise<ActivityScope> {
@@ -113,7 +112,14 @@ function numberOrUndefined(value: unknown): number | undefined {
 
 /** This database's sessions idle inside a transaction (this probe's excluded), longest idle first. */
 export async function readIdleTransactions(db: Kysely<any>): Promise<IdleTransaction[]> {
-  const { rows } = await sql<{ pid: number; usename: string | null; application_name: string | null; idle: string | null; xact: string | null; query: string | null }>`
+  const { rows } = await sql<{
+    pid: number
+    usename: string | null
+    application_name: string | null
+    idle: string | null
+    xact: string | null
+    query: string | null
+  }>`
     SELECT pid, usename, application_name,
            extract(epoch FROM now() - state_change) AS idle,
            extract(epoch FROM now() - xact_start) AS xact,
@@ -144,7 +150,12 @@ export async function readLongestTransaction(
     ORDER BY xact_start LIMIT 1`.execute(db)
   const row = rows[0]
   if (!row) return undefined
-  return { pid: row.pid, seconds: numberOrUndefined(row.seconds) ?? 0, state: row.state ?? undefined, applicationName: row.application_name ?? undefined }
+  return {
+    pid: row.pid,
+    seconds: numberOrUndefined(row.seconds) ?? 0,
+    state: row.state ?? undefined,
+    applicationName: row.application_name ?? undefined,
+  }
 }
 
 /**

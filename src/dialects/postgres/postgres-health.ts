@@ -76,9 +76,15 @@ export async function probePostgresHealth(conn: DbConnection, options: HealthPro
     await runProbe('transactions', async () => {
       const longest = await readLongestTransaction(db)
       const idle = await readIdleTransactions(db)
-      const longestIdle = idle.reduce<(typeof idle)[number] | undefined>((a, b) => (a === undefined || b.idleSeconds > a.idleSeconds ? b : a), undefined)
+      const longestIdle = idle.reduce<(typeof idle)[number] | undefined>(
+        (a, b) => (a === undefined || b.idleSeconds > a.idleSeconds ? b : a),
+        undefined,
+      )
       return {
-        status: worstStatus(warnAbove(longest?.seconds, t.transaction_seconds), warnAbove(longestIdle?.idleSeconds, t.idle_in_transaction_seconds)),
+        status: worstStatus(
+          warnAbove(longest?.seconds, t.transaction_seconds),
+          warnAbove(longestIdle?.idleSeconds, t.idle_in_transaction_seconds),
+        ),
         details: {
           longest_transaction_seconds: longest?.seconds ?? null,
           longest_transaction_pid: longest?.pid ?? null,
@@ -121,8 +127,14 @@ export async function probePostgresHealth(conn: DbConnection, options: HealthPro
         return { status: warnAbove(lag ?? undefined, t.replication_lag_seconds), details: { role: 'replica', replay_lag_seconds: lag } }
       }
       const replicas = await sql<{ application_name: string | null; state: string | null; lag: string | null }>`
-        SELECT application_name, state, extract(epoch FROM replay_lag) AS lag FROM pg_stat_replication ORDER BY application_name`.execute(db)
-      const list = replicas.rows.map((r) => ({ application_name: r.application_name, state: r.state, replay_lag_seconds: r.lag === null ? null : Math.round(Number(r.lag) * 10) / 10 }))
+        SELECT application_name, state, extract(epoch FROM replay_lag) AS lag FROM pg_stat_replication ORDER BY application_name`.execute(
+        db,
+      )
+      const list = replicas.rows.map((r) => ({
+        application_name: r.application_name,
+        state: r.state,
+        replay_lag_seconds: r.lag === null ? null : Math.round(Number(r.lag) * 10) / 10,
+      }))
       const worstLag = Math.max(0, ...list.map((r) => r.replay_lag_seconds ?? 0))
       return {
         status: warnAbove(worstLag, t.replication_lag_seconds),

@@ -97,7 +97,13 @@ export async function probeSqliteHealth(conn: DbConnection, options: HealthProbe
       if (busyTimeoutMs === 0) notes.push('busy_timeout is 0: a second writer fails at once with "database is locked"')
       return {
         status: notes.length > 0 ? 'warn' : 'ok',
-        details: { journal_mode: journalMode, busy_timeout_ms: busyTimeoutMs, foreign_keys: foreignKeys, synchronous, ...(notes.length > 0 ? { notes } : {}) },
+        details: {
+          journal_mode: journalMode,
+          busy_timeout_ms: busyTimeoutMs,
+          foreign_keys: foreignKeys,
+          synchronous,
+          ...(notes.length > 0 ? { notes } : {}),
+        },
       }
     }),
   )
@@ -114,7 +120,9 @@ export async function probeSqliteHealth(conn: DbConnection, options: HealthProbe
           details: {
             wal_path: walPath,
             wal_bytes: walBytes,
-            ...(status === 'warn' ? { note: 'the WAL keeps growing when checkpoints cannot finish: look for a long-running reader (dbops pool)' } : {}),
+            ...(status === 'warn'
+              ? { note: 'the WAL keeps growing when checkpoints cannot finish: look for a long-running reader (dbops pool)' }
+              : {}),
           },
         }
       }),
@@ -128,7 +136,12 @@ export async function probeSqliteHealth(conn: DbConnection, options: HealthProbe
         const minFree = t.free_disk_mb === undefined ? undefined : t.free_disk_mb * MB
         return {
           status: minFree !== undefined && freeBytes < minFree ? 'warn' : 'ok',
-          details: { path: dir, free_bytes: freeBytes, total_bytes: totalBytes, free_space_pct: totalBytes > 0 ? Math.round((freeBytes / totalBytes) * 1000) / 10 : null },
+          details: {
+            path: dir,
+            free_bytes: freeBytes,
+            total_bytes: totalBytes,
+            free_space_pct: totalBytes > 0 ? Math.round((freeBytes / totalBytes) * 1000) / 10 : null,
+          },
         }
       }),
     )
@@ -142,7 +155,10 @@ export async function probeSqliteHealth(conn: DbConnection, options: HealthProbe
           rows = handle.pragma(`quick_check(${QUICK_CHECK_MAX_ERRORS})`) as Array<{ quick_check: string }>
         } catch (err) {
           // a badly damaged file makes the pragma itself fail (SQLITE_CORRUPT)
-          return { status: 'fail', details: { result: 'failed', error: `quick_check could not finish: ${messageOf(err)}`, problems: [messageOf(err)] } }
+          return {
+            status: 'fail',
+            details: { result: 'failed', error: `quick_check could not finish: ${messageOf(err)}`, problems: [messageOf(err)] },
+          }
         }
         const messages = rows.map((row) => row.quick_check)
         if (messages.length === 1 && messages[0] === 'ok') return { status: 'ok', details: { result: 'ok' } }

@@ -90,7 +90,10 @@ export function findFileHolders(file: string): { holders: FileHolder[] | undefin
     const pid = Number(entry)
     holders.push({ pid, command, files: [...files].sort(), self: pid === process.pid })
   }
-  return { holders, note: unreadable > 0 ? `${unreadable} process${unreadable === 1 ? '' : 'es'} of other users could not be inspected` : undefined }
+  return {
+    holders,
+    note: unreadable > 0 ? `${unreadable} process${unreadable === 1 ? '' : 'es'} of other users could not be inspected` : undefined,
+  }
 }
 
 /** Reads SQLite's side of the pool report. */
@@ -102,7 +105,13 @@ export async function probeSqlitePool(conn: DbConnection): Promise<PoolProbe> {
   let checkpoint: Record<string, unknown> | null = null
   if (journalMode === 'wal') {
     const row = (handle.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>)[0]
-    if (row) checkpoint = { busy: row.busy, log: row.log, checkpointed: row.checkpointed, complete: row.busy === 0 && row.checkpointed === row.log }
+    if (row)
+      checkpoint = {
+        busy: row.busy,
+        log: row.log,
+        checkpointed: row.checkpointed,
+        complete: row.busy === 0 && row.checkpointed === row.log,
+      }
   }
   const { holders, note } = file === ':memory:' ? { holders: undefined, note: 'in-memory database' } : findFileHolders(file)
   return {
