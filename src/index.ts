@@ -56,3 +56,55 @@ export { parseSqlMigration, type ParsedSqlMigration, type SqlSection } from './m
 export { MigrationFailedError, type MigrationLocation } from './migrate/migration-failed-error.js'
 export type { MigrationOptions, MigrationProgress, MigrationResult, MigrationRunResult } from './migrate/migration-runner.js'
 export type { MigrationSession, MigrationRow, MigrationStep } from './migrate/migration-session.js'
+
+// On-call: health, pool, inspect (issue 6)
+export {
+  checkHealth,
+  watchHealth,
+  healthExitCode,
+  type HealthReport,
+  type HealthComponentReport,
+  type HealthResult,
+  type HealthOptions,
+  type WatchOptions,
+  type HealthSources,
+  type HealthSourceContext,
+  type MigrationSummary,
+  type BackupSummary,
+} from './health/check-health.js'
+export { defaultHealthSources } from './health/health-sources.js'
+export {
+  HEALTH_THRESHOLDS,
+  resolveThresholds,
+  thresholdEnvName,
+  type HealthThresholds,
+  type ThresholdName,
+  type ThresholdSpec,
+} from './health/health-thresholds.js'
+export {
+  checkPool,
+  capConnections,
+  DEFAULT_RESERVE,
+  type PoolReport,
+  type PoolOptions,
+  type PoolClientReport,
+  type PoolServerReport,
+} from './health/check-pool.js'
+export {
+  onCallConnectOptions,
+  usingOnCallSession,
+  ON_CALL_STATEMENT_TIMEOUT_MS,
+  ON_CALL_LOCK_TIMEOUT_MS,
+} from './health/on-call-session.js'
+export { loadCatalog, type Catalog, type TableStats, type ColumnBrief } from './dialects/catalog.js'
+export { inspectTables, type TablesReport } from './inspect/inspect-tables.js'
+export { inspectTable, type TableReport } from './inspect/inspect-table.js'
+export {
+  inspectRows,
+  parseRowFilter,
+  parseRowOrder,
+  type RowsReport,
+  type RowsRequest,
+  type RowFilter,
+  type RowOrder,
+} from './inspect/inspect-rows.js'

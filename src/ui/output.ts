@@ -58,6 +58,11 @@ export class Output {
     return this.stderr.isTTY === true
   }
 
+  /** Whether stdout is a terminal (redraws clear the screen only there). */
+  get stdoutIsTTY(): boolean {
+    return this.stdout.isTTY === true
+  }
+
   /** A result line on stdout; nothing under `--json` (the JSON document is the result). */
   result(text: string): void {
     if (this.mode.json) return
@@ -67,6 +72,17 @@ export class Output {
   /** The JSON document on stdout. */
   json(value: unknown): void {
     this.stdout.write(`${redact(JSON.stringify(value, null, 2))}\n`)
+  }
+
+  /** One JSON document on one line of stdout: the stream form of `--watch --json`. */
+  jsonLine(value: unknown): void {
+    this.stdout.write(`${redact(JSON.stringify(value))}\n`)
+  }
+
+  /** Raw text on stdout (a screen redraw); nothing under `--json`. */
+  raw(text: string): void {
+    if (this.mode.json) return
+    this.stdout.write(redact(text))
   }
 
   /** A progress or log line on stderr; silent with `--quiet`. */

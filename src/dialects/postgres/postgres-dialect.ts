@@ -177,10 +177,10 @@ export const postgresDialect: Dialect = {
   restoreBackup() {
     return Promise.reject(new NotImplementedError('PostgreSQL restore'))
   },
-  probeHealth() {
-    return Promise.reject(new NotImplementedError('PostgreSQL health probes'))
+  async probeHealth(conn, options) {
+    return (await import('./postgres-health.js')).probePostgresHealth(conn, options)
   },
-  probePool() {
-    return Promise.reject(new NotImplementedError('PostgreSQL pool probe'))
+  async probePool(conn) {
+    return (await import('./postgres-pool.js')).probePostgresPool(conn)
   },
 }

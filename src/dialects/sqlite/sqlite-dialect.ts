@@ -143,10 +143,10 @@ export const sqliteDialect: Dialect = {
   restoreBackup() {
     return Promise.reject(new NotImplementedError('SQLite restore'))
   },
-  probeHealth() {
-    return Promise.reject(new NotImplementedError('SQLite health probes'))
+  async probeHealth(conn, options) {
+    return (await import('./sqlite-health.js')).probeSqliteHealth(conn, options)
   },
-  probePool() {
-    return Promise.reject(new NotImplementedError('SQLite pool probe'))
+  async probePool(conn) {
+    return (await import('./sqlite-pool.js')).probeSqlitePool(conn)
   },
 }

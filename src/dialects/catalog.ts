@@ -1,0 +1,52 @@
+/**
+ * Small catalog queries of the on-call commands (`health`, `pool`, `inspect`): the list of
+ * tables with row estimates and sizes, and the column names of one table, for checking the
+ * names a user typed before they reach a query. They do not need the full introspector
+ * (`Dialect.introspect`), so `inspect tables` and `inspect rows` stay cheap: a catalog
+ * read, never a scan of every table's definition.
+ *
+ * One implementation per dialect (`sqlite/sqlite-catalog.ts`, `postgres/postgres-catalog.ts`),
+ * loaded on demand like the dialects themselves.
+ */
+import type { DbConnection, DialectName } from './dialect.js'
+
+/** A table as `inspect tables` lists it. */
+export interface TableStats {
+  name: string
+  /** Row count: exact when `rowsExact`, else the planner's estimate; undefined when unknown. */
+  rows: number | undefined
+  rowsExact: boolean
+  /** Bytes on disk, indexes (and TOAST) included; undefined when the dialect cannot tell. */
+  sizeBytes: number | undefined
+}
+
+/** A column, as far as name checking needs it. */
+export interface ColumnBrief {
+  name: string
+  /** The declared type, as the database spells it. */
+  type: string
+  /** Position in the primary key (1-based), or 0 when not part of it. */
+  primaryKeyPosition: number
+}
+
+/** The catalog queries of one dialect. */
+export interface Catalog {
+  /**
+   * Makes the session read-only where connect options could not: SQLite `PRAGMA query_only`.
+   * On PostgreSQL the on-call session settings (`default_transaction_read_only`) already
+   * did it on every pooled connection, so this does nothing there.
+   */
+  enterReadOnly(conn: DbConnection): Promise<void>
+  /** Tables of `schema` (PostgreSQL) or the file (SQLite), by name, with rows and size. */
+  listTables(conn: DbConnection, options: { schema: string }): Promise<TableStats[]>
+  /** Names of the tables of `schema`, sorted; cheaper than {@link Catalog.listTables}. */
+  tableNames(conn: DbConnection, options: { schema: string }): Promise<string[]>
+  /** Columns of one table in their order; empty when the table does not exist. */
+  listColumns(conn: DbConnection, options: { schema: string; table: string }): Promise<ColumnBrief[]>
+}
+
+/** Loads the catalog queries for `name`. */
+export async function loadCatalog(name: DialectName): Promise<Catalog> {
+  if (name === 'sqlite') return (await import('./sqlite/sqlite-catalog.js')).sqliteCatalog
+  return (await import('./postgres/postgres-catalog.js')).postgresCatalog
+}

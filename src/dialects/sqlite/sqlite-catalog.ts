@@ -1,0 +1,94 @@
+/**
+ * SQLite's catalog queries for the on-call commands: `sqlite_schema` for names,
+ * `pragma_table_info` for columns, the `dbstat` virtual table for sizes (when SQLite was
+ * built with it; better-sqlite3 is), and `sqlite_stat1` or `count(*)` for rows.
+ */
+import type { Catalog, ColumnBrief, TableStats } from '../catalog.js'
+import type { DbConnection } from '../dialect.js'
+import type { SqliteConnection, SqliteHandle } from './sqlite-dialect.js'
+
+/** Tables larger than this many pages get an estimate instead of an exact `count(*)`. */
+const EXACT_COUNT_MAX_PAGES = 25_000
+
+/** The better-sqlite3 handle of a SQLite connection. */
+export function sqliteHandleOf(conn: DbConnection): SqliteHandle {
+  const handle = (conn as Partial<SqliteConnection>).handle
+  if (!handle) throw new TypeError('not a SQLite connection')
+  return handle
+}
+
+/** `"name"` with embedded quotes doubled: for the one place a name goes into SQL text. */
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+function tableNamesOf(handle: SqliteHandle): string[] {
+  const rows = handle
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+    .all() as Array<{ name: string }>
+  return rows.map((row) => row.name)
+}
+
+/** Bytes and pages per table (its indexes included) from `dbstat`, or undefined without it. */
+function sizesOf(handle: SqliteHandle): Map<string, { bytes: number; pages: number }> | undefined {
+  try {
+    const rows = handle
+      .prepare(
+        `SELECT coalesce(s.tbl_name, d.name) AS name, sum(d.pgsize) AS bytes, sum(d.pageno) AS pages
+         FROM dbstat AS d LEFT JOIN sqlite_schema AS s ON s.name = d.name
+         WHERE d.aggregate = TRUE GROUP BY 1`,
+      )
+      .all() as Array<{ name: string; bytes: number; pages: number }>
+    return new Map(rows.map((row) => [row.name, { bytes: row.bytes, pages: row.pages }]))
+  } catch {
+    return undefined // SQLite built without SQLITE_ENABLE_DBSTAT_VTAB
+  }
+}
+
+/** Row estimates from `ANALYZE` (the first number of a table's `sqlite_stat1` entry). */
+function analyzedRowsOf(handle: SqliteHandle): Map<string, number> {
+  try {
+    const rows = handle.prepare('SELECT tbl, stat FROM sqlite_stat1').all() as Array<{ tbl: string; stat: string }>
+    const estimates = new Map<string, number>()
+    for (const row of rows) {
+      const first = Number.parseInt(row.stat, 10)
+      if (Number.isFinite(first)) estimates.set(row.tbl, Math.max(estimates.get(row.tbl) ?? 0, first))
+    }
+    return estimates
+  } catch {
+    return new Map() // no sqlite_stat1: ANALYZE never ran
+  }
+}
+
+/** SQLite's {@link Catalog}. */
+export const sqliteCatalog: Catalog = {
+  async enterReadOnly(conn) {
+    sqliteHandleOf(conn).pragma('query_only = 1')
+  },
+
+  async listTables(conn) {
+    const handle = sqliteHandleOf(conn)
+    const sizes = sizesOf(handle)
+    const analyzed = analyzedRowsOf(handle)
+    return tableNamesOf(handle).map((name): TableStats => {
+      const size = sizes?.get(name)
+      const estimate = analyzed.get(name)
+      // count(*) reads the table's smallest b-tree: exact and quick for all but large tables
+      if (size === undefined || size.pages <= EXACT_COUNT_MAX_PAGES || estimate === undefined) {
+        const row = handle.prepare(`SELECT count(*) AS n FROM ${quoteIdentifier(name)}`).get() as { n: number }
+        return { name, rows: row.n, rowsExact: true, sizeBytes: size?.bytes }
+      }
+      return { name, rows: estimate, rowsExact: false, sizeBytes: size.bytes }
+    })
+  },
+
+  async tableNames(conn) {
+    return tableNamesOf(sqliteHandleOf(conn))
+  },
+
+  async listColumns(conn, { table }) {
+    return sqliteHandleOf(conn)
+      .prepare('SELECT name, type, pk AS primaryKeyPosition FROM pragma_table_info(?) ORDER BY cid')
+      .all(table) as ColumnBrief[]
+  },
+}
