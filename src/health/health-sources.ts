@@ -1,19 +1,34 @@
 /**
- * Where `dbops health` gets its migration and backup findings: the one place to plug the
- * migrations and backups modules in.
- *
- * TODO(merge): when `getMigrationStatus(config)` (src/migrate) and `listBackups(config)`
- * (src/backup) land, replace the two minimal readers below with adapters, e.g.
- *   migrations: async (config) => toMigrationSummary(await getMigrationStatus(config)),
- *   backups: async (config) => toBackupSummary(await listBackups(config)),
- * and delete read-migration-summary.ts and read-backup-summary.ts. The summaries are
- * defined in check-health.ts; their fields map one to one onto those modules' results
- * (pending / changed / missing / dirty counts and the head; the newest manifest's
- * `created_at`, `verification` and file).
+ * Where `dbops health` gets its migration and backup findings: the migrations module
+ * (the same classification `migrate status` uses, read over health's own read-only
+ * connection) and the backup manifests.
  */
-import type { HealthSources } from './check-health.js'
+import fs from 'node:fs'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { classifyMigrations } from '../migrate/classify-migrations.js'
+import { discoverMigrations } from '../migrate/discover-migrations.js'
+import { readMigrationRows } from '../migrate/migration-table.js'
+import type { HealthSourceContext, HealthSources, MigrationSummary } from './check-health.js'
 import { readBackupSummary } from './read-backup-summary.js'
-import { readMigrationSummary } from './read-migration-summary.js'
+
+/**
+ * Pending, changed, missing and dirty migrations, and the head, as `migrate status` counts
+ * them. A project without a migrations directory has nothing pending.
+ */
+export async function readMigrationSummary(config: ResolvedConfig, context: HealthSourceContext): Promise<MigrationSummary> {
+  const { conn } = context
+  const files = fs.existsSync(config.migrationsDir) ? discoverMigrations(config.migrationsDir).files : []
+  const rows = await readMigrationRows(conn.db, conn.dialect, config.schema)
+  const { counts, head, migrations } = classifyMigrations(files, rows)
+  return {
+    applied: counts.applied + counts.changed + counts.missing,
+    pending: counts.pending,
+    changed: counts.changed,
+    missing: counts.missing,
+    dirty: counts.dirty,
+    head: migrations.find((m) => m.version === head)?.name,
+  }
+}
 
 /** The sources the `health` command uses. */
 export function defaultHealthSources(): HealthSources {

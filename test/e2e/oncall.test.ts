@@ -13,7 +13,7 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { sqliteDialect } from '../../src/dialects/sqlite/sqlite-dialect.js'
 import { resolveConfig } from '../../src/config/resolve-config.js'
 import { NotImplementedError } from '../../src/errors.js'
-import { migrationChecksum } from '../../src/health/read-migration-summary.js'
+import { checksumOf } from '../../src/migrate/discover-migrations.js'
 import { type CliResult, makeTempDir, runCli } from '../support/cli.js'
 import { type TestDatabase, testDialects } from '../support/dialects.js'
 import { withUrl } from '../support/postgres.js'
@@ -185,7 +185,7 @@ async function healthyFixture(dialect: string, db: TestDatabase): Promise<void> 
   fs.writeFileSync(path.join(db.dir, 'migrations', '20250101000000_users.sql'), MIGRATION)
   await execSql(dialect, db.url, [
     'CREATE TABLE dbops_migrations (version text PRIMARY KEY, name text NOT NULL, checksum text, status text NOT NULL)',
-    `INSERT INTO dbops_migrations VALUES ('20250101000000', 'users', '${migrationChecksum(MIGRATION)}', 'applied')`,
+    `INSERT INTO dbops_migrations VALUES ('20250101000000', 'users', '${checksumOf(MIGRATION)}', 'applied')`,
     'CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL)',
     'CREATE TABLE orders (id integer PRIMARY KEY, user_id integer NOT NULL REFERENCES users (id), total numeric(10,2))',
     "INSERT INTO users VALUES (1, 'ann@example.com'), (2, 'bob@example.com'), (3, 'eve@example.com')",
@@ -245,7 +245,7 @@ for (const dialect of testDialects()) {
         server_version: expect.stringMatching(/^\d+\.\d+/),
         size_bytes: expect.any(Number),
       })
-      expect(component(doc, 'migrations').details).toMatchObject({ applied: 1, pending: 0, head: '20250101000000_users' })
+      expect(component(doc, 'migrations').details).toMatchObject({ applied: 1, pending: 0, head: '20250101000000_users.sql' })
       expect(component(doc, 'backups').details).toMatchObject({ count: 1, verification: 'read', age_hours: expect.any(Number) })
       const expected =
         dialect.name === 'sqlite'
@@ -257,7 +257,7 @@ for (const dialect of testDialects()) {
       const text = await cli(db, ['health', ...QUIET_SERVER])
       expect(text.code).toBe(0)
       expect(text.stdout).toMatch(/^health: ok at /)
-      expect(text.stdout).toMatch(/^migrations +ok .*head 20250101000000_users/m)
+      expect(text.stdout).toMatch(/^migrations +ok .*head 20250101000000_users\.sql/m)
       expect(text.stderr).toBe('')
     })
 

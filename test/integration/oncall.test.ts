@@ -16,7 +16,8 @@ import { resolveThresholds } from '../../src/health/health-thresholds.js'
 import { usingOnCallSession } from '../../src/health/on-call-session.js'
 import { inspectRows } from '../../src/inspect/inspect-rows.js'
 import { readBackupSummary } from '../../src/health/read-backup-summary.js'
-import { migrationChecksum, readMigrationSummary } from '../../src/health/read-migration-summary.js'
+import { readMigrationSummary } from '../../src/health/health-sources.js'
+import { checksumOf } from '../../src/migrate/discover-migrations.js'
 import { makeTempDir } from '../support/cli.js'
 import { type TestDatabase, testDialects } from '../support/dialects.js'
 
@@ -112,7 +113,7 @@ for (const dialect of testDialects()) {
       write('003_three.sql', '-- migrate:up\nSELECT 3;\n')
       write('004_four.ts', 'export async function up() {}\n')
       write('README.md', 'not a migration')
-      const sum = (text: string) => migrationChecksum(text)
+      const sum = (text: string) => checksumOf(text)
       await setUp(config, [
         'CREATE TABLE dbops_migrations (version text PRIMARY KEY, name text NOT NULL, checksum text, status text NOT NULL)',
         `INSERT INTO dbops_migrations VALUES ('001', 'one', '${sum('-- migrate:up\nCREATE TABLE one (id int);\n')}', 'applied')`,
@@ -121,7 +122,7 @@ for (const dialect of testDialects()) {
         `INSERT INTO dbops_migrations VALUES ('000', 'gone', 'x', 'applied')`,
       ])
       const summary = await usingOnCallSession(config, connect, (conn) => readMigrationSummary(config, { conn }))
-      expect(summary).toEqual({ applied: 3, pending: 1, changed: 1, missing: 1, dirty: 1, head: '002_two' })
+      expect(summary).toEqual({ applied: 3, pending: 1, changed: 1, missing: 1, dirty: 1, head: '002_two.sql' })
     })
 
     test('migration summary without a table or a directory: nothing to report', async () => {

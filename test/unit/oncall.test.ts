@@ -9,7 +9,6 @@ import { capConnections, percentile } from '../../src/health/check-pool.js'
 import { healthExitCode } from '../../src/health/check-health.js'
 import { connectStepOf } from '../../src/health/connect-step.js'
 import { HEALTH_THRESHOLDS, resolveThresholds, thresholdEnvName } from '../../src/health/health-thresholds.js'
-import { migrationChecksum, parseMigrationFileName } from '../../src/health/read-migration-summary.js'
 import { parseRowFilter, parseRowOrder, toJsonValue } from '../../src/inspect/inspect-rows.js'
 import { checkName } from '../../src/inspect/check-name.js'
 import { formatBytes, formatDetails, formatSeconds, truncate } from '../../src/ui/format-details.js'
@@ -123,26 +122,6 @@ describe('connect step', () => {
     },
     { name: 'timeout', err: new DbUnreachableError('x', { code: 'DB_TIMEOUT' }), step: 'connect (timed out)' },
   ])('$name', ({ err, step }) => expect(connectStepOf(err)).toBe(step))
-})
-
-describe('migration files', () => {
-  test.each([
-    { file: '20250101120000_create_users.sql', expected: { version: '20250101120000', name: 'create_users' } },
-    { file: '001_init.ts', expected: { version: '001', name: 'init' } },
-    { file: 'README.md', expected: undefined },
-    { file: 'create_users.sql', expected: undefined },
-    { file: '001_types.d.ts', expected: undefined },
-  ])('$file', ({ file, expected }) => {
-    const parsed = parseMigrationFileName(file)
-    if (expected === undefined) expect(parsed).toBeUndefined()
-    else expect(parsed).toMatchObject(expected)
-  })
-
-  test('checksum ignores CRLF vs LF', () => {
-    expect(migrationChecksum('a\r\nb\r\n')).toBe(migrationChecksum('a\nb\n'))
-    expect(migrationChecksum('a\nb\n')).toMatch(/^[0-9a-f]{64}$/)
-    expect(migrationChecksum('a\nb\n')).not.toBe(migrationChecksum('a\nc\n'))
-  })
 })
 
 describe('formatting', () => {
