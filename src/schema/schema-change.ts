@@ -145,7 +145,7 @@ function describeColumn(column: ColumnSchema): string {
 }
 
 function describeIndex(index: IndexSchema): string {
-  const elements = index.columns.map((e) => `${e.kind === 'expression' ? `(${e.value})` : e.value}${e.descending ? ' desc' : ''}`).join(', ')
+  const elements = index.columns.map((e) => `${e.value}${e.descending ? ' desc' : ''}`).join(', ')
   return `${index.unique ? 'unique ' : ''}index ${index.name} (${elements})${index.method ? ` using ${index.method}` : ''}${index.where ? ` where ${index.where}` : ''}`
 }
 

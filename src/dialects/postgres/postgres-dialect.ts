@@ -165,8 +165,8 @@ export const postgresDialect: Dialect = {
     return connectPostgres(config, config.target, options)
   },
 
-  introspect() {
-    return Promise.reject(new NotImplementedError('PostgreSQL introspection'))
+  async introspect(conn, options) {
+    return (await import('./postgres-introspector.js')).introspectPostgres(conn, options)
   },
   acquireMigrationLock() {
     return Promise.reject(new NotImplementedError('PostgreSQL migration lock'))
