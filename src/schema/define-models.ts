@@ -72,7 +72,7 @@ export interface TableOptions<K extends string> {
 }
 
 /** A table of the models. Make one with {@link table}. */
-export interface Table<N extends string = string, C extends Record<string, AnyColumn> = Record<string, AnyColumn>> {
+export interface Table<N extends string = string, C extends Record<string, AnyColumn> = any> {
   readonly [TABLE]: true
   readonly name: N
   readonly columns: C

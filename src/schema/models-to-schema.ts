@@ -81,8 +81,11 @@ type Fail = (message: string, hint?: string) => never
 
 function convertTable(t: Table, dialect: SchemaDialect, fail: Fail, enums: Map<string, EnumSchema>): TableSchema {
   const name = t.name
-  const entries = Object.entries(t.columns ?? {})
+  const entries = Object.entries(t.columns ?? {}) as Array<[string, Table['columns'][string]]>
   if (entries.length === 0) fail(`table ${name} has no columns`)
+  for (const [columnName, column] of entries) {
+    if (typeof column?.definition?.type !== 'string') fail(`${name}.${columnName} is not a column (make it with col.text(), col.integer()…)`)
+  }
   const columnNames = new Set(entries.map(([key]) => key))
   const requireColumns = (cols: readonly string[], what: string) => {
     if (!Array.isArray(cols) || cols.length === 0) fail(`${name}: ${what} lists no columns`)
@@ -113,8 +116,7 @@ function convertTable(t: Table, dialect: SchemaDialect, fail: Fail, enums: Map<s
   }
 
   for (const [columnName, column] of entries) {
-    const def = column?.definition as ColumnDefinition | undefined
-    if (!def || typeof def.type !== 'string') fail(`${name}.${columnName} is not a column (make it with col.text(), col.integer()…)`)
+    const def = column.definition as ColumnDefinition
     const at = `${name}.${columnName}`
     const isPk = primaryKey.includes(columnName)
     let type: string
