@@ -59,9 +59,23 @@ function needsRebuild(change: SchemaChange, target: TableSchema | undefined): bo
  */
 export function renderSqliteSql(changes: readonly SchemaChange[], context: { from: DatabaseSchema; to: DatabaseSchema }): { steps: SqlStep[]; foreignKeysOff: boolean } {
   const targets = new Map(context.to.tables.map((t) => [t.name, t]))
+  // changes name a table as it is called when they run; renames before or after move the name
+  const renames = changes.flatMap((c, i) => (c.kind === 'rename_table' ? [{ i, from: c.from, to: c.table }] : []))
+  const names: TableNames = {
+    final(name, after) {
+      let n = name
+      for (const r of renames) if (r.i > after && r.from === n) n = r.to
+      return n
+    },
+    initial(name, before) {
+      let n = name
+      for (const r of [...renames].reverse()) if (r.i < before && r.to === n) n = r.from
+      return n
+    },
+  }
   const rebuilt = new Set<string>()
-  for (const change of changes) {
-    if (change.table !== undefined && needsRebuild(change, targets.get(change.table))) rebuilt.add(change.table)
+  for (const [i, change] of changes.entries()) {
+    if (change.table !== undefined && needsRebuild(change, targets.get(names.final(change.table, i)))) rebuilt.add(change.table)
   }
   const steps: SqlStep[] = []
   let foreignKeysOff = false
@@ -77,7 +91,7 @@ export function renderSqliteSql(changes: readonly SchemaChange[], context: { fro
     const table = change.table
     if (table !== undefined && rebuilt.has(table) && isOwn(change, table)) {
       if (lastChange.get(table) !== i) continue
-      steps.push(rebuildStep(table, changes.filter((c) => isOwn(c, table)), changes, context))
+      steps.push(rebuildStep(table, i, changes.filter((c) => isOwn(c, table)), names, context))
       foreignKeysOff = true
       continue
     }
@@ -120,11 +134,17 @@ export function renderSqliteSql(changes: readonly SchemaChange[], context: { fro
   return { steps, foreignKeysOff }
 }
 
-function rebuildStep(table: string, own: SchemaChange[], all: readonly SchemaChange[], context: { from: DatabaseSchema; to: DatabaseSchema }): SqlStep {
-  const target = context.to.tables.find((t) => t.name === table)
+/** Where a table's name comes from and goes to, around position `i` of the changes. */
+interface TableNames {
+  final(name: string, after: number): string
+  initial(name: string, before: number): string
+}
+
+function rebuildStep(table: string, at: number, own: SchemaChange[], names: TableNames, context: { from: DatabaseSchema; to: DatabaseSchema }): SqlStep {
+  // the table is called `table` now; the target schema knows it by its final name, the source by its first
+  const target = context.to.tables.find((t) => t.name === names.final(table, at))
   if (!target) throw new Error(`rebuild of ${table}: the target schema has no such table`)
-  const renamedFrom = all.find((c): c is Extract<SchemaChange, { kind: 'rename_table' }> => c.kind === 'rename_table' && c.table === table)?.from
-  const oldName = renamedFrom ?? table
+  const oldName = names.initial(table, at)
   const source = context.from.tables.find((t) => t.name === oldName)
   const oldColumns = new Set(source?.columns.map((c) => c.name) ?? [])
   const renames = new Map<string, string>() // new name → old name
