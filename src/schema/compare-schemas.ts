@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { usingDatabase } from '../dialects/index.js'
 import { type RenameDecision, diffSchemas } from './diff-schemas.js'
+import type { Models, Table } from './define-models.js'
 import { loadModels } from './load-models.js'
 import { modelsToSchema } from './models-to-schema.js'
 import type { DatabaseSchema, UnmanagedObject } from './normalised-schema.js'
@@ -23,6 +24,8 @@ export interface CompareSchemasOptions {
   renames?: readonly RenameDecision[]
   /** The models module; default the config's `models`. */
   modelsPath?: string | undefined
+  /** The models themselves, instead of a module to load (programmatic use). */
+  models?: Models | readonly Table[] | undefined
   connect: ConnectOptions
   /** For `against: 'migrations'`: applies the migrations to the shadow database. */
   apply?: MigrationApplier
@@ -49,9 +52,13 @@ export interface SchemaComparison {
   to: DatabaseSchema
 }
 
-/** The models module of the config (or `modelsPath`), as a normalised schema for its dialect. */
-export async function loadModelsSchema(config: ResolvedConfig, modelsPath?: string): Promise<{ schema: DatabaseSchema; label: string }> {
-  const file = modelsPath ?? config.modelsPath
+/**
+ * The models as a normalised schema for the config's dialect: `source.models` when given,
+ * else the module at `source.modelsPath`, else the config's `models`.
+ */
+export async function loadModelsSchema(config: ResolvedConfig, source: { modelsPath?: string | undefined; models?: Models | readonly Table[] | undefined } = {}): Promise<{ schema: DatabaseSchema; label: string }> {
+  if (source.models !== undefined) return { schema: modelsToSchema(source.models, config.target.dialect, { source: 'models' }), label: 'the models' }
+  const file = source.modelsPath ?? config.modelsPath
   if (file === undefined) {
     throw new ConfigError('No models module is configured', {
       code: 'MODELS_NOT_CONFIGURED',
@@ -77,7 +84,7 @@ export function collectWarnings(changes: readonly SchemaChange[]): string[] {
  */
 export async function compareSchemas(config: ResolvedConfig, options: CompareSchemasOptions): Promise<SchemaComparison> {
   const against = options.against ?? 'live'
-  const models = await loadModelsSchema(config, options.modelsPath)
+  const models = await loadModelsSchema(config, options)
   let from: DatabaseSchema
   if (against === 'live') {
     from = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) => conn.dialect.introspect(conn, { schema: config.schema }))

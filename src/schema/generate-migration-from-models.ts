@@ -16,6 +16,7 @@ import { DbopsError, ExitCode } from '../errors.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { writeFileAtomic } from '../project/scaffold-project.js'
 import { collectWarnings, loadModelsSchema } from './compare-schemas.js'
+import type { Models, Table } from './define-models.js'
 import { type RenameDecision, diffSchemas } from './diff-schemas.js'
 import type { DatabaseSchema } from './normalised-schema.js'
 import { type RenderedSql, type SqlStep, formatSqlStatements, renderSchemaSql } from './render-schema-sql.js'
@@ -90,6 +91,8 @@ export interface GenerateFromModelsOptions {
   connect: ConnectOptions
   renames?: readonly RenameDecision[]
   modelsPath?: string | undefined
+  /** The models themselves, instead of a module to load (programmatic use). */
+  models?: Models | readonly Table[] | undefined
   shadowUrl?: string | undefined
   /** The version's time (default now), UTC `YYYYMMDDHHMMSS`. */
   now?: Date
@@ -117,7 +120,7 @@ export function migrationVersion(now: Date): string {
 export async function generateMigrationFromModels(config: ResolvedConfig, options: GenerateFromModelsOptions): Promise<GeneratedMigration> {
   const slug = options.name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')
   if (slug === '') throw new DbopsError('USAGE', ExitCode.usage, `Migration name ${JSON.stringify(options.name)} has no letters or digits`, { hint: 'Example: dbops migrate generate add_users --from-models' })
-  const models = await loadModelsSchema(config, options.modelsPath)
+  const models = await loadModelsSchema(config, options)
   const replayed = await replayMigrations(config, { apply: options.apply, shadowUrl: options.shadowUrl, connect: options.connect })
   const rendered = renderMigrationFromModels(replayed, models.schema, { renames: options.renames ?? [] })
   if (rendered.content === undefined) return { file: undefined, changes: [], warnings: [], commentedSteps: 0 }

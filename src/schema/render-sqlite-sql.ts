@@ -31,8 +31,31 @@ function canAddColumn(change: Extract<SchemaChange, { kind: 'add_column' }>, tar
   return true
 }
 
+/**
+ * Whether SQLite's `ALTER TABLE … DROP COLUMN` can drop this column: nothing else in the
+ * schema may mention it (keys, uniques, indexes, checks, foreign keys, views, triggers).
+ * Dropping it on its own keeps the data-loss step apart from the table's other changes.
+ */
+function canDropColumn(column: string, source: TableSchema | undefined, from: DatabaseSchema): boolean {
+  if (!source) return false
+  const mentions = (text: string | undefined) => text !== undefined && tokenizeLoose(text).includes(column.toLowerCase())
+  if (source.primaryKey.includes(column)) return false
+  if (source.uniques.some((u) => u.columns.includes(column))) return false
+  if (source.foreignKeys.some((fk) => fk.columns.includes(column))) return false
+  if (source.checks.some((c) => mentions(c.expression))) return false
+  if (source.indexes.some((i) => mentions(i.where) || i.columns.some((e) => (e.kind === 'column' ? e.value === column : mentions(e.value))))) return false
+  if (from.tables.some((t) => t.foreignKeys.some((fk) => fk.referencedTable === source.name && fk.referencedColumns.includes(column)))) return false
+  if (from.unmanaged.some((u) => mentions(u.definition))) return false
+  return true
+}
+
+/** Lower-cased identifiers of SQL text, for "does it mention this column". */
+function tokenizeLoose(text: string): string[] {
+  return (text.match(/"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*/g) ?? []).map((t) => t.replace(/^["`[]|["`\]]$/g, '').toLowerCase())
+}
+
 /** Whether a change to an existing table needs the rebuild. */
-function needsRebuild(change: SchemaChange, target: TableSchema | undefined): boolean {
+function needsRebuild(change: SchemaChange, target: TableSchema | undefined, source: TableSchema | undefined, from: DatabaseSchema): boolean {
   switch (change.kind) {
     case 'rename_table':
     case 'rename_column':
@@ -47,6 +70,8 @@ function needsRebuild(change: SchemaChange, target: TableSchema | undefined): bo
       return false
     case 'add_column':
       return !canAddColumn(change, target)
+    case 'drop_column':
+      return !canDropColumn(change.column.name, source, from)
     default:
       return true
   }
@@ -74,8 +99,10 @@ export function renderSqliteSql(changes: readonly SchemaChange[], context: { fro
     },
   }
   const rebuilt = new Set<string>()
+  const sources = new Map(context.from.tables.map((t) => [t.name, t]))
   for (const [i, change] of changes.entries()) {
-    if (change.table !== undefined && needsRebuild(change, targets.get(names.final(change.table, i)))) rebuilt.add(change.table)
+    if (change.table === undefined) continue
+    if (needsRebuild(change, targets.get(names.final(change.table, i)), sources.get(names.initial(change.table, i)), context.from)) rebuilt.add(change.table)
   }
   const steps: SqlStep[] = []
   let foreignKeysOff = false
@@ -116,6 +143,9 @@ export function renderSqliteSql(changes: readonly SchemaChange[], context: { fro
         break
       case 'add_column':
         step(change, [`ALTER TABLE ${t} ADD COLUMN ${columnDefinition(change.column, 'sqlite')};`])
+        break
+      case 'drop_column':
+        step(change, [`ALTER TABLE ${t} DROP COLUMN ${quoteIdentifier(change.column.name)};`])
         break
       case 'add_index':
         step(change, [createIndexSql(change.table, change.index, 'sqlite')])
