@@ -102,6 +102,18 @@ const PRECISION_TYPES = new Set<LogicalTypeName>(['timestamp', 'timestamptz', 't
  * parseColumnType('character varying(255)') // { canonical: 'varchar(255)', logical: 'varchar', params: [255] }
  */
 export function parseColumnType(spelling: string): ParsedColumnType {
+  let parsed = parsedTypes.get(spelling)
+  if (parsed === undefined) {
+    parsed = parseUncached(spelling)
+    if (parsedTypes.size > 10_000) parsedTypes.clear()
+    parsedTypes.set(spelling, parsed)
+  }
+  return parsed
+}
+
+const parsedTypes = new Map<string, ParsedColumnType>()
+
+function parseUncached(spelling: string): ParsedColumnType {
   const text = spelling.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\s*\(\s*/g, '(').replace(/\s*,\s*/g, ',').replace(/\s*\)/g, ')')
   if (text.startsWith('enum:')) return { canonical: text, logical: 'enum', params: [] }
   const match = /^([a-z_][a-z0-9_ ]*?)\s*(?:\((\d+)(?:,(\d+))?\))?\s*((?:with|without) time zone)?$/.exec(text)

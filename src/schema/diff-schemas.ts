@@ -146,7 +146,43 @@ function orderDrops(tables: TableSchema[]): TableSchema[] {
   return out
 }
 
+/**
+ * Whether two tables are equal in everything the diff compares, spelled the same (names of
+ * constraints aside). The common "nothing changed" case then costs no canonicalisation.
+ */
+function isSameTable(a: TableSchema, b: TableSchema): boolean {
+  if (a.columns.length !== b.columns.length || a.primaryKey.length !== b.primaryKey.length) return false
+  if (a.indexes.length !== b.indexes.length || a.uniques.length !== b.uniques.length) return false
+  if (a.checks.length !== b.checks.length || a.foreignKeys.length !== b.foreignKeys.length) return false
+  const sameList = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v, i) => v === y[i])
+  for (let i = 0; i < a.columns.length; i++) {
+    const x = a.columns[i]!
+    const y = b.columns[i]!
+    if (x.name !== y.name || x.type !== y.type || x.nullable !== y.nullable || x.default !== y.default || x.generated !== y.generated || x.collation !== y.collation) return false
+  }
+  if (!sameList(a.primaryKey, b.primaryKey)) return false
+  for (let i = 0; i < a.uniques.length; i++) if (!sameList(a.uniques[i]!.columns, b.uniques[i]!.columns)) return false
+  for (let i = 0; i < a.checks.length; i++) if (a.checks[i]!.expression !== b.checks[i]!.expression) return false
+  for (let i = 0; i < a.foreignKeys.length; i++) {
+    const x = a.foreignKeys[i]!
+    const y = b.foreignKeys[i]!
+    if (x.referencedTable !== y.referencedTable || x.onDelete !== y.onDelete || x.onUpdate !== y.onUpdate || !sameList(x.columns, y.columns) || !sameList(x.referencedColumns, y.referencedColumns)) return false
+  }
+  for (let i = 0; i < a.indexes.length; i++) {
+    const x = a.indexes[i]!
+    const y = b.indexes[i]!
+    if (x.name !== y.name || x.unique !== y.unique || x.where !== y.where || x.method !== y.method || x.columns.length !== y.columns.length) return false
+    for (let k = 0; k < x.columns.length; k++) {
+      const e = x.columns[k]!
+      const f = y.columns[k]!
+      if (e.kind !== f.kind || e.value !== f.value || e.descending !== f.descending) return false
+    }
+  }
+  return true
+}
+
 function diffTable(a: TableSchema, b: TableSchema, decisions: readonly RenameDecision[], tableRenames: Map<string, string>, changes: ChangeWithoutSeverity[]): void {
+  if (a.name === b.name && isSameTable(a, b)) return
   const table = b.name
   const fromColumns = new Map(a.columns.map((c) => [c.name, c]))
   const toNames = new Set(b.columns.map((c) => c.name))
@@ -266,7 +302,7 @@ function diffTable(a: TableSchema, b: TableSchema, decisions: readonly RenameDec
 
 function diffColumn(table: string, a: ColumnSchema, b: ColumnSchema, changes: ChangeWithoutSeverity[]): void {
   const aspects: ColumnAspect[] = []
-  if (canonicalType(a.type) !== canonicalType(b.type)) aspects.push('type')
+  if (a.type !== b.type && canonicalType(a.type) !== canonicalType(b.type)) aspects.push('type')
   if (a.nullable !== b.nullable) aspects.push('nullable')
   if ((a.generated ?? undefined) !== (b.generated ?? undefined)) aspects.push('generated')
   if (!a.generated && !b.generated && !sameDefault(a.default, b.default, b.type)) aspects.push('default')

@@ -41,11 +41,13 @@ export function tokenizeSql(text: string): SqlToken[] {
   let i = 0
   const n = text.length
   while (i < n) {
-    const ch = text[i]!
-    if (/\s/.test(ch)) {
+    const code = text.charCodeAt(i)
+    // whitespace
+    if (code === 32 || code === 10 || code === 9 || code === 13 || code === 12) {
       i++
       continue
     }
+    const ch = text[i]!
     if (ch === '-' && text[i + 1] === '-') {
       const nl = text.indexOf('\n', i)
       i = nl === -1 ? n : nl + 1
@@ -84,7 +86,8 @@ export function tokenizeSql(text: string): SqlToken[] {
       continue
     }
     if (ch === '$') {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i))
+      DOLLAR.lastIndex = i
+      const tag = DOLLAR.exec(text)
       if (tag) {
         const close = text.indexOf(tag[0], i + tag[0].length)
         if (close === -1) throw new SqlSyntaxError(`unterminated dollar-quoted string at offset ${i}`)
@@ -92,21 +95,24 @@ export function tokenizeSql(text: string): SqlToken[] {
         i = close + tag[0].length
         continue
       }
-      const param = /^\$\d+/.exec(text.slice(i))
+      PARAM.lastIndex = i
+      const param = PARAM.exec(text)
       if (param) {
         tokens.push({ kind: 'param', value: param[0], start, end: i + param[0].length })
         i += param[0].length
         continue
       }
     }
-    if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(text[i + 1] ?? ''))) {
-      const m = /^(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/.exec(text.slice(i))!
+    if ((code >= 48 && code <= 57) || (ch === '.' && /[0-9]/.test(text[i + 1] ?? ''))) {
+      NUMBER.lastIndex = i
+      const m = NUMBER.exec(text)!
       tokens.push({ kind: 'number', value: m[0], start, end: i + m[0].length })
       i += m[0].length
       continue
     }
-    if (/[A-Za-z_\u0080-\uffff]/.test(ch)) {
-      const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(text.slice(i))!
+    if ((code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code >= 128) {
+      WORD.lastIndex = i
+      const m = WORD.exec(text)!
       tokens.push({ kind: 'word', value: m[0], start, end: i + m[0].length })
       i += m[0].length
       continue
@@ -118,6 +124,11 @@ export function tokenizeSql(text: string): SqlToken[] {
   }
   return tokens
 }
+
+const DOLLAR = /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y
+const PARAM = /\$\d+/y
+const NUMBER = /0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y
+const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y
 
 /** `[` starts a quoted identifier (SQLite) unless it follows something it could subscript. */
 function isIdentifierPosition(tokens: SqlToken[]): boolean {

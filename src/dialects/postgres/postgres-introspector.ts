@@ -1,9 +1,10 @@
 /**
- * PostgreSQL → normalised schema, in six catalog queries for the whole schema (never one per
- * table), on one pinned connection: columns, constraints, indexes, enum types, sequences,
- * and the objects dbops does not manage (views, functions, triggers, other types). Check and
- * index expressions come back deparsed by PostgreSQL (`pg_get_expr`, `pg_get_indexdef`);
- * the diff compares them in canonical form.
+ * PostgreSQL → normalised schema, in four catalog queries for the whole schema (never one per
+ * table), on one pinned connection: columns, constraints, indexes, and one for enum types,
+ * sequences and the objects dbops does not manage (views, functions, triggers, other types).
+ * Check and index expressions come back deparsed by PostgreSQL (`pg_get_expr`,
+ * `pg_get_indexdef`, only where there is an expression); the diff compares them in canonical
+ * form.
  */
 import { type Kysely, sql } from 'kysely'
 import { canonicalType } from '../../schema/column-type.js'
@@ -54,19 +55,19 @@ interface IndexRow {
   method: string
   indkey: string
   indoption: string
-  elements: string[]
+  /** Deparsed elements, only for indexes with expressions (plain columns come from indkey). */
+  elements: string[] | null
+  key_count: number
   predicate: string | null
 }
-interface SequenceRow {
+interface ObjectRow {
+  kind: 'enum' | 'sequence' | UnmanagedObject['kind']
   name: string
+  table_name: string | null
   owner_oid: string | null
   owner_attnum: number | null
   deptype: string | null
-}
-interface UnmanagedRow {
-  kind: UnmanagedObject['kind']
-  name: string
-  table_name: string | null
+  labels: string[] | null
 }
 
 const ACTIONS: Record<string, ReferentialAction> = { a: 'no action', r: 'restrict', c: 'cascade', n: 'set null', d: 'set default' }
@@ -106,8 +107,10 @@ async function runQueries(db: Kysely<any>, schema: string) {
   const indexes = await sql<IndexRow>`
     SELECT i.indrelid::text AS table_oid, i.indexrelid::text AS index_oid, ic.relname AS name, i.indisunique AS unique,
            am.amname AS method, i.indkey::text AS indkey, i.indoption::text AS indoption,
-           ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k ORDER BY k) AS elements,
-           pg_get_expr(i.indpred, i.indrelid, true) AS predicate
+           CASE WHEN i.indexprs IS NOT NULL THEN
+             ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k ORDER BY k) END AS elements,
+           i.indnkeyatts AS key_count,
+           CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid, true) END AS predicate
       FROM pg_index i
       JOIN pg_class ic ON ic.oid = i.indexrelid
       JOIN pg_class c ON c.oid = i.indrelid
@@ -115,42 +118,49 @@ async function runQueries(db: Kysely<any>, schema: string) {
       JOIN pg_am am ON am.oid = ic.relam
      WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') AND NOT i.indisprimary
      ORDER BY ic.relname`.execute(db)
-  const enums = await sql<{ name: string; labels: string[] }>`
-    SELECT t.typname AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
-      FROM pg_type t
-      JOIN pg_namespace n ON n.oid = t.typnamespace
-      JOIN pg_enum e ON e.enumtypid = t.oid
+  // enum types, sequences (with their owner, if any) and the objects dbops does not manage, in one query
+  const objects = await sql<ObjectRow>`
+    SELECT 'enum' AS kind, t.typname AS name, NULL AS table_name, NULL AS owner_oid, NULL::int AS owner_attnum, NULL AS deptype,
+           array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
      WHERE n.nspname = ${schema}
      GROUP BY t.typname
-     ORDER BY t.typname`.execute(db)
-  const sequences = await sql<SequenceRow>`
-    SELECT s.relname AS name, d.refobjid::text AS owner_oid, d.refobjsubid AS owner_attnum, d.deptype
+    UNION ALL
+    SELECT 'sequence', s.relname, NULL, d.refobjid::text, d.refobjsubid::int, d.deptype::text, NULL
       FROM pg_class s
       JOIN pg_namespace n ON n.oid = s.relnamespace
       LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
                            AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-     WHERE n.nspname = ${schema} AND s.relkind = 'S'`.execute(db)
-  const unmanaged = await sql<UnmanagedRow>`
-    SELECT 'view' AS kind, c.relname AS name, NULL AS table_name
+     WHERE n.nspname = ${schema} AND s.relkind = 'S'
+    UNION ALL
+    SELECT 'view', c.relname, NULL, NULL, NULL, NULL, NULL
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = ${schema} AND c.relkind IN ('v', 'm')
     UNION ALL
-    SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL
+    SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, NULL, NULL, NULL, NULL
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname = ${schema}
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
     UNION ALL
-    SELECT 'trigger', t.tgname, c.relname
+    SELECT 'trigger', t.tgname, c.relname, NULL, NULL, NULL, NULL
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = ${schema} AND NOT t.tgisinternal
     UNION ALL
-    SELECT 'type', t.typname, NULL
+    SELECT 'type', t.typname, NULL, NULL, NULL, NULL, NULL
       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       LEFT JOIN pg_class c ON c.oid = t.typrelid
      WHERE n.nspname = ${schema} AND (t.typtype = 'd' OR (t.typtype = 'c' AND c.relkind = 'c'))
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
      ORDER BY 1, 2`.execute(db)
-  return { columns: columns.rows, constraints: constraints.rows, indexes: indexes.rows, enums: enums.rows, sequences: sequences.rows, unmanaged: unmanaged.rows }
+  const rows = objects.rows
+  return {
+    columns: columns.rows,
+    constraints: constraints.rows,
+    indexes: indexes.rows,
+    enums: rows.filter((r) => r.kind === 'enum').map((r) => ({ name: r.name, labels: r.labels ?? [] })),
+    sequences: rows.filter((r) => r.kind === 'sequence').map((r) => ({ name: r.name, owner_oid: r.owner_oid, owner_attnum: r.owner_attnum, deptype: r.deptype })),
+    unmanaged: rows.filter((r) => r.kind !== 'enum' && r.kind !== 'sequence').map((r) => ({ kind: r.kind as UnmanagedObject['kind'], name: r.name, table_name: r.table_name })),
+  }
 }
 
 /** `{1,2}` or `1 2` (int2vector) → numbers. */
@@ -234,9 +244,9 @@ export async function introspectPostgres(conn: DbConnection, options: { schema: 
     table.indexes.push({
       name: i.name,
       unique: i.unique,
-      columns: i.elements.map((text, k) => {
-        const attnum = keys[k] ?? 0
+      columns: keys.slice(0, i.key_count).map((attnum, k) => {
         const descending = ((options[k] ?? 0) & 1) === 1
+        const text = i.elements?.[k] ?? ''
         return attnum !== 0 ? { kind: 'column', value: attnames.get(i.table_oid)?.get(attnum) ?? text, descending } : { kind: 'expression', value: text, descending }
       }),
       where: i.predicate ?? undefined,

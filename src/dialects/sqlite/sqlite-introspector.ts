@@ -1,5 +1,5 @@
 /**
- * SQLite → normalised schema, in five queries for the whole file: `sqlite_schema`, and the
+ * SQLite → normalised schema, in four queries for the whole file: `sqlite_schema`, and the
  * table-valued pragmas (`pragma_table_xinfo`, `pragma_foreign_key_list`,
  * `pragma_index_list`, `pragma_index_xinfo`) joined to it. What the pragmas cannot show
  * (check constraints, constraint names, AUTOINCREMENT, collations, the elements and
@@ -47,20 +47,20 @@ interface ForeignKeyRow {
   on_update: string
   on_delete: string
 }
-interface IndexListRow {
+interface IndexRow {
   table_name: string
-  name: string
+  index_name: string
   unique: number
   origin: string
   partial: number
-}
-interface IndexColumnRow {
-  index_name: string
   seqno: number
   cid: number
   name: string | null
   desc: number
 }
+
+/** CREATE TABLE text that says something the pragmas do not (checks, names, AUTOINCREMENT, collations). */
+const NEEDS_PARSING = /check|constraint|autoincrement|collate/i
 
 /** Tables dbops leaves out: SQLite's own, dbops' own, dbmate's, and a rebuild in progress. */
 function isSkipped(name: string): boolean {
@@ -79,20 +79,19 @@ function action(value: string): ReferentialAction {
 export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSchema> {
   const db = conn.db
   const tablesOnly = sql`m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`
-  const [master, columnRows, fkRows, indexRows, indexColumnRows] = [
+  const [master, columnRows, fkRows, indexRows] = [
     (await sql<MasterRow>`SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid`.execute(db)).rows,
     (await sql<ColumnRow>`SELECT m.name AS table_name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
-      FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE ${tablesOnly} ORDER BY m.name, p.cid`.execute(db)).rows,
+      FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE ${tablesOnly}`.execute(db)).rows,
     (await sql<ForeignKeyRow>`SELECT m.name AS table_name, p.id, p.seq, p."table", p."from", p."to", p.on_update, p.on_delete
-      FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) p WHERE ${tablesOnly} ORDER BY m.name, p.id, p.seq`.execute(db)).rows,
-    (await sql<IndexListRow>`SELECT m.name AS table_name, p.name, p."unique", p.origin, p.partial
-      FROM sqlite_schema m JOIN pragma_index_list(m.name) p WHERE ${tablesOnly}`.execute(db)).rows,
-    (await sql<IndexColumnRow>`SELECT il.name AS index_name, x.seqno, x.cid, x.name, x."desc"
+      FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) p WHERE ${tablesOnly}`.execute(db)).rows,
+    (await sql<IndexRow>`SELECT m.name AS table_name, il.name AS index_name, il."unique", il.origin, il.partial, x.seqno, x.cid, x.name, x."desc"
       FROM sqlite_schema m JOIN pragma_index_list(m.name) il JOIN pragma_index_xinfo(il.name) x
-      WHERE ${tablesOnly} AND x."key" = 1 AND il.origin <> 'c' ORDER BY il.name, x.seqno`.execute(db)).rows,
+      WHERE ${tablesOnly} AND x."key" = 1`.execute(db)).rows,
   ]
 
-  const sqlOf = new Map(master.filter((m) => m.type === 'index' || m.type === 'table').map((m) => [`${m.type}:${m.name}`, m.sql]))
+  const indexSql = new Map<string, string | null>()
+  for (const m of master) if (m.type === 'index') indexSql.set(m.name, m.sql)
   const group = <R extends { table_name: string }>(rows: R[]) => {
     const map = new Map<string, R[]>()
     for (const row of rows) {
@@ -104,24 +103,30 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
   }
   const columnsByTable = group(columnRows)
   const fksByTable = group(fkRows)
-  const indexesByTable = group(indexRows)
-  const indexColumns = new Map<string, IndexColumnRow[]>()
-  for (const row of indexColumnRows) {
-    const list = indexColumns.get(row.index_name)
-    if (list) list.push(row)
-    else indexColumns.set(row.index_name, [row])
+  // one row per index column; rows of an index are adjacent, in seqno order
+  const indexesByTable = new Map<string, Array<{ first: IndexRow; columns: IndexRow[] }>>()
+  for (const row of indexRows) {
+    const list = indexesByTable.get(row.table_name) ?? []
+    if (list.length === 0) indexesByTable.set(row.table_name, list)
+    const last = list[list.length - 1]
+    if (last && last.first.index_name === row.index_name) last.columns.push(row)
+    else list.push({ first: row, columns: [row] })
   }
+  for (const list of indexesByTable.values()) for (const index of list) index.columns.sort((a, b) => a.seqno - b.seqno)
   const primaryKeys = new Map<string, string[]>()
   for (const [table, rows] of columnsByTable) {
+    rows.sort((a, b) => a.cid - b.cid)
     primaryKeys.set(table, rows.filter((r) => r.pk > 0).sort((a, b) => a.pk - b.pk).map((r) => r.name))
   }
 
   const tables: TableSchema[] = []
   for (const m of master) {
     if (m.type !== 'table' || isSkipped(m.name)) continue
-    const parsed = parseCreateTable(m.sql ?? '')
+    // the CREATE text only for what the pragmas cannot show
+    const parsed = m.sql !== null && NEEDS_PARSING.test(m.sql) ? parseCreateTable(m.sql) : { columns: [], constraints: [] }
     const parsedColumns = new Map(parsed.columns.map((c) => [c.name.toLowerCase(), c]))
-    const rows = (columnsByTable.get(m.name) ?? []).filter((r) => r.hidden === 0) // generated columns are not managed
+    const all = columnsByTable.get(m.name) ?? []
+    const rows = all.some((r) => r.hidden !== 0) ? all.filter((r) => r.hidden === 0) : all // generated columns are not managed
     const primaryKey = primaryKeys.get(m.name) ?? []
     const tableConstraints = parsed.constraints
 
@@ -145,10 +150,10 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
 
     const uniques: TableSchema['uniques'] = []
     const indexes: IndexSchema[] = []
-    for (const il of indexesByTable.get(m.name) ?? []) {
+    for (const { first: il, columns: parts } of indexesByTable.get(m.name) ?? []) {
       if (il.origin === 'pk') continue
       if (il.origin === 'u') {
-        const cols = (indexColumns.get(il.name) ?? []).map((x) => x.name ?? '')
+        const cols = parts.map((x) => x.name ?? '')
         const key = cols.join(',').toLowerCase()
         const named =
           tableConstraints.find((c) => c.kind === 'unique' && c.columns.join(',').toLowerCase() === key)?.name ??
@@ -156,11 +161,23 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
         uniques.push({ name: named, columns: cols })
         continue
       }
-      const text = sqlOf.get(`index:${il.name}`)
+      const plain = il.partial === 0 && parts.every((x) => x.cid >= 0)
+      if (plain) {
+        indexes.push({
+          name: il.index_name,
+          unique: il.unique === 1,
+          columns: parts.map((x) => ({ kind: 'column', value: x.name ?? '', descending: x.desc === 1 })),
+          where: undefined,
+          method: undefined,
+        })
+        continue
+      }
+      // expressions and predicates are only in the CREATE INDEX text
+      const text = indexSql.get(il.index_name)
       const parsedIndex = text ? parseCreateIndex(text) : undefined
       if (!parsedIndex) continue
       indexes.push({
-        name: il.name,
+        name: il.index_name,
         unique: il.unique === 1,
         columns: parsedIndex.elements.map((e) => ({ kind: e.kind, value: e.kind === 'column' ? (rows.find((r) => r.name.toLowerCase() === e.value.toLowerCase())?.name ?? e.value) : e.value, descending: e.descending })),
         where: parsedIndex.where,
