@@ -13,7 +13,7 @@ const MARK = { added: '+', removed: '-', changed: '~' } as const
 /** One coloured line per change, then a summary line. */
 export function renderSchemaDiffText(result: SchemaComparison, c: ChalkInstance): string[] {
   const against = result.against === 'live' ? 'the database' : 'the migrations'
-  if (result.changes.length === 0) return [`No differences: ${against} matches ${result.modelsFile}.`]
+  if (result.changes.length === 0) return [`No differences: ${against} ${result.against === 'live' ? 'matches' : 'match'} ${result.modelsFile}.`]
   const lines = result.changes.map((change) => {
     const direction = changeDirection(change)
     const colour = direction === 'added' ? c.green : direction === 'removed' ? c.red : c.yellow

@@ -14,9 +14,10 @@ import {
   type DatabaseSchema,
   type InferDatabase,
   type ResolvedConfig,
+  type Table,
+  collectTables,
   diffSchemas,
   emptySchema,
-  loadModels,
   modelsToSchema,
   pullModels,
   renderSchemaSql,
@@ -46,6 +47,17 @@ async function applyDiff(config: ResolvedConfig, from: DatabaseSchema, to: Datab
   await usingDatabase(config, { mode: 'write', command: 'test' }, (conn) =>
     runSection(conn as Conn, { sql: formatSqlStatements(rendered), options: new Set(rendered.foreignKeysOff ? ['foreign_keys:off'] : []) }, 'diff'),
   )
+}
+
+/**
+ * Loads a pulled models module through vitest's own module graph (its `'dbops'` import pointed
+ * at this source tree): the same module as `loadModels` would give, without jiti transpiling
+ * the whole of src/ again. `loadModels` itself is tested end to end with the built CLI.
+ */
+async function importPulled(source: string, dir: string): Promise<Table[]> {
+  const file = path.join(dir, `pulled-${Math.random().toString(36).slice(2)}.ts`)
+  fs.writeFileSync(file, source.replace("from 'dbops'", `from ${JSON.stringify(path.resolve(import.meta.dirname, '../../src/index.ts'))}`))
+  return collectTables((await import(file)) as Record<string, unknown>)
 }
 
 function describeChanges(changes: ReturnType<typeof diffSchemas>): string[] {
@@ -78,10 +90,8 @@ for (const dialect of testDialects()) {
 
       // the pulled models load back to the same schema
       const pulled = await pullModels(config, { connect: { mode: 'read', command: 'test' } })
-      const file = path.join(db.dir, 'pulled-models.ts')
-      fs.writeFileSync(file, pulled.source)
-      const loaded = await loadModels(file)
-      expect(describeChanges(diffSchemas(live, modelsToSchema(loaded.tables, dialect.name)))).toEqual([])
+      const tables = await importPulled(pulled.source, db.dir)
+      expect(describeChanges(diffSchemas(live, modelsToSchema(tables, dialect.name)))).toEqual([])
       expect(pulled.source).toContain("import { col, defineModels, raw, table } from 'dbops'")
       expect(pulled.source).toMatch(/Not managed by dbops \(left as they are\): .*view active_users/)
     })
@@ -100,10 +110,7 @@ for (const dialect of testDialects()) {
       expect(lines.foreignKeys[0]).toMatchObject({ columns: ['account_id', 'number'], referencedTable: 'orders', referencedColumns: ['account_id', 'number'], onUpdate: 'cascade' })
 
       const pulled = await pullModels(config, { connect: { mode: 'read', command: 'test' } })
-      const file = path.join(db.dir, 'models.ts')
-      fs.writeFileSync(file, pulled.source)
-      const loaded = await loadModels(file)
-      const again = modelsToSchema(loaded.tables, dialect.name)
+      const again = modelsToSchema(await importPulled(pulled.source, db.dir), dialect.name)
       expect(describeChanges(diffSchemas(live, again))).toEqual([])
       if (dialect.name === 'sqlite') {
         expect(pulled.source).toContain(".autoincrement()")
