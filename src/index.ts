@@ -39,9 +39,9 @@ export type * from './dialects/dialect.js'
 export { waitForDatabase, type WaitResult, type WaitOptions } from './health/wait-for-database.js'
 export { scaffoldProject, type ScaffoldResult } from './project/scaffold-project.js'
 export { taskListOptions, type TaskListOptions } from './ui/task-list-options.js'
+export type * from './schema/normalised-schema.js'
 
 // ---- schema: models, introspection, diff, rendering (issue 4) ----
-export type * from './schema/normalised-schema.js'
 export { emptySchema, isInternalTable } from './schema/normalised-schema.js'
 export { col, raw, Column, type SqlText, type RawSql, type ColumnDefinition, type TypeTriple } from './schema/column-builder.js'
 export {

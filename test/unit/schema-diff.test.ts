@@ -3,7 +3,11 @@
  * severities, renames declared and undeclared, dialect spellings that are not changes, and
  * the order of the list.
  */
+import { Chalk } from 'chalk'
 import { describe, expect, test } from 'vitest'
+import type { SchemaComparison } from '../../src/schema/compare-schemas.js'
+import { renderSchemaSql } from '../../src/schema/render-schema-sql.js'
+import { renderSchemaDiffText, schemaDiffJson } from '../../src/ui/render-schema-diff.js'
 import { diffSchemas, parseRenameDecision } from '../../src/schema/diff-schemas.js'
 import type { ColumnSchema, DatabaseSchema, IndexSchema, TableSchema } from '../../src/schema/normalised-schema.js'
 import { invertChange, type SchemaChange } from '../../src/schema/schema-change.js'
@@ -165,5 +169,47 @@ describe('diffSchemas: order', () => {
     const c = schema([users(), posts()])
     const d = schema([users({ indexes: [idx('i', ['email'])] }), posts({ foreignKeys: [fk] })])
     expect(diffSchemas(c, d).map((x) => x.kind)).toEqual(['add_index', 'add_foreign_key'])
+  })
+})
+
+describe('rendering a comparison', () => {
+  const before = schema([users(), posts({ foreignKeys: [fk] }), tbl('legacy', [column('x', 'text')])])
+  const after = schema([users({}, [column('id'), column('email', 'varchar(100)'), column('bio', 'text', { nullable: true })]), posts({ foreignKeys: [{ ...fk, onDelete: 'restrict' }] })])
+  const changes = diffSchemas(before, after)
+  const result: SchemaComparison = {
+    against: 'live',
+    dialect: 'postgres',
+    modelsFile: 'models.ts',
+    changes,
+    warnings: [],
+    unmanaged: [{ kind: 'trigger', name: 't', table: 'users', definition: 'CREATE TRIGGER …' }],
+    sql: renderSchemaSql(changes, { from: before, to: after }),
+    from: before,
+    to: after,
+  }
+
+  test('text: added green, removed red, changed yellow, severity marked', () => {
+    const c = new Chalk({ level: 1 })
+    const lines = renderSchemaDiffText(result, c)
+    expect(lines).toContain(c.green('+ add column users.bio text null'))
+    expect(lines).toContain(`${c.red('- drop table legacy')} ${c.red.bold('[data loss]')}`)
+    expect(lines).toContain(`${c.yellow('~ alter column users.email: type text → varchar(100)')} ${c.red.bold('[data loss]')}`)
+    expect(lines).toContain(`${c.green('+ add foreign key posts(user_id) → users(id) on delete restrict')} ${c.yellow.bold('[destructive]')}`)
+    expect(lines.at(-1)).toBe('5 changes from the database to models.ts, 2 with data loss, 1 destructive')
+    expect(renderSchemaDiffText({ ...result, changes: [] }, c)).toEqual(['No differences: the database matches models.ts.'])
+  })
+
+  test('JSON: snake_case keys, a summary per change, SQL, unmanaged without definitions', () => {
+    const doc = schemaDiffJson(result) as any
+    expect(doc).toMatchObject({ differs: true, summary: { changes: 5, safe: 2, destructive: 1, data_loss: 2 } })
+    expect(doc.changes.find((c: any) => c.kind === 'add_foreign_key')).toMatchObject({
+      table: 'posts',
+      severity: 'destructive',
+      foreign_key: { referenced_table: 'users', referenced_columns: ['id'], on_delete: 'restrict', on_update: 'no action' },
+      summary: 'add foreign key posts(user_id) → users(id) on delete restrict',
+    })
+    expect(doc.unmanaged).toEqual([{ kind: 'trigger', name: 't', table: 'users' }])
+    expect(doc.sql).toContain('ALTER TABLE posts ADD CONSTRAINT posts_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE RESTRICT;')
+    expect(doc.sql).toContain('DROP TABLE legacy;')
   })
 })
