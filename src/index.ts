@@ -108,3 +108,52 @@ export {
   type RowFilter,
   type RowOrder,
 } from './inspect/inspect-rows.js'
+
+// ---- schema: models, introspection, diff, rendering (issue 4) ----
+export { emptySchema, isInternalTable } from './schema/normalised-schema.js'
+export { col, raw, Column, type SqlText, type RawSql, type ColumnDefinition, type TypeTriple } from './schema/column-builder.js'
+export {
+  table,
+  defineModels,
+  isTable,
+  isModels,
+  type Table,
+  type Models,
+  type TableOptions,
+  type IndexDefinition,
+  type ForeignKeyDefinition,
+  type InferDatabase,
+  type InferTable,
+  type InferDialect,
+} from './schema/define-models.js'
+export { modelsToSchema, type ModelsToSchemaOptions } from './schema/models-to-schema.js'
+export { canonicalExpression } from './schema/canonical-expression.js'
+export { parseColumnType, canonicalType, LOGICAL_TYPES, type LogicalTypeName } from './schema/column-type.js'
+export { diffSchemas, parseRenameDecision, type RenameDecision, type DiffOptions } from './schema/diff-schemas.js'
+export { summariseChange, invertChange, severityOf, type SchemaChange, type Severity, type ColumnAspect } from './schema/schema-change.js'
+export { renderSchemaSql, formatSqlScript, formatSqlStatements, type RenderedSql, type SqlStep } from './schema/render-schema-sql.js'
+export { loadModels, collectTables, type LoadedModels } from './schema/load-models.js'
+export { renderModelsSource, type RenderModelsOptions } from './schema/render-models-source.js'
+export {
+  compareSchemas,
+  pullModels,
+  loadModelsSchema,
+  type CompareSchemasOptions,
+  type SchemaComparison,
+  type PulledModels,
+} from './schema/compare-schemas.js'
+export {
+  replayMigrations,
+  usingShadowDatabase,
+  applyMigrationsWithRunner,
+  type MigrationApplier,
+  type ShadowOptions,
+} from './schema/replay-migrations.js'
+export {
+  generateMigrationFromModels,
+  renderMigrationFromModels,
+  migrationVersion,
+  type GenerateFromModelsOptions,
+  type GeneratedMigration,
+  type RenderedMigration,
+} from './schema/generate-migration-from-models.js'

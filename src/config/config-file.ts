@@ -146,8 +146,8 @@ async function importConfig(file: string, label: string): Promise<unknown> {
   }
 }
 
-/** The first line of a load error, with the line and column when the loader gives them. */
-function locateLoadError(err: unknown, file: string): string {
+/** The first line of a load error, with the line and column when the loader gives them (config and models files). */
+export function locateLoadError(err: unknown, file: string): string {
   const message = messageOf(err).replace(`${file}: `, '')
   const stack = err instanceof Error ? (err.stack ?? '') : ''
   const where = new RegExp(`${escapeRegExp(path.basename(file))}:(\\d+):(\\d+)`).exec(`${message}\n${stack}`)

@@ -19,12 +19,42 @@ const CONFIG_TS = `import { defineConfig } from 'dbops'
 export default defineConfig({
   url: 'sqlite:///data/app.db',
   migrations: { dir: 'migrations' },
+  // The tables, in TypeScript: \`dbops schema diff\` compares them with the database,
+  // \`dbops migrate generate NAME --from-models\` writes the migration.
+  models: 'models.ts',
   backup: { dir: 'backups', keepDaily: 7, keepWeekly: 4 },
   databases: {
     // Selected with --db production; DATABASE_URL_PRODUCTION overrides its url.
     // production: { url: process.env.PRODUCTION_DATABASE_URL, protected: true },
   },
 })
+`
+
+const MODELS_TS = `import { col, defineModels, raw, table } from 'dbops'
+
+// The source of truth for the tables. Columns are NOT NULL unless .nullable().
+// Typed queries: new Kysely<InferDatabase<typeof models>>({ dialect }).
+export const users = table(
+  'users',
+  {
+    id: col.bigint().primaryKey().identity(),
+    email: col.varchar(255).unique(),
+    name: col.text().nullable(),
+    created_at: col.timestamptz().defaultNow(),
+  },
+  { indexes: [{ columns: [raw('lower(email)')], unique: true, name: 'users_email_lower_key' }] },
+)
+
+export const posts = table('posts', {
+  id: col.bigint().primaryKey().identity(),
+  author_id: col.bigint().references('users', 'id', { onDelete: 'cascade' }),
+  title: col.text(),
+  status: col.enum(['draft', 'published']).default('draft'),
+  published_at: col.timestamptz().nullable(),
+})
+
+const models = defineModels({ users, posts })
+export default models
 `
 
 const ENV_EXAMPLE = `# Copy to .env and fill in. The environment wins over .env, key by key.
@@ -41,6 +71,7 @@ const ENV_EXAMPLE = `# Copy to .env and fill in. The environment wins over .env,
 export function scaffoldProject(dir: string, options: { force: boolean }): ScaffoldResult {
   const files: Array<[string, string]> = [
     ['dbops.config.ts', CONFIG_TS],
+    ['models.ts', MODELS_TS],
     ['.env.example', ENV_EXAMPLE],
   ]
   const existing = files.map(([name]) => name).filter((name) => fs.existsSync(path.join(dir, name)))

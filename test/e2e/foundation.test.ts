@@ -163,7 +163,7 @@ describe('init', () => {
     const dir = makeTempDir()
     const first = await runCli(['init', '--json'], { cwd: dir.dir })
     expect(first.code).toBe(0)
-    expect(first.json().files.map((f: { path: string }) => f.path)).toEqual(['dbops.config.ts', '.env.example', 'migrations/'])
+    expect(first.json().files.map((f: { path: string }) => f.path)).toEqual(['dbops.config.ts', 'models.ts', '.env.example', 'migrations/'])
     expect(fs.existsSync(path.join(dir.dir, 'migrations'))).toBe(true)
     fs.writeFileSync(path.join(dir.dir, 'dbops.config.ts'), '// mine\nexport default {}\n')
     const second = await runCli(['init'], { cwd: dir.dir })

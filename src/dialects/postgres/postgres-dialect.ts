@@ -165,8 +165,8 @@ export const postgresDialect: Dialect = {
     return connectPostgres(config, config.target, options)
   },
 
-  introspect() {
-    return Promise.reject(new NotImplementedError('PostgreSQL introspection'))
+  async introspect(conn, options) {
+    return (await import('./postgres-introspector.js')).introspectPostgres(conn, options)
   },
   async acquireMigrationLock(conn, options) {
     return (await import('./postgres-migration-session.js')).acquirePostgresMigrationLock(conn as PostgresConnection, options)

@@ -131,8 +131,8 @@ export const sqliteDialect: Dialect = {
     }
   },
 
-  introspect() {
-    return Promise.reject(new NotImplementedError('SQLite introspection'))
+  async introspect(conn) {
+    return (await import('./sqlite-introspector.js')).introspectSqlite(conn)
   },
   async acquireMigrationLock(conn, options) {
     return (await import('./sqlite-migration-session.js')).acquireSqliteMigrationLock(conn as SqliteConnection, options)

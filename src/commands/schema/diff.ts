@@ -1,0 +1,57 @@
+import { Flags } from '@oclif/core'
+import { DbopsCommand } from '../../cli/base-command.js'
+import { readDotenv } from '../../config/env-file.js'
+import { compareSchemas } from '../../schema/compare-schemas.js'
+import { parseRenameDecision } from '../../schema/diff-schemas.js'
+import { formatSqlScript } from '../../schema/render-schema-sql.js'
+import { applyMigrationsWithRunner } from '../../schema/replay-migrations.js'
+import { renderSchemaDiffText, schemaDiffJson } from '../../ui/render-schema-diff.js'
+
+/** `dbops schema diff`: the models against the live database, or against the migrations replayed. */
+export default class SchemaDiff extends DbopsCommand<typeof SchemaDiff> {
+  static override summary = 'Compare the models with the database (or with the migrations).'
+  static override description =
+    'Lists what would turn the database into the models, each change marked safe, destructive or data loss. ' +
+    '--against migrations replays the migrations into a throwaway database instead (a temporary SQLite file; ' +
+    'a temporary PostgreSQL database, or SHADOW_DATABASE_URL), so CI needs no live database. ' +
+    'Views, triggers and functions are listed as unmanaged and never count as drift. Exit 3 with --exit-code when they differ.'
+  static override examples = [
+    '<%= config.bin %> schema diff',
+    '<%= config.bin %> schema diff --against migrations --exit-code',
+    '<%= config.bin %> schema diff --sql --rename users.name=full_name',
+  ]
+  static override flags = {
+    'exit-code': Flags.boolean({ summary: 'Exit 3 when the schemas differ.' }),
+    sql: Flags.boolean({ summary: 'Print the SQL that would make the database match the models.' }),
+    against: Flags.string({ summary: 'What to compare the models with.', options: ['live', 'migrations'], default: 'live' }),
+    rename: Flags.string({ summary: 'Decide a rename: old=new (a table) or table.old=new (a column). Repeatable.', multiple: true }),
+    models: Flags.string({ summary: 'The models module (default: `models` in the config file).' }),
+  }
+
+  async run(): Promise<Record<string, unknown>> {
+    const config = await this.loadConfig()
+    const against = this.flags.against as 'live' | 'migrations'
+    if (against === 'live') this.announce(config)
+    const renames = (this.flags.rename ?? []).map(parseRenameDecision)
+    const result = await compareSchemas(config, {
+      against,
+      renames,
+      modelsPath: this.flags.models,
+      connect: this.connectOptions(config, 'read'),
+      apply: applyMigrationsWithRunner,
+      shadowUrl: process.env.SHADOW_DATABASE_URL ?? readDotenv(config.cwd).SHADOW_DATABASE_URL,
+    })
+    for (const warning of result.warnings) this.out.warn(warning)
+    if (result.unmanaged.length > 0) {
+      this.out.info(this.out.err.dim(`not managed by dbops: ${result.unmanaged.map((u) => `${u.kind} ${u.name}`).join(', ')}`))
+    }
+    if (this.flags.sql) {
+      const script = formatSqlScript(result.sql)
+      this.out.result(script === '' ? '-- no changes' : script.trimEnd())
+    } else {
+      for (const line of renderSchemaDiffText(result, this.out.out)) this.out.result(line)
+    }
+    if (this.flags['exit-code'] && result.changes.length > 0) process.exitCode = 3
+    return schemaDiffJson(result)
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * A throwaway PostgreSQL database to replay migrations into (`schema diff --against
+ * migrations`, `migrate generate --from-models`): a new database on the configured server,
+ * created and dropped by dbops, or `SHADOW_DATABASE_URL`, which must be empty and is emptied
+ * again afterwards.
+ */
+import { randomBytes } from 'node:crypto'
+import { type Kysely, sql } from 'kysely'
+import type { PostgresTarget } from '../../config/database-url.js'
+import type { ResolvedConfig } from '../../config/resolve-config.js'
+import { ConfigError, DbopsError, ExitCode, errorCodeOf, messageOf } from '../../errors.js'
+import type { ConnectOptions, DbConnection } from '../dialect.js'
+import { postgresDialect } from './postgres-dialect.js'
+import { whereOf } from './postgres-errors.js'
+
+/** A shadow database: its config, and how to get rid of it. */
+export interface ShadowDatabase {
+  config: ResolvedConfig
+  /** Drops (or empties) the shadow database. Safe to call twice. */
+  dispose(): Promise<void>
+}
+
+function withTarget(config: ResolvedConfig, target: PostgresTarget): ResolvedConfig {
+  return { ...config, target }
+}
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/**
+ * Creates `dbops_shadow_<random>` on the configured server (the user needs CREATEDB),
+ * connecting through the `postgres` maintenance database (`template1` when that is missing).
+ */
+export async function createPostgresShadow(config: ResolvedConfig, connect: ConnectOptions): Promise<ShadowDatabase> {
+  if (config.target.dialect !== 'postgres') throw new TypeError('createPostgresShadow needs a PostgreSQL target')
+  const target = config.target
+  const name = `dbops_shadow_${randomBytes(6).toString('hex')}`
+  let admin: DbConnection | undefined
+  for (const maintenance of ['postgres', 'template1']) {
+    try {
+      admin = await postgresDialect.connect(withTarget(config, { ...target, database: maintenance }), { ...connect, mode: 'read' })
+      break
+    } catch (err) {
+      if (errorCodeOf((err as { cause?: unknown }).cause) !== '3D000' && (err as DbopsError).code !== 'DB_NOT_FOUND') throw err
+    }
+  }
+  if (!admin) throw new DbopsError('SHADOW_CREATE_FAILED', ExitCode.access, `Cannot reach a maintenance database (postgres, template1) at ${whereOf(target)} to create the shadow database`, { hint: 'Set SHADOW_DATABASE_URL to an empty database dbops may use.' })
+  try {
+    await sql.raw(`CREATE DATABASE ${quote(name)}`).execute(admin.db)
+  } catch (err) {
+    await admin.close()
+    const code = errorCodeOf(err)
+    throw new DbopsError(
+      'SHADOW_CREATE_FAILED',
+      code === '42501' ? ExitCode.access : ExitCode.failed,
+      `Cannot create a temporary database at ${whereOf(target)} to replay the migrations: ${messageOf(err)}`,
+      { hint: `Grant CREATEDB to "${target.user}", or set SHADOW_DATABASE_URL to an empty database dbops may use.`, cause: err },
+    )
+  }
+  let disposed: Promise<void> | undefined
+  return {
+    config: withTarget(config, { ...target, database: name }),
+    dispose() {
+      disposed ??= (async () => {
+        try {
+          const version = Number((await sql<{ v: string }>`SELECT current_setting('server_version_num') AS v`.execute(admin!.db)).rows[0]?.v)
+          if (version < 130000) await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${name} AND pid <> pg_backend_pid()`.execute(admin!.db)
+          await sql.raw(`DROP DATABASE IF EXISTS ${quote(name)}${version >= 130000 ? ' WITH (FORCE)' : ''}`).execute(admin!.db)
+        } finally {
+          await admin!.close()
+        }
+      })()
+      return disposed
+    },
+  }
+}
+
+/**
+ * Uses `shadowTarget` (from `SHADOW_DATABASE_URL`): refuses the configured database itself
+ * and a database whose schema already holds tables (a wrong URL must not cost data); empties
+ * the schema again when done.
+ */
+export async function usePostgresShadow(config: ResolvedConfig, shadowTarget: PostgresTarget, connect: ConnectOptions): Promise<ShadowDatabase> {
+  const main = config.target
+  if (main.dialect === 'postgres' && main.host === shadowTarget.host && main.port === shadowTarget.port && main.database === shadowTarget.database) {
+    throw new ConfigError('SHADOW_DATABASE_URL points at the configured database itself', {
+      code: 'SHADOW_IS_TARGET',
+      hint: 'The shadow database is emptied after each replay; give it a database of its own.',
+    })
+  }
+  const shadowConfig = withTarget(config, shadowTarget)
+  const conn = await postgresDialect.connect(shadowConfig, { ...connect, mode: 'read' })
+  try {
+    const count = Number(
+      (await sql<{ n: string }>`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${config.schema} AND c.relkind IN ('r', 'p', 'v', 'm')`.execute(conn.db)).rows[0]?.n,
+    )
+    if (count > 0) {
+      throw new ConfigError(`SHADOW_DATABASE_URL: schema ${config.schema} of database "${shadowTarget.database}" is not empty (${count} tables or views)`, {
+        code: 'SHADOW_NOT_EMPTY',
+        hint: 'dbops replays the migrations into it and empties it afterwards; point it at an empty database.',
+      })
+    }
+  } finally {
+    await conn.close()
+  }
+  let disposed: Promise<void> | undefined
+  return {
+    config: shadowConfig,
+    dispose() {
+      disposed ??= (async () => {
+        const c = await postgresDialect.connect(shadowConfig, { ...connect, mode: 'write' })
+        try {
+          await emptySchema(c.db, config.schema)
+        } finally {
+          await c.close()
+        }
+      })()
+      return disposed
+    },
+  }
+}
+
+/** Drops every table, view, sequence, routine and type in `schema` (the replay's leftovers). */
+async function emptySchema(db: Kysely<any>, schema: string): Promise<void> {
+  const literal = `'${schema.replaceAll("'", "''")}'`
+  await sql
+    .raw(
+      `DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ${literal} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') LOOP
+    EXECUTE format('DROP %s IF EXISTS %I.%I CASCADE',
+      CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+      ${literal}, r.relname);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS sig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ${literal} LOOP
+    EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', r.sig);
+  END LOOP;
+  FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_class c ON c.oid = t.typrelid
+            WHERE n.nspname = ${literal} AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c')) LOOP
+    EXECUTE format('DROP TYPE IF EXISTS %I.%I CASCADE', ${literal}, r.typname);
+  END LOOP;
+END $$`,
+    )
+    .execute(db)
+}

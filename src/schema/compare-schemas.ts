@@ -1,0 +1,122 @@
+/**
+ * The cores of `schema diff` and `schema pull`: load the models, read the other schema (the
+ * live database, or the migrations replayed), diff, render the SQL. Commands only print.
+ */
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { describeTarget } from '../config/database-url.js'
+import { ConfigError } from '../errors.js'
+import type { ConnectOptions } from '../dialects/dialect.js'
+import { usingDatabase } from '../dialects/index.js'
+import { type RenameDecision, diffSchemas } from './diff-schemas.js'
+import type { Models, Table } from './define-models.js'
+import { loadModels } from './load-models.js'
+import { modelsToSchema } from './models-to-schema.js'
+import type { DatabaseSchema, UnmanagedObject } from './normalised-schema.js'
+import { type RenderedSql, renderSchemaSql } from './render-schema-sql.js'
+import { type MigrationApplier, replayMigrations } from './replay-migrations.js'
+import { renderModelsSource } from './render-models-source.js'
+import type { SchemaChange } from './schema-change.js'
+
+/** Options of {@link compareSchemas}. */
+export interface CompareSchemasOptions {
+  /** `live` (default): the configured database; `migrations`: the migrations replayed. */
+  against?: 'live' | 'migrations'
+  renames?: readonly RenameDecision[]
+  /** The models module; default the config's `models`. */
+  modelsPath?: string | undefined
+  /** The models themselves, instead of a module to load (programmatic use). */
+  models?: Models | readonly Table[] | undefined
+  connect: ConnectOptions
+  /** For `against: 'migrations'`: applies the migrations to the shadow database. */
+  apply?: MigrationApplier
+  /** For `against: 'migrations'` on PostgreSQL: `SHADOW_DATABASE_URL`. */
+  shadowUrl?: string | undefined
+}
+
+/** What `schema diff` found. */
+export interface SchemaComparison {
+  against: 'live' | 'migrations'
+  dialect: DatabaseSchema['dialect']
+  /** The models file, as shown in messages. */
+  modelsFile: string
+  /** What turns the database (or the replay) into the models, in order. */
+  changes: SchemaChange[]
+  /** Likely renames that were not declared, and other things to look at twice. */
+  warnings: string[]
+  /** Objects dbops does not manage, found in the database: never drift. */
+  unmanaged: UnmanagedObject[]
+  /** The SQL of the changes. */
+  sql: RenderedSql
+  /** The database's (or the replay's) schema and the models', for callers that render more. */
+  from: DatabaseSchema
+  to: DatabaseSchema
+}
+
+/**
+ * The models as a normalised schema for the config's dialect: `source.models` when given,
+ * else the module at `source.modelsPath`, else the config's `models`.
+ */
+export async function loadModelsSchema(config: ResolvedConfig, source: { modelsPath?: string | undefined; models?: Models | readonly Table[] | undefined } = {}): Promise<{ schema: DatabaseSchema; label: string }> {
+  if (source.models !== undefined) return { schema: modelsToSchema(source.models, config.target.dialect, { source: 'models' }), label: 'the models' }
+  const file = source.modelsPath ?? config.modelsPath
+  if (file === undefined) {
+    throw new ConfigError('No models module is configured', {
+      code: 'MODELS_NOT_CONFIGURED',
+      hint: "Add models: 'models.ts' to dbops.config.ts, or pass --models FILE (`dbops schema pull --out models.ts` writes one).",
+    })
+  }
+  const loaded = await loadModels(file, { cwd: config.cwd })
+  return { schema: modelsToSchema(loaded.tables, config.target.dialect, { source: loaded.label }), label: loaded.label }
+}
+
+/** The warnings the changes carry, each once. */
+export function collectWarnings(changes: readonly SchemaChange[]): string[] {
+  return [...new Set(changes.map((c) => c.warning).filter((w): w is string => w !== undefined))]
+}
+
+/**
+ * Compares the models with the live database (default) or with the migrations replayed into
+ * a throwaway database. The changes turn the database into the models.
+ *
+ * @example
+ * const result = await compareSchemas(config, { connect: { mode: 'read', command: 'ci' } })
+ * if (result.changes.length > 0) process.exitCode = 3
+ */
+export async function compareSchemas(config: ResolvedConfig, options: CompareSchemasOptions): Promise<SchemaComparison> {
+  const against = options.against ?? 'live'
+  const models = await loadModelsSchema(config, options)
+  let from: DatabaseSchema
+  if (against === 'live') {
+    from = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) => conn.dialect.introspect(conn, { schema: config.schema }))
+  } else {
+    if (!options.apply) throw new TypeError('compareSchemas: against migrations needs an applier')
+    from = await replayMigrations(config, { apply: options.apply, shadowUrl: options.shadowUrl, connect: options.connect })
+  }
+  const changes = diffSchemas(from, models.schema, { renames: options.renames ?? [] })
+  return {
+    against,
+    dialect: from.dialect,
+    modelsFile: models.label,
+    changes,
+    warnings: collectWarnings(changes),
+    unmanaged: from.unmanaged,
+    sql: renderSchemaSql(changes, { from, to: models.schema }),
+    from,
+    to: models.schema,
+  }
+}
+
+/** What `schema pull` produced. */
+export interface PulledModels {
+  source: string
+  schema: DatabaseSchema
+}
+
+/**
+ * Reads the live database and writes it as a TypeScript models module (the text; the
+ * caller decides where it goes).
+ */
+export async function pullModels(config: ResolvedConfig, options: { connect: ConnectOptions }): Promise<PulledModels> {
+  const schema = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) => conn.dialect.introspect(conn, { schema: config.schema }))
+  return { schema, source: renderModelsSource(schema, { origin: describeTarget(config.target).replace(/^\S+\s+/, '') }) }
+}

@@ -1,0 +1,81 @@
+/**
+ * The third schema: the migrations directory replayed into a throwaway database (a temporary
+ * SQLite file; a temporary PostgreSQL database dbops creates and drops, or
+ * `SHADOW_DATABASE_URL`). What `schema diff --against migrations` compares the models with,
+ * and what `migrate generate --from-models` starts from, so neither depends on the state of
+ * anyone's development database.
+ *
+ * Applying the migrations is the runner's job; it comes in as a {@link MigrationApplier}.
+ */
+import { parseDatabaseUrl } from '../config/database-url.js'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { ConfigError, NotImplementedError } from '../errors.js'
+import type { ConnectOptions } from '../dialects/dialect.js'
+import { usingDatabase } from '../dialects/index.js'
+import type { DatabaseSchema } from './normalised-schema.js'
+
+/**
+ * Applies every migration of `migrationsDir` to the database `shadow` points at (a fresh,
+ * empty one), as `migrate up` would.
+ */
+export type MigrationApplier = (shadow: ResolvedConfig, options: { migrationsDir: string; signal?: AbortSignal }) => Promise<void>
+
+/**
+ * The product's applier: the migration runner.
+ *
+ * TODO(merge): the runner (`migrate up`: umzug, `dbops_migrations`, the `.sql` loader with
+ * `transaction:false` and `foreign_keys:off`) is on the migrations branch. Plug it in here,
+ * e.g. `(shadow, { migrationsDir, signal }) => migrateUp(shadow, { migrationsDir, signal, quiet: true })`.
+ */
+export const applyMigrationsWithRunner: MigrationApplier = async () => {
+  throw new NotImplementedError('Replaying the migrations (the migration runner)')
+}
+
+/** Options of {@link usingShadowDatabase} and {@link replayMigrations}. */
+export interface ShadowOptions {
+  /** `SHADOW_DATABASE_URL`: a PostgreSQL database to use instead of creating one. */
+  shadowUrl?: string | undefined
+  /** How to connect (application name, signal, echo); the mode is chosen per use. */
+  connect: ConnectOptions
+}
+
+/**
+ * Runs `fn` with the config of a fresh, empty database of the configured dialect, and
+ * removes that database afterwards, whatever happens.
+ */
+export async function usingShadowDatabase<T>(config: ResolvedConfig, options: ShadowOptions, fn: (shadow: ResolvedConfig) => Promise<T>): Promise<T> {
+  let shadow: { config: ResolvedConfig; dispose(): Promise<void> }
+  if (config.target.dialect === 'sqlite') {
+    shadow = (await import('../dialects/sqlite/sqlite-shadow-database.js')).createSqliteShadow(config)
+  } else {
+    const pgShadow = await import('../dialects/postgres/postgres-shadow-database.js')
+    if (options.shadowUrl) {
+      const target = parseDatabaseUrl(options.shadowUrl, { key: 'SHADOW_DATABASE_URL', cwd: config.cwd })
+      if (target.dialect !== 'postgres') {
+        throw new ConfigError('SHADOW_DATABASE_URL must be a PostgreSQL URL when the database is PostgreSQL', { code: 'SHADOW_INVALID' })
+      }
+      shadow = await pgShadow.usePostgresShadow(config, target, options.connect)
+    } else {
+      shadow = await pgShadow.createPostgresShadow(config, options.connect)
+    }
+  }
+  try {
+    return await fn(shadow.config)
+  } finally {
+    await shadow.dispose()
+  }
+}
+
+/**
+ * Replays the migrations into a shadow database with `apply` and introspects the result.
+ *
+ * @example
+ * const replayed = await replayMigrations(config, { apply: applyMigrationsWithRunner, connect })
+ * const changes = diffSchemas(replayed, modelsToSchema(models, config.target.dialect))
+ */
+export async function replayMigrations(config: ResolvedConfig, options: ShadowOptions & { apply: MigrationApplier }): Promise<DatabaseSchema> {
+  return usingShadowDatabase(config, options, async (shadow) => {
+    await options.apply(shadow, { migrationsDir: config.migrationsDir, signal: options.connect.signal })
+    return usingDatabase(shadow, { ...options.connect, mode: 'write' }, (conn) => conn.dialect.introspect(conn, { schema: shadow.schema }))
+  })
+}
