@@ -56,7 +56,13 @@ export async function inspectTable(config: ResolvedConfig, name: string, options
         generated: c.generated ?? null,
       })),
       primary_key: table.primaryKey,
-      indexes: table.indexes.map((i) => ({ name: i.name, unique: i.unique, columns: i.columns, where: i.where ?? null })),
+      indexes: table.indexes.map((i) => ({
+        name: i.name,
+        unique: i.unique,
+        // an expression is shown in parentheses, as in CREATE INDEX
+        columns: i.columns.map((e) => `${e.kind === 'expression' ? `(${e.value})` : e.value}${e.descending ? ' DESC' : ''}`),
+        where: i.where ?? null,
+      })),
       uniques: table.uniques.map((u) => ({ name: u.name ?? null, columns: u.columns })),
       checks: table.checks.map((c) => ({ name: c.name ?? null, expression: c.expression })),
       foreign_keys: table.foreignKeys.map((f) => ({
