@@ -16,7 +16,7 @@ import {
   type LoadedConfigFile,
   loadConfigFile,
 } from './config-file.js'
-import { type DatabaseTarget, type TlsSettings, parseDatabaseUrl, parseSslMode } from './database-url.js'
+import { type DatabaseTarget, type TlsSettings, formatTargetUrl, parseDatabaseUrl, parseSslMode } from './database-url.js'
 import { readDotenv } from './env-file.js'
 import { registerSecret } from './redact.js'
 import {
@@ -101,6 +101,11 @@ export interface ResolvedConfig {
   /** The models module, when configured. */
   modelsPath: string | undefined
   backup: BackupSettings
+  /**
+   * `SHADOW_DATABASE_URL`: a PostgreSQL database `schema diff --against migrations` and
+   * `migrate generate --from-models` may empty and replay into, instead of creating one.
+   */
+  shadowUrl: string | undefined
   /** Named databases in the config file. */
   databases: string[]
   /** Each setting with its source, for `config show`. */
@@ -255,6 +260,14 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     keepMonthly: pickKeep(layers, 'keep_monthly', 'BACKUP_KEEP_MONTHLY', 'backup.keepMonthly'),
   }
 
+  const shadow = layers.variable(['SHADOW_DATABASE_URL'])
+  const shadowUrl = shadow === undefined ? undefined : String(shadow.value)
+  if (shadowUrl !== undefined) {
+    const shadowTarget = parseDatabaseUrl(shadowUrl, { key: shadow!.origin, cwd })
+    if (shadowTarget.dialect === 'postgres') registerSecret(shadowTarget.password)
+    layers.record('shadow_url', formatTargetUrl(shadowTarget), shadow!.source, shadow!.origin)
+  }
+
   return {
     cwd,
     configFile: file?.path,
@@ -274,6 +287,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     statementLockTimeoutSeconds,
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
+    shadowUrl,
     databases: Object.keys(fileConfig.databases ?? {}),
     settings: layers.settings,
   }

@@ -9,7 +9,7 @@
  */
 import { parseDatabaseUrl } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { ConfigError, NotImplementedError } from '../errors.js'
+import { ConfigError } from '../errors.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { usingDatabase } from '../dialects/index.js'
 import type { DatabaseSchema } from './normalised-schema.js'
@@ -21,14 +21,14 @@ import type { DatabaseSchema } from './normalised-schema.js'
 export type MigrationApplier = (shadow: ResolvedConfig, options: { migrationsDir: string; signal?: AbortSignal }) => Promise<void>
 
 /**
- * The product's applier: the migration runner.
- *
- * TODO(merge): the runner (`migrate up`: umzug, `dbops_migrations`, the `.sql` loader with
- * `transaction:false` and `foreign_keys:off`) is on the migrations branch. Plug it in here,
- * e.g. `(shadow, { migrationsDir, signal }) => migrateUp(shadow, { migrationsDir, signal, quiet: true })`.
+ * The product's applier: the migration runner (`migrate up`, with its `dbops_migrations`
+ * table, `.sql` sections, `transaction:false` and `foreign_keys:off`), run on the shadow
+ * database. A failing migration throws its error, naming the file and line.
  */
-export const applyMigrationsWithRunner: MigrationApplier = async () => {
-  throw new NotImplementedError('Replaying the migrations (the migration runner)')
+export const applyMigrationsWithRunner: MigrationApplier = async (shadow, { migrationsDir, signal }) => {
+  const { migrateUp } = await import('../migrate/migrate-up.js')
+  const result = await migrateUp({ ...shadow, migrationsDir }, { signal })
+  if (result.error) throw result.error
 }
 
 /** Options of {@link usingShadowDatabase} and {@link replayMigrations}. */

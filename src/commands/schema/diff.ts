@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { readDotenv } from '../../config/env-file.js'
 import { compareSchemas } from '../../schema/compare-schemas.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'
 import { formatSqlScript } from '../../schema/render-schema-sql.js'
@@ -39,7 +38,7 @@ export default class SchemaDiff extends DbopsCommand<typeof SchemaDiff> {
       modelsPath: this.flags.models,
       connect: this.connectOptions(config, 'read'),
       apply: applyMigrationsWithRunner,
-      shadowUrl: process.env.SHADOW_DATABASE_URL ?? readDotenv(config.cwd).SHADOW_DATABASE_URL,
+      shadowUrl: config.shadowUrl,
     })
     for (const warning of result.warnings) this.out.warn(warning)
     if (result.unmanaged.length > 0) {
