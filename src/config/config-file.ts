@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { ConfigError, messageOf } from '../errors.js'
+import { importUserModule } from './import-user-module.js'
 
 /** Pool settings (seconds for times). pg's pool gets `max = size + maxOverflow`. */
 export interface PoolFileSettings {
@@ -130,12 +130,7 @@ export async function loadConfigFile(cwd: string, explicitPath?: string): Promis
 async function importConfig(file: string, label: string): Promise<unknown> {
   try {
     if (file.endsWith('.json')) return JSON.parse(fs.readFileSync(file, 'utf8'))
-    const { createJiti } = await import('jiti')
-    // `import { defineConfig } from 'dbops'` resolves to this very copy of dbops, even when
-    // the project has not installed it (npx, a global install).
-    const self = fileURLToPath(new URL('../index.js', import.meta.url))
-    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true, alias: { dbops: self } })
-    const mod = await jiti.import<Record<string, unknown>>(file)
+    const mod = await importUserModule<Record<string, unknown>>(file, { entry: 'authoring', interopDefault: true })
     return mod && typeof mod === 'object' && 'default' in mod ? mod.default : mod
   } catch (err) {
     throw new ConfigError(`Could not load ${label}: ${locateLoadError(err, file)}`, {

@@ -11,8 +11,8 @@
  * export async function down() {}
  */
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Kysely } from 'kysely'
+import { importUserModule } from '../config/import-user-module.js'
 import { ExitCode, messageOf } from '../errors.js'
 import type { MigrationFile } from './discover-migrations.js'
 import {
@@ -29,26 +29,6 @@ export interface MigrationModule {
   foreignKeysOff: boolean
 }
 
-let jitiPromise: Promise<{ import: <T>(id: string) => Promise<T> }> | undefined
-
-async function getJiti() {
-  jitiPromise ??= Promise.all([import('jiti'), import('kysely')]).then(
-    ([{ createJiti }, kysely]) => {
-      const self = fileURLToPath(new URL('../index.js', import.meta.url))
-      return createJiti(import.meta.url, {
-        moduleCache: false,
-        fsCache: false,
-        interopDefault: true,
-        // `import … from 'dbops'` is this copy of dbops; `'kysely'` is the very module the
-        // migration's `db` comes from, even when the project has not installed it (npx)
-        alias: { dbops: self },
-        virtualModules: { kysely },
-      })
-    },
-  )
-  return jitiPromise
-}
-
 /**
  * Loads a module migration. A syntax error, an error thrown while loading, or a missing
  * `up` export is a {@link MigrationFailedError} (exit 1) naming the file and, when known,
@@ -62,8 +42,10 @@ export async function loadMigrationModule(
 ): Promise<MigrationModule> {
   let mod: Record<string, unknown>
   try {
-    const jiti = await getJiti()
-    mod = await jiti.import<Record<string, unknown>>(file.path)
+    // `'kysely'` is the very module the migration's `db` comes from, even when the project
+    // has not installed it (npx)
+    const kysely = await import('kysely')
+    mod = await importUserModule(file.path, { entry: 'full', interopDefault: true, virtualModules: { kysely } })
   } catch (err) {
     const where = locationInStack(err, file.path)
     const message = messageOf(err).replace(`${file.path}: `, '')

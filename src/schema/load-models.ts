@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { locateLoadError } from '../config/config-file.js'
+import { importUserModule } from '../config/import-user-module.js'
 import { ConfigError } from '../errors.js'
 import { type Table, isModels, isTable } from './define-models.js'
 
@@ -41,10 +41,7 @@ export async function loadModels(file: string, options: { cwd?: string } = {}): 
   }
   let mod: Record<string, unknown>
   try {
-    const { createJiti } = await import('jiti')
-    const self = fileURLToPath(new URL('../index.js', import.meta.url))
-    const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: false, alias: { dbops: self } })
-    mod = await jiti.import<Record<string, unknown>>(absolute)
+    mod = await importUserModule(absolute, { entry: 'authoring', interopDefault: false })
   } catch (err) {
     throw new ConfigError(`Could not load models ${label}: ${locateLoadError(err, absolute)}`, {
       code: 'MODELS_LOAD_FAILED',
