@@ -144,7 +144,10 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
       async close() {
         if (closed) return
         closed = true
-        await db.destroy() // ends the pool
+        await db.destroy()
+        // Kysely ends the pool only if a query initialised its driver; the login above
+        // left an idle client in it either way, which would keep the process alive.
+        if (!pool.ended) await pool.end()
       },
     }
   } catch (err) {
