@@ -183,20 +183,31 @@ export async function usingMigrationSession<T>(
 ): Promise<T> {
   const conn = await connect(config, connectOptions(options, mode, command))
   try {
-    const session = await conn.dialect.acquireMigrationLock(conn, {
-      timeoutMs: lockTimeoutMsFor(config, options),
-      signal: options.signal,
-      schema: config.schema,
-      statementLockTimeoutMs:
-        options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
-      onQuery: options.connect?.onQuery,
-      onWait: (holder) => {
-        const who = holder
-          ? `pid ${holder.pid ?? '?'}${holder.applicationName ? ` (${holder.applicationName})` : ''}${holder.since ? ` since ${holder.since.toISOString()}` : ''}`
-          : 'another process'
-        options.onWait?.(`waiting for the migration lock held by ${who}…`)
-      },
-    })
+    let session: MigrationSession
+    try {
+      session = await conn.dialect.acquireMigrationLock(conn, {
+        timeoutMs: lockTimeoutMsFor(config, options),
+        signal: options.signal,
+        schema: config.schema,
+        statementLockTimeoutMs:
+          options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
+        onQuery: options.connect?.onQuery,
+        onWait: (holder) => {
+          const who = holder
+            ? `pid ${holder.pid ?? '?'}${holder.applicationName ? ` (${holder.applicationName})` : ''}${holder.since ? ` since ${holder.since.toISOString()}` : ''}`
+            : 'another process'
+          options.onWait?.(`waiting for the migration lock held by ${who}…`)
+        },
+      })
+    } catch (err) {
+      if (err instanceof InterruptedError) {
+        throw new InterruptedError(
+          err.signal,
+          `Interrupted by ${err.signal} while waiting for the migration lock; nothing was applied or changed.`,
+        )
+      }
+      throw err
+    }
     try {
       return await fn(session, conn)
     } finally {

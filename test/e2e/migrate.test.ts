@@ -360,6 +360,16 @@ for (const dialect of testDialects()) {
           }
           if (json) expect(result.json().error.code).toBe('LOCK_TIMEOUT')
         }
+        const waiting = startCli(['migrate', 'up', '--lock-timeout', '30'], { cwd: p.dir, env })
+        await waitFor('the run to wait for the lock', () =>
+          waiting.stderr().includes('waiting for the migration lock'),
+        )
+        waiting.child().kill('SIGINT')
+        const interrupted = await waiting.done
+        expect(interrupted.code).toBe(130)
+        expect(interrupted.stderr).toContain(
+          'error: Interrupted by SIGINT while waiting for the migration lock; nothing was applied or changed.',
+        )
       } finally {
         await release()
       }

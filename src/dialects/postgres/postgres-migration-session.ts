@@ -453,10 +453,14 @@ class PostgresMigrationSession implements MigrationSession {
         this.options.onQuery?.(text, performance.now() - started)
         resolve({ error: err, completed })
       }) as pg.Query & { handleCommandComplete: (msg: unknown, connection: unknown) => void }
-      const handle = query.handleCommandComplete.bind(query)
-      query.handleCommandComplete = (msg, connection) => {
-        completed++
-        handle(msg, connection)
+      // pg calls handleCommandComplete once per statement that completed (pg's Query
+      // protocol, as pg-cursor uses it); without it, failures are located by position only
+      const handle = query.handleCommandComplete?.bind(query)
+      if (handle) {
+        query.handleCommandComplete = (msg, connection) => {
+          completed++
+          handle(msg, connection)
+        }
       }
       this.client.query(query)
     })
