@@ -60,6 +60,16 @@ function timeSpawn(command, args, options) {
   return ms
 }
 
+/** psql's arguments and environment for `url`, the password in PGPASSWORD rather than on the command line. */
+function psql(args, url) {
+  const parsed = new URL(url)
+  const password = decodeURIComponent(parsed.password)
+  parsed.password = ''
+  return timeSpawn('psql', [...args, parsed.toString()], {
+    env: { ...process.env, PGPASSWORD: password },
+  })
+}
+
 const fmt = (ms) => `${Math.round(ms)} ms`
 const ratio = (a, b) => `${(a / b).toFixed(2)}x`
 
@@ -140,17 +150,13 @@ export default async function migrateBench(ctx) {
           ...ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: 1 }),
         )
         const floorUrl = await database(`bench_migrate_floor_${run}`)
-        floor.push(
-          timeSpawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script, floorUrl], {}),
-        )
+        floor.push(psql(['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script], floorUrl))
       }
       const dbopsIdle = ctx.median(
         ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }),
       )
       const floorIdle = ctx.median(
-        Array.from({ length: RUNS }, () =>
-          timeSpawn('psql', ['-X', '-q', '-f', emptyScript, last], {}),
-        ),
+        Array.from({ length: RUNS }, () => psql(['-X', '-q', '-f', emptyScript], last)),
       )
       const d = ctx.median(dbops)
       const f = ctx.median(floor)
