@@ -63,7 +63,7 @@ export async function migrateUp(
     const classification = classifyMigrations(discovered.files, state.rows)
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
-    const prepared = await prepareMigrations(config, plan, 'up', state.flavour, false)
+    const prepared = await prepareMigrations(config, plan, 'up', state.flavour)
     return {
       database,
       direction: 'up',

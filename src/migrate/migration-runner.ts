@@ -30,7 +30,7 @@ import {
   compareVersions,
   discoverMigrations,
 } from './discover-migrations.js'
-import { type MigrationModule, loadMigrationModule } from './load-migration-module.js'
+import { loadMigrationModule } from './load-migration-module.js'
 import { loadUmzug } from './load-umzug.js'
 import {
   MigrationFailedError,
@@ -183,20 +183,31 @@ export async function usingMigrationSession<T>(
 ): Promise<T> {
   const conn = await connect(config, connectOptions(options, mode, command))
   try {
-    const session = await conn.dialect.acquireMigrationLock(conn, {
-      timeoutMs: lockTimeoutMsFor(config, options),
-      signal: options.signal,
-      schema: config.schema,
-      statementLockTimeoutMs:
-        options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
-      onQuery: options.connect?.onQuery,
-      onWait: (holder) => {
-        const who = holder
-          ? `pid ${holder.pid ?? '?'}${holder.applicationName ? ` (${holder.applicationName})` : ''}${holder.since ? ` since ${holder.since.toISOString()}` : ''}`
-          : 'another process'
-        options.onWait?.(`waiting for the migration lock held by ${who}…`)
-      },
-    })
+    let session: MigrationSession
+    try {
+      session = await conn.dialect.acquireMigrationLock(conn, {
+        timeoutMs: lockTimeoutMsFor(config, options),
+        signal: options.signal,
+        schema: config.schema,
+        statementLockTimeoutMs:
+          options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
+        onQuery: options.connect?.onQuery,
+        onWait: (holder) => {
+          const who = holder
+            ? `pid ${holder.pid ?? '?'}${holder.applicationName ? ` (${holder.applicationName})` : ''}${holder.since ? ` since ${holder.since.toISOString()}` : ''}`
+            : 'another process'
+          options.onWait?.(`waiting for the migration lock held by ${who}…`)
+        },
+      })
+    } catch (err) {
+      if (err instanceof InterruptedError) {
+        throw new InterruptedError(
+          err.signal,
+          `Interrupted by ${err.signal} while waiting for the migration lock; nothing was applied or changed.`,
+        )
+      }
+      throw err
+    }
     try {
       return await fn(session, conn)
     } finally {
@@ -306,15 +317,12 @@ export interface PreparedMigration {
  * Parses (`.sql`) or loads (`.ts`/`.js`) each migration of a plan, before anything runs, so
  * a broken file stops the run with nothing applied. A missing down section, for `down`, is
  * an error naming the file (exit 1).
- *
- * @param load false for a dry run: modules are not executed
  */
 export async function prepareMigrations(
   config: ResolvedConfig,
   plan: ClassifiedMigration[],
   direction: 'up' | 'down',
   flavour: 'postgres' | 'sqlite',
-  load = true,
 ): Promise<PreparedMigration[]> {
   const prepared: PreparedMigration[] = []
   for (const entry of plan) {
@@ -345,45 +353,42 @@ export async function prepareMigrations(
         throw err
       }
       const section = direction === 'up' ? parsed.up : parsed.down
-      if (!section || section.statements.length === 0) {
-        if (direction === 'down')
-          throw noDownError(label, file.path, 'its `-- migrate:down` section is missing or empty')
+      if (!section || (direction === 'down' && section.statements.length === 0)) {
+        throw noDownError(label, file.path, 'its `-- migrate:down` section is missing or empty')
       }
-      const effective = section ?? parsed.up
       prepared.push({
         file,
         label,
         step: {
           direction,
           row,
-          transaction: effective.transaction,
-          foreignKeysOff: effective.foreignKeysOff,
-          body: { kind: 'sql', section: effective },
+          transaction: section.transaction,
+          foreignKeysOff: section.foreignKeysOff,
+          body: { kind: 'sql', section },
         },
         preview: {
-          statements: section ? section.statements.map((s) => s.text) : [],
-          transaction: effective.transaction,
+          statements: section.statements.map((s) => s.text),
+          transaction: section.transaction,
         },
       })
     } else {
-      let mod: MigrationModule | undefined
-      if (load || direction === 'down') mod = await loadMigrationModule(file, label)
-      if (direction === 'down' && !mod?.down)
-        throw noDownError(label, file.path, 'it exports no down(db) function')
-      const run = mod ? (direction === 'up' ? mod.up : mod.down!) : async () => undefined
+      // loaded even for a dry run: a module that does not compile fails before anything runs
+      const mod = await loadMigrationModule(file, label)
+      const run = direction === 'up' ? mod.up : mod.down
+      if (!run) throw noDownError(label, file.path, 'it exports no down(db) function')
       prepared.push({
         file,
         label,
         step: {
           direction,
           row,
-          transaction: mod?.transaction ?? true,
-          foreignKeysOff: mod?.foreignKeysOff ?? false,
-          body: { kind: 'function', run: (db) => run(db) },
+          transaction: mod.transaction,
+          foreignKeysOff: mod.foreignKeysOff,
+          body: { kind: 'function', run },
         },
         preview: {
           statements: [`(${path.extname(file.name)} module: runs ${direction}(db))`],
-          transaction: mod?.transaction ?? true,
+          transaction: mod.transaction,
         },
       })
     }

@@ -109,6 +109,42 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
   })
 })
 
+describe('an unreadable migration file (SQLite; run as an unprivileged user, since root reads anything)', () => {
+  test('is an error naming the file, exit 1, before anything is applied', async () => {
+    const tmp = makeTempDir()
+    try {
+      fs.chmodSync(tmp.dir, 0o777)
+      const migrations = path.join(tmp.dir, 'migrations')
+      fs.mkdirSync(migrations, { mode: 0o755 })
+      fs.writeFileSync(
+        path.join(migrations, '20250101000001_a.sql'),
+        sqlMigration('CREATE TABLE a (id integer);'),
+        { mode: 0o644 },
+      )
+      fs.writeFileSync(
+        path.join(migrations, '20250101000002_secret.sql'),
+        sqlMigration('CREATE TABLE b (id integer);'),
+        { mode: 0o000 },
+      )
+      for (const json of [false, true]) {
+        const result = await runCli(['migrate', 'up', ...(json ? ['--json'] : [])], {
+          cwd: tmp.dir,
+          uid: 65534,
+          gid: 65534,
+        })
+        expect(result.code).toBe(1)
+        const message = json ? result.json().error.message : result.stderr
+        expect(message).toContain(
+          'Cannot read migration migrations/20250101000002_secret.sql: EACCES: permission denied',
+        )
+      }
+      expect(fs.existsSync(path.join(tmp.dir, 'data', 'app.db'))).toBe(false)
+    } finally {
+      tmp.cleanup()
+    }
+  })
+})
+
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: migrate CLI`, () => {
     let p: MigrationProject
@@ -360,6 +396,16 @@ for (const dialect of testDialects()) {
           }
           if (json) expect(result.json().error.code).toBe('LOCK_TIMEOUT')
         }
+        const waiting = startCli(['migrate', 'up', '--lock-timeout', '30'], { cwd: p.dir, env })
+        await waitFor('the run to wait for the lock', () =>
+          waiting.stderr().includes('waiting for the migration lock'),
+        )
+        waiting.child().kill('SIGINT')
+        const interrupted = await waiting.done
+        expect(interrupted.code).toBe(130)
+        expect(interrupted.stderr).toContain(
+          'error: Interrupted by SIGINT while waiting for the migration lock; nothing was applied or changed.',
+        )
       } finally {
         await release()
       }

@@ -14,6 +14,7 @@ import { getMigrationStatus } from '../../src/migrate/migration-status.js'
 import { readMigrationHead } from '../../src/migrate/migration-table.js'
 import { repairMigrations } from '../../src/migrate/repair-migrations.js'
 import { testDialects } from '../support/dialects.js'
+import { withUrl } from '../support/postgres.js'
 import {
   type MigrationProject,
   createMigrationProject,
@@ -575,6 +576,25 @@ for (const dialect of testDialects()) {
           await holder.end()
         }
         expect((await p.rows()).map((r) => r.version)).toEqual(['20250101000001'])
+      })
+
+      test('PostgreSQL: a user who may not create dbops_migrations gets exit 7 and what to grant', async () => {
+        const role = `dbops_limited_${Math.random().toString(16).slice(2, 10)}`
+        await p.query(`CREATE ROLE ${role} LOGIN PASSWORD 'limited-pw'`)
+        try {
+          p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
+          const config = await p.config({
+            DATABASE_URL: withUrl(p.url, { user: role, password: 'limited-pw' }),
+          })
+          const error = await failure(migrateUp(config))
+          expect(error).toMatchObject({ exitCode: 7, code: 'MIGRATION_TABLE_DENIED' })
+          expect(error.message).toBe(
+            'Cannot create public.dbops_migrations: permission denied for schema public',
+          )
+          expect(error.hint).toContain('Grant the user CREATE on schema public')
+        } finally {
+          await p.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`)
+        }
       })
 
       test('PostgreSQL: DATABASE_SCHEMA holds dbops_migrations and receives unqualified tables', async () => {

@@ -15,7 +15,14 @@
  */
 import { Kysely, PostgresDialect as KyselyPostgresDialect, sql } from 'kysely'
 import pg from 'pg'
-import { InterruptedError, LockTimeoutError, errorCodeOf, messageOf } from '../../errors.js'
+import {
+  DbopsError,
+  ExitCode,
+  InterruptedError,
+  LockTimeoutError,
+  errorCodeOf,
+  messageOf,
+} from '../../errors.js'
 import { describeTarget } from '../../config/database-url.js'
 import {
   MigrationStepError,
@@ -220,6 +227,25 @@ class PostgresMigrationSession implements MigrationSession {
 
   async ensureTable(): Promise<void> {
     if (await this.tableExists()) return
+    try {
+      await this.createTable()
+    } catch (err) {
+      const denied = errorCodeOf(err) === '42501'
+      throw new DbopsError(
+        denied ? 'MIGRATION_TABLE_DENIED' : 'MIGRATION_TABLE_FAILED',
+        denied ? ExitCode.access : ExitCode.failed,
+        `Cannot create ${this.schema}.${MIGRATION_TABLE}: ${messageOf(err)}`,
+        {
+          hint: denied
+            ? `Grant the user CREATE on schema ${this.schema} (and on the database, if the schema does not exist yet), or create the table once as its owner.`
+            : undefined,
+          cause: err,
+        },
+      )
+    }
+  }
+
+  private async createTable(): Promise<void> {
     const schemaFound = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
       this.schema,
     ])
@@ -427,10 +453,14 @@ class PostgresMigrationSession implements MigrationSession {
         this.options.onQuery?.(text, performance.now() - started)
         resolve({ error: err, completed })
       }) as pg.Query & { handleCommandComplete: (msg: unknown, connection: unknown) => void }
-      const handle = query.handleCommandComplete.bind(query)
-      query.handleCommandComplete = (msg, connection) => {
-        completed++
-        handle(msg, connection)
+      // pg calls handleCommandComplete once per statement that completed (pg's Query
+      // protocol, as pg-cursor uses it); without it, failures are located by position only
+      const handle = query.handleCommandComplete?.bind(query)
+      if (handle) {
+        query.handleCommandComplete = (msg, connection) => {
+          completed++
+          handle(msg, connection)
+        }
       }
       this.client.query(query)
     })

@@ -57,7 +57,9 @@ class SqliteMigrationSession implements MigrationSession {
   readonly db: Kysely<any>
   private readonly handle: SqliteHandle
   private readonly file: string
-  private readonly statements: Record<'begin' | 'commit' | 'noWait' | 'wait', Statement>
+  private readonly busyTimeout: number
+  /** Prepared on the first BEGIN, with busy_timeout 0 (preparing can wait on a lock too). */
+  private statements: Record<'begin' | 'commit', Statement> | undefined
   private rowStatements: SqliteRowStatements | undefined
   private cancelRequested = false
   private warned = false
@@ -69,14 +71,7 @@ class SqliteMigrationSession implements MigrationSession {
     this.db = conn.db
     this.handle = conn.handle
     this.file = conn.target.dialect === 'sqlite' ? conn.target.path : ''
-    const busyTimeout = Number(this.handle.pragma('busy_timeout', { simple: true }))
-    // prepared once: a run of 200 migrations takes the write lock 200 times
-    this.statements = {
-      begin: this.handle.prepare('BEGIN IMMEDIATE'),
-      commit: this.handle.prepare('COMMIT'),
-      noWait: this.handle.prepare('PRAGMA busy_timeout = 0'),
-      wait: this.handle.prepare(`PRAGMA busy_timeout = ${busyTimeout}`),
-    }
+    this.busyTimeout = Number(this.handle.pragma('busy_timeout', { simple: true }))
   }
 
   /** dbops_migrations' rows, through statements prepared on first use (the table must exist by then). */
@@ -238,7 +233,7 @@ class SqliteMigrationSession implements MigrationSession {
     await this.beginImmediate()
     try {
       await work()
-      this.statements.commit.run()
+      this.statements!.commit.run()
       this.options.onQuery?.('COMMIT', 0)
     } catch (err) {
       if (this.handle.inTransaction) this.handle.exec('ROLLBACK')
@@ -250,14 +245,16 @@ class SqliteMigrationSession implements MigrationSession {
   private async beginImmediate(): Promise<void> {
     const started = Date.now()
     let delay = 5
-    this.statements.noWait.run()
+    this.handle.pragma('busy_timeout = 0')
     try {
       for (;;) {
-        if (this.options.signal?.aborted)
-          throw this.options.signal.reason instanceof Error
-            ? this.options.signal.reason
-            : new InterruptedError('SIGINT')
+        if (this.options.signal?.aborted) throw this.interruptedWhileWaiting()
         try {
+          // prepared once: a run of 200 migrations takes the write lock 200 times
+          this.statements ??= {
+            begin: this.handle.prepare('BEGIN IMMEDIATE'),
+            commit: this.handle.prepare('COMMIT'),
+          }
           this.statements.begin.run()
           this.options.onQuery?.('BEGIN IMMEDIATE', 0)
           return
@@ -280,13 +277,27 @@ class SqliteMigrationSession implements MigrationSession {
             },
           )
         }
-        await sleep(Math.min(delay, this.options.timeoutMs - waited), this.options.signal)
+        await sleep(Math.min(delay, this.options.timeoutMs - waited), this.options.signal).catch(
+          () => {
+            throw this.interruptedWhileWaiting()
+          },
+        )
         delay = Math.min(delay * 2, 100)
       }
     } finally {
       // the configured busy timeout again, for the transaction's own statements and COMMIT
-      this.statements.wait.run()
+      this.handle.pragma(`busy_timeout = ${this.busyTimeout}`)
     }
+  }
+
+  /** The interruption, saying where (a run's report replaces it when migrations had run). */
+  private interruptedWhileWaiting(): InterruptedError {
+    const reason = this.options.signal?.reason
+    const signal = reason instanceof InterruptedError ? reason.signal : 'SIGINT'
+    return new InterruptedError(
+      signal,
+      `Interrupted by ${signal} while waiting for the migration lock; nothing was applied or changed.`,
+    )
   }
 
   private exec(text: string): void {
