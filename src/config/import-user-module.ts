@@ -5,7 +5,7 @@
  * the transform (~0.5 s), not every run. `import … from 'dbops'` resolves to this copy of
  * dbops even when the project has not installed it (npx, a global install).
  */
-import { fileURLToPath } from 'node:url'
+import { ownModulePath } from '../package-root.js'
 
 /** What 'dbops' resolves to inside the loaded file. */
 export type DbopsEntry = 'authoring' | 'full'
@@ -26,12 +26,11 @@ export async function importUserModule<T = Record<string, unknown>>(
   let jiti = instances.get(key)
   if (!jiti) {
     jiti = import('jiti').then(({ createJiti }) => {
-      const target = options.entry === 'full' ? '../index.js' : '../authoring.js'
       return createJiti(import.meta.url, {
         moduleCache: false,
         fsCache: true,
         interopDefault: options.interopDefault,
-        alias: { dbops: fileURLToPath(new URL(target, import.meta.url)) },
+        alias: { dbops: ownModulePath(options.entry === 'full' ? 'index' : 'authoring') },
         virtualModules: options.virtualModules,
       })
     })

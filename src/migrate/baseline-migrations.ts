@@ -5,11 +5,11 @@
  */
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
+import { dbopsVersion } from '../package-root.js'
 import { classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
 import {
   type MigrationOptions,
-  dbopsVersion,
   displayPath,
   findMigration,
   readMigrationsDir,

@@ -7,11 +7,11 @@
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { DbopsError, ExitCode } from '../errors.js'
+import { dbopsVersion } from '../package-root.js'
 import { classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
 import {
   type MigrationOptions,
-  dbopsVersion,
   readMigrationsDir,
   usingMigrationSession,
 } from './migration-runner.js'

@@ -10,7 +10,7 @@
  * read under the lock; its `logMigration` / `unlogMigration` do nothing. umzug drives the
  * run: order, selection, the up/down protocol and its error wrapping.
  */
-import fs from 'node:fs'
+import { dbopsVersion } from '../package-root.js'
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
@@ -134,23 +134,6 @@ export function displayPath(config: ResolvedConfig, file: string): string {
 /** Reads the migrations directory of `config`. */
 export function readMigrationsDir(config: ResolvedConfig): DiscoveredMigrations {
   return discoverMigrations(config.migrationsDir, displayPath(config, config.migrationsDir))
-}
-
-let packageVersion: string | undefined
-
-/** This dbops's version, recorded in each row. */
-export function dbopsVersion(): string {
-  if (packageVersion === undefined) {
-    try {
-      const pkg = JSON.parse(
-        fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-      ) as { version?: string }
-      packageVersion = pkg.version ?? 'unknown'
-    } catch {
-      packageVersion = 'unknown'
-    }
-  }
-  return packageVersion
 }
 
 /** The lock wait for `config`'s dialect, in ms. */
