@@ -12,6 +12,7 @@ import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { ConfigError, NotImplementedError, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { retryWithinDeadline } from '../retry-within-deadline.js'
+import { createPostgresBackup, preparePostgresBackup, restorePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
 import { isTransientConnectError, mapConnectError } from './postgres-errors.js'
 
 /** The part of pg's pool dbops depends on. */
@@ -171,12 +172,10 @@ export const postgresDialect: Dialect = {
   acquireMigrationLock() {
     return Promise.reject(new NotImplementedError('PostgreSQL migration lock'))
   },
-  createBackup() {
-    return Promise.reject(new NotImplementedError('PostgreSQL backup'))
-  },
-  restoreBackup() {
-    return Promise.reject(new NotImplementedError('PostgreSQL restore'))
-  },
+  prepareBackup: (config, options) => preparePostgresBackup(config, options),
+  createBackup: (request) => createPostgresBackup(request),
+  restoreBackup: (request) => restorePostgresBackup(request),
+  verifyBackup: (request) => verifyPostgresBackup(request),
   probeHealth() {
     return Promise.reject(new NotImplementedError('PostgreSQL health probes'))
   },
