@@ -229,6 +229,8 @@ async function writeBackup(
       })
     }
 
+    // a signal that came during the (synchronous) checks still stops the run before the rename
+    options.signal?.throwIfAborted()
     fs.renameSync(tempPath, finalPath)
     renamed = true
     const manifest: BackupManifest = {

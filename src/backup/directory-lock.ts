@@ -35,6 +35,8 @@ export async function acquireDirectoryLock(dir: string, database: string, option
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
     try {
+      // the lock only: no journal file next to it (BEGIN EXCLUSIVE would otherwise create one)
+      handle.pragma('journal_mode = MEMORY')
       handle.exec('BEGIN EXCLUSIVE')
       break
     } catch (err) {
