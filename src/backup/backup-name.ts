@@ -61,7 +61,8 @@ export function parseStamp(stamp: string): Date | undefined {
   if (!m) return undefined
   const [, y, mo, d, h, mi, s, ms] = m.map(Number) as number[]
   const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms!))
-  return Number.isNaN(date.getTime()) ? undefined : date
+  // Date.UTC rolls month 13 over into January: only a stamp that formats back to itself is one
+  return Number.isNaN(date.getTime()) || formatStamp(date) !== stamp ? undefined : date
 }
 
 /** `app`, a date and `db` → `app-20250101T030000.000Z.db`. */
