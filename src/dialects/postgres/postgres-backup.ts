@@ -71,6 +71,17 @@ function kyselyOverClient(client: pg.PoolClient): Kysely<any> {
   })
 }
 
+/**
+ * Closes a connection and its pool. `conn.close()` destroys Kysely, which ends the pool only if
+ * Kysely itself ran a query; these connections query the pool directly, and an idle client
+ * left in it would keep the process alive for the pool's idle timeout.
+ */
+async function closeFully(conn: PostgresConnection): Promise<void> {
+  await conn.close()
+  const pool = conn.pool as pg.Pool & { ending?: boolean }
+  if (!pool.ending) await pool.end().catch(() => undefined)
+}
+
 function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
 }
@@ -102,13 +113,13 @@ export async function preparePostgresBackup(config: ResolvedConfig, options: Pre
       acquireLock: (lockOptions) => acquireAdvisoryBackupLock(pinned, conn.target as PostgresTarget, lockOptions),
       async close() {
         pinned.release()
-        await conn.close()
+        await closeFully(conn)
       },
     }
     return source
   } catch (err) {
     client?.release()
-    await conn.close()
+    await closeFully(conn)
     throw err
   }
 }
@@ -314,14 +325,14 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
     try {
       rowCounts = await countRows(scratch)
     } finally {
-      await scratch.close()
+      await closeFully(scratch)
     }
     const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0)
     checks.push({ name: 'restore', ok: true, detail: `restored into a scratch database: ${Object.keys(rowCounts).length} tables, ${rows} rows` })
     return { checks, rowCounts }
   } finally {
     await dropDatabase(admin, scratchName).catch(() => undefined)
-    await admin.close()
+    await closeFully(admin)
   }
 }
 
@@ -355,7 +366,7 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
       try {
         replaced = await hasUserObjects(existing)
       } finally {
-        await existing.close()
+        await closeFully(existing)
       }
       if (replaced) await request.beforeReplace?.(target)
     }
@@ -380,6 +391,6 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
     }
     return { target, created, replaced }
   } finally {
-    await admin.close()
+    await closeFully(admin)
   }
 }
