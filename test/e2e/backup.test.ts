@@ -130,7 +130,7 @@ for (const dialect of testDialects()) {
 
     test('SIGKILL during create: nothing incomplete under a final name; the next run succeeds and sweeps the leftovers', async () => {
       const db = await freshDatabase(dialect)
-      await execSql(db.url, sampleData(dialect.name, 10) + paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 12))
+      await execSql(db.url, sampleData(dialect.name, 10) + paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 6))
       const dir = path.join(db.dir, 'backups')
       fs.mkdirSync(dir)
       let stop = () => {}

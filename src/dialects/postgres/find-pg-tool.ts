@@ -117,16 +117,19 @@ export async function listPgToolCandidates(tool: PgToolName, options: FindPgTool
     for (const dir of expandDir(pattern)) places.push({ file: path.join(dir, tool), origin: pattern })
   }
   const seen = new Set<string>()
-  const found: PgToolCandidate[] = []
-  for (const place of places) {
-    if (!isExecutableFile(place.file)) continue
+  const unique = places.filter((place) => {
     const key = path.resolve(place.file)
-    if (seen.has(key)) continue
+    if (seen.has(key) || !isExecutableFile(place.file)) return false
     seen.add(key)
-    const version = await askVersion(place.file)
-    found.push({ path: place.file, origin: place.origin, version, major: version === undefined ? undefined : majorOf(version) })
-  }
-  return found
+    return true
+  })
+  // asked all at once: a Debian pg_wrapper (perl) alone takes a noticeable moment to answer
+  return Promise.all(
+    unique.map(async (place) => {
+      const version = await askVersion(place.file)
+      return { path: place.file, origin: place.origin, version, major: version === undefined ? undefined : majorOf(version) }
+    }),
+  )
 }
 
 function installHint(tool: PgToolName, minMajor: number | undefined): string {
