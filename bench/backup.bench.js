@@ -60,8 +60,9 @@ function makeSqliteDatabase(file, megabytes) {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = OFF')
-  const rowBytes = 3000
-  const rowsPerTable = Math.ceil((megabytes * 1024 * 1024) / 3 / (rowBytes + 60))
+  // 4000-byte rows: one row a 4 KiB page, no overflow pages
+  const rowBytes = 4000
+  const rowsPerTable = Math.ceil((megabytes * 1024 * 1024) / 3 / 4096)
   for (const table of ['events', 'documents', 'attachments']) {
     db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL)`)
     const insert = db.prepare(`INSERT INTO ${table} (created_at, kind, payload) VALUES (?, ?, ?)`)

@@ -222,7 +222,8 @@ for (const dialect of testDialects()) {
       await expect(verifyBackup(config, { name: created.file, level: 'hash' })).resolves.toMatchObject({ verification_level: 'restore' })
       expect(fs.readdirSync(path.dirname(created.path)).filter((f) => f.includes('.tmp-'))).toEqual([])
       if (dialect.name === 'postgres') {
-        const scratch = await querySql(db.url, `SELECT datname FROM pg_database WHERE datname LIKE 'dbops_verify_%'`)
+        // this process's scratch databases only: other test files verify on the same server meanwhile
+        const scratch = await querySql(db.url, `SELECT datname FROM pg_database WHERE datname LIKE 'dbops\\_verify\\_%\\_${process.pid}'`)
         expect(scratch).toEqual([])
       }
     })
