@@ -81,10 +81,8 @@ export interface RunPgToolOptions {
   /** The database the tool connects to, for messages; undefined when it connects nowhere. */
   target?: PostgresTarget | undefined
   signal?: AbortSignal | undefined
-  /** Where stdout goes: a writable stream, or ignored. */
-  stdout?: NodeJS.WritableStream | undefined
-  /** Called with the child as soon as it runs (to pipe its stdout). */
-  onSpawn?: (child: import('node:child_process').ChildProcess) => void
+  /** A file descriptor the tool's stdout goes to (`pg_dump`'s archive); ignored otherwise. */
+  stdoutFd?: number | undefined
 }
 
 /** What a finished tool run printed on stderr (capped). */
@@ -102,14 +100,13 @@ const STDERR_CAP = 64 * 1024
 export function runPgTool(file: string, args: string[], options: RunPgToolOptions): Promise<PgToolRun> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(abortError(options.signal))
-    const child = spawn(file, args, { env: options.env, stdio: ['ignore', options.onSpawn ? 'pipe' : 'ignore', 'pipe'] })
+    const child = spawn(file, args, { env: options.env, stdio: ['ignore', options.stdoutFd ?? 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr!.on('data', (chunk: Buffer) => {
       if (stderr.length < STDERR_CAP) stderr += chunk.toString()
     })
     const onAbort = () => child.kill('SIGTERM')
     options.signal?.addEventListener('abort', onAbort, { once: true })
-    options.onSpawn?.(child)
     child.once('error', (err) => {
       options.signal?.removeEventListener('abort', onAbort)
       reject(new DbopsError('PG_TOOL_FAILED', ExitCode.failed, `Could not run ${file}: ${err.message}`, { cause: err }))

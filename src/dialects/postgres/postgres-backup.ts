@@ -1,23 +1,18 @@
 /**
- * PostgreSQL backups with `pg_dump --format=custom`, streamed to the file and hashed on the
- * way, and restores with a matching `pg_restore --exit-on-error`.
+ * PostgreSQL backups with `pg_dump --format=custom` writing straight into the file, and restores with a matching `pg_restore --exit-on-error`.
  *
  * Consistency: dbops opens a `REPEATABLE READ` transaction, exports its snapshot
  * (`pg_export_snapshot()`), reads the migration head in it, and runs `pg_dump --snapshot`, so
  * the head in the manifest and the dump are the same instant. The same pinned connection holds
  * the backup's advisory lock ({@link BACKUP_LOCK_KEY}), which the server drops if dbops dies.
  */
-import { createHash } from 'node:crypto'
-import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import { Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
 import type pg from 'pg'
 import type { PostgresTarget } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { readMigrationHead } from '../../backup/read-migration-head.js'
-import { DbopsError, ExitCode, InterruptedError, LockTimeoutError, UsageError, errorCodeOf, messageOf } from '../../errors.js'
+import { DbopsError, ExitCode, LockTimeoutError, UsageError, messageOf } from '../../errors.js'
 import type {
   BackupLock,
   BackupLockOptions,
@@ -80,10 +75,6 @@ async function closeFully(conn: PostgresConnection): Promise<void> {
   await conn.close()
   const pool = conn.pool as pg.Pool & { ending?: boolean }
   if (!pool.ending) await pool.end().catch(() => undefined)
-}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
 }
 
 /**
@@ -173,52 +164,23 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
     const db = kyselyOverClient(client)
     const migrationHead = await readMigrationHead(db, postgresDialect, config.schema)
     request.onNote?.(`snapshot ${snapshot}, migration head ${migrationHead ?? 'none'}`)
-    const hash = createHash('sha256')
-    let bytes = 0
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        hash.update(chunk)
-        bytes += chunk.length
-        request.onProgress?.(bytes, 0)
-        done(null, chunk)
-      },
-    })
-    await usingPassfile(target.password, async (passfile) => {
-      const env = pgChildEnv(target, process.env, { passfile, applicationName: 'dbops/backup create', connectTimeoutSeconds: config.connectTimeoutSeconds })
-      let child: ChildProcess | undefined
-      let piping: Promise<void> = Promise.resolve()
-      const running = runPgTool(source.pgDump.path, ['--format=custom', '--no-password', `--snapshot=${snapshot}`], {
-        env,
-        target,
-        signal: request.signal,
-        onSpawn: (spawned) => {
-          child = spawned
-          piping = pipeline(spawned.stdout!, tap, fs.createWriteStream(request.tempPath, { flags: 'r+' }))
-        },
+    // pg_dump writes straight into the file (its stdout is the file): no copy through this
+    // process, so memory stays flat; the caller hashes the archive (compressed, so quickly)
+    const fd = fs.openSync(request.tempPath, 'r+')
+    const progress = setInterval(() => request.onProgress?.(fs.fstatSync(fd).size, 0), 500)
+    try {
+      await usingPassfile(target.password, async (passfile) => {
+        const env = pgChildEnv(target, process.env, { passfile, applicationName: 'dbops/backup create', connectTimeoutSeconds: config.connectTimeoutSeconds })
+        await runPgTool(source.pgDump.path, ['--format=custom', '--no-password', `--snapshot=${snapshot}`], { env, target, stdoutFd: fd, signal: request.signal })
       })
-      const [run, pipe] = await Promise.allSettled([running, piping.catch((err: unknown) => {
-        child?.kill('SIGTERM') // the file cannot take more: stop pg_dump now
-        throw err
-      })])
-      if (request.signal?.aborted) throw abortError(request.signal)
-      if (pipe.status === 'rejected') throw mapWriteError(pipe.reason, request.tempPath)
-      if (run.status === 'rejected') throw run.reason
-    })
-    return { serverVersion: source.serverVersion, toolVersion: source.pgDump.version, migrationHead, sha256: hash.digest('hex'), restarts: 0 }
+    } finally {
+      clearInterval(progress)
+      fs.closeSync(fd)
+    }
+    return { serverVersion: source.serverVersion, toolVersion: source.pgDump.version, migrationHead, restarts: 0 }
   } finally {
     await client.query('ROLLBACK').catch(() => undefined)
   }
-}
-
-function mapWriteError(err: unknown, file: string): unknown {
-  if (err instanceof DbopsError) return err
-  if (errorCodeOf(err) === 'ENOSPC') {
-    return new DbopsError('BACKUP_NO_SPACE', ExitCode.failed, `No space left on device writing ${file}`, {
-      hint: 'Free space in the backup directory (or prune old backups), then retry.',
-      cause: err,
-    })
-  }
-  return new DbopsError('BACKUP_WRITE_FAILED', ExitCode.failed, `Writing ${file} failed: ${messageOf(err)}`, { cause: err })
 }
 
 /** Finds a `pg_restore` able to read an archive of `pg_dump` `toolVersion` (and to talk to `serverMajor`). */
