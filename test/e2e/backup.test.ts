@@ -152,25 +152,25 @@ for (const dialect of testDialects()) {
       expect(tempFiles(dir)).toEqual([])
       expect(finalBackups(dir)).toEqual([next.json().file])
     })
+
+    test('SIGINT during create: exit 130, the temporary files removed, no backup', async () => {
+      const db = await freshDatabase(dialect)
+      await execSql(db.url, paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 6))
+      const dir = path.join(db.dir, 'backups')
+      fs.mkdirSync(dir)
+      let stop = () => {}
+      const result = await dbops(db, ['create'], {}, { onSpawn: (child) => (stop = whenTempAppears(dir, 1, () => child.kill('SIGINT'))) })
+      stop()
+      expect(result.code).toBe(130)
+      expect(result.stderr).toMatch(/Interrupted by SIGINT/)
+      expect(tempFiles(dir)).toEqual([])
+      expect(finalBackups(dir)).toEqual([])
+    })
   })
 }
 
 describe('sqlite: failures', () => {
   const sqlite = testDialects().find((d) => d.name === 'sqlite')!
-
-  test('SIGINT during create: exit 130, the temporary file removed, no backup', async () => {
-    const db = await freshDatabase(sqlite)
-    await execSql(db.url, paddingData('sqlite', 64))
-    const dir = path.join(db.dir, 'backups')
-    fs.mkdirSync(dir)
-    let stop = () => {}
-    const result = await dbops(db, ['create'], {}, { onSpawn: (child) => (stop = whenTempAppears(dir, 0, () => child.kill('SIGINT'))) })
-    stop()
-    expect(result.code).toBe(130)
-    expect(result.stderr).toMatch(/Interrupted by SIGINT/)
-    expect(tempFiles(dir)).toEqual([])
-    expect(finalBackups(dir)).toEqual([])
-  })
 
   test.each([[[]], [['--json']]])('a missing SQLite file: exit 7, and no empty database created %s', async (extra) => {
     const db = await freshDatabase(sqlite)

@@ -324,3 +324,43 @@ for (const dialect of testDialects()) {
     })
   })
 }
+
+describe('sqlite: restore into a live database, and a damaged source', () => {
+  const sqlite = testDialects().find((d) => d.name === 'sqlite')!
+
+  test('restore in place while the application holds a connection: that connection sees the restored data', async () => {
+    const db = await freshDatabase(sqlite)
+    await execSql(db.url, sampleData('sqlite', 50))
+    const config = await configFor(db)
+    const created = await createBackup(config)
+    await execSql(db.url, 'DELETE FROM posts; DELETE FROM users;')
+
+    const { default: Database } = await import('better-sqlite3')
+    const app = new Database(sqlitePathOf(db.url)!)
+    cleanups.push(async () => app.close())
+    expect(app.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(app.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 0 })
+
+    await restoreBackup(config, { name: created.file, inPlace: true })
+    // the same open connection, not a reopened file: the restore wrote through SQLite's locks
+    expect(app.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 50 })
+    expect(app.pragma('integrity_check', { simple: true })).toBe('ok')
+    app.prepare("INSERT INTO users (id, name) VALUES (777, 'written after the restore')").run()
+    expect(app.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 51 })
+  })
+
+  test('a damaged source fails the new backup at integrity_check (exit 6) and keeps nothing', async () => {
+    const db = await freshDatabase(sqlite)
+    await execSql(db.url, sampleData('sqlite', 3000))
+    const file = sqlitePathOf(db.url)!
+    const { default: Database } = await import('better-sqlite3')
+    const checkpoint = new Database(file)
+    checkpoint.pragma('wal_checkpoint(TRUNCATE)')
+    checkpoint.pragma('journal_mode = DELETE')
+    checkpoint.close()
+    flipBytes(file, 4096) // the first table's root page header
+    const config = await configFor(db)
+    await expectDbopsError(createBackup(config), 6, /failed the integrity_check check/)
+    expect(fs.readdirSync(config.backup.dir).filter((f) => !f.endsWith('.backup-lock'))).toEqual([])
+  })
+})
