@@ -29,7 +29,11 @@ function run(command, args, { env = {}, cwd } = {}) {
   const [file, argv] = useTime ? ['/usr/bin/time', ['-v', command, ...args]] : [command, args]
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(file, argv, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(file, argv, {
+      env: { ...process.env, ...env },
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     let polledKb = 0
@@ -49,8 +53,13 @@ function run(command, args, { env = {}, cwd } = {}) {
     child.on('close', (code) => {
       if (poll) clearInterval(poll)
       const elapsed = Number(process.hrtime.bigint() - started) / 1e6
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
-      const rss = useTime ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0) : polledKb
+      if (code !== 0)
+        return reject(
+          new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`),
+        )
+      const rss = useTime
+        ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0)
+        : polledKb
       resolve({ ms: elapsed, peakRssKb: rss, stdout })
     })
   })
@@ -66,7 +75,9 @@ function makeSqliteDatabase(file, megabytes) {
   const rowBytes = 4000
   const rowsPerTable = Math.ceil((megabytes * 1024 * 1024) / 3 / 4096)
   for (const table of ['events', 'documents', 'attachments']) {
-    db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL)`)
+    db.exec(
+      `CREATE TABLE ${table} (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL)`,
+    )
     const insert = db.prepare(`INSERT INTO ${table} (created_at, kind, payload) VALUES (?, ?, ?)`)
     const batch = 20_000
     for (let start = 0; start < rowsPerTable; start += batch) {
@@ -74,7 +85,11 @@ function makeSqliteDatabase(file, megabytes) {
       db.transaction(() => {
         for (let i = start; i < Math.min(rowsPerTable, start + batch); i++) {
           const at = (i * 7919) % 255
-          insert.run(new Date(1_700_000_000_000 + i * 1000).toISOString(), `kind-${i % 13}`, pool.subarray(at * rowBytes, at * rowBytes + rowBytes))
+          insert.run(
+            new Date(1_700_000_000_000 + i * 1000).toISOString(),
+            `kind-${i % 13}`,
+            pool.subarray(at * rowBytes, at * rowBytes + rowBytes),
+          )
         }
       })()
     }
@@ -100,7 +115,9 @@ async function makePostgresDatabase(adminUrl, name, megabytes) {
   await client.connect()
   // ~330 bytes a row on disk
   const rows = Math.ceil((megabytes * 1024 * 1024) / 330)
-  await client.query(`CREATE TABLE orders (id bigint PRIMARY KEY, customer int NOT NULL, placed_at timestamptz NOT NULL, status text NOT NULL, note text, receipt bytea)`)
+  await client.query(
+    `CREATE TABLE orders (id bigint PRIMARY KEY, customer int NOT NULL, placed_at timestamptz NOT NULL, status text NOT NULL, note text, receipt bytea)`,
+  )
   const step = 200_000
   for (let start = 1; start <= rows; start += step) {
     await client.query(
@@ -113,7 +130,9 @@ async function makePostgresDatabase(adminUrl, name, megabytes) {
   }
   await client.query('CREATE INDEX orders_customer ON orders (customer)')
   await client.query('VACUUM ANALYZE orders')
-  const size = Number((await client.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s)
+  const size = Number(
+    (await client.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s,
+  )
   await client.end()
   return { url: url.toString(), size }
 }
@@ -136,16 +155,31 @@ export default async function backupBench(ctx) {
     const dbFile = path.join(work, 'app.db')
     let started = performance.now()
     const size = makeSqliteDatabase(dbFile, megabytes)
-    ctx.print(`SQLite: ${mib(size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`)
+    ctx.print(
+      `SQLite: ${mib(size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`,
+    )
     const out = path.join(work, 'out')
     fs.mkdirSync(out)
     const env = { DATABASE_URL: `sqlite:///${dbFile}`, NO_COLOR: '1' }
-    const t = { sqlite3: [], dbopsHash: [], dbopsRead: [], copy: [], fsync: [], hash: [], checks: [], rss: [] }
+    const t = {
+      sqlite3: [],
+      dbopsHash: [],
+      dbopsRead: [],
+      copy: [],
+      fsync: [],
+      hash: [],
+      checks: [],
+      rss: [],
+    }
     for (let round = 0; round < runs; round++) {
       removeBackups(out)
       t.sqlite3.push((await run('sqlite3', [dbFile, `.backup ${path.join(out, 'plain.db')}`])).ms)
       removeBackups(out)
-      const hashRun = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out], { env, cwd: work })
+      const hashRun = await run(
+        process.execPath,
+        [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
+        { env, cwd: work },
+      )
       const doc = JSON.parse(hashRun.stdout)
       t.dbopsHash.push(hashRun.ms)
       t.copy.push(doc.timings.copy_ms)
@@ -153,22 +187,42 @@ export default async function backupBench(ctx) {
       t.hash.push(doc.timings.hash_ms)
       t.rss.push(hashRun.peakRssKb)
       removeBackups(out)
-      const readRun = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--dir', out], { env, cwd: work })
+      const readRun = await run(
+        process.execPath,
+        [ctx.binPath, 'backup', 'create', '--json', '--dir', out],
+        { env, cwd: work },
+      )
       t.dbopsRead.push(readRun.ms)
       t.checks.push(JSON.parse(readRun.stdout).timings.verify_ms)
       t.rss.push(readRun.peakRssKb)
     }
-    const startup = ctx.median(Array.from({ length: 5 }, () => ctx.timeProcess(process.execPath, [ctx.binPath, '--version'])))
+    const startup = ctx.median(
+      Array.from({ length: 5 }, () =>
+        ctx.timeProcess(process.execPath, [ctx.binPath, '--version']),
+      ),
+    )
     const floor = ctx.median(t.sqlite3)
     ctx.print(summary(ctx, 'sqlite3 .backup (floor)', t.sqlite3))
-    ctx.print(`${summary(ctx, 'dbops backup create --verify hash', t.dbopsHash)}  (${(ctx.median(t.dbopsHash) / floor).toFixed(2)}x)`)
-    ctx.print(`${'  of which: the copy (online backup API)'.padEnd(44)} median ${ms(ctx.median(t.copy))}  (${(ctx.median(t.copy) / floor).toFixed(2)}x, target ≤ 1.10x)`)
+    ctx.print(
+      `${summary(ctx, 'dbops backup create --verify hash', t.dbopsHash)}  (${(ctx.median(t.dbopsHash) / floor).toFixed(2)}x)`,
+    )
+    ctx.print(
+      `${'  of which: the copy (online backup API)'.padEnd(44)} median ${ms(ctx.median(t.copy))}  (${(ctx.median(t.copy) / floor).toFixed(2)}x, target ≤ 1.10x)`,
+    )
     ctx.print(`${'  fsync of the file'.padEnd(44)} median ${ms(ctx.median(t.fsync))}`)
-    ctx.print(`${'  sha256 of the file (worker thread)'.padEnd(44)} median ${ms(ctx.median(t.hash))}`)
+    ctx.print(
+      `${'  sha256 of the file (worker thread)'.padEnd(44)} median ${ms(ctx.median(t.hash))}`,
+    )
     ctx.print(`${'  CLI start-up (dbops --version)'.padEnd(44)} median ${ms(startup)}`)
-    ctx.print(`${summary(ctx, 'dbops backup create (default --verify read)', t.dbopsRead)}  (${(ctx.median(t.dbopsRead) / floor).toFixed(2)}x)`)
-    ctx.print(`${'  hash + integrity_check, side by side'.padEnd(44)} median ${ms(ctx.median(t.checks))}`)
-    ctx.print(`dbops peak RSS: ${(Math.max(...t.rss) / 1024).toFixed(0)} MB for a ${mib(size)} database (target < 150 MB)`)
+    ctx.print(
+      `${summary(ctx, 'dbops backup create (default --verify read)', t.dbopsRead)}  (${(ctx.median(t.dbopsRead) / floor).toFixed(2)}x)`,
+    )
+    ctx.print(
+      `${'  hash + integrity_check, side by side'.padEnd(44)} median ${ms(ctx.median(t.checks))}`,
+    )
+    ctx.print(
+      `dbops peak RSS: ${(Math.max(...t.rss) / 1024).toFixed(0)} MB for a ${mib(size)} database (target < 150 MB)`,
+    )
     removeBackups(out)
     fs.rmSync(dbFile, { force: true })
 
@@ -177,7 +231,9 @@ export default async function backupBench(ctx) {
     started = performance.now()
     const pgDb = await makePostgresDatabase(adminUrl, 'dbops_bench_backup', pgMegabytes)
     ctx.print('')
-    ctx.print(`PostgreSQL: ${mib(pgDb.size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`)
+    ctx.print(
+      `PostgreSQL: ${mib(pgDb.size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`,
+    )
     const which = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' })
     const pgDumpVersion = which.stdout.trim()
     const u = new URL(pgDb.url)
@@ -195,10 +251,14 @@ export default async function backupBench(ctx) {
       p.pgDump.push((await run('pg_dump', ['-Fc', '-w', '-f', plain], { env: pgEnv })).ms)
       p.sizes.push(fs.statSync(plain).size)
       removeBackups(out)
-      const dbopsRun = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out], {
-        env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' },
-        cwd: work,
-      })
+      const dbopsRun = await run(
+        process.execPath,
+        [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
+        {
+          env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' },
+          cwd: work,
+        },
+      )
       const doc = JSON.parse(dbopsRun.stdout)
       p.dbops.push(dbopsRun.ms)
       p.copy.push(doc.timings.copy_ms)
@@ -207,19 +267,37 @@ export default async function backupBench(ctx) {
       p.rss.push(dbopsRun.peakRssKb)
     }
     const pgFloor = ctx.median(p.pgDump)
-    ctx.print(`${summary(ctx, `pg_dump -Fc -f (floor; ${pgDumpVersion})`, p.pgDump)}  (${mib(ctx.median(p.sizes))} archive)`)
-    ctx.print(`${summary(ctx, 'dbops backup create --verify hash', p.dbops)}  (${(ctx.median(p.dbops) / pgFloor).toFixed(2)}x, target ≤ 1.05x)`)
-    ctx.print(`${'  of which: pg_dump into the file'.padEnd(44)} median ${ms(ctx.median(p.copy))}  (${(ctx.median(p.copy) / pgFloor).toFixed(2)}x)`)
+    ctx.print(
+      `${summary(ctx, `pg_dump -Fc -f (floor; ${pgDumpVersion})`, p.pgDump)}  (${mib(ctx.median(p.sizes))} archive)`,
+    )
+    ctx.print(
+      `${summary(ctx, 'dbops backup create --verify hash', p.dbops)}  (${(ctx.median(p.dbops) / pgFloor).toFixed(2)}x, target ≤ 1.05x)`,
+    )
+    ctx.print(
+      `${'  of which: pg_dump into the file'.padEnd(44)} median ${ms(ctx.median(p.copy))}  (${(ctx.median(p.copy) / pgFloor).toFixed(2)}x)`,
+    )
     ctx.print(`${'  fsync of the file'.padEnd(44)} median ${ms(ctx.median(p.fsync))}`)
-    ctx.print(`${'  sha256 of the archive (worker thread)'.padEnd(44)} median ${ms(ctx.median(p.hash))}`)
-    const archive = path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.dump')))
+    ctx.print(
+      `${'  sha256 of the archive (worker thread)'.padEnd(44)} median ${ms(ctx.median(p.hash))}`,
+    )
+    const archive = path.join(
+      out,
+      fs.readdirSync(out).find((f) => f.endsWith('.dump')),
+    )
     const hashStarted = performance.now()
     await new Promise((resolve, reject) => {
       const hash = createHash('sha256')
-      fs.createReadStream(archive).on('data', (d) => hash.update(d)).on('end', resolve).on('error', reject)
+      fs.createReadStream(archive)
+        .on('data', (d) => hash.update(d))
+        .on('end', resolve)
+        .on('error', reject)
     })
-    ctx.print(`${'  sha256 of the archive in this process'.padEnd(44)} ${ms(performance.now() - hashStarted)}`)
-    ctx.print(`dbops peak RSS: ${(Math.max(...p.rss) / 1024).toFixed(0)} MB for a ${mib(pgDb.size)} database (target < 150 MB)`)
+    ctx.print(
+      `${'  sha256 of the archive in this process'.padEnd(44)} ${ms(performance.now() - hashStarted)}`,
+    )
+    ctx.print(
+      `dbops peak RSS: ${(Math.max(...p.rss) / 1024).toFixed(0)} MB for a ${mib(pgDb.size)} database (target < 150 MB)`,
+    )
     const { default: pg } = await import('pg')
     const admin = new pg.Client({ connectionString: adminUrl })
     await admin.connect()

@@ -10,7 +10,9 @@ export function dbopsVersion(): string {
   if (cached !== undefined) return cached
   try {
     // src/backup and dist/backup both sit two levels below the package root
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
+    const pkg = JSON.parse(
+      fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: string }
     cached = pkg.version ?? 'unknown'
   } catch {
     cached = 'unknown'

@@ -105,13 +105,18 @@ try {
  */
 export function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(HASH_WORKER, { eval: true, workerData: { file }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } })
+    const worker = new Worker(HASH_WORKER, {
+      eval: true,
+      workerData: { file },
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    })
     let settled = false
     worker.once('message', (message: { sha256?: string; error?: string; code?: string }) => {
       settled = true
       void worker.terminate()
       if (message.sha256) resolve(message.sha256)
-      else reject(Object.assign(new Error(message.error ?? 'hashing failed'), { code: message.code }))
+      else
+        reject(Object.assign(new Error(message.error ?? 'hashing failed'), { code: message.code }))
     })
     worker.once('error', (err) => {
       if (!settled) reject(err)

@@ -15,9 +15,15 @@ const MIGRATIONS_TABLE = 'dbops_migrations'
  * dialect has schemas), or undefined when the table does not exist or has none. Reads through
  * `db` as it is, so inside a transaction it sees that transaction's snapshot.
  */
-export async function readMigrationHead(db: Kysely<any>, dialect: Dialect, schema: string): Promise<string | undefined> {
+export async function readMigrationHead(
+  db: Kysely<any>,
+  dialect: Dialect,
+  schema: string,
+): Promise<string | undefined> {
   const tables = await db.introspection.getTables()
-  const exists = tables.some((t) => t.name === MIGRATIONS_TABLE && (!dialect.supportsSchemas || t.schema === schema))
+  const exists = tables.some(
+    (t) => t.name === MIGRATIONS_TABLE && (!dialect.supportsSchemas || t.schema === schema),
+  )
   if (!exists) return undefined
   const scoped = dialect.supportsSchemas ? db.withSchema(schema) : db
   const row = await scoped

@@ -10,7 +10,12 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { type DatabaseTarget, describeTarget, formatTargetUrl, parseDatabaseUrl } from '../config/database-url.js'
+import {
+  type DatabaseTarget,
+  describeTarget,
+  formatTargetUrl,
+  parseDatabaseUrl,
+} from '../config/database-url.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
 import { registerSecret } from '../config/redact.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
@@ -62,14 +67,18 @@ export interface RestoreResult {
  *
  * @example await restoreBackup(config, { latest: true }) // into app_restored_20250101_030000
  */
-export async function restoreBackup(config: ResolvedConfig, options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreBackup(
+  config: ResolvedConfig,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
   const started = performance.now()
   const warnings: string[] = []
   const warn = (text: string) => {
     warnings.push(text)
     options.onWarning?.(text)
   }
-  if (options.inPlace && options.targetUrl !== undefined) throw new UsageError('Give --in-place or --target-url, not both')
+  if (options.inPlace && options.targetUrl !== undefined)
+    throw new UsageError('Give --in-place or --target-url, not both')
   const selected = selectBackup(config, options)
   const manifest = loadManifestOrFail(selected)
 
@@ -82,17 +91,30 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
   }
   const dialectOfTarget = (target ?? config.target).dialect
   if (dialectOfTarget !== manifest.dialect) {
-    throw new UsageError(`${selected.file} is a ${manifest.dialect} backup; it cannot be restored into ${describeTarget(target ?? config.target)}`, {
-      code: 'RESTORE_DIALECT_MISMATCH',
-      hint: 'Point --url / --target-url at a database of the same kind.',
-    })
+    throw new UsageError(
+      `${selected.file} is a ${manifest.dialect} backup; it cannot be restored into ${describeTarget(target ?? config.target)}`,
+      {
+        code: 'RESTORE_DIALECT_MISMATCH',
+        hint: 'Point --url / --target-url at a database of the same kind.',
+      },
+    )
   }
-  assertDestructiveAllowed(config, { yes: options.yes ?? false, action: `restore ${selected.file}` })
+  assertDestructiveAllowed(config, {
+    yes: options.yes ?? false,
+    action: `restore ${selected.file}`,
+  })
 
-  if (fs.statSync(selected.path).size !== manifest.size_bytes || (await sha256File(selected.path)) !== manifest.sha256) {
-    throw new IntegrityError('BACKUP_CORRUPT', `Backup ${selected.file} failed the sha256 check: it does not match its manifest, so it was not restored`, {
-      hint: 'Restore an older backup (see `dbops backup list`), and check the storage this one sits on.',
-    })
+  if (
+    fs.statSync(selected.path).size !== manifest.size_bytes ||
+    (await sha256File(selected.path)) !== manifest.sha256
+  ) {
+    throw new IntegrityError(
+      'BACKUP_CORRUPT',
+      `Backup ${selected.file} failed the sha256 check: it does not match its manifest, so it was not restored`,
+      {
+        hint: 'Restore an older backup (see `dbops backup list`), and check the storage this one sits on.',
+      },
+    )
   }
 
   const latest = latestMigrationVersion(config.migrationsDir)
@@ -117,7 +139,11 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
     onNote: options.onNote,
     beforeReplace: async (replaced) => {
       const sameAsConfigured = describeTarget(replaced) === describeTarget(config.target)
-      const safetyConfig: ResolvedConfig = { ...config, target: replaced, databaseName: sameAsConfigured ? config.databaseName : 'default' }
+      const safetyConfig: ResolvedConfig = {
+        ...config,
+        target: replaced,
+        databaseName: sameAsConfigured ? config.databaseName : 'default',
+      }
       options.onNote?.(`safety backup of ${describeTarget(replaced)} first`)
       const backup = await createBackup(safetyConfig, {
         dir: selected.dir,
@@ -133,7 +159,11 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
   return {
     file: selected.file,
     target: describeTarget(outcome.target),
-    target_url: formatTargetUrl(outcome.target.dialect === 'postgres' ? { ...outcome.target, password: undefined } : outcome.target),
+    target_url: formatTargetUrl(
+      outcome.target.dialect === 'postgres'
+        ? { ...outcome.target, password: undefined }
+        : outcome.target,
+    ),
     created: outcome.created,
     replaced: outcome.replaced,
     safety_backup: safety,

@@ -11,9 +11,21 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { loadDialect } from '../dialects/index.js'
 import type { DialectName, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
 import { IntegrityError, OperationError, UsageError, messageOf } from '../errors.js'
-import { type BackupManifest, LEVELS, isLevelAtLeast, manifestPathOf, readManifest, writeManifest } from './backup-manifest.js'
+import {
+  type BackupManifest,
+  LEVELS,
+  isLevelAtLeast,
+  manifestPathOf,
+  readManifest,
+  writeManifest,
+} from './backup-manifest.js'
 import { resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
-import { assertPlainBackupName, backupDatabaseName, manifestNameOf, tempFileName } from './backup-name.js'
+import {
+  assertPlainBackupName,
+  backupDatabaseName,
+  manifestNameOf,
+  tempFileName,
+} from './backup-name.js'
 import { fsyncDirectory, sha256File } from './durable-file.js'
 
 /** Which backup a command means: a name in the directory, or the newest of this database. */
@@ -38,26 +50,41 @@ export interface SelectedBackup {
  */
 export function selectBackup(config: ResolvedConfig, selector: BackupSelector): SelectedBackup {
   const { dir } = resolveBackupDirectory(config, selector.dir)
-  if (selector.name !== undefined && selector.latest) throw new UsageError('Give a backup name or --latest, not both')
+  if (selector.name !== undefined && selector.latest)
+    throw new UsageError('Give a backup name or --latest, not both')
   if (selector.name !== undefined) {
     assertPlainBackupName(selector.name)
     const file = selector.name.endsWith('.json') ? selector.name.slice(0, -5) : selector.name
     const full = path.join(dir, file)
     if (!fs.existsSync(full)) {
       if (fs.existsSync(manifestPathOf(full))) {
-        throw new IntegrityError('BACKUP_FILE_MISSING', `Backup ${file} failed the file check: its manifest is in ${dir} but the file is gone`, {
-          hint: 'Restore the file from wherever backups are copied to, or remove the stale manifest.',
-        })
+        throw new IntegrityError(
+          'BACKUP_FILE_MISSING',
+          `Backup ${file} failed the file check: its manifest is in ${dir} but the file is gone`,
+          {
+            hint: 'Restore the file from wherever backups are copied to, or remove the stale manifest.',
+          },
+        )
       }
-      throw new UsageError(`No backup named ${file} in ${dir}`, { code: 'BACKUP_NOT_FOUND', hint: 'See `dbops backup list` (and --dir).' })
+      throw new UsageError(`No backup named ${file} in ${dir}`, {
+        code: 'BACKUP_NOT_FOUND',
+        hint: 'See `dbops backup list` (and --dir).',
+      })
     }
     return { dir, file, path: full }
   }
-  if (!selector.latest) throw new UsageError('Which backup? Give its name (see `dbops backup list`) or --latest', { code: 'BACKUP_NOT_CHOSEN' })
+  if (!selector.latest)
+    throw new UsageError('Which backup? Give its name (see `dbops backup list`) or --latest', {
+      code: 'BACKUP_NOT_CHOSEN',
+    })
   const database = backupDatabaseName(config)
-  const newest = scanBackupDirectory(dir).find((b) => b.database === database && b.size_bytes !== null)
+  const newest = scanBackupDirectory(dir).find(
+    (b) => b.database === database && b.size_bytes !== null,
+  )
   if (!newest) {
-    throw new OperationError('BACKUP_NONE', `No backup of ${database} in ${dir}`, { hint: 'Run `dbops backup create` first (or check --dir).' })
+    throw new OperationError('BACKUP_NONE', `No backup of ${database} in ${dir}`, {
+      hint: 'Run `dbops backup create` first (or check --dir).',
+    })
   }
   return { dir, file: newest.file, path: newest.path }
 }
@@ -93,7 +120,10 @@ export interface VerifyResult {
  *
  * @example await verifyBackup(config, { latest: true, level: 'restore' })
  */
-export async function verifyBackup(config: ResolvedConfig, options: VerifyOptions): Promise<VerifyResult> {
+export async function verifyBackup(
+  config: ResolvedConfig,
+  options: VerifyOptions,
+): Promise<VerifyResult> {
   const selected = selectBackup(config, options)
   const level = options.level ?? 'read'
   const manifest = loadManifestOrFail(selected)
@@ -103,14 +133,26 @@ export async function verifyBackup(config: ResolvedConfig, options: VerifyOption
   checks.push(
     size === manifest.size_bytes
       ? { name: 'size', ok: true, detail: `${size} bytes` }
-      : { name: 'size', ok: false, detail: `the file has ${size} bytes, the manifest says ${manifest.size_bytes}` },
+      : {
+          name: 'size',
+          ok: false,
+          detail: `the file has ${size} bytes, the manifest says ${manifest.size_bytes}`,
+        },
   )
   const hashing = sha256File(selected.path).then(
     (sha): VerifyCheck =>
       sha === manifest.sha256
         ? { name: 'sha256', ok: true, detail: 'matches the manifest' }
-        : { name: 'sha256', ok: false, detail: `expected ${manifest.sha256.slice(0, 16)}…, the file has ${sha.slice(0, 16)}…` },
-    (err: unknown): VerifyCheck => ({ name: 'sha256', ok: false, detail: `cannot read the file: ${messageOf(err)}` }),
+        : {
+            name: 'sha256',
+            ok: false,
+            detail: `expected ${manifest.sha256.slice(0, 16)}…, the file has ${sha.slice(0, 16)}…`,
+          },
+    (err: unknown): VerifyCheck => ({
+      name: 'sha256',
+      ok: false,
+      detail: `cannot read the file: ${messageOf(err)}`,
+    }),
   )
   let rowCounts: Record<string, number> | undefined
   const deeper: VerifyCheck[] = []
@@ -133,24 +175,38 @@ export async function verifyBackup(config: ResolvedConfig, options: VerifyOption
   const failed = checks.find((c) => !c.ok)
   const verifiedAt = new Date().toISOString()
   const previous = manifest.verification.level
-  const reached: VerificationLevel = failed ? 'none' : isLevelAtLeast(previous, level) ? previous : level
+  const reached: VerificationLevel = failed
+    ? 'none'
+    : isLevelAtLeast(previous, level)
+      ? previous
+      : level
   manifest.verification = {
     level: reached,
     verified_at: verifiedAt,
     checks,
     ...(failed ? { failed_check: failed.name } : {}),
-    ...(rowCounts ? { row_counts: rowCounts } : failed || !manifest.verification.row_counts ? {} : { row_counts: manifest.verification.row_counts }),
+    ...(rowCounts
+      ? { row_counts: rowCounts }
+      : failed || !manifest.verification.row_counts
+        ? {}
+        : { row_counts: manifest.verification.row_counts }),
   }
   try {
     writeManifest(selected.path, manifest)
     fsyncDirectory(selected.dir)
   } catch (err) {
-    options.onWarning?.(`could not record the verification in ${manifestNameOf(selected.file)}: ${messageOf(err)}`)
+    options.onWarning?.(
+      `could not record the verification in ${manifestNameOf(selected.file)}: ${messageOf(err)}`,
+    )
   }
   if (failed) {
-    throw new IntegrityError('BACKUP_CORRUPT', `Backup ${selected.file} failed verification at the ${failed.name} check: ${failed.detail}`, {
-      hint: 'Do not restore it. Make a new backup (`dbops backup create`) and check the storage it sits on.',
-    })
+    throw new IntegrityError(
+      'BACKUP_CORRUPT',
+      `Backup ${selected.file} failed verification at the ${failed.name} check: ${failed.detail}`,
+      {
+        hint: 'Do not restore it. Make a new backup (`dbops backup create`) and check the storage it sits on.',
+      },
+    )
   }
   return {
     file: selected.file,
@@ -169,15 +225,23 @@ export async function verifyBackup(config: ResolvedConfig, options: VerifyOption
 export function loadManifestOrFail(selected: SelectedBackup): BackupManifest {
   const read = readManifest(selected.path)
   if (read.status === 'missing') {
-    throw new IntegrityError('BACKUP_MANIFEST_MISSING', `Backup ${selected.file} failed the manifest check: ${manifestNameOf(selected.file)} is missing, so its sha256 cannot be checked`, {
-      hint: 'A backup without its manifest was never finished or lost its record; do not trust it. Make a new backup.',
-    })
+    throw new IntegrityError(
+      'BACKUP_MANIFEST_MISSING',
+      `Backup ${selected.file} failed the manifest check: ${manifestNameOf(selected.file)} is missing, so its sha256 cannot be checked`,
+      {
+        hint: 'A backup without its manifest was never finished or lost its record; do not trust it. Make a new backup.',
+      },
+    )
   }
   if (read.status === 'invalid' || read.manifest.file !== selected.file) {
     const reason = read.status === 'invalid' ? read.reason : `it describes ${read.manifest.file}`
-    throw new IntegrityError('BACKUP_MANIFEST_INVALID', `Backup ${selected.file} failed the manifest check: ${manifestNameOf(selected.file)} is not valid (${reason})`, {
-      hint: 'Do not trust this backup. Make a new one.',
-    })
+    throw new IntegrityError(
+      'BACKUP_MANIFEST_INVALID',
+      `Backup ${selected.file} failed the manifest check: ${manifestNameOf(selected.file)} is not valid (${reason})`,
+      {
+        hint: 'Do not trust this backup. Make a new one.',
+      },
+    )
   }
   if (!LEVELS.includes(read.manifest.verification.level)) read.manifest.verification.level = 'none'
   return read.manifest

@@ -18,7 +18,12 @@ const REDRAW_MS = 200
  * Creates a progress line for `label` on `stream`, or a silent one when `enabled` is false.
  * `unit` says what `done` counts: `bytes` prints sizes, `pages` a percentage only.
  */
-export function progressLine(stream: { write(text: string): unknown }, enabled: boolean, label: string, unit: 'bytes' | 'pages'): ProgressLine {
+export function progressLine(
+  stream: { write(text: string): unknown },
+  enabled: boolean,
+  label: string,
+  unit: 'bytes' | 'pages',
+): ProgressLine {
   if (!enabled) return { update() {}, done() {} }
   let last = 0
   let drawn = false
@@ -29,7 +34,8 @@ export function progressLine(stream: { write(text: string): unknown }, enabled: 
       last = now
       drawn = true
       const percent = total > 0 ? `${Math.floor((done / total) * 100)}%` : ''
-      const amount = unit === 'bytes' ? formatBytes(done) + (total > 0 ? ` of ${formatBytes(total)}` : '') : ''
+      const amount =
+        unit === 'bytes' ? formatBytes(done) + (total > 0 ? ` of ${formatBytes(total)}` : '') : ''
       stream.write(`\r\u001b[K${label}: ${[percent, amount].filter(Boolean).join(' ')}`)
     },
     done() {

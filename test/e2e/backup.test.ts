@@ -28,8 +28,18 @@ async function freshDatabase(dialect: { create(): Promise<TestDatabase> }): Prom
   return db
 }
 
-function dbops(db: TestDatabase, args: string[], env: Record<string, string> = {}, extra: Parameters<typeof runCli>[1] = {}): Promise<CliResult> {
-  return runCli(['backup', ...args], { cwd: db.dir, env: { DATABASE_URL: db.url, ...env }, timeoutMs: 60_000, ...extra })
+function dbops(
+  db: TestDatabase,
+  args: string[],
+  env: Record<string, string> = {},
+  extra: Parameters<typeof runCli>[1] = {},
+): Promise<CliResult> {
+  return runCli(['backup', ...args], {
+    cwd: db.dir,
+    env: { DATABASE_URL: db.url, ...env },
+    timeoutMs: 60_000,
+    ...extra,
+  })
 }
 
 /** One `error:` line naming the failure, one `hint:` line, no stack. */
@@ -44,7 +54,9 @@ function expectOneLineError(result: CliResult, message: RegExp): void {
 
 /** Names of final backups (not temporaries, manifests or locks) in a directory. */
 function finalBackups(dir: string): string[] {
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => parseBackupFileName(f) && !f.endsWith('.json')) : []
+  return fs.existsSync(dir)
+    ? fs.readdirSync(dir).filter((f) => parseBackupFileName(f) && !f.endsWith('.json'))
+    : []
 }
 
 function tempFiles(dir: string): string[] {
@@ -55,10 +67,14 @@ function tempFiles(dir: string): string[] {
 function mountTmpfs(megabytes: number): { dir: string } | { skip: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbops-tmpfs-'))
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${megabytes}m,mode=0700`, 'tmpfs', dir], { stdio: 'pipe' })
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${megabytes}m,mode=0700`, 'tmpfs', dir], {
+      stdio: 'pipe',
+    })
   } catch (err) {
     fs.rmdirSync(dir)
-    return { skip: `cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}): the full-disk tests need root` }
+    return {
+      skip: `cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}): the full-disk tests need root`,
+    }
   }
   cleanups.push(() => {
     execFileSync('umount', [dir])
@@ -68,7 +84,11 @@ function mountTmpfs(megabytes: number): { dir: string } | { skip: string } {
 }
 
 /** Calls `onTemp` as soon as a temporary backup file appears in `dir` (and, if asked, has data). */
-function whenTempAppears(dir: string, minBytes: number, onTemp: (name: string) => void): () => void {
+function whenTempAppears(
+  dir: string,
+  minBytes: number,
+  onTemp: (name: string) => void,
+): () => void {
   let done = false
   const timer = setInterval(() => {
     if (done) return
@@ -104,23 +124,43 @@ for (const dialect of testDialects()) {
 
       const verbose = await dbops(db, ['create', '--verbose'])
       expect(verbose.code).toBe(0)
-      expect(verbose.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^backup \S+\.(db|dump): [\d.]+ [KM]?B in [\d.]+ s, verified read, migration head none$/)])
+      expect(verbose.stdout.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^backup \S+\.(db|dump): [\d.]+ [KM]?B in [\d.]+ s, verified read, migration head none$/,
+        ),
+      ])
 
       const json = await dbops(db, ['create', '--json', '--keep-last', '2'])
       expect(json.code).toBe(0)
       const doc = json.json()
-      expect(doc).toMatchObject({ verification_level: 'read', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), retention: { deleted: [expect.any(Object)] } })
+      expect(doc).toMatchObject({
+        verification_level: 'read',
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        retention: { deleted: [expect.any(Object)] },
+      })
       expect(json.stderr).toBe('')
 
       const list = await dbops(db, ['list', '--json'])
-      expect(list.json().backups.map((b: { file: string }) => b.file)).toEqual([doc.file, verbose.stdout.match(/^backup (\S+):/)![1]])
+      expect(list.json().backups.map((b: { file: string }) => b.file)).toEqual([
+        doc.file,
+        verbose.stdout.match(/^backup (\S+):/)![1],
+      ])
       const table = await dbops(db, ['list'])
-      expect(table.stdout).toMatch(/backup\s+database\s+age\s+size\s+migration head\s+verified\s+status/)
+      expect(table.stdout).toMatch(
+        /backup\s+database\s+age\s+size\s+migration head\s+verified\s+status/,
+      )
       expect(table.stdout).toContain(doc.file)
 
-      expect(await dbops(db, ['verify', '--latest'])).toMatchObject({ code: 0, stdout: '', stderr: '' })
+      expect(await dbops(db, ['verify', '--latest'])).toMatchObject({
+        code: 0,
+        stdout: '',
+        stderr: '',
+      })
       const restoreLevel = await dbops(db, ['verify', doc.file, '--level', 'restore', '--json'])
-      expect(restoreLevel.json()).toMatchObject({ verification_level: 'restore', row_counts: expect.any(Object) })
+      expect(restoreLevel.json()).toMatchObject({
+        verification_level: 'restore',
+        row_counts: expect.any(Object),
+      })
 
       const prune = await dbops(db, ['prune', '--keep-last', '1', '--dry-run'])
       expect(prune.code).toBe(0)
@@ -130,16 +170,25 @@ for (const dialect of testDialects()) {
 
     test('SIGKILL during create: nothing incomplete under a final name; the next run succeeds and sweeps the leftovers', async () => {
       const db = await freshDatabase(dialect)
-      await execSql(db.url, sampleData(dialect.name, 10) + paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 6))
+      await execSql(
+        db.url,
+        sampleData(dialect.name, 10) +
+          paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 6),
+      )
       const dir = path.join(db.dir, 'backups')
       fs.mkdirSync(dir)
       let stop = () => {}
-      const killed = await dbops(db, ['create'], {}, {
-        onSpawn: (child) => {
-          // killed once data is being written: mid-copy
-          stop = whenTempAppears(dir, 1, () => child.kill('SIGKILL'))
+      const killed = await dbops(
+        db,
+        ['create'],
+        {},
+        {
+          onSpawn: (child) => {
+            // killed once data is being written: mid-copy
+            stop = whenTempAppears(dir, 1, () => child.kill('SIGKILL'))
+          },
         },
-      })
+      )
       stop()
       expect(killed.signal).toBe('SIGKILL')
       expect(finalBackups(dir)).toEqual([])
@@ -159,7 +208,12 @@ for (const dialect of testDialects()) {
       const dir = path.join(db.dir, 'backups')
       fs.mkdirSync(dir)
       let stop = () => {}
-      const result = await dbops(db, ['create'], {}, { onSpawn: (child) => (stop = whenTempAppears(dir, 1, () => child.kill('SIGINT'))) })
+      const result = await dbops(
+        db,
+        ['create'],
+        {},
+        { onSpawn: (child) => (stop = whenTempAppears(dir, 1, () => child.kill('SIGINT'))) },
+      )
       stop()
       expect(result.code).toBe(130)
       expect(result.stderr).toMatch(/Interrupted by SIGINT/)
@@ -172,14 +226,18 @@ for (const dialect of testDialects()) {
 describe('sqlite: failures', () => {
   const sqlite = testDialects().find((d) => d.name === 'sqlite')!
 
-  test.each([[[]], [['--json']]])('a missing SQLite file: exit 7, and no empty database created %s', async (extra) => {
-    const db = await freshDatabase(sqlite)
-    const result = await dbops(db, ['create', ...extra])
-    expect(result.code).toBe(7)
-    if (extra.length > 0) expect(result.json()).toMatchObject({ error: { code: 'DB_FILE_MISSING' } })
-    else expectOneLineError(result, /SQLite file .*app\.db does not exist/)
-    expect(fs.readdirSync(db.dir)).toEqual([])
-  })
+  test.each([[[]], [['--json']]])(
+    'a missing SQLite file: exit 7, and no empty database created %s',
+    async (extra) => {
+      const db = await freshDatabase(sqlite)
+      const result = await dbops(db, ['create', ...extra])
+      expect(result.code).toBe(7)
+      if (extra.length > 0)
+        expect(result.json()).toMatchObject({ error: { code: 'DB_FILE_MISSING' } })
+      else expectOneLineError(result, /SQLite file .*app\.db does not exist/)
+      expect(fs.readdirSync(db.dir)).toEqual([])
+    },
+  )
 
   test.each([
     { args: ['verify', '../etc/passwd'] },
@@ -207,7 +265,9 @@ describe('sqlite: failures', () => {
       expectOneLineError(plain, /Another backup or prune of "app" is running/)
       const json = await dbops(db, ['create', '--json', '--lock-timeout', '1'])
       expect(json.code).toBe(5)
-      expect(json.json()).toMatchObject({ error: { code: 'LOCK_TIMEOUT', message: expect.stringContaining('waited 1.0 s') } })
+      expect(json.json()).toMatchObject({
+        error: { code: 'LOCK_TIMEOUT', message: expect.stringContaining('waited 1.0 s') },
+      })
       expect(await dbops(db, ['prune', '--keep-last', '1'])).toMatchObject({ code: 5 })
     } finally {
       await lock.release()
@@ -229,7 +289,12 @@ describe('sqlite: failures', () => {
     fs.rmSync(`${created.path}.json`)
     const missing = await dbops(db, ['verify', created.file, '--json'])
     expect(missing.code).toBe(6)
-    expect(missing.json()).toMatchObject({ error: { code: 'BACKUP_MANIFEST_MISSING', message: expect.stringContaining('failed the manifest check') } })
+    expect(missing.json()).toMatchObject({
+      error: {
+        code: 'BACKUP_MANIFEST_MISSING',
+        message: expect.stringContaining('failed the manifest check'),
+      },
+    })
   })
 
   test('a backup directory this user cannot write: exit 1 naming it', async () => {
@@ -238,9 +303,15 @@ describe('sqlite: failures', () => {
     const dir = path.join(db.dir, 'root-only')
     fs.mkdirSync(dir, { mode: 0o755 })
     // the database (a WAL file: its directory too) belongs to the user; the backup directory does not
-    for (const f of fs.readdirSync(db.dir).filter((f) => f.startsWith('app.db'))) fs.chownSync(path.join(db.dir, f), 65534, 65534)
+    for (const f of fs.readdirSync(db.dir).filter((f) => f.startsWith('app.db')))
+      fs.chownSync(path.join(db.dir, f), 65534, 65534)
     fs.chownSync(db.dir, 65534, 65534)
-    const result = await dbops(db, ['create', '--dir', dir], { HOME: db.dir }, { uid: 65534, gid: 65534 })
+    const result = await dbops(
+      db,
+      ['create', '--dir', dir],
+      { HOME: db.dir },
+      { uid: 65534, gid: 65534 },
+    )
     expect(result.code).toBe(1)
     expectOneLineError(result, /Backup directory .*root-only is not writable by this user/)
   })
@@ -252,7 +323,10 @@ describe('sqlite: failures', () => {
     await execSql(db.url, paddingData('sqlite', 3))
     const result = await dbops(db, ['create', '--dir', tmpfs.dir])
     expect(result.code).toBe(1)
-    expectOneLineError(result, /No space left for the backup in .*: [\d.]+ [KM]B free, the database is 3\.\d MB/)
+    expectOneLineError(
+      result,
+      /No space left for the backup in .*: [\d.]+ [KM]B free, the database is 3\.\d MB/,
+    )
     expect(fs.readdirSync(tmpfs.dir)).toEqual([])
   })
 
@@ -273,7 +347,8 @@ describe('sqlite: failures', () => {
     expectOneLineError(result, /No space left on device/)
     expect(tempFiles(tmpfs.dir)).toEqual([])
     expect(finalBackups(tmpfs.dir).sort()).toEqual(before) // retention did not run
-    for (const file of before) expect(await dbops(db, ['verify', file, '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
+    for (const file of before)
+      expect(await dbops(db, ['verify', file, '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
   })
 })
 
@@ -307,7 +382,9 @@ describe('postgres: failures', () => {
     expect(result.code).toBe(1)
     expect(result.json().error).toMatchObject({
       code: 'PG_TOOL_TOO_OLD',
-      message: expect.stringMatching(/No pg_dump fits the server \(PostgreSQL 1\d\): found 12\.3 \(/),
+      message: expect.stringMatching(
+        /No pg_dump fits the server \(PostgreSQL 1\d\): found 12\.3 \(/,
+      ),
       hint: expect.stringMatching(/postgresql-client-1\d/),
     })
   })
@@ -315,7 +392,9 @@ describe('postgres: failures', () => {
   test('wrong password: exit 7, the password never shown', async () => {
     const db = await freshDatabase(postgres)
     const wrong = 'Wr0ng-Secret-xyz'
-    const result = await dbops(db, ['create'], { DATABASE_URL: withUrl(db.url, { password: wrong }) })
+    const result = await dbops(db, ['create'], {
+      DATABASE_URL: withUrl(db.url, { password: wrong }),
+    })
     expect(result.code).toBe(7)
     expectOneLineError(result, /Authentication failed/)
     expect(result.stderr + result.stdout).not.toContain(wrong)
@@ -324,7 +403,11 @@ describe('postgres: failures', () => {
   test('unreachable server: exit 4', async () => {
     const db = await freshDatabase(postgres)
     const port = await freePort()
-    const result = await dbops(db, ['create', '--json'], { DATABASE_URL: withUrl(db.url, { port }), DATABASE_CONNECT_TIMEOUT: '1', DATABASE_MAX_RETRIES: '0' })
+    const result = await dbops(db, ['create', '--json'], {
+      DATABASE_URL: withUrl(db.url, { port }),
+      DATABASE_CONNECT_TIMEOUT: '1',
+      DATABASE_MAX_RETRIES: '0',
+    })
     expect(result.code).toBe(4)
     expect(result.json().error.code).toBe('DB_UNREACHABLE')
   })
@@ -332,9 +415,17 @@ describe('postgres: failures', () => {
   test('stray PG* variables do not redirect pg_dump', async () => {
     const db = await freshDatabase(postgres)
     await execSql(db.url, sampleData('postgres', 10))
-    const result = await dbops(db, ['create', '--json', '--verify', 'restore'], { PGHOST: 'nowhere.invalid', PGPORT: '1', PGDATABASE: 'nope', PGUSER: 'nobody', PGPASSWORD: 'x' })
+    const result = await dbops(db, ['create', '--json', '--verify', 'restore'], {
+      PGHOST: 'nowhere.invalid',
+      PGPORT: '1',
+      PGDATABASE: 'nope',
+      PGUSER: 'nobody',
+      PGPASSWORD: 'x',
+    })
     expect(result.code).toBe(0)
-    expect(result.json().checks.find((c: { name: string }) => c.name === 'restore')).toMatchObject({ ok: true })
+    expect(result.json().checks.find((c: { name: string }) => c.name === 'restore')).toMatchObject({
+      ok: true,
+    })
   })
 
   test('no space left while pg_dump streams (a small tmpfs): exit 1, temporary file removed, earlier backups untouched, no retention', async (ctx) => {
@@ -352,7 +443,8 @@ describe('postgres: failures', () => {
     expectOneLineError(result, /[Nn]o space left on device/)
     expect(tempFiles(tmpfs.dir)).toEqual([])
     expect(finalBackups(tmpfs.dir).sort()).toEqual(before)
-    for (const file of before) expect(await dbops(db, ['verify', file, '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
+    for (const file of before)
+      expect(await dbops(db, ['verify', file, '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
   })
 
   test('restore --target-url into a new database, --no-owner, and the safety backup when it exists', async () => {
@@ -361,9 +453,18 @@ describe('postgres: failures', () => {
     const created = (await dbops(db, ['create', '--json'])).json()
     const copyName = `${new URL(db.url).pathname.slice(1)}_copy`
     const copyUrl = withUrl(db.url, { database: copyName })
-    cleanups.push(() => execSql(inject('pgAdminUrl'), `DROP DATABASE IF EXISTS "${copyName}" WITH (FORCE)`))
+    cleanups.push(() =>
+      execSql(inject('pgAdminUrl'), `DROP DATABASE IF EXISTS "${copyName}" WITH (FORCE)`),
+    )
 
-    const first = await dbops(db, ['restore', created.file, '--target-url', copyUrl, '--no-owner', '--json'])
+    const first = await dbops(db, [
+      'restore',
+      created.file,
+      '--target-url',
+      copyUrl,
+      '--no-owner',
+      '--json',
+    ])
     expect(first.code).toBe(0)
     expect(first.json()).toMatchObject({ created: true, replaced: false, safety_backup: null })
     expect(first.stdout).not.toContain(new URL(db.url).password)
@@ -371,6 +472,8 @@ describe('postgres: failures', () => {
     const second = await dbops(db, ['restore', created.file, '--target-url', copyUrl])
     expect(second.code).toBe(0)
     expect(second.stdout).toMatch(/replacing its contents/)
-    expect(second.stdout).toMatch(new RegExp(`safety backup of the previous contents: ${copyName}-\\d{8}T`))
+    expect(second.stdout).toMatch(
+      new RegExp(`safety backup of the previous contents: ${copyName}-\\d{8}T`),
+    )
   })
 })

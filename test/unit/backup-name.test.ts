@@ -16,7 +16,11 @@ describe('backup file names', () => {
   test('format and parse round trip', () => {
     const name = formatBackupFileName('app', at, 'db.gz')
     expect(name).toBe('app-20250102T030405.678Z.db.gz')
-    expect(parseBackupFileName(name)).toEqual({ database: 'app', createdAt: at, extension: 'db.gz' })
+    expect(parseBackupFileName(name)).toEqual({
+      database: 'app',
+      createdAt: at,
+      extension: 'db.gz',
+    })
   })
 
   test.each([
@@ -27,25 +31,69 @@ describe('backup file names', () => {
   ])('$name is not a backup', ({ input }) => expect(parseBackupFileName(input)).toBeUndefined())
 
   test.each([
-    { input: tempFileName('app-20250102T030405.678Z.db', 42), expected: { database: 'app', pid: 42 } },
-    { input: tempFileName('my_db-20250102T030405.678Z.dump', 7, 'raw'), expected: { database: 'my_db', pid: 7 } },
-    { input: `${tempFileName('app-20250102T030405.678Z.db', 42)}-journal`, expected: { database: 'app', pid: 42 } },
+    {
+      input: tempFileName('app-20250102T030405.678Z.db', 42),
+      expected: { database: 'app', pid: 42 },
+    },
+    {
+      input: tempFileName('my_db-20250102T030405.678Z.dump', 7, 'raw'),
+      expected: { database: 'my_db', pid: 7 },
+    },
+    {
+      input: `${tempFileName('app-20250102T030405.678Z.db', 42)}-journal`,
+      expected: { database: 'app', pid: 42 },
+    },
     { input: '.app-20250102T030405.678Z.db.json.tmp-9', expected: { database: 'app', pid: 9 } },
     { input: 'app-20250102T030405.678Z.db', expected: undefined },
     { input: '.app.backup-lock', expected: undefined },
-  ])('temporary name $input', ({ input, expected }) => expect(parseTempFileName(input)).toEqual(expected))
+  ])('temporary name $input', ({ input, expected }) =>
+    expect(parseTempFileName(input)).toEqual(expected),
+  )
 
   test.each([
-    { name: 'SQLite file name without its extension', config: { databaseName: 'default', target: { dialect: 'sqlite' as const, path: '/srv/data/app.db' } }, expected: 'app' },
-    { name: 'the --db name wins', config: { databaseName: 'audit', target: { dialect: 'sqlite' as const, path: '/srv/x.db' } }, expected: 'audit' },
+    {
+      name: 'SQLite file name without its extension',
+      config: {
+        databaseName: 'default',
+        target: { dialect: 'sqlite' as const, path: '/srv/data/app.db' },
+      },
+      expected: 'app',
+    },
+    {
+      name: 'the --db name wins',
+      config: { databaseName: 'audit', target: { dialect: 'sqlite' as const, path: '/srv/x.db' } },
+      expected: 'audit',
+    },
     {
       name: 'PostgreSQL database, odd characters replaced',
-      config: { databaseName: 'default', target: { dialect: 'postgres' as const, host: 'h', port: 5432, database: 'shop.eu/prod', user: 'u', password: undefined, tls: { mode: 'prefer' as const } } },
+      config: {
+        databaseName: 'default',
+        target: {
+          dialect: 'postgres' as const,
+          host: 'h',
+          port: 5432,
+          database: 'shop.eu/prod',
+          user: 'u',
+          password: undefined,
+          tls: { mode: 'prefer' as const },
+        },
+      },
       expected: 'shop_eu_prod',
     },
-  ])('database part: $name', ({ config, expected }) => expect(backupDatabaseName(config)).toBe(expected))
+  ])('database part: $name', ({ config, expected }) =>
+    expect(backupDatabaseName(config)).toBe(expected),
+  )
 
-  test.each(['../app-20250102T030405.678Z.db', 'sub/app.db', '/etc/passwd', '..', 'a..b', '.hidden', '', 'a\\b'])('%j is refused where a name is expected (exit 2)', (name) => {
+  test.each([
+    '../app-20250102T030405.678Z.db',
+    'sub/app.db',
+    '/etc/passwd',
+    '..',
+    'a..b',
+    '.hidden',
+    '',
+    'a\\b',
+  ])('%j is refused where a name is expected (exit 2)', (name) => {
     let error: unknown
     try {
       assertPlainBackupName(name)
@@ -56,7 +104,8 @@ describe('backup file names', () => {
     expect(error).toMatchObject({ exitCode: 2, code: 'BACKUP_NAME_INVALID' })
   })
 
-  test('a plain name passes', () => expect(() => assertPlainBackupName('app-20250102T030405.678Z.db')).not.toThrow())
+  test('a plain name passes', () =>
+    expect(() => assertPlainBackupName('app-20250102T030405.678Z.db')).not.toThrow())
 })
 
 describe('latest migration version', () => {
@@ -66,5 +115,6 @@ describe('latest migration version', () => {
     expect(compareVersions('1', '1')).toBe(0)
   })
 
-  test('a missing directory has none', () => expect(latestMigrationVersion('/nonexistent/migrations')).toBeUndefined())
+  test('a missing directory has none', () =>
+    expect(latestMigrationVersion('/nonexistent/migrations')).toBeUndefined())
 })

@@ -1,10 +1,23 @@
 import { describe, expect, test } from 'vitest'
-import { type RetentionCandidate, type RetentionPolicy, isoWeek, planRetention } from '../../src/backup/retention.js'
+import {
+  type RetentionCandidate,
+  type RetentionPolicy,
+  isoWeek,
+  planRetention,
+} from '../../src/backup/retention.js'
 
 /** A backup of `database` at an ISO time; verified unless said otherwise. */
-function b(at: string, options: { verified?: boolean; database?: string } = {}): RetentionCandidate {
+function b(
+  at: string,
+  options: { verified?: boolean; database?: string } = {},
+): RetentionCandidate {
   const database = options.database ?? 'app'
-  return { file: `${database}@${at}`, database, createdAt: new Date(at), verified: options.verified ?? true }
+  return {
+    file: `${database}@${at}`,
+    database,
+    createdAt: new Date(at),
+    verified: options.verified ?? true,
+  }
 }
 
 /** The files kept, oldest first, per the plan. */
@@ -26,13 +39,27 @@ const daily = [
 
 describe('planRetention', () => {
   test.each([
-    { name: 'no rules: everything is kept', backups: daily, policy: {}, expected: daily.map((c) => c.file) },
-    { name: 'keep-last 2', backups: daily, policy: { keepLast: 2 }, expected: ['app@2025-01-03T23:59:59Z', 'app@2025-01-04T00:00:00Z'] },
+    {
+      name: 'no rules: everything is kept',
+      backups: daily,
+      policy: {},
+      expected: daily.map((c) => c.file),
+    },
+    {
+      name: 'keep-last 2',
+      backups: daily,
+      policy: { keepLast: 2 },
+      expected: ['app@2025-01-03T23:59:59Z', 'app@2025-01-04T00:00:00Z'],
+    },
     {
       name: 'keep-daily 3: the newest of each of the 3 latest UTC days',
       backups: daily,
       policy: { keepDaily: 3 },
-      expected: ['app@2025-01-02T03:00:00Z', 'app@2025-01-03T23:59:59Z', 'app@2025-01-04T00:00:00Z'],
+      expected: [
+        'app@2025-01-02T03:00:00Z',
+        'app@2025-01-03T23:59:59Z',
+        'app@2025-01-04T00:00:00Z',
+      ],
     },
     {
       name: 'keep-last 0 still keeps the newest verified backup',
@@ -42,25 +69,49 @@ describe('planRetention', () => {
     },
     {
       name: 'keep-weekly 2: ISO weeks, Monday to Sunday (2025-01-05 is a Sunday, 01-06 a Monday)',
-      backups: [b('2024-12-30T10:00:00Z'), b('2025-01-05T23:00:00Z'), b('2025-01-06T01:00:00Z'), b('2025-01-08T01:00:00Z')],
+      backups: [
+        b('2024-12-30T10:00:00Z'),
+        b('2025-01-05T23:00:00Z'),
+        b('2025-01-06T01:00:00Z'),
+        b('2025-01-08T01:00:00Z'),
+      ],
       policy: { keepWeekly: 2 },
       expected: ['app@2025-01-05T23:00:00Z', 'app@2025-01-08T01:00:00Z'],
     },
     {
       name: 'keep-monthly 2 by UTC month',
-      backups: [b('2024-11-30T23:00:00Z'), b('2024-12-01T00:00:00Z'), b('2024-12-31T23:59:59Z'), b('2025-01-15T00:00:00Z')],
+      backups: [
+        b('2024-11-30T23:00:00Z'),
+        b('2024-12-01T00:00:00Z'),
+        b('2024-12-31T23:59:59Z'),
+        b('2025-01-15T00:00:00Z'),
+      ],
       policy: { keepMonthly: 2 },
       expected: ['app@2024-12-31T23:59:59Z', 'app@2025-01-15T00:00:00Z'],
     },
     {
       name: 'rules combine: daily 1 + monthly 3',
-      backups: [b('2024-10-10T00:00:00Z'), b('2024-11-10T00:00:00Z'), b('2024-11-20T00:00:00Z'), b('2024-12-10T00:00:00Z'), b('2024-12-11T00:00:00Z')],
+      backups: [
+        b('2024-10-10T00:00:00Z'),
+        b('2024-11-10T00:00:00Z'),
+        b('2024-11-20T00:00:00Z'),
+        b('2024-12-10T00:00:00Z'),
+        b('2024-12-11T00:00:00Z'),
+      ],
       policy: { keepDaily: 1, keepMonthly: 3 },
-      expected: ['app@2024-10-10T00:00:00Z', 'app@2024-11-20T00:00:00Z', 'app@2024-12-11T00:00:00Z'],
+      expected: [
+        'app@2024-10-10T00:00:00Z',
+        'app@2024-11-20T00:00:00Z',
+        'app@2024-12-11T00:00:00Z',
+      ],
     },
     {
       name: 'only verified backups count: an unverified newest one does not use up keep-last',
-      backups: [b('2025-01-01T00:00:00Z'), b('2025-01-02T00:00:00Z'), b('2025-01-03T00:00:00Z', { verified: false })],
+      backups: [
+        b('2025-01-01T00:00:00Z'),
+        b('2025-01-02T00:00:00Z'),
+        b('2025-01-03T00:00:00Z', { verified: false }),
+      ],
       policy: { keepLast: 1 },
       // the unverified one is newer than the newest verified one: kept for someone to look at
       expected: ['app@2025-01-02T00:00:00Z', 'app@2025-01-03T00:00:00Z'],
@@ -73,13 +124,20 @@ describe('planRetention', () => {
     },
     {
       name: 'with no verified backup at all, nothing is deleted',
-      backups: [b('2025-01-01T00:00:00Z', { verified: false }), b('2025-01-02T00:00:00Z', { verified: false })],
+      backups: [
+        b('2025-01-01T00:00:00Z', { verified: false }),
+        b('2025-01-02T00:00:00Z', { verified: false }),
+      ],
       policy: { keepLast: 0 },
       expected: ['app@2025-01-01T00:00:00Z', 'app@2025-01-02T00:00:00Z'],
     },
     {
       name: 'per database: each keeps its own newest',
-      backups: [b('2025-01-01T00:00:00Z', { database: 'app' }), b('2025-01-02T00:00:00Z', { database: 'app' }), b('2025-01-01T00:00:00Z', { database: 'audit' })],
+      backups: [
+        b('2025-01-01T00:00:00Z', { database: 'app' }),
+        b('2025-01-02T00:00:00Z', { database: 'app' }),
+        b('2025-01-01T00:00:00Z', { database: 'audit' }),
+      ],
       policy: { keepLast: 1 },
       expected: ['app@2025-01-02T00:00:00Z', 'audit@2025-01-01T00:00:00Z'],
     },
@@ -96,8 +154,15 @@ describe('planRetention', () => {
   test('every backup gets a decision with reasons', () => {
     const plan = planRetention(daily, { keepLast: 1, keepDaily: 2 })
     expect(plan).toHaveLength(daily.length)
-    expect(plan.find((d) => d.file === 'app@2025-01-04T00:00:00Z')?.reasons).toEqual(['newest verified backup', 'last 1 of 1', 'daily 2025-01-04'])
-    expect(plan.find((d) => d.file === 'app@2025-01-01T03:00:00Z')).toMatchObject({ action: 'delete', reasons: ['outside the retention rules'] })
+    expect(plan.find((d) => d.file === 'app@2025-01-04T00:00:00Z')?.reasons).toEqual([
+      'newest verified backup',
+      'last 1 of 1',
+      'daily 2025-01-04',
+    ])
+    expect(plan.find((d) => d.file === 'app@2025-01-01T03:00:00Z')).toMatchObject({
+      action: 'delete',
+      reasons: ['outside the retention rules'],
+    })
   })
 })
 

@@ -7,7 +7,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { findPgTool, majorOf, parseToolVersion } from '../../src/dialects/postgres/find-pg-tool.js'
-import { mapPgToolError, pgChildEnv, usingPassfile } from '../../src/dialects/postgres/pg-child-process.js'
+import {
+  mapPgToolError,
+  pgChildEnv,
+  usingPassfile,
+} from '../../src/dialects/postgres/pg-child-process.js'
 import type { PostgresTarget } from '../../src/config/database-url.js'
 
 const dirs: string[] = []
@@ -22,7 +26,9 @@ function fakeInstallations(tool: string, versions: string[]): string {
   for (const version of versions) {
     const bin = path.join(root, version, 'bin')
     fs.mkdirSync(bin, { recursive: true })
-    fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} (PostgreSQL) ${version}"\n`, { mode: 0o755 })
+    fs.writeFileSync(path.join(bin, tool), `#!/bin/sh\necho "${tool} (PostgreSQL) ${version}"\n`, {
+      mode: 0o755,
+    })
   }
   return root
 }
@@ -33,34 +39,64 @@ describe('findPgTool', () => {
   test('prefers the server major, else the newest fitting one', async () => {
     const root = fakeInstallations('pg_dump', ['13.9', '15.4', '16.2'])
     const standardDirs = [`${root}/*/bin`]
-    await expect(findPgTool('pg_dump', { minMajor: 15, env: noPath, standardDirs })).resolves.toMatchObject({ version: '15.4', path: `${root}/15.4/bin/pg_dump` })
-    await expect(findPgTool('pg_dump', { minMajor: 14, env: noPath, standardDirs })).resolves.toMatchObject({ version: '16.2' })
+    await expect(
+      findPgTool('pg_dump', { minMajor: 15, env: noPath, standardDirs }),
+    ).resolves.toMatchObject({ version: '15.4', path: `${root}/15.4/bin/pg_dump` })
+    await expect(
+      findPgTool('pg_dump', { minMajor: 14, env: noPath, standardDirs }),
+    ).resolves.toMatchObject({ version: '16.2' })
   })
 
   test('none fitting: the message lists the versions found and the hint what to install', async () => {
     const root = fakeInstallations('pg_dump', ['12.3', '13.9'])
-    const promise = findPgTool('pg_dump', { minMajor: 16, env: noPath, standardDirs: [`${root}/*/bin`] })
+    const promise = findPgTool('pg_dump', {
+      minMajor: 16,
+      env: noPath,
+      standardDirs: [`${root}/*/bin`],
+    })
     await expect(promise).rejects.toMatchObject({
       code: 'PG_TOOL_TOO_OLD',
       exitCode: 1,
-      message: expect.stringMatching(/No pg_dump fits the server \(PostgreSQL 16\): found 13\.9 \(.*\), 12\.3 \(.*\)/),
+      message: expect.stringMatching(
+        /No pg_dump fits the server \(PostgreSQL 16\): found 13\.9 \(.*\), 12\.3 \(.*\)/,
+      ),
       hint: expect.stringContaining('postgresql-client-16'),
     })
   })
 
   test('none at all', async () => {
-    await expect(findPgTool('pg_dump', { minMajor: 15, env: noPath, standardDirs: [] })).rejects.toMatchObject({ code: 'PG_TOOL_NOT_FOUND', exitCode: 1 })
+    await expect(
+      findPgTool('pg_dump', { minMajor: 15, env: noPath, standardDirs: [] }),
+    ).rejects.toMatchObject({ code: 'PG_TOOL_NOT_FOUND', exitCode: 1 })
   })
 
   test('PG_DUMP is the only candidate: a wrong path or an old version is an error, not a silent fallback', async () => {
     const root = fakeInstallations('pg_dump', ['12.3', '16.2'])
     const standardDirs = [`${root}/*/bin`]
-    await expect(findPgTool('pg_dump', { minMajor: 15, env: { PATH: '', PG_DUMP: `${root}/nope/pg_dump` }, standardDirs })).rejects.toMatchObject({
+    await expect(
+      findPgTool('pg_dump', {
+        minMajor: 15,
+        env: { PATH: '', PG_DUMP: `${root}/nope/pg_dump` },
+        standardDirs,
+      }),
+    ).rejects.toMatchObject({
       code: 'PG_TOOL_NOT_FOUND',
       message: expect.stringContaining('PG_DUMP='),
     })
-    await expect(findPgTool('pg_dump', { minMajor: 15, env: { PATH: '', PG_DUMP: `${root}/12.3/bin/pg_dump` }, standardDirs })).rejects.toMatchObject({ code: 'PG_TOOL_TOO_OLD' })
-    await expect(findPgTool('pg_dump', { minMajor: 15, env: { PATH: '', PG_DUMP: `${root}/16.2/bin/pg_dump` }, standardDirs })).resolves.toMatchObject({ version: '16.2' })
+    await expect(
+      findPgTool('pg_dump', {
+        minMajor: 15,
+        env: { PATH: '', PG_DUMP: `${root}/12.3/bin/pg_dump` },
+        standardDirs,
+      }),
+    ).rejects.toMatchObject({ code: 'PG_TOOL_TOO_OLD' })
+    await expect(
+      findPgTool('pg_dump', {
+        minMajor: 15,
+        env: { PATH: '', PG_DUMP: `${root}/16.2/bin/pg_dump` },
+        standardDirs,
+      }),
+    ).resolves.toMatchObject({ version: '16.2' })
   })
 
   test('finds the real pg_dump of this machine', async () => {
@@ -90,11 +126,21 @@ describe('the child environment', () => {
   }
 
   test('stray PG* variables are gone; the target is set exactly; no password in it', () => {
-    const env = pgChildEnv(target, { PATH: '/usr/bin', PGHOST: 'elsewhere', PGPASSWORD: 'leak', PGSERVICE: 'svc', HOME: '/root' }, {
-      passfile: '/tmp/x/pgpass',
-      applicationName: 'dbops/backup create',
-      connectTimeoutSeconds: 10,
-    })
+    const env = pgChildEnv(
+      target,
+      {
+        PATH: '/usr/bin',
+        PGHOST: 'elsewhere',
+        PGPASSWORD: 'leak',
+        PGSERVICE: 'svc',
+        HOME: '/root',
+      },
+      {
+        passfile: '/tmp/x/pgpass',
+        applicationName: 'dbops/backup create',
+        connectTimeoutSeconds: 10,
+      },
+    )
     expect(env).toEqual({
       PATH: '/usr/bin',
       HOME: '/root',
@@ -124,12 +170,37 @@ describe('the child environment', () => {
   })
 
   test.each([
-    { stderr: 'pg_dump: error: connection to server at "db" failed: FATAL:  password authentication failed for user "backup"', code: 'AUTH_FAILED', exit: 7 },
-    { stderr: 'pg_dump: error: connection to server at "db" (10.0.0.1), port 6543 failed: Connection refused', code: 'DB_UNREACHABLE', exit: 4 },
-    { stderr: 'pg_dump: error: connection to server failed: FATAL:  database "shop" does not exist', code: 'DB_NOT_FOUND', exit: 7 },
-    { stderr: 'pg_dump: error: could not write to output file: No space left on device', code: 'BACKUP_NO_SPACE', exit: 1 },
-    { stderr: 'pg_dump: error: query failed: ERROR:  permission denied for table secrets', code: 'PG_DUMP_FAILED', exit: 1 },
+    {
+      stderr:
+        'pg_dump: error: connection to server at "db" failed: FATAL:  password authentication failed for user "backup"',
+      code: 'AUTH_FAILED',
+      exit: 7,
+    },
+    {
+      stderr:
+        'pg_dump: error: connection to server at "db" (10.0.0.1), port 6543 failed: Connection refused',
+      code: 'DB_UNREACHABLE',
+      exit: 4,
+    },
+    {
+      stderr: 'pg_dump: error: connection to server failed: FATAL:  database "shop" does not exist',
+      code: 'DB_NOT_FOUND',
+      exit: 7,
+    },
+    {
+      stderr: 'pg_dump: error: could not write to output file: No space left on device',
+      code: 'BACKUP_NO_SPACE',
+      exit: 1,
+    },
+    {
+      stderr: 'pg_dump: error: query failed: ERROR:  permission denied for table secrets',
+      code: 'PG_DUMP_FAILED',
+      exit: 1,
+    },
   ])('$code from pg_dump stderr', ({ stderr, code, exit }) => {
-    expect(mapPgToolError('pg_dump', 1, null, stderr, target)).toMatchObject({ code, exitCode: exit })
+    expect(mapPgToolError('pg_dump', 1, null, stderr, target)).toMatchObject({
+      code,
+      exitCode: exit,
+    })
   })
 })

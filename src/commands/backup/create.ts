@@ -7,7 +7,8 @@ import { progressLine } from '../../ui/progress-line.js'
 
 /** `dbops backup create`: a verified backup, then retention; silent on success, for cron. */
 export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
-  static override summary = 'Make a consistent, verified backup of the database, then apply retention.'
+  static override summary =
+    'Make a consistent, verified backup of the database, then apply retention.'
   static override description =
     'SQLite: the online backup API, consistent while the application writes. PostgreSQL: pg_dump --format=custom ' +
     '(a logical backup: no point-in-time recovery). The file is written under a temporary name, fsynced, verified ' +
@@ -21,8 +22,15 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
   static override flags = {
     dir: dirFlag,
     ...retentionFlags,
-    verify: Flags.string({ summary: 'Verification before the backup counts: hash, read (integrity check / full archive read) or restore (scratch restore).', options: ['hash', 'read', 'restore'], default: 'read' }),
-    gzip: Flags.boolean({ summary: 'Compress the copy with gzip (SQLite; pg_dump archives are compressed already).' }),
+    verify: Flags.string({
+      summary:
+        'Verification before the backup counts: hash, read (integrity check / full archive read) or restore (scratch restore).',
+      options: ['hash', 'read', 'restore'],
+      default: 'read',
+    }),
+    gzip: Flags.boolean({
+      summary: 'Compress the copy with gzip (SQLite; pg_dump archives are compressed already).',
+    }),
     'lock-timeout': lockTimeoutFlag,
   }
 
@@ -30,7 +38,12 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     const config = await this.loadConfig()
     this.announce(config)
     const interactive = this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json
-    const progress = progressLine(process.stderr, interactive, 'backup', config.target.dialect === 'sqlite' ? 'pages' : 'bytes')
+    const progress = progressLine(
+      process.stderr,
+      interactive,
+      'backup',
+      config.target.dialect === 'sqlite' ? 'pages' : 'bytes',
+    )
     let result: CreateBackupResult
     try {
       result = await createBackup(config, {
@@ -53,14 +66,19 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       progress.done()
     }
     if (this.out.mode.verbose || interactive) {
-      const deleted = result.retention ? `, retention deleted ${result.retention.deleted.length}` : ''
-      const restarts = result.restarts > 0 ? `, ${result.restarts} restart${result.restarts === 1 ? '' : 's'}` : ''
+      const deleted = result.retention
+        ? `, retention deleted ${result.retention.deleted.length}`
+        : ''
+      const restarts =
+        result.restarts > 0 ? `, ${result.restarts} restart${result.restarts === 1 ? '' : 's'}` : ''
       this.out.result(
         `backup ${result.file}: ${formatBytes(result.size_bytes)} in ${(result.duration_ms / 1000).toFixed(1)} s, verified ${result.verification_level}, ` +
           `migration head ${result.migration_head ?? 'none'}${restarts}${deleted}`,
       )
       const t = result.timings
-      this.out.debug(`copy ${t.copy_ms} ms, fsync ${t.fsync_ms} ms, hash ${t.hash_ms} ms, checks ${t.verify_ms} ms (hash and checks overlap)`)
+      this.out.debug(
+        `copy ${t.copy_ms} ms, fsync ${t.fsync_ms} ms, hash ${t.hash_ms} ms, checks ${t.verify_ms} ms (hash and checks overlap)`,
+      )
     }
     return result
   }

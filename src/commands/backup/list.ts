@@ -15,18 +15,28 @@ interface ListResult {
 
 /** `dbops backup list`: the backups in the backup directory, newest first. */
 export default class BackupList extends DbopsCommand<typeof BackupList> {
-  static override summary = 'List backups: age, size, migration head and verification level of each.'
-  static override description = 'Reads the backup directory and the manifests; never opens the database.'
-  static override examples = ['<%= config.bin %> backup list', '<%= config.bin %> backup list --dir /var/backups/app --json']
+  static override summary =
+    'List backups: age, size, migration head and verification level of each.'
+  static override description =
+    'Reads the backup directory and the manifests; never opens the database.'
+  static override examples = [
+    '<%= config.bin %> backup list',
+    '<%= config.bin %> backup list --dir /var/backups/app --json',
+  ]
   static override flags = {
     dir: dirFlag,
-    mine: Flags.boolean({ summary: "Only the configured database's backups (default: every database in the directory)." }),
+    mine: Flags.boolean({
+      summary: "Only the configured database's backups (default: every database in the directory).",
+    }),
   }
 
   async run(): Promise<ListResult> {
     const config = await this.loadConfig()
     const { dir } = resolveBackupDirectory(config, this.flags.dir)
-    const entries = await listBackups(config, { dir: this.flags.dir, onlyThisDatabase: this.flags.mine })
+    const entries = await listBackups(config, {
+      dir: this.flags.dir,
+      onlyThisDatabase: this.flags.mine,
+    })
     const backups = entries.map(({ manifest: _manifest, ...rest }) => rest)
     if (backups.length === 0) {
       this.out.info(`no backups in ${dir}`)

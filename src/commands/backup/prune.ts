@@ -12,11 +12,16 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
     'Per database, by UTC day / ISO week / month; only verified backups count, and the newest verified one is never ' +
     'deleted. --dry-run shows the decisions without deleting. Refused without --yes in production or on a protected ' +
     'database (a dry run is always allowed).'
-  static override examples = ['<%= config.bin %> backup prune --keep-daily 7 --keep-weekly 4 --dry-run', '<%= config.bin %> backup prune --yes']
+  static override examples = [
+    '<%= config.bin %> backup prune --keep-daily 7 --keep-weekly 4 --dry-run',
+    '<%= config.bin %> backup prune --yes',
+  ]
   static override flags = {
     dir: dirFlag,
     ...retentionFlags,
-    'dry-run': Flags.boolean({ summary: 'Show what would be deleted, and why each backup is kept.' }),
+    'dry-run': Flags.boolean({
+      summary: 'Show what would be deleted, and why each backup is kept.',
+    }),
     yes: Flags.boolean({ char: 'y', summary: 'Confirm in production or on a protected database.' }),
     'lock-timeout': lockTimeoutFlag,
   }
@@ -38,12 +43,29 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
       signal: this.abort.signal,
     })
     const p = result.policy
-    if (!hasRetentionRules({ keepLast: p.keep_last ?? undefined, keepDaily: p.keep_daily ?? undefined, keepWeekly: p.keep_weekly ?? undefined, keepMonthly: p.keep_monthly ?? undefined })) {
-      this.out.warn('no retention rules set (--keep-last/-daily/-weekly/-monthly or BACKUP_KEEP_*): nothing deleted')
+    if (
+      !hasRetentionRules({
+        keepLast: p.keep_last ?? undefined,
+        keepDaily: p.keep_daily ?? undefined,
+        keepWeekly: p.keep_weekly ?? undefined,
+        keepMonthly: p.keep_monthly ?? undefined,
+      })
+    ) {
+      this.out.warn(
+        'no retention rules set (--keep-last/-daily/-weekly/-monthly or BACKUP_KEEP_*): nothing deleted',
+      )
     }
-    if (this.flags['dry-run'] || this.out.mode.verbose || (this.out.stderrIsTTY && !this.out.mode.quiet)) {
+    if (
+      this.flags['dry-run'] ||
+      this.out.mode.verbose ||
+      (this.out.stderrIsTTY && !this.out.mode.quiet)
+    ) {
       const rows = [
-        ...result.deleted.map((d) => [d.file, this.flags['dry-run'] ? 'would delete' : 'deleted', d.reasons.join('; ')]),
+        ...result.deleted.map((d) => [
+          d.file,
+          this.flags['dry-run'] ? 'would delete' : 'deleted',
+          d.reasons.join('; '),
+        ]),
         ...result.kept.map((k) => [k.file, 'keep', k.reasons.join('; ')]),
       ].sort((a, b) => b[0]!.localeCompare(a[0]!))
       if (rows.length > 0) this.out.result(renderTable(['backup', 'action', 'why'], rows))

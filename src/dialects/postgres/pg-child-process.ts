@@ -12,7 +12,14 @@ import os from 'node:os'
 import path from 'node:path'
 import type { PostgresTarget } from '../../config/database-url.js'
 import { redact } from '../../config/redact.js'
-import { AuthFailedError, DatabaseMissingError, DbUnreachableError, DbopsError, ExitCode, InterruptedError } from '../../errors.js'
+import {
+  AuthFailedError,
+  DatabaseMissingError,
+  DbUnreachableError,
+  DbopsError,
+  ExitCode,
+  InterruptedError,
+} from '../../errors.js'
 import { whereOf } from './postgres-errors.js'
 
 /** Options of {@link pgChildEnv}. */
@@ -31,7 +38,11 @@ export interface PgChildEnvOptions {
  *
  * @example pgChildEnv(target, process.env, { passfile, applicationName: 'dbops/backup', connectTimeoutSeconds: 10 })
  */
-export function pgChildEnv(target: PostgresTarget, base: Record<string, string | undefined>, options: PgChildEnvOptions): Record<string, string> {
+export function pgChildEnv(
+  target: PostgresTarget,
+  base: Record<string, string | undefined>,
+  options: PgChildEnvOptions,
+): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(base)) {
     if (value === undefined || name.startsWith('PG')) continue
@@ -63,7 +74,10 @@ function escapePassfileField(value: string): string {
  * `password` for any host, port, database and user; removes it afterwards. Without a
  * password, `fn` gets undefined.
  */
-export async function usingPassfile<T>(password: string | undefined, fn: (passfile: string | undefined) => Promise<T>): Promise<T> {
+export async function usingPassfile<T>(
+  password: string | undefined,
+  fn: (passfile: string | undefined) => Promise<T>,
+): Promise<T> {
   if (password === undefined) return fn(undefined)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbops-pgpass-'))
   const file = path.join(dir, 'pgpass')
@@ -97,10 +111,17 @@ const STDERR_CAP = 64 * 1024
  * mapped by {@link mapPgToolError} otherwise. An abort kills it (SIGTERM) and rejects with
  * the abort's reason.
  */
-export function runPgTool(file: string, args: string[], options: RunPgToolOptions): Promise<PgToolRun> {
+export function runPgTool(
+  file: string,
+  args: string[],
+  options: RunPgToolOptions,
+): Promise<PgToolRun> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(abortError(options.signal))
-    const child = spawn(file, args, { env: options.env, stdio: ['ignore', options.stdoutFd ?? 'ignore', 'pipe'] })
+    const child = spawn(file, args, {
+      env: options.env,
+      stdio: ['ignore', options.stdoutFd ?? 'ignore', 'pipe'],
+    })
     let stderr = ''
     child.stderr!.on('data', (chunk: Buffer) => {
       if (stderr.length < STDERR_CAP) stderr += chunk.toString()
@@ -109,7 +130,11 @@ export function runPgTool(file: string, args: string[], options: RunPgToolOption
     options.signal?.addEventListener('abort', onAbort, { once: true })
     child.once('error', (err) => {
       options.signal?.removeEventListener('abort', onAbort)
-      reject(new DbopsError('PG_TOOL_FAILED', ExitCode.failed, `Could not run ${file}: ${err.message}`, { cause: err }))
+      reject(
+        new DbopsError('PG_TOOL_FAILED', ExitCode.failed, `Could not run ${file}: ${err.message}`, {
+          cause: err,
+        }),
+      )
     })
     child.once('close', (code, signal) => {
       options.signal?.removeEventListener('abort', onAbort)
@@ -138,7 +163,13 @@ export function telltaleLine(stderr: string): string {
  * Maps a tool's failure onto the exit-code table: authentication (7), a missing database (7),
  * an unreachable server (4), no space left (1, saying so), anything else (1, with the tool's line).
  */
-export function mapPgToolError(tool: string, code: number | null, signal: NodeJS.Signals | null, stderr: string, target: PostgresTarget | undefined): DbopsError {
+export function mapPgToolError(
+  tool: string,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+  target: PostgresTarget | undefined,
+): DbopsError {
   const line = telltaleLine(stderr)
   const cause = new Error(redact(stderr))
   if (target !== undefined) {
@@ -146,27 +177,57 @@ export function mapPgToolError(tool: string, code: number | null, signal: NodeJS
     if (mapped) return mapped
   }
   if (/No space left on device|could not write to output file/i.test(stderr)) {
-    return new DbopsError('BACKUP_NO_SPACE', ExitCode.failed, `${tool}: no space left on device (${line})`, {
-      hint: 'Free space in the backup directory (or prune old backups), then retry.',
-      cause,
-    })
+    return new DbopsError(
+      'BACKUP_NO_SPACE',
+      ExitCode.failed,
+      `${tool}: no space left on device (${line})`,
+      {
+        hint: 'Free space in the backup directory (or prune old backups), then retry.',
+        cause,
+      },
+    )
   }
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-  return new DbopsError(`${tool.toUpperCase()}_FAILED`, ExitCode.failed, `${tool} ${how}: ${line || 'no message'}`, {
-    hint: 'Run with --verbose for the whole output.',
-    cause,
-  })
+  return new DbopsError(
+    `${tool.toUpperCase()}_FAILED`,
+    ExitCode.failed,
+    `${tool} ${how}: ${line || 'no message'}`,
+    {
+      hint: 'Run with --verbose for the whole output.',
+      cause,
+    },
+  )
 }
 
-function mapConnectionFailure(tool: string, stderr: string, line: string, target: PostgresTarget, cause: Error): DbopsError | undefined {
+function mapConnectionFailure(
+  tool: string,
+  stderr: string,
+  line: string,
+  target: PostgresTarget,
+  cause: Error,
+): DbopsError | undefined {
   const where = whereOf(target)
-  if (/password authentication failed|no password supplied|authentication failed|fe_sendauth/i.test(stderr)) {
-    return new AuthFailedError(`${tool}: authentication failed for user "${target.user}" at ${where}`, { cause })
+  if (
+    /password authentication failed|no password supplied|authentication failed|fe_sendauth/i.test(
+      stderr,
+    )
+  ) {
+    return new AuthFailedError(
+      `${tool}: authentication failed for user "${target.user}" at ${where}`,
+      { cause },
+    )
   }
   if (/database ".*" does not exist/i.test(stderr)) {
-    return new DatabaseMissingError(`${tool}: database "${target.database}" does not exist at ${where}`, { cause })
+    return new DatabaseMissingError(
+      `${tool}: database "${target.database}" does not exist at ${where}`,
+      { cause },
+    )
   }
-  if (/could not connect|connection refused|timeout expired|could not translate host name|server closed the connection unexpectedly|the database system is (starting up|shutting down)/i.test(stderr)) {
+  if (
+    /could not connect|connection refused|timeout expired|could not translate host name|server closed the connection unexpectedly|the database system is (starting up|shutting down)/i.test(
+      stderr,
+    )
+  ) {
     return new DbUnreachableError(`${tool} could not reach ${where}: ${line}`, { cause })
   }
   return undefined

@@ -39,6 +39,9 @@ import { type PostgresConnection, postgresDialect } from './postgres-dialect.js'
  */
 export const BACKUP_LOCK_KEY = [0x64626f70, 0x626b7570] as const
 
+/** `_restored_20250101_030000`: what a default restore target adds to the name (63 bytes at most in all). */
+const RESTORED_SUFFIX_LENGTH = '_restored_'.length + 15
+
 /** How often a waiter for the lock tries again. */
 const LOCK_POLL_MS = 250
 
@@ -62,7 +65,9 @@ function dbnameConninfo(database: string): string {
 function kyselyOverClient(client: pg.PoolClient): Kysely<any> {
   const pinned = { query: client.query.bind(client), release: () => undefined }
   return new Kysely<any>({
-    dialect: new KyselyPostgresDialect({ pool: { connect: async () => pinned as any, end: async () => undefined } }),
+    dialect: new KyselyPostgresDialect({
+      pool: { connect: async () => pinned as any, end: async () => undefined },
+    }),
   })
 }
 
@@ -81,11 +86,21 @@ async function closeFully(conn: PostgresConnection): Promise<void> {
  * Connects (auth and reachability errors surface here, exits 7 and 4), pins one client and
  * finds a `pg_dump` whose major version is at least the server's.
  */
-export async function preparePostgresBackup(config: ResolvedConfig, options: PrepareBackupOptions): Promise<BackupSource> {
+export async function preparePostgresBackup(
+  config: ResolvedConfig,
+  options: PrepareBackupOptions,
+): Promise<BackupSource> {
   if (options.gzip) {
-    throw new UsageError('--gzip applies to SQLite backups: pg_dump --format=custom is compressed already', { code: 'BACKUP_GZIP_UNSUPPORTED' })
+    throw new UsageError(
+      '--gzip applies to SQLite backups: pg_dump --format=custom is compressed already',
+      { code: 'BACKUP_GZIP_UNSUPPORTED' },
+    )
   }
-  const conn = (await postgresDialect.connect(config, { mode: 'read', command: 'backup create', signal: options.signal })) as PostgresConnection
+  const conn = (await postgresDialect.connect(config, {
+    mode: 'read',
+    command: 'backup create',
+    signal: options.signal,
+  })) as PostgresConnection
   let client: pg.PoolClient | undefined
   try {
     const pgDump = await findPgTool('pg_dump', { minMajor: majorOf(conn.serverVersion) })
@@ -101,7 +116,8 @@ export async function preparePostgresBackup(config: ResolvedConfig, options: Pre
       conn,
       client: pinned,
       pgDump,
-      acquireLock: (lockOptions) => acquireAdvisoryBackupLock(pinned, conn.target as PostgresTarget, lockOptions),
+      acquireLock: (lockOptions) =>
+        acquireAdvisoryBackupLock(pinned, conn.target as PostgresTarget, lockOptions),
       async close() {
         pinned.release()
         await closeFully(conn)
@@ -116,10 +132,17 @@ export async function preparePostgresBackup(config: ResolvedConfig, options: Pre
 }
 
 /** Takes {@link BACKUP_LOCK_KEY} on `client`, polling until the timeout; exit 5 naming the holder. */
-async function acquireAdvisoryBackupLock(client: pg.PoolClient, target: PostgresTarget, options: BackupLockOptions): Promise<BackupLock> {
+async function acquireAdvisoryBackupLock(
+  client: pg.PoolClient,
+  target: PostgresTarget,
+  options: BackupLockOptions,
+): Promise<BackupLock> {
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
-    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [...BACKUP_LOCK_KEY])
+    const { rows } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1, $2) AS ok',
+      [...BACKUP_LOCK_KEY],
+    )
     if (rows[0]?.ok) break
     if (Date.now() >= deadline) {
       const holder = await client
@@ -132,10 +155,15 @@ async function acquireAdvisoryBackupLock(client: pg.PoolClient, target: Postgres
         )
         .then((r) => r.rows[0])
         .catch(() => undefined)
-      const who = holder ? ` (server pid ${holder.pid}, ${holder.application_name || 'no application name'}, connected ${holder.backend_start.toISOString()})` : ''
-      throw new LockTimeoutError(`Another backup of database "${target.database}" is running${who}`, {
-        hint: 'Wait for it to finish and retry, or raise --lock-timeout.',
-      })
+      const who = holder
+        ? ` (server pid ${holder.pid}, ${holder.application_name || 'no application name'}, connected ${holder.backend_start.toISOString()})`
+        : ''
+      throw new LockTimeoutError(
+        `Another backup of database "${target.database}" is running${who}`,
+        {
+          hint: 'Wait for it to finish and retry, or raise --lock-timeout.',
+        },
+      )
     }
     await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())), options.signal)
   }
@@ -144,7 +172,9 @@ async function acquireAdvisoryBackupLock(client: pg.PoolClient, target: Postgres
     async release() {
       if (released) return
       released = true
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [...BACKUP_LOCK_KEY]).catch(() => undefined)
+      await client
+        .query('SELECT pg_advisory_unlock($1, $2)', [...BACKUP_LOCK_KEY])
+        .catch(() => undefined)
     },
   }
 }
@@ -160,7 +190,8 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
   const client = source.client
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   try {
-    const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id
+    const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id'))
+      .rows[0]!.id
     const db = kyselyOverClient(client)
     const migrationHead = await readMigrationHead(db, postgresDialect, config.schema)
     request.onNote?.(`snapshot ${snapshot}, migration head ${migrationHead ?? 'none'}`)
@@ -170,30 +201,54 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
     const progress = setInterval(() => request.onProgress?.(fs.fstatSync(fd).size, 0), 500)
     try {
       await usingPassfile(target.password, async (passfile) => {
-        const env = pgChildEnv(target, process.env, { passfile, applicationName: 'dbops/backup create', connectTimeoutSeconds: config.connectTimeoutSeconds })
-        await runPgTool(source.pgDump.path, ['--format=custom', '--no-password', `--snapshot=${snapshot}`], { env, target, stdoutFd: fd, signal: request.signal })
+        const env = pgChildEnv(target, process.env, {
+          passfile,
+          applicationName: 'dbops/backup create',
+          connectTimeoutSeconds: config.connectTimeoutSeconds,
+        })
+        await runPgTool(
+          source.pgDump.path,
+          ['--format=custom', '--no-password', `--snapshot=${snapshot}`],
+          { env, target, stdoutFd: fd, signal: request.signal },
+        )
       })
     } finally {
       clearInterval(progress)
       fs.closeSync(fd)
     }
-    return { serverVersion: source.serverVersion, toolVersion: source.pgDump.version, migrationHead, restarts: 0 }
+    return {
+      serverVersion: source.serverVersion,
+      toolVersion: source.pgDump.version,
+      migrationHead,
+      restarts: 0,
+    }
   } finally {
     await client.query('ROLLBACK').catch(() => undefined)
   }
 }
 
 /** Finds a `pg_restore` able to read an archive of `pg_dump` `toolVersion` (and to talk to `serverMajor`). */
-async function findPgRestore(toolVersion: string | undefined, serverMajor: number | undefined): Promise<PgTool> {
+async function findPgRestore(
+  toolVersion: string | undefined,
+  serverMajor: number | undefined,
+): Promise<PgTool> {
   const archiveMajor = toolVersion === undefined ? undefined : majorOf(toolVersion)
   const wanted = [archiveMajor, serverMajor].filter((m): m is number => m !== undefined)
   return findPgTool('pg_restore', { minMajor: wanted.length > 0 ? Math.max(...wanted) : undefined })
 }
 
 /** Opens a maintenance connection on `target`'s server (database `postgres`, else `template1`). */
-async function connectMaintenance(config: ResolvedConfig, target: PostgresTarget, command: string, signal?: AbortSignal): Promise<PostgresConnection> {
+async function connectMaintenance(
+  config: ResolvedConfig,
+  target: PostgresTarget,
+  command: string,
+  signal?: AbortSignal,
+): Promise<PostgresConnection> {
   const open = (database: string) =>
-    postgresDialect.connect({ ...config, target: { ...target, database } }, { mode: 'read', command, signal }) as Promise<PostgresConnection>
+    postgresDialect.connect(
+      { ...config, target: { ...target, database } },
+      { mode: 'read', command, signal },
+    ) as Promise<PostgresConnection>
   try {
     return await open('postgres')
   } catch (err) {
@@ -204,7 +259,11 @@ async function connectMaintenance(config: ResolvedConfig, target: PostgresTarget
 
 async function dropDatabase(conn: PostgresConnection, name: string): Promise<void> {
   const force = (majorOf(conn.serverVersion) ?? 0) >= 13 ? ' WITH (FORCE)' : ''
-  if (!force) await conn.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])
+  if (!force)
+    await conn.pool.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    )
   await conn.pool.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
 }
 
@@ -218,7 +277,9 @@ async function countRows(conn: PostgresConnection): Promise<Record<string, numbe
   )
   const counts: Record<string, number> = {}
   for (const { schema, name } of rows) {
-    const result = await conn.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`)
+    const result = await conn.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`,
+    )
     counts[`${schema}.${name}`] = Number(result.rows[0]!.n)
   }
   return counts
@@ -238,11 +299,15 @@ async function hasUserObjects(conn: PostgresConnection): Promise<boolean> {
  * database on the configured server, with row counts (restore). The scratch database is
  * dropped whatever happens.
  */
-export async function verifyPostgresBackup(request: VerifyBackupRequest): Promise<VerifyBackupOutcome> {
+export async function verifyPostgresBackup(
+  request: VerifyBackupRequest,
+): Promise<VerifyBackupOutcome> {
   const pgRestore = await findPgRestore(request.toolVersion, undefined)
   request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
   const checks: VerifyCheck[] = []
-  const plainEnv = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('PG') && v !== undefined)) as Record<string, string>
+  const plainEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => !k.startsWith('PG') && v !== undefined),
+  ) as Record<string, string>
   try {
     await runPgTool(pgRestore.path, ['--file=/dev/null', request.file], {
       env: { ...plainEnv, LC_MESSAGES: 'C' },
@@ -251,38 +316,75 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
     checks.push({ name: 'pg_restore_read', ok: true, detail: 'pg_restore read the whole archive' })
   } catch (err) {
     if (request.signal?.aborted) throw err
-    checks.push({ name: 'pg_restore_read', ok: false, detail: err instanceof DbopsError ? err.message : messageOf(err) })
+    checks.push({
+      name: 'pg_restore_read',
+      ok: false,
+      detail: err instanceof DbopsError ? err.message : messageOf(err),
+    })
     return { checks }
   }
   if (request.level === 'read') return { checks }
 
   const config = request.config
   if (config.target.dialect !== 'postgres') {
-    throw new UsageError('Restore-level verification of a PostgreSQL backup needs a PostgreSQL server for its scratch database', {
-      code: 'VERIFY_NEEDS_SERVER',
-      hint: 'Pass --url (or --db) naming a PostgreSQL server where dbops may create a database.',
-    })
+    throw new UsageError(
+      'Restore-level verification of a PostgreSQL backup needs a PostgreSQL server for its scratch database',
+      {
+        code: 'VERIFY_NEEDS_SERVER',
+        hint: 'Pass --url (or --db) naming a PostgreSQL server where dbops may create a database.',
+      },
+    )
   }
-  const admin = await postgresDialect.connect(config, { mode: 'read', command: 'backup verify', signal: request.signal }) as PostgresConnection
+  const admin = (await postgresDialect.connect(config, {
+    mode: 'read',
+    command: 'backup verify',
+    signal: request.signal,
+  })) as PostgresConnection
   const scratchName = `dbops_verify_${Date.now().toString(36)}_${process.pid}`
   try {
     await admin.pool.query(`CREATE DATABASE ${quoteIdent(scratchName)} TEMPLATE template0`)
-    const scratchTarget: PostgresTarget = { ...(admin.target as PostgresTarget), database: scratchName }
+    const scratchTarget: PostgresTarget = {
+      ...(admin.target as PostgresTarget),
+      database: scratchName,
+    }
     try {
       await usingPassfile(scratchTarget.password, async (passfile) => {
-        const env = pgChildEnv(scratchTarget, process.env, { passfile, applicationName: 'dbops/backup verify', connectTimeoutSeconds: config.connectTimeoutSeconds })
-        await runPgTool(pgRestore.path, ['--exit-on-error', '--no-password', '--no-owner', '--no-privileges', `--dbname=${dbnameConninfo(scratchName)}`, request.file], {
-          env,
-          target: scratchTarget,
-          signal: request.signal,
+        const env = pgChildEnv(scratchTarget, process.env, {
+          passfile,
+          applicationName: 'dbops/backup verify',
+          connectTimeoutSeconds: config.connectTimeoutSeconds,
         })
+        await runPgTool(
+          pgRestore.path,
+          [
+            '--exit-on-error',
+            '--no-password',
+            '--no-owner',
+            '--no-privileges',
+            `--dbname=${dbnameConninfo(scratchName)}`,
+            request.file,
+          ],
+          {
+            env,
+            target: scratchTarget,
+            signal: request.signal,
+          },
+        )
       })
     } catch (err) {
-      if (request.signal?.aborted || !(err instanceof DbopsError) || err.exitCode !== ExitCode.failed) throw err
+      if (
+        request.signal?.aborted ||
+        !(err instanceof DbopsError) ||
+        err.exitCode !== ExitCode.failed
+      )
+        throw err
       checks.push({ name: 'restore', ok: false, detail: err.message })
       return { checks }
     }
-    const scratch = (await postgresDialect.connect({ ...config, target: scratchTarget }, { mode: 'read', command: 'backup verify' })) as PostgresConnection
+    const scratch = (await postgresDialect.connect(
+      { ...config, target: scratchTarget },
+      { mode: 'read', command: 'backup verify' },
+    )) as PostgresConnection
     let rowCounts: Record<string, number>
     try {
       rowCounts = await countRows(scratch)
@@ -290,7 +392,11 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
       await closeFully(scratch)
     }
     const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0)
-    checks.push({ name: 'restore', ok: true, detail: `restored into a scratch database: ${Object.keys(rowCounts).length} tables, ${rows} rows` })
+    checks.push({
+      name: 'restore',
+      ok: true,
+      detail: `restored into a scratch database: ${Object.keys(rowCounts).length} tables, ${rows} rows`,
+    })
     return { checks, rowCounts }
   } finally {
     await dropDatabase(admin, scratchName).catch(() => undefined)
@@ -306,25 +412,35 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
  */
 export async function restorePostgresBackup(request: RestoreRequest): Promise<RestoreOutcome> {
   const config = request.config
-  if (config.target.dialect !== 'postgres') throw new TypeError('restorePostgresBackup needs a PostgreSQL configuration')
+  if (config.target.dialect !== 'postgres')
+    throw new TypeError('restorePostgresBackup needs a PostgreSQL configuration')
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)
   const target: PostgresTarget =
     request.target?.dialect === 'postgres'
       ? request.target
-      : { ...config.target, database: `${config.target.database.slice(0, 40)}_restored_${stamp}` }
-  if (request.target !== undefined && request.target.dialect !== 'postgres') throw new TypeError('a PostgreSQL backup restores into a PostgreSQL target')
+      : {
+          ...config.target,
+          database: `${config.target.database.slice(0, 63 - RESTORED_SUFFIX_LENGTH)}_restored_${stamp}`,
+        }
+  if (request.target !== undefined && request.target.dialect !== 'postgres')
+    throw new TypeError('a PostgreSQL backup restores into a PostgreSQL target')
   const admin = await connectMaintenance(config, target, 'backup restore', request.signal)
   let created = false
   let replaced = false
   try {
     const pgRestore = await findPgRestore(request.toolVersion, majorOf(admin.serverVersion))
     request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
-    const exists = (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database])).rowCount! > 0
+    const exists =
+      (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database]))
+        .rowCount! > 0
     if (!exists) {
       await admin.pool.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`)
       created = true
     } else {
-      const existing = (await postgresDialect.connect({ ...config, target }, { mode: 'read', command: 'backup restore', signal: request.signal })) as PostgresConnection
+      const existing = (await postgresDialect.connect(
+        { ...config, target },
+        { mode: 'read', command: 'backup restore', signal: request.signal },
+      )) as PostgresConnection
       try {
         replaced = await hasUserObjects(existing)
       } finally {
@@ -337,17 +453,32 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
     if (exists) args.push('--clean', '--if-exists', '--single-transaction')
     try {
       await usingPassfile(target.password, async (passfile) => {
-        const env = pgChildEnv(target, process.env, { passfile, applicationName: 'dbops/backup restore', connectTimeoutSeconds: config.connectTimeoutSeconds })
-        await runPgTool(pgRestore.path, [...args, request.file], { env, target, signal: request.signal })
+        const env = pgChildEnv(target, process.env, {
+          passfile,
+          applicationName: 'dbops/backup restore',
+          connectTimeoutSeconds: config.connectTimeoutSeconds,
+        })
+        await runPgTool(pgRestore.path, [...args, request.file], {
+          env,
+          target,
+          signal: request.signal,
+        })
       })
     } catch (err) {
       // a database we created and could not fill is removed: nothing half-restored stays behind
       if (created) await dropDatabase(admin, target.database).catch(() => undefined)
       if (err instanceof DbopsError && err.code === 'PG_RESTORE_FAILED') {
-        throw new DbopsError('RESTORE_FAILED', ExitCode.failed, `Restoring into database "${target.database}" failed: ${err.message.replace(/^pg_restore /, 'pg_restore ')}`, {
-          hint: exists ? 'The restore ran in one transaction and was rolled back: the database is as it was.' : 'The new database was dropped again.',
-          cause: err,
-        })
+        throw new DbopsError(
+          'RESTORE_FAILED',
+          ExitCode.failed,
+          `Restoring into database "${target.database}" failed: ${err.message.replace(/^pg_restore /, 'pg_restore ')}`,
+          {
+            hint: exists
+              ? 'The restore ran in one transaction and was rolled back: the database is as it was.'
+              : 'The new database was dropped again.',
+            cause: err,
+          },
+        )
       }
       throw err
     }

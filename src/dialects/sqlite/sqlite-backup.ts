@@ -21,7 +21,14 @@ import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { formatStamp } from '../../backup/backup-name.js'
 import { readMigrationHead } from '../../backup/read-migration-head.js'
-import { DbopsError, ExitCode, InterruptedError, OperationError, errorCodeOf, messageOf } from '../../errors.js'
+import {
+  DbopsError,
+  ExitCode,
+  InterruptedError,
+  OperationError,
+  errorCodeOf,
+  messageOf,
+} from '../../errors.js'
 import type {
   BackupOutcome,
   BackupRequest,
@@ -82,7 +89,11 @@ export interface BackupApiCopyOptions {
  * switching to one single step after `maxRestarts`. An abort between steps stops the copy
  * with the signal's reason.
  */
-export async function copyWithBackupApi(from: SqliteHandle, to: string, options: BackupApiCopyOptions = {}): Promise<BackupApiCopy> {
+export async function copyWithBackupApi(
+  from: SqliteHandle,
+  to: string,
+  options: BackupApiCopyOptions = {},
+): Promise<BackupApiCopy> {
   const pageSize = Number(from.pragma('page_size', { simple: true }))
   const pagesPerStep = Math.max(16, Math.round((options.stepBytes ?? STEP_BYTES) / pageSize))
   const maxRestarts = options.maxRestarts ?? MAX_RESTARTS
@@ -121,14 +132,20 @@ export function isGzipFile(file: string): boolean {
   const fd = fs.openSync(file, 'r')
   try {
     const head = Buffer.alloc(2)
-    return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
+    return (
+      fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
+    )
   } finally {
     fs.closeSync(fd)
   }
 }
 
 /** Compresses `from` into the existing file `to` with gzip; returns the sha256 of what it wrote. */
-async function gzipInto(from: string, to: string, signal: AbortSignal | undefined): Promise<string> {
+async function gzipInto(
+  from: string,
+  to: string,
+  signal: AbortSignal | undefined,
+): Promise<string> {
   const hash = createHash('sha256')
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -149,7 +166,11 @@ async function gzipInto(from: string, to: string, signal: AbortSignal | undefine
 }
 
 /** Decompresses gzip `from` into a new owner-only file `to`. */
-async function gunzipInto(from: string, to: string, signal: AbortSignal | undefined): Promise<void> {
+async function gunzipInto(
+  from: string,
+  to: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   await pipeline(
     fs.createReadStream(from, { highWaterMark: 1 << 20 }),
     zlib.createGunzip(),
@@ -186,11 +207,19 @@ function openReadOnly(file: string): SqliteHandle {
 /** Row counts of every table of a SQLite database, by name. */
 function countRows(handle: SqliteHandle): Record<string, number> {
   const tables = handle
-    .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)
+    .prepare(
+      `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`,
+    )
     .all() as Array<{ name: string }>
   const counts: Record<string, number> = {}
   for (const { name } of tables) {
-    counts[name] = Number((handle.prepare(`SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}"`).get() as { n: number }).n)
+    counts[name] = Number(
+      (
+        handle.prepare(`SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}"`).get() as {
+          n: number
+        }
+      ).n,
+    )
   }
   return counts
 }
@@ -206,15 +235,23 @@ function integrityCheck(file: string): VerifyCheck {
       ? { name: 'integrity_check', ok: true, detail: 'ok' }
       : { name: 'integrity_check', ok: false, detail: problems.slice(0, 3).join('; ') }
   } catch (err) {
-    return { name: 'integrity_check', ok: false, detail: `${errorCodeOf(err) ?? 'error'}: ${messageOf(err)}` }
+    return {
+      name: 'integrity_check',
+      ok: false,
+      detail: `${errorCodeOf(err) ?? 'error'}: ${messageOf(err)}`,
+    }
   } finally {
     handle?.close()
   }
 }
 
 /** Prepares a SQLite backup: the file exists (exit 7 otherwise, and nothing is created). */
-export async function prepareSqliteBackup(config: ResolvedConfig, options: PrepareBackupOptions): Promise<BackupSource> {
-  if (config.target.dialect !== 'sqlite') throw new TypeError('prepareSqliteBackup needs a SQLite target')
+export async function prepareSqliteBackup(
+  config: ResolvedConfig,
+  options: PrepareBackupOptions,
+): Promise<BackupSource> {
+  if (config.target.dialect !== 'sqlite')
+    throw new TypeError('prepareSqliteBackup needs a SQLite target')
   const handle = openSqlite(config.target, config, 'read')
   // the copy reads each page once: a small cache keeps memory flat (the copy is no slower)
   handle.pragma(`cache_size = -${COPY_CACHE_KIB}`)
@@ -245,11 +282,13 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
     const copy = await copyWithBackupApi(source.handle, raw, {
       signal: request.signal,
       onProgress: request.onProgress,
-      onRestart: (n, copied) => request.onNote?.(`the source changed: copy restarted (${n}) after ${copied} pages`),
+      onRestart: (n, copied) =>
+        request.onNote?.(`the source changed: copy restarted (${n}) after ${copied} pages`),
     }).catch((err: unknown) => {
       throw mapCopyError(err, raw)
     })
-    if (copy.finishedInOneStep) request.onNote?.(`copied the rest in one step after ${copy.restarts} restarts`)
+    if (copy.finishedInOneStep)
+      request.onNote?.(`copied the rest in one step after ${copy.restarts} restarts`)
     const migrationHead = await standaloneCopyHead(raw, request.config)
     let sha256: string | undefined
     if (source.gzip) {
@@ -257,14 +296,23 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
         throw mapCopyError(err, request.tempPath)
       })
     }
-    return { serverVersion: source.serverVersion, toolVersion: source.toolVersion, migrationHead, sha256, restarts: copy.restarts }
+    return {
+      serverVersion: source.serverVersion,
+      toolVersion: source.toolVersion,
+      migrationHead,
+      sha256,
+      restarts: copy.restarts,
+    }
   } finally {
     if (source.gzip) fs.rmSync(raw, { force: true })
   }
 }
 
 /** Switches a fresh copy to `journal_mode=DELETE` (one self-contained file) and reads its migration head. */
-async function standaloneCopyHead(file: string, config: ResolvedConfig): Promise<string | undefined> {
+async function standaloneCopyHead(
+  file: string,
+  config: ResolvedConfig,
+): Promise<string | undefined> {
   const handle = new Database(file, { fileMustExist: true })
   const db = new Kysely<any>({ dialect: new KyselySqliteDialect({ database: handle }) })
   try {
@@ -276,7 +324,9 @@ async function standaloneCopyHead(file: string, config: ResolvedConfig): Promise
 }
 
 /** Checks a SQLite backup: `integrity_check` (read); a scratch restore with row counts (restore). */
-export async function verifySqliteBackup(request: VerifyBackupRequest): Promise<VerifyBackupOutcome> {
+export async function verifySqliteBackup(
+  request: VerifyBackupRequest,
+): Promise<VerifyBackupOutcome> {
   const scratch: string[] = []
   try {
     let file = request.file
@@ -309,7 +359,14 @@ export async function verifySqliteBackup(request: VerifyBackupRequest): Promise<
       rowCounts = countRows(restored)
       const tables = Object.keys(rowCounts).length
       const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0)
-      checks.push({ name: 'restore', ok: quick === 'ok', detail: quick === 'ok' ? `restored into a scratch file: ${tables} tables, ${rows} rows` : String(quick) })
+      checks.push({
+        name: 'restore',
+        ok: quick === 'ok',
+        detail:
+          quick === 'ok'
+            ? `restored into a scratch file: ${tables} tables, ${rows} rows`
+            : String(quick),
+      })
     } finally {
       restored.close()
     }
@@ -327,13 +384,21 @@ export async function verifySqliteBackup(request: VerifyBackupRequest): Promise<
  */
 export async function restoreSqliteBackup(request: RestoreRequest): Promise<RestoreOutcome> {
   const configured = request.config.target
-  if (configured.dialect !== 'sqlite') throw new TypeError('restoreSqliteBackup needs a SQLite configuration')
+  if (configured.dialect !== 'sqlite')
+    throw new TypeError('restoreSqliteBackup needs a SQLite configuration')
   let target = request.target
   if (target === undefined) {
     const base = path.basename(configured.path).replace(/\.[^.]*$/, '')
-    target = { dialect: 'sqlite', path: path.join(path.dirname(configured.path), `${base}-restored-${formatStamp(new Date()).replace('.', '')}.db`) }
+    target = {
+      dialect: 'sqlite',
+      path: path.join(
+        path.dirname(configured.path),
+        `${base}-restored-${formatStamp(new Date()).replace('.', '')}.db`,
+      ),
+    }
   }
-  if (target.dialect !== 'sqlite') throw new TypeError('a SQLite backup restores into a SQLite target')
+  if (target.dialect !== 'sqlite')
+    throw new TypeError('a SQLite backup restores into a SQLite target')
   const destination = target.path
   const scratch: string[] = []
   try {
@@ -358,12 +423,17 @@ export async function restoreSqliteBackup(request: RestoreRequest): Promise<Rest
     } catch (err) {
       const mapped = mapCopyError(err, destination)
       if (mapped instanceof DbopsError) throw mapped
-      throw new DbopsError('RESTORE_FAILED', ExitCode.failed, `Restoring into ${destination} failed: ${messageOf(err)}`, {
-        hint: /page size/i.test(messageOf(err))
-          ? 'The target is in WAL mode with another page size; restore into a new file (omit --target-url / --in-place) and swap it in while the application is stopped.'
-          : 'Is the target locked by a long transaction? Stop the writers and retry.',
-        cause: err,
-      })
+      throw new DbopsError(
+        'RESTORE_FAILED',
+        ExitCode.failed,
+        `Restoring into ${destination} failed: ${messageOf(err)}`,
+        {
+          hint: /page size/i.test(messageOf(err))
+            ? 'The target is in WAL mode with another page size; restore into a new file (omit --target-url / --in-place) and swap it in while the application is stopped.'
+            : 'Is the target locked by a long transaction? Stop the writers and retry.',
+          cause: err,
+        },
+      )
     } finally {
       from.close()
     }
