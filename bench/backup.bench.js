@@ -137,6 +137,21 @@ async function makePostgresDatabase(adminUrl, name, megabytes) {
   return { url: url.toString(), size }
 }
 
+/**
+ * Runs each candidate once per round, in a rotating order, each after the same reset and a
+ * `sync`: the writes of one run (hundreds of MB of dirty pages) must not slow the next.
+ */
+async function alternate(candidates, rounds, reset) {
+  const names = Object.keys(candidates)
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      reset()
+      spawnSync('sync')
+      await candidates[names[(i + round) % names.length]]()
+    }
+  }
+}
+
 function removeBackups(dir) {
   for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { force: true })
 }
@@ -171,31 +186,35 @@ export default async function backupBench(ctx) {
       checks: [],
       rss: [],
     }
-    for (let round = 0; round < runs; round++) {
-      removeBackups(out)
-      t.sqlite3.push((await run('sqlite3', [dbFile, `.backup ${path.join(out, 'plain.db')}`])).ms)
-      removeBackups(out)
-      const hashRun = await run(
-        process.execPath,
-        [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
-        { env, cwd: work },
-      )
-      const doc = JSON.parse(hashRun.stdout)
-      t.dbopsHash.push(hashRun.ms)
-      t.copy.push(doc.timings.copy_ms)
-      t.fsync.push(doc.timings.fsync_ms)
-      t.hash.push(doc.timings.hash_ms)
-      t.rss.push(hashRun.peakRssKb)
-      removeBackups(out)
-      const readRun = await run(
-        process.execPath,
-        [ctx.binPath, 'backup', 'create', '--json', '--dir', out],
-        { env, cwd: work },
-      )
-      t.dbopsRead.push(readRun.ms)
-      t.checks.push(JSON.parse(readRun.stdout).timings.verify_ms)
-      t.rss.push(readRun.peakRssKb)
+    const sqliteCandidates = {
+      sqlite3: async () => {
+        t.sqlite3.push((await run('sqlite3', [dbFile, `.backup ${path.join(out, 'plain.db')}`])).ms)
+      },
+      dbopsHash: async () => {
+        const r = await run(
+          process.execPath,
+          [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
+          { env, cwd: work },
+        )
+        const doc = JSON.parse(r.stdout)
+        t.dbopsHash.push(r.ms)
+        t.copy.push(doc.timings.copy_ms)
+        t.fsync.push(doc.timings.fsync_ms)
+        t.hash.push(doc.timings.hash_ms)
+        t.rss.push(r.peakRssKb)
+      },
+      dbopsRead: async () => {
+        const r = await run(
+          process.execPath,
+          [ctx.binPath, 'backup', 'create', '--json', '--dir', out],
+          { env, cwd: work },
+        )
+        t.dbopsRead.push(r.ms)
+        t.checks.push(JSON.parse(r.stdout).timings.verify_ms)
+        t.rss.push(r.peakRssKb)
+      },
     }
+    await alternate(sqliteCandidates, runs, () => removeBackups(out))
     const startup = ctx.median(
       Array.from({ length: 5 }, () =>
         ctx.timeProcess(process.execPath, [ctx.binPath, '--version']),
@@ -245,27 +264,33 @@ export default async function backupBench(ctx) {
       PGDATABASE: 'dbops_bench_backup',
     }
     const p = { pgDump: [], dbops: [], copy: [], fsync: [], hash: [], rss: [], sizes: [] }
-    for (let round = 0; round < runs; round++) {
-      removeBackups(out)
-      const plain = path.join(out, 'plain.dump')
-      p.pgDump.push((await run('pg_dump', ['-Fc', '-w', '-f', plain], { env: pgEnv })).ms)
-      p.sizes.push(fs.statSync(plain).size)
-      removeBackups(out)
-      const dbopsRun = await run(
-        process.execPath,
-        [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
-        {
-          env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' },
-          cwd: work,
+    await alternate(
+      {
+        pgDump: async () => {
+          const plain = path.join(out, 'plain.dump')
+          p.pgDump.push((await run('pg_dump', ['-Fc', '-w', '-f', plain], { env: pgEnv })).ms)
+          p.sizes.push(fs.statSync(plain).size)
         },
-      )
-      const doc = JSON.parse(dbopsRun.stdout)
-      p.dbops.push(dbopsRun.ms)
-      p.copy.push(doc.timings.copy_ms)
-      p.fsync.push(doc.timings.fsync_ms)
-      p.hash.push(doc.timings.hash_ms)
-      p.rss.push(dbopsRun.peakRssKb)
-    }
+        dbops: async () => {
+          const r = await run(
+            process.execPath,
+            [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
+            {
+              env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' },
+              cwd: work,
+            },
+          )
+          const doc = JSON.parse(r.stdout)
+          p.dbops.push(r.ms)
+          p.copy.push(doc.timings.copy_ms)
+          p.fsync.push(doc.timings.fsync_ms)
+          p.hash.push(doc.timings.hash_ms)
+          p.rss.push(r.peakRssKb)
+        },
+      },
+      runs,
+      () => removeBackups(out),
+    )
     const pgFloor = ctx.median(p.pgDump)
     ctx.print(
       `${summary(ctx, `pg_dump -Fc -f (floor; ${pgDumpVersion})`, p.pgDump)}  (${mib(ctx.median(p.sizes))} archive)`,
