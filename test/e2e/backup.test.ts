@@ -11,7 +11,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, inject, test } from 'vitest'
 import { acquireDirectoryLock } from '../../src/backup/directory-lock.js'
 import { parseBackupFileName } from '../../src/backup/backup-name.js'
-import { execSql, paddingData, sampleData } from '../support/backup-fixtures.js'
+import { execSql, paddingData, querySql, sampleData } from '../support/backup-fixtures.js'
 import { type CliResult, runCli } from '../support/cli.js'
 import { type TestDatabase, testDialects } from '../support/dialects.js'
 import { withUrl } from '../support/postgres.js'
@@ -173,7 +173,7 @@ for (const dialect of testDialects()) {
       await execSql(
         db.url,
         sampleData(dialect.name, 10) +
-          paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 6),
+          paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 16),
       )
       const dir = path.join(db.dir, 'backups')
       fs.mkdirSync(dir)
@@ -194,6 +194,20 @@ for (const dialect of testDialects()) {
       expect(finalBackups(dir)).toEqual([])
       const leftovers = tempFiles(dir)
       expect(leftovers.length).toBeGreaterThan(0)
+      if (dialect.name === 'postgres') {
+        // pg_dump writes straight into the file, so no broken pipe stops it: it must die with dbops
+        const database = new URL(db.url).pathname.slice(1)
+        let sessions: unknown[] = []
+        for (let i = 0; i < 20; i++) {
+          sessions = await querySql(
+            inject('pgAdminUrl'),
+            `SELECT pid FROM pg_stat_activity WHERE datname = '${database}' AND application_name LIKE 'dbops/%'`,
+          )
+          if (sessions.length === 0) break
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        expect(sessions).toEqual([])
+      }
 
       const next = await dbops(db, ['create', '--json', '--verbose'])
       expect(next.code).toBe(0)

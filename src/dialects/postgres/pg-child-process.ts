@@ -6,7 +6,7 @@
  * password file (`PGPASSFILE`), never on the command line; `-w` is always passed so the tool
  * never prompts. Failures are mapped onto the exit-code table from the tool's stderr.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -99,6 +99,29 @@ export interface RunPgToolOptions {
   stdoutFd?: number | undefined
 }
 
+let wrapperLookup: string | null | undefined
+
+/**
+ * `setpriv` (util-linux) when it can set a parent-death signal, else null. The tool then runs
+ * as `setpriv --pdeathsig TERM -- pg_dump …` and dies with dbops even when dbops is killed
+ * with SIGKILL: `pg_dump` writes straight into the file, so no broken pipe would stop it, and
+ * an orphan would go on holding its snapshot and filling a file the next run has swept.
+ * Elsewhere (macOS) the tool runs directly; SIGINT and SIGTERM still stop it.
+ */
+export function deathSignalWrapper(): string | null {
+  if (wrapperLookup !== undefined) return wrapperLookup
+  wrapperLookup = null
+  if (process.platform !== 'linux') return wrapperLookup
+  for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+    const candidate = path.join(dir, 'setpriv')
+    if (!fs.existsSync(candidate)) continue
+    const help = spawnSync(candidate, ['--help'], { encoding: 'utf8', timeout: 5000 })
+    if (help.status === 0 && help.stdout.includes('--pdeathsig')) wrapperLookup = candidate
+    break
+  }
+  return wrapperLookup
+}
+
 /** What a finished tool run printed on stderr (capped). */
 export interface PgToolRun {
   stderr: string
@@ -118,7 +141,11 @@ export function runPgTool(
 ): Promise<PgToolRun> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(abortError(options.signal))
-    const child = spawn(file, args, {
+    const wrapper = deathSignalWrapper()
+    const [command, argv] = wrapper
+      ? [wrapper, ['--pdeathsig', 'TERM', '--', file, ...args]]
+      : [file, args]
+    const child = spawn(command, argv, {
       env: options.env,
       stdio: ['ignore', options.stdoutFd ?? 'ignore', 'pipe'],
     })
