@@ -390,9 +390,10 @@ describe('postgres: failures', () => {
     expect(fs.existsSync(path.join(db.dir, 'backups'))).toBe(false)
   })
 
-  test('pg_dump older than the server: exit 1 listing the version found and what to install', async () => {
+  test('pg_dump older than the server (PG_DUMP in .env): exit 1 listing the version found and what to install', async () => {
     const db = await freshDatabase(postgres)
-    const result = await dbops(db, ['create', '--json'], { PG_DUMP: fakePgDump('12.3') })
+    fs.writeFileSync(path.join(db.dir, '.env'), `PG_DUMP=${fakePgDump('12.3')}\n`)
+    const result = await dbops(db, ['create', '--json'])
     expect(result.code).toBe(1)
     expect(result.json().error).toMatchObject({
       code: 'PG_TOOL_TOO_OLD',

@@ -427,6 +427,34 @@ for (const dialect of testDialects()) {
   })
 }
 
+describe('postgres: free space', () => {
+  const postgres = testDialects().find((d) => d.name === 'postgres')!
+
+  test('less free space than 1.2x the last backup: a warning, and the backup goes ahead', async () => {
+    const db = await freshDatabase(postgres)
+    await execSql(db.url, sampleData('postgres', 10))
+    const config = await configFor(db)
+    const database = new URL(db.url).pathname.slice(1)
+    fs.mkdirSync(config.backup.dir)
+    // a sparse "last backup" far bigger than the disk: no manifest, so retention leaves it alone
+    const huge = path.join(config.backup.dir, `${database}-20250101T000000.000Z.dump`)
+    fs.closeSync(fs.openSync(huge, 'w'))
+    fs.truncateSync(huge, 2 ** 40)
+    const warnings: string[] = []
+    const created = await createBackup(config, {
+      onWarning: (w) => warnings.push(w),
+      retention: { keepLast: 1 },
+    })
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^only .* free in .*; the last backup of ${database} took 1\\.0 TB$`),
+      ),
+    ])
+    expect(created.warnings).toEqual(warnings)
+    expect(fs.existsSync(huge)).toBe(true)
+  })
+})
+
 describe('sqlite: restore into a live database, and a damaged source', () => {
   const sqlite = testDialects().find((d) => d.name === 'sqlite')!
 

@@ -10,6 +10,7 @@ import fs from 'node:fs'
 import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
 import type pg from 'pg'
 import type { PostgresTarget } from '../../config/database-url.js'
+import { readDotenv } from '../../config/env-file.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { readMigrationHead } from '../../backup/read-migration-head.js'
 import { DbopsError, ExitCode, LockTimeoutError, UsageError, messageOf } from '../../errors.js'
@@ -103,7 +104,10 @@ export async function preparePostgresBackup(
   })) as PostgresConnection
   let client: pg.PoolClient | undefined
   try {
-    const pgDump = await findPgTool('pg_dump', { minMajor: majorOf(conn.serverVersion) })
+    const pgDump = await findPgTool('pg_dump', {
+      minMajor: majorOf(conn.serverVersion),
+      env: toolEnvironment(config),
+    })
     options.onNote?.(`pg_dump ${pgDump.version} (${pgDump.path}) for server ${conn.serverVersion}`)
     client = await conn.pool.connect()
     const pinned = client
@@ -227,14 +231,26 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
   }
 }
 
+/**
+ * Where `PG_DUMP` / `PG_RESTORE` and `PATH` are read: the environment, then `.env` in the
+ * working directory (the same precedence as every other setting).
+ */
+function toolEnvironment(config: ResolvedConfig): Record<string, string | undefined> {
+  return { ...readDotenv(config.cwd), ...process.env }
+}
+
 /** Finds a `pg_restore` able to read an archive of `pg_dump` `toolVersion` (and to talk to `serverMajor`). */
 async function findPgRestore(
+  config: ResolvedConfig,
   toolVersion: string | undefined,
   serverMajor: number | undefined,
 ): Promise<PgTool> {
   const archiveMajor = toolVersion === undefined ? undefined : majorOf(toolVersion)
   const wanted = [archiveMajor, serverMajor].filter((m): m is number => m !== undefined)
-  return findPgTool('pg_restore', { minMajor: wanted.length > 0 ? Math.max(...wanted) : undefined })
+  return findPgTool('pg_restore', {
+    minMajor: wanted.length > 0 ? Math.max(...wanted) : undefined,
+    env: toolEnvironment(config),
+  })
 }
 
 /** Opens a maintenance connection on `target`'s server (database `postgres`, else `template1`). */
@@ -302,7 +318,7 @@ async function hasUserObjects(conn: PostgresConnection): Promise<boolean> {
 export async function verifyPostgresBackup(
   request: VerifyBackupRequest,
 ): Promise<VerifyBackupOutcome> {
-  const pgRestore = await findPgRestore(request.toolVersion, undefined)
+  const pgRestore = await findPgRestore(request.config, request.toolVersion, undefined)
   request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
   const checks: VerifyCheck[] = []
   const plainEnv = Object.fromEntries(
@@ -428,7 +444,7 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
   let created = false
   let replaced = false
   try {
-    const pgRestore = await findPgRestore(request.toolVersion, majorOf(admin.serverVersion))
+    const pgRestore = await findPgRestore(config, request.toolVersion, majorOf(admin.serverVersion))
     request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
     const exists =
       (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database]))
