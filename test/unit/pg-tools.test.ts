@@ -1,17 +1,13 @@
 /**
  * pg_dump / pg_restore discovery with stand-in tools (shell scripts answering --version), and
- * the child environment and password file given to the real ones.
+ * the child environment given to the real ones.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { findPgTool, majorOf, parseToolVersion } from '../../src/dialects/postgres/find-pg-tool.js'
-import {
-  mapPgToolError,
-  pgChildEnv,
-  usingPassfile,
-} from '../../src/dialects/postgres/pg-child-process.js'
+import { mapPgToolError, pgChildEnv } from '../../src/dialects/postgres/pg-child-process.js'
 import type { PostgresTarget } from '../../src/config/database-url.js'
 
 const dirs: string[] = []
@@ -125,21 +121,17 @@ describe('the child environment', () => {
     tls: { mode: 'verify-full', rootCert: '/etc/ca.pem' },
   }
 
-  test('stray PG* variables are gone; the target is set exactly; no password in it', () => {
+  test('stray PG* variables are gone; the target is set exactly; the password only in PGPASSWORD', () => {
     const env = pgChildEnv(
       target,
       {
         PATH: '/usr/bin',
         PGHOST: 'elsewhere',
-        PGPASSWORD: 'leak',
+        PGPASSFILE: '/tmp/other',
         PGSERVICE: 'svc',
         HOME: '/root',
       },
-      {
-        passfile: '/tmp/x/pgpass',
-        applicationName: 'dbops/backup create',
-        connectTimeoutSeconds: 10,
-      },
+      { applicationName: 'dbops/backup create', connectTimeoutSeconds: 10 },
     )
     expect(env).toEqual({
       PATH: '/usr/bin',
@@ -152,21 +144,19 @@ describe('the child environment', () => {
       PGSSLROOTCERT: '/etc/ca.pem',
       PGAPPNAME: 'dbops/backup create',
       PGCONNECT_TIMEOUT: '10',
-      PGPASSFILE: '/tmp/x/pgpass',
+      PGPASSWORD: 'pa:ss\\word',
       LC_MESSAGES: 'C',
     })
   })
 
-  test('the password file is owner-only, escaped, and gone afterwards', async () => {
-    let seen: string | undefined
-    await usingPassfile(target.password, async (file) => {
-      seen = file
-      expect(fs.statSync(file!).mode & 0o777).toBe(0o600)
-      expect(fs.statSync(path.dirname(file!)).mode & 0o777).toBe(0o700)
-      expect(fs.readFileSync(file!, 'utf8')).toBe('*:*:*:*:pa\\:ss\\\\word\n')
-    })
-    expect(fs.existsSync(seen!)).toBe(false)
-    await usingPassfile(undefined, async (file) => expect(file).toBeUndefined())
+  test('without a password none is passed on (libpq may read ~/.pgpass, as pg does)', () => {
+    const env = pgChildEnv(
+      { ...target, password: undefined },
+      { PGPASSWORD: 'stray' },
+      { applicationName: 'x', connectTimeoutSeconds: 1 },
+    )
+    expect(env.PGPASSWORD).toBeUndefined()
+    expect(env.PGCONNECT_TIMEOUT).toBe('2')
   })
 
   test.each([

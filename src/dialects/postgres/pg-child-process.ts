@@ -2,13 +2,13 @@
  * Running `pg_dump` / `pg_restore` against exactly the target dbops resolved: the child's
  * environment loses every stray `PG*` variable and gets `PGHOST`, `PGPORT`, `PGUSER`,
  * `PGDATABASE` and the TLS settings (`PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`,
- * with libpq's meaning, as dbops uses them). The password goes in a temporary owner-only
- * password file (`PGPASSFILE`), never on the command line; `-w` is always passed so the tool
+ * with libpq's meaning, as dbops uses them). The password goes in the child's environment
+ * (`PGPASSWORD`, readable only by the same user on Linux): never on the command line, and never
+ * in a file that a SIGKILLed run would leave behind. `-w` is always passed so the tool
  * never prompts. Failures are mapped onto the exit-code table from the tool's stderr.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import type { PostgresTarget } from '../../config/database-url.js'
 import { redact } from '../../config/redact.js'
@@ -24,8 +24,6 @@ import { whereOf } from './postgres-errors.js'
 
 /** Options of {@link pgChildEnv}. */
 export interface PgChildEnvOptions {
-  /** The password file to point `PGPASSFILE` at. */
-  passfile?: string | undefined
   /** `application_name` (`PGAPPNAME`). */
   applicationName: string
   /** Seconds for `PGCONNECT_TIMEOUT`. */
@@ -36,7 +34,7 @@ export interface PgChildEnvOptions {
  * The child's environment: `base` without any `PG*` variable, plus the target's. Messages in
  * English (`LC_MESSAGES=C`) so failures can be recognised.
  *
- * @example pgChildEnv(target, process.env, { passfile, applicationName: 'dbops/backup', connectTimeoutSeconds: 10 })
+ * @example pgChildEnv(target, process.env, { applicationName: 'dbops/backup', connectTimeoutSeconds: 10 })
  */
 export function pgChildEnv(
   target: PostgresTarget,
@@ -58,35 +56,11 @@ export function pgChildEnv(
   if (target.tls.key !== undefined) env.PGSSLKEY = target.tls.key
   env.PGAPPNAME = options.applicationName
   env.PGCONNECT_TIMEOUT = String(Math.max(2, Math.ceil(options.connectTimeoutSeconds)))
-  // without a password libpq falls back to ~/.pgpass, as pg does for dbops' own connections
-  if (options.passfile !== undefined) env.PGPASSFILE = options.passfile
+  // the child's environment only; without a password libpq falls back to ~/.pgpass, as pg
+  // does for dbops' own connections
+  if (target.password !== undefined) env.PGPASSWORD = target.password
   env.LC_MESSAGES = 'C'
   return env
-}
-
-/** Escapes `\` and `:` as the password file format requires. */
-function escapePassfileField(value: string): string {
-  return value.replaceAll('\\', '\\\\').replaceAll(':', '\\:')
-}
-
-/**
- * Runs `fn` with a temporary password file (mode 0600 in a 0700 directory) holding
- * `password` for any host, port, database and user; removes it afterwards. Without a
- * password, `fn` gets undefined.
- */
-export async function usingPassfile<T>(
-  password: string | undefined,
-  fn: (passfile: string | undefined) => Promise<T>,
-): Promise<T> {
-  if (password === undefined) return fn(undefined)
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbops-pgpass-'))
-  const file = path.join(dir, 'pgpass')
-  try {
-    fs.writeFileSync(file, `*:*:*:*:${escapePassfileField(password)}\n`, { mode: 0o600 })
-    return await fn(file)
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
 }
 
 /** Options of {@link runPgTool}. */

@@ -29,7 +29,7 @@ import type {
 } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
 import { type PgTool, findPgTool, majorOf } from './find-pg-tool.js'
-import { pgChildEnv, runPgTool, usingPassfile } from './pg-child-process.js'
+import { pgChildEnv, runPgTool } from './pg-child-process.js'
 import { type PostgresConnection, postgresDialect } from './postgres-dialect.js'
 
 /**
@@ -204,18 +204,15 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
     const fd = fs.openSync(request.tempPath, 'r+')
     const progress = setInterval(() => request.onProgress?.(fs.fstatSync(fd).size, 0), 500)
     try {
-      await usingPassfile(target.password, async (passfile) => {
-        const env = pgChildEnv(target, process.env, {
-          passfile,
-          applicationName: 'dbops/backup create',
-          connectTimeoutSeconds: config.connectTimeoutSeconds,
-        })
-        await runPgTool(
-          source.pgDump.path,
-          ['--format=custom', '--no-password', `--snapshot=${snapshot}`],
-          { env, target, stdoutFd: fd, signal: request.signal },
-        )
+      const env = pgChildEnv(target, process.env, {
+        applicationName: 'dbops/backup create',
+        connectTimeoutSeconds: config.connectTimeoutSeconds,
       })
+      await runPgTool(
+        source.pgDump.path,
+        ['--format=custom', '--no-password', `--snapshot=${snapshot}`],
+        { env, target, stdoutFd: fd, signal: request.signal },
+      )
     } finally {
       clearInterval(progress)
       fs.closeSync(fd)
@@ -364,29 +361,22 @@ export async function verifyPostgresBackup(
       database: scratchName,
     }
     try {
-      await usingPassfile(scratchTarget.password, async (passfile) => {
-        const env = pgChildEnv(scratchTarget, process.env, {
-          passfile,
-          applicationName: 'dbops/backup verify',
-          connectTimeoutSeconds: config.connectTimeoutSeconds,
-        })
-        await runPgTool(
-          pgRestore.path,
-          [
-            '--exit-on-error',
-            '--no-password',
-            '--no-owner',
-            '--no-privileges',
-            `--dbname=${dbnameConninfo(scratchName)}`,
-            request.file,
-          ],
-          {
-            env,
-            target: scratchTarget,
-            signal: request.signal,
-          },
-        )
+      const env = pgChildEnv(scratchTarget, process.env, {
+        applicationName: 'dbops/backup verify',
+        connectTimeoutSeconds: config.connectTimeoutSeconds,
       })
+      await runPgTool(
+        pgRestore.path,
+        [
+          '--exit-on-error',
+          '--no-password',
+          '--no-owner',
+          '--no-privileges',
+          `--dbname=${dbnameConninfo(scratchName)}`,
+          request.file,
+        ],
+        { env, target: scratchTarget, signal: request.signal },
+      )
     } catch (err) {
       if (
         request.signal?.aborted ||
@@ -468,17 +458,14 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
     if (request.noOwner) args.push('--no-owner')
     if (exists) args.push('--clean', '--if-exists', '--single-transaction')
     try {
-      await usingPassfile(target.password, async (passfile) => {
-        const env = pgChildEnv(target, process.env, {
-          passfile,
-          applicationName: 'dbops/backup restore',
-          connectTimeoutSeconds: config.connectTimeoutSeconds,
-        })
-        await runPgTool(pgRestore.path, [...args, request.file], {
-          env,
-          target,
-          signal: request.signal,
-        })
+      const env = pgChildEnv(target, process.env, {
+        applicationName: 'dbops/backup restore',
+        connectTimeoutSeconds: config.connectTimeoutSeconds,
+      })
+      await runPgTool(pgRestore.path, [...args, request.file], {
+        env,
+        target,
+        signal: request.signal,
       })
     } catch (err) {
       // a database we created and could not fill is removed: nothing half-restored stays behind
