@@ -157,3 +157,14 @@ export {
   type GeneratedMigration,
   type RenderedMigration,
 } from './schema/generate-migration-from-models.js'
+
+// Backups: create, list, verify, restore, prune; retention is a pure function.
+export { createBackup, type CreateBackupOptions, type CreateBackupResult } from './backup/create-backup.js'
+export { listBackups, type ListBackupsOptions } from './backup/list-backups.js'
+export { type BackupEntry } from './backup/backup-directory.js'
+export { verifyBackup, type VerifyOptions, type VerifyResult, type BackupSelector } from './backup/verify-backup.js'
+export { restoreBackup, type RestoreOptions, type RestoreResult } from './backup/restore-backup.js'
+export { pruneBackups, type PruneOptions, type PruneResult } from './backup/prune-backups.js'
+export { planRetention, type RetentionPolicy, type RetentionCandidate, type RetentionDecision } from './backup/retention.js'
+export { type BackupManifest, type ManifestVerification } from './backup/backup-manifest.js'
+export { backupDatabaseName } from './backup/backup-name.js'

@@ -83,13 +83,71 @@ export interface MigrationLock {
   release(): Promise<void>
 }
 
+/** How sure we are that a backup can be restored, weakest first (`none`: never verified or failed). */
+export type VerificationLevel = 'none' | 'hash' | 'read' | 'restore'
+
+/** Options of {@link Dialect.prepareBackup}. */
+export interface PrepareBackupOptions {
+  /** The backup directory (for tool-independent checks and messages). */
+  dir: string
+  /** Compress the copy with gzip (SQLite; a dialect whose format is compressed already refuses). */
+  gzip: boolean
+  signal?: AbortSignal
+  /** Called with notes for `--verbose` (which tool was chosen, and why). */
+  onNote?: (text: string) => void
+}
+
+/** Options of {@link BackupSource.acquireLock}. */
+export interface BackupLockOptions {
+  /** Give up after this many milliseconds (exit 5); 0 tries once. */
+  timeoutMs: number
+  signal?: AbortSignal
+}
+
+/** A held backup lock. Released when the process dies, whatever kills it. */
+export interface BackupLock {
+  release(): Promise<void>
+}
+
+/**
+ * A source database made ready for a backup by {@link Dialect.prepareBackup}: it exists, it
+ * answered, and the tool that copies it was found and fits. Close it.
+ */
+export interface BackupSource {
+  /** The server's version (SQLite: the library's). */
+  readonly serverVersion: string
+  /** What copies the data: `sqlite-backup-api`, `pg_dump`. */
+  readonly tool: string
+  /** The tool's version, when it has one of its own (`pg_dump`'s). */
+  readonly toolVersion: string | undefined
+  /** The backup file's extension without the dot: `db`, `db.gz`, `dump`. */
+  readonly extension: string
+  /**
+   * The database's size in bytes when the copy is that size (SQLite), so free space can be
+   * refused up front; undefined when the backup's size is unknown before it is made.
+   */
+  readonly sizeBytes: number | undefined
+  /**
+   * A lock meaning "a backup of this database is running", held on the server (PostgreSQL's
+   * advisory lock). Absent when the dialect has none: the caller then locks the backup directory.
+   */
+  acquireLock?(options: BackupLockOptions): Promise<BackupLock>
+  close(): Promise<void>
+}
+
 /** What `backup create` asks of a dialect. */
 export interface BackupRequest {
   config: ResolvedConfig
+  /** The prepared source (see {@link Dialect.prepareBackup}). */
+  source: BackupSource
   /** Temporary file to write; the caller fsyncs, hashes, renames and writes the manifest. */
   tempPath: string
+  /** Another temporary path beside it, for intermediate files; `tag` tells them apart. */
+  scratchPath: (tag: string) => string
   signal?: AbortSignal
   onProgress?: (done: number, total: number) => void
+  /** Called with notes for `--verbose` (a restarted SQLite copy, the snapshot id). */
+  onNote?: (text: string) => void
 }
 
 /** What a dialect reports about a backup it wrote. */
@@ -98,16 +156,73 @@ export interface BackupOutcome {
   toolVersion: string | undefined
   /** The latest applied migration, read from the snapshot itself. */
   migrationHead: string | undefined
+  /** sha256 (hex) of the bytes written, when the dialect hashed them as it streamed. */
+  sha256?: string
+  /** Times the copy started over because the source changed (SQLite's stepped backup). */
+  restarts: number
 }
 
 /** What `backup restore` asks of a dialect. */
 export interface RestoreRequest {
   config: ResolvedConfig
   file: string
-  /** Where to restore; by default a new database beside the source. */
-  target: DatabaseTarget
-  inPlace: boolean
+  /**
+   * Where to restore: a database that may or may not exist yet. Undefined: a new database
+   * beside the configured one, named by the dialect (`app_restored_20250101_030000`).
+   */
+  target: DatabaseTarget | undefined
+  /** Passed on to `pg_restore --no-owner`. */
+  noOwner: boolean
+  /** The tool version recorded in the manifest (`pg_dump`'s), so a fitting `pg_restore` is chosen. */
+  toolVersion: string | undefined
+  /** A temporary path the sweep recognises, for intermediate files (a decompressed copy). */
+  scratchPath: (tag: string) => string
   signal?: AbortSignal
+  onProgress?: (done: number, total: number) => void
+  onNote?: (text: string) => void
+  /**
+   * Called when `target` exists and holds data, before anything in it changes, so the
+   * caller can make a safety backup; an error it throws stops the restore.
+   */
+  beforeReplace?: (target: DatabaseTarget) => Promise<void>
+}
+
+/** What a restore did. */
+export interface RestoreOutcome {
+  target: DatabaseTarget
+  /** The target did not exist and was created. */
+  created: boolean
+  /** The target existed and its contents were replaced. */
+  replaced: boolean
+}
+
+/** What `backup verify` asks of a dialect beyond the hash. */
+export interface VerifyBackupRequest {
+  /** Used for the restore level: the server (or directory) that holds the scratch database. */
+  config: ResolvedConfig
+  file: string
+  level: 'read' | 'restore'
+  /** The `pg_dump` version recorded in the manifest, so a fitting `pg_restore` is chosen. */
+  toolVersion: string | undefined
+  /** A temporary path the sweep recognises, for scratch copies. */
+  scratchPath: (tag: string) => string
+  signal?: AbortSignal
+  onNote?: (text: string) => void
+}
+
+/** One verification check and its outcome. */
+export interface VerifyCheck {
+  /** `sha256`, `size`, `integrity_check`, `pg_restore_read`, `restore`, … */
+  name: string
+  ok: boolean
+  detail: string
+}
+
+/** What the dialect's checks found. */
+export interface VerifyBackupOutcome {
+  checks: VerifyCheck[]
+  /** Rows per table of the scratch restore (restore level). */
+  rowCounts?: Record<string, number>
 }
 
 /**
@@ -223,10 +338,17 @@ export interface Dialect {
    * write lock, taken per migration).
    */
   acquireMigrationLock(conn: DbConnection, options: MigrationLockOptions): Promise<MigrationSession>
+  /**
+   * Backup preflight before any file exists: the source exists and answers (a missing SQLite
+   * file is exit 7 and is never created), the copying tool is found and fits the server.
+   */
+  prepareBackup(config: ResolvedConfig, options: PrepareBackupOptions): Promise<BackupSource>
   /** Writes a consistent snapshot to `request.tempPath`. */
   createBackup(request: BackupRequest): Promise<BackupOutcome>
   /** Restores `request.file` into `request.target`. */
-  restoreBackup(request: RestoreRequest): Promise<void>
+  restoreBackup(request: RestoreRequest): Promise<RestoreOutcome>
+  /** Checks a backup file beyond its hash: reads it whole, or restores it into a scratch database. */
+  verifyBackup(request: VerifyBackupRequest): Promise<VerifyBackupOutcome>
   /** Runs the dialect's health checks. */
   probeHealth(conn: DbConnection, options: HealthProbeOptions): Promise<HealthComponent[]>
   /** Reads the server's view of connections. */

@@ -12,6 +12,7 @@ import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { ConfigError, NotImplementedError, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { retryWithinDeadline } from '../retry-within-deadline.js'
+import { createPostgresBackup, preparePostgresBackup, restorePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
 import { isTransientConnectError, mapConnectError } from './postgres-errors.js'
 
 /** The part of pg's pool dbops depends on. */
@@ -174,12 +175,10 @@ export const postgresDialect: Dialect = {
   async acquireMigrationLock(conn, options) {
     return (await import('./postgres-migration-session.js')).acquirePostgresMigrationLock(conn as PostgresConnection, options)
   },
-  createBackup() {
-    return Promise.reject(new NotImplementedError('PostgreSQL backup'))
-  },
-  restoreBackup() {
-    return Promise.reject(new NotImplementedError('PostgreSQL restore'))
-  },
+  prepareBackup: (config, options) => preparePostgresBackup(config, options),
+  createBackup: (request) => createPostgresBackup(request),
+  restoreBackup: (request) => restorePostgresBackup(request),
+  verifyBackup: (request) => verifyPostgresBackup(request),
   async probeHealth(conn, options) {
     return (await import('./postgres-health.js')).probePostgresHealth(conn, options)
   },

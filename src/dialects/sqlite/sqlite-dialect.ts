@@ -19,6 +19,7 @@ import {
   messageOf,
 } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
+import { createSqliteBackup, prepareSqliteBackup, restoreSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
 
 /** The subset of better-sqlite3's handle dbops uses directly (pragmas, backup). */
 export type SqliteHandle = Database.Database
@@ -137,12 +138,10 @@ export const sqliteDialect: Dialect = {
   async acquireMigrationLock(conn, options) {
     return (await import('./sqlite-migration-session.js')).acquireSqliteMigrationLock(conn as SqliteConnection, options)
   },
-  createBackup() {
-    return Promise.reject(new NotImplementedError('SQLite backup'))
-  },
-  restoreBackup() {
-    return Promise.reject(new NotImplementedError('SQLite restore'))
-  },
+  prepareBackup: (config, options) => prepareSqliteBackup(config, options),
+  createBackup: (request) => createSqliteBackup(request),
+  restoreBackup: (request) => restoreSqliteBackup(request),
+  verifyBackup: (request) => verifySqliteBackup(request),
   async probeHealth(conn, options) {
     return (await import('./sqlite-health.js')).probeSqliteHealth(conn, options)
   },

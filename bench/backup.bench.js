@@ -1,0 +1,334 @@
+// Backups: `dbops backup create` against the tools alone, alternating in the same run.
+//
+// SQLite: a database of BENCH_BACKUP_MB (default 500) MB, `sqlite3 DB ".backup FILE"` vs
+// `dbops backup create --verify hash` (the copy, fsync and sha256) and the default
+// `--verify read` (plus integrity_check, which runs beside the hash on the second core).
+// Target: the copy within 1.1x of sqlite3's .backup.
+// PostgreSQL: a database of BENCH_BACKUP_PG_MB (default 100) MB, `pg_dump -Fc -f FILE` vs
+// `dbops backup create --verify hash` (pg_dump's stdout is the file; then fsync and sha256).
+// Target: within 1.05x. The hashing and fsync times are reported separately.
+// dbops' peak memory (RSS of the dbops process, from /usr/bin/time -v, else VmHWM polled from
+// /proc): target flat and under 150 MB whatever the size.
+// BENCH_BACKUP_RUNS (default 3) rounds of each.
+import { spawn, spawnSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { performance } from 'node:perf_hooks'
+import { clearInterval, setInterval } from 'node:timers'
+
+const require = createRequire(import.meta.url)
+
+const ms = (value) => `${value.toFixed(0).padStart(6)} ms`
+const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
+
+/** Runs a command; resolves { ms, peakRssKb, stdout }. Peak RSS of the process itself. */
+function run(command, args, { env = {}, cwd } = {}) {
+  const useTime = fs.existsSync('/usr/bin/time')
+  const [file, argv] = useTime ? ['/usr/bin/time', ['-v', command, ...args]] : [command, args]
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(file, argv, {
+      env: { ...process.env, ...env },
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    let polledKb = 0
+    const poll = useTime
+      ? undefined
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+            if (m) polledKb = Math.max(polledKb, Number(m[1]))
+          } catch {
+            // exited
+          }
+        }, 10)
+    child.stdout.on('data', (c) => (stdout += c))
+    child.stderr.on('data', (c) => (stderr += c))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (poll) clearInterval(poll)
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e6
+      if (code !== 0)
+        return reject(
+          new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`),
+        )
+      const rss = useTime
+        ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0)
+        : polledKb
+      resolve({ ms: elapsed, peakRssKb: rss, stdout })
+    })
+  })
+}
+
+/** A SQLite database of about `megabytes`: three tables of random blobs, filled in large transactions. */
+function makeSqliteDatabase(file, megabytes) {
+  const Database = require('better-sqlite3')
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = OFF')
+  // 4000-byte rows: one row a 4 KiB page, no overflow pages
+  const rowBytes = 4000
+  const rowsPerTable = Math.ceil((megabytes * 1024 * 1024) / 3 / 4096)
+  for (const table of ['events', 'documents', 'attachments']) {
+    db.exec(
+      `CREATE TABLE ${table} (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL)`,
+    )
+    const insert = db.prepare(`INSERT INTO ${table} (created_at, kind, payload) VALUES (?, ?, ?)`)
+    const batch = 20_000
+    for (let start = 0; start < rowsPerTable; start += batch) {
+      const pool = randomBytes(rowBytes * 256)
+      db.transaction(() => {
+        for (let i = start; i < Math.min(rowsPerTable, start + batch); i++) {
+          const at = (i * 7919) % 255
+          insert.run(
+            new Date(1_700_000_000_000 + i * 1000).toISOString(),
+            `kind-${i % 13}`,
+            pool.subarray(at * rowBytes, at * rowBytes + rowBytes),
+          )
+        }
+      })()
+    }
+  }
+  db.exec(`CREATE INDEX events_kind ON events (kind)`)
+  db.pragma('wal_checkpoint(TRUNCATE)')
+  db.close()
+  return fs.statSync(file).size
+}
+
+/** A PostgreSQL database of about `megabytes`: mixed rows (ints, text, timestamps, some bytea). */
+async function makePostgresDatabase(adminUrl, name, megabytes) {
+  const { default: pg } = await import('pg')
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  const client = new pg.Client({ connectionString: url.toString() })
+  client.on('error', () => undefined) // a failing query rejects; a dropped connection must not crash the run
+  await client.connect()
+  // ~330 bytes a row on disk
+  const rows = Math.ceil((megabytes * 1024 * 1024) / 330)
+  await client.query(
+    `CREATE TABLE orders (id bigint PRIMARY KEY, customer int NOT NULL, placed_at timestamptz NOT NULL, status text NOT NULL, note text, receipt bytea)`,
+  )
+  const step = 200_000
+  for (let start = 1; start <= rows; start += step) {
+    await client.query(
+      `INSERT INTO orders SELECT g, (g * 7919) % 100000, now() - (g || ' seconds')::interval,
+         (ARRAY['new','paid','shipped','returned'])[1 + g % 4], repeat(md5(g::text), (4 + g % 4)::int),
+         decode(md5((g * 31)::text) || md5((g * 37)::text), 'hex')
+       FROM generate_series($1::bigint, $2::bigint) g`,
+      [start, Math.min(rows, start + step - 1)],
+    )
+  }
+  await client.query('CREATE INDEX orders_customer ON orders (customer)')
+  await client.query('VACUUM ANALYZE orders')
+  const size = Number(
+    (await client.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s,
+  )
+  await client.end()
+  return { url: url.toString(), size }
+}
+
+/**
+ * Runs each candidate once per round, in a rotating order, each after the same reset and a
+ * `sync`: the writes of one run (hundreds of MB of dirty pages) must not slow the next.
+ */
+async function alternate(candidates, rounds, reset) {
+  const names = Object.keys(candidates)
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      reset()
+      spawnSync('sync')
+      await candidates[names[(i + round) % names.length]]()
+    }
+  }
+}
+
+function removeBackups(dir) {
+  for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { force: true })
+}
+
+function summary(ctx, label, values) {
+  return `${label.padEnd(44)} median ${ms(ctx.median(values))}`
+}
+
+export default async function backupBench(ctx) {
+  const megabytes = Number(process.env.BENCH_BACKUP_MB ?? 500)
+  const pgMegabytes = Number(process.env.BENCH_BACKUP_PG_MB ?? 100)
+  const runs = Number(process.env.BENCH_BACKUP_RUNS ?? 3)
+  const work = ctx.tmpDir('dbops-bench-backup-')
+  try {
+    // ---------------------------------------------------------------- SQLite
+    const dbFile = path.join(work, 'app.db')
+    let started = performance.now()
+    const size = makeSqliteDatabase(dbFile, megabytes)
+    ctx.print(
+      `SQLite: ${mib(size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`,
+    )
+    const out = path.join(work, 'out')
+    fs.mkdirSync(out)
+    const env = { DATABASE_URL: `sqlite:///${dbFile}`, NO_COLOR: '1' }
+    const t = {
+      sqlite3: [],
+      dbopsHash: [],
+      dbopsRead: [],
+      copy: [],
+      fsync: [],
+      hash: [],
+      checks: [],
+      rss: [],
+    }
+    const sqliteCandidates = {
+      sqlite3: async () => {
+        t.sqlite3.push((await run('sqlite3', [dbFile, `.backup ${path.join(out, 'plain.db')}`])).ms)
+      },
+      dbopsHash: async () => {
+        const r = await run(
+          process.execPath,
+          [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
+          { env, cwd: work },
+        )
+        const doc = JSON.parse(r.stdout)
+        t.dbopsHash.push(r.ms)
+        t.copy.push(doc.timings.copy_ms)
+        t.fsync.push(doc.timings.fsync_ms)
+        t.hash.push(doc.timings.hash_ms)
+        t.rss.push(r.peakRssKb)
+      },
+      dbopsRead: async () => {
+        const r = await run(
+          process.execPath,
+          [ctx.binPath, 'backup', 'create', '--json', '--dir', out],
+          { env, cwd: work },
+        )
+        t.dbopsRead.push(r.ms)
+        t.checks.push(JSON.parse(r.stdout).timings.verify_ms)
+        t.rss.push(r.peakRssKb)
+      },
+    }
+    await alternate(sqliteCandidates, runs, () => removeBackups(out))
+    const startup = ctx.median(
+      Array.from({ length: 5 }, () =>
+        ctx.timeProcess(process.execPath, [ctx.binPath, '--version']),
+      ),
+    )
+    const floor = ctx.median(t.sqlite3)
+    ctx.print(summary(ctx, 'sqlite3 .backup (floor)', t.sqlite3))
+    ctx.print(
+      `${summary(ctx, 'dbops backup create --verify hash', t.dbopsHash)}  (${(ctx.median(t.dbopsHash) / floor).toFixed(2)}x)`,
+    )
+    ctx.print(
+      `${'  of which: the copy (online backup API)'.padEnd(44)} median ${ms(ctx.median(t.copy))}  (${(ctx.median(t.copy) / floor).toFixed(2)}x, target ≤ 1.10x)`,
+    )
+    ctx.print(`${'  fsync of the file'.padEnd(44)} median ${ms(ctx.median(t.fsync))}`)
+    ctx.print(
+      `${'  sha256 of the file (worker thread)'.padEnd(44)} median ${ms(ctx.median(t.hash))}`,
+    )
+    ctx.print(`${'  CLI start-up (dbops --version)'.padEnd(44)} median ${ms(startup)}`)
+    ctx.print(
+      `${summary(ctx, 'dbops backup create (default --verify read)', t.dbopsRead)}  (${(ctx.median(t.dbopsRead) / floor).toFixed(2)}x)`,
+    )
+    ctx.print(
+      `${'  hash + integrity_check, side by side'.padEnd(44)} median ${ms(ctx.median(t.checks))}`,
+    )
+    ctx.print(
+      `dbops peak RSS: ${(Math.max(...t.rss) / 1024).toFixed(0)} MB for a ${mib(size)} database (target < 150 MB)`,
+    )
+    removeBackups(out)
+    fs.rmSync(dbFile, { force: true })
+
+    // ---------------------------------------------------------------- PostgreSQL
+    const adminUrl = await ctx.pgAdminUrl()
+    started = performance.now()
+    const pgDb = await makePostgresDatabase(adminUrl, 'dbops_bench_backup', pgMegabytes)
+    ctx.print('')
+    ctx.print(
+      `PostgreSQL: ${mib(pgDb.size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`,
+    )
+    const which = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' })
+    const pgDumpVersion = which.stdout.trim()
+    const u = new URL(pgDb.url)
+    const pgEnv = {
+      PGHOST: u.hostname,
+      PGPORT: u.port || '5432',
+      PGUSER: decodeURIComponent(u.username),
+      PGPASSWORD: decodeURIComponent(u.password),
+      PGDATABASE: 'dbops_bench_backup',
+    }
+    const p = { pgDump: [], dbops: [], copy: [], fsync: [], hash: [], rss: [], sizes: [] }
+    await alternate(
+      {
+        pgDump: async () => {
+          const plain = path.join(out, 'plain.dump')
+          p.pgDump.push((await run('pg_dump', ['-Fc', '-w', '-f', plain], { env: pgEnv })).ms)
+          p.sizes.push(fs.statSync(plain).size)
+        },
+        dbops: async () => {
+          const r = await run(
+            process.execPath,
+            [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
+            {
+              env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' },
+              cwd: work,
+            },
+          )
+          const doc = JSON.parse(r.stdout)
+          p.dbops.push(r.ms)
+          p.copy.push(doc.timings.copy_ms)
+          p.fsync.push(doc.timings.fsync_ms)
+          p.hash.push(doc.timings.hash_ms)
+          p.rss.push(r.peakRssKb)
+        },
+      },
+      runs,
+      () => removeBackups(out),
+    )
+    const pgFloor = ctx.median(p.pgDump)
+    ctx.print(
+      `${summary(ctx, `pg_dump -Fc -f (floor; ${pgDumpVersion})`, p.pgDump)}  (${mib(ctx.median(p.sizes))} archive)`,
+    )
+    ctx.print(
+      `${summary(ctx, 'dbops backup create --verify hash', p.dbops)}  (${(ctx.median(p.dbops) / pgFloor).toFixed(2)}x, target ≤ 1.05x)`,
+    )
+    ctx.print(
+      `${'  of which: pg_dump into the file'.padEnd(44)} median ${ms(ctx.median(p.copy))}  (${(ctx.median(p.copy) / pgFloor).toFixed(2)}x)`,
+    )
+    ctx.print(`${'  fsync of the file'.padEnd(44)} median ${ms(ctx.median(p.fsync))}`)
+    ctx.print(
+      `${'  sha256 of the archive (worker thread)'.padEnd(44)} median ${ms(ctx.median(p.hash))}`,
+    )
+    const archive = path.join(
+      out,
+      fs.readdirSync(out).find((f) => f.endsWith('.dump')),
+    )
+    const hashStarted = performance.now()
+    await new Promise((resolve, reject) => {
+      const hash = createHash('sha256')
+      fs.createReadStream(archive)
+        .on('data', (d) => hash.update(d))
+        .on('end', resolve)
+        .on('error', reject)
+    })
+    ctx.print(
+      `${'  sha256 of the archive in this process'.padEnd(44)} ${ms(performance.now() - hashStarted)}`,
+    )
+    ctx.print(
+      `dbops peak RSS: ${(Math.max(...p.rss) / 1024).toFixed(0)} MB for a ${mib(pgDb.size)} database (target < 150 MB)`,
+    )
+    const { default: pg } = await import('pg')
+    const admin = new pg.Client({ connectionString: adminUrl })
+    await admin.connect()
+    await admin.query('DROP DATABASE IF EXISTS dbops_bench_backup WITH (FORCE)')
+    await admin.end()
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true })
+  }
+}

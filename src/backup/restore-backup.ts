@@ -1,0 +1,175 @@
+/**
+ * `backup restore`: puts a backup back. By default into a NEW database beside the configured
+ * one (nothing is overwritten, and the operator swaps it in); `--in-place` restores over the
+ * configured database, `--target-url` into any database (created when missing).
+ *
+ * Before anything changes: the backup's size and sha256 must match its manifest (exit 6
+ * otherwise), the production guard must allow it (`--yes`), and a target that holds data gets
+ * a safety backup first (a normal backup, manifest and all, in the backup directory). A
+ * warning says when the backup's migration head differs from the migrations directory's latest.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import {
+  type DatabaseTarget,
+  describeTarget,
+  formatTargetUrl,
+  parseDatabaseUrl,
+} from '../config/database-url.js'
+import { assertDestructiveAllowed } from '../config/production-guard.js'
+import { registerSecret } from '../config/redact.js'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { loadDialect } from '../dialects/index.js'
+import { IntegrityError, UsageError } from '../errors.js'
+import { tempFileName } from './backup-name.js'
+import { createBackup } from './create-backup.js'
+import { sha256File } from './durable-file.js'
+import { latestMigrationVersion } from './latest-migration-file.js'
+import { type BackupSelector, loadManifestOrFail, selectBackup } from './verify-backup.js'
+
+/** Options of {@link restoreBackup}. */
+export interface RestoreOptions extends BackupSelector {
+  /** Restore into this database (created when missing). */
+  targetUrl?: string
+  /** Restore over the configured database itself. */
+  inPlace?: boolean
+  /** `pg_restore --no-owner`: objects belong to the restoring user. */
+  noOwner?: boolean
+  /** Confirms the restore when the production guard applies. */
+  yes?: boolean
+  signal?: AbortSignal
+  onProgress?: (done: number, total: number) => void
+  onNote?: (text: string) => void
+  onWarning?: (text: string) => void
+}
+
+/** What {@link restoreBackup} did; the `--json` document of `backup restore`. */
+export interface RestoreResult {
+  file: string
+  /** The database restored into, described without its password. */
+  target: string
+  target_url: string
+  created: boolean
+  replaced: boolean
+  /** The safety backup made of the target before it was replaced. */
+  safety_backup: string | null
+  migration_head: string | null
+  /** The latest migration in the migrations directory (undefined without one). */
+  latest_migration: string | null
+  duration_ms: number
+  warnings: string[]
+}
+
+/**
+ * Restores a backup. Exit 6 when the file does not match its manifest; 2 when refused by the
+ * production guard, for a bad name or a target of the other dialect; 1 when the restore fails
+ * (a new database is dropped again; an in-place PostgreSQL restore is rolled back).
+ *
+ * @example await restoreBackup(config, { latest: true }) // into app_restored_20250101_030000
+ */
+export async function restoreBackup(
+  config: ResolvedConfig,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
+  const started = performance.now()
+  const warnings: string[] = []
+  const warn = (text: string) => {
+    warnings.push(text)
+    options.onWarning?.(text)
+  }
+  if (options.inPlace && options.targetUrl !== undefined)
+    throw new UsageError('Give --in-place or --target-url, not both')
+  const selected = selectBackup(config, options)
+  const manifest = loadManifestOrFail(selected)
+
+  let target: DatabaseTarget | undefined
+  if (options.targetUrl !== undefined) {
+    target = parseDatabaseUrl(options.targetUrl, { key: '--target-url', cwd: config.cwd })
+    if (target.dialect === 'postgres') registerSecret(target.password)
+  } else if (options.inPlace) {
+    target = config.target
+  }
+  const dialectOfTarget = (target ?? config.target).dialect
+  if (dialectOfTarget !== manifest.dialect) {
+    throw new UsageError(
+      `${selected.file} is a ${manifest.dialect} backup; it cannot be restored into ${describeTarget(target ?? config.target)}`,
+      {
+        code: 'RESTORE_DIALECT_MISMATCH',
+        hint: 'Point --url / --target-url at a database of the same kind.',
+      },
+    )
+  }
+  assertDestructiveAllowed(config, {
+    yes: options.yes ?? false,
+    action: `restore ${selected.file}`,
+  })
+
+  if (
+    fs.statSync(selected.path).size !== manifest.size_bytes ||
+    (await sha256File(selected.path)) !== manifest.sha256
+  ) {
+    throw new IntegrityError(
+      'BACKUP_CORRUPT',
+      `Backup ${selected.file} failed the sha256 check: it does not match its manifest, so it was not restored`,
+      {
+        hint: 'Restore an older backup (see `dbops backup list`), and check the storage this one sits on.',
+      },
+    )
+  }
+
+  const latest = latestMigrationVersion(config.migrationsDir)
+  if (latest !== undefined && (manifest.migration_head ?? undefined) !== latest) {
+    warn(
+      `the backup's migration head is ${manifest.migration_head ?? 'none'} but the latest migration in ${path.relative(config.cwd, config.migrationsDir) || '.'} is ${latest}; ` +
+        'run `dbops migrate status` against the restored database',
+    )
+  }
+
+  let safety: string | null = null
+  const dialect = await loadDialect(manifest.dialect)
+  const outcome = await dialect.restoreBackup({
+    config,
+    file: selected.path,
+    target,
+    noOwner: options.noOwner ?? false,
+    toolVersion: manifest.tool_version ?? undefined,
+    scratchPath: (tag) => path.join(selected.dir, tempFileName(selected.file, process.pid, tag)),
+    signal: options.signal,
+    onProgress: options.onProgress,
+    onNote: options.onNote,
+    beforeReplace: async (replaced) => {
+      const sameAsConfigured = describeTarget(replaced) === describeTarget(config.target)
+      const safetyConfig: ResolvedConfig = {
+        ...config,
+        target: replaced,
+        databaseName: sameAsConfigured ? config.databaseName : 'default',
+      }
+      options.onNote?.(`safety backup of ${describeTarget(replaced)} first`)
+      const backup = await createBackup(safetyConfig, {
+        dir: selected.dir,
+        skipRetention: true,
+        reason: `safety backup before restoring ${selected.file}`,
+        signal: options.signal,
+        onNote: options.onNote,
+        onWarning: warn,
+      })
+      safety = backup.file
+    },
+  })
+  return {
+    file: selected.file,
+    target: describeTarget(outcome.target),
+    target_url: formatTargetUrl(
+      outcome.target.dialect === 'postgres'
+        ? { ...outcome.target, password: undefined }
+        : outcome.target,
+    ),
+    created: outcome.created,
+    replaced: outcome.replaced,
+    safety_backup: safety,
+    migration_head: manifest.migration_head,
+    latest_migration: latest ?? null,
+    duration_ms: Math.round(performance.now() - started),
+    warnings,
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * `backup verify`: how sure are we that a backup restores? Levels, each including the ones
+ * before it: `hash` (the file's size and sha256 match its manifest), `read` (SQLite
+ * `integrity_check` on the file opened read-only; `pg_restore` of the whole archive to
+ * nowhere), `restore` (into a scratch database, with row counts). The level reached is
+ * recorded in the manifest; a failure records `none` and the failed check, and exits 6.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { loadDialect } from '../dialects/index.js'
+import type { DialectName, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
+import { IntegrityError, OperationError, UsageError, messageOf } from '../errors.js'
+import {
+  type BackupManifest,
+  LEVELS,
+  isLevelAtLeast,
+  manifestPathOf,
+  readManifest,
+  writeManifest,
+} from './backup-manifest.js'
+import { resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
+import {
+  assertPlainBackupName,
+  backupDatabaseName,
+  manifestNameOf,
+  tempFileName,
+} from './backup-name.js'
+import { fsyncDirectory, sha256File } from './durable-file.js'
+
+/** Which backup a command means: a name in the directory, or the newest of this database. */
+export interface BackupSelector {
+  dir?: string
+  /** A file name as `backup list` shows it (no directory part, no `..`: exit 2). */
+  name?: string
+  /** The newest backup of the configured database. */
+  latest?: boolean
+}
+
+/** A backup file that exists. */
+export interface SelectedBackup {
+  dir: string
+  file: string
+  path: string
+}
+
+/**
+ * Finds the backup a command means. A bad name exits 2; an unknown name exits 2; `--latest`
+ * with no backup of this database exits 1.
+ */
+export function selectBackup(config: ResolvedConfig, selector: BackupSelector): SelectedBackup {
+  const { dir } = resolveBackupDirectory(config, selector.dir)
+  if (selector.name !== undefined && selector.latest)
+    throw new UsageError('Give a backup name or --latest, not both')
+  if (selector.name !== undefined) {
+    assertPlainBackupName(selector.name)
+    const file = selector.name.endsWith('.json') ? selector.name.slice(0, -5) : selector.name
+    const full = path.join(dir, file)
+    if (!fs.existsSync(full)) {
+      if (fs.existsSync(manifestPathOf(full))) {
+        throw new IntegrityError(
+          'BACKUP_FILE_MISSING',
+          `Backup ${file} failed the file check: its manifest is in ${dir} but the file is gone`,
+          {
+            hint: 'Restore the file from wherever backups are copied to, or remove the stale manifest.',
+          },
+        )
+      }
+      throw new UsageError(`No backup named ${file} in ${dir}`, {
+        code: 'BACKUP_NOT_FOUND',
+        hint: 'See `dbops backup list` (and --dir).',
+      })
+    }
+    return { dir, file, path: full }
+  }
+  if (!selector.latest)
+    throw new UsageError('Which backup? Give its name (see `dbops backup list`) or --latest', {
+      code: 'BACKUP_NOT_CHOSEN',
+    })
+  const database = backupDatabaseName(config)
+  const newest = scanBackupDirectory(dir).find(
+    (b) => b.database === database && b.size_bytes !== null,
+  )
+  if (!newest) {
+    throw new OperationError('BACKUP_NONE', `No backup of ${database} in ${dir}`, {
+      hint: 'Run `dbops backup create` first (or check --dir).',
+    })
+  }
+  return { dir, file: newest.file, path: newest.path }
+}
+
+/** Options of {@link verifyBackup}. */
+export interface VerifyOptions extends BackupSelector {
+  /** Default `read`. */
+  level?: Exclude<VerificationLevel, 'none'>
+  signal?: AbortSignal
+  onNote?: (text: string) => void
+  /** When the result cannot be recorded in the manifest (a read-only directory). */
+  onWarning?: (text: string) => void
+}
+
+/** What {@link verifyBackup} found; the `--json` document of `backup verify`. */
+export interface VerifyResult {
+  file: string
+  path: string
+  database: string
+  dialect: DialectName
+  level_requested: Exclude<VerificationLevel, 'none'>
+  /** The level now recorded in the manifest (a higher one from before stays when the hash still matches). */
+  verification_level: VerificationLevel
+  checks: VerifyCheck[]
+  row_counts: Record<string, number> | null
+  verified_at: string
+}
+
+/**
+ * Verifies a backup to `level` and records the outcome in its manifest. Throws
+ * {@link IntegrityError} (exit 6) naming the failed check: `manifest` (missing or invalid),
+ * `size`, `sha256`, `integrity_check`, `pg_restore_read`, `restore`.
+ *
+ * @example await verifyBackup(config, { latest: true, level: 'restore' })
+ */
+export async function verifyBackup(
+  config: ResolvedConfig,
+  options: VerifyOptions,
+): Promise<VerifyResult> {
+  const selected = selectBackup(config, options)
+  const level = options.level ?? 'read'
+  const manifest = loadManifestOrFail(selected)
+  const checks: VerifyCheck[] = []
+
+  const size = fs.statSync(selected.path).size
+  checks.push(
+    size === manifest.size_bytes
+      ? { name: 'size', ok: true, detail: `${size} bytes` }
+      : {
+          name: 'size',
+          ok: false,
+          detail: `the file has ${size} bytes, the manifest says ${manifest.size_bytes}`,
+        },
+  )
+  const hashing = sha256File(selected.path).then(
+    (sha): VerifyCheck =>
+      sha === manifest.sha256
+        ? { name: 'sha256', ok: true, detail: 'matches the manifest' }
+        : {
+            name: 'sha256',
+            ok: false,
+            detail: `expected ${manifest.sha256.slice(0, 16)}…, the file has ${sha.slice(0, 16)}…`,
+          },
+    (err: unknown): VerifyCheck => ({
+      name: 'sha256',
+      ok: false,
+      detail: `cannot read the file: ${messageOf(err)}`,
+    }),
+  )
+  let rowCounts: Record<string, number> | undefined
+  const deeper: VerifyCheck[] = []
+  if (level !== 'hash' && checks[0]!.ok) {
+    const dialect = await loadDialect(manifest.dialect)
+    const outcome = await dialect.verifyBackup({
+      config,
+      file: selected.path,
+      level,
+      toolVersion: manifest.tool_version ?? undefined,
+      scratchPath: (tag) => path.join(selected.dir, tempFileName(selected.file, process.pid, tag)),
+      signal: options.signal,
+      onNote: options.onNote,
+    })
+    deeper.push(...outcome.checks)
+    rowCounts = outcome.rowCounts
+  }
+  checks.push(await hashing, ...deeper)
+
+  const failed = checks.find((c) => !c.ok)
+  const verifiedAt = new Date().toISOString()
+  const previous = manifest.verification.level
+  const reached: VerificationLevel = failed
+    ? 'none'
+    : isLevelAtLeast(previous, level)
+      ? previous
+      : level
+  manifest.verification = {
+    level: reached,
+    verified_at: verifiedAt,
+    checks,
+    ...(failed ? { failed_check: failed.name } : {}),
+    ...(rowCounts
+      ? { row_counts: rowCounts }
+      : failed || !manifest.verification.row_counts
+        ? {}
+        : { row_counts: manifest.verification.row_counts }),
+  }
+  try {
+    writeManifest(selected.path, manifest)
+    fsyncDirectory(selected.dir)
+  } catch (err) {
+    options.onWarning?.(
+      `could not record the verification in ${manifestNameOf(selected.file)}: ${messageOf(err)}`,
+    )
+  }
+  if (failed) {
+    throw new IntegrityError(
+      'BACKUP_CORRUPT',
+      `Backup ${selected.file} failed verification at the ${failed.name} check: ${failed.detail}`,
+      {
+        hint: 'Do not restore it. Make a new backup (`dbops backup create`) and check the storage it sits on.',
+      },
+    )
+  }
+  return {
+    file: selected.file,
+    path: selected.path,
+    database: manifest.database,
+    dialect: manifest.dialect,
+    level_requested: level,
+    verification_level: reached,
+    checks,
+    row_counts: rowCounts ?? null,
+    verified_at: verifiedAt,
+  }
+}
+
+/** The manifest of a selected backup; missing or invalid is an integrity failure (exit 6) at the `manifest` check. */
+export function loadManifestOrFail(selected: SelectedBackup): BackupManifest {
+  const read = readManifest(selected.path)
+  if (read.status === 'missing') {
+    throw new IntegrityError(
+      'BACKUP_MANIFEST_MISSING',
+      `Backup ${selected.file} failed the manifest check: ${manifestNameOf(selected.file)} is missing, so its sha256 cannot be checked`,
+      {
+        hint: 'A backup without its manifest was never finished or lost its record; do not trust it. Make a new backup.',
+      },
+    )
+  }
+  if (read.status === 'invalid' || read.manifest.file !== selected.file) {
+    const reason = read.status === 'invalid' ? read.reason : `it describes ${read.manifest.file}`
+    throw new IntegrityError(
+      'BACKUP_MANIFEST_INVALID',
+      `Backup ${selected.file} failed the manifest check: ${manifestNameOf(selected.file)} is not valid (${reason})`,
+      {
+        hint: 'Do not trust this backup. Make a new one.',
+      },
+    )
+  }
+  if (!LEVELS.includes(read.manifest.verification.level)) read.manifest.verification.level = 'none'
+  return read.manifest
+}

@@ -1,0 +1,62 @@
+import { Flags } from '@oclif/core'
+import type { BackupEntry } from '../../backup/backup-directory.js'
+import { formatBytes } from '../../backup/durable-file.js'
+import { listBackups } from '../../backup/list-backups.js'
+import { resolveBackupDirectory } from '../../backup/backup-directory.js'
+import { DbopsCommand } from '../../cli/base-command.js'
+import { dirFlag, formatAge } from '../../cli/backup-flags.js'
+import { renderTable } from '../../ui/render-table.js'
+
+/** The `--json` document of `backup list`. */
+interface ListResult {
+  dir: string
+  backups: Array<Omit<BackupEntry, 'manifest'>>
+}
+
+/** `dbops backup list`: the backups in the backup directory, newest first. */
+export default class BackupList extends DbopsCommand<typeof BackupList> {
+  static override summary =
+    'List backups: age, size, migration head and verification level of each.'
+  static override description =
+    'Reads the backup directory and the manifests; never opens the database.'
+  static override examples = [
+    '<%= config.bin %> backup list',
+    '<%= config.bin %> backup list --dir /var/backups/app --json',
+  ]
+  static override flags = {
+    dir: dirFlag,
+    mine: Flags.boolean({
+      summary: "Only the configured database's backups (default: every database in the directory).",
+    }),
+  }
+
+  async run(): Promise<ListResult> {
+    const config = await this.loadConfig()
+    const { dir } = resolveBackupDirectory(config, this.flags.dir)
+    const entries = await listBackups(config, {
+      dir: this.flags.dir,
+      onlyThisDatabase: this.flags.mine,
+    })
+    const backups = entries.map(({ manifest: _manifest, ...rest }) => rest)
+    if (backups.length === 0) {
+      this.out.info(`no backups in ${dir}`)
+    } else {
+      const c = this.out.out
+      this.out.result(
+        renderTable(
+          ['backup', 'database', 'age', 'size', 'migration head', 'verified', 'status'],
+          backups.map((b) => [
+            b.file,
+            b.database,
+            formatAge(b.age_seconds),
+            b.size_bytes === null ? '-' : formatBytes(b.size_bytes),
+            b.migration_head ?? c.dim('none'),
+            b.verification_level === 'none' ? c.red('none') : b.verification_level,
+            b.status === 'ok' ? 'ok' : c.yellow(b.status),
+          ]),
+        ),
+      )
+    }
+    return { dir, backups }
+  }
+}

@@ -1,0 +1,75 @@
+import { Flags } from '@oclif/core'
+import { type PruneResult, pruneBackups } from '../../backup/prune-backups.js'
+import { hasRetentionRules } from '../../backup/retention.js'
+import { DbopsCommand } from '../../cli/base-command.js'
+import { dirFlag, lockTimeoutFlag, retentionFlags } from '../../cli/backup-flags.js'
+import { renderTable } from '../../ui/render-table.js'
+
+/** `dbops backup prune`: the retention rules alone. */
+export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
+  static override summary = "Apply the retention rules to the configured database's backups."
+  static override description =
+    'Per database, by UTC day / ISO week / month; only verified backups count, and the newest verified one is never ' +
+    'deleted. --dry-run shows the decisions without deleting. Refused without --yes in production or on a protected ' +
+    'database (a dry run is always allowed).'
+  static override examples = [
+    '<%= config.bin %> backup prune --keep-daily 7 --keep-weekly 4 --dry-run',
+    '<%= config.bin %> backup prune --yes',
+  ]
+  static override flags = {
+    dir: dirFlag,
+    ...retentionFlags,
+    'dry-run': Flags.boolean({
+      summary: 'Show what would be deleted, and why each backup is kept.',
+    }),
+    yes: Flags.boolean({ char: 'y', summary: 'Confirm in production or on a protected database.' }),
+    'lock-timeout': lockTimeoutFlag,
+  }
+
+  async run(): Promise<PruneResult> {
+    const config = await this.loadConfig()
+    const retention = {
+      keepLast: this.flags['keep-last'],
+      keepDaily: this.flags['keep-daily'],
+      keepWeekly: this.flags['keep-weekly'],
+      keepMonthly: this.flags['keep-monthly'],
+    }
+    const result = await pruneBackups(config, {
+      dir: this.flags.dir,
+      retention,
+      dryRun: this.flags['dry-run'],
+      yes: this.flags.yes,
+      lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+      signal: this.abort.signal,
+    })
+    const p = result.policy
+    if (
+      !hasRetentionRules({
+        keepLast: p.keep_last ?? undefined,
+        keepDaily: p.keep_daily ?? undefined,
+        keepWeekly: p.keep_weekly ?? undefined,
+        keepMonthly: p.keep_monthly ?? undefined,
+      })
+    ) {
+      this.out.warn(
+        'no retention rules set (--keep-last/-daily/-weekly/-monthly or BACKUP_KEEP_*): nothing deleted',
+      )
+    }
+    if (
+      this.flags['dry-run'] ||
+      this.out.mode.verbose ||
+      (this.out.stderrIsTTY && !this.out.mode.quiet)
+    ) {
+      const rows = [
+        ...result.deleted.map((d) => [
+          d.file,
+          this.flags['dry-run'] ? 'would delete' : 'deleted',
+          d.reasons.join('; '),
+        ]),
+        ...result.kept.map((k) => [k.file, 'keep', k.reasons.join('; ')]),
+      ].sort((a, b) => b[0]!.localeCompare(a[0]!))
+      if (rows.length > 0) this.out.result(renderTable(['backup', 'action', 'why'], rows))
+    }
+    return result
+  }
+}

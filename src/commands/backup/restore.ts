@@ -1,0 +1,82 @@
+import { Args, Flags } from '@oclif/core'
+import { type RestoreResult, restoreBackup } from '../../backup/restore-backup.js'
+import { DbopsCommand } from '../../cli/base-command.js'
+import { dirFlag } from '../../cli/backup-flags.js'
+import { progressLine } from '../../ui/progress-line.js'
+
+/** `dbops backup restore`: into a new database by default; guarded; safety backup first. */
+export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
+  static override summary =
+    'Restore a backup: into a new database by default, or --in-place / --target-url.'
+  static override description =
+    'The backup must match its manifest (sha256). SQLite restores through the online backup API into the target ' +
+    '(WAL-safe, never a rename over a live file); PostgreSQL through pg_restore --exit-on-error, into a new database ' +
+    'by default, --single-transaction --clean when the target exists. A target holding data gets a safety backup ' +
+    "first. Refused without --yes in production or on a protected database. Warns when the backup's migration head " +
+    'differs from the latest migration in the migrations directory.'
+  static override examples = [
+    '<%= config.bin %> backup restore --latest',
+    '<%= config.bin %> backup restore app-20250101T030000.000Z.dump --in-place --yes',
+    '<%= config.bin %> backup restore app-20250101T030000.000Z.dump --target-url postgres://app@db/app_copy --no-owner',
+  ]
+  static override args = {
+    name: Args.string({ description: 'The backup, as `backup list` shows it.', required: false }),
+  }
+  static override flags = {
+    dir: dirFlag,
+    latest: Flags.boolean({ summary: "The configured database's newest backup." }),
+    'target-url': Flags.string({
+      summary:
+        'Restore into this database (created when missing; replaced, after a safety backup, when it exists).',
+      exclusive: ['in-place'],
+    }),
+    'in-place': Flags.boolean({
+      summary: 'Restore over the configured database (after a safety backup).',
+    }),
+    'no-owner': Flags.boolean({
+      summary: 'PostgreSQL: pg_restore --no-owner (objects belong to the restoring user).',
+    }),
+    yes: Flags.boolean({ char: 'y', summary: 'Confirm in production or on a protected database.' }),
+  }
+
+  async run(): Promise<RestoreResult> {
+    const config = await this.loadConfig()
+    this.announce(config)
+    const progress = progressLine(
+      process.stderr,
+      this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json,
+      'restore',
+      'pages',
+    )
+    let result: RestoreResult
+    try {
+      result = await restoreBackup(config, {
+        dir: this.flags.dir,
+        name: this.args.name,
+        latest: this.flags.latest,
+        targetUrl: this.flags['target-url'],
+        inPlace: this.flags['in-place'],
+        noOwner: this.flags['no-owner'],
+        yes: this.flags.yes,
+        signal: this.abort.signal,
+        onProgress: (done, total) => progress.update(done, total),
+        onNote: (text) => this.out.debug(text),
+        onWarning: (text) => this.out.warn(text),
+      })
+    } finally {
+      progress.done()
+    }
+    const how = result.created
+      ? 'a new database'
+      : result.replaced
+        ? 'replacing its contents'
+        : 'an empty database'
+    this.out.result(
+      `restored ${result.file} into ${result.target} (${how}) in ${(result.duration_ms / 1000).toFixed(1)} s`,
+    )
+    if (result.safety_backup)
+      this.out.result(`safety backup of the previous contents: ${result.safety_backup}`)
+    if (result.created) this.out.result(`url: ${result.target_url}`)
+    return result
+  }
+}

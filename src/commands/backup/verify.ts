@@ -1,0 +1,54 @@
+import { Args, Flags } from '@oclif/core'
+import { type VerifyResult, verifyBackup } from '../../backup/verify-backup.js'
+import { DbopsCommand } from '../../cli/base-command.js'
+import { dirFlag } from '../../cli/backup-flags.js'
+
+/** `dbops backup verify`: check a backup to a level and record it in the manifest. */
+export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
+  static override summary =
+    'Verify a backup: hash, read or restore level; the level reached is recorded in its manifest.'
+  static override description =
+    'hash: size and sha256 match the manifest. read: also SQLite integrity_check on the file opened read-only, or ' +
+    'pg_restore of the whole archive to nowhere. restore: also a restore into a scratch database, with row counts. ' +
+    'A failure exits 6 and names the check. Silent on success (a summary with --verbose).'
+  static override examples = [
+    '<%= config.bin %> backup verify --latest',
+    '<%= config.bin %> backup verify app-20250101T030000.000Z.db --level restore',
+  ]
+  static override args = {
+    name: Args.string({
+      description: 'The backup, as `backup list` shows it (a file name in the backup directory).',
+      required: false,
+    }),
+  }
+  static override flags = {
+    dir: dirFlag,
+    latest: Flags.boolean({ summary: "The configured database's newest backup." }),
+    level: Flags.string({
+      summary: 'How far to verify.',
+      options: ['hash', 'read', 'restore'],
+      default: 'read',
+    }),
+  }
+
+  async run(): Promise<VerifyResult> {
+    const config = await this.loadConfig()
+    const result = await verifyBackup(config, {
+      dir: this.flags.dir,
+      name: this.args.name,
+      latest: this.flags.latest,
+      level: this.flags.level as 'hash' | 'read' | 'restore',
+      signal: this.abort.signal,
+      onNote: (text) => this.out.debug(text),
+      onWarning: (text) => this.out.warn(text),
+    })
+    if (this.out.mode.verbose || (this.out.stderrIsTTY && !this.out.mode.quiet)) {
+      this.out.result(
+        `${result.file}: verified to ${result.level_requested} (${result.checks.map((c) => c.name).join(', ')} ok)`,
+      )
+      for (const [table, rows] of Object.entries(result.row_counts ?? {}))
+        this.out.debug(`  ${table}: ${rows} rows`)
+    }
+    return result
+  }
+}

@@ -1,0 +1,492 @@
+/**
+ * PostgreSQL backups with `pg_dump --format=custom` writing straight into the file, and restores with a matching `pg_restore --exit-on-error`.
+ *
+ * Consistency: dbops opens a `REPEATABLE READ` transaction, exports its snapshot
+ * (`pg_export_snapshot()`), reads the migration head in it, and runs `pg_dump --snapshot`, so
+ * the head in the manifest and the dump are the same instant. The same pinned connection holds
+ * the backup's advisory lock ({@link BACKUP_LOCK_KEY}), which the server drops if dbops dies.
+ */
+import fs from 'node:fs'
+import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
+import type pg from 'pg'
+import type { PostgresTarget } from '../../config/database-url.js'
+import { readDotenv } from '../../config/env-file.js'
+import type { ResolvedConfig } from '../../config/resolve-config.js'
+import { readMigrationHead } from '../../backup/read-migration-head.js'
+import { DbopsError, ExitCode, LockTimeoutError, UsageError, messageOf } from '../../errors.js'
+import type {
+  BackupLock,
+  BackupLockOptions,
+  BackupOutcome,
+  BackupRequest,
+  BackupSource,
+  PrepareBackupOptions,
+  RestoreOutcome,
+  RestoreRequest,
+  VerifyBackupOutcome,
+  VerifyBackupRequest,
+  VerifyCheck,
+} from '../dialect.js'
+import { sleep } from '../retry-within-deadline.js'
+import { type PgTool, findPgTool, majorOf } from './find-pg-tool.js'
+import { pgChildEnv, runPgTool } from './pg-child-process.js'
+import { type PostgresConnection, postgresDialect } from './postgres-dialect.js'
+
+/**
+ * The advisory lock of backups, in the two-int4 form `pg_try_advisory_lock(classid, objid)`:
+ * 0x64626f70 ('dbop') and 0x626b7570 ('bkup'). Advisory locks are per database, so this means
+ * "a dbops backup of this database is running"; the two-key space never meets the one-bigint
+ * keys (the migration lock's), so the two never block each other.
+ */
+export const BACKUP_LOCK_KEY = [0x64626f70, 0x626b7570] as const
+
+/** `_restored_20250101_030000`: what a default restore target adds to the name (63 bytes at most in all). */
+const RESTORED_SUFFIX_LENGTH = '_restored_'.length + 15
+
+/** How often a waiter for the lock tries again. */
+const LOCK_POLL_MS = 250
+
+/** A prepared PostgreSQL source: the pool, one pinned client, and the chosen `pg_dump`. */
+interface PostgresBackupSource extends BackupSource {
+  readonly conn: PostgresConnection
+  readonly client: pg.PoolClient
+  readonly pgDump: PgTool
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** A libpq conninfo naming only the database, so `--dbname` never carries a password. */
+function dbnameConninfo(database: string): string {
+  return `dbname='${database.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
+}
+
+/** Kysely over one pinned client (its transaction included); `release` is the caller's business. */
+function kyselyOverClient(client: pg.PoolClient): Kysely<any> {
+  const pinned = { query: client.query.bind(client), release: () => undefined }
+  return new Kysely<any>({
+    dialect: new KyselyPostgresDialect({
+      pool: { connect: async () => pinned as any, end: async () => undefined },
+    }),
+  })
+}
+
+/**
+ * Closes a connection and its pool. `conn.close()` destroys Kysely, which ends the pool only if
+ * Kysely itself ran a query; these connections query the pool directly, and an idle client
+ * left in it would keep the process alive for the pool's idle timeout.
+ */
+async function closeFully(conn: PostgresConnection): Promise<void> {
+  await conn.close()
+  const pool = conn.pool as pg.Pool & { ending?: boolean }
+  if (!pool.ending) await pool.end().catch(() => undefined)
+}
+
+/**
+ * Connects (auth and reachability errors surface here, exits 7 and 4), pins one client and
+ * finds a `pg_dump` whose major version is at least the server's.
+ */
+export async function preparePostgresBackup(
+  config: ResolvedConfig,
+  options: PrepareBackupOptions,
+): Promise<BackupSource> {
+  if (options.gzip) {
+    throw new UsageError(
+      '--gzip applies to SQLite backups: pg_dump --format=custom is compressed already',
+      { code: 'BACKUP_GZIP_UNSUPPORTED' },
+    )
+  }
+  const conn = (await postgresDialect.connect(config, {
+    mode: 'read',
+    command: 'backup create',
+    signal: options.signal,
+  })) as PostgresConnection
+  let client: pg.PoolClient | undefined
+  try {
+    const pgDump = await findPgTool('pg_dump', {
+      minMajor: majorOf(conn.serverVersion),
+      env: toolEnvironment(config),
+    })
+    options.onNote?.(`pg_dump ${pgDump.version} (${pgDump.path}) for server ${conn.serverVersion}`)
+    client = await conn.pool.connect()
+    const pinned = client
+    const source: PostgresBackupSource = {
+      serverVersion: conn.serverVersion,
+      tool: 'pg_dump',
+      toolVersion: pgDump.version,
+      extension: 'dump',
+      sizeBytes: undefined,
+      conn,
+      client: pinned,
+      pgDump,
+      acquireLock: (lockOptions) =>
+        acquireAdvisoryBackupLock(pinned, conn.target as PostgresTarget, lockOptions),
+      async close() {
+        pinned.release()
+        await closeFully(conn)
+      },
+    }
+    return source
+  } catch (err) {
+    client?.release()
+    await closeFully(conn)
+    throw err
+  }
+}
+
+/** Takes {@link BACKUP_LOCK_KEY} on `client`, polling until the timeout; exit 5 naming the holder. */
+async function acquireAdvisoryBackupLock(
+  client: pg.PoolClient,
+  target: PostgresTarget,
+  options: BackupLockOptions,
+): Promise<BackupLock> {
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    const { rows } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1, $2) AS ok',
+      [...BACKUP_LOCK_KEY],
+    )
+    if (rows[0]?.ok) break
+    if (Date.now() >= deadline) {
+      const holder = await client
+        .query<{ pid: number; application_name: string; backend_start: Date }>(
+          `SELECT a.pid, a.application_name, a.backend_start
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          [...BACKUP_LOCK_KEY],
+        )
+        .then((r) => r.rows[0])
+        .catch(() => undefined)
+      const who = holder
+        ? ` (server pid ${holder.pid}, ${holder.application_name || 'no application name'}, connected ${holder.backend_start.toISOString()})`
+        : ''
+      throw new LockTimeoutError(
+        `Another backup of database "${target.database}" is running${who}`,
+        {
+          hint: 'Wait for it to finish and retry, or raise --lock-timeout.',
+        },
+      )
+    }
+    await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())), options.signal)
+  }
+  let released = false
+  return {
+    async release() {
+      if (released) return
+      released = true
+      await client
+        .query('SELECT pg_advisory_unlock($1, $2)', [...BACKUP_LOCK_KEY])
+        .catch(() => undefined)
+    },
+  }
+}
+
+/**
+ * Dumps the database with `pg_dump --format=custom --snapshot` into `request.tempPath` (which
+ * the caller created, owner-only), hashing the stream on the way.
+ */
+export async function createPostgresBackup(request: BackupRequest): Promise<BackupOutcome> {
+  const source = request.source as PostgresBackupSource
+  const config = request.config
+  const target = source.conn.target as PostgresTarget
+  const client = source.client
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+  try {
+    const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id'))
+      .rows[0]!.id
+    const db = kyselyOverClient(client)
+    const migrationHead = await readMigrationHead(db, postgresDialect, config.schema)
+    request.onNote?.(`snapshot ${snapshot}, migration head ${migrationHead ?? 'none'}`)
+    // pg_dump writes straight into the file (its stdout is the file): no copy through this
+    // process, so memory stays flat; the caller hashes the archive (compressed, so quickly)
+    const fd = fs.openSync(request.tempPath, 'r+')
+    const progress = setInterval(() => request.onProgress?.(fs.fstatSync(fd).size, 0), 500)
+    try {
+      const env = pgChildEnv(target, process.env, {
+        applicationName: 'dbops/backup create',
+        connectTimeoutSeconds: config.connectTimeoutSeconds,
+      })
+      await runPgTool(
+        source.pgDump.path,
+        ['--format=custom', '--no-password', `--snapshot=${snapshot}`],
+        { env, target, stdoutFd: fd, signal: request.signal },
+      )
+    } finally {
+      clearInterval(progress)
+      fs.closeSync(fd)
+    }
+    return {
+      serverVersion: source.serverVersion,
+      toolVersion: source.pgDump.version,
+      migrationHead,
+      restarts: 0,
+    }
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined)
+  }
+}
+
+/**
+ * Where `PG_DUMP` / `PG_RESTORE` and `PATH` are read: the environment, then `.env` in the
+ * working directory (the same precedence as every other setting).
+ */
+function toolEnvironment(config: ResolvedConfig): Record<string, string | undefined> {
+  return { ...readDotenv(config.cwd), ...process.env }
+}
+
+/** Finds a `pg_restore` able to read an archive of `pg_dump` `toolVersion` (and to talk to `serverMajor`). */
+async function findPgRestore(
+  config: ResolvedConfig,
+  toolVersion: string | undefined,
+  serverMajor: number | undefined,
+): Promise<PgTool> {
+  const archiveMajor = toolVersion === undefined ? undefined : majorOf(toolVersion)
+  const wanted = [archiveMajor, serverMajor].filter((m): m is number => m !== undefined)
+  return findPgTool('pg_restore', {
+    minMajor: wanted.length > 0 ? Math.max(...wanted) : undefined,
+    env: toolEnvironment(config),
+  })
+}
+
+/** Opens a maintenance connection on `target`'s server (database `postgres`, else `template1`). */
+async function connectMaintenance(
+  config: ResolvedConfig,
+  target: PostgresTarget,
+  command: string,
+  signal?: AbortSignal,
+): Promise<PostgresConnection> {
+  const open = (database: string) =>
+    postgresDialect.connect(
+      { ...config, target: { ...target, database } },
+      { mode: 'read', command, signal },
+    ) as Promise<PostgresConnection>
+  try {
+    return await open('postgres')
+  } catch (err) {
+    if (err instanceof DbopsError && err.code === 'DB_NOT_FOUND') return open('template1')
+    throw err
+  }
+}
+
+async function dropDatabase(conn: PostgresConnection, name: string): Promise<void> {
+  const force = (majorOf(conn.serverVersion) ?? 0) >= 13 ? ' WITH (FORCE)' : ''
+  if (!force)
+    await conn.pool.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    )
+  await conn.pool.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
+}
+
+/** Row counts of every table outside the system schemas, keyed `schema.table`. */
+async function countRows(conn: PostgresConnection): Promise<Record<string, number>> {
+  const { rows } = await conn.pool.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY 1, 2`,
+  )
+  const counts: Record<string, number> = {}
+  for (const { schema, name } of rows) {
+    const result = await conn.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`,
+    )
+    counts[`${schema}.${name}`] = Number(result.rows[0]!.n)
+  }
+  return counts
+}
+
+/** Whether the database holds any relation of its own (tables, views, sequences …). */
+async function hasUserObjects(conn: PostgresConnection): Promise<boolean> {
+  const { rows } = await conn.pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
+  )
+  return Number(rows[0]!.n) > 0
+}
+
+/**
+ * Checks an archive: `pg_restore` of the whole archive to nowhere (read), then into a scratch
+ * database on the configured server, with row counts (restore). The scratch database is
+ * dropped whatever happens.
+ */
+export async function verifyPostgresBackup(
+  request: VerifyBackupRequest,
+): Promise<VerifyBackupOutcome> {
+  const pgRestore = await findPgRestore(request.config, request.toolVersion, undefined)
+  request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
+  const checks: VerifyCheck[] = []
+  const plainEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => !k.startsWith('PG') && v !== undefined),
+  ) as Record<string, string>
+  try {
+    await runPgTool(pgRestore.path, ['--file=/dev/null', request.file], {
+      env: { ...plainEnv, LC_MESSAGES: 'C' },
+      signal: request.signal,
+    })
+    checks.push({ name: 'pg_restore_read', ok: true, detail: 'pg_restore read the whole archive' })
+  } catch (err) {
+    if (request.signal?.aborted) throw err
+    checks.push({
+      name: 'pg_restore_read',
+      ok: false,
+      detail: err instanceof DbopsError ? err.message : messageOf(err),
+    })
+    return { checks }
+  }
+  if (request.level === 'read') return { checks }
+
+  const config = request.config
+  if (config.target.dialect !== 'postgres') {
+    throw new UsageError(
+      'Restore-level verification of a PostgreSQL backup needs a PostgreSQL server for its scratch database',
+      {
+        code: 'VERIFY_NEEDS_SERVER',
+        hint: 'Pass --url (or --db) naming a PostgreSQL server where dbops may create a database.',
+      },
+    )
+  }
+  const admin = (await postgresDialect.connect(config, {
+    mode: 'read',
+    command: 'backup verify',
+    signal: request.signal,
+  })) as PostgresConnection
+  const scratchName = `dbops_verify_${Date.now().toString(36)}_${process.pid}`
+  try {
+    await admin.pool.query(`CREATE DATABASE ${quoteIdent(scratchName)} TEMPLATE template0`)
+    const scratchTarget: PostgresTarget = {
+      ...(admin.target as PostgresTarget),
+      database: scratchName,
+    }
+    try {
+      const env = pgChildEnv(scratchTarget, process.env, {
+        applicationName: 'dbops/backup verify',
+        connectTimeoutSeconds: config.connectTimeoutSeconds,
+      })
+      await runPgTool(
+        pgRestore.path,
+        [
+          '--exit-on-error',
+          '--no-password',
+          '--no-owner',
+          '--no-privileges',
+          `--dbname=${dbnameConninfo(scratchName)}`,
+          request.file,
+        ],
+        { env, target: scratchTarget, signal: request.signal },
+      )
+    } catch (err) {
+      if (
+        request.signal?.aborted ||
+        !(err instanceof DbopsError) ||
+        err.exitCode !== ExitCode.failed
+      )
+        throw err
+      checks.push({ name: 'restore', ok: false, detail: err.message })
+      return { checks }
+    }
+    const scratch = (await postgresDialect.connect(
+      { ...config, target: scratchTarget },
+      { mode: 'read', command: 'backup verify' },
+    )) as PostgresConnection
+    let rowCounts: Record<string, number>
+    try {
+      rowCounts = await countRows(scratch)
+    } finally {
+      await closeFully(scratch)
+    }
+    const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0)
+    checks.push({
+      name: 'restore',
+      ok: true,
+      detail: `restored into a scratch database: ${Object.keys(rowCounts).length} tables, ${rows} rows`,
+    })
+    return { checks, rowCounts }
+  } finally {
+    await dropDatabase(admin, scratchName).catch(() => undefined)
+    await closeFully(admin)
+  }
+}
+
+/**
+ * Restores an archive with `pg_restore --exit-on-error`. A missing target database is created
+ * (`TEMPLATE template0`) and dropped again if the restore fails; an existing one goes through
+ * `beforeReplace`, then `--clean --if-exists --single-transaction`, so it ends up restored or
+ * untouched. Default target: a new database `<name>_restored_<stamp>` on the configured server.
+ */
+export async function restorePostgresBackup(request: RestoreRequest): Promise<RestoreOutcome> {
+  const config = request.config
+  if (config.target.dialect !== 'postgres')
+    throw new TypeError('restorePostgresBackup needs a PostgreSQL configuration')
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)
+  const target: PostgresTarget =
+    request.target?.dialect === 'postgres'
+      ? request.target
+      : {
+          ...config.target,
+          database: `${config.target.database.slice(0, 63 - RESTORED_SUFFIX_LENGTH)}_restored_${stamp}`,
+        }
+  if (request.target !== undefined && request.target.dialect !== 'postgres')
+    throw new TypeError('a PostgreSQL backup restores into a PostgreSQL target')
+  const admin = await connectMaintenance(config, target, 'backup restore', request.signal)
+  let created = false
+  let replaced = false
+  try {
+    const pgRestore = await findPgRestore(config, request.toolVersion, majorOf(admin.serverVersion))
+    request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
+    const exists =
+      (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database]))
+        .rowCount! > 0
+    if (!exists) {
+      await admin.pool.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`)
+      created = true
+    } else {
+      const existing = (await postgresDialect.connect(
+        { ...config, target },
+        { mode: 'read', command: 'backup restore', signal: request.signal },
+      )) as PostgresConnection
+      try {
+        replaced = await hasUserObjects(existing)
+      } finally {
+        await closeFully(existing)
+      }
+      if (replaced) await request.beforeReplace?.(target)
+    }
+    const args = ['--exit-on-error', '--no-password', `--dbname=${dbnameConninfo(target.database)}`]
+    if (request.noOwner) args.push('--no-owner')
+    if (exists) args.push('--clean', '--if-exists', '--single-transaction')
+    try {
+      const env = pgChildEnv(target, process.env, {
+        applicationName: 'dbops/backup restore',
+        connectTimeoutSeconds: config.connectTimeoutSeconds,
+      })
+      await runPgTool(pgRestore.path, [...args, request.file], {
+        env,
+        target,
+        signal: request.signal,
+      })
+    } catch (err) {
+      // a database we created and could not fill is removed: nothing half-restored stays behind
+      if (created) await dropDatabase(admin, target.database).catch(() => undefined)
+      if (err instanceof DbopsError && err.code === 'PG_RESTORE_FAILED') {
+        throw new DbopsError(
+          'RESTORE_FAILED',
+          ExitCode.failed,
+          `Restoring into database "${target.database}" failed: ${err.message.replace(/^pg_restore /, 'pg_restore ')}`,
+          {
+            hint: exists
+              ? 'The restore ran in one transaction and was rolled back: the database is as it was.'
+              : 'The new database was dropped again.',
+            cause: err,
+          },
+        )
+      }
+      throw err
+    }
+    return { target, created, replaced }
+  } finally {
+    await closeFully(admin)
+  }
+}
