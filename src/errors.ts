@@ -148,13 +148,6 @@ export class InterruptedError extends DbopsError {
   }
 }
 
-/** A part of the {@link Dialect} interface that a later issue fills in. Exit 1. */
-export class NotImplementedError extends DbopsError {
-  constructor(what: string) {
-    super('NOT_IMPLEMENTED', ExitCode.failed, `${what} is not implemented yet`)
-  }
-}
-
 /** Whether `err` is a {@link DbopsError}. */
 export function isDbopsError(err: unknown): err is DbopsError {
   return err instanceof DbopsError

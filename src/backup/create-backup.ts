@@ -39,7 +39,7 @@ import {
   removeQuietly,
   sha256File,
 } from './durable-file.js'
-import { dbopsVersion } from './dbops-version.js'
+import { dbopsVersion } from '../package-root.js'
 import { applyRetention, type PruneResult } from './prune-backups.js'
 import { type RetentionPolicy, hasRetentionRules } from './retention.js'
 

@@ -1,15 +1,15 @@
 /**
  * Where `dbops health` gets its migration and backup findings: the migrations module
  * (the same classification `migrate status` uses, read over health's own read-only
- * connection) and the backup manifests.
+ * connection) and the backups module (the same listing `backup list` shows).
  */
 import fs from 'node:fs'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { classifyMigrations } from '../migrate/classify-migrations.js'
 import { discoverMigrations } from '../migrate/discover-migrations.js'
 import { readMigrationRows } from '../migrate/migration-table.js'
-import type { HealthSourceContext, HealthSources, MigrationSummary } from './check-health.js'
-import { readBackupSummary } from './read-backup-summary.js'
+import type { BackupSummary, HealthSourceContext, HealthSources, MigrationSummary } from './check-health.js'
+import { listBackups } from '../backup/list-backups.js'
 
 /**
  * Pending, changed, missing and dirty migrations, and the head, as `migrate status` counts
@@ -27,6 +27,21 @@ export async function readMigrationSummary(config: ResolvedConfig, context: Heal
     missing: counts.missing,
     dirty: counts.dirty,
     head: migrations.find((m) => m.version === head)?.name,
+  }
+}
+
+/**
+ * The newest backup of this database in the backup directory (its age and verification
+ * level), as `backup list` shows it. A manifest whose file is gone does not count.
+ */
+export async function readBackupSummary(config: ResolvedConfig): Promise<BackupSummary> {
+  const entries = (await listBackups(config, { onlyThisDatabase: true })).filter((e) => e.status !== 'file missing')
+  const newest = entries[0]
+  return {
+    newestAt: newest ? new Date(newest.created_at) : undefined,
+    level: newest?.verification_level,
+    file: newest?.path,
+    count: entries.length,
   }
 }
 

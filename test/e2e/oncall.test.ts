@@ -10,9 +10,6 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterEach, describe, expect, test } from 'vitest'
-import { sqliteDialect } from '../../src/dialects/sqlite/sqlite-dialect.js'
-import { resolveConfig } from '../../src/config/resolve-config.js'
-import { NotImplementedError } from '../../src/errors.js'
 import { checksumOf } from '../../src/migrate/discover-migrations.js'
 import { type CliResult, makeTempDir, runCli } from '../support/cli.js'
 import { type TestDatabase, testDialects } from '../support/dialects.js'
@@ -24,25 +21,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-// `inspect table NAME` needs the introspector (issue: schema introspection); until it lands
-// on this branch, Dialect.introspect rejects with NotImplementedError and those tests skip.
-const introspectionReady = await (async () => {
-  const tmp = makeTempDir()
-  try {
-    const config = await resolveConfig({ cwd: tmp.dir, env: { DATABASE_URL: ':memory:' } })
-    const conn = await sqliteDialect.connect(config, { mode: 'write', command: 'test' })
-    try {
-      await sqliteDialect.introspect(conn, { schema: 'main' })
-      return true
-    } catch (err) {
-      return !(err instanceof NotImplementedError)
-    } finally {
-      await conn.close()
-    }
-  } finally {
-    tmp.cleanup()
-  }
-})()
 
 // ---------------------------------------------------------------------------------------
 // Documented JSON shapes (README, on-call section)
@@ -191,17 +169,24 @@ async function healthyFixture(dialect: string, db: TestDatabase): Promise<void> 
     "INSERT INTO users VALUES (1, 'ann@example.com'), (2, 'bob@example.com'), (3, 'eve@example.com')",
     'INSERT INTO orders VALUES (10, 1, 9.5), (11, 1, 20)',
   ])
-  writeManifest(db.dir, new Date(), 'read')
+  await makeBackup(db)
 }
 
-function writeManifest(dir: string, createdAt: Date, verification: string): void {
-  fs.mkdirSync(path.join(dir, 'backups'), { recursive: true })
-  const name = `app-${createdAt.getTime()}.backup`
-  fs.writeFileSync(path.join(dir, 'backups', name), 'data')
-  fs.writeFileSync(
-    path.join(dir, 'backups', `${name}.json`),
-    JSON.stringify({ created_at: createdAt.toISOString(), verification, sha256: 'x' }),
-  )
+/**
+ * A real backup made by `dbops backup create`; with `ageHours` / `level`, its manifest is
+ * then back-dated and marked, as a backup job that stopped days ago would have left it.
+ */
+async function makeBackup(db: TestDatabase, options: { ageHours?: number; level?: string } = {}): Promise<void> {
+  const made = await runCli(['backup', 'create', '--json'], { cwd: db.dir, env: { DATABASE_URL: db.url } })
+  expect(made.code, made.stderr).toBe(0)
+  if (options.ageHours === undefined && options.level === undefined) return
+  const dir = path.join(db.dir, 'backups')
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'))
+    if (options.ageHours !== undefined) manifest.created_at = new Date(Date.now() - options.ageHours * 3_600_000).toISOString()
+    if (options.level !== undefined) manifest.verification = { ...manifest.verification, level: options.level, verified_at: null }
+    fs.writeFileSync(path.join(dir, name), JSON.stringify(manifest))
+  }
 }
 
 async function fresh(dialect: ReturnType<typeof testDialects>[number]): Promise<TestDatabase> {
@@ -266,7 +251,7 @@ for (const dialect of testDialects()) {
       await healthyFixture(dialect.name, db)
       fs.writeFileSync(path.join(db.dir, 'migrations', '20250202000000_more.sql'), '-- migrate:up\nSELECT 1;\n')
       fs.rmSync(path.join(db.dir, 'backups'), { recursive: true })
-      writeManifest(db.dir, new Date(Date.now() - 50 * 3_600_000), 'none')
+      await makeBackup(db, { ageHours: 50, level: 'none' })
       const json = await cli(db, ['health', '--json', ...QUIET_SERVER])
       expect(json.code).toBe(3)
       const doc = json.json()
@@ -373,7 +358,7 @@ for (const dialect of testDialects()) {
       expectError(await cli(db, ['inspect', 'table', 'nope', '--json']), 2, 'UNKNOWN_TABLE')
     })
 
-    test.skipIf(!introspectionReady)('table: columns, indexes and foreign keys (needs the introspector)', async () => {
+    test('table: columns, indexes and foreign keys (needs the introspector)', async () => {
       const db = await fresh(dialect)
       await healthyFixture(dialect.name, db)
       await execSql(dialect.name, db.url, ['CREATE INDEX orders_user ON orders (user_id)'])

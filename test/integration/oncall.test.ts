@@ -15,10 +15,8 @@ import { checkHealth } from '../../src/health/check-health.js'
 import { resolveThresholds } from '../../src/health/health-thresholds.js'
 import { usingOnCallSession } from '../../src/health/on-call-session.js'
 import { inspectRows } from '../../src/inspect/inspect-rows.js'
-import { readBackupSummary } from '../../src/health/read-backup-summary.js'
 import { readMigrationSummary } from '../../src/health/health-sources.js'
 import { checksumOf } from '../../src/migrate/discover-migrations.js'
-import { makeTempDir } from '../support/cli.js'
 import { type TestDatabase, testDialects } from '../support/dialects.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -188,27 +186,3 @@ for (const dialect of testDialects()) {
     })
   })
 }
-
-describe('backup summary', () => {
-  test('the newest manifest by created_at; foreign and broken JSON skipped; no directory is no backups', async () => {
-    const tmp = makeTempDir()
-    cleanups.push(tmp.cleanup)
-    const config = await resolveConfig({
-      cwd: tmp.dir,
-      env: { DATABASE_URL: `sqlite:///${tmp.dir}/app.db`, BACKUP_DIR: path.join(tmp.dir, 'backups') },
-    })
-    expect(await readBackupSummary(config)).toEqual({ newestAt: undefined, level: undefined, file: undefined, count: 0 })
-    const dir = config.backup.dir
-    fs.mkdirSync(dir)
-    fs.writeFileSync(path.join(dir, 'app-1.db.json'), JSON.stringify({ created_at: '2025-01-01T00:00:00Z', verification: 'restore' }))
-    fs.writeFileSync(path.join(dir, 'app-2.db.json'), JSON.stringify({ created_at: '2025-01-03T00:00:00Z', verification: 'hash' }))
-    fs.writeFileSync(path.join(dir, 'app-3.db.json'), '{ half written')
-    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'not a manifest' }))
-    expect(await readBackupSummary(config)).toEqual({
-      newestAt: new Date('2025-01-03T00:00:00Z'),
-      level: 'hash',
-      file: path.join(dir, 'app-2.db'),
-      count: 2,
-    })
-  })
-})

@@ -12,7 +12,7 @@ import type pg from 'pg'
 import type { PostgresTarget } from '../../config/database-url.js'
 import { readDotenv } from '../../config/env-file.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
-import { readMigrationHead } from '../../backup/read-migration-head.js'
+import { readMigrationHead } from '../../migrate/migration-table.js'
 import { DbopsError, ExitCode, LockTimeoutError, UsageError, messageOf } from '../../errors.js'
 import type {
   BackupLock,

@@ -20,7 +20,7 @@ import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { formatStamp } from '../../backup/backup-name.js'
-import { readMigrationHead } from '../../backup/read-migration-head.js'
+import { readMigrationHead } from '../../migrate/migration-table.js'
 import {
   DbopsError,
   ExitCode,

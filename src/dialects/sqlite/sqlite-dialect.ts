@@ -14,7 +14,6 @@ import {
   DbopsError,
   ExitCode,
   IntegrityError,
-  NotImplementedError,
   errorCodeOf,
   messageOf,
 } from '../../errors.js'
@@ -83,7 +82,7 @@ function mapOpenError(err: unknown, file: string): DbopsError {
       cause: err,
     })
   }
-  if (code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
     const dir = path.dirname(file)
     const why = fs.existsSync(dir) ? 'the file or its directory is not writable' : 'its directory does not exist'
     return new DbopsError('DB_FILE_ACCESS', ExitCode.access, `Cannot open SQLite file ${file}: ${why}`, {
