@@ -53,13 +53,8 @@ function run(command, args, { env = {}, cwd } = {}) {
     child.on('close', (code) => {
       if (poll) clearInterval(poll)
       const elapsed = Number(process.hrtime.bigint() - started) / 1e6
-      if (code !== 0)
-        return reject(
-          new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`),
-        )
-      const rss = useTime
-        ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0)
-        : polledKb
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
+      const rss = useTime ? Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0) : polledKb
       resolve({ ms: elapsed, peakRssKb: rss, stdout })
     })
   })
@@ -75,9 +70,7 @@ function makeSqliteDatabase(file, megabytes) {
   const rowBytes = 4000
   const rowsPerTable = Math.ceil((megabytes * 1024 * 1024) / 3 / 4096)
   for (const table of ['events', 'documents', 'attachments']) {
-    db.exec(
-      `CREATE TABLE ${table} (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL)`,
-    )
+    db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL)`)
     const insert = db.prepare(`INSERT INTO ${table} (created_at, kind, payload) VALUES (?, ?, ?)`)
     const batch = 20_000
     for (let start = 0; start < rowsPerTable; start += batch) {
@@ -130,9 +123,7 @@ async function makePostgresDatabase(adminUrl, name, megabytes) {
   }
   await client.query('CREATE INDEX orders_customer ON orders (customer)')
   await client.query('VACUUM ANALYZE orders')
-  const size = Number(
-    (await client.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s,
-  )
+  const size = Number((await client.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s)
   await client.end()
   return { url: url.toString(), size }
 }
@@ -170,9 +161,7 @@ export default async function backupBench(ctx) {
     const dbFile = path.join(work, 'app.db')
     let started = performance.now()
     const size = makeSqliteDatabase(dbFile, megabytes)
-    ctx.print(
-      `SQLite: ${mib(size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`,
-    )
+    ctx.print(`SQLite: ${mib(size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`)
     const out = path.join(work, 'out')
     fs.mkdirSync(out)
     const env = { DATABASE_URL: `sqlite:///${dbFile}`, NO_COLOR: '1' }
@@ -191,11 +180,10 @@ export default async function backupBench(ctx) {
         t.sqlite3.push((await run('sqlite3', [dbFile, `.backup ${path.join(out, 'plain.db')}`])).ms)
       },
       dbopsHash: async () => {
-        const r = await run(
-          process.execPath,
-          [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
-          { env, cwd: work },
-        )
+        const r = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out], {
+          env,
+          cwd: work,
+        })
         const doc = JSON.parse(r.stdout)
         t.dbopsHash.push(r.ms)
         t.copy.push(doc.timings.copy_ms)
@@ -204,44 +192,28 @@ export default async function backupBench(ctx) {
         t.rss.push(r.peakRssKb)
       },
       dbopsRead: async () => {
-        const r = await run(
-          process.execPath,
-          [ctx.binPath, 'backup', 'create', '--json', '--dir', out],
-          { env, cwd: work },
-        )
+        const r = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--dir', out], { env, cwd: work })
         t.dbopsRead.push(r.ms)
         t.checks.push(JSON.parse(r.stdout).timings.verify_ms)
         t.rss.push(r.peakRssKb)
       },
     }
     await alternate(sqliteCandidates, runs, () => removeBackups(out))
-    const startup = ctx.median(
-      Array.from({ length: 5 }, () =>
-        ctx.timeProcess(process.execPath, [ctx.binPath, '--version']),
-      ),
-    )
+    const startup = ctx.median(Array.from({ length: 5 }, () => ctx.timeProcess(process.execPath, [ctx.binPath, '--version'])))
     const floor = ctx.median(t.sqlite3)
     ctx.print(summary(ctx, 'sqlite3 .backup (floor)', t.sqlite3))
-    ctx.print(
-      `${summary(ctx, 'dbops backup create --verify hash', t.dbopsHash)}  (${(ctx.median(t.dbopsHash) / floor).toFixed(2)}x)`,
-    )
+    ctx.print(`${summary(ctx, 'dbops backup create --verify hash', t.dbopsHash)}  (${(ctx.median(t.dbopsHash) / floor).toFixed(2)}x)`)
     ctx.print(
       `${'  of which: the copy (online backup API)'.padEnd(44)} median ${ms(ctx.median(t.copy))}  (${(ctx.median(t.copy) / floor).toFixed(2)}x, target ≤ 1.10x)`,
     )
     ctx.print(`${'  fsync of the file'.padEnd(44)} median ${ms(ctx.median(t.fsync))}`)
-    ctx.print(
-      `${'  sha256 of the file (worker thread)'.padEnd(44)} median ${ms(ctx.median(t.hash))}`,
-    )
+    ctx.print(`${'  sha256 of the file (worker thread)'.padEnd(44)} median ${ms(ctx.median(t.hash))}`)
     ctx.print(`${'  CLI start-up (dbops --version)'.padEnd(44)} median ${ms(startup)}`)
     ctx.print(
       `${summary(ctx, 'dbops backup create (default --verify read)', t.dbopsRead)}  (${(ctx.median(t.dbopsRead) / floor).toFixed(2)}x)`,
     )
-    ctx.print(
-      `${'  hash + integrity_check, side by side'.padEnd(44)} median ${ms(ctx.median(t.checks))}`,
-    )
-    ctx.print(
-      `dbops peak RSS: ${(Math.max(...t.rss) / 1024).toFixed(0)} MB for a ${mib(size)} database (target < 150 MB)`,
-    )
+    ctx.print(`${'  hash + integrity_check, side by side'.padEnd(44)} median ${ms(ctx.median(t.checks))}`)
+    ctx.print(`dbops peak RSS: ${(Math.max(...t.rss) / 1024).toFixed(0)} MB for a ${mib(size)} database (target < 150 MB)`)
     removeBackups(out)
     fs.rmSync(dbFile, { force: true })
 
@@ -250,9 +222,7 @@ export default async function backupBench(ctx) {
     started = performance.now()
     const pgDb = await makePostgresDatabase(adminUrl, 'dbops_bench_backup', pgMegabytes)
     ctx.print('')
-    ctx.print(
-      `PostgreSQL: ${mib(pgDb.size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`,
-    )
+    ctx.print(`PostgreSQL: ${mib(pgDb.size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`)
     const which = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' })
     const pgDumpVersion = which.stdout.trim()
     const u = new URL(pgDb.url)
@@ -272,14 +242,10 @@ export default async function backupBench(ctx) {
           p.sizes.push(fs.statSync(plain).size)
         },
         dbops: async () => {
-          const r = await run(
-            process.execPath,
-            [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out],
-            {
-              env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' },
-              cwd: work,
-            },
-          )
+          const r = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out], {
+            env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' },
+            cwd: work,
+          })
           const doc = JSON.parse(r.stdout)
           p.dbops.push(r.ms)
           p.copy.push(doc.timings.copy_ms)
@@ -292,9 +258,7 @@ export default async function backupBench(ctx) {
       () => removeBackups(out),
     )
     const pgFloor = ctx.median(p.pgDump)
-    ctx.print(
-      `${summary(ctx, `pg_dump -Fc -f (floor; ${pgDumpVersion})`, p.pgDump)}  (${mib(ctx.median(p.sizes))} archive)`,
-    )
+    ctx.print(`${summary(ctx, `pg_dump -Fc -f (floor; ${pgDumpVersion})`, p.pgDump)}  (${mib(ctx.median(p.sizes))} archive)`)
     ctx.print(
       `${summary(ctx, 'dbops backup create --verify hash', p.dbops)}  (${(ctx.median(p.dbops) / pgFloor).toFixed(2)}x, target ≤ 1.05x)`,
     )
@@ -302,9 +266,7 @@ export default async function backupBench(ctx) {
       `${'  of which: pg_dump into the file'.padEnd(44)} median ${ms(ctx.median(p.copy))}  (${(ctx.median(p.copy) / pgFloor).toFixed(2)}x)`,
     )
     ctx.print(`${'  fsync of the file'.padEnd(44)} median ${ms(ctx.median(p.fsync))}`)
-    ctx.print(
-      `${'  sha256 of the archive (worker thread)'.padEnd(44)} median ${ms(ctx.median(p.hash))}`,
-    )
+    ctx.print(`${'  sha256 of the archive (worker thread)'.padEnd(44)} median ${ms(ctx.median(p.hash))}`)
     const archive = path.join(
       out,
       fs.readdirSync(out).find((f) => f.endsWith('.dump')),
@@ -317,12 +279,8 @@ export default async function backupBench(ctx) {
         .on('end', resolve)
         .on('error', reject)
     })
-    ctx.print(
-      `${'  sha256 of the archive in this process'.padEnd(44)} ${ms(performance.now() - hashStarted)}`,
-    )
-    ctx.print(
-      `dbops peak RSS: ${(Math.max(...p.rss) / 1024).toFixed(0)} MB for a ${mib(pgDb.size)} database (target < 150 MB)`,
-    )
+    ctx.print(`${'  sha256 of the archive in this process'.padEnd(44)} ${ms(performance.now() - hashStarted)}`)
+    ctx.print(`dbops peak RSS: ${(Math.max(...p.rss) / 1024).toFixed(0)} MB for a ${mib(pgDb.size)} database (target < 150 MB)`)
     const { default: pg } = await import('pg')
     const admin = new pg.Client({ connectionString: adminUrl })
     await admin.connect()

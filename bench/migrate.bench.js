@@ -34,13 +34,8 @@ function writeMigrations(dir) {
 /** The floor's script: one transaction per migration, each with its tracking row. */
 function floorScript(statements, dialect) {
   const now = dialect === 'postgres' ? 'clock_timestamp()' : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-  const lines =
-    dialect === 'sqlite'
-      ? ['PRAGMA journal_mode = WAL;', 'PRAGMA synchronous = NORMAL;', 'PRAGMA foreign_keys = ON;']
-      : []
-  lines.push(
-    'CREATE TABLE tracking (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at text NOT NULL);',
-  )
+  const lines = dialect === 'sqlite' ? ['PRAGMA journal_mode = WAL;', 'PRAGMA synchronous = NORMAL;', 'PRAGMA foreign_keys = ON;'] : []
+  lines.push('CREATE TABLE tracking (version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at text NOT NULL);')
   for (const s of statements) {
     lines.push(
       'BEGIN;',
@@ -82,9 +77,7 @@ export default async function migrateBench(ctx) {
 
   // the floor for status and down: a minimal oclif CLI's cold start, measured beside each
   const oclifFloor = async () =>
-    typeof ctx.minimalOclif === 'function'
-      ? await ctx.minimalOclif()
-      : ctx.median(ctx.timeCli(['--version'], { runs: 1 }))
+    typeof ctx.minimalOclif === 'function' ? await ctx.minimalOclif() : ctx.median(ctx.timeCli(['--version'], { runs: 1 }))
   ctx.print(
     `  oclif floor: ${typeof ctx.minimalOclif === 'function' ? 'minimal oclif CLI' : 'stand-in, dbops --version (ctx.minimalOclif missing)'}`,
   )
@@ -108,13 +101,9 @@ export default async function migrateBench(ctx) {
       floor.push(timeSpawn('sqlite3', [floorFile], { input: fs.readFileSync(script, 'utf8') }))
     }
     const last = `sqlite:///${path.join(dir, `sqlite-${RUNS - 1}.db`)}`
-    const dbopsIdle = ctx.median(
-      ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }),
-    )
+    const dbopsIdle = ctx.median(ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }))
     const floorIdle = ctx.median(
-      Array.from({ length: RUNS }, () =>
-        timeSpawn('sqlite3', [path.join(dir, 'idle.db')], { input: 'SELECT 1;\n' }),
-      ),
+      Array.from({ length: RUNS }, () => timeSpawn('sqlite3', [path.join(dir, 'idle.db')], { input: 'SELECT 1;\n' })),
     )
     const d = ctx.median(dbops)
     const f = ctx.median(floor)
@@ -146,18 +135,12 @@ export default async function migrateBench(ctx) {
       let last
       for (let run = 0; run < RUNS; run++) {
         last = await database(`bench_migrate_dbops_${run}`)
-        dbops.push(
-          ...ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: 1 }),
-        )
+        dbops.push(...ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: 1 }))
         const floorUrl = await database(`bench_migrate_floor_${run}`)
         floor.push(psql(['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script], floorUrl))
       }
-      const dbopsIdle = ctx.median(
-        ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }),
-      )
-      const floorIdle = ctx.median(
-        Array.from({ length: RUNS }, () => psql(['-X', '-q', '-f', emptyScript], last)),
-      )
+      const dbopsIdle = ctx.median(ctx.timeCli(['migrate', 'up'], { cwd: dir, env: { DATABASE_URL: last }, runs: RUNS }))
+      const floorIdle = ctx.median(Array.from({ length: RUNS }, () => psql(['-X', '-q', '-f', emptyScript], last)))
       const d = ctx.median(dbops)
       const f = ctx.median(floor)
       ctx.print(
@@ -165,8 +148,7 @@ export default async function migrateBench(ctx) {
       )
       await reportCommands(ctx, 'postgres', dir, { DATABASE_URL: last }, oclifFloor)
     } finally {
-      for (const name of created)
-        await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
+      for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined)
       await admin.end()
     }
   }

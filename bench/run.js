@@ -88,17 +88,19 @@ function buildMinimalOclif() {
   fs.mkdirSync(path.join(dir, 'bin'), { recursive: true })
   fs.writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'minimal', version: '1.0.0', type: 'module', oclif: { bin: 'minimal', commands: './commands', topicSeparator: ' ' } }),
+    JSON.stringify({
+      name: 'minimal',
+      version: '1.0.0',
+      type: 'module',
+      oclif: { bin: 'minimal', commands: './commands', topicSeparator: ' ' },
+    }),
   )
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'))
   fs.writeFileSync(
     path.join(dir, 'commands', 'hello.js'),
     "import { Command } from '@oclif/core'\nexport default class Hello extends Command {\n  static description = 'hi'\n  async run() { this.log('hello') }\n}\n",
   )
-  fs.writeFileSync(
-    path.join(dir, 'bin', 'run.js'),
-    "import { execute } from '@oclif/core'\nawait execute({ dir: import.meta.url })\n",
-  )
+  fs.writeFileSync(path.join(dir, 'bin', 'run.js'), "import { execute } from '@oclif/core'\nawait execute({ dir: import.meta.url })\n")
   // the same manifest step as ours, so neither side scans commands at start-up
   const script = `import fs from 'node:fs'; import { Config } from '@oclif/core'
 const config = await Config.load({ root: ${JSON.stringify(dir)} })
@@ -114,7 +116,21 @@ function prepareHarness() {
   const out = path.join(workDir, 'harness')
   const result = spawnSync(
     process.execPath,
-    [path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '--outDir', out, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--skipLibCheck', '--types', 'node', path.join(repoRoot, 'test', 'support', 'pg-cluster.ts')],
+    [
+      path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '--outDir',
+      out,
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--target',
+      'ES2022',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      path.join(repoRoot, 'test', 'support', 'pg-cluster.ts'),
+    ],
     { stdio: 'inherit' },
   )
   if (result.status !== 0) throw new Error('could not compile test/support/pg-cluster.ts')

@@ -43,7 +43,10 @@ function models() {
       t,
       {
         id: col.bigint().primaryKey().identity(),
-        parent_id: col.bigint().nullable().references(name(Math.max(0, i - 1)), 'id', { onDelete: 'cascade' }),
+        parent_id: col
+          .bigint()
+          .nullable()
+          .references(name(Math.max(0, i - 1)), 'id', { onDelete: 'cascade' }),
         c1: col.integer(),
         c2: col.text().nullable(),
         c3: col.varchar(100).nullable(),
@@ -51,7 +54,12 @@ function models() {
         c5: col.boolean().default(false),
         c6: col.numeric(10, 2).nullable(),
       },
-      { indexes: [{ columns: ['c1'], name: `${t}_c1_idx` }, { columns: ['c3', 'c4'], name: `${t}_c3_c4_idx` }] },
+      {
+        indexes: [
+          { columns: ['c1'], name: `${t}_c1_idx` },
+          { columns: ['c3', 'c4'], name: `${t}_c3_c4_idx` },
+        ],
+      },
     )
   }
   return defineModels(tables)
@@ -90,11 +98,17 @@ async function barePostgres(client) {
 function bareSqlite(handle) {
   const tables = "m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
   const master = handle.prepare('SELECT type, name, tbl_name, sql FROM sqlite_schema').all()
-  const columns = handle.prepare(`SELECT m.name AS table_name, p.* FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE ${tables}`).all()
-  const indexes = handle
-    .prepare(`SELECT m.name AS table_name, il.name AS index_name, il."unique", x.name AS column_name, x.seqno FROM sqlite_schema m JOIN pragma_index_list(m.name) il JOIN pragma_index_xinfo(il.name) x WHERE ${tables} AND x."key" = 1`)
+  const columns = handle
+    .prepare(`SELECT m.name AS table_name, p.* FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE ${tables}`)
     .all()
-  const fks = handle.prepare(`SELECT m.name AS table_name, p.* FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) p WHERE ${tables}`).all()
+  const indexes = handle
+    .prepare(
+      `SELECT m.name AS table_name, il.name AS index_name, il."unique", x.name AS column_name, x.seqno FROM sqlite_schema m JOIN pragma_index_list(m.name) il JOIN pragma_index_xinfo(il.name) x WHERE ${tables} AND x."key" = 1`,
+    )
+    .all()
+  const fks = handle
+    .prepare(`SELECT m.name AS table_name, p.* FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) p WHERE ${tables}`)
+    .all()
   return [master.length, groupBy(columns, 'table_name'), groupBy(indexes, 'table_name'), groupBy(fks, 'table_name')]
 }
 
@@ -118,7 +132,9 @@ async function compare(ctx, label, dbops, bare) {
   }
   const ma = ctx.median(a)
   const mb = ctx.median(b)
-  ctx.print(`${label}: dbops introspect + diff ${ma.toFixed(1)} ms, bare catalog queries ${mb.toFixed(1)} ms (floor) → ${(ma / mb).toFixed(2)}x (median of ${RUNS})`)
+  ctx.print(
+    `${label}: dbops introspect + diff ${ma.toFixed(1)} ms, bare catalog queries ${mb.toFixed(1)} ms (floor) → ${(ma / mb).toFixed(2)}x (median of ${RUNS})`,
+  )
 }
 
 export default async function schemaBench(ctx) {

@@ -37,6 +37,8 @@ await build({
   // drivers (native code, optional natives), oclif (must be the instance bin/run.js loads),
   // jiti and umzug (loaded on demand through their own files)
   external: ['@oclif/core', 'better-sqlite3', 'pg', 'pg-native', 'jiti', 'umzug'],
-  banner: { js: "import { createRequire as __dbopsCreateRequire } from 'node:module'; const require = __dbopsCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __dbopsCreateRequire } from 'node:module'; const require = __dbopsCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 })

@@ -24,9 +24,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   const externalUrl = process.env.TEST_DATABASE_URL
   if (externalUrl) {
     provide('pgAdminUrl', externalUrl)
-    process.stderr.write(
-      `[global-setup] PostgreSQL: TEST_DATABASE_URL (${describeUrl(externalUrl)})\n`,
-    )
+    process.stderr.write(`[global-setup] PostgreSQL: TEST_DATABASE_URL (${describeUrl(externalUrl)})\n`)
     return async () => {}
   }
 

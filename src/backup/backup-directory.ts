@@ -35,24 +35,16 @@ export function prepareBackupDirectory(where: BackupDirectory): void {
   const { dir } = where
   if (!fs.existsSync(dir)) {
     if (where.explicit) {
-      throw new DbopsError(
-        'BACKUP_DIR_MISSING',
-        ExitCode.failed,
-        `Backup directory ${dir} does not exist`,
-        {
-          hint: `Create it (mkdir -p ${dir}) or check that its volume is mounted.`,
-        },
-      )
+      throw new DbopsError('BACKUP_DIR_MISSING', ExitCode.failed, `Backup directory ${dir} does not exist`, {
+        hint: `Create it (mkdir -p ${dir}) or check that its volume is mounted.`,
+      })
     }
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   }
   if (!fs.statSync(dir).isDirectory()) {
-    throw new DbopsError(
-      'BACKUP_DIR_INVALID',
-      ExitCode.failed,
-      `Backup directory ${dir} is not a directory`,
-      { hint: 'Choose another --dir.' },
-    )
+    throw new DbopsError('BACKUP_DIR_INVALID', ExitCode.failed, `Backup directory ${dir} is not a directory`, {
+      hint: 'Choose another --dir.',
+    })
   }
   try {
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK)
@@ -102,20 +94,12 @@ export function scanBackupDirectory(dir: string, now = new Date()): BackupEntry[
     names = fs.readdirSync(dir)
   } catch (err) {
     if (errorCodeOf(err) === 'ENOENT') return []
-    throw new DbopsError(
-      'BACKUP_DIR_UNREADABLE',
-      ExitCode.failed,
-      `Cannot read backup directory ${dir}: ${messageOf(err)}`,
-      { cause: err },
-    )
+    throw new DbopsError('BACKUP_DIR_UNREADABLE', ExitCode.failed, `Cannot read backup directory ${dir}: ${messageOf(err)}`, { cause: err })
   }
   const present = new Set(names)
   const entries: BackupEntry[] = []
   for (const name of names) {
-    const orphanManifest =
-      name.endsWith('.json') &&
-      parseBackupFileName(name.slice(0, -5)) &&
-      !present.has(name.slice(0, -5))
+    const orphanManifest = name.endsWith('.json') && parseBackupFileName(name.slice(0, -5)) && !present.has(name.slice(0, -5))
     const file = orphanManifest ? name.slice(0, -5) : name
     const parsed = parseBackupFileName(file)
     if (!parsed || parsed.extension.endsWith('json')) continue
@@ -153,9 +137,7 @@ export function scanBackupDirectory(dir: string, now = new Date()): BackupEntry[
       manifest,
     })
   }
-  return entries.sort(
-    (a, b) => b.created_at.localeCompare(a.created_at) || b.file.localeCompare(a.file),
-  )
+  return entries.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.file.localeCompare(a.file))
 }
 
 /** Whether a process with this pid runs on this machine (signal 0 probes without signalling). */

@@ -70,10 +70,7 @@ export function manifestPathOf(file: string): string {
 }
 
 /** What reading a manifest found. */
-export type ManifestRead =
-  | { status: 'ok'; manifest: BackupManifest }
-  | { status: 'missing' }
-  | { status: 'invalid'; reason: string }
+export type ManifestRead = { status: 'ok'; manifest: BackupManifest } | { status: 'missing' } | { status: 'invalid'; reason: string }
 
 /** Reads and validates the manifest of the backup at `file`. Never throws. */
 export function readManifest(file: string): ManifestRead {
@@ -91,29 +88,21 @@ export function readManifest(file: string): ManifestRead {
     return { status: 'invalid', reason: `not JSON (${messageOf(err)})` }
   }
   const problem = manifestProblem(value)
-  return problem
-    ? { status: 'invalid', reason: problem }
-    : { status: 'ok', manifest: value as BackupManifest }
+  return problem ? { status: 'invalid', reason: problem } : { status: 'ok', manifest: value as BackupManifest }
 }
 
 function manifestProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'not an object'
   const m = value as Record<string, unknown>
-  if (typeof m.format !== 'number' || m.format > MANIFEST_FORMAT)
-    return `unknown format ${String(m.format)}`
+  if (typeof m.format !== 'number' || m.format > MANIFEST_FORMAT) return `unknown format ${String(m.format)}`
   for (const key of ['file', 'database', 'dialect', 'sha256', 'created_at'] as const) {
     if (typeof m[key] !== 'string') return `"${key}" is missing`
   }
   if (!/^[0-9a-f]{64}$/.test(m.sha256 as string)) return '"sha256" is not a sha256'
   if (typeof m.size_bytes !== 'number') return '"size_bytes" is missing'
-  if (m.dialect !== 'sqlite' && m.dialect !== 'postgres')
-    return `unknown dialect ${String(m.dialect)}`
+  if (m.dialect !== 'sqlite' && m.dialect !== 'postgres') return `unknown dialect ${String(m.dialect)}`
   const verification = m.verification as Record<string, unknown> | undefined
-  if (
-    typeof verification !== 'object' ||
-    verification === null ||
-    !LEVELS.includes(verification.level as VerificationLevel)
-  ) {
+  if (typeof verification !== 'object' || verification === null || !LEVELS.includes(verification.level as VerificationLevel)) {
     return '"verification.level" is missing'
   }
   return undefined

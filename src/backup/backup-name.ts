@@ -31,9 +31,7 @@ export interface BackupFileName {
  *
  * @example backupDatabaseName(config) // 'app' for sqlite:///data/app.db
  */
-export function backupDatabaseName(
-  config: Pick<ResolvedConfig, 'databaseName' | 'target'>,
-): string {
+export function backupDatabaseName(config: Pick<ResolvedConfig, 'databaseName' | 'target'>): string {
   let raw: string
   if (config.databaseName !== 'default') raw = config.databaseName
   else if (config.target.dialect === 'postgres') raw = config.target.database
@@ -118,20 +116,11 @@ export function parseTempFileName(name: string): TempFileName | undefined {
  * outside the backup directory.
  */
 export function assertPlainBackupName(name: string, what = 'backup name'): void {
-  const bad =
-    name === '' ||
-    name.includes('/') ||
-    name.includes('\\') ||
-    name.includes('\0') ||
-    name.includes('..') ||
-    name.startsWith('.')
+  const bad = name === '' || name.includes('/') || name.includes('\\') || name.includes('\0') || name.includes('..') || name.startsWith('.')
   if (bad) {
-    throw new UsageError(
-      `Invalid ${what} "${name}": give the file name as \`dbops backup list\` shows it, without a directory or ".."`,
-      {
-        code: 'BACKUP_NAME_INVALID',
-        hint: 'Use --dir to choose another backup directory.',
-      },
-    )
+    throw new UsageError(`Invalid ${what} "${name}": give the file name as \`dbops backup list\` shows it, without a directory or ".."`, {
+      code: 'BACKUP_NAME_INVALID',
+      hint: 'Use --dir to choose another backup directory.',
+    })
   }
 }

@@ -14,31 +14,13 @@ import path from 'node:path'
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { loadDialect } from '../dialects/index.js'
-import type {
-  BackupLock,
-  BackupSource,
-  VerificationLevel,
-  VerifyCheck,
-} from '../dialects/dialect.js'
+import type { BackupLock, BackupSource, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
 import { DbopsError, ExitCode, IntegrityError, errorCodeOf } from '../errors.js'
 import { type BackupManifest, MANIFEST_FORMAT, writeManifest } from './backup-manifest.js'
-import {
-  prepareBackupDirectory,
-  resolveBackupDirectory,
-  scanBackupDirectory,
-  sweepTempFiles,
-} from './backup-directory.js'
+import { prepareBackupDirectory, resolveBackupDirectory, scanBackupDirectory, sweepTempFiles } from './backup-directory.js'
 import { backupDatabaseName, formatBackupFileName, tempFileName } from './backup-name.js'
 import { acquireDirectoryLock } from './directory-lock.js'
-import {
-  createPrivateFile,
-  formatBytes,
-  freeBytes,
-  fsyncDirectory,
-  fsyncFile,
-  removeQuietly,
-  sha256File,
-} from './durable-file.js'
+import { createPrivateFile, formatBytes, freeBytes, fsyncDirectory, fsyncFile, removeQuietly, sha256File } from './durable-file.js'
 import { dbopsVersion } from '../package-root.js'
 import { applyRetention, type PruneResult } from './prune-backups.js'
 import { type RetentionPolicy, hasRetentionRules } from './retention.js'
@@ -100,10 +82,7 @@ const SPACE_MARGIN = 1.2
  * const result = await createBackup(config, { retention: { keepDaily: 7 } })
  * result.file // 'app-20250101T030000.000Z.db'
  */
-export async function createBackup(
-  config: ResolvedConfig,
-  options: CreateBackupOptions = {},
-): Promise<CreateBackupResult> {
+export async function createBackup(config: ResolvedConfig, options: CreateBackupOptions = {}): Promise<CreateBackupResult> {
   const started = performance.now()
   const where = resolveBackupDirectory(config, options.dir)
   const dir = where.dir
@@ -133,10 +112,7 @@ export async function createBackup(
   try {
     prepareBackupDirectory(where)
     checkFreeSpace(dir, database, source, warn)
-    if (source.acquireLock)
-      locks.push(
-        await source.acquireLock({ timeoutMs: options.lockTimeoutMs ?? 0, signal: options.signal }),
-      )
+    if (source.acquireLock) locks.push(await source.acquireLock({ timeoutMs: options.lockTimeoutMs ?? 0, signal: options.signal }))
     // the directory lock also keeps `prune` out while this run writes and applies retention
     locks.push(
       await acquireDirectoryLock(dir, database, {
@@ -146,8 +122,7 @@ export async function createBackup(
     )
 
     const swept = sweepTempFiles(dir, database)
-    if (swept.length > 0)
-      options.onNote?.(`swept ${swept.length} leftover temporary file(s): ${swept.join(', ')}`)
+    if (swept.length > 0) options.onNote?.(`swept ${swept.length} leftover temporary file(s): ${swept.join(', ')}`)
 
     const written = await writeBackup(config, source, dir, database, verifyLevel, options)
     fsyncDirectory(dir)
@@ -155,8 +130,7 @@ export async function createBackup(
     let pruned: PruneResult | null = null
     if (!options.skipRetention && hasRetentionRules(retention)) {
       pruned = applyRetention(dir, database, retention, { dryRun: false })
-      if (pruned.deleted.length > 0)
-        options.onNote?.(`retention deleted ${pruned.deleted.map((d) => d.file).join(', ')}`)
+      if (pruned.deleted.length > 0) options.onNote?.(`retention deleted ${pruned.deleted.map((d) => d.file).join(', ')}`)
     }
     return {
       ...written,
@@ -174,12 +148,7 @@ export async function createBackup(
 }
 
 /** SQLite refuses when free space is under the database's size; otherwise warn under 1.2x the last backup. */
-function checkFreeSpace(
-  dir: string,
-  database: string,
-  source: BackupSource,
-  warn: (text: string) => void,
-): void {
+function checkFreeSpace(dir: string, database: string, source: BackupSource, warn: (text: string) => void): void {
   const free = freeBytes(dir)
   if (source.sizeBytes !== undefined) {
     if (free < source.sizeBytes) {
@@ -194,20 +163,13 @@ function checkFreeSpace(
     }
     return
   }
-  const last = scanBackupDirectory(dir).find(
-    (b) => b.database === database && b.size_bytes !== null,
-  )
+  const last = scanBackupDirectory(dir).find((b) => b.database === database && b.size_bytes !== null)
   if (last?.size_bytes && free < last.size_bytes * SPACE_MARGIN) {
-    warn(
-      `only ${formatBytes(free)} free in ${dir}; the last backup of ${database} took ${formatBytes(last.size_bytes)}`,
-    )
+    warn(`only ${formatBytes(free)} free in ${dir}; the last backup of ${database} took ${formatBytes(last.size_bytes)}`)
   }
 }
 
-type Written = Omit<
-  CreateBackupResult,
-  'database' | 'dialect' | 'duration_ms' | 'swept' | 'retention' | 'warnings'
->
+type Written = Omit<CreateBackupResult, 'database' | 'dialect' | 'duration_ms' | 'swept' | 'retention' | 'warnings'>
 
 /** The data file and its manifest, durable and verified, or nothing at all. */
 async function writeBackup(
@@ -254,9 +216,7 @@ async function writeBackup(
     // hash (in a worker) and the dialect's checks run at the same time, on the two cores
     const checksStarted = performance.now()
     let hashMs = 0
-    const hashing = (
-      outcome.sha256 !== undefined ? Promise.resolve(outcome.sha256) : sha256File(tempPath)
-    ).then((sha) => {
+    const hashing = (outcome.sha256 !== undefined ? Promise.resolve(outcome.sha256) : sha256File(tempPath)).then((sha) => {
       hashMs = performance.now() - checksStarted
       return sha
     })
@@ -279,13 +239,9 @@ async function writeBackup(
     const verifyMs = performance.now() - checksStarted
     const failed = checks.find((c) => !c.ok)
     if (failed) {
-      throw new IntegrityError(
-        'BACKUP_VERIFY_FAILED',
-        `The new backup of ${database} failed the ${failed.name} check: ${failed.detail}`,
-        {
-          hint: 'The source database itself may be damaged: run `PRAGMA integrity_check` / check the server log. Nothing was kept.',
-        },
-      )
+      throw new IntegrityError('BACKUP_VERIFY_FAILED', `The new backup of ${database} failed the ${failed.name} check: ${failed.detail}`, {
+        hint: 'The source database itself may be damaged: run `PRAGMA integrity_check` / check the server log. Nothing was kept.',
+      })
     }
 
     // a signal that came during the (synchronous) checks still stops the run before the rename

@@ -26,11 +26,7 @@ export function directoryLockName(database: string): string {
  * Takes the lock of `database`'s backups in `dir`, trying until `timeoutMs` (0: once).
  * Contention throws {@link LockTimeoutError} (exit 5) naming the lock.
  */
-export async function acquireDirectoryLock(
-  dir: string,
-  database: string,
-  options: BackupLockOptions,
-): Promise<BackupLock> {
+export async function acquireDirectoryLock(dir: string, database: string, options: BackupLockOptions): Promise<BackupLock> {
   // loaded on demand: a PostgreSQL run that never locks a directory does not load it
   const { default: Database } = await import('better-sqlite3')
   const file = path.join(dir, directoryLockName(database))
@@ -44,11 +40,7 @@ export async function acquireDirectoryLock(
       handle.exec('BEGIN EXCLUSIVE')
       break
     } catch (err) {
-      if (
-        !String(errorCodeOf(err)).startsWith('SQLITE_BUSY') ||
-        Date.now() >= deadline ||
-        options.signal?.aborted
-      ) {
+      if (!String(errorCodeOf(err)).startsWith('SQLITE_BUSY') || Date.now() >= deadline || options.signal?.aborted) {
         handle.close()
         if (options.signal?.aborted) throw options.signal.reason
         if (!String(errorCodeOf(err)).startsWith('SQLITE_BUSY')) throw err

@@ -115,8 +115,7 @@ export function sha256File(file: string): Promise<string> {
       settled = true
       void worker.terminate()
       if (message.sha256) resolve(message.sha256)
-      else
-        reject(Object.assign(new Error(message.error ?? 'hashing failed'), { code: message.code }))
+      else reject(Object.assign(new Error(message.error ?? 'hashing failed'), { code: message.code }))
     })
     worker.once('error', (err) => {
       if (!settled) reject(err)

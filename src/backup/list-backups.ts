@@ -3,11 +3,7 @@
  * manifests, newest first.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import {
-  type BackupEntry,
-  resolveBackupDirectory,
-  scanBackupDirectory,
-} from './backup-directory.js'
+import { type BackupEntry, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
 import { backupDatabaseName } from './backup-name.js'
 
 /** Options of {@link listBackups}. */
@@ -27,10 +23,7 @@ export interface ListBackupsOptions {
  * const newestVerified = (await listBackups(config, { onlyThisDatabase: true }))
  *   .find((b) => b.verification_level !== 'none')
  */
-export async function listBackups(
-  config: ResolvedConfig,
-  options: ListBackupsOptions = {},
-): Promise<BackupEntry[]> {
+export async function listBackups(config: ResolvedConfig, options: ListBackupsOptions = {}): Promise<BackupEntry[]> {
   const { dir } = resolveBackupDirectory(config, options.dir)
   const entries = scanBackupDirectory(dir)
   if (!options.onlyThisDatabase) return entries

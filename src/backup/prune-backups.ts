@@ -7,21 +7,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
-import {
-  prepareBackupDirectory,
-  resolveBackupDirectory,
-  scanBackupDirectory,
-} from './backup-directory.js'
+import { prepareBackupDirectory, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
 import { isLevelAtLeast, manifestPathOf } from './backup-manifest.js'
 import { backupDatabaseName } from './backup-name.js'
 import { acquireDirectoryLock } from './directory-lock.js'
 import { fsyncDirectory, removeQuietly } from './durable-file.js'
-import {
-  type RetentionDecision,
-  type RetentionPolicy,
-  hasRetentionRules,
-  planRetention,
-} from './retention.js'
+import { type RetentionDecision, type RetentionPolicy, hasRetentionRules, planRetention } from './retention.js'
 
 /** What retention did (or, with `dryRun`, would do); the `--json` document of `backup prune`. */
 export interface PruneResult {
@@ -56,15 +47,8 @@ export interface PruneOptions {
  * the directory lock). Only backups with a valid manifest take part; files without one are
  * left alone. Deletes the file, then its manifest, then fsyncs the directory.
  */
-export function applyRetention(
-  dir: string,
-  database: string,
-  policy: RetentionPolicy,
-  options: { dryRun: boolean },
-): PruneResult {
-  const backups = scanBackupDirectory(dir).filter(
-    (b) => b.database === database && b.manifest !== null && b.size_bytes !== null,
-  )
+export function applyRetention(dir: string, database: string, policy: RetentionPolicy, options: { dryRun: boolean }): PruneResult {
+  const backups = scanBackupDirectory(dir).filter((b) => b.database === database && b.manifest !== null && b.size_bytes !== null)
   const decisions: RetentionDecision[] = planRetention(
     backups.map((b) => ({
       file: b.file,
@@ -74,12 +58,8 @@ export function applyRetention(
     })),
     policy,
   )
-  const kept = decisions
-    .filter((d) => d.action === 'keep')
-    .map((d) => ({ file: d.file, reasons: d.reasons }))
-  const deleted = decisions
-    .filter((d) => d.action === 'delete')
-    .map((d) => ({ file: d.file, reasons: d.reasons }))
+  const kept = decisions.filter((d) => d.action === 'keep').map((d) => ({ file: d.file, reasons: d.reasons }))
+  const deleted = decisions.filter((d) => d.action === 'delete').map((d) => ({ file: d.file, reasons: d.reasons }))
   if (!options.dryRun && deleted.length > 0) {
     for (const d of deleted) {
       const file = path.join(dir, d.file)
@@ -107,10 +87,7 @@ export function applyRetention(
  * `dryRun`; takes the directory lock (exit 5 while a backup of the database runs). With no
  * rule configured, deletes nothing.
  */
-export async function pruneBackups(
-  config: ResolvedConfig,
-  options: PruneOptions = {},
-): Promise<PruneResult> {
+export async function pruneBackups(config: ResolvedConfig, options: PruneOptions = {}): Promise<PruneResult> {
   const where = resolveBackupDirectory(config, options.dir)
   const database = backupDatabaseName(config)
   const policy: RetentionPolicy = {
@@ -120,11 +97,9 @@ export async function pruneBackups(
     keepMonthly: options.retention?.keepMonthly ?? config.backup.keepMonthly,
   }
   const dryRun = options.dryRun ?? false
-  if (!dryRun && hasRetentionRules(policy))
-    assertDestructiveAllowed(config, { yes: options.yes ?? false, action: 'prune backups' })
+  if (!dryRun && hasRetentionRules(policy)) assertDestructiveAllowed(config, { yes: options.yes ?? false, action: 'prune backups' })
   // nothing to delete in a directory that does not exist; never create one to prune it
-  if (dryRun || !fs.existsSync(where.dir))
-    return applyRetention(where.dir, database, policy, { dryRun })
+  if (dryRun || !fs.existsSync(where.dir)) return applyRetention(where.dir, database, policy, { dryRun })
   prepareBackupDirectory(where)
   const lock = await acquireDirectoryLock(where.dir, database, {
     timeoutMs: options.lockTimeoutMs ?? 0,

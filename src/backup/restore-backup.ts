@@ -10,12 +10,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import {
-  type DatabaseTarget,
-  describeTarget,
-  formatTargetUrl,
-  parseDatabaseUrl,
-} from '../config/database-url.js'
+import { type DatabaseTarget, describeTarget, formatTargetUrl, parseDatabaseUrl } from '../config/database-url.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
 import { registerSecret } from '../config/redact.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
@@ -67,18 +62,14 @@ export interface RestoreResult {
  *
  * @example await restoreBackup(config, { latest: true }) // into app_restored_20250101_030000
  */
-export async function restoreBackup(
-  config: ResolvedConfig,
-  options: RestoreOptions,
-): Promise<RestoreResult> {
+export async function restoreBackup(config: ResolvedConfig, options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now()
   const warnings: string[] = []
   const warn = (text: string) => {
     warnings.push(text)
     options.onWarning?.(text)
   }
-  if (options.inPlace && options.targetUrl !== undefined)
-    throw new UsageError('Give --in-place or --target-url, not both')
+  if (options.inPlace && options.targetUrl !== undefined) throw new UsageError('Give --in-place or --target-url, not both')
   const selected = selectBackup(config, options)
   const manifest = loadManifestOrFail(selected)
 
@@ -104,10 +95,7 @@ export async function restoreBackup(
     action: `restore ${selected.file}`,
   })
 
-  if (
-    fs.statSync(selected.path).size !== manifest.size_bytes ||
-    (await sha256File(selected.path)) !== manifest.sha256
-  ) {
+  if (fs.statSync(selected.path).size !== manifest.size_bytes || (await sha256File(selected.path)) !== manifest.sha256) {
     throw new IntegrityError(
       'BACKUP_CORRUPT',
       `Backup ${selected.file} failed the sha256 check: it does not match its manifest, so it was not restored`,
@@ -159,11 +147,7 @@ export async function restoreBackup(
   return {
     file: selected.file,
     target: describeTarget(outcome.target),
-    target_url: formatTargetUrl(
-      outcome.target.dialect === 'postgres'
-        ? { ...outcome.target, password: undefined }
-        : outcome.target,
-    ),
+    target_url: formatTargetUrl(outcome.target.dialect === 'postgres' ? { ...outcome.target, password: undefined } : outcome.target),
     created: outcome.created,
     replaced: outcome.replaced,
     safety_backup: safety,

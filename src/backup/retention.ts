@@ -42,9 +42,7 @@ export interface RetentionDecision {
 
 /** Whether any rule of `policy` is set. */
 export function hasRetentionRules(policy: RetentionPolicy): boolean {
-  return [policy.keepLast, policy.keepDaily, policy.keepWeekly, policy.keepMonthly].some(
-    (n) => n !== undefined,
-  )
+  return [policy.keepLast, policy.keepDaily, policy.keepWeekly, policy.keepMonthly].some((n) => n !== undefined)
 }
 
 /** `2025-01-06` (UTC day). */
@@ -74,10 +72,7 @@ export function isoWeek(date: Date): string {
  * @example
  * planRetention(backups, { keepDaily: 7, keepWeekly: 4 }).filter((d) => d.action === 'delete')
  */
-export function planRetention(
-  candidates: readonly RetentionCandidate[],
-  policy: RetentionPolicy,
-): RetentionDecision[] {
+export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy): RetentionDecision[] {
   const byDatabase = new Map<string, RetentionCandidate[]>()
   for (const c of candidates) {
     const group = byDatabase.get(c.database) ?? []
@@ -90,9 +85,7 @@ export function planRetention(
 }
 
 function planGroup(group: RetentionCandidate[], policy: RetentionPolicy): RetentionDecision[] {
-  const sorted = [...group].sort(
-    (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.file.localeCompare(a.file),
-  )
+  const sorted = [...group].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.file.localeCompare(a.file))
   const reasons = new Map<string, string[]>(sorted.map((c) => [c.file, []]))
   const verified = sorted.filter((c) => c.verified)
   const newestVerified = verified[0]
@@ -101,9 +94,7 @@ function planGroup(group: RetentionCandidate[], policy: RetentionPolicy): Retent
   if (newestVerified) reasons.get(newestVerified.file)!.push('newest verified backup')
   if (rules) {
     if (policy.keepLast !== undefined) {
-      verified
-        .slice(0, policy.keepLast)
-        .forEach((c, i) => reasons.get(c.file)!.push(`last ${i + 1} of ${policy.keepLast}`))
+      verified.slice(0, policy.keepLast).forEach((c, i) => reasons.get(c.file)!.push(`last ${i + 1} of ${policy.keepLast}`))
     }
     const buckets: Array<[number | undefined, string, (d: Date) => string]> = [
       [policy.keepDaily, 'daily', utcDay],
@@ -136,10 +127,6 @@ function planGroup(group: RetentionCandidate[], policy: RetentionPolicy): Retent
   })
 }
 
-function decision(
-  c: RetentionCandidate,
-  action: 'keep' | 'delete',
-  reasons: string[],
-): RetentionDecision {
+function decision(c: RetentionCandidate, action: 'keep' | 'delete', reasons: string[]): RetentionDecision {
   return { file: c.file, database: c.database, action, reasons }
 }

@@ -11,21 +11,9 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { loadDialect } from '../dialects/index.js'
 import type { DialectName, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
 import { IntegrityError, OperationError, UsageError, messageOf } from '../errors.js'
-import {
-  type BackupManifest,
-  LEVELS,
-  isLevelAtLeast,
-  manifestPathOf,
-  readManifest,
-  writeManifest,
-} from './backup-manifest.js'
+import { type BackupManifest, LEVELS, isLevelAtLeast, manifestPathOf, readManifest, writeManifest } from './backup-manifest.js'
 import { resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
-import {
-  assertPlainBackupName,
-  backupDatabaseName,
-  manifestNameOf,
-  tempFileName,
-} from './backup-name.js'
+import { assertPlainBackupName, backupDatabaseName, manifestNameOf, tempFileName } from './backup-name.js'
 import { fsyncDirectory, sha256File } from './durable-file.js'
 
 /** Which backup a command means: a name in the directory, or the newest of this database. */
@@ -50,8 +38,7 @@ export interface SelectedBackup {
  */
 export function selectBackup(config: ResolvedConfig, selector: BackupSelector): SelectedBackup {
   const { dir } = resolveBackupDirectory(config, selector.dir)
-  if (selector.name !== undefined && selector.latest)
-    throw new UsageError('Give a backup name or --latest, not both')
+  if (selector.name !== undefined && selector.latest) throw new UsageError('Give a backup name or --latest, not both')
   if (selector.name !== undefined) {
     assertPlainBackupName(selector.name)
     const file = selector.name.endsWith('.json') ? selector.name.slice(0, -5) : selector.name
@@ -78,9 +65,7 @@ export function selectBackup(config: ResolvedConfig, selector: BackupSelector): 
       code: 'BACKUP_NOT_CHOSEN',
     })
   const database = backupDatabaseName(config)
-  const newest = scanBackupDirectory(dir).find(
-    (b) => b.database === database && b.size_bytes !== null,
-  )
+  const newest = scanBackupDirectory(dir).find((b) => b.database === database && b.size_bytes !== null)
   if (!newest) {
     throw new OperationError('BACKUP_NONE', `No backup of ${database} in ${dir}`, {
       hint: 'Run `dbops backup create` first (or check --dir).',
@@ -120,10 +105,7 @@ export interface VerifyResult {
  *
  * @example await verifyBackup(config, { latest: true, level: 'restore' })
  */
-export async function verifyBackup(
-  config: ResolvedConfig,
-  options: VerifyOptions,
-): Promise<VerifyResult> {
+export async function verifyBackup(config: ResolvedConfig, options: VerifyOptions): Promise<VerifyResult> {
   const selected = selectBackup(config, options)
   const level = options.level ?? 'read'
   const manifest = loadManifestOrFail(selected)
@@ -175,11 +157,7 @@ export async function verifyBackup(
   const failed = checks.find((c) => !c.ok)
   const verifiedAt = new Date().toISOString()
   const previous = manifest.verification.level
-  const reached: VerificationLevel = failed
-    ? 'none'
-    : isLevelAtLeast(previous, level)
-      ? previous
-      : level
+  const reached: VerificationLevel = failed ? 'none' : isLevelAtLeast(previous, level) ? previous : level
   manifest.verification = {
     level: reached,
     verified_at: verifiedAt,
@@ -195,9 +173,7 @@ export async function verifyBackup(
     writeManifest(selected.path, manifest)
     fsyncDirectory(selected.dir)
   } catch (err) {
-    options.onWarning?.(
-      `could not record the verification in ${manifestNameOf(selected.file)}: ${messageOf(err)}`,
-    )
+    options.onWarning?.(`could not record the verification in ${manifestNameOf(selected.file)}: ${messageOf(err)}`)
   }
   if (failed) {
     throw new IntegrityError(

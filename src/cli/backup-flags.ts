@@ -34,8 +34,7 @@ export const retentionFlags = {
 
 /** `--lock-timeout`: seconds to wait for another backup of the database. */
 export const lockTimeoutFlag = Flags.integer({
-  summary:
-    'Seconds to wait when another backup or prune of this database is running (then exit 5).',
+  summary: 'Seconds to wait when another backup or prune of this database is running (then exit 5).',
   default: 0,
   min: 0,
 })

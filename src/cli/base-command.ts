@@ -48,7 +48,11 @@ export abstract class DbopsCommand<T extends typeof Command> extends Command {
     await super.init()
     const json = this.argv.includes('--json')
     // Output first, so a parse error can be rendered in the mode the user asked for.
-    this.out = new Output({ json, quiet: this.argv.includes('--quiet') || this.argv.includes('-q'), verbose: this.argv.includes('--verbose') || this.argv.includes('-v') })
+    this.out = new Output({
+      json,
+      quiet: this.argv.includes('--quiet') || this.argv.includes('-q'),
+      verbose: this.argv.includes('--verbose') || this.argv.includes('-v'),
+    })
     const { flags, args } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (this.ctor as typeof DbopsCommand).baseFlags,

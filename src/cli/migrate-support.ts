@@ -20,13 +20,11 @@ const seconds = (name: string) =>
 /** `--lock-timeout` and `--statement-lock-timeout`. */
 export const lockFlags = {
   'lock-timeout': seconds('lock-timeout')({
-    summary:
-      'Seconds to wait for another migration run (default 60; SQLite: its busy timeout). Exit 5 after.',
+    summary: 'Seconds to wait for another migration run (default 60; SQLite: its busy timeout). Exit 5 after.',
     helpValue: 'S',
   }),
   'statement-lock-timeout': seconds('statement-lock-timeout')({
-    summary:
-      'PostgreSQL lock_timeout for migration statements, seconds (default 5; 0 waits forever).',
+    summary: 'PostgreSQL lock_timeout for migration statements, seconds (default 5; 0 waits forever).',
     helpValue: 'S',
   }),
 }
@@ -40,10 +38,7 @@ export function migrationOptions(
   return {
     ...base,
     lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000,
-    statementLockTimeoutMs:
-      flags['statement-lock-timeout'] === undefined
-        ? undefined
-        : flags['statement-lock-timeout'] * 1000,
+    statementLockTimeoutMs: flags['statement-lock-timeout'] === undefined ? undefined : flags['statement-lock-timeout'] * 1000,
     onProgress: progress?.onProgress,
     onWait: progress?.onWait,
   }
@@ -82,11 +77,7 @@ export function reportFailure(
 }
 
 /** Prints the `::error file=…::` line for a migration failure under GitHub Actions (stderr: stdout may be JSON). */
-export function annotate(
-  config: ResolvedConfig,
-  error: unknown,
-  env: Record<string, string | undefined> = process.env,
-): void {
+export function annotate(config: ResolvedConfig, error: unknown, env: Record<string, string | undefined> = process.env): void {
   if (!(error instanceof MigrationFailedError)) return
   const line = githubErrorAnnotation(
     {

@@ -21,7 +21,9 @@ export default class Wait extends DbopsCommand<typeof Wait> {
       connect: this.connectOptions(config, 'read'),
       onAttempt: (attempt, reason) => this.out.debug(`attempt ${attempt}: ${reason}`),
     })
-    this.out.info(`ready after ${result.elapsed_ms} ms (${result.attempts} attempt${result.attempts === 1 ? '' : 's'}), server ${result.server_version}`)
+    this.out.info(
+      `ready after ${result.elapsed_ms} ms (${result.attempts} attempt${result.attempts === 1 ? '' : 's'}), server ${result.server_version}`,
+    )
     return result
   }
 }

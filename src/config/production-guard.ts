@@ -11,7 +11,11 @@ import { ProductionGuardError } from '../errors.js'
 /** Throws {@link ProductionGuardError} (exit 2) unless the action is allowed. */
 export function assertDestructiveAllowed(config: ResolvedConfig, options: { yes: boolean; action: string }): void {
   if (options.yes) return
-  const why = config.production ? 'ENV/NODE_ENV is production' : config.protected ? `database "${config.databaseName}" is marked protected` : undefined
+  const why = config.production
+    ? 'ENV/NODE_ENV is production'
+    : config.protected
+      ? `database "${config.databaseName}" is marked protected`
+      : undefined
   if (!why) return
   throw new ProductionGuardError(`Refusing to ${options.action} on ${describeTarget(config.target)}: ${why}`)
 }

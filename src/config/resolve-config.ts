@@ -10,24 +10,11 @@
 import os from 'node:os'
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import {
-  type DbopsConfigFile,
-  type DatabaseFileSettings,
-  type LoadedConfigFile,
-  loadConfigFile,
-} from './config-file.js'
+import { type DbopsConfigFile, type DatabaseFileSettings, type LoadedConfigFile, loadConfigFile } from './config-file.js'
 import { type DatabaseTarget, type TlsSettings, formatTargetUrl, parseDatabaseUrl, parseSslMode } from './database-url.js'
 import { readDotenv } from './env-file.js'
 import { registerSecret } from './redact.js'
-import {
-  type RawValue,
-  parseBoolean,
-  parseChoice,
-  parseIdentifier,
-  parseInteger,
-  parseSeconds,
-  parseText,
-} from './values.js'
+import { type RawValue, parseBoolean, parseChoice, parseIdentifier, parseInteger, parseSeconds, parseText } from './values.js'
 
 /** Where a setting's value came from. */
 export type SettingSource = 'flag' | 'env' | 'dotenv' | 'config' | 'default'
@@ -228,19 +215,69 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
 
   const schema = layers.pick('schema', { env: ['DATABASE_SCHEMA'], file: 'schema', def: 'public', parse: parseIdentifier })
   const pool: PoolSettings = {
-    size: layers.pick('pool.size', { env: ['POOL_SIZE', 'DB_POOL_SIZE'], file: 'pool.size', def: 5, parse: (v, w) => parseInteger(v, w, 1, 10_000) }),
-    maxOverflow: layers.pick('pool.max_overflow', { env: ['MAX_OVERFLOW', 'DB_MAX_OVERFLOW'], file: 'pool.maxOverflow', def: 10, parse: (v, w) => parseInteger(v, w, 0, 10_000) }),
-    timeoutSeconds: layers.pick('pool.timeout', { env: ['POOL_TIMEOUT', 'DB_POOL_TIMEOUT'], file: 'pool.timeout', def: 30, parse: (v, w) => parseSeconds(v, w, 0) }),
-    recycleSeconds: layers.pick('pool.recycle', { env: ['POOL_RECYCLE', 'DB_POOL_RECYCLE'], file: 'pool.recycle', def: 0, parse: parseRecycle }),
+    size: layers.pick('pool.size', {
+      env: ['POOL_SIZE', 'DB_POOL_SIZE'],
+      file: 'pool.size',
+      def: 5,
+      parse: (v, w) => parseInteger(v, w, 1, 10_000),
+    }),
+    maxOverflow: layers.pick('pool.max_overflow', {
+      env: ['MAX_OVERFLOW', 'DB_MAX_OVERFLOW'],
+      file: 'pool.maxOverflow',
+      def: 10,
+      parse: (v, w) => parseInteger(v, w, 0, 10_000),
+    }),
+    timeoutSeconds: layers.pick('pool.timeout', {
+      env: ['POOL_TIMEOUT', 'DB_POOL_TIMEOUT'],
+      file: 'pool.timeout',
+      def: 30,
+      parse: (v, w) => parseSeconds(v, w, 0),
+    }),
+    recycleSeconds: layers.pick('pool.recycle', {
+      env: ['POOL_RECYCLE', 'DB_POOL_RECYCLE'],
+      file: 'pool.recycle',
+      def: 0,
+      parse: parseRecycle,
+    }),
   }
   const sqlite: SqliteSettings = {
-    journalMode: layers.pick('sqlite.journal_mode', { env: ['SQLITE_JOURNAL_MODE'], file: 'sqlite.journalMode', def: 'WAL' as const, parse: (v, w) => parseChoice(v, w, ['WAL', 'DELETE', 'TRUNCATE', 'PERSIST', 'MEMORY', 'OFF'] as const) }),
-    synchronous: layers.pick('sqlite.synchronous', { env: ['SQLITE_SYNCHRONOUS'], file: 'sqlite.synchronous', def: 'NORMAL' as const, parse: (v, w) => parseChoice(v, w, ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const) }),
-    cacheSize: layers.pick<number | undefined>('sqlite.cache_size', { env: ['SQLITE_CACHE_SIZE'], file: 'sqlite.cacheSize', def: undefined, parse: (v, w) => parseInteger(v, w, -1_000_000_000, 1_000_000_000) }),
-    busyTimeoutMs: layers.pick('sqlite.busy_timeout_ms', { env: ['SQLITE_BUSY_TIMEOUT'], file: 'sqlite.busyTimeout', def: 5000, parse: (v, w) => parseInteger(v, w, 0, 3_600_000) }),
+    journalMode: layers.pick('sqlite.journal_mode', {
+      env: ['SQLITE_JOURNAL_MODE'],
+      file: 'sqlite.journalMode',
+      def: 'WAL' as const,
+      parse: (v, w) => parseChoice(v, w, ['WAL', 'DELETE', 'TRUNCATE', 'PERSIST', 'MEMORY', 'OFF'] as const),
+    }),
+    synchronous: layers.pick('sqlite.synchronous', {
+      env: ['SQLITE_SYNCHRONOUS'],
+      file: 'sqlite.synchronous',
+      def: 'NORMAL' as const,
+      parse: (v, w) => parseChoice(v, w, ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const),
+    }),
+    cacheSize: layers.pick<number | undefined>('sqlite.cache_size', {
+      env: ['SQLITE_CACHE_SIZE'],
+      file: 'sqlite.cacheSize',
+      def: undefined,
+      parse: (v, w) => parseInteger(v, w, -1_000_000_000, 1_000_000_000),
+    }),
+    busyTimeoutMs: layers.pick('sqlite.busy_timeout_ms', {
+      env: ['SQLITE_BUSY_TIMEOUT'],
+      file: 'sqlite.busyTimeout',
+      def: 5000,
+      parse: (v, w) => parseInteger(v, w, 0, 3_600_000),
+    }),
   }
-  const connectTimeoutSeconds = layers.pick('connect_timeout', { env: ['DATABASE_CONNECT_TIMEOUT'], file: 'connectTimeout', def: 10, parse: (v, w) => parseSeconds(v, w, 0.1) })
-  const maxRetries = layers.pick('max_retries', { env: ['DATABASE_MAX_RETRIES'], file: 'maxRetries', def: 3, parse: (v, w) => parseInteger(v, w, 0, 100) })
+  const connectTimeoutSeconds = layers.pick('connect_timeout', {
+    env: ['DATABASE_CONNECT_TIMEOUT'],
+    file: 'connectTimeout',
+    def: 10,
+    parse: (v, w) => parseSeconds(v, w, 0.1),
+  })
+  const maxRetries = layers.pick('max_retries', {
+    env: ['DATABASE_MAX_RETRIES'],
+    file: 'maxRetries',
+    def: 3,
+    parse: (v, w) => parseInteger(v, w, 0, 100),
+  })
   const echo = layers.pick('echo', { env: ['DATABASE_ECHO', 'SQL_ECHO', 'DB_ECHO_SQL'], file: 'echo', def: false, parse: parseBoolean })
   const envName = layers.variable(['ENV', 'NODE_ENV'])
   const production = envName !== undefined && String(envName.value).trim().toLowerCase() === 'production'
@@ -248,9 +285,22 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
   const isProtected = layers.pick('protected', { file: 'protected', def: false, parse: parseBoolean })
 
   const baseDir = file ? path.dirname(file.path) : cwd
-  const migrationsDir = path.resolve(baseDir, layers.pick('migrations_dir', { env: ['DBOPS_MIGRATIONS_DIR'], file: 'migrations.dir', def: 'migrations', parse: parseText }))
-  const migrationLockTimeoutSeconds = layers.pick<number | undefined>('migrations.lock_timeout', { env: ['DBOPS_LOCK_TIMEOUT'], file: 'migrations.lockTimeout', def: undefined, parse: (v, w) => parseSeconds(v, w, 0) })
-  const statementLockTimeoutSeconds = layers.pick('migrations.statement_lock_timeout', { env: ['DBOPS_STATEMENT_LOCK_TIMEOUT'], file: 'migrations.statementLockTimeout', def: 5, parse: (v, w) => parseSeconds(v, w, 0) })
+  const migrationsDir = path.resolve(
+    baseDir,
+    layers.pick('migrations_dir', { env: ['DBOPS_MIGRATIONS_DIR'], file: 'migrations.dir', def: 'migrations', parse: parseText }),
+  )
+  const migrationLockTimeoutSeconds = layers.pick<number | undefined>('migrations.lock_timeout', {
+    env: ['DBOPS_LOCK_TIMEOUT'],
+    file: 'migrations.lockTimeout',
+    def: undefined,
+    parse: (v, w) => parseSeconds(v, w, 0),
+  })
+  const statementLockTimeoutSeconds = layers.pick('migrations.statement_lock_timeout', {
+    env: ['DBOPS_STATEMENT_LOCK_TIMEOUT'],
+    file: 'migrations.statementLockTimeout',
+    def: 5,
+    parse: (v, w) => parseSeconds(v, w, 0),
+  })
   const models = layers.pick<string | undefined>('models', { file: 'models', def: undefined, parse: parseText })
   const backup: BackupSettings = {
     dir: path.resolve(baseDir, layers.pick('backup.dir', { env: ['BACKUP_DIR'], file: 'backup.dir', def: 'backups', parse: parseText })),
@@ -294,7 +344,12 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
 }
 
 function pickKeep(layers: Layers, key: string, envName: string, fileKey: string): number | undefined {
-  return layers.pick<number | undefined>(`backup.${key}`, { env: [envName], file: fileKey, def: undefined, parse: (v, w) => parseInteger(v, w, 0, 100_000) })
+  return layers.pick<number | undefined>(`backup.${key}`, {
+    env: [envName],
+    file: fileKey,
+    def: undefined,
+    parse: (v, w) => parseInteger(v, w, 0, 100_000),
+  })
 }
 
 /** SQLAlchemy's `pool_recycle` uses -1 for "never"; accept it as 0. */
@@ -340,7 +395,12 @@ function resolveTarget(
   if (entry) {
     const envName = `DATABASE_URL_${databaseName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`
     const override = layers.variable([envName])
-    if (override) return fromUrl(String(override.value), override.origin, `--db ${databaseName}: ${override.origin} from the ${sourceWord(override.source)}`)
+    if (override)
+      return fromUrl(
+        String(override.value),
+        override.origin,
+        `--db ${databaseName}: ${override.origin} from the ${sourceWord(override.source)}`,
+      )
     if (entry.url !== undefined) {
       const key = `${file!.label}: databases.${databaseName}.url`
       return fromUrl(entry.url, key, `--db ${databaseName}: databases.${databaseName}.url in ${file!.label}`)
@@ -385,7 +445,10 @@ function resolveTarget(
     }
   }
   if (fileConfig.url !== undefined) return fromUrl(fileConfig.url, `${file!.label}: url`, `url in ${file!.label}`)
-  return { target: { dialect: 'sqlite', path: path.resolve(cwd, DEFAULT_SQLITE_PATH) }, rule: `default: SQLite at ./${DEFAULT_SQLITE_PATH}` }
+  return {
+    target: { dialect: 'sqlite', path: path.resolve(cwd, DEFAULT_SQLITE_PATH) },
+    rule: `default: SQLite at ./${DEFAULT_SQLITE_PATH}`,
+  }
 }
 
 /** `DATABASE_PASSWORD` fills in the password of a URL that has none (secrets kept apart). */

@@ -37,7 +37,17 @@ export function describeConfig(config: ResolvedConfig): ConfigReport {
     config_file: config.configFile ?? null,
     target:
       t.dialect === 'sqlite'
-        ? { dialect: 'sqlite', url: formatTargetUrl(t), path: t.path, host: null, port: null, database: null, user: null, password: null, sslmode: null }
+        ? {
+            dialect: 'sqlite',
+            url: formatTargetUrl(t),
+            path: t.path,
+            host: null,
+            port: null,
+            database: null,
+            user: null,
+            password: null,
+            sslmode: null,
+          }
         : {
             dialect: 'postgres',
             url: formatTargetUrl(t),

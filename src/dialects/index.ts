@@ -24,7 +24,11 @@ export async function connect(config: ResolvedConfig, options: ConnectOptions): 
  * const tables = await usingDatabase(config, { mode: 'read', command: 'inspect' }, (conn) =>
  *   conn.dialect.introspect(conn, { schema: config.schema }))
  */
-export async function usingDatabase<T>(config: ResolvedConfig, options: ConnectOptions, fn: (conn: DbConnection) => Promise<T>): Promise<T> {
+export async function usingDatabase<T>(
+  config: ResolvedConfig,
+  options: ConnectOptions,
+  fn: (conn: DbConnection) => Promise<T>,
+): Promise<T> {
   const conn = await connect(config, options)
   try {
     return await fn(conn)

@@ -8,13 +8,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { dbopsVersion } from '../package-root.js'
 import { classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
-import {
-  type MigrationOptions,
-  displayPath,
-  findMigration,
-  readMigrationsDir,
-  usingMigrationSession,
-} from './migration-runner.js'
+import { type MigrationOptions, displayPath, findMigration, readMigrationsDir, usingMigrationSession } from './migration-runner.js'
 
 /** The result of `migrate baseline`. */
 export interface BaselineResult {
@@ -31,10 +25,7 @@ export interface BaselineResult {
  * @example
  * await baselineMigrations(config, { to: '20250101120000' })
  */
-export async function baselineMigrations(
-  config: ResolvedConfig,
-  options: MigrationOptions & { to: string },
-): Promise<BaselineResult> {
+export async function baselineMigrations(config: ResolvedConfig, options: MigrationOptions & { to: string }): Promise<BaselineResult> {
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
   return usingMigrationSession(
@@ -45,9 +36,7 @@ export async function baselineMigrations(
       await session.ensureTable()
       const classification = classifyMigrations(discovered.files, await session.readRows())
       const target = findMigration(options.to, discovered.files, dirLabel)
-      const toRecord = classification.migrations.filter(
-        (m) => m.state === 'pending' && compareVersions(m.version, target.version) <= 0,
-      )
+      const toRecord = classification.migrations.filter((m) => m.state === 'pending' && compareVersions(m.version, target.version) <= 0)
       await session.changeRows(
         toRecord.map((m) => ({
           kind: 'insert',

@@ -44,9 +44,7 @@ export function classifyMigrations(files: MigrationFile[], rows: MigrationRow[])
     byVersion.set(row.version, entry)
   }
   let head: string | undefined
-  for (const row of rows)
-    if (row.status === 'applied' && (head === undefined || compareVersions(row.version, head) > 0))
-      head = row.version
+  for (const row of rows) if (row.status === 'applied' && (head === undefined || compareVersions(row.version, head) > 0)) head = row.version
   const migrations: ClassifiedMigration[] = []
   for (const [version, { file, row }] of byVersion) {
     let state: MigrationState

@@ -8,14 +8,7 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import {
-  ConfigError,
-  DbopsError,
-  ExitCode,
-  IntegrityError,
-  errorCodeOf,
-  messageOf,
-} from '../errors.js'
+import { ConfigError, DbopsError, ExitCode, IntegrityError, errorCodeOf, messageOf } from '../errors.js'
 
 /** What kind of migration a file is. */
 export type MigrationKind = 'sql' | 'module'
@@ -82,15 +75,10 @@ export function discoverMigrations(dir: string, label = dir): DiscoveredMigratio
         cause: err,
       })
     }
-    throw new DbopsError(
-      'MIGRATIONS_DIR_UNREADABLE',
-      ExitCode.failed,
-      `Cannot read the migrations directory ${label}: ${messageOf(err)}`,
-      {
-        hint: 'Check its permissions.',
-        cause: err,
-      },
-    )
+    throw new DbopsError('MIGRATIONS_DIR_UNREADABLE', ExitCode.failed, `Cannot read the migrations directory ${label}: ${messageOf(err)}`, {
+      hint: 'Check its permissions.',
+      cause: err,
+    })
   }
   const files: MigrationFile[] = []
   const ignored: string[] = []
@@ -135,16 +123,10 @@ export function discoverMigrations(dir: string, label = dir): DiscoveredMigratio
     }
   }
   if (duplicates.size > 0) {
-    const list = [...duplicates.entries()]
-      .map(([version, names]) => `${version} (${names.join(', ')})`)
-      .join('; ')
-    throw new IntegrityError(
-      'DUPLICATE_VERSION',
-      `Two migrations share a version in ${label}: ${list}`,
-      {
-        hint: 'Give one of them a new version (rename it with a later timestamp); versions must be unique.',
-      },
-    )
+    const list = [...duplicates.entries()].map(([version, names]) => `${version} (${names.join(', ')})`).join('; ')
+    throw new IntegrityError('DUPLICATE_VERSION', `Two migrations share a version in ${label}: ${list}`, {
+      hint: 'Give one of them a new version (rename it with a later timestamp); versions must be unique.',
+    })
   }
   ignored.sort()
   return { dir, files, ignored }

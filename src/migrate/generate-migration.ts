@@ -73,10 +73,7 @@ export function timestampVersion(date: Date): string {
  * @example
  * await generateMigration(config, { name: 'add users' }) // migrations/20250101120000_add_users.sql
  */
-export async function generateMigration(
-  config: ResolvedConfig,
-  options: GenerateOptions,
-): Promise<GenerateResult> {
+export async function generateMigration(config: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
   const slug = slugifyMigrationName(options.name)
   if (slug === '')
     throw new UsageError(`"${options.name}" is not usable as a migration name`, {
@@ -96,8 +93,7 @@ export async function generateMigration(
   const existing = discoverMigrations(dir, displayPath(config, dir)).files
   let version = timestampVersion(options.now ?? new Date())
   const newest = existing.at(-1)?.version
-  if (newest !== undefined && compareVersions(version, newest) <= 0)
-    version = (BigInt(newest) + 1n).toString().padStart(newest.length, '0')
+  if (newest !== undefined && compareVersions(version, newest) <= 0) version = (BigInt(newest) + 1n).toString().padStart(newest.length, '0')
   const kind = options.kind ?? 'sql'
   const name = `${version}_${slug}.${kind}`
   const file = path.join(dir, name)
@@ -105,12 +101,9 @@ export async function generateMigration(
     fs.writeFileSync(file, '', { flag: 'wx' }) // claim the name: never overwrite
     writeFileAtomic(file, options.content ?? (kind === 'sql' ? SQL_TEMPLATE : TS_TEMPLATE))
   } catch (err) {
-    throw new DbopsError(
-      'MIGRATION_WRITE_FAILED',
-      ExitCode.failed,
-      `Cannot write ${displayPath(config, file)}: ${messageOf(err)}`,
-      { cause: err },
-    )
+    throw new DbopsError('MIGRATION_WRITE_FAILED', ExitCode.failed, `Cannot write ${displayPath(config, file)}: ${messageOf(err)}`, {
+      cause: err,
+    })
   }
   return { version, name, path: displayPath(config, file) }
 }

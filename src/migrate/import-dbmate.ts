@@ -10,11 +10,7 @@ import { DbopsError, ExitCode } from '../errors.js'
 import { dbopsVersion } from '../package-root.js'
 import { classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
-import {
-  type MigrationOptions,
-  readMigrationsDir,
-  usingMigrationSession,
-} from './migration-runner.js'
+import { type MigrationOptions, readMigrationsDir, usingMigrationSession } from './migration-runner.js'
 
 /** The result of `migrate import-dbmate`. */
 export interface ImportDbmateResult {
@@ -32,10 +28,7 @@ export interface ImportDbmateResult {
  * Records dbmate's applied versions, in one transaction under the migration lock. Throws
  * (exit 1) when there is no `schema_migrations` table.
  */
-export async function importDbmate(
-  config: ResolvedConfig,
-  options: MigrationOptions = {},
-): Promise<ImportDbmateResult> {
+export async function importDbmate(config: ResolvedConfig, options: MigrationOptions = {}): Promise<ImportDbmateResult> {
   const discovered = readMigrationsDir(config)
   return usingMigrationSession(
     config,
@@ -44,14 +37,9 @@ export async function importDbmate(
     async (session) => {
       const versions = await session.readDbmateVersions()
       if (!versions) {
-        throw new DbopsError(
-          'DBMATE_NOT_FOUND',
-          ExitCode.failed,
-          `No dbmate schema_migrations table in ${describeTarget(config.target)}`,
-          {
-            hint: 'Check --url, and on PostgreSQL DATABASE_SCHEMA (the schema dbmate used); there is nothing to import.',
-          },
-        )
+        throw new DbopsError('DBMATE_NOT_FOUND', ExitCode.failed, `No dbmate schema_migrations table in ${describeTarget(config.target)}`, {
+          hint: 'Check --url, and on PostgreSQL DATABASE_SCHEMA (the schema dbmate used); there is nothing to import.',
+        })
       }
       await session.ensureTable()
       const before = classifyMigrations(discovered.files, await session.readRows())

@@ -15,11 +15,7 @@ import type { Kysely } from 'kysely'
 import { importUserModule } from '../config/import-user-module.js'
 import { ExitCode, messageOf } from '../errors.js'
 import type { MigrationFile } from './discover-migrations.js'
-import {
-  MigrationFailedError,
-  describeLocation,
-  locationInStack,
-} from './migration-failed-error.js'
+import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
 
 /** A loaded module migration. */
 export interface MigrationModule {
@@ -36,10 +32,7 @@ export interface MigrationModule {
  *
  * @param label the file as shown in messages (relative to the working directory)
  */
-export async function loadMigrationModule(
-  file: MigrationFile,
-  label: string,
-): Promise<MigrationModule> {
+export async function loadMigrationModule(file: MigrationFile, label: string): Promise<MigrationModule> {
   let mod: Record<string, unknown>
   try {
     // `'kysely'` is the very module the migration's `db` comes from, even when the project
@@ -60,11 +53,10 @@ export async function loadMigrationModule(
       },
     )
   }
-  const exports = (
-    mod.default && typeof mod.default === 'object' && typeof mod.up !== 'function'
-      ? mod.default
-      : mod
-  ) as Record<string, unknown>
+  const exports = (mod.default && typeof mod.default === 'object' && typeof mod.up !== 'function' ? mod.default : mod) as Record<
+    string,
+    unknown
+  >
   const up = exports.up
   const down = exports.down
   if (typeof up !== 'function') {
@@ -79,12 +71,9 @@ export async function loadMigrationModule(
     )
   }
   if (down !== undefined && typeof down !== 'function') {
-    throw new MigrationFailedError(
-      'MIGRATION_INVALID',
-      ExitCode.failed,
-      `Migration ${label} exports a down that is not a function`,
-      { file: file.path },
-    )
+    throw new MigrationFailedError('MIGRATION_INVALID', ExitCode.failed, `Migration ${label} exports a down that is not a function`, {
+      file: file.path,
+    })
   }
   return {
     up: up as MigrationModule['up'],

@@ -8,11 +8,7 @@ import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
 import { IntegrityError, UsageError } from '../errors.js'
-import {
-  type ClassifiedMigration,
-  type Classification,
-  classifyMigrations,
-} from './classify-migrations.js'
+import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
 import {
   type MigrationOptions,
@@ -42,12 +38,8 @@ export interface MigrateDownOptions extends MigrationOptions {
  * @example
  * await migrateDown(config, { step: 2 })
  */
-export async function migrateDown(
-  config: ResolvedConfig,
-  options: MigrateDownOptions = {},
-): Promise<MigrationRunResult> {
-  if (options.to !== undefined && options.step !== undefined)
-    throw new UsageError('--to and --step cannot be used together')
+export async function migrateDown(config: ResolvedConfig, options: MigrateDownOptions = {}): Promise<MigrationRunResult> {
+  if (options.to !== undefined && options.step !== undefined) throw new UsageError('--to and --step cannot be used together')
   assertDestructiveAllowed(config, { yes: Boolean(options.yes), action: 'roll back migrations' })
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
@@ -61,14 +53,7 @@ export async function migrateDown(
       const classification = classifyMigrations(discovered.files, rows)
       const plan = selectApplied(classification, options, dirLabel)
       const prepared = await prepareMigrations(config, plan, 'down', conn.dialect.name)
-      const { results, error } = await runMigrations(
-        config,
-        session,
-        classification,
-        prepared,
-        'down',
-        options,
-      )
+      const { results, error } = await runMigrations(config, session, classification, prepared, 'down', options)
       const head = await session
         .readRows()
         .then((after) => classifyMigrations(discovered.files, after).head ?? null)
@@ -79,20 +64,12 @@ export async function migrateDown(
   )
 }
 
-function selectApplied(
-  classification: Classification,
-  options: MigrateDownOptions,
-  dirLabel: string,
-): ClassifiedMigration[] {
+function selectApplied(classification: Classification, options: MigrateDownOptions, dirLabel: string): ClassifiedMigration[] {
   const dirty = classification.migrations.filter((m) => m.state === 'dirty').map((m) => m.name)
   if (dirty.length > 0) {
-    throw new IntegrityError(
-      'MIGRATION_DIRTY',
-      `Migration ${dirty.join(', ')} is dirty: it ran outside a transaction and did not finish`,
-      {
-        hint: `Sort it out by hand, then run \`dbops migrate repair ${dirty[0]}\` before rolling back.`,
-      },
-    )
+    throw new IntegrityError('MIGRATION_DIRTY', `Migration ${dirty.join(', ')} is dirty: it ran outside a transaction and did not finish`, {
+      hint: `Sort it out by hand, then run \`dbops migrate repair ${dirty[0]}\` before rolling back.`,
+    })
   }
   const recorded = classification.migrations.filter((m) => m.row).reverse() // newest first
   let plan: ClassifiedMigration[]
@@ -101,36 +78,25 @@ function selectApplied(
     else {
       const target = findMigration(options.to, classification.migrations, dirLabel)
       if (!recorded.some((m) => m.version === target.version)) {
-        throw new UsageError(
-          `${target.name} is not applied, so it cannot be the migration to stay at`,
-          {
-            hint: 'Name an applied migration, or use --to 0 to roll back everything.',
-          },
-        )
+        throw new UsageError(`${target.name} is not applied, so it cannot be the migration to stay at`, {
+          hint: 'Name an applied migration, or use --to 0 to roll back everything.',
+        })
       }
       plan = recorded.filter((m) => compareVersions(m.version, target.version) > 0)
     }
   } else {
     const step = options.step ?? 1
-    if (!Number.isInteger(step) || step < 1)
-      throw new UsageError('--step must be a whole number ≥ 1')
+    if (!Number.isInteger(step) || step < 1) throw new UsageError('--step must be a whole number ≥ 1')
     plan = recorded.slice(0, step)
   }
   const blocked = plan.filter((m) => m.state !== 'applied')
   if (blocked.length > 0) {
     const list = blocked
-      .map(
-        (m) =>
-          `${m.name} (${m.state === 'missing' ? `missing from ${dirLabel}` : 'changed since it was applied'})`,
-      )
+      .map((m) => `${m.name} (${m.state === 'missing' ? `missing from ${dirLabel}` : 'changed since it was applied'})`)
       .join(', ')
-    throw new IntegrityError(
-      'MIGRATION_CHANGED',
-      `Cannot roll back ${list}: its down section may not match what was applied`,
-      {
-        hint: 'Restore the file as it was applied (git checkout), or accept it with `dbops migrate repair` first.',
-      },
-    )
+    throw new IntegrityError('MIGRATION_CHANGED', `Cannot roll back ${list}: its down section may not match what was applied`, {
+      hint: 'Restore the file as it was applied (git checkout), or accept it with `dbops migrate repair` first.',
+    })
   }
   return plan
 }

@@ -7,11 +7,7 @@
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { IntegrityError, UsageError } from '../errors.js'
-import {
-  type ClassifiedMigration,
-  type Classification,
-  classifyMigrations,
-} from './classify-migrations.js'
+import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
 import {
   type MigrationOptions,
@@ -47,12 +43,8 @@ export interface MigrateUpOptions extends MigrationOptions {
  * const result = await migrateUp(await resolveConfig(), { step: 1 })
  * if (result.error) throw result.error
  */
-export async function migrateUp(
-  config: ResolvedConfig,
-  options: MigrateUpOptions = {},
-): Promise<MigrationRunResult> {
-  if (options.to !== undefined && options.step !== undefined)
-    throw new UsageError('--to and --step cannot be used together')
+export async function migrateUp(config: ResolvedConfig, options: MigrateUpOptions = {}): Promise<MigrationRunResult> {
+  if (options.to !== undefined && options.step !== undefined) throw new UsageError('--to and --step cannot be used together')
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
   const database = describeTarget(config.target)
@@ -92,14 +84,7 @@ export async function migrateUp(
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
     const prepared = await prepareMigrations(config, plan, 'up', conn.dialect.name)
-    const { results, error } = await runMigrations(
-      config,
-      session,
-      classification,
-      prepared,
-      'up',
-      options,
-    )
+    const { results, error } = await runMigrations(config, session, classification, prepared, 'up', options)
     const head = await session
       .readRows()
       .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)
@@ -114,26 +99,19 @@ export function assertUpAllowed(
   options: { allowOutOfOrder?: boolean | undefined },
   dirLabel: string,
 ): void {
-  const named = (state: ClassifiedMigration['state']) =>
-    classification.migrations.filter((m) => m.state === state).map((m) => m.name)
+  const named = (state: ClassifiedMigration['state']) => classification.migrations.filter((m) => m.state === state).map((m) => m.name)
   const dirty = named('dirty')
   if (dirty.length > 0) {
-    throw new IntegrityError(
-      'MIGRATION_DIRTY',
-      `Migration ${dirty.join(', ')} is dirty: it ran outside a transaction and did not finish`,
-      {
-        hint: `Check what it changed and finish or undo it by hand, then run \`dbops migrate repair ${dirty[0]}\` (it becomes pending again).`,
-      },
-    )
+    throw new IntegrityError('MIGRATION_DIRTY', `Migration ${dirty.join(', ')} is dirty: it ran outside a transaction and did not finish`, {
+      hint: `Check what it changed and finish or undo it by hand, then run \`dbops migrate repair ${dirty[0]}\` (it becomes pending again).`,
+    })
   }
   const changed = named('changed')
   const missing = named('missing')
   if (changed.length > 0 || missing.length > 0) {
     const parts = [
       changed.length > 0 ? `changed since they were applied: ${changed.join(', ')}` : undefined,
-      missing.length > 0
-        ? `applied but missing from ${dirLabel}: ${missing.join(', ')}`
-        : undefined,
+      missing.length > 0 ? `applied but missing from ${dirLabel}: ${missing.join(', ')}` : undefined,
     ].filter(Boolean)
     throw new IntegrityError(
       changed.length > 0 ? 'MIGRATION_CHANGED' : 'MIGRATION_MISSING',
@@ -158,19 +136,14 @@ export function assertUpAllowed(
 }
 
 /** The pending migrations a run applies, in order, cut by `to` or `step`. */
-function selectPending(
-  classification: Classification,
-  options: MigrateUpOptions,
-  dirLabel: string,
-): ClassifiedMigration[] {
+function selectPending(classification: Classification, options: MigrateUpOptions, dirLabel: string): ClassifiedMigration[] {
   const pending = classification.migrations.filter((m) => m.state === 'pending')
   if (options.to !== undefined) {
     const target = findMigration(options.to, classification.migrations, dirLabel)
     return pending.filter((m) => compareVersions(m.version, target.version) <= 0)
   }
   if (options.step !== undefined) {
-    if (!Number.isInteger(options.step) || options.step < 1)
-      throw new UsageError('--step must be a whole number ≥ 1')
+    if (!Number.isInteger(options.step) || options.step < 1) throw new UsageError('--step must be a whole number ≥ 1')
     return pending.slice(0, options.step)
   }
   return pending

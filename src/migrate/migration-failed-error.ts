@@ -27,21 +27,13 @@ export class MigrationFailedError extends DbopsError {
 }
 
 /** "at line 12, column 5" / "at line 12" / "" */
-export function describeLocation(location: {
-  line?: number | undefined
-  column?: number | undefined
-}): string {
+export function describeLocation(location: { line?: number | undefined; column?: number | undefined }): string {
   if (location.line === undefined) return ''
-  return location.column === undefined
-    ? ` at line ${location.line}`
-    : ` at line ${location.line}, column ${location.column}`
+  return location.column === undefined ? ` at line ${location.line}` : ` at line ${location.line}, column ${location.column}`
 }
 
 /** The `line:column` of `file` in an error's message or stack (jiti keeps the source's lines), if any. */
-export function locationInStack(
-  err: unknown,
-  file: string,
-): { line: number; column: number } | undefined {
+export function locationInStack(err: unknown, file: string): { line: number; column: number } | undefined {
   const text = err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err)
   const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const match = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(text)

@@ -15,45 +15,15 @@ import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
 import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
-import {
-  DbopsError,
-  ExitCode,
-  InterruptedError,
-  UsageError,
-  errorCodeOf,
-  messageOf,
-} from '../errors.js'
+import { DbopsError, ExitCode, InterruptedError, UsageError, errorCodeOf, messageOf } from '../errors.js'
 import { type ClassifiedMigration, type Classification } from './classify-migrations.js'
-import {
-  type DiscoveredMigrations,
-  type MigrationFile,
-  compareVersions,
-  discoverMigrations,
-} from './discover-migrations.js'
+import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
 import { loadMigrationModule } from './load-migration-module.js'
 import { loadUmzug } from './load-umzug.js'
-import {
-  MigrationFailedError,
-  describeLocation,
-  locationInStack,
-} from './migration-failed-error.js'
-import {
-  MigrationStepError,
-  type MigrationRow,
-  type MigrationSession,
-  type MigrationStep,
-} from './migration-session.js'
-import {
-  MIGRATION_TABLE,
-  readDbmateVersions,
-  selectMigrationRows,
-  tableExists,
-} from './migration-table.js'
-import {
-  type ParsedSqlMigration,
-  SqlMigrationFormatError,
-  parseSqlMigration,
-} from './parse-sql-migration.js'
+import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
+import { MigrationStepError, type MigrationRow, type MigrationSession, type MigrationStep } from './migration-session.js'
+import { MIGRATION_TABLE, readDbmateVersions, selectMigrationRows, tableExists } from './migration-table.js'
+import { type ParsedSqlMigration, SqlMigrationFormatError, parseSqlMigration } from './parse-sql-migration.js'
 
 /** Options every migrate operation takes. */
 export interface MigrationOptions {
@@ -89,8 +59,7 @@ export type MigrationProgress =
   | { type: 'failed'; version: string; name: string; error: DbopsError }
 
 /** What happened to one migration in a run. */
-export type MigrationResultStatus =
-  'applied' | 'reverted' | 'skipped' | 'failed' | 'not_run' | 'planned'
+export type MigrationResultStatus = 'applied' | 'reverted' | 'skipped' | 'failed' | 'not_run' | 'planned'
 
 /** One migration in a run's result (snake_case: it is the `--json` document). */
 export interface MigrationResult {
@@ -124,11 +93,7 @@ export interface MigrationRunResult {
 /** The directory as messages name it: relative to the working directory when inside it. */
 export function displayPath(config: ResolvedConfig, file: string): string {
   const relative = path.relative(config.cwd, file)
-  return relative === ''
-    ? '.'
-    : relative.startsWith('..') || path.isAbsolute(relative)
-      ? file
-      : relative
+  return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
 }
 
 /** Reads the migrations directory of `config`. */
@@ -139,16 +104,11 @@ export function readMigrationsDir(config: ResolvedConfig): DiscoveredMigrations 
 /** The lock wait for `config`'s dialect, in ms. */
 export function lockTimeoutMsFor(config: ResolvedConfig, options: MigrationOptions): number {
   if (options.lockTimeoutMs !== undefined) return options.lockTimeoutMs
-  if (config.migrationLockTimeoutSeconds !== undefined)
-    return config.migrationLockTimeoutSeconds * 1000
+  if (config.migrationLockTimeoutSeconds !== undefined) return config.migrationLockTimeoutSeconds * 1000
   return config.target.dialect === 'sqlite' ? config.sqlite.busyTimeoutMs : 60_000
 }
 
-function connectOptions(
-  options: MigrationOptions,
-  mode: 'read' | 'write',
-  command: string,
-): ConnectOptions {
+function connectOptions(options: MigrationOptions, mode: 'read' | 'write', command: string): ConnectOptions {
   return { command, signal: options.signal, ...options.connect, mode }
 }
 
@@ -172,8 +132,7 @@ export async function usingMigrationSession<T>(
         timeoutMs: lockTimeoutMsFor(config, options),
         signal: options.signal,
         schema: config.schema,
-        statementLockTimeoutMs:
-          options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
+        statementLockTimeoutMs: options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
         onQuery: options.connect?.onQuery,
         onWait: (holder) => {
           const who = holder
@@ -234,9 +193,7 @@ export async function readRowsReadOnly(
   try {
     const exists = await tableExists(conn.db, conn.dialect, config.schema, MIGRATION_TABLE)
     const rows = exists ? await selectMigrationRows(conn.db, conn.dialect, config.schema) : []
-    const dbmateVersions = exists
-      ? undefined
-      : await readDbmateVersions(conn.db, conn.dialect, config.schema)
+    const dbmateVersions = exists ? undefined : await readDbmateVersions(conn.db, conn.dialect, config.schema)
     return {
       rows,
       dbmateVersions,
@@ -422,13 +379,11 @@ export async function runMigrations(
   const run = async (name: string) => {
     const index = byName.get(name)!
     const item = prepared[index]!
-    if (signal?.aborted)
-      throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
     options.onProgress?.({ type: 'start', version: item.file.version, name })
     results[index]!.status = 'failed'
     const outcome = await session.run(item.step)
-    const status: MigrationResultStatus =
-      outcome.status === 'skipped' ? 'skipped' : direction === 'up' ? 'applied' : 'reverted'
+    const status: MigrationResultStatus = outcome.status === 'skipped' ? 'skipped' : direction === 'up' ? 'applied' : 'reverted'
     results[index] = { ...results[index]!, status, duration_ms: Math.round(outcome.durationMs) }
     options.onProgress?.({
       type: 'done',
@@ -464,13 +419,7 @@ export async function runMigrations(
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause ?? err
     const index = results.findIndex((r) => r.status === 'failed')
-    error = describeRunError(
-      cause,
-      index >= 0 ? prepared[index] : undefined,
-      direction,
-      results,
-      signal,
-    )
+    error = describeRunError(cause, index >= 0 ? prepared[index] : undefined, direction, results, signal)
     if (index >= 0)
       options.onProgress?.({
         type: 'failed',
@@ -493,26 +442,14 @@ function describeRunError(
   signal: AbortSignal | undefined,
 ): DbopsError {
   const verb = direction === 'up' ? 'applied' : 'rolled back'
-  const done = results
-    .filter((r) => r.status === 'applied' || r.status === 'reverted')
-    .map((r) => r.name)
-  const notDone = results
-    .filter((r) => r.status === 'failed' || r.status === 'not_run')
-    .map((r) => r.name)
+  const done = results.filter((r) => r.status === 'applied' || r.status === 'reverted').map((r) => r.name)
+  const notDone = results.filter((r) => r.status === 'failed' || r.status === 'not_run').map((r) => r.name)
   const doneText = `${capitalise(verb)} in this run: ${done.length > 0 ? done.join(', ') : 'none'}. Not ${verb}: ${notDone.length > 0 ? notDone.join(', ') : 'none'}.`
   const stepError = err instanceof MigrationStepError ? err : undefined
-  const interrupted =
-    err instanceof InterruptedError ||
-    stepError?.details.cancelled ||
-    (signal?.aborted && errorCodeOf(err) === '57014')
+  const interrupted = err instanceof InterruptedError || stepError?.details.cancelled || (signal?.aborted && errorCodeOf(err) === '57014')
   if (interrupted) {
     const reason = signal?.reason
-    const which =
-      reason instanceof InterruptedError
-        ? reason.signal
-        : err instanceof InterruptedError
-          ? err.signal
-          : 'SIGINT'
+    const which = reason instanceof InterruptedError ? reason.signal : err instanceof InterruptedError ? err.signal : 'SIGINT'
     const what = !item
       ? ''
       : stepError?.details.dirty
@@ -520,10 +457,7 @@ function describeRunError(
         : ` while running ${item.label}; it was rolled back, nothing of it remains`
     return new InterruptedError(which, `Interrupted by ${which}${what}. ${doneText}`)
   }
-  if (!item)
-    return err instanceof DbopsError
-      ? err
-      : new DbopsError('INTERNAL', ExitCode.failed, messageOf(err), { cause: err })
+  if (!item) return err instanceof DbopsError ? err : new DbopsError('INTERNAL', ExitCode.failed, messageOf(err), { cause: err })
   if (err instanceof DbopsError) return err
   // SQL: the statement the session located; a module: the line in its stack (jiti keeps lines)
   const located =
@@ -532,10 +466,7 @@ function describeRunError(
       : (locationInStack(stepError?.details.cause ?? err, item.file.path) ?? {})
   const where = describeLocation(located)
   const location = { file: item.file.path, ...located }
-  const earlier =
-    done.length > 0
-      ? ` The ${done.length} migration${done.length === 1 ? '' : 's'} before it in this run stay ${verb}.`
-      : ''
+  const earlier = done.length > 0 ? ` The ${done.length} migration${done.length === 1 ? '' : 's'} before it in this run stay ${verb}.` : ''
   if (stepError?.details.dirty) {
     return new MigrationFailedError(
       'MIGRATION_FAILED',

@@ -30,9 +30,7 @@ export interface MigrationRowValues {
 }
 
 /** What a step runs: a `.sql` section, or a module's `up`/`down` function. */
-export type MigrationBody =
-  | { kind: 'sql'; section: SqlSection }
-  | { kind: 'function'; run: (db: Kysely<any>) => Promise<unknown> }
+export type MigrationBody = { kind: 'sql'; section: SqlSection } | { kind: 'function'; run: (db: Kysely<any>) => Promise<unknown> }
 
 /**
  * One migration in one direction. Up: run the body and insert the row; down: run the body

@@ -7,12 +7,7 @@ import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { ExitCode } from '../errors.js'
 import { type MigrationState, classifyMigrations } from './classify-migrations.js'
-import {
-  type MigrationOptions,
-  displayPath,
-  readMigrationsDir,
-  readRowsReadOnly,
-} from './migration-runner.js'
+import { type MigrationOptions, displayPath, readMigrationsDir, readRowsReadOnly } from './migration-runner.js'
 
 /** One migration in the status report. */
 export interface MigrationStatusEntry {
@@ -59,25 +54,19 @@ export interface MigrationStatusReport {
  * const status = await getMigrationStatus(config)
  * if (status.summary.pending > 0) console.log(`${status.summary.pending} pending`)
  */
-export async function getMigrationStatus(
-  config: ResolvedConfig,
-  options: MigrationOptions = {},
-): Promise<MigrationStatusReport> {
+export async function getMigrationStatus(config: ResolvedConfig, options: MigrationOptions = {}): Promise<MigrationStatusReport> {
   const discovered = readMigrationsDir(config)
   const state = await readRowsReadOnly(config, options, 'migrate status')
   const classification = classifyMigrations(discovered.files, state.rows)
   const c = classification.counts
   const problems: string[] = []
-  const names = (s: MigrationState) =>
-    classification.migrations.filter((m) => m.state === s).map((m) => m.name)
+  const names = (s: MigrationState) => classification.migrations.filter((m) => m.state === s).map((m) => m.name)
   if (c.dirty > 0)
     problems.push(
       `dirty (started outside a transaction, never finished): ${names('dirty').join(', ')}; sort it out, then \`dbops migrate repair\``,
     )
   if (c.changed > 0)
-    problems.push(
-      `changed since applied: ${names('changed').join(', ')}; restore the files, or accept them with \`dbops migrate repair\``,
-    )
+    problems.push(`changed since applied: ${names('changed').join(', ')}; restore the files, or accept them with \`dbops migrate repair\``)
   if (c.missing > 0)
     problems.push(
       `applied but missing from ${displayPath(config, discovered.dir)}: ${names('missing').join(', ')}; restore the files, or forget them with \`dbops migrate repair\``,
@@ -88,14 +77,10 @@ export async function getMigrationStatus(
       `pending but older than the head ${classification.head}: ${late.join(', ')}; give them newer versions, or \`dbops migrate up --allow-out-of-order\``,
     )
   }
-  const dbmate =
-    !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
+  const dbmate = !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
   if (dbmate)
-    problems.push(
-      `managed by dbmate (schema_migrations has ${dbmate.versions} versions); adopt it with \`dbops migrate import-dbmate\``,
-    )
-  const exitCode =
-    problems.length > 0 ? ExitCode.integrity : c.pending > 0 ? ExitCode.attention : ExitCode.ok
+    problems.push(`managed by dbmate (schema_migrations has ${dbmate.versions} versions); adopt it with \`dbops migrate import-dbmate\``)
+  const exitCode = problems.length > 0 ? ExitCode.integrity : c.pending > 0 ? ExitCode.attention : ExitCode.ok
   return {
     database: describeTarget(config.target),
     migrations_dir: displayPath(config, discovered.dir),

@@ -31,12 +31,7 @@ export function inSchema(db: Kysely<any>, dialect: DialectLike, schema: string):
 }
 
 /** Whether `table` exists (in `schema` on PostgreSQL). */
-export async function tableExists(
-  db: Kysely<any>,
-  dialect: DialectLike,
-  schema: string,
-  table: string,
-): Promise<boolean> {
+export async function tableExists(db: Kysely<any>, dialect: DialectLike, schema: string, table: string): Promise<boolean> {
   if (hasSchemas(dialect)) {
     const result = await sql<{
       found: string | null
@@ -50,21 +45,13 @@ export async function tableExists(
 }
 
 /** Every row of `dbops_migrations`, in version order; empty when the table does not exist. */
-export async function readMigrationRows(
-  db: Kysely<any>,
-  dialect: DialectLike,
-  schema: string,
-): Promise<MigrationRow[]> {
+export async function readMigrationRows(db: Kysely<any>, dialect: DialectLike, schema: string): Promise<MigrationRow[]> {
   if (!(await tableExists(db, dialect, schema, MIGRATION_TABLE))) return []
   return selectMigrationRows(db, dialect, schema)
 }
 
 /** Every row of `dbops_migrations` (which must exist), in version order. */
-export async function selectMigrationRows(
-  db: Kysely<any>,
-  dialect: DialectLike,
-  schema: string,
-): Promise<MigrationRow[]> {
+export async function selectMigrationRows(db: Kysely<any>, dialect: DialectLike, schema: string): Promise<MigrationRow[]> {
   const rows = await inSchema(db, dialect, schema).selectFrom(MIGRATION_TABLE).selectAll().execute()
   return rows.map(toMigrationRow).sort((a, b) => compareVersions(a.version, b.version))
 }
@@ -77,17 +64,9 @@ export async function selectMigrationRows(
  * @example
  * const head = await readMigrationHead(conn.db, conn.dialect, config.schema) // '20250101120000'
  */
-export async function readMigrationHead(
-  db: Kysely<any>,
-  dialect: DialectLike,
-  schema: string,
-): Promise<string | undefined> {
+export async function readMigrationHead(db: Kysely<any>, dialect: DialectLike, schema: string): Promise<string | undefined> {
   if (!(await tableExists(db, dialect, schema, MIGRATION_TABLE))) return undefined
-  const rows = await inSchema(db, dialect, schema)
-    .selectFrom(MIGRATION_TABLE)
-    .select('version')
-    .where('status', '=', 'applied')
-    .execute()
+  const rows = await inSchema(db, dialect, schema).selectFrom(MIGRATION_TABLE).select('version').where('status', '=', 'applied').execute()
   let head: string | undefined
   for (const row of rows) {
     const version = String(row.version)
@@ -130,38 +109,20 @@ export async function setMigrationStatus(
 ): Promise<void> {
   await inSchema(db, dialect, schema)
     .updateTable(MIGRATION_TABLE)
-    .set(
-      status === 'applied'
-        ? { status, duration_ms: durationMs, applied_at: new Date().toISOString() }
-        : { status },
-    )
+    .set(status === 'applied' ? { status, duration_ms: durationMs, applied_at: new Date().toISOString() } : { status })
     .where('version', '=', version)
     .execute()
 }
 
 /** Deletes a row. */
-export async function deleteMigrationRow(
-  db: Kysely<any>,
-  dialect: DialectLike,
-  schema: string,
-  version: string,
-): Promise<void> {
-  await inSchema(db, dialect, schema)
-    .deleteFrom(MIGRATION_TABLE)
-    .where('version', '=', version)
-    .execute()
+export async function deleteMigrationRow(db: Kysely<any>, dialect: DialectLike, schema: string, version: string): Promise<void> {
+  await inSchema(db, dialect, schema).deleteFrom(MIGRATION_TABLE).where('version', '=', version).execute()
 }
 
 /** Applies `repair` / `baseline` / `import-dbmate` changes (the caller holds the transaction). */
-export async function applyRowChanges(
-  db: Kysely<any>,
-  dialect: DialectLike,
-  schema: string,
-  changes: RowChange[],
-): Promise<void> {
+export async function applyRowChanges(db: Kysely<any>, dialect: DialectLike, schema: string, changes: RowChange[]): Promise<void> {
   for (const change of changes) {
-    if (change.kind === 'insert')
-      await insertMigrationRow(db, dialect, schema, change.row, 'applied', null)
+    if (change.kind === 'insert') await insertMigrationRow(db, dialect, schema, change.row, 'applied', null)
     else if (change.kind === 'delete') await deleteMigrationRow(db, dialect, schema, change.version)
     else {
       await inSchema(db, dialect, schema)
@@ -174,16 +135,9 @@ export async function applyRowChanges(
 }
 
 /** Versions recorded by dbmate, or undefined when its table does not exist. */
-export async function readDbmateVersions(
-  db: Kysely<any>,
-  dialect: DialectLike,
-  schema: string,
-): Promise<string[] | undefined> {
+export async function readDbmateVersions(db: Kysely<any>, dialect: DialectLike, schema: string): Promise<string[] | undefined> {
   if (!(await tableExists(db, dialect, schema, DBMATE_TABLE))) return undefined
-  const rows = await inSchema(db, dialect, schema)
-    .selectFrom(DBMATE_TABLE)
-    .select('version')
-    .execute()
+  const rows = await inSchema(db, dialect, schema).selectFrom(DBMATE_TABLE).select('version').execute()
   return rows.map((r) => String(r.version)).sort(compareVersions)
 }
 
@@ -195,12 +149,7 @@ function toMigrationRow(raw: Record<string, unknown>): MigrationRow {
     name: String(raw.name),
     checksum: String(raw.checksum),
     status: String(raw.status),
-    appliedAt:
-      appliedAt instanceof Date
-        ? appliedAt.toISOString()
-        : appliedAt == null
-          ? undefined
-          : String(appliedAt),
+    appliedAt: appliedAt instanceof Date ? appliedAt.toISOString() : appliedAt == null ? undefined : String(appliedAt),
     durationMs: duration == null ? undefined : Number(duration),
     dbopsVersion: raw.dbops_version == null ? undefined : String(raw.dbops_version),
   }

@@ -16,12 +16,7 @@
  * transaction and `PRAGMA foreign_key_check` before its commit, for the table-rebuild
  * recipe). Pure.
  */
-import {
-  type SqlFlavour,
-  type SqlStatement,
-  SqlSplitError,
-  splitSqlStatements,
-} from './split-sql.js'
+import { type SqlFlavour, type SqlStatement, SqlSplitError, splitSqlStatements } from './split-sql.js'
 
 /** One section of a `.sql` migration. */
 export interface SqlSection {
@@ -100,14 +95,9 @@ export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlM
   const ups = markers.filter((m) => m.kind === 'up')
   const downs = markers.filter((m) => m.kind === 'down')
   if (ups.length === 0)
-    throw new SqlMigrationFormatError(
-      'no `-- migrate:up` section (dbmate format: `-- migrate:up`, then optionally `-- migrate:down`)',
-      1,
-    )
-  if (ups.length > 1)
-    throw new SqlMigrationFormatError('a second `-- migrate:up` marker', ups[1]!.line)
-  if (downs.length > 1)
-    throw new SqlMigrationFormatError('a second `-- migrate:down` marker', downs[1]!.line)
+    throw new SqlMigrationFormatError('no `-- migrate:up` section (dbmate format: `-- migrate:up`, then optionally `-- migrate:down`)', 1)
+  if (ups.length > 1) throw new SqlMigrationFormatError('a second `-- migrate:up` marker', ups[1]!.line)
+  if (downs.length > 1) throw new SqlMigrationFormatError('a second `-- migrate:down` marker', downs[1]!.line)
 
   const first = markers[0]!
   const before = splitSafely(text.slice(0, first.lineStart), 0, 1, flavour)
@@ -123,15 +113,7 @@ export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlM
     const end = index + 1 < markers.length ? markers[index + 1]!.lineStart : text.length
     return {
       kind: marker.kind,
-      section: buildSection(
-        text,
-        marker.bodyStart,
-        end,
-        marker.line + 1,
-        marker.options,
-        marker.line,
-        flavour,
-      ),
+      section: buildSection(text, marker.bodyStart, end, marker.line + 1, marker.options, marker.line, flavour),
     }
   })
   return {
@@ -166,12 +148,7 @@ function buildSection(
 }
 
 /** Splits a part of the file, with lines and columns counted in the whole file. */
-function splitSafely(
-  sql: string,
-  offset: number,
-  startLine: number,
-  flavour: SqlFlavour,
-): SqlStatement[] {
+function splitSafely(sql: string, offset: number, startLine: number, flavour: SqlFlavour): SqlStatement[] {
   try {
     return splitSqlStatements(sql, flavour).map((s) => ({
       ...s,
@@ -181,32 +158,20 @@ function splitSafely(
   } catch (err) {
     if (err instanceof SqlSplitError) {
       const line = err.line + startLine - 1
-      throw new SqlMigrationFormatError(
-        err.message.replace(/line \d+, column \d+/, `line ${line}, column ${err.column}`),
-        line,
-        err.column,
-      )
+      throw new SqlMigrationFormatError(err.message.replace(/line \d+, column \d+/, `line ${line}, column ${err.column}`), line, err.column)
     }
     throw err
   }
 }
 
-function parseOptions(
-  text: string,
-  line: number,
-): { transaction: boolean; foreignKeysOff: boolean } {
+function parseOptions(text: string, line: number): { transaction: boolean; foreignKeysOff: boolean } {
   const options = { transaction: true, foreignKeysOff: false }
   for (const token of text.trim().split(/\s+/).filter(Boolean)) {
     const [key, value] = token.split(':')
-    if (key === 'transaction' && (value === 'false' || value === 'true'))
-      options.transaction = value === 'true'
-    else if (key === 'foreign_keys' && (value === 'off' || value === 'on'))
-      options.foreignKeysOff = value === 'off'
+    if (key === 'transaction' && (value === 'false' || value === 'true')) options.transaction = value === 'true'
+    else if (key === 'foreign_keys' && (value === 'off' || value === 'on')) options.foreignKeysOff = value === 'off'
     else {
-      throw new SqlMigrationFormatError(
-        `unknown migration option \`${token}\` (known: transaction:false, foreign_keys:off)`,
-        line,
-      )
+      throw new SqlMigrationFormatError(`unknown migration option \`${token}\` (known: transaction:false, foreign_keys:off)`, line)
     }
   }
   return options

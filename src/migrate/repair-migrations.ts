@@ -9,13 +9,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
 import { UsageError } from '../errors.js'
 import { classifyMigrations } from './classify-migrations.js'
-import {
-  type MigrationOptions,
-  displayPath,
-  findMigration,
-  readMigrationsDir,
-  usingMigrationSession,
-} from './migration-runner.js'
+import { type MigrationOptions, displayPath, findMigration, readMigrationsDir, usingMigrationSession } from './migration-runner.js'
 import type { RowChange } from './migration-session.js'
 
 /** Options of {@link repairMigrations}. */
@@ -48,10 +42,7 @@ export interface RepairResult {
  * @example
  * const { changes } = await repairMigrations(config, { name: '20250101120000', yes: true })
  */
-export async function repairMigrations(
-  config: ResolvedConfig,
-  options: RepairOptions = {},
-): Promise<RepairResult> {
+export async function repairMigrations(config: ResolvedConfig, options: RepairOptions = {}): Promise<RepairResult> {
   assertDestructiveAllowed(config, {
     yes: Boolean(options.yes),
     action: 'repair migration records',
@@ -106,13 +97,10 @@ export async function repairMigrations(
       }
       if (options.name !== undefined && changes.length === 0) {
         const m = candidates[0]
-        throw new UsageError(
-          `Nothing to repair for ${m?.name ?? options.name}: it is ${m?.state ?? 'unknown'}`,
-          {
-            code: 'NOTHING_TO_REPAIR',
-            hint: 'repair handles changed, missing and dirty migrations; `dbops migrate status` lists them.',
-          },
-        )
+        throw new UsageError(`Nothing to repair for ${m?.name ?? options.name}: it is ${m?.state ?? 'unknown'}`, {
+          code: 'NOTHING_TO_REPAIR',
+          hint: 'repair handles changed, missing and dirty migrations; `dbops migrate status` lists them.',
+        })
       }
       if (changes.length > 0) await session.changeRows(changes)
       return { database: describeTarget(config.target), changes: report }

@@ -71,11 +71,7 @@ export function splitSqlStatements(script: string, flavour: SqlFlavour): SqlStat
   }
   const fail = (what: string, at: number): never => {
     const { line, column } = locate(lines, at)
-    throw new SqlSplitError(
-      `unterminated ${what} starting at line ${line}, column ${column}`,
-      line,
-      column,
-    )
+    throw new SqlSplitError(`unterminated ${what} starting at line ${line}, column ${column}`, line, column)
   }
 
   let i = 0
@@ -83,15 +79,7 @@ export function splitSqlStatements(script: string, flavour: SqlFlavour): SqlStat
     const c = script[i]!
     const next = script[i + 1]
     // whitespace
-    if (
-      c === ' ' ||
-      c === '\t' ||
-      c === '\n' ||
-      c === '\r' ||
-      c === '\f' ||
-      c === '\v' ||
-      c === '\uFEFF'
-    ) {
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v' || c === '\uFEFF') {
       i++
       continue
     }
@@ -127,8 +115,7 @@ export function splitSqlStatements(script: string, flavour: SqlFlavour): SqlStat
     if (c === "'") {
       // E'…' (and e'…') take backslash escapes on PostgreSQL
       const prev = script[i - 1]
-      const escapes =
-        flavour === 'postgres' && (prev === 'E' || prev === 'e') && !isIdentChar(script[i - 2])
+      const escapes = flavour === 'postgres' && (prev === 'E' || prev === 'e') && !isIdentChar(script[i - 2])
       i = skipQuoted(script, i, "'", escapes) ?? fail('string', i)
       continue
     }
@@ -147,9 +134,7 @@ export function splitSqlStatements(script: string, flavour: SqlFlavour): SqlStat
       continue
     }
     if (flavour === 'postgres' && c === '$' && !isIdentChar(script[i - 1])) {
-      const tag = /^\$([A-Za-z_\u0080-\uFFFF][A-Za-z0-9_\u0080-\uFFFF]*)?\$/.exec(
-        script.slice(i, i + 64),
-      )
+      const tag = /^\$([A-Za-z_\u0080-\uFFFF][A-Za-z0-9_\u0080-\uFFFF]*)?\$/.exec(script.slice(i, i + 64))
       if (tag) {
         const end = script.indexOf(tag[0], i + tag[0].length)
         if (end === -1) fail('dollar-quoted string', i)
@@ -200,12 +185,7 @@ function definesBody(words: string[]): boolean {
 }
 
 /** Index after the closing quote of a quoted run starting at `i`, or undefined. Doubling the quote escapes it. */
-function skipQuoted(
-  script: string,
-  i: number,
-  quote: string,
-  backslashEscapes: boolean,
-): number | undefined {
+function skipQuoted(script: string, i: number, quote: string, backslashEscapes: boolean): number | undefined {
   let j = i + 1
   while (j < script.length) {
     const ch = script[j]

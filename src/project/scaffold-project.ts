@@ -76,9 +76,14 @@ export function scaffoldProject(dir: string, options: { force: boolean }): Scaff
   ]
   const existing = files.map(([name]) => name).filter((name) => fs.existsSync(path.join(dir, name)))
   if (existing.length > 0 && !options.force) {
-    throw new DbopsError('FILE_EXISTS', ExitCode.usage, `${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''} in ${dir}`, {
-      hint: 'Nothing was written. Re-run with --force to overwrite.',
-    })
+    throw new DbopsError(
+      'FILE_EXISTS',
+      ExitCode.usage,
+      `${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''} in ${dir}`,
+      {
+        hint: 'Nothing was written. Re-run with --force to overwrite.',
+      },
+    )
   }
   const result: ScaffoldResult = { files: [] }
   for (const [name, content] of files) {

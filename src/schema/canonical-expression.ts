@@ -58,7 +58,16 @@ const LIKE_OPS: Record<string, { op: string; not: boolean }> = {
 const OTHER_OPS = new Set(['||', '~', '~*', '!~', '!~*', '@>', '<@', '&&', '->', '->>', '#>', '#>>', '&', '|', '<<', '>>', '#', '?'])
 const NUMERIC_TYPES = /^(?:int|integer|int2|int4|int8|smallint|bigint|numeric|decimal|real|float|float4|float8|double precision|double)\b/
 /** Keywords that stand for a value without parentheses. */
-const VALUE_KEYWORDS = new Set(['current_timestamp', 'current_date', 'current_time', 'localtimestamp', 'localtime', 'current_user', 'session_user', 'user'])
+const VALUE_KEYWORDS = new Set([
+  'current_timestamp',
+  'current_date',
+  'current_time',
+  'localtimestamp',
+  'localtime',
+  'current_user',
+  'session_user',
+  'user',
+])
 /** Type names that may prefix a string literal (`DATE '2024-01-01'`, `INTERVAL '1 day'`). */
 const TYPED_LITERALS = new Set(['date', 'time', 'timestamp', 'timestamptz', 'interval', 'json', 'jsonb', 'uuid'])
 /** Functions that mean "the transaction's timestamp". */
@@ -173,7 +182,16 @@ class Parser {
     if (word === 'not' && PREC.pattern > minPrec) {
       const following = this.peek(1)
       const fw = following?.kind === 'word' ? following.value.toLowerCase() : undefined
-      if (fw === 'in' || fw === 'between' || fw === 'like' || fw === 'ilike' || fw === 'glob' || fw === 'regexp' || fw === 'match' || fw === 'similar') {
+      if (
+        fw === 'in' ||
+        fw === 'between' ||
+        fw === 'like' ||
+        fw === 'ilike' ||
+        fw === 'glob' ||
+        fw === 'regexp' ||
+        fw === 'match' ||
+        fw === 'similar'
+      ) {
         this.next()
         not = true
         patternWord = fw
@@ -207,7 +225,14 @@ class Parser {
           ? { t: 'bin', op: 'or', left: { t: 'bin', op: '<', left, right: low }, right: { t: 'bin', op: '>', left, right: high } }
           : { t: 'bin', op: 'and', left: { t: 'bin', op: '>=', left, right: low }, right: { t: 'bin', op: '<=', left, right: high } }
       }
-      if (patternWord === 'like' || patternWord === 'ilike' || patternWord === 'glob' || patternWord === 'regexp' || patternWord === 'match' || patternWord === 'similar') {
+      if (
+        patternWord === 'like' ||
+        patternWord === 'ilike' ||
+        patternWord === 'glob' ||
+        patternWord === 'regexp' ||
+        patternWord === 'match' ||
+        patternWord === 'similar'
+      ) {
         this.next()
         if (patternWord === 'similar') this.expectWord('to')
         const pattern = this.expr(PREC.pattern)
@@ -225,7 +250,17 @@ class Parser {
       const like = LIKE_OPS[op]
       return { t: 'like', op: like.op, not: like.not, expr: left, pattern: this.expr(PREC.other), escape: undefined }
     }
-    const prec = COMPARISON.has(op) ? PREC.compare : op === '+' || op === '-' ? PREC.add : op === '*' || op === '/' || op === '%' ? PREC.mul : op === '^' ? PREC.pow : OTHER_OPS.has(op) ? PREC.other : undefined
+    const prec = COMPARISON.has(op)
+      ? PREC.compare
+      : op === '+' || op === '-'
+        ? PREC.add
+        : op === '*' || op === '/' || op === '%'
+          ? PREC.mul
+          : op === '^'
+            ? PREC.pow
+            : OTHER_OPS.has(op)
+              ? PREC.other
+              : undefined
     if (prec === undefined || prec <= minPrec) return undefined
     this.next()
     const canonicalOp = op === '!=' ? '<>' : op === '==' ? '=' : op
@@ -367,7 +402,10 @@ class Parser {
     if (this.isOp('(')) {
       const start = this.i
       while (this.i < this.tokens.length && !this.isOp(')')) this.i++
-      type += `(${this.tokens.slice(start + 1, this.i).map((x) => x.value).join('')})`
+      type += `(${this.tokens
+        .slice(start + 1, this.i)
+        .map((x) => x.value)
+        .join('')})`
       this.expect(')')
     }
     while (this.isOp('[') && this.isOp(']', 1)) {
@@ -386,7 +424,12 @@ class Parser {
 
 /** Drops a cast; a numeric string cast to a numeric type becomes a number (`'-1'::integer`). */
 function castTo(expr: Expr, type: string): Expr {
-  if (expr.t === 'lit' && expr.kind === 'string' && NUMERIC_TYPES.test(type) && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(expr.value)) {
+  if (
+    expr.t === 'lit' &&
+    expr.kind === 'string' &&
+    NUMERIC_TYPES.test(type) &&
+    /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(expr.value)
+  ) {
     return { t: 'lit', kind: 'number', value: normaliseNumber(expr.value.trim()) }
   }
   if (expr.t === 'lit' && expr.kind === 'string' && type === 'boolean') {
@@ -420,7 +463,8 @@ function parseArrayLiteral(text: string): Expr[] {
   let m: RegExpExecArray | null
   while (re.lastIndex < inner.length && (m = re.exec(inner)) !== null) {
     const value = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? '').trim()
-    if (m[1] === undefined && /^\s*[-+]?\d+(\.\d+)?\s*$/.test(value)) items.push({ t: 'lit', kind: 'number', value: normaliseNumber(value) })
+    if (m[1] === undefined && /^\s*[-+]?\d+(\.\d+)?\s*$/.test(value))
+      items.push({ t: 'lit', kind: 'number', value: normaliseNumber(value) })
     else items.push({ t: 'lit', kind: 'string', value })
     if (m[0] === '') break
   }

@@ -105,7 +105,9 @@ export class Column<P extends TypeTriple = TypeTriple, Q extends TypeTriple = Ty
 
   constructor(readonly definition: Readonly<ColumnDefinition>) {}
 
-  private with<P2 extends TypeTriple = P, Q2 extends TypeTriple = Q, F2 extends ColumnFlags = F>(patch: Partial<ColumnDefinition>): Column<P2, Q2, F2> {
+  private with<P2 extends TypeTriple = P, Q2 extends TypeTriple = Q, F2 extends ColumnFlags = F>(
+    patch: Partial<ColumnDefinition>,
+  ): Column<P2, Q2, F2> {
     return new Column<P2, Q2, F2>({ ...this.definition, ...patch })
   }
 
@@ -142,7 +144,9 @@ export class Column<P extends TypeTriple = TypeTriple, Q extends TypeTriple = Ty
    * `ALWAYS` with `{ always: true }`, which inserts may not set), the rowid alias
    * (`INTEGER PRIMARY KEY`) on SQLite, where it must be the table's primary key.
    */
-  identity<A extends boolean = false>(options?: { always?: A }): Column<P, Q, SetFlag<F, 'generated', A extends true ? 'always' : 'by-default'>> {
+  identity<A extends boolean = false>(options?: {
+    always?: A
+  }): Column<P, Q, SetFlag<F, 'generated', A extends true ? 'always' : 'by-default'>> {
     return this.with({ generated: options?.always ? 'identity-always' : 'identity' })
   }
 
@@ -172,7 +176,11 @@ export class Column<P extends TypeTriple = TypeTriple, Q extends TypeTriple = Ty
    * @example
    * author_id: col.bigint().references('users', 'id', { onDelete: 'cascade' })
    */
-  references(table: string, column: string, options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {}): Column<P, Q, F> {
+  references(
+    table: string,
+    column: string,
+    options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction; name?: string } = {},
+  ): Column<P, Q, F> {
     return this.with({ references: { table, column, onDelete: options.onDelete, onUpdate: options.onUpdate, name: options.name } })
   }
 

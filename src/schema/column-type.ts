@@ -114,7 +114,13 @@ export function parseColumnType(spelling: string): ParsedColumnType {
 const parsedTypes = new Map<string, ParsedColumnType>()
 
 function parseUncached(spelling: string): ParsedColumnType {
-  const text = spelling.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\s*\(\s*/g, '(').replace(/\s*,\s*/g, ',').replace(/\s*\)/g, ')')
+  const text = spelling
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/\s*\(\s*/g, '(')
+    .replace(/\s*,\s*/g, ',')
+    .replace(/\s*\)/g, ')')
   if (text.startsWith('enum:')) return { canonical: text, logical: 'enum', params: [] }
   const match = /^([a-z_][a-z0-9_ ]*?)\s*(?:\((\d+)(?:,(\d+))?\))?\s*((?:with|without) time zone)?$/.exec(text)
   if (!match) return { canonical: text, logical: undefined, params: [] }
@@ -170,7 +176,8 @@ export function isWideningTypeChange(from: string, to: string): boolean {
   if (ra !== undefined && b.logical === 'numeric') return b.params.length === 0 || b.params[0]! - b.params[1]! >= 19
   const isString = (t: ParsedColumnType) => t.logical === 'varchar' || t.logical === 'char' || t.logical === 'text'
   if (isString(a) && b.logical === 'text') return true
-  if ((a.logical === 'varchar' || a.logical === 'char') && b.logical === 'varchar') return b.params.length === 0 || (a.params[0] ?? Infinity) <= b.params[0]!
+  if ((a.logical === 'varchar' || a.logical === 'char') && b.logical === 'varchar')
+    return b.params.length === 0 || (a.params[0] ?? Infinity) <= b.params[0]!
   if (a.logical === 'real' && b.logical === 'double') return true
   if (a.logical === 'numeric' && b.logical === 'numeric') {
     if (b.params.length === 0) return true

@@ -56,8 +56,12 @@ export interface SchemaComparison {
  * The models as a normalised schema for the config's dialect: `source.models` when given,
  * else the module at `source.modelsPath`, else the config's `models`.
  */
-export async function loadModelsSchema(config: ResolvedConfig, source: { modelsPath?: string | undefined; models?: Models | readonly Table[] | undefined } = {}): Promise<{ schema: DatabaseSchema; label: string }> {
-  if (source.models !== undefined) return { schema: modelsToSchema(source.models, config.target.dialect, { source: 'models' }), label: 'the models' }
+export async function loadModelsSchema(
+  config: ResolvedConfig,
+  source: { modelsPath?: string | undefined; models?: Models | readonly Table[] | undefined } = {},
+): Promise<{ schema: DatabaseSchema; label: string }> {
+  if (source.models !== undefined)
+    return { schema: modelsToSchema(source.models, config.target.dialect, { source: 'models' }), label: 'the models' }
   const file = source.modelsPath ?? config.modelsPath
   if (file === undefined) {
     throw new ConfigError('No models module is configured', {
@@ -87,7 +91,9 @@ export async function compareSchemas(config: ResolvedConfig, options: CompareSch
   const models = await loadModelsSchema(config, options)
   let from: DatabaseSchema
   if (against === 'live') {
-    from = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) => conn.dialect.introspect(conn, { schema: config.schema }))
+    from = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) =>
+      conn.dialect.introspect(conn, { schema: config.schema }),
+    )
   } else {
     if (!options.apply) throw new TypeError('compareSchemas: against migrations needs an applier')
     from = await replayMigrations(config, { apply: options.apply, shadowUrl: options.shadowUrl, connect: options.connect })
@@ -117,6 +123,8 @@ export interface PulledModels {
  * caller decides where it goes).
  */
 export async function pullModels(config: ResolvedConfig, options: { connect: ConnectOptions }): Promise<PulledModels> {
-  const schema = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) => conn.dialect.introspect(conn, { schema: config.schema }))
+  const schema = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) =>
+    conn.dialect.introspect(conn, { schema: config.schema }),
+  )
   return { schema, source: renderModelsSource(schema, { origin: describeTarget(config.target).replace(/^\S+\s+/, '') }) }
 }

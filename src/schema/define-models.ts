@@ -33,7 +33,8 @@ const MODELS = Symbol.for('dbops.models')
 export type AnyColumn = Column<any, any, any>
 
 /** An index element: a column name, a {@link RawSql} expression, or either descending. */
-export type IndexElementDefinition<K extends string> = K | RawSql | { column: K; descending?: boolean } | { expression: SqlText; descending?: boolean }
+export type IndexElementDefinition<K extends string> =
+  K | RawSql | { column: K; descending?: boolean } | { expression: SqlText; descending?: boolean }
 
 /** An index of a table. */
 export interface IndexDefinition<K extends string> {

@@ -62,7 +62,8 @@ export function diffSchemas(from: DatabaseSchema, to: DatabaseSchema, options: D
   for (const e of to.enums) {
     const before = fromEnums.get(e.name)
     if (!before) changes.push({ kind: 'create_enum', enum: e })
-    else if (before.values.join('\u0000') !== e.values.join('\u0000')) changes.push({ kind: 'alter_enum', name: e.name, from: before.values, to: e.values })
+    else if (before.values.join('\u0000') !== e.values.join('\u0000'))
+      changes.push({ kind: 'alter_enum', name: e.name, from: before.values, to: e.values })
   }
   for (const e of from.enums) if (!toEnums.has(e.name)) changes.push({ kind: 'drop_enum', enum: e })
 
@@ -81,10 +82,7 @@ export function diffSchemas(from: DatabaseSchema, to: DatabaseSchema, options: D
   }
   for (const t of to.tables) {
     if (fromTables.has(t.name)) continue
-    const candidates = [
-      ...decisions.filter((d) => d.kind === 'table' && d.to === t.name).map((d) => d.from),
-      ...(t.renamedFrom ?? []),
-    ]
+    const candidates = [...decisions.filter((d) => d.kind === 'table' && d.to === t.name).map((d) => d.from), ...(t.renamedFrom ?? [])]
     const old = candidates.find((name) => fromTables.has(name) && !matchedFrom.has(name) && !toNames.has(name))
     if (old) {
       changes.push({ kind: 'rename_table', table: t.name, from: old })
@@ -123,7 +121,10 @@ export function diffSchemas(from: DatabaseSchema, to: DatabaseSchema, options: D
 
 /** Column names and types of a table, as one string, to spot a likely rename. */
 function columnShape(t: TableSchema): string {
-  return t.columns.map((c) => `${c.name}:${canonicalType(c.type)}`).sort().join(',')
+  return t.columns
+    .map((c) => `${c.name}:${canonicalType(c.type)}`)
+    .sort()
+    .join(',')
 }
 
 /** Dropped tables, children first, so a foreign key never points at a table already gone. */
@@ -158,7 +159,15 @@ function isSameTable(a: TableSchema, b: TableSchema): boolean {
   for (let i = 0; i < a.columns.length; i++) {
     const x = a.columns[i]!
     const y = b.columns[i]!
-    if (x.name !== y.name || x.type !== y.type || x.nullable !== y.nullable || x.default !== y.default || x.generated !== y.generated || x.collation !== y.collation) return false
+    if (
+      x.name !== y.name ||
+      x.type !== y.type ||
+      x.nullable !== y.nullable ||
+      x.default !== y.default ||
+      x.generated !== y.generated ||
+      x.collation !== y.collation
+    )
+      return false
   }
   if (!sameList(a.primaryKey, b.primaryKey)) return false
   for (let i = 0; i < a.uniques.length; i++) if (!sameList(a.uniques[i]!.columns, b.uniques[i]!.columns)) return false
@@ -166,12 +175,20 @@ function isSameTable(a: TableSchema, b: TableSchema): boolean {
   for (let i = 0; i < a.foreignKeys.length; i++) {
     const x = a.foreignKeys[i]!
     const y = b.foreignKeys[i]!
-    if (x.referencedTable !== y.referencedTable || x.onDelete !== y.onDelete || x.onUpdate !== y.onUpdate || !sameList(x.columns, y.columns) || !sameList(x.referencedColumns, y.referencedColumns)) return false
+    if (
+      x.referencedTable !== y.referencedTable ||
+      x.onDelete !== y.onDelete ||
+      x.onUpdate !== y.onUpdate ||
+      !sameList(x.columns, y.columns) ||
+      !sameList(x.referencedColumns, y.referencedColumns)
+    )
+      return false
   }
   for (let i = 0; i < a.indexes.length; i++) {
     const x = a.indexes[i]!
     const y = b.indexes[i]!
-    if (x.name !== y.name || x.unique !== y.unique || x.where !== y.where || x.method !== y.method || x.columns.length !== y.columns.length) return false
+    if (x.name !== y.name || x.unique !== y.unique || x.where !== y.where || x.method !== y.method || x.columns.length !== y.columns.length)
+      return false
     for (let k = 0; k < x.columns.length; k++) {
       const e = x.columns[k]!
       const f = y.columns[k]!
@@ -181,7 +198,13 @@ function isSameTable(a: TableSchema, b: TableSchema): boolean {
   return true
 }
 
-function diffTable(a: TableSchema, b: TableSchema, decisions: readonly RenameDecision[], tableRenames: Map<string, string>, changes: ChangeWithoutSeverity[]): void {
+function diffTable(
+  a: TableSchema,
+  b: TableSchema,
+  decisions: readonly RenameDecision[],
+  tableRenames: Map<string, string>,
+  changes: ChangeWithoutSeverity[],
+): void {
   if (a.name === b.name && isSameTable(a, b)) return
   const table = b.name
   const fromColumns = new Map(a.columns.map((c) => [c.name, c]))
@@ -223,8 +246,10 @@ function diffTable(a: TableSchema, b: TableSchema, decisions: readonly RenameDec
       warnings.set(twin.name, hint)
     }
   }
-  for (const c of added) changes.push({ kind: 'add_column', table, column: c, ...(warnings.has(c.name) ? { warning: warnings.get(c.name) } : {}) })
-  for (const c of removed) changes.push({ kind: 'drop_column', table, column: c, ...(warnings.has(c.name) ? { warning: warnings.get(c.name) } : {}) })
+  for (const c of added)
+    changes.push({ kind: 'add_column', table, column: c, ...(warnings.has(c.name) ? { warning: warnings.get(c.name) } : {}) })
+  for (const c of removed)
+    changes.push({ kind: 'drop_column', table, column: c, ...(warnings.has(c.name) ? { warning: warnings.get(c.name) } : {}) })
 
   const col = (name: string) => columnRenames.get(name) ?? name
   const tbl = (name: string) => tableRenames.get(name) ?? name
@@ -257,16 +282,28 @@ function diffTable(a: TableSchema, b: TableSchema, decisions: readonly RenameDec
   const fkKey = (fk: ForeignKeySchema, mapCols: (c: string) => string, mapTable: (t: string) => string) =>
     `${fk.columns.map(mapCols).join(',')}>${mapTable(fk.referencedTable)}(${fk.referencedColumns.join(',')})|${fk.onDelete}|${fk.onUpdate}`
   const fromFks = new Map(a.foreignKeys.map((fk) => [fkKey(fk, col, tbl), fk]))
-  const toFks = new Map(b.foreignKeys.map((fk) => [fkKey(fk, (c) => c, (t) => t), fk]))
+  const toFks = new Map(
+    b.foreignKeys.map((fk) => [
+      fkKey(
+        fk,
+        (c) => c,
+        (t) => t,
+      ),
+      fk,
+    ]),
+  )
   for (const [key, fk] of toFks) if (!fromFks.has(key)) changes.push({ kind: 'add_foreign_key', table, foreignKey: fk })
-  for (const [key, fk] of fromFks) if (!toFks.has(key) && !touchesRemoved(fk.columns)) changes.push({ kind: 'drop_foreign_key', table, foreignKey: fk })
+  for (const [key, fk] of fromFks)
+    if (!toFks.has(key) && !touchesRemoved(fk.columns)) changes.push({ kind: 'drop_foreign_key', table, foreignKey: fk })
 
   // indexes: by name, then by definition (a rename)
   const indexKey = (index: IndexSchema, mapCols: (c: string) => string) =>
     [
       index.unique ? 'u' : '',
       index.method ?? 'btree',
-      index.columns.map((e) => `${e.kind === 'column' ? mapCols(e.value) : `(${canonicalExpression(e.value)})`}${e.descending ? ' desc' : ''}`).join(','),
+      index.columns
+        .map((e) => `${e.kind === 'column' ? mapCols(e.value) : `(${canonicalExpression(e.value)})`}${e.descending ? ' desc' : ''}`)
+        .join(','),
       index.where === undefined ? '' : canonicalExpression(index.where),
     ].join('|')
   const fromIndexes = new Map(a.indexes.map((i) => [i.name, i]))

@@ -42,7 +42,11 @@ export interface RenderedMigration {
  * @example
  * const { content } = renderMigrationFromModels(replayed, models, { renames: [] })
  */
-export function renderMigrationFromModels(from: DatabaseSchema, to: DatabaseSchema, options: { renames?: readonly RenameDecision[] } = {}): RenderedMigration {
+export function renderMigrationFromModels(
+  from: DatabaseSchema,
+  to: DatabaseSchema,
+  options: { renames?: readonly RenameDecision[] } = {},
+): RenderedMigration {
   const changes = diffSchemas(from, to, { renames: options.renames ?? [] })
   if (changes.length === 0) return { changes, content: undefined, warnings: [], commentedSteps: 0 }
 
@@ -55,12 +59,20 @@ export function renderMigrationFromModels(from: DatabaseSchema, to: DatabaseSche
     { from: to, to: from },
   )
   const inverseOf = new Map(inverses.map((x) => [x.inverse, x.change]))
-  const downSteps: Array<SqlStep & { disabled: boolean }> = down.steps.map((s) => ({ ...s, disabled: s.changes.some((c) => commented.has(inverseOf.get(c)!)) }))
+  const downSteps: Array<SqlStep & { disabled: boolean }> = down.steps.map((s) => ({
+    ...s,
+    disabled: s.changes.some((c) => commented.has(inverseOf.get(c)!)),
+  }))
 
   const warnings = collectWarnings(changes)
   for (const step of up.steps) {
     if (step.severity !== 'data_loss') continue
-    warnings.push(`data loss, commented out in the migration (uncomment to apply): ${step.changes.filter((c) => c.severity === 'data_loss').map(summariseChange).join('; ')}`)
+    warnings.push(
+      `data loss, commented out in the migration (uncomment to apply): ${step.changes
+        .filter((c) => c.severity === 'data_loss')
+        .map(summariseChange)
+        .join('; ')}`,
+    )
   }
   const content = [
     `-- migrate:up${up.foreignKeysOff ? ' foreign_keys:off' : ''}`,
@@ -78,7 +90,9 @@ function formatDown(down: RenderedSql, steps: Array<SqlStep & { disabled: boolea
   const blocks = steps.map((s) => {
     const one: RenderedSql = { ...down, steps: [{ ...s, severity: s.disabled ? 'data_loss' : 'safe' }] }
     const text = formatSqlStatements(one, { commentDataLoss: true })
-    return s.disabled ? text.replace('-- DATA LOSS: commented out; uncomment to apply', '-- reverses a step commented out in up; uncomment with it') : text
+    return s.disabled
+      ? text.replace('-- DATA LOSS: commented out; uncomment to apply', '-- reverses a step commented out in up; uncomment with it')
+      : text
   })
   return blocks.join('\n\n')
 }
@@ -118,8 +132,15 @@ export function migrationVersion(now: Date): string {
  * migrations agree.
  */
 export async function generateMigrationFromModels(config: ResolvedConfig, options: GenerateFromModelsOptions): Promise<GeneratedMigration> {
-  const slug = options.name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')
-  if (slug === '') throw new DbopsError('USAGE', ExitCode.usage, `Migration name ${JSON.stringify(options.name)} has no letters or digits`, { hint: 'Example: dbops migrate generate add_users --from-models' })
+  const slug = options.name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+  if (slug === '')
+    throw new DbopsError('USAGE', ExitCode.usage, `Migration name ${JSON.stringify(options.name)} has no letters or digits`, {
+      hint: 'Example: dbops migrate generate add_users --from-models',
+    })
   const models = await loadModelsSchema(config, options)
   const replayed = await replayMigrations(config, { apply: options.apply, shadowUrl: options.shadowUrl, connect: options.connect })
   const rendered = renderMigrationFromModels(replayed, models.schema, { renames: options.renames ?? [] })
@@ -127,7 +148,9 @@ export async function generateMigrationFromModels(config: ResolvedConfig, option
   fs.mkdirSync(config.migrationsDir, { recursive: true })
   const file = path.join(config.migrationsDir, `${migrationVersion(options.now ?? new Date())}_${slug}.sql`)
   if (fs.existsSync(file)) {
-    throw new DbopsError('FILE_EXISTS', ExitCode.usage, `${path.relative(config.cwd, file)} already exists`, { hint: 'Wait a second (versions are timestamps), or choose another name.' })
+    throw new DbopsError('FILE_EXISTS', ExitCode.usage, `${path.relative(config.cwd, file)} already exists`, {
+      hint: 'Wait a second (versions are timestamps), or choose another name.',
+    })
   }
   writeFileAtomic(file, rendered.content)
   return { file, changes: rendered.changes, warnings: rendered.warnings, commentedSteps: rendered.commentedSteps }

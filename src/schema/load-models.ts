@@ -36,7 +36,10 @@ export async function loadModels(file: string, options: { cwd?: string } = {}): 
   if (!fs.existsSync(absolute)) {
     throw new ConfigError(`Models file ${label} does not exist`, {
       code: 'MODELS_FILE_MISSING',
-      hint: 'Check `models` in dbops.config.ts (or --models), or create it: `dbops schema pull --out ' + label + '` writes one from the database.',
+      hint:
+        'Check `models` in dbops.config.ts (or --models), or create it: `dbops schema pull --out ' +
+        label +
+        '` writes one from the database.',
     })
   }
   let mod: Record<string, unknown>

@@ -51,10 +51,17 @@ export function defaultName(tableName: string, parts: string[], suffix: string):
  * const target = modelsToSchema(models, 'postgres', { source: 'models.ts' })
  * const changes = diffSchemas(live, target)
  */
-export function modelsToSchema(models: Models | readonly Table[], dialect: SchemaDialect, options: ModelsToSchemaOptions = {}): DatabaseSchema {
+export function modelsToSchema(
+  models: Models | readonly Table[],
+  dialect: SchemaDialect,
+  options: ModelsToSchemaOptions = {},
+): DatabaseSchema {
   const where = options.source ? `${options.source}: ` : ''
   const fail = (message: string, hint?: string): never => {
-    throw new ConfigError(`${where}${message}`, { code: 'MODELS_INVALID', hint: hint ?? 'Fix the models module; `dbops schema diff` reloads it.' })
+    throw new ConfigError(`${where}${message}`, {
+      code: 'MODELS_INVALID',
+      hint: hint ?? 'Fix the models module; `dbops schema diff` reloads it.',
+    })
   }
   const tables: readonly Table[] = isModels(models) ? Object.values(models.tables) : models
   const seen = new Map<string, Table>()
@@ -69,7 +76,8 @@ export function modelsToSchema(models: Models | readonly Table[], dialect: Schem
   const usedNames = new Set<string>()
   for (const t of result) {
     for (const index of t.indexes) {
-      if (usedNames.has(index.name)) fail(`index name ${index.name} is used twice`, 'Index names are unique in a schema; give one index another name.')
+      if (usedNames.has(index.name))
+        fail(`index name ${index.name} is used twice`, 'Index names are unique in a schema; give one index another name.')
       usedNames.add(index.name)
     }
   }
@@ -84,7 +92,8 @@ function convertTable(t: Table, dialect: SchemaDialect, fail: Fail, enums: Map<s
   const entries = Object.entries(t.columns ?? {}) as Array<[string, Table['columns'][string]]>
   if (entries.length === 0) fail(`table ${name} has no columns`)
   for (const [columnName, column] of entries) {
-    if (typeof column?.definition?.type !== 'string') fail(`${name}.${columnName} is not a column (make it with col.text(), col.integer()…)`)
+    if (typeof column?.definition?.type !== 'string')
+      fail(`${name}.${columnName} is not a column (make it with col.text(), col.integer()…)`)
   }
   const columnNames = new Set(entries.map(([key]) => key))
   const requireColumns = (cols: readonly string[], what: string) => {
@@ -125,29 +134,38 @@ function convertTable(t: Table, dialect: SchemaDialect, fail: Fail, enums: Map<s
       if (values.length === 0) fail(`${at}: an enum needs at least one value`)
       if (def.enumName && dialect === 'postgres') {
         const existing = enums.get(def.enumName)
-        if (existing && existing.values.join('\u0000') !== values.join('\u0000')) fail(`${at}: enum type ${def.enumName} is declared twice with different values`)
+        if (existing && existing.values.join('\u0000') !== values.join('\u0000'))
+          fail(`${at}: enum type ${def.enumName} is declared twice with different values`)
         enums.set(def.enumName, { name: def.enumName, values: [...values] })
         type = `enum:${def.enumName}`
       } else {
         type = 'text'
         const list = values.map((v) => renderLiteral(v, 'text', dialect)).join(', ')
-        checks.push({ name: nextCheckName(defaultName(name, [columnName], 'check')), expression: `${quoteIdentifier(columnName)} IN (${list})` })
+        checks.push({
+          name: nextCheckName(defaultName(name, [columnName], 'check')),
+          expression: `${quoteIdentifier(columnName)} IN (${list})`,
+        })
       }
     } else if (def.custom) {
       type = def.type.trim().toLowerCase()
     } else {
       const parsed = parseColumnType(def.type)
       if (parsed.logical === undefined) {
-        fail(`${at}: unknown column type ${def.type}`, `Known types: ${LOGICAL_TYPES.join(', ')}. For a database-specific type use col.custom('${def.type}').`)
+        fail(
+          `${at}: unknown column type ${def.type}`,
+          `Known types: ${LOGICAL_TYPES.join(', ')}. For a database-specific type use col.custom('${def.type}').`,
+        )
       }
       type = parsed.canonical
     }
 
     let generated: ColumnSchema['generated'] = undefined
     if (def.generated) {
-      if (!isIntegerType(type)) fail(`${at}: .${def.generated === 'identity-always' ? 'identity' : def.generated}() needs an integer type, not ${type}`)
+      if (!isIntegerType(type))
+        fail(`${at}: .${def.generated === 'identity-always' ? 'identity' : def.generated}() needs an integer type, not ${type}`)
       if (dialect === 'sqlite') {
-        if (primaryKey.length !== 1 || !isPk) fail(`${at}: on SQLite a generated column must be the table's single-column primary key (INTEGER PRIMARY KEY)`)
+        if (primaryKey.length !== 1 || !isPk)
+          fail(`${at}: on SQLite a generated column must be the table's single-column primary key (INTEGER PRIMARY KEY)`)
         type = 'integer'
         generated = def.generated === 'autoincrement' ? 'autoincrement' : undefined
       } else {
@@ -167,7 +185,10 @@ function convertTable(t: Table, dialect: SchemaDialect, fail: Fail, enums: Map<s
       ...(def.renamedFrom.length > 0 ? { renamedFrom: [...def.renamedFrom] } : {}),
     })
     for (const check of def.checks) {
-      checks.push({ name: check.name ?? nextCheckName(defaultName(name, [columnName], 'check')), expression: sqlFor(check.expression, dialect, `${at}: check`, fail) })
+      checks.push({
+        name: check.name ?? nextCheckName(defaultName(name, [columnName], 'check')),
+        expression: sqlFor(check.expression, dialect, `${at}: check`, fail),
+      })
     }
     if (def.unique) uniques.push({ name: def.unique.name ?? defaultName(name, [columnName], 'key'), columns: [columnName] })
     if (def.references) {
@@ -192,7 +213,10 @@ function convertTable(t: Table, dialect: SchemaDialect, fail: Fail, enums: Map<s
   for (const c of options.checks ?? []) {
     const expression = typeof c === 'object' && 'expression' in c ? c.expression : c
     const checkName = typeof c === 'object' && 'expression' in c ? c.name : undefined
-    checks.push({ name: checkName ?? nextCheckName(`${name}_check`), expression: sqlFor(expression as SqlText, dialect, `${name}: check`, fail) })
+    checks.push({
+      name: checkName ?? nextCheckName(`${name}_check`),
+      expression: sqlFor(expression as SqlText, dialect, `${name}: check`, fail),
+    })
   }
   for (const fk of options.foreignKeys ?? []) {
     requireColumns(fk.columns, 'a foreign key')
@@ -216,24 +240,35 @@ function convertTable(t: Table, dialect: SchemaDialect, fail: Fail, enums: Map<s
         requireColumns([element], 'an index')
         return { kind: 'column', value: element, descending: false }
       }
-      if (isRawSql(element)) return { kind: 'expression', value: sqlFor(element.sql, dialect, `${name}: index expression`, fail), descending: false }
+      if (isRawSql(element))
+        return { kind: 'expression', value: sqlFor(element.sql, dialect, `${name}: index expression`, fail), descending: false }
       if ('column' in element) {
         requireColumns([element.column], 'an index')
         return { kind: 'column', value: element.column, descending: element.descending === true }
       }
-      return { kind: 'expression', value: sqlFor(element.expression, dialect, `${name}: index expression`, fail), descending: element.descending === true }
+      return {
+        kind: 'expression',
+        value: sqlFor(element.expression, dialect, `${name}: index expression`, fail),
+        descending: element.descending === true,
+      }
     })
-    const nameParts = elements.map((e) => (e.kind === 'column' ? e.value : (/^[A-Za-z_][A-Za-z0-9_]*/.exec(e.value)?.[0]?.toLowerCase() ?? 'expr')))
+    const nameParts = elements.map((e) =>
+      e.kind === 'column' ? e.value : (/^[A-Za-z_][A-Za-z0-9_]*/.exec(e.value)?.[0]?.toLowerCase() ?? 'expr'),
+    )
     return {
       name: index.name ?? defaultName(name, nameParts, 'idx'),
       unique: index.unique === true,
       columns: elements,
       where: index.where === undefined ? undefined : sqlFor(index.where, dialect, `${name}: index predicate`, fail),
-      method: index.method === undefined || index.method.toLowerCase() === 'btree' || dialect === 'sqlite' ? undefined : index.method.toLowerCase(),
+      method:
+        index.method === undefined || index.method.toLowerCase() === 'btree' || dialect === 'sqlite'
+          ? undefined
+          : index.method.toLowerCase(),
     }
   })
 
-  const renamedFrom = options.renamedFrom === undefined ? [] : Array.isArray(options.renamedFrom) ? options.renamedFrom : [options.renamedFrom]
+  const renamedFrom =
+    options.renamedFrom === undefined ? [] : Array.isArray(options.renamedFrom) ? options.renamedFrom : [options.renamedFrom]
   return {
     name,
     columns,
@@ -250,7 +285,8 @@ function convertTable(t: Table, dialect: SchemaDialect, fail: Fail, enums: Map<s
 function sqlFor(text: SqlText, dialect: SchemaDialect, what: string, fail: Fail): string {
   if (typeof text === 'string') return text
   const sql = text?.[dialect]
-  if (typeof sql !== 'string') fail(`${what} has no SQL for ${dialect}`, `Give it as { postgres: '…', sqlite: '…' }, or as one string for both.`)
+  if (typeof sql !== 'string')
+    fail(`${what} has no SQL for ${dialect}`, `Give it as { postgres: '…', sqlite: '…' }, or as one string for both.`)
   return sql as string
 }
 
@@ -279,10 +315,17 @@ function validateForeignKeys(tables: TableSchema[], fail: Fail): void {
       const target = byName.get(fk.referencedTable)
       const from = `${t.name}(${fk.columns.join(', ')})`
       if (!target) {
-        fail(`${from} references table ${fk.referencedTable}, which the models do not have`, `Known tables: ${[...byName.keys()].join(', ')}.`)
+        fail(
+          `${from} references table ${fk.referencedTable}, which the models do not have`,
+          `Known tables: ${[...byName.keys()].join(', ')}.`,
+        )
       }
       for (const c of fk.referencedColumns) {
-        if (!target.columns.some((col) => col.name === c)) fail(`${from} references ${fk.referencedTable}.${c}, which does not exist`, `Columns of ${fk.referencedTable}: ${target.columns.map((col) => col.name).join(', ')}.`)
+        if (!target.columns.some((col) => col.name === c))
+          fail(
+            `${from} references ${fk.referencedTable}.${c}, which does not exist`,
+            `Columns of ${fk.referencedTable}: ${target.columns.map((col) => col.name).join(', ')}.`,
+          )
       }
     }
   }

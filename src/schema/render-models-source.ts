@@ -15,7 +15,9 @@ export interface RenderModelsOptions {
 }
 
 const JS_RESERVED = new Set(
-  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await'.split(' '),
+  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await'.split(
+    ' ',
+  ),
 )
 
 /** A single-quoted JavaScript string literal. */
@@ -30,7 +32,9 @@ function key(name: string): string {
 
 /** A variable name for a table: camelCase, valid, not reserved, unique. */
 function variableName(table: string, used: Set<string>): string {
-  let name = table.replace(/[^A-Za-z0-9_$]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+  let name = table
+    .replace(/[^A-Za-z0-9_$]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))
+    .replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase())
   if (name === '' || /^[0-9]/.test(name)) name = `t${name}`
   if (JS_RESERVED.has(name)) name = `${name}Table`
   let candidate = name
@@ -71,16 +75,30 @@ function defaultCall(column: ColumnSchema): string {
   const canonical = canonicalExpression(expression)
   if (canonical === 'null') return ''
   const logical = parseColumnType(column.type).logical
-  const now = logical === 'date' ? 'current_date' : logical === 'time' ? 'current_time' : logical === 'timestamp' || logical === 'timestamptz' ? 'current_timestamp' : undefined
+  const now =
+    logical === 'date'
+      ? 'current_date'
+      : logical === 'time'
+        ? 'current_time'
+        : logical === 'timestamp' || logical === 'timestamptz'
+          ? 'current_timestamp'
+          : undefined
   if (now !== undefined && canonical === now) return '.defaultNow()'
   if (logical === 'boolean') {
     if (canonical === 'true' || canonical === '1') return '.default(true)'
     if (canonical === 'false' || canonical === '0') return '.default(false)'
   }
   const str = /^'((?:[^']|'')*)'$/.exec(canonical)
-  if (str && logical !== undefined && logical !== 'enum' && logical !== 'boolean' && logical !== 'blob') return `.default(${q(str[1]!.replace(/''/g, "'"))})`
+  if (str && logical !== undefined && logical !== 'enum' && logical !== 'boolean' && logical !== 'blob')
+    return `.default(${q(str[1]!.replace(/''/g, "'"))})`
   if (str && logical === 'enum') return `.default(${q(str[1]!.replace(/''/g, "'"))})`
-  const isNumericType = logical === 'smallint' || logical === 'integer' || logical === 'bigint' || logical === 'real' || logical === 'double' || logical === 'numeric'
+  const isNumericType =
+    logical === 'smallint' ||
+    logical === 'integer' ||
+    logical === 'bigint' ||
+    logical === 'real' ||
+    logical === 'double' ||
+    logical === 'numeric'
   if (isNumericType && /^-?\d+(\.\d+)?$/.test(canonical) && String(Number(canonical)) === canonical) return `.default(${canonical})`
   return `.default(raw(${q(expression)}))`
 }
@@ -123,7 +141,11 @@ function renderTable(table: TableSchema, dialect: DatabaseSchema['dialect'], enu
     call += defaultCall(column)
     if (column.collation) call += `.collate(${q(column.collation)})`
     const unique = table.uniques.find((u) => u.columns.length === 1 && u.columns[0] === column.name)
-    if (unique) call += unique.name === undefined || unique.name === defaultName(table.name, [column.name], 'key') ? '.unique()' : `.unique(${q(unique.name)})`
+    if (unique)
+      call +=
+        unique.name === undefined || unique.name === defaultName(table.name, [column.name], 'key')
+          ? '.unique()'
+          : `.unique(${q(unique.name)})`
     const fk = table.foreignKeys.find((f) => f.columns.length === 1 && f.columns[0] === column.name)
     if (fk) {
       const options = [
@@ -139,15 +161,25 @@ function renderTable(table: TableSchema, dialect: DatabaseSchema['dialect'], enu
   const options: string[] = []
   if (table.primaryKey.length > 1) {
     const name = table.primaryKeyName && table.primaryKeyName !== `${table.name}_pkey` ? `, name: ${q(table.primaryKeyName)}` : ''
-    options.push(name ? `primaryKey: { columns: [${table.primaryKey.map(q).join(', ')}]${name} },` : `primaryKey: [${table.primaryKey.map(q).join(', ')}],`)
+    options.push(
+      name
+        ? `primaryKey: { columns: [${table.primaryKey.map(q).join(', ')}]${name} },`
+        : `primaryKey: [${table.primaryKey.map(q).join(', ')}],`,
+    )
   }
   const uniques = table.uniques.filter((u) => u.columns.length > 1)
   if (uniques.length > 0) {
-    const items = uniques.map((u) => (u.name === undefined || u.name === defaultName(table.name, u.columns, 'key') ? `[${u.columns.map(q).join(', ')}]` : `{ columns: [${u.columns.map(q).join(', ')}], name: ${q(u.name)} }`))
+    const items = uniques.map((u) =>
+      u.name === undefined || u.name === defaultName(table.name, u.columns, 'key')
+        ? `[${u.columns.map(q).join(', ')}]`
+        : `{ columns: [${u.columns.map(q).join(', ')}], name: ${q(u.name)} }`,
+    )
     options.push(`uniques: [${items.join(', ')}],`)
   }
   if (checks.length > 0) {
-    options.push(`checks: [\n${checks.map((c) => `      ${c.name ? `{ name: ${q(c.name)}, expression: ${q(c.expression)} }` : q(c.expression)},`).join('\n')}\n    ],`)
+    options.push(
+      `checks: [\n${checks.map((c) => `      ${c.name ? `{ name: ${q(c.name)}, expression: ${q(c.expression)} }` : q(c.expression)},`).join('\n')}\n    ],`,
+    )
   }
   const fks = table.foreignKeys.filter((f) => f.columns.length > 1)
   if (fks.length > 0) {
@@ -193,7 +225,9 @@ export function renderModelsSource(schema: DatabaseSchema, options: RenderModels
   const variables = schema.tables.map((t) => variableName(t.name, used))
   const bodies = schema.tables.map((t, i) => renderTable(t, schema.dialect, enums, variables[i]!))
   const needsRaw = bodies.some((b) => b.includes('raw('))
-  const header = [`// Models of the ${schema.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database${options.origin ? ` ${options.origin}` : ''}, written by \`dbops schema pull\`.`]
+  const header = [
+    `// Models of the ${schema.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database${options.origin ? ` ${options.origin}` : ''}, written by \`dbops schema pull\`.`,
+  ]
   header.push('// From now on this file is the source of truth: change it, then `dbops migrate generate NAME --from-models`.')
   const usedEnums = new Set(schema.tables.flatMap((t) => t.columns.map((c) => c.type)))
   const unusedEnums = schema.enums.filter((e) => !usedEnums.has(`enum:${e.name}`)).map((e) => `type ${e.name}`)

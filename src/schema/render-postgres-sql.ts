@@ -6,14 +6,24 @@
 import type { DatabaseSchema } from './normalised-schema.js'
 import type { SqlStep } from './render-schema-sql.js'
 import type { SchemaChange } from './schema-change.js'
-import { columnDefinition, columnList, columnTypeSql, collateClause, constraintPrefix, createIndexSql, createTableSql, foreignKeyClause } from './schema-ddl.js'
+import {
+  columnDefinition,
+  columnList,
+  columnTypeSql,
+  collateClause,
+  constraintPrefix,
+  createIndexSql,
+  createTableSql,
+  foreignKeyClause,
+} from './schema-ddl.js'
 import { quoteIdentifier, quoteString } from './sql-text.js'
 
 /** Renders `changes` as PostgreSQL steps. `to` gives the columns that use an enum being recreated. */
 export function renderPostgresSql(changes: readonly SchemaChange[], context: { from: DatabaseSchema; to: DatabaseSchema }): SqlStep[] {
   const steps: SqlStep[] = []
   const deferredForeignKeys: SqlStep[] = []
-  const step = (change: SchemaChange, statements: string[], note?: string) => steps.push({ statements, changes: [change], severity: change.severity, ...(note ? { note } : {}) })
+  const step = (change: SchemaChange, statements: string[], note?: string) =>
+    steps.push({ statements, changes: [change], severity: change.severity, ...(note ? { note } : {}) })
 
   for (let i = 0; i < changes.length; i++) {
     const change = changes[i]!
@@ -71,8 +81,10 @@ export function renderPostgresSql(changes: readonly SchemaChange[], context: { f
       }
       case 'alter_primary_key': {
         const statements: string[] = []
-        if (change.from.length > 0) statements.push(`ALTER TABLE ${t} DROP CONSTRAINT ${quoteIdentifier(change.fromName ?? `${change.table}_pkey`)};`)
-        if (change.to.length > 0) statements.push(`ALTER TABLE ${t} ADD ${constraintPrefix(change.toName)}PRIMARY KEY (${columnList(change.to)});`)
+        if (change.from.length > 0)
+          statements.push(`ALTER TABLE ${t} DROP CONSTRAINT ${quoteIdentifier(change.fromName ?? `${change.table}_pkey`)};`)
+        if (change.to.length > 0)
+          statements.push(`ALTER TABLE ${t} ADD ${constraintPrefix(change.toName)}PRIMARY KEY (${columnList(change.to)});`)
         step(change, statements)
         break
       }
@@ -97,7 +109,8 @@ export function renderPostgresSql(changes: readonly SchemaChange[], context: { f
       case 'drop_unique':
       case 'drop_check':
       case 'drop_foreign_key': {
-        const name = change.kind === 'drop_unique' ? change.unique.name : change.kind === 'drop_check' ? change.check.name : change.foreignKey.name
+        const name =
+          change.kind === 'drop_unique' ? change.unique.name : change.kind === 'drop_check' ? change.check.name : change.foreignKey.name
         if (name) step(change, [`ALTER TABLE ${t} DROP CONSTRAINT ${quoteIdentifier(name)};`])
         else step(change, [], `the constraint has no name; drop it by hand (${change.kind})`)
         break
@@ -134,7 +147,9 @@ function alterColumn(change: Extract<SchemaChange, { kind: 'alter_column' }>): {
     } else if (from.generated === undefined && toIdentity) {
       statements.push(alter(`ADD GENERATED ${to.generated === 'identity-always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY`))
       // start after the rows already there
-      statements.push(`SELECT setval(pg_get_serial_sequence(${quoteString(change.table)}, ${quoteString(change.column)}), COALESCE(MAX(${c}), 0) + 1, false) FROM ${t};`)
+      statements.push(
+        `SELECT setval(pg_get_serial_sequence(${quoteString(change.table)}, ${quoteString(change.column)}), COALESCE(MAX(${c}), 0) + 1, false) FROM ${t};`,
+      )
     } else {
       note = `change ${change.table}.${change.column} from ${from.generated ?? 'plain'} to ${to.generated ?? 'plain'} by hand (serial columns own a sequence)`
     }

@@ -62,11 +62,19 @@ export function formatSqlStatements(rendered: RenderedSql, options: FormatSqlOpt
   const blocks = rendered.steps.map((s) => {
     const lines: string[] = []
     const disabled = options.commentDataLoss === true && s.severity === 'data_loss'
-    for (const change of s.changes) lines.push(`-- ${summariseChange(change)}${change.severity === 'safe' ? '' : ` [${change.severity.replace('_', ' ')}]`}`)
+    for (const change of s.changes)
+      lines.push(`-- ${summariseChange(change)}${change.severity === 'safe' ? '' : ` [${change.severity.replace('_', ' ')}]`}`)
     if (s.note) lines.push(`-- note: ${s.note}`)
     if (disabled) lines.push('-- DATA LOSS: commented out; uncomment to apply')
     for (const statement of s.statements) {
-      lines.push(disabled ? statement.split('\n').map((l) => `-- ${l}`).join('\n') : statement)
+      lines.push(
+        disabled
+          ? statement
+              .split('\n')
+              .map((l) => `-- ${l}`)
+              .join('\n')
+          : statement,
+      )
     }
     return lines.join('\n')
   })

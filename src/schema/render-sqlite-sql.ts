@@ -43,19 +43,30 @@ function canDropColumn(column: string, source: TableSchema | undefined, from: Da
   if (source.uniques.some((u) => u.columns.includes(column))) return false
   if (source.foreignKeys.some((fk) => fk.columns.includes(column))) return false
   if (source.checks.some((c) => mentions(c.expression))) return false
-  if (source.indexes.some((i) => mentions(i.where) || i.columns.some((e) => (e.kind === 'column' ? e.value === column : mentions(e.value))))) return false
-  if (from.tables.some((t) => t.foreignKeys.some((fk) => fk.referencedTable === source.name && fk.referencedColumns.includes(column)))) return false
+  if (
+    source.indexes.some((i) => mentions(i.where) || i.columns.some((e) => (e.kind === 'column' ? e.value === column : mentions(e.value))))
+  )
+    return false
+  if (from.tables.some((t) => t.foreignKeys.some((fk) => fk.referencedTable === source.name && fk.referencedColumns.includes(column))))
+    return false
   if (from.unmanaged.some((u) => mentions(u.definition))) return false
   return true
 }
 
 /** Lower-cased identifiers of SQL text, for "does it mention this column". */
 function tokenizeLoose(text: string): string[] {
-  return (text.match(/"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*/g) ?? []).map((t) => t.replace(/^["`[]|["`\]]$/g, '').toLowerCase())
+  return (text.match(/"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*/g) ?? []).map((t) =>
+    t.replace(/^["`[]|["`\]]$/g, '').toLowerCase(),
+  )
 }
 
 /** Whether a change to an existing table needs the rebuild. */
-function needsRebuild(change: SchemaChange, target: TableSchema | undefined, source: TableSchema | undefined, from: DatabaseSchema): boolean {
+function needsRebuild(
+  change: SchemaChange,
+  target: TableSchema | undefined,
+  source: TableSchema | undefined,
+  from: DatabaseSchema,
+): boolean {
   switch (change.kind) {
     case 'rename_table':
     case 'rename_column':
@@ -82,7 +93,10 @@ function needsRebuild(change: SchemaChange, target: TableSchema | undefined, sou
  * schema the changes apply to (for the rows to copy and the triggers to recreate), `to` the
  * one they produce (for the rebuilt tables' definitions).
  */
-export function renderSqliteSql(changes: readonly SchemaChange[], context: { from: DatabaseSchema; to: DatabaseSchema }): { steps: SqlStep[]; foreignKeysOff: boolean } {
+export function renderSqliteSql(
+  changes: readonly SchemaChange[],
+  context: { from: DatabaseSchema; to: DatabaseSchema },
+): { steps: SqlStep[]; foreignKeysOff: boolean } {
   const targets = new Map(context.to.tables.map((t) => [t.name, t]))
   // changes name a table as it is called when they run; renames before or after move the name
   const renames = changes.flatMap((c, i) => (c.kind === 'rename_table' ? [{ i, from: c.from, to: c.table }] : []))
@@ -102,13 +116,15 @@ export function renderSqliteSql(changes: readonly SchemaChange[], context: { fro
   const sources = new Map(context.from.tables.map((t) => [t.name, t]))
   for (const [i, change] of changes.entries()) {
     if (change.table === undefined) continue
-    if (needsRebuild(change, targets.get(names.final(change.table, i)), sources.get(names.initial(change.table, i)), context.from)) rebuilt.add(change.table)
+    if (needsRebuild(change, targets.get(names.final(change.table, i)), sources.get(names.initial(change.table, i)), context.from))
+      rebuilt.add(change.table)
   }
   const steps: SqlStep[] = []
   let foreignKeysOff = false
   const step = (change: SchemaChange, statements: string[]) => steps.push({ statements, changes: [change], severity: change.severity })
 
-  const isOwn = (c: SchemaChange, table: string) => c.table === table && c.kind !== 'rename_table' && c.kind !== 'create_table' && c.kind !== 'drop_table'
+  const isOwn = (c: SchemaChange, table: string) =>
+    c.table === table && c.kind !== 'rename_table' && c.kind !== 'create_table' && c.kind !== 'drop_table'
   // a rebuild goes where the table's last change is: after its rename, if any
   const lastChange = new Map<string, number>()
   changes.forEach((c, i) => {
@@ -118,7 +134,15 @@ export function renderSqliteSql(changes: readonly SchemaChange[], context: { fro
     const table = change.table
     if (table !== undefined && rebuilt.has(table) && isOwn(change, table)) {
       if (lastChange.get(table) !== i) continue
-      steps.push(rebuildStep(table, i, changes.filter((c) => isOwn(c, table)), names, context))
+      steps.push(
+        rebuildStep(
+          table,
+          i,
+          changes.filter((c) => isOwn(c, table)),
+          names,
+          context,
+        ),
+      )
       foreignKeysOff = true
       continue
     }
@@ -170,7 +194,13 @@ interface TableNames {
   initial(name: string, before: number): string
 }
 
-function rebuildStep(table: string, at: number, own: SchemaChange[], names: TableNames, context: { from: DatabaseSchema; to: DatabaseSchema }): SqlStep {
+function rebuildStep(
+  table: string,
+  at: number,
+  own: SchemaChange[],
+  names: TableNames,
+  context: { from: DatabaseSchema; to: DatabaseSchema },
+): SqlStep {
   // the table is called `table` now; the target schema knows it by its final name, the source by its first
   const target = context.to.tables.find((t) => t.name === names.final(table, at))
   if (!target) throw new Error(`rebuild of ${table}: the target schema has no such table`)
@@ -194,7 +224,8 @@ function rebuildStep(table: string, at: number, own: SchemaChange[], names: Tabl
   ]
   // DROP TABLE took the table's triggers with it
   for (const trigger of context.from.unmanaged) {
-    if (trigger.kind === 'trigger' && trigger.table === oldName && trigger.definition) statements.push(`${trigger.definition.trim().replace(/;?$/, ';')}`)
+    if (trigger.kind === 'trigger' && trigger.table === oldName && trigger.definition)
+      statements.push(`${trigger.definition.trim().replace(/;?$/, ';')}`)
   }
   const severity = own.reduce((s, c) => worseSeverity(s, c.severity), 'safe' as SchemaChange['severity'])
   return { statements, changes: own, severity, note: `rebuild ${table} (SQLite cannot ALTER this)` }

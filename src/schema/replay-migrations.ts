@@ -43,7 +43,11 @@ export interface ShadowOptions {
  * Runs `fn` with the config of a fresh, empty database of the configured dialect, and
  * removes that database afterwards, whatever happens.
  */
-export async function usingShadowDatabase<T>(config: ResolvedConfig, options: ShadowOptions, fn: (shadow: ResolvedConfig) => Promise<T>): Promise<T> {
+export async function usingShadowDatabase<T>(
+  config: ResolvedConfig,
+  options: ShadowOptions,
+  fn: (shadow: ResolvedConfig) => Promise<T>,
+): Promise<T> {
   let shadow: { config: ResolvedConfig; dispose(): Promise<void> }
   if (config.target.dialect === 'sqlite') {
     shadow = (await import('../dialects/sqlite/sqlite-shadow-database.js')).createSqliteShadow(config)
@@ -73,7 +77,10 @@ export async function usingShadowDatabase<T>(config: ResolvedConfig, options: Sh
  * const replayed = await replayMigrations(config, { apply: applyMigrationsWithRunner, connect })
  * const changes = diffSchemas(replayed, modelsToSchema(models, config.target.dialect))
  */
-export async function replayMigrations(config: ResolvedConfig, options: ShadowOptions & { apply: MigrationApplier }): Promise<DatabaseSchema> {
+export async function replayMigrations(
+  config: ResolvedConfig,
+  options: ShadowOptions & { apply: MigrationApplier },
+): Promise<DatabaseSchema> {
   return usingShadowDatabase(config, options, async (shadow) => {
     await options.apply(shadow, { migrationsDir: config.migrationsDir, signal: options.connect.signal })
     return usingDatabase(shadow, { ...options.connect, mode: 'write' }, (conn) => conn.dialect.introspect(conn, { schema: shadow.schema }))

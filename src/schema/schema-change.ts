@@ -6,7 +6,15 @@
  */
 import { canonicalExpression } from './canonical-expression.js'
 import { isWideningTypeChange } from './column-type.js'
-import type { CheckSchema, ColumnSchema, EnumSchema, ForeignKeySchema, IndexSchema, TableSchema, UniqueSchema } from './normalised-schema.js'
+import type {
+  CheckSchema,
+  ColumnSchema,
+  EnumSchema,
+  ForeignKeySchema,
+  IndexSchema,
+  TableSchema,
+  UniqueSchema,
+} from './normalised-schema.js'
 
 /**
  * How risky a change is.
@@ -50,7 +58,11 @@ export type SchemaChange = (
 }
 
 /** A change before its severity is known. */
-export type ChangeWithoutSeverity = SchemaChange extends infer C ? (C extends SchemaChange ? Omit<C, 'severity'> & { severity?: Severity } : never) : never
+export type ChangeWithoutSeverity = SchemaChange extends infer C
+  ? C extends SchemaChange
+    ? Omit<C, 'severity'> & { severity?: Severity }
+    : never
+  : never
 
 /** The kinds of change, in the order the diff lists them (a valid order to apply them). */
 export const CHANGE_ORDER: ReadonlyArray<SchemaChange['kind']> = [
@@ -114,7 +126,8 @@ export function severityOf(change: ChangeWithoutSeverity): Severity {
     case 'alter_column': {
       let severity: Severity = 'safe'
       for (const aspect of change.aspects) {
-        if (aspect === 'type') severity = worseSeverity(severity, isWideningTypeChange(change.from.type, change.to.type) ? 'safe' : 'data_loss')
+        if (aspect === 'type')
+          severity = worseSeverity(severity, isWideningTypeChange(change.from.type, change.to.type) ? 'safe' : 'data_loss')
         if (aspect === 'nullable' && !change.to.nullable) severity = worseSeverity(severity, 'destructive')
         if (aspect === 'generated' || aspect === 'collation') severity = worseSeverity(severity, 'destructive')
       }
@@ -150,7 +163,10 @@ function describeIndex(index: IndexSchema): string {
 }
 
 function describeForeignKey(table: string, fk: ForeignKeySchema): string {
-  const actions = [fk.onDelete !== 'no action' ? ` on delete ${fk.onDelete}` : '', fk.onUpdate !== 'no action' ? ` on update ${fk.onUpdate}` : ''].join('')
+  const actions = [
+    fk.onDelete !== 'no action' ? ` on delete ${fk.onDelete}` : '',
+    fk.onUpdate !== 'no action' ? ` on update ${fk.onUpdate}` : '',
+  ].join('')
   return `foreign key ${table}(${fk.columns.join(', ')}) → ${fk.referencedTable}(${fk.referencedColumns.join(', ')})${actions}`
 }
 

@@ -86,7 +86,8 @@ export function createTableSql(table: TableSchema, dialect: SchemaDialect, optio
   const singlePk = table.primaryKey.length === 1 ? table.primaryKey[0] : undefined
   const inlinePk = dialect === 'sqlite' && singlePk !== undefined
   const lines = table.columns.map((c) => columnDefinition(c, dialect, { inlinePrimaryKey: inlinePk && c.name === singlePk }))
-  if (table.primaryKey.length > 0 && !inlinePk) lines.push(`${constraintPrefix(table.primaryKeyName)}PRIMARY KEY (${columnList(table.primaryKey)})`)
+  if (table.primaryKey.length > 0 && !inlinePk)
+    lines.push(`${constraintPrefix(table.primaryKeyName)}PRIMARY KEY (${columnList(table.primaryKey)})`)
   for (const u of table.uniques) lines.push(`${constraintPrefix(u.name)}UNIQUE (${columnList(u.columns)})`)
   for (const c of table.checks) lines.push(`${constraintPrefix(c.name)}CHECK (${c.expression})`)
   if (options.withForeignKeys) for (const fk of table.foreignKeys) lines.push(`${constraintPrefix(fk.name)}${foreignKeyClause(fk)}`)

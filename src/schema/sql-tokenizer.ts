@@ -23,9 +23,53 @@ export interface SqlToken {
 
 /** Operators, longest first, so `::` wins over `:` and `<>` over `<`. */
 const OPERATORS = [
-  '!~~*', '#>>', '->>', '!~~', '~~*', '!~*',
-  '::', '<>', '!=', '<=', '>=', '==', '||', '->', '#>', '@>', '<@', '&&', '~~', '~*', '!~', '<<', '>>',
-  '(', ')', ',', '.', ';', '+', '-', '*', '/', '%', '=', '<', '>', '~', '&', '|', '^', '[', ']', '?', '@', '#', '!', ':',
+  '!~~*',
+  '#>>',
+  '->>',
+  '!~~',
+  '~~*',
+  '!~*',
+  '::',
+  '<>',
+  '!=',
+  '<=',
+  '>=',
+  '==',
+  '||',
+  '->',
+  '#>',
+  '@>',
+  '<@',
+  '&&',
+  '~~',
+  '~*',
+  '!~',
+  '<<',
+  '>>',
+  '(',
+  ')',
+  ',',
+  '.',
+  ';',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '=',
+  '<',
+  '>',
+  '~',
+  '&',
+  '|',
+  '^',
+  '[',
+  ']',
+  '?',
+  '@',
+  '#',
+  '!',
+  ':',
 ]
 
 /** Thrown when the text cannot be tokenized (an unterminated string or quote). */
@@ -134,7 +178,8 @@ const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y
 function isIdentifierPosition(tokens: SqlToken[]): boolean {
   const last = tokens[tokens.length - 1]!
   if (last.kind === 'op') return last.value !== ')' && last.value !== ']'
-  if (last.kind === 'word') return /^(?:table|index|on|references|key|unique|constraint|into|from|join|as|exists|view|trigger)$/i.test(last.value)
+  if (last.kind === 'word')
+    return /^(?:table|index|on|references|key|unique|constraint|into|from|join|as|exists|view|trigger)$/i.test(last.value)
   return false
 }
 

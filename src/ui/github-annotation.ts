@@ -32,18 +32,11 @@ function escapeProperty(text: string): string {
  * githubErrorAnnotation({ message: 'relation "users" already exists', file: '/w/migrations/1_a.sql', line: 3 }, { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: '/w' }, '/w')
  * // '::error file=migrations/1_a.sql,line=3::relation "users" already exists'
  */
-export function githubErrorAnnotation(
-  source: AnnotationSource,
-  env: Record<string, string | undefined>,
-  cwd: string,
-): string | undefined {
+export function githubErrorAnnotation(source: AnnotationSource, env: Record<string, string | undefined>, cwd: string): string | undefined {
   if (env.GITHUB_ACTIONS !== 'true') return undefined
   const root = env.GITHUB_WORKSPACE || cwd
   const relative = path.relative(root, source.file)
-  const file =
-    relative.startsWith('..') || path.isAbsolute(relative)
-      ? source.file
-      : relative.split(path.sep).join('/')
+  const file = relative.startsWith('..') || path.isAbsolute(relative) ? source.file : relative.split(path.sep).join('/')
   const properties = [`file=${escapeProperty(file)}`]
   if (source.line !== undefined) properties.push(`line=${source.line}`)
   if (source.column !== undefined) properties.push(`col=${source.column}`)

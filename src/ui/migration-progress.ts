@@ -66,17 +66,11 @@ export async function createMigrationProgress(
           deferred.set(m.name, d)
           return {
             title: m.name,
-            task: async (
-              _ctx: unknown,
-              task: { title: string; skip: (message?: string) => void },
-            ) => {
+            task: async (_ctx: unknown, task: { title: string; skip: (message?: string) => void }) => {
               const outcome = await d.promise
               if (outcome.status === 'skipped')
-                task.skip(
-                  `${m.name} (already ${event.direction === 'up' ? 'applied' : 'rolled back'} by another run)`,
-                )
-              else
-                task.title = `${m.name} ${out.err.dim(`(${formatDuration(outcome.durationMs)})`)}`
+                task.skip(`${m.name} (already ${event.direction === 'up' ? 'applied' : 'rolled back'} by another run)`)
+              else task.title = `${m.name} ${out.err.dim(`(${formatDuration(outcome.durationMs)})`)}`
             },
           }
         })
@@ -97,11 +91,7 @@ export async function createMigrationProgress(
             logger,
           },
         } as never)
-        out.info(
-          out.err.dim(
-            `${verb} ${event.migrations.length} migration${event.migrations.length === 1 ? '' : 's'}`,
-          ),
-        )
+        out.info(out.err.dim(`${verb} ${event.migrations.length} migration${event.migrations.length === 1 ? '' : 's'}`))
         running = list.run().catch(() => undefined)
       } else if (event.type === 'done') {
         deferred.get(event.name)?.resolve({ status: event.status, durationMs: event.durationMs })
@@ -126,9 +116,7 @@ function plainProgress(out: Output): MigrationProgressView {
             : `${event.status} ${event.name} (${formatDuration(event.durationMs)})`
         out.info(what)
       } else if (event.type === 'failed') {
-        out.info(
-          event.error.code === 'INTERRUPTED' ? `interrupted ${event.name}` : `failed ${event.name}`,
-        )
+        out.info(event.error.code === 'INTERRUPTED' ? `interrupted ${event.name}` : `failed ${event.name}`)
       }
     },
     finish: async () => undefined,

@@ -34,8 +34,7 @@ export function progressLine(
       last = now
       drawn = true
       const percent = total > 0 ? `${Math.floor((done / total) * 100)}%` : ''
-      const amount =
-        unit === 'bytes' ? formatBytes(done) + (total > 0 ? ` of ${formatBytes(total)}` : '') : ''
+      const amount = unit === 'bytes' ? formatBytes(done) + (total > 0 ? ` of ${formatBytes(total)}` : '') : ''
       stream.write(`\r\u001b[K${label}: ${[percent, amount].filter(Boolean).join(' ')}`)
     },
     done() {

@@ -14,8 +14,7 @@ export function renderRunSummary(result: MigrationRunResult): string {
   const done = result.results.filter((r) => r.status === 'applied' || r.status === 'reverted')
   const skipped = result.results.filter((r) => r.status === 'skipped').length
   const head = `head is ${result.head ?? 'empty (nothing applied)'}`
-  if (result.results.length === 0)
-    return `Nothing to ${result.direction === 'up' ? 'apply' : 'roll back'}; ${head}.`
+  if (result.results.length === 0) return `Nothing to ${result.direction === 'up' ? 'apply' : 'roll back'}; ${head}.`
   const total = done.reduce((sum, r) => sum + (r.duration_ms ?? 0), 0)
   const skippedText = skipped > 0 ? ` (${skipped} already done by another run)` : ''
   return `${verb} ${done.length} migration${done.length === 1 ? '' : 's'}${done.length > 0 ? ` in ${formatDuration(total)}` : ''}${skippedText}; ${head}.`
@@ -23,20 +22,13 @@ export function renderRunSummary(result: MigrationRunResult): string {
 
 /** `up --dry-run`: the plan and each `.sql` file's statements. */
 export function renderPlan(result: MigrationRunResult, color: ChalkInstance): string {
-  if (result.results.length === 0)
-    return `Nothing to apply to ${result.database}; head is ${result.head ?? 'empty'}.`
+  if (result.results.length === 0) return `Nothing to apply to ${result.database}; head is ${result.head ?? 'empty'}.`
   const lines = [
     `Would apply ${result.results.length} migration${result.results.length === 1 ? '' : 's'} to ${result.database} (dry run, nothing changed):`,
   ]
   for (const r of result.results) {
-    lines.push(
-      '',
-      color.bold(
-        `${r.name}${r.transaction === false ? color.yellow('  [transaction:false]') : ''}`,
-      ),
-    )
-    for (const statement of r.statements ?? [])
-      lines.push(...`${statement};`.split('\n').map((l) => `  ${l}`))
+    lines.push('', color.bold(`${r.name}${r.transaction === false ? color.yellow('  [transaction:false]') : ''}`))
+    for (const statement of r.statements ?? []) lines.push(...`${statement};`.split('\n').map((l) => `  ${l}`))
   }
   return lines.join('\n')
 }
@@ -72,10 +64,6 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
   lines.push('', `${parts.join(', ')}; head ${report.head ?? 'empty'}.`)
   for (const problem of report.problems) lines.push(color.red(`! ${problem}`))
   if (report.ignored_files.length > 0)
-    lines.push(
-      color.dim(
-        `Not migrations (no <version>_ prefix or other extension): ${report.ignored_files.join(', ')}`,
-      ),
-    )
+    lines.push(color.dim(`Not migrations (no <version>_ prefix or other extension): ${report.ignored_files.join(', ')}`))
   return lines.join('\n')
 }

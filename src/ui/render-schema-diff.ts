@@ -13,11 +13,17 @@ const MARK = { added: '+', removed: '-', changed: '~' } as const
 /** One coloured line per change, then a summary line. */
 export function renderSchemaDiffText(result: SchemaComparison, c: ChalkInstance): string[] {
   const against = result.against === 'live' ? 'the database' : 'the migrations'
-  if (result.changes.length === 0) return [`No differences: ${against} ${result.against === 'live' ? 'matches' : 'match'} ${result.modelsFile}.`]
+  if (result.changes.length === 0)
+    return [`No differences: ${against} ${result.against === 'live' ? 'matches' : 'match'} ${result.modelsFile}.`]
   const lines = result.changes.map((change) => {
     const direction = changeDirection(change)
     const colour = direction === 'added' ? c.green : direction === 'removed' ? c.red : c.yellow
-    const badge = change.severity === 'data_loss' ? ` ${c.red.bold('[data loss]')}` : change.severity === 'destructive' ? ` ${c.yellow.bold('[destructive]')}` : ''
+    const badge =
+      change.severity === 'data_loss'
+        ? ` ${c.red.bold('[data loss]')}`
+        : change.severity === 'destructive'
+          ? ` ${c.yellow.bold('[destructive]')}`
+          : ''
     return `${colour(`${MARK[direction]} ${summariseChange(change)}`)}${badge}`
   })
   const counts = countBySeverity(result.changes)

@@ -54,9 +54,7 @@ function expectOneLineError(result: CliResult, message: RegExp): void {
 
 /** Names of final backups (not temporaries, manifests or locks) in a directory. */
 function finalBackups(dir: string): string[] {
-  return fs.existsSync(dir)
-    ? fs.readdirSync(dir).filter((f) => parseBackupFileName(f) && !f.endsWith('.json'))
-    : []
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => parseBackupFileName(f) && !f.endsWith('.json')) : []
 }
 
 function tempFiles(dir: string): string[] {
@@ -84,11 +82,7 @@ function mountTmpfs(megabytes: number): { dir: string } | { skip: string } {
 }
 
 /** Calls `onTemp` as soon as a temporary backup file appears in `dir` (and, if asked, has data). */
-function whenTempAppears(
-  dir: string,
-  minBytes: number,
-  onTemp: (name: string) => void,
-): () => void {
+function whenTempAppears(dir: string, minBytes: number, onTemp: (name: string) => void): () => void {
   let done = false
   const timer = setInterval(() => {
     if (done) return
@@ -125,9 +119,7 @@ for (const dialect of testDialects()) {
       const verbose = await dbops(db, ['create', '--verbose'])
       expect(verbose.code).toBe(0)
       expect(verbose.stdout.trim().split('\n')).toEqual([
-        expect.stringMatching(
-          /^backup \S+\.(db|dump): [\d.]+ [KM]?B in [\d.]+ s, verified read, migration head none$/,
-        ),
+        expect.stringMatching(/^backup \S+\.(db|dump): [\d.]+ [KM]?B in [\d.]+ s, verified read, migration head none$/),
       ])
 
       const json = await dbops(db, ['create', '--json', '--keep-last', '2'])
@@ -141,14 +133,9 @@ for (const dialect of testDialects()) {
       expect(json.stderr).toBe('')
 
       const list = await dbops(db, ['list', '--json'])
-      expect(list.json().backups.map((b: { file: string }) => b.file)).toEqual([
-        doc.file,
-        verbose.stdout.match(/^backup (\S+):/)![1],
-      ])
+      expect(list.json().backups.map((b: { file: string }) => b.file)).toEqual([doc.file, verbose.stdout.match(/^backup (\S+):/)![1]])
       const table = await dbops(db, ['list'])
-      expect(table.stdout).toMatch(
-        /backup\s+database\s+age\s+size\s+migration head\s+verified\s+status/,
-      )
+      expect(table.stdout).toMatch(/backup\s+database\s+age\s+size\s+migration head\s+verified\s+status/)
       expect(table.stdout).toContain(doc.file)
 
       expect(await dbops(db, ['verify', '--latest'])).toMatchObject({
@@ -170,11 +157,7 @@ for (const dialect of testDialects()) {
 
     test('SIGKILL during create: nothing incomplete under a final name; the next run succeeds and sweeps the leftovers', async () => {
       const db = await freshDatabase(dialect)
-      await execSql(
-        db.url,
-        sampleData(dialect.name, 10) +
-          paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 16),
-      )
+      await execSql(db.url, sampleData(dialect.name, 10) + paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 16))
       const dir = path.join(db.dir, 'backups')
       fs.mkdirSync(dir)
       let stop = () => {}
@@ -222,12 +205,7 @@ for (const dialect of testDialects()) {
       const dir = path.join(db.dir, 'backups')
       fs.mkdirSync(dir)
       let stop = () => {}
-      const result = await dbops(
-        db,
-        ['create'],
-        {},
-        { onSpawn: (child) => (stop = whenTempAppears(dir, 1, () => child.kill('SIGINT'))) },
-      )
+      const result = await dbops(db, ['create'], {}, { onSpawn: (child) => (stop = whenTempAppears(dir, 1, () => child.kill('SIGINT'))) })
       stop()
       expect(result.code).toBe(130)
       expect(result.stderr).toMatch(/Interrupted by SIGINT/)
@@ -240,32 +218,27 @@ for (const dialect of testDialects()) {
 describe('sqlite: failures', () => {
   const sqlite = testDialects().find((d) => d.name === 'sqlite')!
 
-  test.each([[[]], [['--json']]])(
-    'a missing SQLite file: exit 7, and no empty database created %s',
-    async (extra) => {
+  test.each([[[]], [['--json']]])('a missing SQLite file: exit 7, and no empty database created %s', async (extra) => {
+    const db = await freshDatabase(sqlite)
+    const result = await dbops(db, ['create', ...extra])
+    expect(result.code).toBe(7)
+    if (extra.length > 0) expect(result.json()).toMatchObject({ error: { code: 'DB_FILE_MISSING' } })
+    else expectOneLineError(result, /SQLite file .*app\.db does not exist/)
+    expect(fs.readdirSync(db.dir)).toEqual([])
+  })
+
+  test.each([{ args: ['verify', '../etc/passwd'] }, { args: ['restore', 'sub/app-20250101T000000.000Z.db'] }, { args: ['verify', '..'] }])(
+    'a name with .. or / where a backup name is expected: exit 2 ($args)',
+    async ({ args }) => {
       const db = await freshDatabase(sqlite)
-      const result = await dbops(db, ['create', ...extra])
-      expect(result.code).toBe(7)
-      if (extra.length > 0)
-        expect(result.json()).toMatchObject({ error: { code: 'DB_FILE_MISSING' } })
-      else expectOneLineError(result, /SQLite file .*app\.db does not exist/)
-      expect(fs.readdirSync(db.dir)).toEqual([])
+      const plain = await dbops(db, args)
+      expect(plain.code).toBe(2)
+      expectOneLineError(plain, /Invalid backup name/)
+      const json = await dbops(db, [...args, '--json'])
+      expect(json.code).toBe(2)
+      expect(json.json()).toMatchObject({ error: { code: 'BACKUP_NAME_INVALID' } })
     },
   )
-
-  test.each([
-    { args: ['verify', '../etc/passwd'] },
-    { args: ['restore', 'sub/app-20250101T000000.000Z.db'] },
-    { args: ['verify', '..'] },
-  ])('a name with .. or / where a backup name is expected: exit 2 ($args)', async ({ args }) => {
-    const db = await freshDatabase(sqlite)
-    const plain = await dbops(db, args)
-    expect(plain.code).toBe(2)
-    expectOneLineError(plain, /Invalid backup name/)
-    const json = await dbops(db, [...args, '--json'])
-    expect(json.code).toBe(2)
-    expect(json.json()).toMatchObject({ error: { code: 'BACKUP_NAME_INVALID' } })
-  })
 
   test('another backup running: exit 5 with and without --json', async () => {
     const db = await freshDatabase(sqlite)
@@ -317,15 +290,9 @@ describe('sqlite: failures', () => {
     const dir = path.join(db.dir, 'root-only')
     fs.mkdirSync(dir, { mode: 0o755 })
     // the database (a WAL file: its directory too) belongs to the user; the backup directory does not
-    for (const f of fs.readdirSync(db.dir).filter((f) => f.startsWith('app.db')))
-      fs.chownSync(path.join(db.dir, f), 65534, 65534)
+    for (const f of fs.readdirSync(db.dir).filter((f) => f.startsWith('app.db'))) fs.chownSync(path.join(db.dir, f), 65534, 65534)
     fs.chownSync(db.dir, 65534, 65534)
-    const result = await dbops(
-      db,
-      ['create', '--dir', dir],
-      { HOME: db.dir },
-      { uid: 65534, gid: 65534 },
-    )
+    const result = await dbops(db, ['create', '--dir', dir], { HOME: db.dir }, { uid: 65534, gid: 65534 })
     expect(result.code).toBe(1)
     expectOneLineError(result, /Backup directory .*root-only is not writable by this user/)
   })
@@ -337,10 +304,7 @@ describe('sqlite: failures', () => {
     await execSql(db.url, paddingData('sqlite', 3))
     const result = await dbops(db, ['create', '--dir', tmpfs.dir])
     expect(result.code).toBe(1)
-    expectOneLineError(
-      result,
-      /No space left for the backup in .*: [\d.]+ [KM]B free, the database is 3\.\d MB/,
-    )
+    expectOneLineError(result, /No space left for the backup in .*: [\d.]+ [KM]B free, the database is 3\.\d MB/)
     expect(fs.readdirSync(tmpfs.dir)).toEqual([])
   })
 
@@ -361,8 +325,7 @@ describe('sqlite: failures', () => {
     expectOneLineError(result, /No space left on device/)
     expect(tempFiles(tmpfs.dir)).toEqual([])
     expect(finalBackups(tmpfs.dir).sort()).toEqual(before) // retention did not run
-    for (const file of before)
-      expect(await dbops(db, ['verify', file, '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
+    for (const file of before) expect(await dbops(db, ['verify', file, '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
   })
 })
 
@@ -397,9 +360,7 @@ describe('postgres: failures', () => {
     expect(result.code).toBe(1)
     expect(result.json().error).toMatchObject({
       code: 'PG_TOOL_TOO_OLD',
-      message: expect.stringMatching(
-        /No pg_dump fits the server \(PostgreSQL 1\d\): found 12\.3 \(/,
-      ),
+      message: expect.stringMatching(/No pg_dump fits the server \(PostgreSQL 1\d\): found 12\.3 \(/),
       hint: expect.stringMatching(/postgresql-client-1\d/),
     })
   })
@@ -458,8 +419,7 @@ describe('postgres: failures', () => {
     expectOneLineError(result, /[Nn]o space left on device/)
     expect(tempFiles(tmpfs.dir)).toEqual([])
     expect(finalBackups(tmpfs.dir).sort()).toEqual(before)
-    for (const file of before)
-      expect(await dbops(db, ['verify', file, '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
+    for (const file of before) expect(await dbops(db, ['verify', file, '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
   })
 
   test('restore --target-url into a new database, --no-owner, and the safety backup when it exists', async () => {
@@ -468,18 +428,9 @@ describe('postgres: failures', () => {
     const created = (await dbops(db, ['create', '--json'])).json()
     const copyName = `${new URL(db.url).pathname.slice(1)}_copy`
     const copyUrl = withUrl(db.url, { database: copyName })
-    cleanups.push(() =>
-      execSql(inject('pgAdminUrl'), `DROP DATABASE IF EXISTS "${copyName}" WITH (FORCE)`),
-    )
+    cleanups.push(() => execSql(inject('pgAdminUrl'), `DROP DATABASE IF EXISTS "${copyName}" WITH (FORCE)`))
 
-    const first = await dbops(db, [
-      'restore',
-      created.file,
-      '--target-url',
-      copyUrl,
-      '--no-owner',
-      '--json',
-    ])
+    const first = await dbops(db, ['restore', created.file, '--target-url', copyUrl, '--no-owner', '--json'])
     expect(first.code).toBe(0)
     expect(first.json()).toMatchObject({ created: true, replaced: false, safety_backup: null })
     expect(first.stdout).not.toContain(new URL(db.url).password)
@@ -487,8 +438,6 @@ describe('postgres: failures', () => {
     const second = await dbops(db, ['restore', created.file, '--target-url', copyUrl])
     expect(second.code).toBe(0)
     expect(second.stdout).toMatch(/replacing its contents/)
-    expect(second.stdout).toMatch(
-      new RegExp(`safety backup of the previous contents: ${copyName}-\\d{8}T`),
-    )
+    expect(second.stdout).toMatch(new RegExp(`safety backup of the previous contents: ${copyName}-\\d{8}T`))
   })
 })

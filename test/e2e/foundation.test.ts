@@ -21,7 +21,10 @@ function expectNoSecret(result: { stdout: string; stderr: string }, secret: stri
 
 /** One error line and one hint line, no stack trace. */
 function expectOneLineError(stderr: string, message: RegExp) {
-  const lines = stderr.trim().split('\n').filter((l) => !l.includes('Warning:'))
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.includes('Warning:'))
   expect(lines[0]).toMatch(/^error: /)
   expect(lines[0]).toMatch(message)
   expect(lines[1]).toMatch(/^hint: /)
@@ -57,7 +60,10 @@ describe('basics', () => {
   test.each([['--json'], []])('an unknown flag exits 2 %s', async (...extra) => {
     const result = await runCli(['config', 'show', '--bogus', ...extra])
     expect(result.code).toBe(2)
-    if (extra.length > 0) expect(result.json()).toEqual({ error: { code: 'USAGE', message: 'Nonexistent flag: --bogus', hint: 'See `dbops config show --help`.' } })
+    if (extra.length > 0)
+      expect(result.json()).toEqual({
+        error: { code: 'USAGE', message: 'Nonexistent flag: --bogus', hint: 'See `dbops config show --help`.' },
+      })
     else expectOneLineError(result.stderr, /Nonexistent flag: --bogus/)
   })
 })
@@ -84,7 +90,13 @@ describe('config show', () => {
     const json = await runCli(['config', 'show', '--json'], { cwd: tmp.dir, env: { DATABASE_URL: url } })
     expect(json.code).toBe(0)
     const report = json.json()
-    expect(report.target).toMatchObject({ dialect: 'postgres', host: 'db.example', port: 5433, password: '***', url: 'postgres://app:***@db.example:5433/shop' })
+    expect(report.target).toMatchObject({
+      dialect: 'postgres',
+      host: 'db.example',
+      port: 5433,
+      password: '***',
+      url: 'postgres://app:***@db.example:5433/shop',
+    })
     expect(report.rule).toBe('DATABASE_URL from the environment')
     expect(report.settings).toContainEqual({ key: 'pool.size', value: '8', source: 'dotenv', origin: 'POOL_SIZE (.env)' })
     expectNoSecret(json, SECRET)
@@ -137,7 +149,10 @@ describe('config show', () => {
     fs.writeFileSync(path.join(dir.dir, 'dbops.config.ts'), 'export default { connectTimeout: "10s" }\n')
     const result = await runCli(['config', 'show', '--json'], { cwd: dir.dir })
     expect(result.code).toBe(2)
-    expect(result.json().error).toMatchObject({ code: 'CONFIG_FILE_INVALID', message: 'dbops.config.ts: connectTimeout must be a number, got string' })
+    expect(result.json().error).toMatchObject({
+      code: 'CONFIG_FILE_INVALID',
+      message: 'dbops.config.ts: connectTimeout must be a number, got string',
+    })
     dir.cleanup()
   })
 
@@ -222,7 +237,10 @@ describe('wait', () => {
     const url = withUrl(inject('pgAdminUrl'), { database: 'no_such_db_here' })
     const result = await runCli(['wait', '--json'], { cwd: tmp.dir, env: { DATABASE_URL: url } })
     expect(result.code).toBe(7)
-    expect(result.json().error).toMatchObject({ code: 'DB_NOT_FOUND', message: expect.stringContaining('"no_such_db_here" does not exist') })
+    expect(result.json().error).toMatchObject({
+      code: 'DB_NOT_FOUND',
+      message: expect.stringContaining('"no_such_db_here" does not exist'),
+    })
   })
 
   test('nothing listening: retried, then exit 4 when --timeout runs out', async () => {
@@ -234,7 +252,10 @@ describe('wait', () => {
     })
     expect(result.code).toBe(4)
     expect(Date.now() - started).toBeLessThan(15_000)
-    expect(result.json().error).toMatchObject({ code: 'DB_UNREACHABLE', message: expect.stringMatching(/Gave up after 2s and \d+ attempts: Connection refused at 127\.0\.0\.1:\d+/) })
+    expect(result.json().error).toMatchObject({
+      code: 'DB_UNREACHABLE',
+      message: expect.stringMatching(/Gave up after 2s and \d+ attempts: Connection refused at 127\.0\.0\.1:\d+/),
+    })
     expectNoSecret(result, SECRET)
   })
 

@@ -17,7 +17,10 @@ export const users = table('users', {
 })
 export default defineModels({ users })
 `
-const MODELS_V2 = MODELS_V1.replace("  nickname: col.text().nullable(),\n", "  nickname: col.text().nullable(),\n  active: col.boolean().default(true),\n")
+const MODELS_V2 = MODELS_V1.replace(
+  '  nickname: col.text().nullable(),\n',
+  '  nickname: col.text().nullable(),\n  active: col.boolean().default(true),\n',
+)
 const MODELS_V3 = MODELS_V2.replace('  nickname: col.text().nullable(),\n', '')
 
 let db: TestDatabase | undefined

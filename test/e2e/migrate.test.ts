@@ -12,18 +12,10 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { postgresMigrationLockKey } from '../../src/dialects/postgres/postgres-migration-session.js'
 import { type CliResult, makeTempDir, repoRoot, runCli } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
-import {
-  type MigrationProject,
-  createMigrationProject,
-  sqlMigration,
-} from '../support/migrations.js'
+import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
 
 /** Polls `check` until it returns true (a hang is a failure, not a pass). */
-async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -32,10 +24,7 @@ async function waitFor(
 }
 
 /** Starts the CLI, collecting stderr as it comes, so a test can act while it runs. */
-function startCli(
-  args: string[],
-  options: { cwd: string; env: Record<string, string>; timeoutMs?: number },
-) {
+function startCli(args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }) {
   let child: ChildProcess | undefined
   let stderr = ''
   const done = runCli(args, {
@@ -63,14 +52,7 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
         recursive: true,
       })
       const up = await runCli(['migrate', 'up'], { cwd: tmp.dir })
-      for (const name of [
-        'create_users',
-        'create_posts',
-        'create_personas',
-        'create_sessions',
-        'create_api_keys',
-        'create_audit_logs',
-      ]) {
+      for (const name of ['create_users', 'create_posts', 'create_personas', 'create_sessions', 'create_api_keys', 'create_audit_logs']) {
         expect(up.stderr).toMatch(new RegExp(`^applied \\d{14}_${name}\\.sql \\(\\d+ ms\\)$`, 'm'))
       }
       expect(up.code).toBe(0)
@@ -86,19 +68,9 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
         exit_code: 0,
       })
       const db = new Database(path.join(tmp.dir, 'data', 'app.db'), { readonly: true })
-      const tables = db
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-        .all() as Array<{ name: string }>
+      const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>
       db.close()
-      expect(tables.map((t) => t.name)).toEqual([
-        'api_keys',
-        'audit_logs',
-        'dbops_migrations',
-        'personas',
-        'posts',
-        'sessions',
-        'users',
-      ])
+      expect(tables.map((t) => t.name)).toEqual(['api_keys', 'audit_logs', 'dbops_migrations', 'personas', 'posts', 'sessions', 'users'])
 
       const down = await runCli(['migrate', 'down', '--to', '0'], { cwd: tmp.dir })
       expect(down.code).toBe(0)
@@ -116,16 +88,8 @@ describe('an unreadable migration file (SQLite; run as an unprivileged user, sin
       fs.chmodSync(tmp.dir, 0o777)
       const migrations = path.join(tmp.dir, 'migrations')
       fs.mkdirSync(migrations, { mode: 0o755 })
-      fs.writeFileSync(
-        path.join(migrations, '20250101000001_a.sql'),
-        sqlMigration('CREATE TABLE a (id integer);'),
-        { mode: 0o644 },
-      )
-      fs.writeFileSync(
-        path.join(migrations, '20250101000002_secret.sql'),
-        sqlMigration('CREATE TABLE b (id integer);'),
-        { mode: 0o000 },
-      )
+      fs.writeFileSync(path.join(migrations, '20250101000001_a.sql'), sqlMigration('CREATE TABLE a (id integer);'), { mode: 0o644 })
+      fs.writeFileSync(path.join(migrations, '20250101000002_secret.sql'), sqlMigration('CREATE TABLE b (id integer);'), { mode: 0o000 })
       for (const json of [false, true]) {
         const result = await runCli(['migrate', 'up', ...(json ? ['--json'] : [])], {
           cwd: tmp.dir,
@@ -134,9 +98,7 @@ describe('an unreadable migration file (SQLite; run as an unprivileged user, sin
         })
         expect(result.code).toBe(1)
         const message = json ? result.json().error.message : result.stderr
-        expect(message).toContain(
-          'Cannot read migration migrations/20250101000002_secret.sql: EACCES: permission denied',
-        )
+        expect(message).toContain('Cannot read migration migrations/20250101000002_secret.sql: EACCES: permission denied')
       }
       expect(fs.existsSync(path.join(tmp.dir, 'data', 'app.db'))).toBe(false)
     } finally {
@@ -163,30 +125,21 @@ for (const dialect of testDialects()) {
       p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
       expect((await cli(['status', '--exit-code'])).code).toBe(3)
 
-      p.write(
-        '20250101000002_bad.sql',
-        '-- migrate:up\nCREATE TABLE b (id integer);\nINSERT INTO nowhere VALUES (1);\n',
-      )
+      p.write('20250101000002_bad.sql', '-- migrate:up\nCREATE TABLE b (id integer);\nINSERT INTO nowhere VALUES (1);\n')
       const failed = await cli(['up'], { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: p.dir })
       expect(failed.code).toBe(1)
       expect(failed.stderr).toContain('applied 20250101000001_a.sql')
-      expect(failed.stderr).toContain(
-        'error: Migration migrations/20250101000002_bad.sql (up) failed at line 3',
-      )
+      expect(failed.stderr).toContain('error: Migration migrations/20250101000002_bad.sql (up) failed at line 3')
       expect(failed.stderr).toContain(
         'hint: Nothing of it was applied: it ran in one transaction. The 1 migration before it in this run stay applied.',
       )
-      expect(failed.stderr).toMatch(
-        /^::error file=migrations\/20250101000002_bad\.sql,line=3,col=\d+,title=dbops migrate::Migration /m,
-      )
+      expect(failed.stderr).toMatch(/^::error file=migrations\/20250101000002_bad\.sql,line=3,col=\d+,title=dbops migrate::Migration /m)
       expect(failed.stderr).not.toMatch(/\n\s+at /)
 
       const failedJson = await cli(['up', '--json'])
       expect(failedJson.code).toBe(1)
       const doc = failedJson.json()
-      expect(doc.results).toEqual([
-        expect.objectContaining({ name: '20250101000002_bad.sql', status: 'failed' }),
-      ])
+      expect(doc.results).toEqual([expect.objectContaining({ name: '20250101000002_bad.sql', status: 'failed' })])
       expect(doc.error).toMatchObject({
         code: 'MIGRATION_FAILED',
         message: expect.stringContaining('failed at line 3'),
@@ -217,17 +170,12 @@ for (const dialect of testDialects()) {
     })
 
     test('8 concurrent runs with 20 pending migrations: all wait, all exit 0, each migration applied once', async () => {
-      p.write(
-        '20250101000000_log.sql',
-        sqlMigration('CREATE TABLE applied_log (n integer NOT NULL);'),
-      )
+      p.write('20250101000000_log.sql', sqlMigration('CREATE TABLE applied_log (n integer NOT NULL);'))
       for (let i = 1; i <= 20; i++) {
         const version = `202501010000${String(i).padStart(2, '0')}`
         p.write(
           `${version}_m${i}.sql`,
-          sqlMigration(
-            `CREATE TABLE t${i} (id integer PRIMARY KEY);\nINSERT INTO applied_log (n) VALUES (${i});`,
-          ),
+          sqlMigration(`CREATE TABLE t${i} (id integer PRIMARY KEY);\nINSERT INTO applied_log (n) VALUES (${i});`),
         )
       }
       const release = await holdMigrationLock(p)
@@ -249,18 +197,13 @@ for (const dialect of testDialects()) {
       const log = await p.query<{ n: number }>('SELECT n FROM applied_log ORDER BY n')
       expect(log.map((r) => Number(r.n))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
       expect(await p.rows()).toHaveLength(21)
-      const appliedLines = results.flatMap((r) =>
-        r.stderr.split('\n').filter((l) => l.startsWith('applied ')),
-      )
+      const appliedLines = results.flatMap((r) => r.stderr.split('\n').filter((l) => l.startsWith('applied ')))
       expect(appliedLines).toHaveLength(21)
     })
 
     test('SIGKILL during a slow migration: nothing of it remains, the lock is free, the next up completes', async () => {
       p.write('20250101000001_fast.sql', sqlMigration('CREATE TABLE fast (id integer);'))
-      const slow = p.write(
-        '20250101000002_slow.sql',
-        sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, 60)}`),
-      )
+      const slow = p.write('20250101000002_slow.sql', sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, 60)}`))
       const run = startCli(['migrate', 'up'], { cwd: p.dir, env, timeoutMs: 60_000 })
       await waitUntilRunning(p, run, '20250101000002_slow.sql')
       run.child().kill('SIGKILL')
@@ -301,10 +244,7 @@ for (const dialect of testDialects()) {
 
     if (dialect.name === 'postgres') {
       test('SIGTERM cancels the running statement and exits 143', async () => {
-        p.write(
-          '20250101000001_slow.sql',
-          sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, 60)}`),
-        )
+        p.write('20250101000001_slow.sql', sqlMigration(`CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, 60)}`))
         const run = startCli(['migrate', 'up', '--json'], { cwd: p.dir, env, timeoutMs: 60_000 })
         await waitUntilRunning(p, run, '20250101000001_slow.sql')
         run.child().kill('SIGTERM')
@@ -312,9 +252,7 @@ for (const dialect of testDialects()) {
         expect(result.code).toBe(143)
         expect(result.json().error).toMatchObject({
           code: 'INTERRUPTED',
-          message: expect.stringContaining(
-            'Interrupted by SIGTERM while running migrations/20250101000001_slow.sql',
-          ),
+          message: expect.stringContaining('Interrupted by SIGTERM while running migrations/20250101000001_slow.sql'),
         })
         expect(await p.tables()).toEqual([])
       })
@@ -350,16 +288,10 @@ for (const dialect of testDialects()) {
 
       const repair = await cli(['repair', '20250101000001_nontx.sql'])
       expect(repair.code).toBe(0)
-      expect(repair.stdout).toContain(
-        'cleared the dirty record of 20250101000001_nontx.sql; it is pending again',
-      )
+      expect(repair.stdout).toContain('cleared the dirty record of 20250101000001_nontx.sql; it is pending again')
       fs.writeFileSync(
         file,
-        sqlMigration(
-          'CREATE TABLE IF NOT EXISTS nt_one (id integer);\nCREATE TABLE nt_two (id integer);',
-          undefined,
-          'transaction:false',
-        ),
+        sqlMigration('CREATE TABLE IF NOT EXISTS nt_one (id integer);\nCREATE TABLE nt_two (id integer);', undefined, 'transaction:false'),
       )
       expect((await cli(['up'])).code).toBe(0)
       expect(await p.tables()).toEqual(['nt_one', 'nt_two'])
@@ -373,33 +305,20 @@ for (const dialect of testDialects()) {
           const result = await cli(['up', '--lock-timeout', '0.5', ...(json ? ['--json'] : [])])
           expect(result.code).toBe(5)
           if (dialect.name === 'postgres') {
-            const pid = (
-              await p.query<{ pid: number }>(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = 'test-lock-holder'",
-              )
-            )[0]!.pid
-            const text = json
-              ? `${result.json().error.message} ${result.json().error.hint}`
-              : result.stderr
-            expect(text).toContain(
-              `held by pid ${pid} (application "test-lock-holder", client 127.0.0.1, connected since `,
-            )
+            const pid = (await p.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'test-lock-holder'"))[0]!
+              .pid
+            const text = json ? `${result.json().error.message} ${result.json().error.hint}` : result.stderr
+            expect(text).toContain(`held by pid ${pid} (application "test-lock-holder", client 127.0.0.1, connected since `)
             expect(text).toContain(`SELECT pg_terminate_backend(${pid});`)
           } else {
-            const text = json
-              ? `${result.json().error.message} ${result.json().error.hint}`
-              : result.stderr
-            expect(text).toContain(
-              `Timed out after 0.5 s waiting for the write lock on SQLite file`,
-            )
+            const text = json ? `${result.json().error.message} ${result.json().error.hint}` : result.stderr
+            expect(text).toContain(`Timed out after 0.5 s waiting for the write lock on SQLite file`)
             expect(text).toContain(`pid ${process.pid} (`)
           }
           if (json) expect(result.json().error.code).toBe('LOCK_TIMEOUT')
         }
         const waiting = startCli(['migrate', 'up', '--lock-timeout', '30'], { cwd: p.dir, env })
-        await waitFor('the run to wait for the lock', () =>
-          waiting.stderr().includes('waiting for the migration lock'),
-        )
+        await waitFor('the run to wait for the lock', () => waiting.stderr().includes('waiting for the migration lock'))
         waiting.child().kill('SIGINT')
         const interrupted = await waiting.done
         expect(interrupted.code).toBe(130)
@@ -417,14 +336,8 @@ for (const dialect of testDialects()) {
       expect(generated.code).toBe(0)
       const { name } = generated.json()
       expect(name).toMatch(/^\d{14}_add_widgets\.sql$/)
-      fs.writeFileSync(
-        path.join(p.migrationsDir, name),
-        sqlMigration('CREATE TABLE widgets (id integer);', 'DROP TABLE widgets;'),
-      )
-      fs.writeFileSync(
-        path.join(p.dir, 'dbops.config.json'),
-        JSON.stringify({ databases: { main: { url: p.url } } }),
-      )
+      fs.writeFileSync(path.join(p.migrationsDir, name), sqlMigration('CREATE TABLE widgets (id integer);', 'DROP TABLE widgets;'))
+      fs.writeFileSync(path.join(p.dir, 'dbops.config.json'), JSON.stringify({ databases: { main: { url: p.url } } }))
       const all = await runCli(['migrate', 'up', '--all', '--json'], { cwd: p.dir })
       expect(all.code).toBe(0)
       expect(all.json().databases).toEqual([
@@ -490,12 +403,7 @@ async function lockIsFree(p: MigrationProject): Promise<boolean> {
  * shows it; on SQLite, the run has printed the migration before it (or, for the first
  * migration, its `started` row is committed) and a moment has passed.
  */
-async function waitUntilRunning(
-  p: MigrationProject,
-  run: ReturnType<typeof startCli>,
-  name: string,
-  first = false,
-): Promise<void> {
+async function waitUntilRunning(p: MigrationProject, run: ReturnType<typeof startCli>, name: string, first = false): Promise<void> {
   if (p.dialect === 'postgres') {
     await waitFor(`${name} to be running`, async () => {
       const rows = await p.query(
@@ -508,9 +416,7 @@ async function waitUntilRunning(
   if (first) {
     await waitFor(`${name} to be started`, async () => (await p.rows()).length > 0)
   } else {
-    await waitFor(`the migration before ${name} to be applied`, () =>
-      run.stderr().includes('applied '),
-    )
+    await waitFor(`the migration before ${name} to be applied`, () => run.stderr().includes('applied '))
   }
   await new Promise((resolve) => setTimeout(resolve, 300))
 }

@@ -21,7 +21,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-
 // ---------------------------------------------------------------------------------------
 // Documented JSON shapes (README, on-call section)
 

@@ -29,10 +29,12 @@ describe('schema diff on a scaffolded SQLite project', () => {
 
   test('init scaffolds models.ts; diff lists the changes, --exit-code exits 3, --json and --sql agree', async () => {
     expect((await runCli(['init'], { cwd: tmp.dir })).code).toBe(0)
-    expect(fs.readFileSync(path.join(tmp.dir, 'models.ts'), 'utf8')).toContain("export const users = table(")
+    expect(fs.readFileSync(path.join(tmp.dir, 'models.ts'), 'utf8')).toContain('export const users = table(')
     fs.mkdirSync(path.join(tmp.dir, 'data'))
     const handle = new Database(path.join(tmp.dir, 'data', 'app.db'))
-    handle.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(255) NOT NULL, name TEXT, legacy TEXT); INSERT INTO users (email) VALUES (\'a@b.c\'); CREATE VIEW v AS SELECT id FROM users')
+    handle.exec(
+      "CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(255) NOT NULL, name TEXT, legacy TEXT); INSERT INTO users (email) VALUES ('a@b.c'); CREATE VIEW v AS SELECT id FROM users",
+    )
     handle.close()
 
     const text = await runCli(['schema', 'diff'], { cwd: tmp.dir })
@@ -47,7 +49,11 @@ describe('schema diff on a scaffolded SQLite project', () => {
     expect(json.code).toBe(3)
     const doc = json.json()
     expect(doc).toMatchObject({ against: 'live', dialect: 'sqlite', models: 'models.ts', differs: true, summary: { data_loss: 1 } })
-    expect(doc.changes.find((c: { kind: string }) => c.kind === 'drop_column')).toMatchObject({ table: 'users', severity: 'data_loss', column: { name: 'legacy' } })
+    expect(doc.changes.find((c: { kind: string }) => c.kind === 'drop_column')).toMatchObject({
+      table: 'users',
+      severity: 'data_loss',
+      column: { name: 'legacy' },
+    })
     expect(doc.unmanaged).toEqual([{ kind: 'view', name: 'v' }])
     expect(doc.sql).toContain('PRAGMA foreign_keys = OFF;')
 
@@ -66,7 +72,10 @@ describe('schema diff on a scaffolded SQLite project', () => {
   test('an undeclared likely rename is a warning on stderr; --rename decides', async () => {
     const dir = makeTempDir()
     try {
-      fs.writeFileSync(path.join(dir.dir, 'models.ts'), "import { col, defineModels, table } from 'dbops'\nexport default defineModels({ t: table('t', { id: col.integer().primaryKey(), full_name: col.text() }) })\n")
+      fs.writeFileSync(
+        path.join(dir.dir, 'models.ts'),
+        "import { col, defineModels, table } from 'dbops'\nexport default defineModels({ t: table('t', { id: col.integer().primaryKey(), full_name: col.text() }) })\n",
+      )
       const handle = new Database(path.join(dir.dir, 'app.db'))
       handle.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)')
       handle.close()
@@ -99,9 +108,27 @@ describe('bad models', () => {
 
   test.each([
     { name: 'missing file', file: 'nope.ts', text: undefined, code: 'MODELS_FILE_MISSING', message: /Models file nope\.ts does not exist/ },
-    { name: 'fails to load', file: 'syntax.ts', text: "import { table } from 'dbops'\nexport const x = table('x', {\n", code: 'MODELS_LOAD_FAILED', message: /Could not load models syntax\.ts: .*line \d+/ },
-    { name: 'throws while loading', file: 'throws.ts', text: "throw new Error('boom')\n", code: 'MODELS_LOAD_FAILED', message: /Could not load models throws\.ts: boom/ },
-    { name: 'exports nothing recognisable', file: 'empty.ts', text: 'export const answer = 42\n', code: 'MODELS_EMPTY', message: /empty\.ts exports no tables/ },
+    {
+      name: 'fails to load',
+      file: 'syntax.ts',
+      text: "import { table } from 'dbops'\nexport const x = table('x', {\n",
+      code: 'MODELS_LOAD_FAILED',
+      message: /Could not load models syntax\.ts: .*line \d+/,
+    },
+    {
+      name: 'throws while loading',
+      file: 'throws.ts',
+      text: "throw new Error('boom')\n",
+      code: 'MODELS_LOAD_FAILED',
+      message: /Could not load models throws\.ts: boom/,
+    },
+    {
+      name: 'exports nothing recognisable',
+      file: 'empty.ts',
+      text: 'export const answer = 42\n',
+      code: 'MODELS_EMPTY',
+      message: /empty\.ts exports no tables/,
+    },
     {
       name: 'two tables with one name',
       file: 'dupe.ts',
@@ -168,7 +195,11 @@ describe('schema pull (PostgreSQL)', () => {
     const env = { DATABASE_URL: db.url }
     const pulled = await runCli(['schema', 'pull', '--out', 'models.ts', '--json'], { cwd: tmp.dir, env })
     expect(pulled.code).toBe(0)
-    expect(pulled.json()).toMatchObject({ file: path.join(fs.realpathSync(tmp.dir), 'models.ts'), tables: ['projects', 'tasks'], unmanaged: [{ kind: 'view', name: 'open_tasks' }] })
+    expect(pulled.json()).toMatchObject({
+      file: path.join(fs.realpathSync(tmp.dir), 'models.ts'),
+      tables: ['projects', 'tasks'],
+      unmanaged: [{ kind: 'view', name: 'open_tasks' }],
+    })
     const source = fs.readFileSync(path.join(tmp.dir, 'models.ts'), 'utf8')
     expect(source).toContain("status: col.enum(['open', 'closed'], { name: 'status' }).default('open'),")
     expect(source).toContain("project_id: col.bigint().references('projects', 'id', { onDelete: 'cascade' }),")

@@ -68,11 +68,7 @@ function dropLater(db: TestDatabase, url: string): void {
   })
 }
 
-async function expectDbopsError(
-  promise: Promise<unknown>,
-  exitCode: number,
-  message: RegExp,
-): Promise<DbopsError> {
+async function expectDbopsError(promise: Promise<unknown>, exitCode: number, message: RegExp): Promise<DbopsError> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -101,15 +97,10 @@ for (const dialect of testDialects()) {
       const config = await configFor(db)
 
       const created = await createBackup(config)
-      await execSql(
-        db.url,
-        `DELETE FROM posts; UPDATE users SET name = 'changed'; INSERT INTO users (id, name) VALUES (100000, 'late');`,
-      )
+      await execSql(db.url, `DELETE FROM posts; UPDATE users SET name = 'changed'; INSERT INTO users (id, name) VALUES (100000, 'late');`)
 
       expect(created.file).toMatch(
-        dialect.name === 'sqlite'
-          ? /^app-\d{8}T\d{6}\.\d{3}Z\.db$/
-          : /^dbops_test_[0-9a-f]+-\d{8}T\d{6}\.\d{3}Z\.dump$/,
+        dialect.name === 'sqlite' ? /^app-\d{8}T\d{6}\.\d{3}Z\.db$/ : /^dbops_test_[0-9a-f]+-\d{8}T\d{6}\.\d{3}Z\.dump$/,
       )
       expect(fs.statSync(created.path).mode & 0o777).toBe(0o600)
       expect(fs.statSync(`${created.path}.json`).mode & 0o777).toBe(0o600)
@@ -127,36 +118,27 @@ for (const dialect of testDialects()) {
       })
       expect(manifest.manifest.server_version).toMatch(/^\d+\.\d+/)
       if (dialect.name === 'postgres') expect(manifest.manifest.tool_version).toMatch(/^\d+\.\d+/)
-      expect(fs.readdirSync(path.dirname(created.path)).filter((f) => f.includes('.tmp-'))).toEqual(
-        [],
-      )
+      expect(fs.readdirSync(path.dirname(created.path)).filter((f) => f.includes('.tmp-'))).toEqual([])
 
       const restored = await restoreBackup(config, { name: created.file })
       const url = restoredUrl(db, restored.target_url)
       dropLater(db, url)
       expect(restored).toMatchObject({ created: true, replaced: false, safety_backup: null })
       expect(await fingerprintTables(url)).toEqual(atBackup)
-      expect(Object.keys(atBackup)).toEqual(
-        expect.arrayContaining(['users', 'posts', 'dbops_migrations']),
-      )
+      expect(Object.keys(atBackup)).toEqual(expect.arrayContaining(['users', 'posts', 'dbops_migrations']))
     })
 
     test('a writer in another process commits throughout: the copy is one instant (count(a) = count(b) = counter)', async () => {
       const db = await freshDatabase(dialect)
       // big enough for several copy steps, so a commit lands between two of them
-      await execSql(
-        db.url,
-        writerSchema(dialect.name) + paddingData(dialect.name, dialect.name === 'sqlite' ? 24 : 8),
-      )
+      await execSql(db.url, writerSchema(dialect.name) + paddingData(dialect.name, dialect.name === 'sqlite' ? 24 : 8))
       const writer = startConstantWriter(db.url)
       cleanups.push(() => writer.stop())
       await writer.ready
       const config = await configFor(db)
       const notes: string[] = []
       const created = await createBackup(config, { onNote: (n) => notes.push(n) })
-      const stillWriting = Number(
-        (await querySql<{ n: number }>(db.url, 'SELECT n FROM counter'))[0]!.n,
-      )
+      const stillWriting = Number((await querySql<{ n: number }>(db.url, 'SELECT n FROM counter'))[0]!.n)
       await writer.stop()
 
       const restored = await restoreBackup(config, { name: created.file })
@@ -186,16 +168,10 @@ for (const dialect of testDialects()) {
       await execSql(db.url, sampleData(dialect.name))
       const config = await configFor(db)
       const created = await createBackup(config)
-      await expect(
-        verifyBackup(config, { name: created.file, level: 'hash' }),
-      ).resolves.toMatchObject({ verification_level: 'read' })
+      await expect(verifyBackup(config, { name: created.file, level: 'hash' })).resolves.toMatchObject({ verification_level: 'read' })
 
       flipBytes(created.path, Math.floor(fs.statSync(created.path).size / 2))
-      const err = await expectDbopsError(
-        verifyBackup(config, { name: created.file }),
-        6,
-        /failed verification at the sha256 check/,
-      )
+      const err = await expectDbopsError(verifyBackup(config, { name: created.file }), 6, /failed verification at the sha256 check/)
       expect(err.code).toBe('BACKUP_CORRUPT')
       const after = readManifest(created.path)
       expect(after).toMatchObject({
@@ -222,15 +198,9 @@ for (const dialect of testDialects()) {
       manifest.sha256 = await sha256File(created.path)
       fs.writeFileSync(manifestFile, JSON.stringify(manifest))
 
-      await expect(
-        verifyBackup(config, { name: created.file, level: 'hash' }),
-      ).resolves.toMatchObject({ verification_level: 'read' })
+      await expect(verifyBackup(config, { name: created.file, level: 'hash' })).resolves.toMatchObject({ verification_level: 'read' })
       const check = dialect.name === 'sqlite' ? 'integrity_check' : 'pg_restore_read'
-      await expectDbopsError(
-        verifyBackup(config, { name: created.file, level: 'read' }),
-        6,
-        new RegExp(`at the ${check} check`),
-      )
+      await expectDbopsError(verifyBackup(config, { name: created.file, level: 'read' }), 6, new RegExp(`at the ${check} check`))
     })
 
     test('verify: a missing manifest fails at the manifest check (exit 6)', async () => {
@@ -239,11 +209,7 @@ for (const dialect of testDialects()) {
       const config = await configFor(db)
       const created = await createBackup(config)
       fs.rmSync(`${created.path}.json`)
-      const err = await expectDbopsError(
-        verifyBackup(config, { latest: true }),
-        6,
-        /failed the manifest check: .*\.json is missing/,
-      )
+      const err = await expectDbopsError(verifyBackup(config, { latest: true }), 6, /failed the manifest check: .*\.json is missing/)
       expect(err.code).toBe('BACKUP_MANIFEST_MISSING')
       expect((await listBackups(config))[0]).toMatchObject({
         file: created.file,
@@ -269,18 +235,11 @@ for (const dialect of testDialects()) {
         manifest: { verification: { level: 'restore', row_counts: result.row_counts } },
       })
       // a later hash-level check keeps the restore level: the file is the one that restored
-      await expect(
-        verifyBackup(config, { name: created.file, level: 'hash' }),
-      ).resolves.toMatchObject({ verification_level: 'restore' })
-      expect(fs.readdirSync(path.dirname(created.path)).filter((f) => f.includes('.tmp-'))).toEqual(
-        [],
-      )
+      await expect(verifyBackup(config, { name: created.file, level: 'hash' })).resolves.toMatchObject({ verification_level: 'restore' })
+      expect(fs.readdirSync(path.dirname(created.path)).filter((f) => f.includes('.tmp-'))).toEqual([])
       if (dialect.name === 'postgres') {
         // this process's scratch databases only: other test files verify on the same server meanwhile
-        const scratch = await querySql(
-          db.url,
-          `SELECT datname FROM pg_database WHERE datname LIKE 'dbops\\_verify\\_%\\_${process.pid}'`,
-        )
+        const scratch = await querySql(db.url, `SELECT datname FROM pg_database WHERE datname LIKE 'dbops\\_verify\\_%\\_${process.pid}'`)
         expect(scratch).toEqual([])
       }
     })
@@ -301,16 +260,10 @@ for (const dialect of testDialects()) {
         release = () => holder.end()
       }
       try {
-        const err = await expectDbopsError(
-          createBackup(config, { lockTimeoutMs: 300 }),
-          5,
-          /Another backup .* is running/,
-        )
+        const err = await expectDbopsError(createBackup(config, { lockTimeoutMs: 300 }), 5, /Another backup .* is running/)
         expect(err.code).toBe('LOCK_TIMEOUT')
         if (dialect.name === 'postgres') expect(err.message).toContain('other-backup')
-        expect(
-          fs.readdirSync(config.backup.dir).filter((f) => !f.endsWith('.backup-lock')),
-        ).toEqual([])
+        expect(fs.readdirSync(config.backup.dir).filter((f) => !f.endsWith('.backup-lock'))).toEqual([])
       } finally {
         await release()
       }
@@ -323,10 +276,7 @@ for (const dialect of testDialects()) {
       const original = await fingerprintTables(db.url)
       const config = await configFor(db)
       const created = await createBackup(config)
-      await execSql(
-        db.url,
-        `INSERT INTO users (id, name) VALUES (9999, 'after the backup'); CREATE TABLE extra (id integer);`,
-      )
+      await execSql(db.url, `INSERT INTO users (id, name) VALUES (9999, 'after the backup'); CREATE TABLE extra (id integer);`)
       const changed = await fingerprintTables(db.url)
 
       const result = await restoreBackup(config, { name: created.file, inPlace: true })
@@ -354,22 +304,14 @@ for (const dialect of testDialects()) {
       const config = await configFor(db, { NODE_ENV: 'production' })
       const first = await createBackup(config)
       await createBackup(config)
-      await expectDbopsError(
-        restoreBackup(config, { name: first.file }),
-        2,
-        /Refusing to restore .*production/,
-      )
-      await expectDbopsError(
-        pruneBackups(config, { retention: { keepLast: 1 } }),
-        2,
-        /Refusing to prune backups/,
-      )
-      await expect(
-        pruneBackups(config, { retention: { keepLast: 1 }, dryRun: true }),
-      ).resolves.toMatchObject({ deleted: [{ file: first.file }] })
-      await expect(
-        pruneBackups(config, { retention: { keepLast: 1 }, yes: true }),
-      ).resolves.toMatchObject({ deleted: [{ file: first.file }] })
+      await expectDbopsError(restoreBackup(config, { name: first.file }), 2, /Refusing to restore .*production/)
+      await expectDbopsError(pruneBackups(config, { retention: { keepLast: 1 } }), 2, /Refusing to prune backups/)
+      await expect(pruneBackups(config, { retention: { keepLast: 1 }, dryRun: true })).resolves.toMatchObject({
+        deleted: [{ file: first.file }],
+      })
+      await expect(pruneBackups(config, { retention: { keepLast: 1 }, yes: true })).resolves.toMatchObject({
+        deleted: [{ file: first.file }],
+      })
       expect(fs.existsSync(first.path)).toBe(false)
       expect(fs.existsSync(`${first.path}.json`)).toBe(false)
     })
@@ -378,14 +320,8 @@ for (const dialect of testDialects()) {
       const db = await freshDatabase(dialect)
       await execSql(db.url, migrationsTable(dialect.name))
       fs.mkdirSync(path.join(db.dir, 'migrations'))
-      fs.writeFileSync(
-        path.join(db.dir, 'migrations', '20250101000000_init.sql'),
-        '-- migrate:up\n',
-      )
-      fs.writeFileSync(
-        path.join(db.dir, 'migrations', '20250105000000_newer.sql'),
-        '-- migrate:up\n',
-      )
+      fs.writeFileSync(path.join(db.dir, 'migrations', '20250101000000_init.sql'), '-- migrate:up\n')
+      fs.writeFileSync(path.join(db.dir, 'migrations', '20250105000000_newer.sql'), '-- migrate:up\n')
       fs.writeFileSync(path.join(db.dir, 'migrations', 'README.md'), 'not a migration')
       const config = await configFor(db)
       const created = await createBackup(config)
@@ -400,9 +336,7 @@ for (const dialect of testDialects()) {
         latest_migration: '20250105000000',
       })
       expect(warnings).toEqual([
-        expect.stringMatching(
-          /migration head is 20250102000000 but the latest migration in migrations is 20250105000000/,
-        ),
+        expect.stringMatching(/migration head is 20250102000000 but the latest migration in migrations is 20250105000000/),
       ])
     })
 
@@ -414,11 +348,7 @@ for (const dialect of testDialects()) {
       const b = await createBackup(config)
       // a failing run applies no retention
       const missingDir = path.join(db.dir, 'not-mounted')
-      await expectDbopsError(
-        createBackup(config, { dir: missingDir, retention: { keepLast: 1 } }),
-        1,
-        /does not exist/,
-      )
+      await expectDbopsError(createBackup(config, { dir: missingDir, retention: { keepLast: 1 } }), 1, /does not exist/)
       expect(fs.existsSync(a.path) && fs.existsSync(b.path)).toBe(true)
       const c = await createBackup(config, { retention: { keepLast: 0 } })
       expect(c.retention?.deleted.map((d) => d.file).sort()).toEqual([a.file, b.file].sort())
@@ -445,11 +375,7 @@ describe('postgres: free space', () => {
       onWarning: (w) => warnings.push(w),
       retention: { keepLast: 1 },
     })
-    expect(warnings).toEqual([
-      expect.stringMatching(
-        new RegExp(`^only .* free in .*; the last backup of ${database} took 1\\.0 TB$`),
-      ),
-    ])
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^only .* free in .*; the last backup of ${database} took 1\\.0 TB$`))])
     expect(created.warnings).toEqual(warnings)
     expect(fs.existsSync(huge)).toBe(true)
   })

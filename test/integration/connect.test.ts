@@ -60,7 +60,12 @@ describe('sqlite specifics', () => {
     cleanups.push(tmp.cleanup)
     const config = await resolveConfig({
       cwd: tmp.dir,
-      env: { DATABASE_URL: 'sqlite:///sub/dir/app.db', SQLITE_SYNCHRONOUS: 'FULL', SQLITE_CACHE_SIZE: '-4096', SQLITE_BUSY_TIMEOUT: '1234' },
+      env: {
+        DATABASE_URL: 'sqlite:///sub/dir/app.db',
+        SQLITE_SYNCHRONOUS: 'FULL',
+        SQLITE_CACHE_SIZE: '-4096',
+        SQLITE_BUSY_TIMEOUT: '1234',
+      },
     })
     const conn = (await connect(config, { mode: 'write', command: 'test' })) as SqliteConnection
     cleanups.push(() => conn.close())
@@ -118,7 +123,10 @@ describe('postgres specifics', () => {
   test('application_name is dbops/<command>; pool max = POOL_SIZE + MAX_OVERFLOW; connect timeout from the deadline', async () => {
     const db = await createTestDatabase(inject('pgAdminUrl'))
     cleanups.push(() => db.drop())
-    const config = await resolveConfig({ cwd: repoRoot, env: { DATABASE_URL: db.url, POOL_SIZE: '2', MAX_OVERFLOW: '3', DATABASE_CONNECT_TIMEOUT: '4' } })
+    const config = await resolveConfig({
+      cwd: repoRoot,
+      env: { DATABASE_URL: db.url, POOL_SIZE: '2', MAX_OVERFLOW: '3', DATABASE_CONNECT_TIMEOUT: '4' },
+    })
     const conn = (await connect(config, { mode: 'read', command: 'migrate up' })) as PostgresConnection
     cleanups.push(() => conn.close())
     const { rows } = await sql<{ application_name: string }>`SHOW application_name`.execute(conn.db)
@@ -147,7 +155,10 @@ describe('postgres specifics', () => {
 
   test('too many connections (53300) is retried until it clears', async () => {
     const { url, admin } = await limitedRole('dbops_limited')
-    const config = await resolveConfig({ cwd: repoRoot, env: { DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT: '20', DATABASE_MAX_RETRIES: '50' } })
+    const config = await resolveConfig({
+      cwd: repoRoot,
+      env: { DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT: '20', DATABASE_MAX_RETRIES: '50' },
+    })
     const retries: string[] = []
     const connecting = connect(config, { mode: 'read', command: 'test', onRetry: (_n, reason) => retries.push(reason) })
     // let it fail at least once, then lift the limit

@@ -15,11 +15,7 @@ import { readMigrationHead } from '../../src/migrate/migration-table.js'
 import { repairMigrations } from '../../src/migrate/repair-migrations.js'
 import { testDialects } from '../support/dialects.js'
 import { withUrl } from '../support/postgres.js'
-import {
-  type MigrationProject,
-  createMigrationProject,
-  sqlMigration,
-} from '../support/migrations.js'
+import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
 
 /** The error a promise rejects with. */
 async function failure(promise: Promise<unknown>): Promise<DbopsError> {
@@ -43,17 +39,8 @@ for (const dialect of testDialects()) {
     })
 
     test('up applies pending migrations in order and records each with its checksum; status and the head agree', async () => {
-      const a = p.write(
-        '20250101000001_a.sql',
-        sqlMigration('CREATE TABLE a (id integer PRIMARY KEY);', 'DROP TABLE a;'),
-      )
-      p.write(
-        '20250101000002_b.sql',
-        sqlMigration(
-          "CREATE TABLE b (id integer PRIMARY KEY, note text DEFAULT 'x;y');",
-          'DROP TABLE b;',
-        ),
-      )
+      const a = p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer PRIMARY KEY);', 'DROP TABLE a;'))
+      p.write('20250101000002_b.sql', sqlMigration("CREATE TABLE b (id integer PRIMARY KEY, note text DEFAULT 'x;y');", 'DROP TABLE b;'))
       p.write('README.md', 'not a migration')
       const config = await p.config()
       const result = await migrateUp(config)
@@ -93,10 +80,7 @@ for (const dialect of testDialects()) {
       const status = await getMigrationStatus(config)
       expect(status.summary.pending).toBe(1)
       expect(status.exit_code).toBe(3)
-      if (dialect.name === 'sqlite')
-        expect(fs.existsSync(config.target.dialect === 'sqlite' ? config.target.path : '')).toBe(
-          false,
-        )
+      if (dialect.name === 'sqlite') expect(fs.existsSync(config.target.dialect === 'sqlite' ? config.target.path : '')).toBe(false)
       const head = await usingDatabase(config, { mode: 'write', command: 'test' }, (conn) =>
         readMigrationHead(conn.db, conn.dialect, config.schema),
       )
@@ -115,9 +99,7 @@ for (const dialect of testDialects()) {
       expect(result.error).toBeInstanceOf(MigrationFailedError)
       const error = result.error as MigrationFailedError
       expect(error.exitCode).toBe(1)
-      expect(error.message).toContain(
-        'Migration migrations/20250101000002_broken.sql (up) failed at line 5',
-      )
+      expect(error.message).toContain('Migration migrations/20250101000002_broken.sql (up) failed at line 5')
       expect(error.message).toMatch(/no_such_table/)
       expect(error.location).toMatchObject({ line: 5 })
       expect(error.hint).toContain('Nothing of it was applied')
@@ -140,10 +122,7 @@ for (const dialect of testDialects()) {
     })
 
     test('an edited applied file stops up (exit 6); a CRLF-only change is not a change; repair accepts the edit', async () => {
-      const file = p.write(
-        '20250101000001_a.sql',
-        sqlMigration('CREATE TABLE a (id integer);', 'DROP TABLE a;'),
-      )
+      const file = p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);', 'DROP TABLE a;'))
       p.write('20250101000002_b.sql', sqlMigration('CREATE TABLE b (id integer);'))
       const config = await p.config()
       await migrateUp(config, { step: 1 })
@@ -151,10 +130,7 @@ for (const dialect of testDialects()) {
       fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('\n', '\r\n'))
       expect((await getMigrationStatus(config)).summary.changed).toBe(0)
 
-      fs.writeFileSync(
-        file,
-        sqlMigration('CREATE TABLE a (id integer, extra text);', 'DROP TABLE a;'),
-      )
+      fs.writeFileSync(file, sqlMigration('CREATE TABLE a (id integer, extra text);', 'DROP TABLE a;'))
       const error = await failure(migrateUp(config))
       expect(error.exitCode).toBe(6)
       expect(error.code).toBe('MIGRATION_CHANGED')
@@ -166,9 +142,7 @@ for (const dialect of testDialects()) {
       expect(status.migrations[0]!.status).toBe('changed')
 
       const repaired = await repairMigrations(config)
-      expect(repaired.changes).toEqual([
-        expect.objectContaining({ action: 'accepted_checksum', name: '20250101000001_a.sql' }),
-      ])
+      expect(repaired.changes).toEqual([expect.objectContaining({ action: 'accepted_checksum', name: '20250101000001_a.sql' })])
       expect(repaired.changes[0]!.detail).toContain('nothing was run')
       expect((await migrateUp(config)).results.map((r) => r.name)).toEqual(['20250101000002_b.sql'])
     })
@@ -231,25 +205,18 @@ for (const dialect of testDialects()) {
       const result = await migrateUp(await p.config())
       const error = result.error as MigrationFailedError
       expect(error.exitCode).toBe(1)
-      expect(error.message).toBe(
-        'Migration migrations/20250101000001_throws.ts (up) failed at line 5, column 9: backfill went wrong',
-      )
+      expect(error.message).toBe('Migration migrations/20250101000001_throws.ts (up) failed at line 5, column 9: backfill went wrong')
       expect(await p.tables()).toEqual([])
       expect(await p.rows()).toEqual([])
     })
 
     test('a .ts migration that does not compile stops the run before anything is applied', async () => {
       p.write('20250101000001_fine.sql', sqlMigration('CREATE TABLE fine (id integer);'))
-      p.write(
-        '20250101000002_broken.ts',
-        'export async function up(db) {\n  const x = {\n  return 1\n}\n',
-      )
+      p.write('20250101000002_broken.ts', 'export async function up(db) {\n  const x = {\n  return 1\n}\n')
       const error = await failure(migrateUp(await p.config()))
       expect(error).toBeInstanceOf(MigrationFailedError)
       expect(error.code).toBe('MIGRATION_LOAD_FAILED')
-      expect(error.message).toMatch(
-        /^Migration migrations\/20250101000002_broken\.ts could not be loaded at line 3, column \d+: /,
-      )
+      expect(error.message).toMatch(/^Migration migrations\/20250101000002_broken\.ts could not be loaded at line 3, column \d+: /)
       expect(await p.tables()).toEqual([])
     })
 
@@ -294,9 +261,7 @@ for (const dialect of testDialects()) {
       expect((await getMigrationStatus(config)).exit_code).toBe(6)
 
       const imported = await importDbmate(config)
-      expect(imported.imported).toEqual([
-        { version: '20250101000001', name: '20250101000001_a.sql' },
-      ])
+      expect(imported.imported).toEqual([{ version: '20250101000001', name: '20250101000001_a.sql' }])
       const result = await migrateUp(config)
       expect(result.results.map((r) => r.name)).toEqual(['20250101000002_b.sql'])
       expect(await p.tables()).toEqual(['a', 'b'])
@@ -310,16 +275,11 @@ for (const dialect of testDialects()) {
         )
       const config = await p.config()
       await migrateUp(config)
-      expect((await migrateDown(config)).results.map((r) => [r.name, r.status])).toEqual([
-        ['20250101000003_c.sql', 'reverted'],
-      ])
+      expect((await migrateDown(config)).results.map((r) => [r.name, r.status])).toEqual([['20250101000003_c.sql', 'reverted']])
       expect(await p.tables()).toEqual(['a', 'b'])
       await migrateUp(config)
       const toA = await migrateDown(config, { to: '20250101000001_a' })
-      expect(toA.results.map((r) => r.name)).toEqual([
-        '20250101000003_c.sql',
-        '20250101000002_b.sql',
-      ])
+      expect(toA.results.map((r) => r.name)).toEqual(['20250101000003_c.sql', '20250101000002_b.sql'])
       expect(toA.head).toBe('20250101000001')
       await migrateDown(config, { to: '0' })
       expect(await p.tables()).toEqual([])
@@ -351,9 +311,7 @@ for (const dialect of testDialects()) {
       expect(await failure(repairMigrations(production))).toMatchObject({
         code: 'PRODUCTION_GUARD',
       })
-      expect((await migrateDown(production, { yes: true })).results.map((r) => r.status)).toEqual([
-        'reverted',
-      ])
+      expect((await migrateDown(production, { yes: true })).results.map((r) => r.status)).toEqual(['reverted'])
     })
 
     test('a transaction:false migration that fails midway is dirty: up exits 6, repair clears it', async () => {
@@ -379,11 +337,7 @@ for (const dialect of testDialects()) {
       await p.query('DROP TABLE part_one')
       p.write(
         '20250101000001_nontx.sql',
-        sqlMigration(
-          'CREATE TABLE part_one (id integer);\nCREATE TABLE part_two (id integer);',
-          undefined,
-          'transaction:false',
-        ),
+        sqlMigration('CREATE TABLE part_one (id integer);\nCREATE TABLE part_two (id integer);', undefined, 'transaction:false'),
       )
       const repaired = await repairMigrations(config, { name: '20250101000001_nontx.sql' })
       expect(repaired.changes[0]).toMatchObject({ action: 'cleared_dirty' })
@@ -402,18 +356,12 @@ for (const dialect of testDialects()) {
       await p.query('CREATE TABLE b (id integer)')
       const config = await p.config()
       const result = await baselineMigrations(config, { to: '20250101000002' })
-      expect(result.recorded.map((m) => m.name)).toEqual([
-        '20250101000001_a.sql',
-        '20250101000002_b.sql',
-      ])
+      expect(result.recorded.map((m) => m.name)).toEqual(['20250101000001_a.sql', '20250101000002_b.sql'])
       expect((await migrateUp(config)).results.map((r) => r.name)).toEqual(['20250101000003_c.sql'])
     })
 
     test('dry run prints the plan and statements and changes nothing', async () => {
-      p.write(
-        '20250101000001_a.sql',
-        sqlMigration('CREATE TABLE a (id integer);\nINSERT INTO a VALUES (1);'),
-      )
+      p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);\nINSERT INTO a VALUES (1);'))
       const config = await p.config()
       const result = await migrateUp(config, { dryRun: true })
       expect(result.results).toEqual([
@@ -431,15 +379,13 @@ for (const dialect of testDialects()) {
     })
 
     test('up --to and --step select the pending migrations', async () => {
-      for (const n of [1, 2, 3, 4])
-        p.write(`2025010100000${n}_m${n}.sql`, sqlMigration(`CREATE TABLE m${n} (id integer);`))
+      for (const n of [1, 2, 3, 4]) p.write(`2025010100000${n}_m${n}.sql`, sqlMigration(`CREATE TABLE m${n} (id integer);`))
       const config = await p.config()
-      expect((await migrateUp(config, { step: 1 })).results.map((r) => r.version)).toEqual([
-        '20250101000001',
+      expect((await migrateUp(config, { step: 1 })).results.map((r) => r.version)).toEqual(['20250101000001'])
+      expect((await migrateUp(config, { to: '20250101000003_m3.sql' })).results.map((r) => r.version)).toEqual([
+        '20250101000002',
+        '20250101000003',
       ])
-      expect(
-        (await migrateUp(config, { to: '20250101000003_m3.sql' })).results.map((r) => r.version),
-      ).toEqual(['20250101000002', '20250101000003'])
       expect(await failure(migrateUp(config, { to: 'nope' }))).toMatchObject({
         exitCode: 2,
         code: 'MIGRATION_NOT_FOUND',
@@ -518,9 +464,7 @@ for (const dialect of testDialects()) {
           ),
         )
         const result = await migrateUp(config)
-        expect(result.error?.message).toContain(
-          'foreign_key_check failed: child (1 row referencing a missing parent row)',
-        )
+        expect(result.error?.message).toContain('foreign_key_check failed: child (1 row referencing a missing parent row)')
         expect(await p.query('SELECT count(*) AS n FROM parent')).toEqual([{ n: 1 }])
         expect((await p.rows()).map((r) => r.version)).toEqual(['20250101000001', '20250101000002'])
       })
@@ -541,15 +485,11 @@ for (const dialect of testDialects()) {
         const config = await p.config()
         const result = await migrateUp(config)
         expect(result.error).toBeUndefined()
-        expect(await p.query('SELECT plus_one(1) AS a, two() AS b, note FROM t')).toEqual([
-          { a: 2, b: 2, note: "a';b" },
-        ])
+        expect(await p.query('SELECT plus_one(1) AS a, two() AS b, note FROM t')).toEqual([{ a: 2, b: 2, note: "a';b" }])
         expect(
-          (
-            await p.query<{ indexname: string }>(
-              "SELECT indexname FROM pg_indexes WHERE tablename = 't' ORDER BY 1",
-            )
-          ).map((r) => r.indexname),
+          (await p.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 't' ORDER BY 1")).map(
+            (r) => r.indexname,
+          ),
         ).toEqual(['t_id_note_idx', 't_note_idx', 't_pkey'])
         expect((await migrateDown(config)).error).toBeUndefined()
       })
@@ -568,9 +508,7 @@ for (const dialect of testDialects()) {
           const result = await migrateUp(config, { statementLockTimeoutMs: 300 })
           expect(Date.now() - started).toBeLessThan(10_000)
           expect(result.error).toMatchObject({ exitCode: 5, code: 'STATEMENT_LOCK_TIMEOUT' })
-          expect(result.error!.message).toContain(
-            'migrations/20250101000002_alter.sql (up) waited longer than lock_timeout',
-          )
+          expect(result.error!.message).toContain('migrations/20250101000002_alter.sql (up) waited longer than lock_timeout')
           expect(result.error!.message).toContain('at line 2')
         } finally {
           await holder.end()
@@ -588,9 +526,7 @@ for (const dialect of testDialects()) {
           })
           const error = await failure(migrateUp(config))
           expect(error).toMatchObject({ exitCode: 7, code: 'MIGRATION_TABLE_DENIED' })
-          expect(error.message).toBe(
-            'Cannot create public.dbops_migrations: permission denied for schema public',
-          )
+          expect(error.message).toBe('Cannot create public.dbops_migrations: permission denied for schema public')
           expect(error.hint).toContain('Grant the user CREATE on schema public')
         } finally {
           await p.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`)
@@ -602,9 +538,7 @@ for (const dialect of testDialects()) {
         const config = await p.config({ DATABASE_SCHEMA: 'app' })
         expect((await migrateUp(config)).error).toBeUndefined()
         expect(
-          await p.query(
-            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'app' ORDER BY 2",
-          ),
+          await p.query("SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'app' ORDER BY 2"),
         ).toEqual([
           { table_schema: 'app', table_name: 'a' },
           { table_schema: 'app', table_name: 'dbops_migrations' },

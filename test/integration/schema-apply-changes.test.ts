@@ -43,7 +43,10 @@ function v1(dialect: 'sqlite' | 'postgres') {
       ...(dialect === 'postgres' ? { mood: col.enum(['ok'], { name: 'mood' }).nullable() } : {}),
     },
     {
-      indexes: [{ columns: ['name'], name: 'authors_name_old' }, { columns: ['email'], name: 'authors_email_idx' }],
+      indexes: [
+        { columns: ['name'], name: 'authors_name_old' },
+        { columns: ['email'], name: 'authors_email_idx' },
+      ],
       uniques: [['email', 'name']],
       checks: ['rank >= 0'],
     },
@@ -74,7 +77,10 @@ function v2(dialect: 'sqlite' | 'postgres') {
       ...(dialect === 'postgres' ? { mood: col.enum(['ok', 'great'], { name: 'mood' }).nullable() } : {}),
     },
     {
-      indexes: [{ columns: ['name'], name: 'authors_name_idx' }, { columns: [raw('lower(name)')], unique: true, name: 'authors_lower_name_key' }],
+      indexes: [
+        { columns: ['name'], name: 'authors_name_idx' },
+        { columns: [raw('lower(name)')], unique: true, name: 'authors_lower_name_key' },
+      ],
       checks: ['rank >= 1'],
     },
   )
@@ -85,11 +91,19 @@ function v2(dialect: 'sqlite' | 'postgres') {
     isbn: col.varchar(20).nullable().unique(),
     price: col.numeric(12, 2).nullable(),
   })
-  const members = table('members', { id: col.integer().primaryKey(), full: col.text(), joined: col.date().nullable() }, { renamedFrom: 'people' })
+  const members = table(
+    'members',
+    { id: col.integer().primaryKey(), full: col.text(), joined: col.date().nullable() },
+    { renamedFrom: 'people' },
+  )
   const pairs = table('pairs', { a: col.integer(), b: col.integer(), note: col.text().nullable() }, { primaryKey: ['a', 'b'] })
   const tags = table(
     'tags',
-    { id: col.integer().primaryKey().identity(), book_id: col.integer().references('books', 'id', { onDelete: 'cascade' }), label: col.text() },
+    {
+      id: col.integer().primaryKey().identity(),
+      book_id: col.integer().references('books', 'id', { onDelete: 'cascade' }),
+      label: col.text(),
+    },
     { uniques: [['book_id', 'label']] },
   )
   return defineModels({ authors, books, members, pairs, tags })
@@ -113,7 +127,11 @@ async function introspect(config: ResolvedConfig): Promise<DatabaseSchema> {
 async function apply(config: ResolvedConfig, changes: SchemaChange[], from: DatabaseSchema, to: DatabaseSchema): Promise<void> {
   const rendered = renderSchemaSql(changes, { from, to })
   await usingDatabase(config, { mode: 'write', command: 'test' }, (conn) =>
-    runSection(conn as Conn, { sql: formatSqlStatements(rendered), options: new Set(rendered.foreignKeysOff ? ['foreign_keys:off'] : []) }, 'changes'),
+    runSection(
+      conn as Conn,
+      { sql: formatSqlStatements(rendered), options: new Set(rendered.foreignKeysOff ? ['foreign_keys:off'] : []) },
+      'changes',
+    ),
   )
 }
 
@@ -144,7 +162,25 @@ for (const dialect of testDialects()) {
       const live = await introspect(config)
       const changes = diffSchemas(live, after)
       const kinds = new Set(changes.map((c) => c.kind))
-      for (const kind of ['create_table', 'drop_table', 'rename_table', 'add_column', 'drop_column', 'rename_column', 'alter_column', 'alter_primary_key', 'add_index', 'drop_index', 'rename_index', 'add_unique', 'drop_unique', 'add_check', 'drop_check', 'add_foreign_key', 'drop_foreign_key'] as const) {
+      for (const kind of [
+        'create_table',
+        'drop_table',
+        'rename_table',
+        'add_column',
+        'drop_column',
+        'rename_column',
+        'alter_column',
+        'alter_primary_key',
+        'add_index',
+        'drop_index',
+        'rename_index',
+        'add_unique',
+        'drop_unique',
+        'add_check',
+        'drop_check',
+        'add_foreign_key',
+        'drop_foreign_key',
+      ] as const) {
         expect(kinds, kind).toContain(kind)
       }
       if (dialect.name === 'postgres') expect(kinds).toContain('alter_enum')
@@ -158,7 +194,13 @@ for (const dialect of testDialects()) {
           { name: 'Bob', email_address: 'bob@x', rank: 5 },
           { name: 'Cy', email_address: 'cy@x', rank: 7 },
         ])
-        expect((await query(conn as Conn, 'SELECT headline FROM books ORDER BY id')).map((r) => r.headline)).toEqual(['One', 'Two', 'Three', 'Four', 'Five'])
+        expect((await query(conn as Conn, 'SELECT headline FROM books ORDER BY id')).map((r) => r.headline)).toEqual([
+          'One',
+          'Two',
+          'Three',
+          'Four',
+          'Five',
+        ])
         expect(await query(conn as Conn, 'SELECT id, "full" FROM members')).toEqual([{ id: 1, full: 'P One' }])
       })
 
@@ -167,7 +209,13 @@ for (const dialect of testDialects()) {
       await apply(config, inverses, applied, before)
       expect(diffSchemas(await introspect(config), before).map(summariseChange)).toEqual([])
       await usingDatabase(config, { mode: 'read', command: 'test' }, async (conn) => {
-        expect((await query(conn as Conn, 'SELECT title FROM books ORDER BY id')).map((r) => r.title)).toEqual(['One', 'Two', 'Three', 'Four', 'Five'])
+        expect((await query(conn as Conn, 'SELECT title FROM books ORDER BY id')).map((r) => r.title)).toEqual([
+          'One',
+          'Two',
+          'Three',
+          'Four',
+          'Five',
+        ])
       })
     })
   })
@@ -181,12 +229,22 @@ describe('sqlite: rebuilding a parent table', () => {
   })
 
   const parent = (withCheck: boolean) =>
-    table('parents', { id: col.integer().primaryKey(), name: col.text(), score: col.integer().default(0) }, { checks: withCheck ? ['score >= 0'] : [] })
+    table(
+      'parents',
+      { id: col.integer().primaryKey(), name: col.text(), score: col.integer().default(0) },
+      { checks: withCheck ? ['score >= 0'] : [] },
+    )
   const models = (withCheck: boolean) =>
     defineModels({
       parents: parent(withCheck),
-      children: table('children', { id: col.integer().primaryKey(), parent_id: col.integer().references('parents', 'id', { onDelete: 'cascade' }) }),
-      grandchildren: table('grandchildren', { id: col.integer().primaryKey(), child_id: col.integer().references('children', 'id', { onDelete: 'cascade' }) }),
+      children: table('children', {
+        id: col.integer().primaryKey(),
+        parent_id: col.integer().references('parents', 'id', { onDelete: 'cascade' }),
+      }),
+      grandchildren: table('grandchildren', {
+        id: col.integer().primaryKey(),
+        child_id: col.integer().references('children', 'id', { onDelete: 'cascade' }),
+      }),
     })
 
   async function setUp(): Promise<{ config: ResolvedConfig; changes: SchemaChange[]; live: DatabaseSchema; target: DatabaseSchema }> {
@@ -204,7 +262,9 @@ describe('sqlite: rebuilding a parent table', () => {
         for (let i = 1; i <= 200; i++) insertChild.run(i, (i % 50) + 1)
         for (let i = 1; i <= 400; i++) insertGrandchild.run(i, (i % 200) + 1)
       })()
-      h.exec("CREATE TRIGGER parents_audit AFTER UPDATE ON parents BEGIN UPDATE parents SET score = score + 1 WHERE id = NEW.id AND NEW.score = OLD.score; END")
+      h.exec(
+        'CREATE TRIGGER parents_audit AFTER UPDATE ON parents BEGIN UPDATE parents SET score = score + 1 WHERE id = NEW.id AND NEW.score = OLD.score; END',
+      )
       h.exec('CREATE VIEW parent_names AS SELECT name FROM parents')
     })
     const live = await introspect(config)

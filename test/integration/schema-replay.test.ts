@@ -72,7 +72,13 @@ for (const dialect of testDialects()) {
 
     test('generate from models, nothing to do twice, no drift against the migrations, data loss commented, down reverses up', async () => {
       const config = await project()
-      const first = await generateMigrationFromModels(config, { name: 'create users', models: models(1), apply: applySqlMigrations, connect, now: new Date('2025-01-02T03:04:05Z') })
+      const first = await generateMigrationFromModels(config, {
+        name: 'create users',
+        models: models(1),
+        apply: applySqlMigrations,
+        connect,
+        now: new Date('2025-01-02T03:04:05Z'),
+      })
       expect(first.file).toBe(path.join(config.migrationsDir, '20250102030405_create_users.sql'))
       const text = fs.readFileSync(first.file!, 'utf8')
       expect(text).toMatch(/^-- migrate:up\n/)
@@ -81,17 +87,31 @@ for (const dialect of testDialects()) {
       expect(first.warnings).toEqual([])
 
       // nothing to do: nothing written, and it says so (file undefined)
-      const again = await generateMigrationFromModels(config, { name: 'again', models: models(1), apply: applySqlMigrations, connect, now: new Date('2025-01-02T03:04:06Z') })
+      const again = await generateMigrationFromModels(config, {
+        name: 'again',
+        models: models(1),
+        apply: applySqlMigrations,
+        connect,
+        now: new Date('2025-01-02T03:04:06Z'),
+      })
       expect(again).toEqual({ file: undefined, changes: [], warnings: [], commentedSteps: 0 })
       expect(fs.readdirSync(config.migrationsDir)).toEqual(['20250102030405_create_users.sql'])
       const clean = await compareSchemas(config, { against: 'migrations', models: models(1), apply: applySqlMigrations, connect })
       expect(clean.changes).toEqual([])
 
       // v2: the dropped column is data loss, commented out and warned about
-      const second = await generateMigrationFromModels(config, { name: 'v2', models: models(2), apply: applySqlMigrations, connect, now: new Date('2025-01-03T00:00:00Z') })
+      const second = await generateMigrationFromModels(config, {
+        name: 'v2',
+        models: models(2),
+        apply: applySqlMigrations,
+        connect,
+        now: new Date('2025-01-03T00:00:00Z'),
+      })
       const v2 = fs.readFileSync(second.file!, 'utf8')
       expect(second.commentedSteps).toBe(1)
-      expect(second.warnings).toEqual([expect.stringMatching(/^data loss, commented out in the migration \(uncomment to apply\): drop column users\.nickname/)])
+      expect(second.warnings).toEqual([
+        expect.stringMatching(/^data loss, commented out in the migration \(uncomment to apply\): drop column users\.nickname/),
+      ])
       expect(v2).toContain('-- DATA LOSS: commented out; uncomment to apply')
       if (dialect.name === 'sqlite') {
         // the check rebuilds posts (foreign keys off); the dropped column stands alone, so only it is commented
@@ -115,7 +135,11 @@ for (const dialect of testDialects()) {
       // down of the last migration brings the replay back to v1
       await usingDatabase(config, { mode: 'write', command: 'test' }, async (conn) => {
         for (const file of fs.readdirSync(config.migrationsDir).sort()) {
-          await runSection(conn as SqliteConnection | PostgresConnection, parseMigrationFile(fs.readFileSync(path.join(config.migrationsDir, file), 'utf8')).up, file)
+          await runSection(
+            conn as SqliteConnection | PostgresConnection,
+            parseMigrationFile(fs.readFileSync(path.join(config.migrationsDir, file), 'utf8')).up,
+            file,
+          )
         }
         const afterUp = await conn.dialect.introspect(conn, { schema: config.schema })
         const v2Schema = modelsToSchema(models(2), dialect.name)
@@ -132,7 +156,9 @@ for (const dialect of testDialects()) {
       const config = await project()
       fs.mkdirSync(config.migrationsDir, { recursive: true })
       fs.writeFileSync(path.join(config.migrationsDir, '20250101000000_broken.sql'), '-- migrate:up\nCREATE TABLE x (;\n-- migrate:down\n')
-      await expect(compareSchemas(config, { against: 'migrations', models: models(1), apply: applySqlMigrations, connect })).rejects.toThrow(/syntax error|near/)
+      await expect(
+        compareSchemas(config, { against: 'migrations', models: models(1), apply: applySqlMigrations, connect }),
+      ).rejects.toThrow(/syntax error|near/)
       if (dialect.name === 'postgres') expect(await countShadowDatabases()).toBe(0)
     })
   })
@@ -147,11 +173,17 @@ describe('postgres: SHADOW_DATABASE_URL', () => {
   test('must be empty, is used, and is emptied again; the configured database itself is refused', async () => {
     const main = await createTestDatabase(inject('pgAdminUrl'))
     const shadow = await createTestDatabase(inject('pgAdminUrl'))
-    cleanups.push(() => main.drop(), () => shadow.drop())
+    cleanups.push(
+      () => main.drop(),
+      () => shadow.drop(),
+    )
     const dir = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'dbops-shadow-test-'))
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }))
     fs.mkdirSync(path.join(dir, 'migrations'))
-    fs.writeFileSync(path.join(dir, 'migrations', '20250101000000_a.sql'), '-- migrate:up\nCREATE TABLE a (id integer PRIMARY KEY);\nCREATE VIEW av AS SELECT * FROM a;\nCREATE TYPE t AS ENUM (\'x\');\n-- migrate:down\nDROP TABLE a;\n')
+    fs.writeFileSync(
+      path.join(dir, 'migrations', '20250101000000_a.sql'),
+      "-- migrate:up\nCREATE TABLE a (id integer PRIMARY KEY);\nCREATE VIEW av AS SELECT * FROM a;\nCREATE TYPE t AS ENUM ('x');\n-- migrate:down\nDROP TABLE a;\n",
+    )
     const config = await resolveConfig({ cwd: dir, env: { DATABASE_URL: main.url } })
 
     const replayed = await replayMigrations(config, { apply: applySqlMigrations, shadowUrl: shadow.url, connect })
@@ -160,14 +192,22 @@ describe('postgres: SHADOW_DATABASE_URL', () => {
     const client = new pg.Client({ connectionString: shadow.url })
     await client.connect()
     try {
-      const left = await client.query("SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'")
+      const left = await client.query(
+        "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'",
+      )
       expect(Number(left.rows[0].n)).toBe(0)
       await client.query('CREATE TABLE not_yours (id int)')
     } finally {
       await client.end()
     }
-    await expect(replayMigrations(config, { apply: applySqlMigrations, shadowUrl: shadow.url, connect })).rejects.toMatchObject({ code: 'SHADOW_NOT_EMPTY', exitCode: 2 })
-    await expect(replayMigrations(config, { apply: applySqlMigrations, shadowUrl: main.url, connect })).rejects.toMatchObject({ code: 'SHADOW_IS_TARGET', exitCode: 2 })
+    await expect(replayMigrations(config, { apply: applySqlMigrations, shadowUrl: shadow.url, connect })).rejects.toMatchObject({
+      code: 'SHADOW_NOT_EMPTY',
+      exitCode: 2,
+    })
+    await expect(replayMigrations(config, { apply: applySqlMigrations, shadowUrl: main.url, connect })).rejects.toMatchObject({
+      code: 'SHADOW_IS_TARGET',
+      exitCode: 2,
+    })
   })
 })
 
@@ -177,7 +217,10 @@ function uncommentDataLoss(text: string): string {
   const out: string[] = []
   let inDisabled = false
   for (const line of lines) {
-    if (line === '-- DATA LOSS: commented out; uncomment to apply' || line === '-- reverses a step commented out in up; uncomment with it') {
+    if (
+      line === '-- DATA LOSS: commented out; uncomment to apply' ||
+      line === '-- reverses a step commented out in up; uncomment with it'
+    ) {
       inDisabled = true
       continue
     }

@@ -45,7 +45,11 @@ async function introspect(config: ResolvedConfig): Promise<DatabaseSchema> {
 async function applyDiff(config: ResolvedConfig, from: DatabaseSchema, to: DatabaseSchema): Promise<void> {
   const rendered = renderSchemaSql(diffSchemas(from, to), { from, to })
   await usingDatabase(config, { mode: 'write', command: 'test' }, (conn) =>
-    runSection(conn as Conn, { sql: formatSqlStatements(rendered), options: new Set(rendered.foreignKeysOff ? ['foreign_keys:off'] : []) }, 'diff'),
+    runSection(
+      conn as Conn,
+      { sql: formatSqlStatements(rendered), options: new Set(rendered.foreignKeysOff ? ['foreign_keys:off'] : []) },
+      'diff',
+    ),
   )
 }
 
@@ -86,7 +90,11 @@ for (const dialect of testDialects()) {
       expect(describeChanges(diffSchemas(live, target))).toEqual([])
       expect(live.tables.map((t) => t.name).sort()).toEqual(['audit_log', 'counters', 'memberships', 'teams', 'tokens', 'users'])
       const unmanaged = live.unmanaged.map((u) => `${u.kind} ${u.name}`).sort()
-      expect(unmanaged).toEqual(dialect.name === 'sqlite' ? ['trigger users_touch', 'view active_users'] : ['function touch_updated_at()', 'trigger users_touch', 'view active_users'])
+      expect(unmanaged).toEqual(
+        dialect.name === 'sqlite'
+          ? ['trigger users_touch', 'view active_users']
+          : ['function touch_updated_at()', 'trigger users_touch', 'view active_users'],
+      )
 
       // the pulled models load back to the same schema
       const pulled = await pullModels(config, { connect: { mode: 'read', command: 'test' } })
@@ -107,19 +115,24 @@ for (const dialect of testDialects()) {
       expect(accounts.indexes.map((i) => i.columns[0]!.kind)).toContain('expression')
       const lines = live.tables.find((t) => t.name === 'lines')!
       // a foreign key without a column list references the parent's primary key
-      expect(lines.foreignKeys[0]).toMatchObject({ columns: ['account_id', 'number'], referencedTable: 'orders', referencedColumns: ['account_id', 'number'], onUpdate: 'cascade' })
+      expect(lines.foreignKeys[0]).toMatchObject({
+        columns: ['account_id', 'number'],
+        referencedTable: 'orders',
+        referencedColumns: ['account_id', 'number'],
+        onUpdate: 'cascade',
+      })
 
       const pulled = await pullModels(config, { connect: { mode: 'read', command: 'test' } })
       const again = modelsToSchema(await importPulled(pulled.source, db.dir), dialect.name)
       expect(describeChanges(diffSchemas(live, again))).toEqual([])
       if (dialect.name === 'sqlite') {
-        expect(pulled.source).toContain(".autoincrement()")
+        expect(pulled.source).toContain('.autoincrement()')
         expect(pulled.source).toContain(".collate('nocase')")
       } else {
         expect(pulled.source).toContain("col.enum(['free', 'pro', 'team'], { name: 'plan' })")
         expect(pulled.source).toContain("col.custom('text[]')")
-        expect(pulled.source).toContain(".serial()")
-        expect(pulled.source).toContain(".identity({ always: true })")
+        expect(pulled.source).toContain('.serial()')
+        expect(pulled.source).toContain('.identity({ always: true })')
         expect(pulled.source).toContain("method: 'gin'")
         expect(live.unmanaged).toContainEqual({ kind: 'sequence', name: 'invoice_numbers' })
       }

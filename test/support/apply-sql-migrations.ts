@@ -48,7 +48,10 @@ export async function runSection(conn: SqliteConnection | PostgresConnection, se
         db.exec(section.sql)
         if (fkOff) {
           const violations = db.pragma('foreign_key_check') as unknown[]
-          if (violations.length > 0) throw new Error(`${label}: foreign_key_check found ${violations.length} violation(s): ${JSON.stringify(violations.slice(0, 3))}`)
+          if (violations.length > 0)
+            throw new Error(
+              `${label}: foreign_key_check found ${violations.length} violation(s): ${JSON.stringify(violations.slice(0, 3))}`,
+            )
         }
         db.exec('COMMIT')
       } catch (err) {
@@ -77,7 +80,12 @@ export async function runSection(conn: SqliteConnection | PostgresConnection, se
 
 /** The stand-in {@link MigrationApplier}: every `.sql` file's up section, in order. */
 export const applySqlMigrations: MigrationApplier = async (shadow: ResolvedConfig, { migrationsDir }) => {
-  const files = fs.existsSync(migrationsDir) ? fs.readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort() : []
+  const files = fs.existsSync(migrationsDir)
+    ? fs
+        .readdirSync(migrationsDir)
+        .filter((f) => f.endsWith('.sql'))
+        .sort()
+    : []
   await usingDatabase(shadow, { mode: 'write', command: 'test-apply' }, async (conn) => {
     for (const file of files) {
       const { up } = parseMigrationFile(fs.readFileSync(path.join(migrationsDir, file), 'utf8'))

@@ -37,10 +37,7 @@ export async function execSql(url: string, statements: string): Promise<void> {
 }
 
 /** Runs one query and returns its rows. */
-export async function querySql<T = Record<string, unknown>>(
-  url: string,
-  sql: string,
-): Promise<T[]> {
+export async function querySql<T = Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
   const file = sqlitePathOf(url)
   if (file) {
     const db = new Database(file, { fileMustExist: true })
@@ -76,17 +73,12 @@ export async function fingerprintTables(url: string): Promise<Record<string, Tab
     const db = new Database(file, { fileMustExist: true, readonly: true })
     try {
       const tables = db
-        .prepare(
-          `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
-        )
+        .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
         .all() as Array<{ name: string }>
       for (const { name } of tables) {
         const rows = db.prepare(`SELECT * FROM "${name}" ORDER BY 1`).raw().all() as unknown[][]
         const hash = createHash('sha256')
-        for (const row of rows)
-          hash.update(
-            JSON.stringify(row.map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v))) + '\n',
-          )
+        for (const row of rows) hash.update(JSON.stringify(row.map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v))) + '\n')
         result[name] = { rows: rows.length, digest: hash.digest('hex') }
       }
     } finally {
@@ -97,9 +89,7 @@ export async function fingerprintTables(url: string): Promise<Record<string, Tab
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    const tables = await client.query<{ name: string }>(
-      `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
-    )
+    const tables = await client.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
     for (const { name } of tables.rows) {
       const { rows } = await client.query<{ rows: string; digest: string | null }>(
         `SELECT count(*) AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS digest FROM "${name}" t`,
@@ -133,9 +123,7 @@ export function startConstantWriter(url: string): ConstantWriter {
     child.stdout.on('data', (c: Buffer) => {
       if (c.toString().includes('ready')) resolve()
     })
-    child.once('exit', (code) =>
-      reject(new Error(`the writer exited (${code}) before it was ready: ${stderr}`)),
-    )
+    child.once('exit', (code) => reject(new Error(`the writer exited (${code}) before it was ready: ${stderr}`)))
   })
   return {
     ready,
@@ -167,12 +155,9 @@ export function migrationsTable(dialect: 'sqlite' | 'postgres'): string {
 export function sampleData(dialect: 'sqlite' | 'postgres', rows = 500): string {
   const blob = dialect === 'sqlite' ? 'BLOB' : 'bytea'
   const blobValue = (i: number) =>
-    dialect === 'sqlite'
-      ? `X'${Buffer.from(`blob-${i}`).toString('hex')}'`
-      : `'\\x${Buffer.from(`blob-${i}`).toString('hex')}'`
+    dialect === 'sqlite' ? `X'${Buffer.from(`blob-${i}`).toString('hex')}'` : `'\\x${Buffer.from(`blob-${i}`).toString('hex')}'`
   const values: string[] = []
-  for (let i = 1; i <= rows; i++)
-    values.push(`(${i}, 'user ${i} ''quoted''', ${i % 7 === 0 ? 'NULL' : i * 3}, ${blobValue(i)})`)
+  for (let i = 1; i <= rows; i++) values.push(`(${i}, 'user ${i} ''quoted''', ${i % 7 === 0 ? 'NULL' : i * 3}, ${blobValue(i)})`)
   return (
     `CREATE TABLE users (id integer PRIMARY KEY, name text NOT NULL, score integer, avatar ${blob});` +
     `CREATE INDEX users_score ON users (score);` +

@@ -42,15 +42,10 @@ export async function createMigrationProject(dialect: TestDialect): Promise<Migr
   const database = await dialect.create()
   const migrationsDir = path.join(database.dir, 'migrations')
   fs.mkdirSync(migrationsDir)
-  const config = (env: Record<string, string> = {}) =>
-    resolveConfig({ cwd: database.dir, env: { DATABASE_URL: database.url, ...env } })
+  const config = (env: Record<string, string> = {}) => resolveConfig({ cwd: database.dir, env: { DATABASE_URL: database.url, ...env } })
   const query = async <T>(text: string): Promise<T[]> => {
     const c = await config()
-    return usingDatabase(
-      c,
-      { mode: 'write', command: 'test' },
-      async (conn) => (await sql.raw<T>(text).execute(conn.db)).rows,
-    )
+    return usingDatabase(c, { mode: 'write', command: 'test' }, async (conn) => (await sql.raw<T>(text).execute(conn.db)).rows)
   }
   return {
     dialect: dialect.name,
@@ -67,12 +62,8 @@ export async function createMigrationProject(dialect: TestDialect): Promise<Migr
     async tables() {
       const rows =
         dialect.name === 'postgres'
-          ? await query<{ name: string }>(
-              "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'",
-            )
-          : await query<{ name: string }>(
-              "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            )
+          ? await query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'")
+          : await query<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
       return rows
         .map((r) => r.name)
         .filter((n) => n !== 'dbops_migrations' && n !== 'schema_migrations')
@@ -81,20 +72,10 @@ export async function createMigrationProject(dialect: TestDialect): Promise<Migr
     async rows() {
       const exists =
         dialect.name === 'postgres'
-          ? (
-              await query<{ t: string | null }>(
-                "SELECT to_regclass('public.dbops_migrations') AS t",
-              )
-            )[0]?.t
-          : (
-              await query<{ n: number }>(
-                "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'dbops_migrations'",
-              )
-            )[0]?.n
+          ? (await query<{ t: string | null }>("SELECT to_regclass('public.dbops_migrations') AS t"))[0]?.t
+          : (await query<{ n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'dbops_migrations'"))[0]?.n
       if (!exists) return []
-      return query(
-        'SELECT version, name, checksum, status, duration_ms, dbops_version FROM dbops_migrations ORDER BY version',
-      )
+      return query('SELECT version, name, checksum, status, duration_ms, dbops_version FROM dbops_migrations ORDER BY version')
     },
     cleanup: () => database.cleanup(),
   }

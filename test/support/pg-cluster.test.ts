@@ -5,11 +5,7 @@ import { findPgBinaries, startPgCluster } from './pg-cluster.js'
 import { createTestDatabase, withUrl } from './postgres.js'
 
 /** Connects, runs one query, and always closes the connection. */
-async function queryOnce<T extends pg.QueryResultRow>(
-  url: string,
-  sql: string,
-  values?: unknown[],
-): Promise<T[]> {
+async function queryOnce<T extends pg.QueryResultRow>(url: string, sql: string, values?: unknown[]): Promise<T[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 })
   try {
     await client.connect()
@@ -37,25 +33,18 @@ describe('test PostgreSQL server', () => {
     onTestFinished(() => db.drop())
 
     expect(db.name).toMatch(/^dbops_test_[0-9a-f]{12}$/)
-    const rows = await queryOnce<{ one: number; db: string }>(
-      db.url,
-      'SELECT 1 AS one, current_database() AS db',
-    )
+    const rows = await queryOnce<{ one: number; db: string }>(db.url, 'SELECT 1 AS one, current_database() AS db')
     expect(rows).toEqual([{ one: 1, db: db.name }])
   })
 
   test('a wrong password is refused with 28P01', async () => {
-    const err = await rejectionOf(
-      queryOnce(withUrl(adminUrl, { password: 'not-the-password' }), 'SELECT 1'),
-    )
+    const err = await rejectionOf(queryOnce(withUrl(adminUrl, { password: 'not-the-password' }), 'SELECT 1'))
     expect(err).toBeInstanceOf(pg.DatabaseError)
     expect(err).toMatchObject({ code: '28P01' })
   })
 
   test('a missing database is refused with 3D000', async () => {
-    const err = await rejectionOf(
-      queryOnce(withUrl(adminUrl, { database: 'dbops_test_does_not_exist' }), 'SELECT 1'),
-    )
+    const err = await rejectionOf(queryOnce(withUrl(adminUrl, { database: 'dbops_test_does_not_exist' }), 'SELECT 1'))
     expect(err).toBeInstanceOf(pg.DatabaseError)
     expect(err).toMatchObject({ code: '3D000' })
   })
@@ -69,37 +58,31 @@ describe('test PostgreSQL server', () => {
     await db.drop()
     await db.drop()
 
-    const rows = await queryOnce(adminUrl, 'SELECT 1 FROM pg_database WHERE datname = $1', [
-      db.name,
-    ])
+    const rows = await queryOnce(adminUrl, 'SELECT 1 FROM pg_database WHERE datname = $1', [db.name])
     expect(rows).toEqual([])
     await leftOpen.end().catch(() => {})
   })
 })
 
 describe.skipIf(!findPgBinaries())('startPgCluster', () => {
-  test(
-    'starts a second server that stop() removes, idempotently',
-    { timeout: 120_000 },
-    async () => {
-      const cluster = await startPgCluster()
-      onTestFinished(() => cluster.stop())
+  test('starts a second server that stop() removes, idempotently', { timeout: 120_000 }, async () => {
+    const cluster = await startPgCluster()
+    onTestFinished(() => cluster.stop())
 
-      expect(new URL(cluster.url)).toMatchObject({
-        username: 'postgres',
-        hostname: '127.0.0.1',
-        port: String(cluster.port),
-        pathname: '/postgres',
-      })
-      const rows = await queryOnce<{ ok: number }>(cluster.url, 'SELECT 1 AS ok')
-      expect(rows).toEqual([{ ok: 1 }])
-      expect(existsSync(cluster.dataDir)).toBe(true)
+    expect(new URL(cluster.url)).toMatchObject({
+      username: 'postgres',
+      hostname: '127.0.0.1',
+      port: String(cluster.port),
+      pathname: '/postgres',
+    })
+    const rows = await queryOnce<{ ok: number }>(cluster.url, 'SELECT 1 AS ok')
+    expect(rows).toEqual([{ ok: 1 }])
+    expect(existsSync(cluster.dataDir)).toBe(true)
 
-      await Promise.all([cluster.stop(), cluster.stop()])
-      await cluster.stop()
-      expect(existsSync(cluster.dataDir)).toBe(false)
-      const err = await rejectionOf(queryOnce(cluster.url, 'SELECT 1'))
-      expect(err).toMatchObject({ code: 'ECONNREFUSED' })
-    },
-  )
+    await Promise.all([cluster.stop(), cluster.stop()])
+    await cluster.stop()
+    expect(existsSync(cluster.dataDir)).toBe(false)
+    const err = await rejectionOf(queryOnce(cluster.url, 'SELECT 1'))
+    expect(err).toMatchObject({ code: 'ECONNREFUSED' })
+  })
 })

@@ -132,9 +132,7 @@ export async function startPgCluster(): Promise<PgCluster> {
     )
     await fs.rm(pwFile, { force: true })
     if (init.code !== 0) {
-      throw new Error(
-        `initdb failed (${describeExit(init)}) as ${runner.user}:\n${tail(init.output, 40)}`,
-      )
+      throw new Error(`initdb failed (${describeExit(init)}) as ${runner.user}:\n${tail(init.output, 40)}`)
     }
 
     let port = 0
@@ -149,11 +147,10 @@ export async function startPgCluster(): Promise<PgCluster> {
         '-c full_page_writes=off',
         '-c max_connections=100',
       ].join(' ')
-      const start = await runner.run(
-        binaries.pgCtl,
-        ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', options],
-        { cwd: rootDir, timeoutMs: 90_000 },
-      )
+      const start = await runner.run(binaries.pgCtl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', options], {
+        cwd: rootDir,
+        timeoutMs: 90_000,
+      })
       if (start.code === 0) break
       const log = await readTail(logFile, 40)
       // another process may have taken the port between our probe and the server's bind
@@ -187,14 +184,10 @@ export async function startPgCluster(): Promise<PgCluster> {
       stop() {
         stopping ??= (async () => {
           liveClusters.delete(stopSync)
-          const stop = await runner.run(
-            binaries.pgCtl,
-            ['stop', '-D', dataDir, '-m', 'immediate', '-w'],
-            {
-              cwd: rootDir,
-              timeoutMs: 60_000,
-            },
-          )
+          const stop = await runner.run(binaries.pgCtl, ['stop', '-D', dataDir, '-m', 'immediate', '-w'], {
+            cwd: rootDir,
+            timeoutMs: 60_000,
+          })
           // a server that is already gone is what we wanted; anything else is worth hearing about
           if (stop.code !== 0 && existsSync(path.join(dataDir, 'postmaster.pid'))) {
             throw new Error(`pg_ctl stop failed (${describeExit(stop)}):\n${tail(stop.output, 20)}`)
@@ -240,11 +233,7 @@ interface RunResult {
 interface Runner {
   /** The OS user the server runs as. */
   user: string
-  run(
-    command: string,
-    args: string[],
-    options: { cwd: string; timeoutMs: number },
-  ): Promise<RunResult>
+  run(command: string, args: string[], options: { cwd: string; timeoutMs: number }): Promise<RunResult>
   runSync(command: string, args: string[], cwd: string): void
   own(dir: string): Promise<void>
   assertCanWrite(dir: string): Promise<void>
@@ -267,20 +256,13 @@ async function createRunner(): Promise<Runner> {
   // initdb and postgres refuse to run as root
   const account = findAccount('postgres') ?? findAccount('nobody')
   if (!account) {
-    throw new Error(
-      'Running as root, but neither a "postgres" nor a "nobody" user exists to run PostgreSQL as.',
-    )
+    throw new Error('Running as root, but neither a "postgres" nor a "nobody" user exists to run PostgreSQL as.')
   }
-  const runuser =
-    ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find(isExecutable) ??
-    findOnPath('runuser')
+  const runuser = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find(isExecutable) ?? findOnPath('runuser')
   const wrap = (command: string, args: string[]): [string, string[]] => {
     if (runuser) return [runuser, ['-u', account.name, '--', command, ...args]]
     // su needs an explicit shell: nobody's login shell is nologin
-    return [
-      'su',
-      ['-s', '/bin/sh', account.name, '-c', [command, ...args].map(shellQuote).join(' ')],
-    ]
+    return ['su', ['-s', '/bin/sh', account.name, '-c', [command, ...args].map(shellQuote).join(' ')]]
   }
 
   const runner: Runner = {
@@ -310,11 +292,7 @@ async function createRunner(): Promise<Runner> {
   return runner
 }
 
-function runProcess(
-  command: string,
-  args: string[],
-  options: { cwd: string; timeoutMs: number },
-): Promise<RunResult> {
+function runProcess(command: string, args: string[], options: { cwd: string; timeoutMs: number }): Promise<RunResult> {
   return new Promise((resolve) => {
     let output = ''
     const child = spawn(command, args, {
@@ -325,9 +303,7 @@ function runProcess(
     })
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.on('error', (err) =>
-      resolve({ code: null, signal: null, output: `${output}${String(err)}\n` }),
-    )
+    child.on('error', (err) => resolve({ code: null, signal: null, output: `${output}${String(err)}\n` }))
     child.on('close', (code, signal) => resolve({ code, signal, output }))
   })
 }

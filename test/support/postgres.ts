@@ -35,14 +35,9 @@ const CONNECT_TIMEOUT_MS = 5_000
  * const db = await createTestDatabase(inject('pgAdminUrl'))
  * onTestFinished(() => db.drop())
  */
-export async function createTestDatabase(
-  adminUrl: string,
-  prefix = 'dbops_test',
-): Promise<TestDatabase> {
+export async function createTestDatabase(adminUrl: string, prefix = 'dbops_test'): Promise<TestDatabase> {
   if (!/^[a-z_][a-z0-9_]{0,45}$/.test(prefix)) {
-    throw new Error(
-      `createTestDatabase: prefix must match [a-z_][a-z0-9_]{0,45}, got ${JSON.stringify(prefix)}`,
-    )
+    throw new Error(`createTestDatabase: prefix must match [a-z_][a-z0-9_]{0,45}, got ${JSON.stringify(prefix)}`)
   }
   const name = `${prefix}_${randomBytes(6).toString('hex')}`
   await usingAdminClient(adminUrl, async (client) => {
@@ -55,18 +50,11 @@ export async function createTestDatabase(
     name,
     drop() {
       dropping ??= usingAdminClient(adminUrl, async (client) => {
-        const version = await client.query<{ server_version_num: string }>(
-          'SHOW server_version_num',
-        )
+        const version = await client.query<{ server_version_num: string }>('SHOW server_version_num')
         const supportsForce = Number(version.rows[0]?.server_version_num) >= 130000
         // a pool a test forgot to close would otherwise make DROP DATABASE fail with 55006
-        await client.query(
-          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-          [name],
-        )
-        await client.query(
-          `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}${supportsForce ? ' WITH (FORCE)' : ''}`,
-        )
+        await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)}${supportsForce ? ' WITH (FORCE)' : ''}`)
       })
       return dropping
     },
@@ -92,10 +80,7 @@ export function withUrl(url: string, changes: UrlChanges): string {
   return parsed.toString()
 }
 
-async function usingAdminClient<T>(
-  adminUrl: string,
-  use: (client: pg.Client) => Promise<T>,
-): Promise<T> {
+async function usingAdminClient<T>(adminUrl: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({
     connectionString: adminUrl,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -46,9 +46,7 @@ describe('backup file names', () => {
     { input: '.app-20250102T030405.678Z.db.json.tmp-9', expected: { database: 'app', pid: 9 } },
     { input: 'app-20250102T030405.678Z.db', expected: undefined },
     { input: '.app.backup-lock', expected: undefined },
-  ])('temporary name $input', ({ input, expected }) =>
-    expect(parseTempFileName(input)).toEqual(expected),
-  )
+  ])('temporary name $input', ({ input, expected }) => expect(parseTempFileName(input)).toEqual(expected))
 
   test.each([
     {
@@ -80,32 +78,23 @@ describe('backup file names', () => {
       },
       expected: 'shop_eu_prod',
     },
-  ])('database part: $name', ({ config, expected }) =>
-    expect(backupDatabaseName(config)).toBe(expected),
+  ])('database part: $name', ({ config, expected }) => expect(backupDatabaseName(config)).toBe(expected))
+
+  test.each(['../app-20250102T030405.678Z.db', 'sub/app.db', '/etc/passwd', '..', 'a..b', '.hidden', '', 'a\\b'])(
+    '%j is refused where a name is expected (exit 2)',
+    (name) => {
+      let error: unknown
+      try {
+        assertPlainBackupName(name)
+      } catch (err) {
+        error = err
+      }
+      expect(error).toBeInstanceOf(DbopsError)
+      expect(error).toMatchObject({ exitCode: 2, code: 'BACKUP_NAME_INVALID' })
+    },
   )
 
-  test.each([
-    '../app-20250102T030405.678Z.db',
-    'sub/app.db',
-    '/etc/passwd',
-    '..',
-    'a..b',
-    '.hidden',
-    '',
-    'a\\b',
-  ])('%j is refused where a name is expected (exit 2)', (name) => {
-    let error: unknown
-    try {
-      assertPlainBackupName(name)
-    } catch (err) {
-      error = err
-    }
-    expect(error).toBeInstanceOf(DbopsError)
-    expect(error).toMatchObject({ exitCode: 2, code: 'BACKUP_NAME_INVALID' })
-  })
-
-  test('a plain name passes', () =>
-    expect(() => assertPlainBackupName('app-20250102T030405.678Z.db')).not.toThrow())
+  test('a plain name passes', () => expect(() => assertPlainBackupName('app-20250102T030405.678Z.db')).not.toThrow())
 })
 
 describe('latest migration version', () => {
@@ -115,6 +104,5 @@ describe('latest migration version', () => {
     expect(compareVersions('1', '1')).toBe(0)
   })
 
-  test('a missing directory has none', () =>
-    expect(latestMigrationVersion('/nonexistent/migrations')).toBeUndefined())
+  test('a missing directory has none', () => expect(latestMigrationVersion('/nonexistent/migrations')).toBeUndefined())
 })

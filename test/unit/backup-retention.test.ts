@@ -1,16 +1,8 @@
 import { describe, expect, test } from 'vitest'
-import {
-  type RetentionCandidate,
-  type RetentionPolicy,
-  isoWeek,
-  planRetention,
-} from '../../src/backup/retention.js'
+import { type RetentionCandidate, type RetentionPolicy, isoWeek, planRetention } from '../../src/backup/retention.js'
 
 /** A backup of `database` at an ISO time; verified unless said otherwise. */
-function b(
-  at: string,
-  options: { verified?: boolean; database?: string } = {},
-): RetentionCandidate {
+function b(at: string, options: { verified?: boolean; database?: string } = {}): RetentionCandidate {
   const database = options.database ?? 'app'
   return {
     file: `${database}@${at}`,
@@ -55,11 +47,7 @@ describe('planRetention', () => {
       name: 'keep-daily 3: the newest of each of the 3 latest UTC days',
       backups: daily,
       policy: { keepDaily: 3 },
-      expected: [
-        'app@2025-01-02T03:00:00Z',
-        'app@2025-01-03T23:59:59Z',
-        'app@2025-01-04T00:00:00Z',
-      ],
+      expected: ['app@2025-01-02T03:00:00Z', 'app@2025-01-03T23:59:59Z', 'app@2025-01-04T00:00:00Z'],
     },
     {
       name: 'keep-last 0 still keeps the newest verified backup',
@@ -69,23 +57,13 @@ describe('planRetention', () => {
     },
     {
       name: 'keep-weekly 2: ISO weeks, Monday to Sunday (2025-01-05 is a Sunday, 01-06 a Monday)',
-      backups: [
-        b('2024-12-30T10:00:00Z'),
-        b('2025-01-05T23:00:00Z'),
-        b('2025-01-06T01:00:00Z'),
-        b('2025-01-08T01:00:00Z'),
-      ],
+      backups: [b('2024-12-30T10:00:00Z'), b('2025-01-05T23:00:00Z'), b('2025-01-06T01:00:00Z'), b('2025-01-08T01:00:00Z')],
       policy: { keepWeekly: 2 },
       expected: ['app@2025-01-05T23:00:00Z', 'app@2025-01-08T01:00:00Z'],
     },
     {
       name: 'keep-monthly 2 by UTC month',
-      backups: [
-        b('2024-11-30T23:00:00Z'),
-        b('2024-12-01T00:00:00Z'),
-        b('2024-12-31T23:59:59Z'),
-        b('2025-01-15T00:00:00Z'),
-      ],
+      backups: [b('2024-11-30T23:00:00Z'), b('2024-12-01T00:00:00Z'), b('2024-12-31T23:59:59Z'), b('2025-01-15T00:00:00Z')],
       policy: { keepMonthly: 2 },
       expected: ['app@2024-12-31T23:59:59Z', 'app@2025-01-15T00:00:00Z'],
     },
@@ -99,19 +77,11 @@ describe('planRetention', () => {
         b('2024-12-11T00:00:00Z'),
       ],
       policy: { keepDaily: 1, keepMonthly: 3 },
-      expected: [
-        'app@2024-10-10T00:00:00Z',
-        'app@2024-11-20T00:00:00Z',
-        'app@2024-12-11T00:00:00Z',
-      ],
+      expected: ['app@2024-10-10T00:00:00Z', 'app@2024-11-20T00:00:00Z', 'app@2024-12-11T00:00:00Z'],
     },
     {
       name: 'only verified backups count: an unverified newest one does not use up keep-last',
-      backups: [
-        b('2025-01-01T00:00:00Z'),
-        b('2025-01-02T00:00:00Z'),
-        b('2025-01-03T00:00:00Z', { verified: false }),
-      ],
+      backups: [b('2025-01-01T00:00:00Z'), b('2025-01-02T00:00:00Z'), b('2025-01-03T00:00:00Z', { verified: false })],
       policy: { keepLast: 1 },
       // the unverified one is newer than the newest verified one: kept for someone to look at
       expected: ['app@2025-01-02T00:00:00Z', 'app@2025-01-03T00:00:00Z'],
@@ -124,10 +94,7 @@ describe('planRetention', () => {
     },
     {
       name: 'with no verified backup at all, nothing is deleted',
-      backups: [
-        b('2025-01-01T00:00:00Z', { verified: false }),
-        b('2025-01-02T00:00:00Z', { verified: false }),
-      ],
+      backups: [b('2025-01-01T00:00:00Z', { verified: false }), b('2025-01-02T00:00:00Z', { verified: false })],
       policy: { keepLast: 0 },
       expected: ['app@2025-01-01T00:00:00Z', 'app@2025-01-02T00:00:00Z'],
     },

@@ -1,8 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import {
-  SqlMigrationFormatError,
-  parseSqlMigration,
-} from '../../src/migrate/parse-sql-migration.js'
+import { SqlMigrationFormatError, parseSqlMigration } from '../../src/migrate/parse-sql-migration.js'
 import { classifyMigrations } from '../../src/migrate/classify-migrations.js'
 import { checksumOf, compareVersions } from '../../src/migrate/discover-migrations.js'
 import type { MigrationFile } from '../../src/migrate/discover-migrations.js'
@@ -52,10 +49,7 @@ describe('parseSqlMigration (dbmate format)', () => {
   })
 
   test('CRLF files parse like LF files', () => {
-    const parsed = parseSqlMigration(
-      '-- migrate:up\r\nSELECT 1;\r\n-- migrate:down\r\nSELECT 2;\r\n',
-      'postgres',
-    )
+    const parsed = parseSqlMigration('-- migrate:up\r\nSELECT 1;\r\n-- migrate:down\r\nSELECT 2;\r\n', 'postgres')
     expect(parsed.up.statements.map((s) => s.text)).toEqual(['SELECT 1'])
     expect(parsed.down?.statements.map((s) => s.text)).toEqual(['SELECT 2'])
   })
@@ -110,10 +104,7 @@ describe('parseSqlMigration (dbmate format)', () => {
   })
 
   test('transaction control is allowed in a transaction:false section', () => {
-    const parsed = parseSqlMigration(
-      '-- migrate:up transaction:false\nBEGIN;\nSELECT 1;\nCOMMIT;\n',
-      'postgres',
-    )
+    const parsed = parseSqlMigration('-- migrate:up transaction:false\nBEGIN;\nSELECT 1;\nCOMMIT;\n', 'postgres')
     expect(parsed.up.statements).toHaveLength(3)
   })
 })
@@ -127,9 +118,7 @@ describe('checksums and versions', () => {
     { a: '9', b: '10', expected: -1 },
     { a: '20250101120000', b: '20250101120000', expected: 0 },
     { a: '0010', b: '9', expected: 1 },
-  ])('compareVersions($a, $b)', ({ a, b, expected }) =>
-    expect(Math.sign(compareVersions(a, b))).toBe(expected),
-  )
+  ])('compareVersions($a, $b)', ({ a, b, expected }) => expect(Math.sign(compareVersions(a, b))).toBe(expected))
 })
 
 describe('classifyMigrations', () => {
@@ -206,8 +195,7 @@ describe('githubErrorAnnotation', () => {
     {
       name: 'relative to the workspace, with line and column, escaped',
       env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: '/w' },
-      expected:
-        '::error file=migrations/1_a.sql,line=3,col=5,title=dbops migrate::100%25 failed%0Anext',
+      expected: '::error file=migrations/1_a.sql,line=3,col=5,title=dbops migrate::100%25 failed%0Anext',
     },
   ])('$name', ({ env, expected }) => {
     expect(
@@ -232,9 +220,7 @@ describe('generate names', () => {
     { input: 'Add-Users  Table!', expected: 'add_users_table' },
     { input: 'Crème brûlée', expected: 'creme_brulee' },
     { input: '!!!', expected: '' },
-  ])('slugifyMigrationName($input)', ({ input, expected }) =>
-    expect(slugifyMigrationName(input)).toBe(expected),
-  )
+  ])('slugifyMigrationName($input)', ({ input, expected }) => expect(slugifyMigrationName(input)).toBe(expected))
   test('timestampVersion is UTC YYYYMMDDHHMMSS', () =>
     expect(timestampVersion(new Date('2025-03-04T05:06:07.890Z'))).toBe('20250304050607'))
 })

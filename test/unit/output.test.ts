@@ -48,13 +48,17 @@ describe('Output', () => {
     const err = new AuthFailedError('Authentication failed (password pa55word-xyz)', { cause: new Error('inner') })
     const quiet = new Capture(false)
     new Output({ json: false, quiet: true, verbose: false }, new Capture(false), quiet, {}).error(err)
-    expect(quiet.text).toBe('error: Authentication failed (password ***)\nhint: Check the user and password in DATABASE_URL (or DATABASE_USER / DATABASE_PASSWORD).\n')
+    expect(quiet.text).toBe(
+      'error: Authentication failed (password ***)\nhint: Check the user and password in DATABASE_URL (or DATABASE_USER / DATABASE_PASSWORD).\n',
+    )
     const verbose = new Capture(false)
     new Output({ json: false, quiet: false, verbose: true }, new Capture(false), verbose, {}).error(err)
     expect(verbose.text).toContain('code: AUTH_FAILED, exit 7')
     expect(verbose.text).toMatch(/Error: inner\n\s+at /)
     expect(verbose.text).not.toContain('pa55word-xyz')
-    expect(errorJson(err)).toEqual({ error: { code: 'AUTH_FAILED', message: 'Authentication failed (password pa55word-xyz)', hint: err.hint } })
+    expect(errorJson(err)).toEqual({
+      error: { code: 'AUTH_FAILED', message: 'Authentication failed (password pa55word-xyz)', hint: err.hint },
+    })
   })
 
   test('--quiet silences info and warnings; --json silences results', () => {

@@ -35,12 +35,11 @@ describe('findPgTool', () => {
   test('prefers the server major, else the newest fitting one', async () => {
     const root = fakeInstallations('pg_dump', ['13.9', '15.4', '16.2'])
     const standardDirs = [`${root}/*/bin`]
-    await expect(
-      findPgTool('pg_dump', { minMajor: 15, env: noPath, standardDirs }),
-    ).resolves.toMatchObject({ version: '15.4', path: `${root}/15.4/bin/pg_dump` })
-    await expect(
-      findPgTool('pg_dump', { minMajor: 14, env: noPath, standardDirs }),
-    ).resolves.toMatchObject({ version: '16.2' })
+    await expect(findPgTool('pg_dump', { minMajor: 15, env: noPath, standardDirs })).resolves.toMatchObject({
+      version: '15.4',
+      path: `${root}/15.4/bin/pg_dump`,
+    })
+    await expect(findPgTool('pg_dump', { minMajor: 14, env: noPath, standardDirs })).resolves.toMatchObject({ version: '16.2' })
   })
 
   test('none fitting: the message lists the versions found and the hint what to install', async () => {
@@ -53,17 +52,16 @@ describe('findPgTool', () => {
     await expect(promise).rejects.toMatchObject({
       code: 'PG_TOOL_TOO_OLD',
       exitCode: 1,
-      message: expect.stringMatching(
-        /No pg_dump fits the server \(PostgreSQL 16\): found 13\.9 \(.*\), 12\.3 \(.*\)/,
-      ),
+      message: expect.stringMatching(/No pg_dump fits the server \(PostgreSQL 16\): found 13\.9 \(.*\), 12\.3 \(.*\)/),
       hint: expect.stringContaining('postgresql-client-16'),
     })
   })
 
   test('none at all', async () => {
-    await expect(
-      findPgTool('pg_dump', { minMajor: 15, env: noPath, standardDirs: [] }),
-    ).rejects.toMatchObject({ code: 'PG_TOOL_NOT_FOUND', exitCode: 1 })
+    await expect(findPgTool('pg_dump', { minMajor: 15, env: noPath, standardDirs: [] })).rejects.toMatchObject({
+      code: 'PG_TOOL_NOT_FOUND',
+      exitCode: 1,
+    })
   })
 
   test('PG_DUMP is the only candidate: a wrong path or an old version is an error, not a silent fallback', async () => {
@@ -150,25 +148,19 @@ describe('the child environment', () => {
   })
 
   test('without a password none is passed on (libpq may read ~/.pgpass, as pg does)', () => {
-    const env = pgChildEnv(
-      { ...target, password: undefined },
-      { PGPASSWORD: 'stray' },
-      { applicationName: 'x', connectTimeoutSeconds: 1 },
-    )
+    const env = pgChildEnv({ ...target, password: undefined }, { PGPASSWORD: 'stray' }, { applicationName: 'x', connectTimeoutSeconds: 1 })
     expect(env.PGPASSWORD).toBeUndefined()
     expect(env.PGCONNECT_TIMEOUT).toBe('2')
   })
 
   test.each([
     {
-      stderr:
-        'pg_dump: error: connection to server at "db" failed: FATAL:  password authentication failed for user "backup"',
+      stderr: 'pg_dump: error: connection to server at "db" failed: FATAL:  password authentication failed for user "backup"',
       code: 'AUTH_FAILED',
       exit: 7,
     },
     {
-      stderr:
-        'pg_dump: error: connection to server at "db" (10.0.0.1), port 6543 failed: Connection refused',
+      stderr: 'pg_dump: error: connection to server at "db" (10.0.0.1), port 6543 failed: Connection refused',
       code: 'DB_UNREACHABLE',
       exit: 4,
     },

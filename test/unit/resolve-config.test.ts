@@ -67,7 +67,10 @@ describe('target precedence', () => {
   })
 
   test('DATABASE_PATH names a SQLite file', async () => {
-    expect((await resolve({ DATABASE_PATH: 'var/app.sqlite' })).target).toEqual({ dialect: 'sqlite', path: path.join(dir, 'var/app.sqlite') })
+    expect((await resolve({ DATABASE_PATH: 'var/app.sqlite' })).target).toEqual({
+      dialect: 'sqlite',
+      path: path.join(dir, 'var/app.sqlite'),
+    })
   })
 
   test('DATABASE_PASSWORD fills a URL without a password', async () => {
@@ -112,7 +115,10 @@ describe('settings', () => {
   })
 
   test('config file values apply to the entry, then the top level', async () => {
-    write('dbops.config.json', JSON.stringify({ pool: { size: 11 }, schema: 'top', databases: { b: { url: 'sqlite:///b.db', schema: 'entry' } } }))
+    write(
+      'dbops.config.json',
+      JSON.stringify({ pool: { size: 11 }, schema: 'top', databases: { b: { url: 'sqlite:///b.db', schema: 'entry' } } }),
+    )
     const config = await resolve({}, { db: 'b' })
     expect(config.pool.size).toBe(11)
     expect(config.schema).toBe('entry')
@@ -159,11 +165,26 @@ describe('config file', () => {
 
   test.each([
     { name: 'syntax error', file: 'dbops.config.ts', text: 'export default { url: ', message: /^Could not load dbops\.config\.ts: / },
-    { name: 'wrong type', file: 'dbops.config.ts', text: "export default { pool: { size: 'ten' } }", message: /^dbops\.config\.ts: pool\.size must be a number, got string/ },
-    { name: 'unknown key', file: 'dbops.config.json', text: '{"pool": {"sise": 3}}', message: /^dbops\.config\.json: unknown key pool\.sise/ },
+    {
+      name: 'wrong type',
+      file: 'dbops.config.ts',
+      text: "export default { pool: { size: 'ten' } }",
+      message: /^dbops\.config\.ts: pool\.size must be a number, got string/,
+    },
+    {
+      name: 'unknown key',
+      file: 'dbops.config.json',
+      text: '{"pool": {"sise": 3}}',
+      message: /^dbops\.config\.json: unknown key pool\.sise/,
+    },
     { name: 'not an object', file: 'dbops.config.js', text: 'export default 42', message: /must export an object/ },
     { name: 'bad JSON', file: 'dbops.config.json', text: '{', message: /^Could not load dbops\.config\.json/ },
-    { name: 'range checked too', file: 'dbops.config.json', text: '{"pool": {"size": 0}}', message: /^dbops\.config\.json: pool\.size must be/ },
+    {
+      name: 'range checked too',
+      file: 'dbops.config.json',
+      text: '{"pool": {"size": 0}}',
+      message: /^dbops\.config\.json: pool\.size must be/,
+    },
   ])('$name: the message names the file', async ({ file, text, message }) => {
     write(file, text)
     const error = await resolve().catch((err: unknown) => err)

@@ -10,8 +10,16 @@ import { sameDefault } from '../../src/schema/diff-schemas.js'
 
 describe('canonicalExpression: PostgreSQL deparse = what the user wrote', () => {
   test.each([
-    { name: 'varchar IN → = ANY(ARRAY) with casts', pg: "((s)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))", user: "s IN ('a','b')" },
-    { name: 'numeric comparison and BETWEEN', pg: '((n > (0)::numeric) AND ((n >= (1)::numeric) AND (n <= (10)::numeric)))', user: 'n > 0 AND n BETWEEN 1 AND 10' },
+    {
+      name: 'varchar IN → = ANY(ARRAY) with casts',
+      pg: "((s)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))",
+      user: "s IN ('a','b')",
+    },
+    {
+      name: 'numeric comparison and BETWEEN',
+      pg: '((n > (0)::numeric) AND ((n >= (1)::numeric) AND (n <= (10)::numeric)))',
+      user: 'n > 0 AND n BETWEEN 1 AND 10',
+    },
     { name: 'LIKE → ~~', pg: "((e ~~ 'a%'::text) AND (e IS NOT NULL))", user: "e LIKE 'a%' and e is not null" },
     { name: 'NOT LIKE → !~~', pg: "(e !~~ 'x%'::text)", user: "e NOT LIKE 'x%'" },
     { name: 'ILIKE → ~~*', pg: "(e ~~* 'x%'::text)", user: "e ILIKE 'x%'" },
@@ -132,7 +140,11 @@ describe('SQLite CREATE text', () => {
     )`)
     expect(parsed.columns.map((c) => c.name)).toEqual(['id', 'name', 'price', 'owner'])
     expect(parsed.columns[0]).toMatchObject({ autoincrement: true })
-    expect(parsed.columns[1]).toMatchObject({ collation: 'nocase', checks: [{ name: 't_name_check', expression: 'length(name) > 0' }], uniqueName: undefined })
+    expect(parsed.columns[1]).toMatchObject({
+      collation: 'nocase',
+      checks: [{ name: 't_name_check', expression: 'length(name) > 0' }],
+      uniqueName: undefined,
+    })
     expect(parsed.columns[2]!.checks).toEqual([{ name: undefined, expression: 'price >= 0' }])
     expect(parsed.columns[3]).toMatchObject({ foreignKeyName: 't_owner_fk', referencedTable: 'users' })
     expect(parsed.constraints).toEqual([
@@ -156,6 +168,10 @@ describe('SQLite CREATE text', () => {
       ],
       where: 'deleted_at IS NULL',
     })
-    expect(parseCreateIndex('CREATE INDEX IF NOT EXISTS i ON t (a + b)')).toEqual({ unique: false, elements: [{ kind: 'expression', value: 'a + b', descending: false }], where: undefined })
+    expect(parseCreateIndex('CREATE INDEX IF NOT EXISTS i ON t (a + b)')).toEqual({
+      unique: false,
+      elements: [{ kind: 'expression', value: 'a + b', descending: false }],
+      where: undefined,
+    })
   })
 })

@@ -21,7 +21,12 @@ const users = table(
     is_admin: col.boolean().default(false),
     ref: col.uuid().$type<`ref_${string}`>(),
   },
-  { indexes: [{ columns: [raw('lower(email)')], unique: true, name: 'users_email_lower_key' }, { columns: ['status', { column: 'created_at', descending: true }] }] },
+  {
+    indexes: [
+      { columns: [raw('lower(email)')], unique: true, name: 'users_email_lower_key' },
+      { columns: ['status', { column: 'created_at', descending: true }] },
+    ],
+  },
 )
 const posts = table('posts', {
   id: col.integer().primaryKey().serial(),
@@ -101,7 +106,14 @@ describe('modelsToSchema', () => {
     const s = modelsToSchema(models, 'postgres')
     expect(s.enums).toEqual([{ name: 'mood', values: ['happy', 'sad'] }])
     const u = s.tables.find((t) => t.name === 'users')!
-    expect(u.columns.find((c) => c.name === 'id')).toEqual({ name: 'id', type: 'bigint', nullable: false, default: undefined, generated: 'identity', collation: undefined })
+    expect(u.columns.find((c) => c.name === 'id')).toEqual({
+      name: 'id',
+      type: 'bigint',
+      nullable: false,
+      default: undefined,
+      generated: 'identity',
+      collation: undefined,
+    })
     expect(s.tables.find((t) => t.name === 'tickets')!.columns[0]!.generated).toBe('identity-always')
     expect(u.columns.find((c) => c.name === 'mood')!.type).toBe('enum:mood')
     expect(u.columns.find((c) => c.name === 'created_at')!.default).toBe('now()')
@@ -111,7 +123,16 @@ describe('modelsToSchema', () => {
     expect(u.indexes.map((i) => i.name)).toEqual(['users_email_lower_key', 'users_status_created_at_idx'])
     const p = s.tables.find((t) => t.name === 'posts')!
     expect(p.columns[0]!.generated).toBe('serial')
-    expect(p.foreignKeys).toEqual([{ name: 'posts_author_id_fkey', columns: ['author_id'], referencedTable: 'users', referencedColumns: ['id'], onDelete: 'cascade', onUpdate: 'no action' }])
+    expect(p.foreignKeys).toEqual([
+      {
+        name: 'posts_author_id_fkey',
+        columns: ['author_id'],
+        referencedTable: 'users',
+        referencedColumns: ['id'],
+        onDelete: 'cascade',
+        onUpdate: 'no action',
+      },
+    ])
   })
 
   test('SQLite: identity is the rowid alias, enums are checks, now() is CURRENT_TIMESTAMP, booleans are 0/1', () => {
@@ -126,7 +147,12 @@ describe('modelsToSchema', () => {
   })
 
   test('per-dialect SQL', () => {
-    const t = table('t', { id: col.uuid().primaryKey().default(raw({ postgres: 'gen_random_uuid()', sqlite: 'lower(hex(randomblob(16)))' })) })
+    const t = table('t', {
+      id: col
+        .uuid()
+        .primaryKey()
+        .default(raw({ postgres: 'gen_random_uuid()', sqlite: 'lower(hex(randomblob(16)))' })),
+    })
     expect(modelsToSchema([t], 'postgres').tables[0]!.columns[0]!.default).toBe('gen_random_uuid()')
     expect(modelsToSchema([t], 'sqlite').tables[0]!.columns[0]!.default).toBe('lower(hex(randomblob(16)))')
     const only = table('t', { id: col.uuid().default(raw({ postgres: 'gen_random_uuid()' })) })
@@ -134,14 +160,46 @@ describe('modelsToSchema', () => {
   })
 
   test.each([
-    { name: 'two tables with one name', tables: () => [table('users', { id: col.integer() }), table('users', { id: col.integer() })], message: 'models.ts: two tables are named users' },
-    { name: 'foreign key to a missing table', tables: () => [table('posts', { user_id: col.integer().references('people', 'id') })], message: 'models.ts: posts(user_id) references table people, which the models do not have' },
-    { name: 'foreign key to a missing column', tables: () => [table('users', { id: col.integer() }), table('posts', { user_id: col.integer().references('users', 'uid') })], message: 'models.ts: posts(user_id) references users.uid, which does not exist' },
-    { name: 'unknown column type', tables: () => [table('users', { balance: col.type('money') })], message: 'models.ts: users.balance: unknown column type money' },
-    { name: 'a column that is not a column', tables: () => [table('users', { id: 'integer' as never })], message: 'models.ts: users.id is not a column' },
-    { name: 'index on a missing column', tables: () => [table('users', { id: col.integer() }, { indexes: [{ columns: ['nope' as 'id'] }] })], message: 'models.ts: users: an index names column nope, which the table does not have' },
-    { name: 'two primary keys', tables: () => [table('users', { a: col.integer().primaryKey(), b: col.integer().primaryKey() })], message: 'composite key goes in the table' },
-    { name: 'identity on text', tables: () => [table('users', { a: col.text().identity() })], message: 'models.ts: users.a: .identity() needs an integer type, not text' },
+    {
+      name: 'two tables with one name',
+      tables: () => [table('users', { id: col.integer() }), table('users', { id: col.integer() })],
+      message: 'models.ts: two tables are named users',
+    },
+    {
+      name: 'foreign key to a missing table',
+      tables: () => [table('posts', { user_id: col.integer().references('people', 'id') })],
+      message: 'models.ts: posts(user_id) references table people, which the models do not have',
+    },
+    {
+      name: 'foreign key to a missing column',
+      tables: () => [table('users', { id: col.integer() }), table('posts', { user_id: col.integer().references('users', 'uid') })],
+      message: 'models.ts: posts(user_id) references users.uid, which does not exist',
+    },
+    {
+      name: 'unknown column type',
+      tables: () => [table('users', { balance: col.type('money') })],
+      message: 'models.ts: users.balance: unknown column type money',
+    },
+    {
+      name: 'a column that is not a column',
+      tables: () => [table('users', { id: 'integer' as never })],
+      message: 'models.ts: users.id is not a column',
+    },
+    {
+      name: 'index on a missing column',
+      tables: () => [table('users', { id: col.integer() }, { indexes: [{ columns: ['nope' as 'id'] }] })],
+      message: 'models.ts: users: an index names column nope, which the table does not have',
+    },
+    {
+      name: 'two primary keys',
+      tables: () => [table('users', { a: col.integer().primaryKey(), b: col.integer().primaryKey() })],
+      message: 'composite key goes in the table',
+    },
+    {
+      name: 'identity on text',
+      tables: () => [table('users', { a: col.text().identity() })],
+      message: 'models.ts: users.a: .identity() needs an integer type, not text',
+    },
   ])('error: $name', ({ tables, message }) => {
     let error: unknown
     try {
@@ -154,7 +212,9 @@ describe('modelsToSchema', () => {
   })
 
   test('SQLite: a generated column must be the single-column primary key', () => {
-    expect(() => modelsToSchema([table('t', { a: col.integer().identity(), b: col.text() })], 'sqlite')).toThrow("t.a: on SQLite a generated column must be the table's single-column primary key")
+    expect(() => modelsToSchema([table('t', { a: col.integer().identity(), b: col.text() })], 'sqlite')).toThrow(
+      "t.a: on SQLite a generated column must be the table's single-column primary key",
+    )
   })
 
   test('col.custom() keeps a type dbops does not know', () => {

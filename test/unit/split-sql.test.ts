@@ -1,8 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { type SqlFlavour, SqlSplitError, splitSqlStatements } from '../../src/migrate/split-sql.js'
 
-const texts = (sql: string, flavour: SqlFlavour = 'postgres') =>
-  splitSqlStatements(sql, flavour).map((s) => s.text)
+const texts = (sql: string, flavour: SqlFlavour = 'postgres') => splitSqlStatements(sql, flavour).map((s) => s.text)
 
 describe('splitSqlStatements', () => {
   test.each([
@@ -88,10 +87,7 @@ describe('splitSqlStatements', () => {
       name: 'dollar-quoted function body',
       flavour: 'postgres',
       sql: 'CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql; SELECT 2',
-      expected: [
-        'CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql',
-        'SELECT 2',
-      ],
+      expected: ['CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END; $$ LANGUAGE plpgsql', 'SELECT 2'],
     },
     {
       name: 'tagged dollar quote containing $$',
@@ -115,19 +111,13 @@ describe('splitSqlStatements', () => {
       name: 'BEGIN ATOMIC body',
       flavour: 'postgres',
       sql: 'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END; SELECT 3',
-      expected: [
-        'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END',
-        'SELECT 3',
-      ],
+      expected: ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END', 'SELECT 3'],
     },
     {
       name: 'CREATE OR REPLACE PROCEDURE with BEGIN ATOMIC',
       flavour: 'postgres',
       sql: 'CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); END;\nSELECT 2;',
-      expected: [
-        'CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); END',
-        'SELECT 2',
-      ],
+      expected: ['CREATE OR REPLACE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); END', 'SELECT 2'],
     },
     {
       name: 'SQLite trigger BEGIN … END with CASE',
@@ -142,10 +132,7 @@ describe('splitSqlStatements', () => {
       name: 'SQLite temporary trigger IF NOT EXISTS',
       flavour: 'sqlite',
       sql: 'CREATE TEMP TRIGGER IF NOT EXISTS t BEFORE DELETE ON a BEGIN SELECT RAISE(ABORT, "no; way"); END; SELECT 2',
-      expected: [
-        'CREATE TEMP TRIGGER IF NOT EXISTS t BEFORE DELETE ON a BEGIN SELECT RAISE(ABORT, "no; way"); END',
-        'SELECT 2',
-      ],
+      expected: ['CREATE TEMP TRIGGER IF NOT EXISTS t BEFORE DELETE ON a BEGIN SELECT RAISE(ABORT, "no; way"); END', 'SELECT 2'],
     },
     {
       name: 'SQLite backtick and bracket identifiers',
@@ -169,10 +156,7 @@ describe('splitSqlStatements', () => {
       name: 'CREATE INDEX CONCURRENTLY statements',
       flavour: 'postgres',
       sql: 'CREATE INDEX CONCURRENTLY a_idx ON a (x);\nCREATE INDEX CONCURRENTLY b_idx ON b (y);\n',
-      expected: [
-        'CREATE INDEX CONCURRENTLY a_idx ON a (x)',
-        'CREATE INDEX CONCURRENTLY b_idx ON b (y)',
-      ],
+      expected: ['CREATE INDEX CONCURRENTLY a_idx ON a (x)', 'CREATE INDEX CONCURRENTLY b_idx ON b (y)'],
     },
     {
       name: 'CRLF line endings',
@@ -180,18 +164,12 @@ describe('splitSqlStatements', () => {
       sql: 'SELECT 1;\r\nSELECT 2;\r\n',
       expected: ['SELECT 1', 'SELECT 2'],
     },
-  ] as Array<{ name: string; flavour: SqlFlavour; sql: string; expected: string[] }>)(
-    '$name',
-    ({ sql, flavour, expected }) => {
-      expect(texts(sql, flavour)).toEqual(expected)
-    },
-  )
+  ] as Array<{ name: string; flavour: SqlFlavour; sql: string; expected: string[] }>)('$name', ({ sql, flavour, expected }) => {
+    expect(texts(sql, flavour)).toEqual(expected)
+  })
 
   test('gives each statement the line and column of its first token', () => {
-    const statements = splitSqlStatements(
-      '-- header\nSELECT 1;\n\n  /* c */ SELECT\n  2;',
-      'postgres',
-    )
+    const statements = splitSqlStatements('-- header\nSELECT 1;\n\n  /* c */ SELECT\n  2;', 'postgres')
     expect(statements.map(({ line, column, offset }) => ({ line, column, offset }))).toEqual([
       { line: 2, column: 1, offset: 10 },
       { line: 4, column: 11, offset: 31 },

@@ -7,8 +7,7 @@ import { progressLine } from '../../ui/progress-line.js'
 
 /** `dbops backup create`: a verified backup, then retention; silent on success, for cron. */
 export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
-  static override summary =
-    'Make a consistent, verified backup of the database, then apply retention.'
+  static override summary = 'Make a consistent, verified backup of the database, then apply retention.'
   static override description =
     'SQLite: the online backup API, consistent while the application writes. PostgreSQL: pg_dump --format=custom ' +
     '(a logical backup: no point-in-time recovery). The file is written under a temporary name, fsynced, verified ' +
@@ -23,8 +22,7 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     dir: dirFlag,
     ...retentionFlags,
     verify: Flags.string({
-      summary:
-        'Verification before the backup counts: hash, read (integrity check / full archive read) or restore (scratch restore).',
+      summary: 'Verification before the backup counts: hash, read (integrity check / full archive read) or restore (scratch restore).',
       options: ['hash', 'read', 'restore'],
       default: 'read',
     }),
@@ -38,12 +36,7 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     const config = await this.loadConfig()
     this.announce(config)
     const interactive = this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json
-    const progress = progressLine(
-      process.stderr,
-      interactive,
-      'backup',
-      config.target.dialect === 'sqlite' ? 'pages' : 'bytes',
-    )
+    const progress = progressLine(process.stderr, interactive, 'backup', config.target.dialect === 'sqlite' ? 'pages' : 'bytes')
     let result: CreateBackupResult
     try {
       result = await createBackup(config, {
@@ -66,11 +59,8 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       progress.done()
     }
     if (this.out.mode.verbose || interactive) {
-      const deleted = result.retention
-        ? `, retention deleted ${result.retention.deleted.length}`
-        : ''
-      const restarts =
-        result.restarts > 0 ? `, ${result.restarts} restart${result.restarts === 1 ? '' : 's'}` : ''
+      const deleted = result.retention ? `, retention deleted ${result.retention.deleted.length}` : ''
+      const restarts = result.restarts > 0 ? `, ${result.restarts} restart${result.restarts === 1 ? '' : 's'}` : ''
       this.out.result(
         `backup ${result.file}: ${formatBytes(result.size_bytes)} in ${(result.duration_ms / 1000).toFixed(1)} s, verified ${result.verification_level}, ` +
           `migration head ${result.migration_head ?? 'none'}${restarts}${deleted}`,

@@ -15,14 +15,9 @@ interface ListResult {
 
 /** `dbops backup list`: the backups in the backup directory, newest first. */
 export default class BackupList extends DbopsCommand<typeof BackupList> {
-  static override summary =
-    'List backups: age, size, migration head and verification level of each.'
-  static override description =
-    'Reads the backup directory and the manifests; never opens the database.'
-  static override examples = [
-    '<%= config.bin %> backup list',
-    '<%= config.bin %> backup list --dir /var/backups/app --json',
-  ]
+  static override summary = 'List backups: age, size, migration head and verification level of each.'
+  static override description = 'Reads the backup directory and the manifests; never opens the database.'
+  static override examples = ['<%= config.bin %> backup list', '<%= config.bin %> backup list --dir /var/backups/app --json']
   static override flags = {
     dir: dirFlag,
     mine: Flags.boolean({

@@ -51,21 +51,11 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
         keepMonthly: p.keep_monthly ?? undefined,
       })
     ) {
-      this.out.warn(
-        'no retention rules set (--keep-last/-daily/-weekly/-monthly or BACKUP_KEEP_*): nothing deleted',
-      )
+      this.out.warn('no retention rules set (--keep-last/-daily/-weekly/-monthly or BACKUP_KEEP_*): nothing deleted')
     }
-    if (
-      this.flags['dry-run'] ||
-      this.out.mode.verbose ||
-      (this.out.stderrIsTTY && !this.out.mode.quiet)
-    ) {
+    if (this.flags['dry-run'] || this.out.mode.verbose || (this.out.stderrIsTTY && !this.out.mode.quiet)) {
       const rows = [
-        ...result.deleted.map((d) => [
-          d.file,
-          this.flags['dry-run'] ? 'would delete' : 'deleted',
-          d.reasons.join('; '),
-        ]),
+        ...result.deleted.map((d) => [d.file, this.flags['dry-run'] ? 'would delete' : 'deleted', d.reasons.join('; ')]),
         ...result.kept.map((k) => [k.file, 'keep', k.reasons.join('; ')]),
       ].sort((a, b) => b[0]!.localeCompare(a[0]!))
       if (rows.length > 0) this.out.result(renderTable(['backup', 'action', 'why'], rows))

@@ -6,8 +6,7 @@ import { progressLine } from '../../ui/progress-line.js'
 
 /** `dbops backup restore`: into a new database by default; guarded; safety backup first. */
 export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
-  static override summary =
-    'Restore a backup: into a new database by default, or --in-place / --target-url.'
+  static override summary = 'Restore a backup: into a new database by default, or --in-place / --target-url.'
   static override description =
     'The backup must match its manifest (sha256). SQLite restores through the online backup API into the target ' +
     '(WAL-safe, never a rename over a live file); PostgreSQL through pg_restore --exit-on-error, into a new database ' +
@@ -26,8 +25,7 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
     dir: dirFlag,
     latest: Flags.boolean({ summary: "The configured database's newest backup." }),
     'target-url': Flags.string({
-      summary:
-        'Restore into this database (created when missing; replaced, after a safety backup, when it exists).',
+      summary: 'Restore into this database (created when missing; replaced, after a safety backup, when it exists).',
       exclusive: ['in-place'],
     }),
     'in-place': Flags.boolean({
@@ -42,12 +40,7 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
   async run(): Promise<RestoreResult> {
     const config = await this.loadConfig()
     this.announce(config)
-    const progress = progressLine(
-      process.stderr,
-      this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json,
-      'restore',
-      'pages',
-    )
+    const progress = progressLine(process.stderr, this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json, 'restore', 'pages')
     let result: RestoreResult
     try {
       result = await restoreBackup(config, {
@@ -66,16 +59,9 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
     } finally {
       progress.done()
     }
-    const how = result.created
-      ? 'a new database'
-      : result.replaced
-        ? 'replacing its contents'
-        : 'an empty database'
-    this.out.result(
-      `restored ${result.file} into ${result.target} (${how}) in ${(result.duration_ms / 1000).toFixed(1)} s`,
-    )
-    if (result.safety_backup)
-      this.out.result(`safety backup of the previous contents: ${result.safety_backup}`)
+    const how = result.created ? 'a new database' : result.replaced ? 'replacing its contents' : 'an empty database'
+    this.out.result(`restored ${result.file} into ${result.target} (${how}) in ${(result.duration_ms / 1000).toFixed(1)} s`)
+    if (result.safety_backup) this.out.result(`safety backup of the previous contents: ${result.safety_backup}`)
     if (result.created) this.out.result(`url: ${result.target_url}`)
     return result
   }

@@ -5,8 +5,7 @@ import { dirFlag } from '../../cli/backup-flags.js'
 
 /** `dbops backup verify`: check a backup to a level and record it in the manifest. */
 export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
-  static override summary =
-    'Verify a backup: hash, read or restore level; the level reached is recorded in its manifest.'
+  static override summary = 'Verify a backup: hash, read or restore level; the level reached is recorded in its manifest.'
   static override description =
     'hash: size and sha256 match the manifest. read: also SQLite integrity_check on the file opened read-only, or ' +
     'pg_restore of the whole archive to nowhere. restore: also a restore into a scratch database, with row counts. ' +
@@ -43,11 +42,8 @@ export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
       onWarning: (text) => this.out.warn(text),
     })
     if (this.out.mode.verbose || (this.out.stderrIsTTY && !this.out.mode.quiet)) {
-      this.out.result(
-        `${result.file}: verified to ${result.level_requested} (${result.checks.map((c) => c.name).join(', ')} ok)`,
-      )
-      for (const [table, rows] of Object.entries(result.row_counts ?? {}))
-        this.out.debug(`  ${table}: ${rows} rows`)
+      this.out.result(`${result.file}: verified to ${result.level_requested} (${result.checks.map((c) => c.name).join(', ')} ok)`)
+      for (const [table, rows] of Object.entries(result.row_counts ?? {})) this.out.debug(`  ${table}: ${rows} rows`)
     }
     return result
   }

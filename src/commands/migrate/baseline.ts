@@ -20,11 +20,7 @@ export default class MigrateBaseline extends DbopsCommand<typeof MigrateBaseline
   async run(): Promise<BaselineResult> {
     const config = await this.loadConfig()
     this.announce(config)
-    const options = migrationOptions(
-      this.flags,
-      { signal: this.abort.signal, connect: this.connectOptions(config, 'write') },
-      undefined,
-    )
+    const options = migrationOptions(this.flags, { signal: this.abort.signal, connect: this.connectOptions(config, 'write') }, undefined)
     const result = await baselineMigrations(config, {
       ...options,
       to: this.flags.to,

@@ -1,12 +1,6 @@
 import { Flags } from '@oclif/core'
 import { DbopsCommand } from '../../cli/base-command.js'
-import {
-  annotate,
-  finishRun,
-  lockFlags,
-  migrationOptions,
-  type MigrationRunJson,
-} from '../../cli/migrate-support.js'
+import { annotate, finishRun, lockFlags, migrationOptions, type MigrationRunJson } from '../../cli/migrate-support.js'
 import { migrateDown } from '../../migrate/migrate-down.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { renderRunSummary } from '../../ui/render-migrations.js'
@@ -41,11 +35,7 @@ export default class MigrateDown extends DbopsCommand<typeof MigrateDown> {
     const config = await this.loadConfig()
     this.announce(config)
     const progress = await createMigrationProgress(this.out)
-    const options = migrationOptions(
-      this.flags,
-      { signal: this.abort.signal, connect: this.connectOptions(config, 'write') },
-      progress,
-    )
+    const options = migrationOptions(this.flags, { signal: this.abort.signal, connect: this.connectOptions(config, 'write') }, progress)
     let result
     try {
       result = await migrateDown(config, {

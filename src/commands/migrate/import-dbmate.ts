@@ -8,29 +8,18 @@ export default class MigrateImportDbmate extends DbopsCommand<typeof MigrateImpo
   static override description =
     'Each version in dbmate’s schema_migrations whose file is in the migrations directory is recorded in dbops_migrations ' +
     'as applied, with the file’s checksum. Nothing is run; schema_migrations is left in place.'
-  static override examples = [
-    '<%= config.bin %> migrate import-dbmate && <%= config.bin %> migrate status',
-  ]
+  static override examples = ['<%= config.bin %> migrate import-dbmate && <%= config.bin %> migrate status']
   static override flags = { ...lockFlags }
 
   async run(): Promise<ImportDbmateResult> {
     const config = await this.loadConfig()
     this.announce(config)
-    const options = migrationOptions(
-      this.flags,
-      { signal: this.abort.signal, connect: this.connectOptions(config, 'write') },
-      undefined,
-    )
+    const options = migrationOptions(this.flags, { signal: this.abort.signal, connect: this.connectOptions(config, 'write') }, undefined)
     const result = await importDbmate(config, { ...options, onWait: (m) => this.out.info(m) })
-    if (result.without_file.length > 0)
-      this.out.warn(
-        `dbmate versions with no file here (not recorded): ${result.without_file.join(', ')}`,
-      )
+    if (result.without_file.length > 0) this.out.warn(`dbmate versions with no file here (not recorded): ${result.without_file.join(', ')}`)
     this.out.result(
       `Imported ${result.imported.length} migration${result.imported.length === 1 ? '' : 's'} from dbmate` +
-        (result.already_recorded.length > 0
-          ? ` (${result.already_recorded.length} already recorded)`
-          : '') +
+        (result.already_recorded.length > 0 ? ` (${result.already_recorded.length} already recorded)` : '') +
         `; head is ${result.head ?? 'empty'}.`,
     )
     return result

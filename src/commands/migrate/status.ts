@@ -7,8 +7,7 @@ import { renderStatus } from '../../ui/render-migrations.js'
 
 /** `dbops migrate status`: applied, pending, changed, missing, dirty and out-of-order migrations. */
 export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
-  static override summary =
-    'List migrations: applied, pending, changed, missing, dirty, out of order.'
+  static override summary = 'List migrations: applied, pending, changed, missing, dirty, out of order.'
   static override description =
     'Read-only: takes no lock and creates nothing. With --exit-code: 6 for an integrity problem (changed, missing, dirty, ' +
     'out of order, dbmate-managed), else 3 when migrations are pending, else 0.'
@@ -24,17 +23,13 @@ export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
     all: Flags.boolean({ summary: 'Every database under `databases` in the config file.' }),
   }
 
-  async run(): Promise<
-    | MigrationStatusReport
-    | { databases: Array<MigrationStatusReport & { name: string }>; exit_code: number }
-  > {
+  async run(): Promise<MigrationStatusReport | { databases: Array<MigrationStatusReport & { name: string }>; exit_code: number }> {
     if (!this.flags.all) {
       const report = await this.statusOf(await this.loadConfig())
       this.setExitCode(report.exit_code)
       return report
     }
-    if (this.flags.url || this.flags.db)
-      throw new UsageError('--all cannot be combined with --url or --db')
+    if (this.flags.url || this.flags.db) throw new UsageError('--all cannot be combined with --url or --db')
     const names = (await this.loadConfig()).databases
     if (names.length === 0)
       throw new UsageError('--all: the config file names no databases', {
@@ -48,10 +43,7 @@ export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
       databases.push({ name, ...(await this.statusOf(config)) })
     }
     // 6 > 3 > 0
-    const exitCode = databases.reduce(
-      (worst, d) => (d.exit_code === 6 || worst === 6 ? 6 : Math.max(worst, d.exit_code)),
-      0,
-    )
+    const exitCode = databases.reduce((worst, d) => (d.exit_code === 6 || worst === 6 ? 6 : Math.max(worst, d.exit_code)), 0)
     this.setExitCode(exitCode)
     return { databases, exit_code: exitCode }
   }

@@ -1,12 +1,6 @@
 import { Flags } from '@oclif/core'
 import { DbopsCommand } from '../../cli/base-command.js'
-import {
-  annotate,
-  finishRun,
-  lockFlags,
-  migrationOptions,
-  type MigrationRunJson,
-} from '../../cli/migrate-support.js'
+import { annotate, finishRun, lockFlags, migrationOptions, type MigrationRunJson } from '../../cli/migrate-support.js'
 import { type ResolvedConfig, resolveConfig } from '../../config/resolve-config.js'
 import { UsageError } from '../../errors.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
@@ -38,18 +32,14 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
       summary: 'Apply pending migrations older than the newest applied one.',
     }),
     all: Flags.boolean({
-      summary:
-        'Every database under `databases` in the config file, in order; stops at the first failure.',
+      summary: 'Every database under `databases` in the config file, in order; stops at the first failure.',
     }),
     ...lockFlags,
   }
 
-  async run(): Promise<
-    MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> }
-  > {
+  async run(): Promise<MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> }> {
     if (!this.flags.all) return this.applyTo(await this.loadConfig())
-    if (this.flags.url || this.flags.db)
-      throw new UsageError('--all cannot be combined with --url or --db')
+    if (this.flags.url || this.flags.db) throw new UsageError('--all cannot be combined with --url or --db')
     const names = (await this.loadConfig()).databases
     if (names.length === 0)
       throw new UsageError('--all: the config file names no databases', {
@@ -68,11 +58,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     if (name !== undefined) this.out.info(this.out.err.bold(`== ${name}`))
     this.announce(config)
     const progress = this.flags['dry-run'] ? undefined : await createMigrationProgress(this.out)
-    const options = migrationOptions(
-      this.flags,
-      { signal: this.abort.signal, connect: this.connectOptions(config, 'write') },
-      progress,
-    )
+    const options = migrationOptions(this.flags, { signal: this.abort.signal, connect: this.connectOptions(config, 'write') }, progress)
     let result
     try {
       result = await migrateUp(config, {
@@ -89,11 +75,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     }
     await progress?.finish()
     const json = finishRun(this.out, config, result)
-    this.out.result(
-      this.flags['dry-run']
-        ? renderPlan(result, this.out.out)
-        : `${name ? `${name}: ` : ''}${renderRunSummary(result)}`,
-    )
+    this.out.result(this.flags['dry-run'] ? renderPlan(result, this.out.out) : `${name ? `${name}: ` : ''}${renderRunSummary(result)}`)
     return json
   }
 }

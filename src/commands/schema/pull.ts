@@ -23,7 +23,9 @@ export default class SchemaPull extends DbopsCommand<typeof SchemaPull> {
     this.announce(config)
     const out = this.flags.out === undefined ? undefined : path.resolve(process.cwd(), this.flags.out)
     if (out !== undefined && fs.existsSync(out) && !this.flags.force) {
-      throw new DbopsError('FILE_EXISTS', ExitCode.usage, `${this.flags.out} already exists`, { hint: 'Nothing was written. Re-run with --force to overwrite it.' })
+      throw new DbopsError('FILE_EXISTS', ExitCode.usage, `${this.flags.out} already exists`, {
+        hint: 'Nothing was written. Re-run with --force to overwrite it.',
+      })
     }
     const pulled = await pullModels(config, { connect: this.connectOptions(config, 'read') })
     if (out !== undefined) {

@@ -68,10 +68,7 @@ export function majorOf(version: string): number | undefined {
 
 /** Parses `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → `15.18`. */
 export function parseToolVersion(output: string): string | undefined {
-  return (
-    /\(PostgreSQL\)\s+(\d+(?:\.\d+)*(?:\w+)?)/.exec(output)?.[1] ??
-    /\b(\d+\.\d+(?:\.\d+)?)\b/.exec(output)?.[1]
-  )
+  return /\(PostgreSQL\)\s+(\d+(?:\.\d+)*(?:\w+)?)/.exec(output)?.[1] ?? /\b(\d+\.\d+(?:\.\d+)?)\b/.exec(output)?.[1]
 }
 
 function expandDir(pattern: string): string[] {
@@ -88,9 +85,7 @@ function expandDir(pattern: string): string[] {
     return []
   }
   return entries
-    .filter(
-      (e) => e.startsWith(before) && e.endsWith(after) && e.length >= before.length + after.length,
-    )
+    .filter((e) => e.startsWith(before) && e.endsWith(after) && e.length >= before.length + after.length)
     .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }))
     .map((e) => path.join(parent, e) + rest)
 }
@@ -106,31 +101,21 @@ function isExecutableFile(file: string): boolean {
 
 function askVersion(file: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile(
-      file,
-      ['--version'],
-      { timeout: 10_000, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' } },
-      (err, stdout) => {
-        resolve(err ? undefined : parseToolVersion(String(stdout)))
-      },
-    )
+    execFile(file, ['--version'], { timeout: 10_000, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' } }, (err, stdout) => {
+      resolve(err ? undefined : parseToolVersion(String(stdout)))
+    })
   })
 }
 
 /** Lists every copy of `tool` found, in search order, without duplicates (by real path and origin). */
-export async function listPgToolCandidates(
-  tool: PgToolName,
-  options: FindPgToolOptions,
-): Promise<PgToolCandidate[]> {
+export async function listPgToolCandidates(tool: PgToolName, options: FindPgToolOptions): Promise<PgToolCandidate[]> {
   const env = options.env ?? process.env
   const places: Array<{ file: string; origin: string }> = []
-  for (const dir of options.preferDirs ?? [])
-    places.push({ file: path.join(dir, tool), origin: dir })
+  for (const dir of options.preferDirs ?? []) places.push({ file: path.join(dir, tool), origin: dir })
   for (const dir of (env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''))
     places.push({ file: path.join(dir, tool), origin: 'PATH' })
   for (const pattern of options.standardDirs ?? STANDARD_PG_DIRS) {
-    for (const dir of expandDir(pattern))
-      places.push({ file: path.join(dir, tool), origin: pattern })
+    for (const dir of expandDir(pattern)) places.push({ file: path.join(dir, tool), origin: pattern })
   }
   const seen = new Set<string>()
   const unique = places.filter((place) => {
@@ -179,14 +164,9 @@ export async function findPgTool(tool: PgToolName, options: FindPgToolOptions): 
   let candidates: PgToolCandidate[]
   if (explicit !== undefined && explicit !== '') {
     if (!isExecutableFile(explicit)) {
-      throw new DbopsError(
-        'PG_TOOL_NOT_FOUND',
-        ExitCode.failed,
-        `${variable}=${explicit}: no executable ${tool} there`,
-        {
-          hint: `Point ${variable} at the ${tool} binary, or unset it to search PATH and the standard directories.`,
-        },
-      )
+      throw new DbopsError('PG_TOOL_NOT_FOUND', ExitCode.failed, `${variable}=${explicit}: no executable ${tool} there`, {
+        hint: `Point ${variable} at the ${tool} binary, or unset it to search PATH and the standard directories.`,
+      })
     }
     const version = await askVersion(explicit)
     candidates = [
@@ -200,9 +180,7 @@ export async function findPgTool(tool: PgToolName, options: FindPgToolOptions): 
   } else {
     candidates = await listPgToolCandidates(tool, options)
   }
-  const working = candidates.filter(
-    (c): c is PgToolCandidate & { version: string; major: number } => c.major !== undefined,
-  )
+  const working = candidates.filter((c): c is PgToolCandidate & { version: string; major: number } => c.major !== undefined)
   if (working.length === 0) {
     const where = explicit
       ? `${variable}=${explicit} did not answer --version`

@@ -12,14 +12,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { PostgresTarget } from '../../config/database-url.js'
 import { redact } from '../../config/redact.js'
-import {
-  AuthFailedError,
-  DatabaseMissingError,
-  DbUnreachableError,
-  DbopsError,
-  ExitCode,
-  InterruptedError,
-} from '../../errors.js'
+import { AuthFailedError, DatabaseMissingError, DbUnreachableError, DbopsError, ExitCode, InterruptedError } from '../../errors.js'
 import { whereOf } from './postgres-errors.js'
 
 /** Options of {@link pgChildEnv}. */
@@ -108,17 +101,11 @@ const STDERR_CAP = 64 * 1024
  * mapped by {@link mapPgToolError} otherwise. An abort kills it (SIGTERM) and rejects with
  * the abort's reason.
  */
-export function runPgTool(
-  file: string,
-  args: string[],
-  options: RunPgToolOptions,
-): Promise<PgToolRun> {
+export function runPgTool(file: string, args: string[], options: RunPgToolOptions): Promise<PgToolRun> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(abortError(options.signal))
     const wrapper = deathSignalWrapper()
-    const [command, argv] = wrapper
-      ? [wrapper, ['--pdeathsig', 'TERM', '--', file, ...args]]
-      : [file, args]
+    const [command, argv] = wrapper ? [wrapper, ['--pdeathsig', 'TERM', '--', file, ...args]] : [file, args]
     const child = spawn(command, argv, {
       env: options.env,
       stdio: ['ignore', options.stdoutFd ?? 'ignore', 'pipe'],
@@ -178,51 +165,25 @@ export function mapPgToolError(
     if (mapped) return mapped
   }
   if (/No space left on device|could not write to output file/i.test(stderr)) {
-    return new DbopsError(
-      'BACKUP_NO_SPACE',
-      ExitCode.failed,
-      `${tool}: no space left on device (${line})`,
-      {
-        hint: 'Free space in the backup directory (or prune old backups), then retry.',
-        cause,
-      },
-    )
+    return new DbopsError('BACKUP_NO_SPACE', ExitCode.failed, `${tool}: no space left on device (${line})`, {
+      hint: 'Free space in the backup directory (or prune old backups), then retry.',
+      cause,
+    })
   }
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-  return new DbopsError(
-    `${tool.toUpperCase()}_FAILED`,
-    ExitCode.failed,
-    `${tool} ${how}: ${line || 'no message'}`,
-    {
-      hint: 'Run with --verbose for the whole output.',
-      cause,
-    },
-  )
+  return new DbopsError(`${tool.toUpperCase()}_FAILED`, ExitCode.failed, `${tool} ${how}: ${line || 'no message'}`, {
+    hint: 'Run with --verbose for the whole output.',
+    cause,
+  })
 }
 
-function mapConnectionFailure(
-  tool: string,
-  stderr: string,
-  line: string,
-  target: PostgresTarget,
-  cause: Error,
-): DbopsError | undefined {
+function mapConnectionFailure(tool: string, stderr: string, line: string, target: PostgresTarget, cause: Error): DbopsError | undefined {
   const where = whereOf(target)
-  if (
-    /password authentication failed|no password supplied|authentication failed|fe_sendauth/i.test(
-      stderr,
-    )
-  ) {
-    return new AuthFailedError(
-      `${tool}: authentication failed for user "${target.user}" at ${where}`,
-      { cause },
-    )
+  if (/password authentication failed|no password supplied|authentication failed|fe_sendauth/i.test(stderr)) {
+    return new AuthFailedError(`${tool}: authentication failed for user "${target.user}" at ${where}`, { cause })
   }
   if (/database ".*" does not exist/i.test(stderr)) {
-    return new DatabaseMissingError(
-      `${tool}: database "${target.database}" does not exist at ${where}`,
-      { cause },
-    )
+    return new DatabaseMissingError(`${tool}: database "${target.database}" does not exist at ${where}`, { cause })
   }
   if (
     /could not connect|connection refused|timeout expired|could not translate host name|server closed the connection unexpectedly|the database system is (starting up|shutting down)/i.test(

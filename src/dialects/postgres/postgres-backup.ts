@@ -87,15 +87,11 @@ async function closeFully(conn: PostgresConnection): Promise<void> {
  * Connects (auth and reachability errors surface here, exits 7 and 4), pins one client and
  * finds a `pg_dump` whose major version is at least the server's.
  */
-export async function preparePostgresBackup(
-  config: ResolvedConfig,
-  options: PrepareBackupOptions,
-): Promise<BackupSource> {
+export async function preparePostgresBackup(config: ResolvedConfig, options: PrepareBackupOptions): Promise<BackupSource> {
   if (options.gzip) {
-    throw new UsageError(
-      '--gzip applies to SQLite backups: pg_dump --format=custom is compressed already',
-      { code: 'BACKUP_GZIP_UNSUPPORTED' },
-    )
+    throw new UsageError('--gzip applies to SQLite backups: pg_dump --format=custom is compressed already', {
+      code: 'BACKUP_GZIP_UNSUPPORTED',
+    })
   }
   const conn = (await postgresDialect.connect(config, {
     mode: 'read',
@@ -120,8 +116,7 @@ export async function preparePostgresBackup(
       conn,
       client: pinned,
       pgDump,
-      acquireLock: (lockOptions) =>
-        acquireAdvisoryBackupLock(pinned, conn.target as PostgresTarget, lockOptions),
+      acquireLock: (lockOptions) => acquireAdvisoryBackupLock(pinned, conn.target as PostgresTarget, lockOptions),
       async close() {
         pinned.release()
         await closeFully(conn)
@@ -136,17 +131,10 @@ export async function preparePostgresBackup(
 }
 
 /** Takes {@link BACKUP_LOCK_KEY} on `client`, polling until the timeout; exit 5 naming the holder. */
-async function acquireAdvisoryBackupLock(
-  client: pg.PoolClient,
-  target: PostgresTarget,
-  options: BackupLockOptions,
-): Promise<BackupLock> {
+async function acquireAdvisoryBackupLock(client: pg.PoolClient, target: PostgresTarget, options: BackupLockOptions): Promise<BackupLock> {
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
-    const { rows } = await client.query<{ ok: boolean }>(
-      'SELECT pg_try_advisory_lock($1, $2) AS ok',
-      [...BACKUP_LOCK_KEY],
-    )
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [...BACKUP_LOCK_KEY])
     if (rows[0]?.ok) break
     if (Date.now() >= deadline) {
       const holder = await client
@@ -162,12 +150,9 @@ async function acquireAdvisoryBackupLock(
       const who = holder
         ? ` (server pid ${holder.pid}, ${holder.application_name || 'no application name'}, connected ${holder.backend_start.toISOString()})`
         : ''
-      throw new LockTimeoutError(
-        `Another backup of database "${target.database}" is running${who}`,
-        {
-          hint: 'Wait for it to finish and retry, or raise --lock-timeout.',
-        },
-      )
+      throw new LockTimeoutError(`Another backup of database "${target.database}" is running${who}`, {
+        hint: 'Wait for it to finish and retry, or raise --lock-timeout.',
+      })
     }
     await sleep(Math.min(LOCK_POLL_MS, Math.max(1, deadline - Date.now())), options.signal)
   }
@@ -176,9 +161,7 @@ async function acquireAdvisoryBackupLock(
     async release() {
       if (released) return
       released = true
-      await client
-        .query('SELECT pg_advisory_unlock($1, $2)', [...BACKUP_LOCK_KEY])
-        .catch(() => undefined)
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [...BACKUP_LOCK_KEY]).catch(() => undefined)
     },
   }
 }
@@ -194,8 +177,7 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
   const client = source.client
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   try {
-    const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id'))
-      .rows[0]!.id
+    const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id
     const db = kyselyOverClient(client)
     const migrationHead = await readMigrationHead(db, postgresDialect, config.schema)
     request.onNote?.(`snapshot ${snapshot}, migration head ${migrationHead ?? 'none'}`)
@@ -208,11 +190,12 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
         applicationName: 'dbops/backup create',
         connectTimeoutSeconds: config.connectTimeoutSeconds,
       })
-      await runPgTool(
-        source.pgDump.path,
-        ['--format=custom', '--no-password', `--snapshot=${snapshot}`],
-        { env, target, stdoutFd: fd, signal: request.signal },
-      )
+      await runPgTool(source.pgDump.path, ['--format=custom', '--no-password', `--snapshot=${snapshot}`], {
+        env,
+        target,
+        stdoutFd: fd,
+        signal: request.signal,
+      })
     } finally {
       clearInterval(progress)
       fs.closeSync(fd)
@@ -237,11 +220,7 @@ function toolEnvironment(config: ResolvedConfig): Record<string, string | undefi
 }
 
 /** Finds a `pg_restore` able to read an archive of `pg_dump` `toolVersion` (and to talk to `serverMajor`). */
-async function findPgRestore(
-  config: ResolvedConfig,
-  toolVersion: string | undefined,
-  serverMajor: number | undefined,
-): Promise<PgTool> {
+async function findPgRestore(config: ResolvedConfig, toolVersion: string | undefined, serverMajor: number | undefined): Promise<PgTool> {
   const archiveMajor = toolVersion === undefined ? undefined : majorOf(toolVersion)
   const wanted = [archiveMajor, serverMajor].filter((m): m is number => m !== undefined)
   return findPgTool('pg_restore', {
@@ -273,10 +252,7 @@ async function connectMaintenance(
 async function dropDatabase(conn: PostgresConnection, name: string): Promise<void> {
   const force = (majorOf(conn.serverVersion) ?? 0) >= 13 ? ' WITH (FORCE)' : ''
   if (!force)
-    await conn.pool.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-      [name],
-    )
+    await conn.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])
   await conn.pool.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
 }
 
@@ -290,9 +266,7 @@ async function countRows(conn: PostgresConnection): Promise<Record<string, numbe
   )
   const counts: Record<string, number> = {}
   for (const { schema, name } of rows) {
-    const result = await conn.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`,
-    )
+    const result = await conn.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`)
     counts[`${schema}.${name}`] = Number(result.rows[0]!.n)
   }
   return counts
@@ -312,15 +286,14 @@ async function hasUserObjects(conn: PostgresConnection): Promise<boolean> {
  * database on the configured server, with row counts (restore). The scratch database is
  * dropped whatever happens.
  */
-export async function verifyPostgresBackup(
-  request: VerifyBackupRequest,
-): Promise<VerifyBackupOutcome> {
+export async function verifyPostgresBackup(request: VerifyBackupRequest): Promise<VerifyBackupOutcome> {
   const pgRestore = await findPgRestore(request.config, request.toolVersion, undefined)
   request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
   const checks: VerifyCheck[] = []
-  const plainEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([k, v]) => !k.startsWith('PG') && v !== undefined),
-  ) as Record<string, string>
+  const plainEnv = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('PG') && v !== undefined)) as Record<
+    string,
+    string
+  >
   try {
     await runPgTool(pgRestore.path, ['--file=/dev/null', request.file], {
       env: { ...plainEnv, LC_MESSAGES: 'C' },
@@ -340,13 +313,10 @@ export async function verifyPostgresBackup(
 
   const config = request.config
   if (config.target.dialect !== 'postgres') {
-    throw new UsageError(
-      'Restore-level verification of a PostgreSQL backup needs a PostgreSQL server for its scratch database',
-      {
-        code: 'VERIFY_NEEDS_SERVER',
-        hint: 'Pass --url (or --db) naming a PostgreSQL server where dbops may create a database.',
-      },
-    )
+    throw new UsageError('Restore-level verification of a PostgreSQL backup needs a PostgreSQL server for its scratch database', {
+      code: 'VERIFY_NEEDS_SERVER',
+      hint: 'Pass --url (or --db) naming a PostgreSQL server where dbops may create a database.',
+    })
   }
   const admin = (await postgresDialect.connect(config, {
     mode: 'read',
@@ -367,23 +337,11 @@ export async function verifyPostgresBackup(
       })
       await runPgTool(
         pgRestore.path,
-        [
-          '--exit-on-error',
-          '--no-password',
-          '--no-owner',
-          '--no-privileges',
-          `--dbname=${dbnameConninfo(scratchName)}`,
-          request.file,
-        ],
+        ['--exit-on-error', '--no-password', '--no-owner', '--no-privileges', `--dbname=${dbnameConninfo(scratchName)}`, request.file],
         { env, target: scratchTarget, signal: request.signal },
       )
     } catch (err) {
-      if (
-        request.signal?.aborted ||
-        !(err instanceof DbopsError) ||
-        err.exitCode !== ExitCode.failed
-      )
-        throw err
+      if (request.signal?.aborted || !(err instanceof DbopsError) || err.exitCode !== ExitCode.failed) throw err
       checks.push({ name: 'restore', ok: false, detail: err.message })
       return { checks }
     }
@@ -418,8 +376,7 @@ export async function verifyPostgresBackup(
  */
 export async function restorePostgresBackup(request: RestoreRequest): Promise<RestoreOutcome> {
   const config = request.config
-  if (config.target.dialect !== 'postgres')
-    throw new TypeError('restorePostgresBackup needs a PostgreSQL configuration')
+  if (config.target.dialect !== 'postgres') throw new TypeError('restorePostgresBackup needs a PostgreSQL configuration')
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)
   const target: PostgresTarget =
     request.target?.dialect === 'postgres'
@@ -436,9 +393,7 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
   try {
     const pgRestore = await findPgRestore(config, request.toolVersion, majorOf(admin.serverVersion))
     request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
-    const exists =
-      (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database]))
-        .rowCount! > 0
+    const exists = (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database])).rowCount! > 0
     if (!exists) {
       await admin.pool.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`)
       created = true

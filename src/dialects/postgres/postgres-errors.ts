@@ -82,10 +82,15 @@ export function mapConnectError(err: unknown, target: PostgresTarget, timeoutMs:
   }
   const message = messageOf(err)
   if (/does not support SSL/i.test(message)) {
-    return new DbopsError('TLS_UNAVAILABLE', ExitCode.access, `The server at ${where} does not accept TLS, and sslmode is ${target.tls.mode}`, {
-      ...options,
-      hint: 'Enable TLS on the server, or set sslmode=prefer (or disable) if plain connections are acceptable.',
-    })
+    return new DbopsError(
+      'TLS_UNAVAILABLE',
+      ExitCode.access,
+      `The server at ${where} does not accept TLS, and sslmode is ${target.tls.mode}`,
+      {
+        ...options,
+        hint: 'Enable TLS on the server, or set sslmode=prefer (or disable) if plain connections are acceptable.',
+      },
+    )
   }
   if (/certificate|self[- ]signed|SSL|TLS|altnames/i.test(message) && !isTimeout(err)) {
     return new DbopsError('TLS_FAILED', ExitCode.access, `TLS handshake with ${where} failed: ${message}`, {

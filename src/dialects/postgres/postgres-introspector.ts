@@ -158,15 +158,23 @@ async function runQueries(db: Kysely<any>, schema: string) {
     constraints: constraints.rows,
     indexes: indexes.rows,
     enums: rows.filter((r) => r.kind === 'enum').map((r) => ({ name: r.name, labels: r.labels ?? [] })),
-    sequences: rows.filter((r) => r.kind === 'sequence').map((r) => ({ name: r.name, owner_oid: r.owner_oid, owner_attnum: r.owner_attnum, deptype: r.deptype })),
-    unmanaged: rows.filter((r) => r.kind !== 'enum' && r.kind !== 'sequence').map((r) => ({ kind: r.kind as UnmanagedObject['kind'], name: r.name, table_name: r.table_name })),
+    sequences: rows
+      .filter((r) => r.kind === 'sequence')
+      .map((r) => ({ name: r.name, owner_oid: r.owner_oid, owner_attnum: r.owner_attnum, deptype: r.deptype })),
+    unmanaged: rows
+      .filter((r) => r.kind !== 'enum' && r.kind !== 'sequence')
+      .map((r) => ({ kind: r.kind as UnmanagedObject['kind'], name: r.name, table_name: r.table_name })),
   }
 }
 
 /** `{1,2}` or `1 2` (int2vector) → numbers. */
 function numbers(text: string | null): number[] {
   if (!text) return []
-  return text.replace(/[{}]/g, ' ').split(/[\s,]+/).filter(Boolean).map(Number)
+  return text
+    .replace(/[{}]/g, ' ')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number)
 }
 
 /**
@@ -190,7 +198,16 @@ export async function introspectPostgres(conn: DbConnection, options: { schema: 
     if (isInternalTable(r.table_name)) continue
     let table = tables.get(r.table_oid)
     if (!table) {
-      table = { name: r.table_name, columns: [], primaryKey: [], primaryKeyName: undefined, indexes: [], uniques: [], checks: [], foreignKeys: [] }
+      table = {
+        name: r.table_name,
+        columns: [],
+        primaryKey: [],
+        primaryKeyName: undefined,
+        indexes: [],
+        uniques: [],
+        checks: [],
+        foreignKeys: [],
+      }
       tables.set(r.table_oid, table)
       attnames.set(r.table_oid, new Map())
     }
@@ -202,7 +219,8 @@ export async function introspectPostgres(conn: DbConnection, options: { schema: 
       generated = 'serial'
       defaultExpr = undefined
     }
-    const type = r.typtype === 'e' ? `enum:${r.type_schema === options.schema ? r.typname : `${r.type_schema}.${r.typname}`}` : canonicalType(r.type)
+    const type =
+      r.typtype === 'e' ? `enum:${r.type_schema === options.schema ? r.typname : `${r.type_schema}.${r.typname}`}` : canonicalType(r.type)
     table.columns.push({ name: r.name, type, nullable: !r.notnull, default: defaultExpr, generated, collation: r.collation ?? undefined })
   }
 
@@ -247,7 +265,9 @@ export async function introspectPostgres(conn: DbConnection, options: { schema: 
       columns: keys.slice(0, i.key_count).map((attnum, k) => {
         const descending = ((options[k] ?? 0) & 1) === 1
         const text = i.elements?.[k] ?? ''
-        return attnum !== 0 ? { kind: 'column', value: attnames.get(i.table_oid)?.get(attnum) ?? text, descending } : { kind: 'expression', value: text, descending }
+        return attnum !== 0
+          ? { kind: 'column', value: attnames.get(i.table_oid)?.get(attnum) ?? text, descending }
+          : { kind: 'expression', value: text, descending }
       }),
       where: i.predicate ?? undefined,
       method: i.method === 'btree' ? undefined : i.method,
@@ -259,7 +279,9 @@ export async function introspectPostgres(conn: DbConnection, options: { schema: 
     ...rows.unmanaged
       .filter((u) => u.table_name === null || !isInternalTable(u.table_name))
       .map((u) => ({ kind: u.kind, name: u.name, ...(u.table_name ? { table: u.table_name } : {}) })),
-    ...rows.sequences.filter((s) => s.owner_oid === null && !ownedSequences.has(s.name)).map((s) => ({ kind: 'sequence' as const, name: s.name })),
+    ...rows.sequences
+      .filter((s) => s.owner_oid === null && !ownedSequences.has(s.name))
+      .map((s) => ({ kind: 'sequence' as const, name: s.name })),
   ]
   return { dialect: 'postgres', tables: [...tables.values()], enums, unmanaged }
 }

@@ -15,14 +15,7 @@
  */
 import { Kysely, PostgresDialect as KyselyPostgresDialect, sql } from 'kysely'
 import pg from 'pg'
-import {
-  DbopsError,
-  ExitCode,
-  InterruptedError,
-  LockTimeoutError,
-  errorCodeOf,
-  messageOf,
-} from '../../errors.js'
+import { DbopsError, ExitCode, InterruptedError, LockTimeoutError, errorCodeOf, messageOf } from '../../errors.js'
 import { describeTarget } from '../../config/database-url.js'
 import {
   MigrationStepError,
@@ -78,10 +71,7 @@ function ident(name: string): string {
 }
 
 /** Who holds the migration lock, from pg_locks and pg_stat_activity. */
-async function findHolder(
-  client: pg.PoolClient,
-  key: [number, number],
-): Promise<(LockHolder & { state: string | undefined }) | undefined> {
+async function findHolder(client: pg.PoolClient, key: [number, number]): Promise<(LockHolder & { state: string | undefined }) | undefined> {
   const result = await client.query<{
     pid: number
     application_name: string | null
@@ -109,9 +99,7 @@ async function findHolder(
 }
 
 /** "pid 4242 (application "dbops/migrate up", client 10.0.0.5, connected since …, active)". */
-export function describeHolder(
-  holder: (LockHolder & { state?: string | undefined }) | undefined,
-): string {
+export function describeHolder(holder: (LockHolder & { state?: string | undefined }) | undefined): string {
   if (!holder) return 'by a session that has since ended or that this role may not see'
   const parts = [
     holder.applicationName ? `application "${holder.applicationName}"` : undefined,
@@ -127,10 +115,7 @@ export function describeHolder(
  * up and returns the session. Lock timeout: {@link LockTimeoutError} (exit 5) naming the
  * holder and how to end it. Abort: {@link InterruptedError}.
  */
-export async function acquirePostgresMigrationLock(
-  conn: PostgresConnection,
-  options: MigrationLockOptions,
-): Promise<MigrationSession> {
+export async function acquirePostgresMigrationLock(conn: PostgresConnection, options: MigrationLockOptions): Promise<MigrationSession> {
   const client = await conn.pool.connect()
   client.on('error', () => undefined) // a lost connection fails the running query; it must not crash the process
   const key = postgresMigrationLockKey(options.schema)
@@ -139,14 +124,8 @@ export async function acquirePostgresMigrationLock(
     let delay = 25
     let warned = false
     for (;;) {
-      if (options.signal?.aborted)
-        throw options.signal.reason instanceof Error
-          ? options.signal.reason
-          : new InterruptedError('SIGINT')
-      const got = await client.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_lock($1, $2) AS locked',
-        key,
-      )
+      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError('SIGINT')
+      const got = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', key)
       if (got.rows[0]?.locked) break
       const waited = Date.now() - started
       if (!warned) {
@@ -160,9 +139,7 @@ export async function acquirePostgresMigrationLock(
           {
             hint:
               'Another migration run is probably still going; wait for it, or retry with a longer --lock-timeout.' +
-              (holder?.pid
-                ? ` If that session is stuck, end it with: SELECT pg_terminate_backend(${holder.pid});`
-                : ''),
+              (holder?.pid ? ` If that session is stuck, end it with: SELECT pg_terminate_backend(${holder.pid});` : ''),
           },
         )
       }
@@ -174,8 +151,7 @@ export async function acquirePostgresMigrationLock(
     // the server notices a vanished client during a long statement and rolls back, freeing the lock
     if (major >= 14) setup.push("SET client_connection_check_interval = '1s'")
     // unqualified names land in DATABASE_SCHEMA, the schema dbops introspects (as Flyway does)
-    if (options.schema !== 'public')
-      setup.push(`SET search_path TO ${ident(options.schema)}, public`)
+    if (options.schema !== 'public') setup.push(`SET search_path TO ${ident(options.schema)}, public`)
     if (setup.length > 0) await client.query(setup.join('; '))
   } catch (err) {
     client.release(true)
@@ -246,11 +222,8 @@ class PostgresMigrationSession implements MigrationSession {
   }
 
   private async createTable(): Promise<void> {
-    const schemaFound = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
-      this.schema,
-    ])
-    if (schemaFound.rowCount === 0)
-      await this.query(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`)
+    const schemaFound = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema])
+    if (schemaFound.rowCount === 0) await this.query(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`)
     await this.query(
       `CREATE TABLE IF NOT EXISTS ${ident(this.schema)}.${MIGRATION_TABLE} (
   version text PRIMARY KEY,
@@ -307,11 +280,7 @@ class PostgresMigrationSession implements MigrationSession {
     let line: number | undefined
     let column: number | undefined
     const position = Number((outcome.error as { position?: string }).position)
-    if (
-      Number.isFinite(position) &&
-      position > prefix.length &&
-      position - 1 - prefix.length < section.sql.length
-    ) {
+    if (Number.isFinite(position) && position > prefix.length && position - 1 - prefix.length < section.sql.length) {
       const where = locate(lineStarts(section.sql), position - 1 - prefix.length)
       line = where.line + section.startLine - 1
       column = where.column
@@ -323,24 +292,14 @@ class PostgresMigrationSession implements MigrationSession {
     throw this.stepError(outcome.error, { line, column, dirty: false })
   }
 
-  private async runFunctionInTransaction(
-    step: MigrationStep,
-    run: (db: Kysely<any>) => Promise<unknown>,
-  ): Promise<void> {
+  private async runFunctionInTransaction(step: MigrationStep, run: (db: Kysely<any>) => Promise<unknown>): Promise<void> {
     const started = performance.now()
     try {
       await this.db.transaction().execute(async (trx) => {
         await sql.raw(`SET LOCAL lock_timeout = '${this.lockTimeout}'`).execute(trx)
         await run(trx)
         if (step.direction === 'up')
-          await insertMigrationRow(
-            trx,
-            'postgres',
-            this.schema,
-            step.row,
-            'applied',
-            Math.round(performance.now() - started),
-          )
+          await insertMigrationRow(trx, 'postgres', this.schema, step.row, 'applied', Math.round(performance.now() - started))
         else await deleteMigrationRow(trx, 'postgres', this.schema, step.row.version)
       })
     } catch (err) {
@@ -352,10 +311,8 @@ class PostgresMigrationSession implements MigrationSession {
   private async runOutsideTransaction(step: MigrationStep): Promise<void> {
     const started = performance.now()
     await this.query(`SET lock_timeout = '${this.lockTimeout}'`)
-    if (step.direction === 'up')
-      await insertMigrationRow(this.db, 'postgres', this.schema, step.row, 'started', null)
-    else
-      await setMigrationStatus(this.db, 'postgres', this.schema, step.row.version, 'started', null)
+    if (step.direction === 'up') await insertMigrationRow(this.db, 'postgres', this.schema, step.row, 'started', null)
+    else await setMigrationStatus(this.db, 'postgres', this.schema, step.row.version, 'started', null)
     if (step.body.kind === 'sql') {
       for (const statement of step.body.section.statements) {
         if (this.cancelRequested)
@@ -378,24 +335,13 @@ class PostgresMigrationSession implements MigrationSession {
       }
     }
     if (step.direction === 'up')
-      await setMigrationStatus(
-        this.db,
-        'postgres',
-        this.schema,
-        step.row.version,
-        'applied',
-        Math.round(performance.now() - started),
-      )
+      await setMigrationStatus(this.db, 'postgres', this.schema, step.row.version, 'applied', Math.round(performance.now() - started))
     else await deleteMigrationRow(this.db, 'postgres', this.schema, step.row.version)
   }
 
-  private statementLocation(
-    statement: SqlStatement,
-    err: unknown,
-  ): { line: number; column: number } {
+  private statementLocation(statement: SqlStatement, err: unknown): { line: number; column: number } {
     const position = Number((err as { position?: string }).position)
-    if (!Number.isFinite(position) || position < 1)
-      return { line: statement.line, column: statement.column }
+    if (!Number.isFinite(position) || position < 1) return { line: statement.line, column: statement.column }
     const where = locate(lineStarts(statement.text), position - 1)
     return {
       line: statement.line + where.line - 1,
@@ -404,9 +350,7 @@ class PostgresMigrationSession implements MigrationSession {
   }
 
   async changeRows(changes: RowChange[]): Promise<void> {
-    await this.db
-      .transaction()
-      .execute((trx) => applyRowChanges(trx, 'postgres', this.schema, changes))
+    await this.db.transaction().execute((trx) => applyRowChanges(trx, 'postgres', this.schema, changes))
   }
 
   async cancel(): Promise<void> {
@@ -416,9 +360,7 @@ class PostgresMigrationSession implements MigrationSession {
     const other = await this.conn.pool.connect().catch(() => undefined)
     if (!other) return
     try {
-      await other.query('SELECT pg_cancel_backend($1)', [
-        (this.client as unknown as { processID: number }).processID,
-      ])
+      await other.query('SELECT pg_cancel_backend($1)', [(this.client as unknown as { processID: number }).processID])
     } catch {
       // the statement may have ended meanwhile; the runner stops before the next one anyway
     } finally {
@@ -466,10 +408,7 @@ class PostgresMigrationSession implements MigrationSession {
     })
   }
 
-  private stepError(
-    err: unknown,
-    where: { line?: number | undefined; column?: number | undefined; dirty: boolean },
-  ): MigrationStepError {
+  private stepError(err: unknown, where: { line?: number | undefined; column?: number | undefined; dirty: boolean }): MigrationStepError {
     if (err instanceof MigrationStepError) return err
     const code = errorCodeOf(err)
     const detail = (err as { detail?: string }).detail

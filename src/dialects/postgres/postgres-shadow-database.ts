@@ -45,7 +45,13 @@ export async function createPostgresShadow(config: ResolvedConfig, connect: Conn
       if (errorCodeOf((err as { cause?: unknown }).cause) !== '3D000' && (err as DbopsError).code !== 'DB_NOT_FOUND') throw err
     }
   }
-  if (!admin) throw new DbopsError('SHADOW_CREATE_FAILED', ExitCode.access, `Cannot reach a maintenance database (postgres, template1) at ${whereOf(target)} to create the shadow database`, { hint: 'Set SHADOW_DATABASE_URL to an empty database dbops may use.' })
+  if (!admin)
+    throw new DbopsError(
+      'SHADOW_CREATE_FAILED',
+      ExitCode.access,
+      `Cannot reach a maintenance database (postgres, template1) at ${whereOf(target)} to create the shadow database`,
+      { hint: 'Set SHADOW_DATABASE_URL to an empty database dbops may use.' },
+    )
   try {
     await sql.raw(`CREATE DATABASE ${quote(name)}`).execute(admin.db)
   } catch (err) {
@@ -64,8 +70,13 @@ export async function createPostgresShadow(config: ResolvedConfig, connect: Conn
     dispose() {
       disposed ??= (async () => {
         try {
-          const version = Number((await sql<{ v: string }>`SELECT current_setting('server_version_num') AS v`.execute(admin!.db)).rows[0]?.v)
-          if (version < 130000) await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${name} AND pid <> pg_backend_pid()`.execute(admin!.db)
+          const version = Number(
+            (await sql<{ v: string }>`SELECT current_setting('server_version_num') AS v`.execute(admin!.db)).rows[0]?.v,
+          )
+          if (version < 130000)
+            await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${name} AND pid <> pg_backend_pid()`.execute(
+              admin!.db,
+            )
           await sql.raw(`DROP DATABASE IF EXISTS ${quote(name)}${version >= 130000 ? ' WITH (FORCE)' : ''}`).execute(admin!.db)
         } finally {
           await admin!.close()
@@ -81,9 +92,18 @@ export async function createPostgresShadow(config: ResolvedConfig, connect: Conn
  * and a database whose schema already holds tables (a wrong URL must not cost data); empties
  * the schema again when done.
  */
-export async function usePostgresShadow(config: ResolvedConfig, shadowTarget: PostgresTarget, connect: ConnectOptions): Promise<ShadowDatabase> {
+export async function usePostgresShadow(
+  config: ResolvedConfig,
+  shadowTarget: PostgresTarget,
+  connect: ConnectOptions,
+): Promise<ShadowDatabase> {
   const main = config.target
-  if (main.dialect === 'postgres' && main.host === shadowTarget.host && main.port === shadowTarget.port && main.database === shadowTarget.database) {
+  if (
+    main.dialect === 'postgres' &&
+    main.host === shadowTarget.host &&
+    main.port === shadowTarget.port &&
+    main.database === shadowTarget.database
+  ) {
     throw new ConfigError('SHADOW_DATABASE_URL points at the configured database itself', {
       code: 'SHADOW_IS_TARGET',
       hint: 'The shadow database is emptied after each replay; give it a database of its own.',
@@ -93,13 +113,22 @@ export async function usePostgresShadow(config: ResolvedConfig, shadowTarget: Po
   const conn = await postgresDialect.connect(shadowConfig, { ...connect, mode: 'read' })
   try {
     const count = Number(
-      (await sql<{ n: string }>`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${config.schema} AND c.relkind IN ('r', 'p', 'v', 'm')`.execute(conn.db)).rows[0]?.n,
+      (
+        await sql<{
+          n: string
+        }>`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${config.schema} AND c.relkind IN ('r', 'p', 'v', 'm')`.execute(
+          conn.db,
+        )
+      ).rows[0]?.n,
     )
     if (count > 0) {
-      throw new ConfigError(`SHADOW_DATABASE_URL: schema ${config.schema} of database "${shadowTarget.database}" is not empty (${count} tables or views)`, {
-        code: 'SHADOW_NOT_EMPTY',
-        hint: 'dbops replays the migrations into it and empties it afterwards; point it at an empty database.',
-      })
+      throw new ConfigError(
+        `SHADOW_DATABASE_URL: schema ${config.schema} of database "${shadowTarget.database}" is not empty (${count} tables or views)`,
+        {
+          code: 'SHADOW_NOT_EMPTY',
+          hint: 'dbops replays the migrations into it and empties it afterwards; point it at an empty database.',
+        },
+      )
     }
   } finally {
     await conn.close()

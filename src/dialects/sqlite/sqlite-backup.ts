@@ -21,14 +21,7 @@ import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { formatStamp } from '../../backup/backup-name.js'
 import { readMigrationHead } from '../../migrate/migration-table.js'
-import {
-  DbopsError,
-  ExitCode,
-  InterruptedError,
-  OperationError,
-  errorCodeOf,
-  messageOf,
-} from '../../errors.js'
+import { DbopsError, ExitCode, InterruptedError, OperationError, errorCodeOf, messageOf } from '../../errors.js'
 import type {
   BackupOutcome,
   BackupRequest,
@@ -89,11 +82,7 @@ export interface BackupApiCopyOptions {
  * switching to one single step after `maxRestarts`. An abort between steps stops the copy
  * with the signal's reason.
  */
-export async function copyWithBackupApi(
-  from: SqliteHandle,
-  to: string,
-  options: BackupApiCopyOptions = {},
-): Promise<BackupApiCopy> {
+export async function copyWithBackupApi(from: SqliteHandle, to: string, options: BackupApiCopyOptions = {}): Promise<BackupApiCopy> {
   const pageSize = Number(from.pragma('page_size', { simple: true }))
   const pagesPerStep = Math.max(16, Math.round((options.stepBytes ?? STEP_BYTES) / pageSize))
   const maxRestarts = options.maxRestarts ?? MAX_RESTARTS
@@ -132,20 +121,14 @@ export function isGzipFile(file: string): boolean {
   const fd = fs.openSync(file, 'r')
   try {
     const head = Buffer.alloc(2)
-    return (
-      fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
-    )
+    return fs.readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
   } finally {
     fs.closeSync(fd)
   }
 }
 
 /** Compresses `from` into the existing file `to` with gzip; returns the sha256 of what it wrote. */
-async function gzipInto(
-  from: string,
-  to: string,
-  signal: AbortSignal | undefined,
-): Promise<string> {
+async function gzipInto(from: string, to: string, signal: AbortSignal | undefined): Promise<string> {
   const hash = createHash('sha256')
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -166,11 +149,7 @@ async function gzipInto(
 }
 
 /** Decompresses gzip `from` into a new owner-only file `to`. */
-async function gunzipInto(
-  from: string,
-  to: string,
-  signal: AbortSignal | undefined,
-): Promise<void> {
+async function gunzipInto(from: string, to: string, signal: AbortSignal | undefined): Promise<void> {
   await pipeline(
     fs.createReadStream(from, { highWaterMark: 1 << 20 }),
     zlib.createGunzip(),
@@ -207,9 +186,7 @@ function openReadOnly(file: string): SqliteHandle {
 /** Row counts of every table of a SQLite database, by name. */
 function countRows(handle: SqliteHandle): Record<string, number> {
   const tables = handle
-    .prepare(
-      `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`,
-    )
+    .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)
     .all() as Array<{ name: string }>
   const counts: Record<string, number> = {}
   for (const { name } of tables) {
@@ -246,12 +223,8 @@ function integrityCheck(file: string): VerifyCheck {
 }
 
 /** Prepares a SQLite backup: the file exists (exit 7 otherwise, and nothing is created). */
-export async function prepareSqliteBackup(
-  config: ResolvedConfig,
-  options: PrepareBackupOptions,
-): Promise<BackupSource> {
-  if (config.target.dialect !== 'sqlite')
-    throw new TypeError('prepareSqliteBackup needs a SQLite target')
+export async function prepareSqliteBackup(config: ResolvedConfig, options: PrepareBackupOptions): Promise<BackupSource> {
+  if (config.target.dialect !== 'sqlite') throw new TypeError('prepareSqliteBackup needs a SQLite target')
   const handle = openSqlite(config.target, config, 'read')
   // the copy reads each page once: a small cache keeps memory flat (the copy is no slower)
   handle.pragma(`cache_size = -${COPY_CACHE_KIB}`)
@@ -282,13 +255,11 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
     const copy = await copyWithBackupApi(source.handle, raw, {
       signal: request.signal,
       onProgress: request.onProgress,
-      onRestart: (n, copied) =>
-        request.onNote?.(`the source changed: copy restarted (${n}) after ${copied} pages`),
+      onRestart: (n, copied) => request.onNote?.(`the source changed: copy restarted (${n}) after ${copied} pages`),
     }).catch((err: unknown) => {
       throw mapCopyError(err, raw)
     })
-    if (copy.finishedInOneStep)
-      request.onNote?.(`copied the rest in one step after ${copy.restarts} restarts`)
+    if (copy.finishedInOneStep) request.onNote?.(`copied the rest in one step after ${copy.restarts} restarts`)
     const migrationHead = await standaloneCopyHead(raw, request.config)
     let sha256: string | undefined
     if (source.gzip) {
@@ -309,10 +280,7 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
 }
 
 /** Switches a fresh copy to `journal_mode=DELETE` (one self-contained file) and reads its migration head. */
-async function standaloneCopyHead(
-  file: string,
-  config: ResolvedConfig,
-): Promise<string | undefined> {
+async function standaloneCopyHead(file: string, config: ResolvedConfig): Promise<string | undefined> {
   const handle = new Database(file, { fileMustExist: true })
   const db = new Kysely<any>({ dialect: new KyselySqliteDialect({ database: handle }) })
   try {
@@ -324,9 +292,7 @@ async function standaloneCopyHead(
 }
 
 /** Checks a SQLite backup: `integrity_check` (read); a scratch restore with row counts (restore). */
-export async function verifySqliteBackup(
-  request: VerifyBackupRequest,
-): Promise<VerifyBackupOutcome> {
+export async function verifySqliteBackup(request: VerifyBackupRequest): Promise<VerifyBackupOutcome> {
   const scratch: string[] = []
   try {
     let file = request.file
@@ -362,10 +328,7 @@ export async function verifySqliteBackup(
       checks.push({
         name: 'restore',
         ok: quick === 'ok',
-        detail:
-          quick === 'ok'
-            ? `restored into a scratch file: ${tables} tables, ${rows} rows`
-            : String(quick),
+        detail: quick === 'ok' ? `restored into a scratch file: ${tables} tables, ${rows} rows` : String(quick),
       })
     } finally {
       restored.close()
@@ -384,21 +347,16 @@ export async function verifySqliteBackup(
  */
 export async function restoreSqliteBackup(request: RestoreRequest): Promise<RestoreOutcome> {
   const configured = request.config.target
-  if (configured.dialect !== 'sqlite')
-    throw new TypeError('restoreSqliteBackup needs a SQLite configuration')
+  if (configured.dialect !== 'sqlite') throw new TypeError('restoreSqliteBackup needs a SQLite configuration')
   let target = request.target
   if (target === undefined) {
     const base = path.basename(configured.path).replace(/\.[^.]*$/, '')
     target = {
       dialect: 'sqlite',
-      path: path.join(
-        path.dirname(configured.path),
-        `${base}-restored-${formatStamp(new Date()).replace('.', '')}.db`,
-      ),
+      path: path.join(path.dirname(configured.path), `${base}-restored-${formatStamp(new Date()).replace('.', '')}.db`),
     }
   }
-  if (target.dialect !== 'sqlite')
-    throw new TypeError('a SQLite backup restores into a SQLite target')
+  if (target.dialect !== 'sqlite') throw new TypeError('a SQLite backup restores into a SQLite target')
   const destination = target.path
   const scratch: string[] = []
   try {
@@ -423,17 +381,12 @@ export async function restoreSqliteBackup(request: RestoreRequest): Promise<Rest
     } catch (err) {
       const mapped = mapCopyError(err, destination)
       if (mapped instanceof DbopsError) throw mapped
-      throw new DbopsError(
-        'RESTORE_FAILED',
-        ExitCode.failed,
-        `Restoring into ${destination} failed: ${messageOf(err)}`,
-        {
-          hint: /page size/i.test(messageOf(err))
-            ? 'The target is in WAL mode with another page size; restore into a new file (omit --target-url / --in-place) and swap it in while the application is stopped.'
-            : 'Is the target locked by a long transaction? Stop the writers and retry.',
-          cause: err,
-        },
-      )
+      throw new DbopsError('RESTORE_FAILED', ExitCode.failed, `Restoring into ${destination} failed: ${messageOf(err)}`, {
+        hint: /page size/i.test(messageOf(err))
+          ? 'The target is in WAL mode with another page size; restore into a new file (omit --target-url / --in-place) and swap it in while the application is stopped.'
+          : 'Is the target locked by a long transaction? Stop the writers and retry.',
+        cause: err,
+      })
     } finally {
       from.close()
     }

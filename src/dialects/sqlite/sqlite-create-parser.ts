@@ -3,15 +3,7 @@
  * `sqlite_schema`: check constraints, constraint names, AUTOINCREMENT, collations, and the
  * elements and predicate of expression and partial indexes. Pure: text in, structure out.
  */
-import {
-  type SqlToken,
-  identifierOf,
-  isKeyword,
-  isOp,
-  matchingParen,
-  splitTopLevel,
-  tokenizeSql,
-} from '../../schema/sql-tokenizer.js'
+import { type SqlToken, identifierOf, isKeyword, isOp, matchingParen, splitTopLevel, tokenizeSql } from '../../schema/sql-tokenizer.js'
 
 /** What the `CREATE TABLE` text says about one column. */
 export interface ParsedColumn {
@@ -39,7 +31,19 @@ export interface ParsedTable {
   constraints: ParsedTableConstraint[]
 }
 
-const COLUMN_CONSTRAINT_START = new Set(['constraint', 'primary', 'not', 'null', 'unique', 'check', 'default', 'collate', 'references', 'generated', 'as'])
+const COLUMN_CONSTRAINT_START = new Set([
+  'constraint',
+  'primary',
+  'not',
+  'null',
+  'unique',
+  'check',
+  'default',
+  'collate',
+  'references',
+  'generated',
+  'as',
+])
 const TABLE_CONSTRAINT_START = new Set(['constraint', 'primary', 'unique', 'check', 'foreign'])
 
 /**
@@ -207,6 +211,9 @@ export function parseCreateIndex(sql: string): ParsedIndex | undefined {
     return { kind: 'expression' as const, value: sql.slice(tokens[a]!.start, tokens[end - 1]!.end), descending }
   })
   const whereAt = tokens.findIndex((t, k) => k > close && isKeyword(t, 'where'))
-  const where = whereAt === -1 || !tokens[whereAt + 1] ? undefined : sql.slice(tokens[whereAt + 1]!.start, tokens[tokens.length - 1]!.end).replace(/;\s*$/, '')
+  const where =
+    whereAt === -1 || !tokens[whereAt + 1]
+      ? undefined
+      : sql.slice(tokens[whereAt + 1]!.start, tokens[tokens.length - 1]!.end).replace(/;\s*$/, '')
   return { unique, elements, where }
 }

@@ -9,14 +9,7 @@ import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
 import type { SqliteTarget } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
-import {
-  DatabaseMissingError,
-  DbopsError,
-  ExitCode,
-  IntegrityError,
-  errorCodeOf,
-  messageOf,
-} from '../../errors.js'
+import { DatabaseMissingError, DbopsError, ExitCode, IntegrityError, errorCodeOf, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { createSqliteBackup, prepareSqliteBackup, restoreSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
 

@@ -26,9 +26,7 @@ export function findSqliteFileUsers(file: string): LockHolder[] {
   const targets = new Set([real, `${real}-wal`, `${real}-shm`, `${real}-journal`])
   let pids: string[]
   try {
-    pids = fs
-      .readdirSync('/proc')
-      .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
   } catch {
     return []
   }
@@ -90,9 +88,6 @@ export function describeFileUsers(users: LockHolder[]): string {
   if (users.length === 0)
     return 'no other process with the file open was found (it may have finished, or run on another host or as another user)'
   return users
-    .map(
-      (u) =>
-        `pid ${u.pid} (${[u.applicationName, u.since ? `since ${u.since.toISOString()}` : undefined].filter(Boolean).join(', ')})`,
-    )
+    .map((u) => `pid ${u.pid} (${[u.applicationName, u.since ? `since ${u.since.toISOString()}` : undefined].filter(Boolean).join(', ')})`)
     .join(', ')
 }

@@ -81,13 +81,19 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
   const tablesOnly = sql`m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`
   const [master, columnRows, fkRows, indexRows] = [
     (await sql<MasterRow>`SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid`.execute(db)).rows,
-    (await sql<ColumnRow>`SELECT m.name AS table_name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
-      FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE ${tablesOnly}`.execute(db)).rows,
-    (await sql<ForeignKeyRow>`SELECT m.name AS table_name, p.id, p.seq, p."table", p."from", p."to", p.on_update, p.on_delete
-      FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) p WHERE ${tablesOnly}`.execute(db)).rows,
-    (await sql<IndexRow>`SELECT m.name AS table_name, il.name AS index_name, il."unique", il.origin, il.partial, x.seqno, x.cid, x.name, x."desc"
+    (
+      await sql<ColumnRow>`SELECT m.name AS table_name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
+      FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p WHERE ${tablesOnly}`.execute(db)
+    ).rows,
+    (
+      await sql<ForeignKeyRow>`SELECT m.name AS table_name, p.id, p.seq, p."table", p."from", p."to", p.on_update, p.on_delete
+      FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) p WHERE ${tablesOnly}`.execute(db)
+    ).rows,
+    (
+      await sql<IndexRow>`SELECT m.name AS table_name, il.name AS index_name, il."unique", il.origin, il.partial, x.seqno, x.cid, x.name, x."desc"
       FROM sqlite_schema m JOIN pragma_index_list(m.name) il JOIN pragma_index_xinfo(il.name) x
-      WHERE ${tablesOnly} AND x."key" = 1`.execute(db)).rows,
+      WHERE ${tablesOnly} AND x."key" = 1`.execute(db)
+    ).rows,
   ]
 
   const indexSql = new Map<string, string | null>()
@@ -116,7 +122,13 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
   const primaryKeys = new Map<string, string[]>()
   for (const [table, rows] of columnsByTable) {
     rows.sort((a, b) => a.cid - b.cid)
-    primaryKeys.set(table, rows.filter((r) => r.pk > 0).sort((a, b) => a.pk - b.pk).map((r) => r.name))
+    primaryKeys.set(
+      table,
+      rows
+        .filter((r) => r.pk > 0)
+        .sort((a, b) => a.pk - b.pk)
+        .map((r) => r.name),
+    )
   }
 
   const tables: TableSchema[] = []
@@ -145,7 +157,9 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
 
     const checks = [
       ...parsed.columns.flatMap((c) => c.checks),
-      ...tableConstraints.filter((c): c is Extract<typeof c, { kind: 'check' }> => c.kind === 'check').map((c) => ({ name: c.name, expression: c.expression })),
+      ...tableConstraints
+        .filter((c): c is Extract<typeof c, { kind: 'check' }> => c.kind === 'check')
+        .map((c) => ({ name: c.name, expression: c.expression })),
     ]
 
     const uniques: TableSchema['uniques'] = []
@@ -179,7 +193,11 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
       indexes.push({
         name: il.index_name,
         unique: il.unique === 1,
-        columns: parsedIndex.elements.map((e) => ({ kind: e.kind, value: e.kind === 'column' ? (rows.find((r) => r.name.toLowerCase() === e.value.toLowerCase())?.name ?? e.value) : e.value, descending: e.descending })),
+        columns: parsedIndex.elements.map((e) => ({
+          kind: e.kind,
+          value: e.kind === 'column' ? (rows.find((r) => r.name.toLowerCase() === e.value.toLowerCase())?.name ?? e.value) : e.value,
+          descending: e.descending,
+        })),
         where: parsedIndex.where,
         method: undefined,
       })

@@ -24,13 +24,7 @@ import {
   type RowChange,
   type StepOutcome,
 } from '../../migrate/migration-session.js'
-import {
-  MIGRATION_TABLE,
-  applyRowChanges,
-  readDbmateVersions,
-  readMigrationRows,
-  tableExists,
-} from '../../migrate/migration-table.js'
+import { MIGRATION_TABLE, applyRowChanges, readDbmateVersions, readMigrationRows, tableExists } from '../../migrate/migration-table.js'
 import type { MigrationRowValues } from '../../migrate/migration-session.js'
 import type { MigrationLockOptions } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
@@ -38,10 +32,7 @@ import { describeFileUsers, findSqliteFileUsers } from './sqlite-file-users.js'
 import type { SqliteConnection, SqliteHandle } from './sqlite-dialect.js'
 
 /** Returns the session at once: SQLite takes its write lock per migration. */
-export async function acquireSqliteMigrationLock(
-  conn: SqliteConnection,
-  options: MigrationLockOptions,
-): Promise<MigrationSession> {
+export async function acquireSqliteMigrationLock(conn: SqliteConnection, options: MigrationLockOptions): Promise<MigrationSession> {
   return new SqliteMigrationSession(conn, options)
 }
 
@@ -117,8 +108,7 @@ class SqliteMigrationSession implements MigrationSession {
       if (step.transaction) await this.runInTransaction(step, started)
       else await this.runOutsideTransaction(step, started)
     } catch (err) {
-      if (err instanceof AlreadyDone)
-        return { status: 'skipped', durationMs: performance.now() - started }
+      if (err instanceof AlreadyDone) return { status: 'skipped', durationMs: performance.now() - started }
       throw err
     } finally {
       if (foreignKeysOff) this.handle.pragma('foreign_keys = ON')
@@ -131,8 +121,7 @@ class SqliteMigrationSession implements MigrationSession {
       await this.assertNotDone(step)
       await this.runBody(step, false)
       if (step.foreignKeysOff) this.checkForeignKeys(false)
-      if (step.direction === 'up')
-        this.rows.insert(step.row, 'applied', Math.round(performance.now() - started))
+      if (step.direction === 'up') this.rows.insert(step.row, 'applied', Math.round(performance.now() - started))
       else this.rows.delete(step.row.version)
     })
   }
@@ -147,8 +136,7 @@ class SqliteMigrationSession implements MigrationSession {
     await this.runBody(step, true)
     if (step.foreignKeysOff) this.checkForeignKeys(true)
     await this.inWriteTransaction(async () => {
-      if (step.direction === 'up')
-        this.rows.setStatus(step.row.version, 'applied', Math.round(performance.now() - started))
+      if (step.direction === 'up') this.rows.setStatus(step.row.version, 'applied', Math.round(performance.now() - started))
       else this.rows.delete(step.row.version)
     })
   }
@@ -156,8 +144,7 @@ class SqliteMigrationSession implements MigrationSession {
   /** Up: the row must not exist yet; down: it must still be applied. Otherwise another run did it. */
   private async assertNotDone(step: MigrationStep): Promise<void> {
     const status = this.rows.status(step.row.version)
-    if (step.direction === 'up' ? status !== undefined : status !== 'applied')
-      throw new AlreadyDone()
+    if (step.direction === 'up' ? status !== undefined : status !== 'applied') throw new AlreadyDone()
   }
 
   private async runBody(step: MigrationStep, dirty: boolean): Promise<void> {
@@ -203,10 +190,7 @@ class SqliteMigrationSession implements MigrationSession {
       byTable.set(v.table, entry)
     }
     const list = [...byTable.entries()]
-      .map(
-        ([table, { count, parent }]) =>
-          `${table} (${count} row${count === 1 ? '' : 's'} referencing a missing ${parent} row)`,
-      )
+      .map(([table, { count, parent }]) => `${table} (${count} row${count === 1 ? '' : 's'} referencing a missing ${parent} row)`)
       .join(', ')
     throw new MigrationStepError(`foreign_key_check failed: ${list}`, {
       dirty,
@@ -277,11 +261,9 @@ class SqliteMigrationSession implements MigrationSession {
             },
           )
         }
-        await sleep(Math.min(delay, this.options.timeoutMs - waited), this.options.signal).catch(
-          () => {
-            throw this.interruptedWhileWaiting()
-          },
-        )
+        await sleep(Math.min(delay, this.options.timeoutMs - waited), this.options.signal).catch(() => {
+          throw this.interruptedWhileWaiting()
+        })
         delay = Math.min(delay * 2, 100)
       }
     } finally {
@@ -294,10 +276,7 @@ class SqliteMigrationSession implements MigrationSession {
   private interruptedWhileWaiting(): InterruptedError {
     const reason = this.options.signal?.reason
     const signal = reason instanceof InterruptedError ? reason.signal : 'SIGINT'
-    return new InterruptedError(
-      signal,
-      `Interrupted by ${signal} while waiting for the migration lock; nothing was applied or changed.`,
-    )
+    return new InterruptedError(signal, `Interrupted by ${signal} while waiting for the migration lock; nothing was applied or changed.`)
   }
 
   private exec(text: string): void {
@@ -306,10 +285,7 @@ class SqliteMigrationSession implements MigrationSession {
     this.options.onQuery?.(text, performance.now() - started)
   }
 
-  private stepError(
-    err: unknown,
-    where: { line?: number | undefined; column?: number | undefined; dirty: boolean },
-  ): MigrationStepError {
+  private stepError(err: unknown, where: { line?: number | undefined; column?: number | undefined; dirty: boolean }): MigrationStepError {
     if (err instanceof MigrationStepError) return err
     const code = errorCodeOf(err)
     return new MigrationStepError(messageOf(err), {
@@ -345,15 +321,7 @@ class SqliteRowStatements {
   }
 
   insert(row: MigrationRowValues, status: 'applied' | 'started', durationMs: number | null): void {
-    this.insertRow.run(
-      row.version,
-      row.name,
-      row.checksum,
-      status,
-      new Date().toISOString(),
-      durationMs,
-      row.dbopsVersion,
-    )
+    this.insertRow.run(row.version, row.name, row.checksum, status, new Date().toISOString(), durationMs, row.dbopsVersion)
   }
 
   setStatus(version: string, status: 'applied' | 'started', durationMs: number | null): void {
