@@ -7,7 +7,8 @@
  * await usingDatabase(config, { mode: 'read', command: 'script' }, async (conn) => { … })
  */
 export * from './errors.js'
-export { defineConfig, type DbopsConfigFile, type DatabaseFileSettings } from './config/config-file.js'
+// defineConfig and the model DSL (col, table, defineModels, raw, InferDatabase …)
+export * from './authoring.js'
 export {
   resolveConfig,
   type ResolvedConfig,
@@ -111,21 +112,6 @@ export {
 
 // ---- schema: models, introspection, diff, rendering (issue 4) ----
 export { emptySchema, isInternalTable } from './schema/normalised-schema.js'
-export { col, raw, Column, type SqlText, type RawSql, type ColumnDefinition, type TypeTriple } from './schema/column-builder.js'
-export {
-  table,
-  defineModels,
-  isTable,
-  isModels,
-  type Table,
-  type Models,
-  type TableOptions,
-  type IndexDefinition,
-  type ForeignKeyDefinition,
-  type InferDatabase,
-  type InferTable,
-  type InferDialect,
-} from './schema/define-models.js'
 export { modelsToSchema, type ModelsToSchemaOptions } from './schema/models-to-schema.js'
 export { canonicalExpression } from './schema/canonical-expression.js'
 export { parseColumnType, canonicalType, LOGICAL_TYPES, type LogicalTypeName } from './schema/column-type.js'
