@@ -76,11 +76,9 @@ export default async function migrateBench(ctx) {
   fs.writeFileSync(emptyScript, 'SELECT 1;\n')
 
   // the floor for status and down: a minimal oclif CLI's cold start, measured beside each
-  const oclifFloor = async () =>
-    typeof ctx.minimalOclif === 'function' ? await ctx.minimalOclif() : ctx.median(ctx.timeCli(['--version'], { runs: 1 }))
-  ctx.print(
-    `  oclif floor: ${typeof ctx.minimalOclif === 'function' ? 'minimal oclif CLI' : 'stand-in, dbops --version (ctx.minimalOclif missing)'}`,
-  )
+  const [minCmd, minArgs] = ctx.minimalOclif()
+  const oclifFloor = async () => ctx.timeProcess(minCmd, minArgs)
+  ctx.print('  oclif floor: minimal oclif CLI (one command, no plugins) --version')
 
   // SQLite
   {
