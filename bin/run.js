@@ -3,6 +3,17 @@
 // onto the same exit codes and JSON shape as errors inside one.
 import { Config, flush, run } from '@oclif/core'
 
+// Node 21+ has a global `navigator` ({ userAgent: 'Node.js/21' }); Node 20 does not, so pg's
+// "am I in a Cloudflare Worker?" check falls back to `new Response(…)`, which loads undici:
+// ~25 ms of every PostgreSQL run. Give Node 20 the same minimal navigator newer Nodes have.
+if (globalThis.navigator === undefined) {
+  Object.defineProperty(globalThis, 'navigator', {
+    value: Object.freeze({ userAgent: `Node.js/${process.versions.node.split('.')[0]}` }),
+    configurable: true,
+    writable: true,
+  })
+}
+
 /**
  * Loads oclif's config. oclif sorts command ids with localeCompare while loading, and the
  * first localeCompare initialises ICU's collator: ~35 ms of every start-up. Command ids are
