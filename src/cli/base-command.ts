@@ -45,14 +45,14 @@ export abstract class DbopsCommand<T extends typeof Command> extends Command {
   private removeSignalHandlers: (() => void) | undefined
 
   public override async init(): Promise<void> {
-    await super.init()
-    const json = this.argv.includes('--json')
-    // Output first, so a parse error can be rendered in the mode the user asked for.
+    // Output first, from the raw arguments, so that even a parse error is rendered in the
+    // mode the user asked for; replaced once the flags are parsed.
     this.out = new Output({
-      json,
+      json: this.argv.includes('--json'),
       quiet: this.argv.includes('--quiet') || this.argv.includes('-q'),
       verbose: this.argv.includes('--verbose') || this.argv.includes('-v'),
     })
+    await super.init()
     const { flags, args } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (this.ctor as typeof DbopsCommand).baseFlags,
@@ -96,6 +96,18 @@ export abstract class DbopsCommand<T extends typeof Command> extends Command {
     }
   }
 
+  /**
+   * What every long core operation takes from a command: the abort signal, notes shown with
+   * `--verbose`, and warnings on stderr.
+   */
+  protected reporting(): { signal: AbortSignal; onNote: (text: string) => void; onWarning: (text: string) => void } {
+    return {
+      signal: this.abort.signal,
+      onNote: (text) => this.out.debug(text),
+      onWarning: (text) => this.out.warn(text),
+    }
+  }
+
   private installSignalHandlers(): void {
     const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => {
       if (this.abort.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143) // second signal: now
@@ -120,8 +132,7 @@ export abstract class DbopsCommand<T extends typeof Command> extends Command {
     }
     const error = toDbopsError(err, this.id)
     process.exitCode = error.exitCode
-    // out is unset only if init failed before creating it (cannot happen after its first line)
-    const out = this.out ?? new Output({ json: this.argv.includes('--json'), quiet: false, verbose: false })
+    const out = this.out
     if (out.mode.json) out.json(errorJson(error))
     else out.error(error)
   }

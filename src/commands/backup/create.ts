@@ -50,10 +50,8 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
         verifyLevel: this.flags.verify as 'hash' | 'read' | 'restore',
         gzip: this.flags.gzip,
         lockTimeoutMs: this.flags['lock-timeout'] * 1000,
-        signal: this.abort.signal,
         onProgress: (done, total) => progress.update(done, total),
-        onNote: (text) => this.out.debug(text),
-        onWarning: (text) => this.out.warn(text),
+        ...this.reporting(),
       })
     } finally {
       progress.done()

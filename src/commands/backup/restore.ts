@@ -51,10 +51,8 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
         inPlace: this.flags['in-place'],
         noOwner: this.flags['no-owner'],
         yes: this.flags.yes,
-        signal: this.abort.signal,
         onProgress: (done, total) => progress.update(done, total),
-        onNote: (text) => this.out.debug(text),
-        onWarning: (text) => this.out.warn(text),
+        ...this.reporting(),
       })
     } finally {
       progress.done()

@@ -37,9 +37,7 @@ export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
       name: this.args.name,
       latest: this.flags.latest,
       level: this.flags.level as 'hash' | 'read' | 'restore',
-      signal: this.abort.signal,
-      onNote: (text) => this.out.debug(text),
-      onWarning: (text) => this.out.warn(text),
+      ...this.reporting(),
     })
     if (this.out.mode.verbose || (this.out.stderrIsTTY && !this.out.mode.quiet)) {
       this.out.result(`${result.file}: verified to ${result.level_requested} (${result.checks.map((c) => c.name).join(', ')} ok)`)

@@ -73,17 +73,6 @@ function kyselyOverClient(client: pg.PoolClient): Kysely<any> {
 }
 
 /**
- * Closes a connection and its pool. `conn.close()` destroys Kysely, which ends the pool only if
- * Kysely itself ran a query; these connections query the pool directly, and an idle client
- * left in it would keep the process alive for the pool's idle timeout.
- */
-async function closeFully(conn: PostgresConnection): Promise<void> {
-  await conn.close()
-  const pool = conn.pool as pg.Pool & { ending?: boolean }
-  if (!pool.ending) await pool.end().catch(() => undefined)
-}
-
-/**
  * Connects (auth and reachability errors surface here, exits 7 and 4), pins one client and
  * finds a `pg_dump` whose major version is at least the server's.
  */
@@ -119,13 +108,13 @@ export async function preparePostgresBackup(config: ResolvedConfig, options: Pre
       acquireLock: (lockOptions) => acquireAdvisoryBackupLock(pinned, conn.target as PostgresTarget, lockOptions),
       async close() {
         pinned.release()
-        await closeFully(conn)
+        await conn.close()
       },
     }
     return source
   } catch (err) {
     client?.release()
-    await closeFully(conn)
+    await conn.close()
     throw err
   }
 }
@@ -353,7 +342,7 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
     try {
       rowCounts = await countRows(scratch)
     } finally {
-      await closeFully(scratch)
+      await scratch.close()
     }
     const rows = Object.values(rowCounts).reduce((a, b) => a + b, 0)
     checks.push({
@@ -364,7 +353,7 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
     return { checks, rowCounts }
   } finally {
     await dropDatabase(admin, scratchName).catch(() => undefined)
-    await closeFully(admin)
+    await admin.close()
   }
 }
 
@@ -405,7 +394,7 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
       try {
         replaced = await hasUserObjects(existing)
       } finally {
-        await closeFully(existing)
+        await existing.close()
       }
       if (replaced) await request.beforeReplace?.(target)
     }
@@ -442,6 +431,6 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
     }
     return { target, created, replaced }
   } finally {
-    await closeFully(admin)
+    await admin.close()
   }
 }
