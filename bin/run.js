@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // dbops entry point. Errors outside a command (unknown command, broken install) are mapped
 // onto the same exit codes and JSON shape as errors inside one.
-import { Config, flush, run } from '@oclif/core'
+import { Config } from '@oclif/core/config'
+import { flush } from '@oclif/core/flush'
+import { run } from '@oclif/core/run'
 
 // Node 21+ has a global `navigator` ({ userAgent: 'Node.js/21' }); Node 20 does not, so pg's
 // "am I in a Cloudflare Worker?" check falls back to `new Response(…)`, which loads undici:
@@ -39,4 +41,21 @@ try {
 } catch (err) {
   const { handleTopLevelError } = await import('../dist/cli/top-level-error.js')
   await handleTopLevelError(err, process.argv.slice(2), import.meta.url)
+}
+
+// Every command awaits what it starts (connections, child processes, files) before it
+// returns, so all that can still hold the event loop open here is Node's own housekeeping:
+// file handles of loaded modules closing, background GC work, ~20 ms of every run. Leave
+// once stdout and stderr have been handed to the OS, with the exit code already set.
+await Promise.all([process.stdout, process.stderr].map(drained))
+process.exit()
+
+/** Resolves when `stream` has nothing left buffered in this process. */
+function drained(stream) {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    stream.once('drain', resolve)
+    stream.once('close', resolve)
+    stream.once('error', resolve)
+  })
 }

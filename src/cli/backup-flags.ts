@@ -1,7 +1,7 @@
 /**
  * Flags shared by the backup commands, and small renderers of their results.
  */
-import { Flags } from '@oclif/core'
+import { Flags } from './oclif.js'
 
 /** `--dir`: the backup directory. */
 export const dirFlag = Flags.string({

@@ -5,7 +5,7 @@
  * set `process.exitCode` for a non-error outcome (3: attention) and return their result;
  * errors are thrown as DbopsError and rendered here (JSON under `--json`).
  */
-import { Command, Flags, type Interfaces } from '@oclif/core'
+import { Command, Flags, type Interfaces } from './oclif.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { describeTarget } from '../config/database-url.js'
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'

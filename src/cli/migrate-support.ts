@@ -2,7 +2,7 @@
  * What the `migrate` commands share: the lock flags, the options handed to the core, and
  * turning a run's result into output, annotation and exit code.
  */
-import { Flags } from '@oclif/core'
+import { Flags } from './oclif.js'
 import { parseSeconds } from '../config/values.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DbopsError } from '../errors.js'

@@ -3,7 +3,7 @@
  * becomes exit 2, with a "did you mean"), or oclif failing to load. Same rendering as
  * errors inside a command: one line and a hint on stderr, or the JSON error document.
  */
-import { Config } from '@oclif/core'
+import { Config } from './oclif.js'
 import { UsageError } from '../errors.js'
 import { Output, errorJson } from '../ui/output.js'
 import { exitErrorCode, toDbopsError } from './to-dbops-error.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../cli/oclif.js'
 import { DbopsCommand } from '../cli/base-command.js'
 import { type HealthReport, type HealthResult, checkHealth, watchHealth } from '../health/check-health.js'
 import { defaultHealthSources } from '../health/health-sources.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../cli/oclif.js'
 import { DbopsCommand } from '../cli/base-command.js'
 import { DEFAULT_RESERVE, type PoolReport, checkPool } from '../health/check-pool.js'
 import { ExitCode } from '../errors.js'

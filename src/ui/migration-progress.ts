@@ -33,9 +33,10 @@ function defer(): Deferred {
   return { promise, resolve, reject }
 }
 
-/** "12 ms", "1.4 s". */
+/** "0.4 ms", "12 ms", "1.4 s". */
 export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`
+  if (ms < 9.95) return `${ms.toFixed(1)} ms`
+  return ms < 999.5 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`
 }
 
 /**

@@ -53,10 +53,10 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
       })
       const up = await runCli(['migrate', 'up'], { cwd: tmp.dir })
       for (const name of ['create_users', 'create_posts', 'create_personas', 'create_sessions', 'create_api_keys', 'create_audit_logs']) {
-        expect(up.stderr).toMatch(new RegExp(`^applied \\d{14}_${name}\\.sql \\(\\d+ ms\\)$`, 'm'))
+        expect(up.stderr).toMatch(new RegExp(`^applied \\d{14}_${name}\\.sql \\(\\d+(\\.\\d)? ms\\)$`, 'm'))
       }
       expect(up.code).toBe(0)
-      expect(up.stdout).toMatch(/^Applied 6 migrations in \d+ ms; head is 20250101120500\.\n$/)
+      expect(up.stdout).toMatch(/^Applied 6 migrations in \d+(\.\d)? ms; head is 20250101120500\.\n$/)
       expect(up.stderr.trim().split('\n')).toHaveLength(6)
       expect(fs.existsSync(path.join(tmp.dir, 'data', 'app.db'))).toBe(true)
 

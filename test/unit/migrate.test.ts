@@ -6,6 +6,8 @@ import type { MigrationFile } from '../../src/migrate/discover-migrations.js'
 import type { MigrationRow } from '../../src/migrate/migration-session.js'
 import { githubErrorAnnotation } from '../../src/ui/github-annotation.js'
 import { slugifyMigrationName, timestampVersion } from '../../src/migrate/generate-migration.js'
+import { formatDuration } from '../../src/ui/migration-progress.js'
+import { renderRunSummary } from '../../src/ui/render-migrations.js'
 
 describe('parseSqlMigration (dbmate format)', () => {
   test('splits the up and down sections, with lines counted in the file', () => {
@@ -223,4 +225,27 @@ describe('generate names', () => {
   ])('slugifyMigrationName($input)', ({ input, expected }) => expect(slugifyMigrationName(input)).toBe(expected))
   test('timestampVersion is UTC YYYYMMDDHHMMSS', () =>
     expect(timestampVersion(new Date('2025-03-04T05:06:07.890Z'))).toBe('20250304050607'))
+})
+
+describe('durations in run output', () => {
+  test.each([
+    { ms: 0.04, text: '0.0 ms' },
+    { ms: 0.44, text: '0.4 ms' },
+    { ms: 9.94, text: '9.9 ms' },
+    { ms: 9.96, text: '10 ms' },
+    { ms: 999.4, text: '999 ms' },
+    { ms: 999.6, text: '1.0 s' },
+    { ms: 61_250, text: '61.3 s' },
+  ])('formatDuration($ms) is $text', ({ ms, text }) => expect(formatDuration(ms)).toBe(text))
+
+  test('the summary adds up sub-millisecond migrations instead of rounding each to 0', () => {
+    const results = Array.from({ length: 200 }, (_, i) => ({
+      version: String(i + 1),
+      name: `${i + 1}_t.sql`,
+      status: 'applied' as const,
+      duration_ms: 0.4,
+    }))
+    const summary = renderRunSummary({ database: 'sqlite x.db', direction: 'up', dry_run: false, results, head: '200', error: undefined })
+    expect(summary).toBe('Applied 200 migrations in 80 ms; head is 200.')
+  })
 })

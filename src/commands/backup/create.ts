@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import { type CreateBackupResult, createBackup } from '../../backup/create-backup.js'
 import { formatBytes } from '../../backup/durable-file.js'
 import { DbopsCommand } from '../../cli/base-command.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import type { BackupEntry } from '../../backup/backup-directory.js'
 import { formatBytes } from '../../backup/durable-file.js'
 import { listBackups } from '../../backup/list-backups.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import { type PruneResult, pruneBackups } from '../../backup/prune-backups.js'
 import { hasRetentionRules } from '../../backup/retention.js'
 import { DbopsCommand } from '../../cli/base-command.js'

@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '../../cli/oclif.js'
 import { type VerifyResult, verifyBackup } from '../../backup/verify-backup.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { dirFlag } from '../../cli/backup-flags.js'

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import { Args } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { type TableReport, inspectTable } from '../../inspect/inspect-table.js'
 import { renderTableReport } from '../../ui/render-inspect.js'

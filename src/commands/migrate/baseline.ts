@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { lockFlags, migrationOptions } from '../../cli/migrate-support.js'
 import { type BaselineResult, baselineMigrations } from '../../migrate/baseline-migrations.js'

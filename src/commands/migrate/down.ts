@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { annotate, finishRun, lockFlags, migrationOptions, type MigrationRunJson } from '../../cli/migrate-support.js'
 import { migrateDown } from '../../migrate/migrate-down.js'

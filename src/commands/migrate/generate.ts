@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { type GenerateResult, generateMigration } from '../../migrate/generate-migration.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'

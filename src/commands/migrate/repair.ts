@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core'
+import { Args, Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { lockFlags, migrationOptions } from '../../cli/migrate-support.js'
 import { type RepairResult, repairMigrations } from '../../migrate/repair-migrations.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { type ResolvedConfig, resolveConfig } from '../../config/resolve-config.js'
 import { UsageError } from '../../errors.js'

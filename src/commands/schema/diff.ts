@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { compareSchemas } from '../../schema/compare-schemas.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'

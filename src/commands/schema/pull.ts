@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { Flags } from '@oclif/core'
+import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { DbopsError, ExitCode } from '../../errors.js'
 import { writeFileAtomic } from '../../project/scaffold-project.js'
