@@ -1,6 +1,7 @@
 /**
  * Parsing of `DATABASE_URL` in every form dbops accepts: `postgres://`, `postgresql://`,
- * `sqlite:///relative.db`, `sqlite:////absolute.db`, `:memory:`, and the Python driver
+ * `sqlite:///relative.db`, `sqlite:////absolute.db`, dbmate's `sqlite:relative.db` and
+ * `sqlite:/absolute.db`, `:memory:`, and the Python driver
  * suffixes (`postgresql+asyncpg://`, `postgresql+psycopg2://`, `sqlite+aiosqlite://`) that
  * the same team's other services use, so one `.env` serves both. Pure functions.
  */
@@ -82,6 +83,9 @@ function splitScheme(url: string): { scheme: string; driver: string | undefined;
 export function normaliseDatabaseUrl(url: string, key = 'DATABASE_URL'): string {
   const trimmed = url.trim()
   if (trimmed === ':memory:') return trimmed
+  // dbmate's form, without slashes: sqlite:db/app.db (relative), sqlite:/var/lib/app.db (absolute)
+  const dbmate = /^sqlite3?:(?!\/\/)(.+)$/i.exec(trimmed)
+  if (dbmate) return `sqlite:///${dbmate[1]!}`
   const parts = splitScheme(trimmed)
   if (!parts) {
     throw new ConfigError(`${key} is not a URL (expected postgres://… or sqlite:///…)`, {

@@ -63,9 +63,12 @@ export class Output {
     return this.stdout.isTTY === true
   }
 
-  /** A result line on stdout; nothing under `--json` (the JSON document is the result). */
+  /**
+   * A result line on stdout; nothing under `--json` (the JSON document is the result) or
+   * `--quiet` (errors only: a cron job that succeeds prints nothing; the exit code says how it went).
+   */
   result(text: string): void {
-    if (this.mode.json) return
+    if (this.mode.json || this.mode.quiet) return
     this.stdout.write(`${redact(text)}\n`)
   }
 
@@ -79,9 +82,9 @@ export class Output {
     this.stdout.write(`${redact(JSON.stringify(value))}\n`)
   }
 
-  /** Raw text on stdout (a screen redraw); nothing under `--json`. */
+  /** Raw text on stdout (a screen redraw); nothing under `--json` or `--quiet`. */
   raw(text: string): void {
-    if (this.mode.json) return
+    if (this.mode.json || this.mode.quiet) return
     this.stdout.write(redact(text))
   }
 

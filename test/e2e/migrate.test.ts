@@ -79,6 +79,24 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
       tmp.cleanup()
     }
   })
+
+  test('--quiet (cron): a run that succeeds prints nothing; a failure still prints its error', async () => {
+    const tmp = makeTempDir()
+    try {
+      fs.cpSync(path.join(repoRoot, 'migrations'), path.join(tmp.dir, 'migrations'), { recursive: true })
+      const up = await runCli(['migrate', 'up', '--quiet'], { cwd: tmp.dir })
+      expect(up).toMatchObject({ code: 0, stdout: '', stderr: '' })
+      const status = await runCli(['migrate', 'status', '-q', '--exit-code'], { cwd: tmp.dir })
+      expect(status).toMatchObject({ code: 0, stdout: '', stderr: '' })
+      fs.writeFileSync(path.join(tmp.dir, 'migrations', '20990101000000_broken.sql'), sqlMigration('CREATE TABLE;'))
+      const failed = await runCli(['migrate', 'up', '-q'], { cwd: tmp.dir })
+      expect(failed.code).toBe(1)
+      expect(failed.stdout).toBe('')
+      expect(failed.stderr).toMatch(/^error: Migration migrations\/20990101000000_broken\.sql \(up\) failed at line \d+/)
+    } finally {
+      tmp.cleanup()
+    }
+  })
 })
 
 describe('an unreadable migration file (SQLite; run as an unprivileged user, since root reads anything)', () => {

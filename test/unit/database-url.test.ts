@@ -31,6 +31,8 @@ describe('parseDatabaseUrl', () => {
     { name: 'relative sqlite', input: 'sqlite:///data/app.db', expected: { dialect: 'sqlite', path: '/srv/app/data/app.db' } },
     { name: 'absolute sqlite', input: 'sqlite:////var/lib/app.db', expected: { dialect: 'sqlite', path: '/var/lib/app.db' } },
     { name: 'sqlite memory url', input: 'sqlite://', expected: { dialect: 'sqlite', path: ':memory:' } },
+    { name: "dbmate's relative sqlite", input: 'sqlite:db/app.sqlite3', expected: { dialect: 'sqlite', path: '/srv/app/db/app.sqlite3' } },
+    { name: "dbmate's absolute sqlite", input: 'sqlite:/var/lib/app.db', expected: { dialect: 'sqlite', path: '/var/lib/app.db' } },
     { name: 'sqlite :memory: path', input: 'sqlite:///:memory:', expected: { dialect: 'sqlite', path: ':memory:' } },
     { name: 'bare :memory:', input: ':memory:', expected: { dialect: 'sqlite', path: ':memory:' } },
     { name: 'aiosqlite relative', input: 'sqlite+aiosqlite:///app.db', expected: { dialect: 'sqlite', path: '/srv/app/app.db' } },

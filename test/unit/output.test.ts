@@ -72,6 +72,19 @@ describe('Output', () => {
     expect(stderr.text).toBe('')
     expect(JSON.parse(stdout.text)).toEqual({ ok: true })
   })
+
+  test('--quiet without --json: nothing on stdout or stderr but errors', () => {
+    const stdout = new Capture(false)
+    const stderr = new Capture(false)
+    const out = new Output({ json: false, quiet: true, verbose: false }, stdout, stderr, {})
+    out.result('Applied 3 migrations in 4.0 ms; head is 3.')
+    out.raw('screen')
+    out.info('applied 1_a.sql')
+    expect(stdout.text).toBe('')
+    expect(stderr.text).toBe('')
+    out.error(new AuthFailedError('Authentication failed'))
+    expect(stderr.text).toMatch(/^error: Authentication failed\n/)
+  })
 })
 
 describe('small pure helpers', () => {

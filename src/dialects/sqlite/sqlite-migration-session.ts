@@ -50,7 +50,7 @@ class SqliteMigrationSession implements MigrationSession {
   private readonly file: string
   private readonly busyTimeout: number
   /** Prepared on the first BEGIN, with busy_timeout 0 (preparing can wait on a lock too). */
-  private statements: Record<'begin' | 'commit', Statement> | undefined
+  private statements: Record<'begin' | 'commit' | 'noWait' | 'wait', Statement> | undefined
   private rowStatements: SqliteRowStatements | undefined
   private cancelRequested = false
   private warned = false
@@ -229,17 +229,19 @@ class SqliteMigrationSession implements MigrationSession {
   private async beginImmediate(): Promise<void> {
     const started = Date.now()
     let delay = 5
-    this.handle.pragma('busy_timeout = 0')
+    // prepared once: a run of 200 migrations takes the write lock 200 times
+    const statements = (this.statements ??= {
+      begin: this.handle.prepare('BEGIN IMMEDIATE'),
+      commit: this.handle.prepare('COMMIT'),
+      noWait: this.handle.prepare('PRAGMA busy_timeout = 0'),
+      wait: this.handle.prepare(`PRAGMA busy_timeout = ${this.busyTimeout}`),
+    })
+    statements.noWait.get()
     try {
       for (;;) {
         if (this.options.signal?.aborted) throw this.interruptedWhileWaiting()
         try {
-          // prepared once: a run of 200 migrations takes the write lock 200 times
-          this.statements ??= {
-            begin: this.handle.prepare('BEGIN IMMEDIATE'),
-            commit: this.handle.prepare('COMMIT'),
-          }
-          this.statements.begin.run()
+          statements.begin.run()
           this.options.onQuery?.('BEGIN IMMEDIATE', 0)
           return
         } catch (err) {
@@ -268,7 +270,7 @@ class SqliteMigrationSession implements MigrationSession {
       }
     } finally {
       // the configured busy timeout again, for the transaction's own statements and COMMIT
-      this.handle.pragma(`busy_timeout = ${this.busyTimeout}`)
+      statements.wait.get()
     }
   }
 
