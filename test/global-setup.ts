@@ -9,6 +9,8 @@ declare module 'vitest' {
      * databases on it with `createTestDatabase(inject('pgAdminUrl'))`.
      */
     pgAdminUrl: string
+    /** The private cluster's Unix socket directory and port; undefined with `TEST_DATABASE_URL`. */
+    pgSocket: { dir: string; port: number } | undefined
   }
 }
 
@@ -24,6 +26,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   const externalUrl = process.env.TEST_DATABASE_URL
   if (externalUrl) {
     provide('pgAdminUrl', externalUrl)
+    provide('pgSocket', undefined)
     process.stderr.write(`[global-setup] PostgreSQL: TEST_DATABASE_URL (${describeUrl(externalUrl)})\n`)
     return async () => {}
   }
@@ -31,6 +34,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   const startedAt = performance.now()
   const cluster = await startPgCluster()
   provide('pgAdminUrl', cluster.url)
+  provide('pgSocket', { dir: cluster.socketDir, port: cluster.port })
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
   process.stderr.write(
     `[global-setup] PostgreSQL: temporary cluster (${describeUrl(cluster.url)}, data ${cluster.dataDir}, started in ${seconds}s)\n`,

@@ -158,9 +158,12 @@ function parsePostgresUrl(normalised: string, context: UrlContext): PostgresTarg
       hint: 'URL-encode the password: / as %2F, # as %23, ? as %3F, @ as %40, : as %3A.',
     })
   }
+  // libpq's `postgresql://user@/db?host=/run/postgresql`: user info and an empty host, which
+  // the WHATWG parser refuses; parse it with a stand-in host, then drop that host again
+  const emptyHost = /@(:\d*)?$/.test(authority)
   let parsed: URL
   try {
-    parsed = new URL(normalised)
+    parsed = new URL(emptyHost ? `postgres://${authority.replace(/@(?=(:\d*)?$)/, '@empty.invalid')}${tail}` : normalised)
   } catch {
     const portMatch = /:([^/@:]*)$/.exec(authority.slice(authority.lastIndexOf('@') + 1))
     if (portMatch && !/^\d*$/.test(portMatch[1]!)) {
@@ -176,7 +179,7 @@ function parsePostgresUrl(normalised: string, context: UrlContext): PostgresTarg
   }
   const params = parsed.searchParams
   const socketHost = params.get('host') ?? undefined
-  const host = decodeURIComponent(parsed.hostname) || socketHost || 'localhost'
+  const host = (emptyHost ? '' : decodeURIComponent(parsed.hostname)) || socketHost || 'localhost'
   const port = parsed.port === '' ? Number(params.get('port') ?? 5432) : Number(parsed.port)
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConfigError(`${key}: the port must be between 1 and 65535`, { code: 'CONFIG_URL' })

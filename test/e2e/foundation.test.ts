@@ -214,6 +214,23 @@ describe('wait', () => {
     }
   })
 
+  test.skipIf(inject('pgSocket') === undefined)(
+    "PostgreSQL over a Unix socket, libpq's URL with an empty host: sslmode does not apply there, as in libpq",
+    async () => {
+      const { dir, port } = inject('pgSocket')!
+      for (const sslmode of ['require', 'prefer', 'disable']) {
+        const url = `postgres://postgres@/postgres?host=${encodeURIComponent(dir)}&port=${port}&sslmode=${sslmode}`
+        const result = await runCli(['wait', '--json'], { cwd: tmp.dir, env: { DATABASE_URL: url } })
+        expect({ sslmode, code: result.code, stderr: result.stderr }).toEqual({
+          sslmode,
+          code: 0,
+          stderr: expect.stringMatching(/^ready after/),
+        })
+        expect(result.json()).toMatchObject({ ready: true, attempts: 1 })
+      }
+    },
+  )
+
   test('PostgreSQL: a wrong password stops at once with exit 7 and says authentication', async () => {
     const db = await createTestDatabase(inject('pgAdminUrl'))
     try {

@@ -14,6 +14,8 @@ export interface PgCluster {
   port: number
   /** The cluster's data directory (PGDATA); it lives inside a temporary directory that `stop()` removes. */
   dataDir: string
+  /** The directory of its Unix socket (`local` connections are trusted). */
+  socketDir: string
   /** Stops the server (`pg_ctl stop -m immediate`) and removes its temporary directory. Safe to call twice. */
   stop(): Promise<void>
 }
@@ -181,6 +183,7 @@ export async function startPgCluster(): Promise<PgCluster> {
       url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
       port,
       dataDir,
+      socketDir,
       stop() {
         stopping ??= (async () => {
           liveClusters.delete(stopSync)

@@ -68,6 +68,17 @@ describe('parseDatabaseUrl', () => {
   })
 
   test.each([
+    {
+      input: 'postgresql://app@/shop?host=/var/run/postgresql',
+      expected: { host: '/var/run/postgresql', port: 5432, user: 'app', database: 'shop' },
+    },
+    { input: 'postgres://app:s3cret@:6432/shop?host=/tmp', expected: { host: '/tmp', port: 6432, user: 'app', password: 's3cret' } },
+    { input: 'postgres://app@/shop', expected: { host: 'localhost', user: 'app', database: 'shop' } },
+  ])("libpq's empty host after the user: $input", ({ input, expected }) => {
+    expect(parseDatabaseUrl(input, ctx)).toMatchObject(expected)
+  })
+
+  test.each([
     { name: '@', password: 'p@ss', encoded: 'p%40ss' },
     { name: ':', password: 'p:ss', encoded: 'p%3Ass' },
     { name: '/', password: 'p/ss', encoded: 'p%2Fss' },

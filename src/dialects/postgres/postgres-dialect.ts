@@ -72,6 +72,7 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
   const sessionOptions = Object.entries(options.sessionSettings ?? {})
     .map(([name, value]) => `-c ${name}=${value}`)
     .join(' ')
+  const overSocket = target.host.startsWith('/')
   const poolConfig: pg.PoolConfig = {
     host: target.host,
     port: target.port,
@@ -79,7 +80,8 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
     password: target.password,
     database: target.database,
     application_name: `dbops/${options.command}`.slice(0, 63),
-    ssl: tlsOptions(target.tls, 'first'),
+    // libpq never negotiates TLS over a Unix socket, whatever sslmode says; neither do we
+    ssl: overSocket ? false : tlsOptions(target.tls, 'first'),
     max: config.pool.size + config.pool.maxOverflow,
     idleTimeoutMillis: 10_000,
     maxLifetimeSeconds: config.pool.recycleSeconds,
@@ -108,7 +110,7 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
         try {
           return await pool.connect()
         } catch (err) {
-          if (fellBack || !shouldFallBack(target.tls, err)) throw err
+          if (fellBack || overSocket || !shouldFallBack(target.tls, err)) throw err
           // libpq's prefer/allow: one more try with the other TLS choice, part of this attempt
           fellBack = true
           liveOptions.ssl = tlsOptions(target.tls, 'fallback')
