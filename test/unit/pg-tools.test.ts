@@ -93,6 +93,29 @@ describe('findPgTool', () => {
     ).resolves.toMatchObject({ version: '16.2' })
   })
 
+  test("Debian's pg_wrapper (a perl script) is not run when the real binaries are there; /bin and /usr/bin count once", async () => {
+    const root = fakeInstallations('pg_dump', ['15.4'])
+    const common = path.join(root, 'share', 'postgresql-common')
+    fs.mkdirSync(common, { recursive: true })
+    const ran = path.join(root, 'wrapper-ran')
+    fs.writeFileSync(path.join(common, 'pg_wrapper'), `#!/bin/sh\ntouch '${ran}'\necho "pg_dump (PostgreSQL) 15.4"\n`, { mode: 0o755 })
+    for (const bin of ['usr-bin', 'bin']) {
+      fs.mkdirSync(path.join(root, bin))
+      fs.symlinkSync(path.join(common, 'pg_wrapper'), path.join(root, bin, 'pg_dump'))
+    }
+    const env = { PATH: [path.join(root, 'usr-bin'), path.join(root, 'bin')].join(path.delimiter) }
+    const tool = await findPgTool('pg_dump', { minMajor: 15, env, standardDirs: [`${root}/*/bin`] })
+    expect(tool.path).toBe(`${root}/15.4/bin/pg_dump`)
+    expect(tool.candidates.map((c) => c.path)).toEqual([`${root}/15.4/bin/pg_dump`])
+    expect(fs.existsSync(ran)).toBe(false)
+
+    // the wrapper alone: it is asked (once), and used
+    const onlyWrapper = await findPgTool('pg_dump', { minMajor: 15, env, standardDirs: [] })
+    expect(onlyWrapper).toMatchObject({ path: path.join(root, 'usr-bin', 'pg_dump'), version: '15.4' })
+    expect(onlyWrapper.candidates).toHaveLength(1)
+    expect(fs.existsSync(ran)).toBe(true)
+  })
+
   test('finds the real pg_dump of this machine', async () => {
     const tool = await findPgTool('pg_dump', { minMajor: undefined })
     expect(tool.major).toBeGreaterThanOrEqual(10)

@@ -99,6 +99,14 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file)
+  } catch {
+    return path.resolve(file)
+  }
+}
+
 function askVersion(file: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     execFile(file, ['--version'], { timeout: 10_000, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' } }, (err, stdout) => {
@@ -107,7 +115,10 @@ function askVersion(file: string): Promise<string | undefined> {
   })
 }
 
-/** Lists every copy of `tool` found, in search order, without duplicates (by real path and origin). */
+/**
+ * Lists every copy of `tool` found, in search order, once per real path; Debian's pg_wrapper
+ * only when no real binary was found.
+ */
 export async function listPgToolCandidates(tool: PgToolName, options: FindPgToolOptions): Promise<PgToolCandidate[]> {
   const env = options.env ?? process.env
   const places: Array<{ file: string; origin: string }> = []
@@ -118,13 +129,18 @@ export async function listPgToolCandidates(tool: PgToolName, options: FindPgTool
     for (const dir of expandDir(pattern)) places.push({ file: path.join(dir, tool), origin: pattern })
   }
   const seen = new Set<string>()
-  const unique = places.filter((place) => {
-    const key = path.resolve(place.file)
-    if (seen.has(key) || !isExecutableFile(place.file)) return false
-    seen.add(key)
-    return true
+  const found = places.flatMap((place) => {
+    if (!isExecutableFile(place.file)) return []
+    const real = realPath(place.file)
+    if (seen.has(real)) return [] // /bin and /usr/bin are often one directory
+    seen.add(real)
+    return [{ ...place, wrapper: path.basename(real) === 'pg_wrapper' }]
   })
-  // asked all at once: a Debian pg_wrapper (perl) alone takes a noticeable moment to answer
+  // Debian's /usr/bin/pg_dump is pg_wrapper, a perl script that runs one of the real
+  // binaries in /usr/lib/postgresql/N/bin: ~150 ms of perl start-up on each call, to pick a
+  // version that dbops picks itself from the same binaries. Ask it only when it is all there is.
+  const unique = found.some((f) => !f.wrapper) ? found.filter((f) => !f.wrapper) : found
+  // asked all at once: each answer is a process start
   return Promise.all(
     unique.map(async (place) => {
       const version = await askVersion(place.file)
