@@ -4,7 +4,8 @@
 // `dbops backup create --verify hash` (the copy, fsync and sha256) and the default
 // `--verify read` (plus integrity_check, which runs beside the hash on the second core).
 // Target: the copy within 1.1x of sqlite3's .backup.
-// PostgreSQL: a database of BENCH_BACKUP_PG_MB (default 100) MB, `pg_dump -Fc -f FILE` vs
+// PostgreSQL: a database of BENCH_BACKUP_PG_MB (default 100) MB, `pg_dump -Fc -f FILE` (the real
+// binary, not Debian's perl pg_wrapper in front of it) vs
 // `dbops backup create --verify hash` (pg_dump's stdout is the file; then fsync and sha256).
 // Target: within 1.05x. The hashing and fsync times are reported separately.
 // dbops' peak memory (RSS of the dbops process, from /usr/bin/time -v, else VmHWM polled from
@@ -223,8 +224,9 @@ export default async function backupBench(ctx) {
     const pgDb = await makePostgresDatabase(adminUrl, 'dbops_bench_backup', pgMegabytes)
     ctx.print('')
     ctx.print(`PostgreSQL: ${mib(pgDb.size)} database generated in ${ms(performance.now() - started)}; ${runs} rounds, alternating`)
-    const which = spawnSync('pg_dump', ['--version'], { encoding: 'utf8' })
-    const pgDumpVersion = which.stdout.trim()
+    const pgDump = directPgDump()
+    const which = spawnSync(pgDump, ['--version'], { encoding: 'utf8' })
+    const pgDumpVersion = `${which.stdout.trim()}, ${pgDump}`
     const u = new URL(pgDb.url)
     const pgEnv = {
       PGHOST: u.hostname,
@@ -238,7 +240,7 @@ export default async function backupBench(ctx) {
       {
         pgDump: async () => {
           const plain = path.join(out, 'plain.dump')
-          p.pgDump.push((await run('pg_dump', ['-Fc', '-w', '-f', plain], { env: pgEnv })).ms)
+          p.pgDump.push((await run(pgDump, ['-Fc', '-w', '-f', plain], { env: pgEnv })).ms)
           p.sizes.push(fs.statSync(plain).size)
         },
         dbops: async () => {
@@ -289,4 +291,17 @@ export default async function backupBench(ctx) {
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * The pg_dump of the floor: the one on PATH, or, when that is Debian's pg_wrapper (a perl
+ * script, ~150 ms of start-up), the real binary behind it, the one dbops itself runs.
+ */
+function directPgDump() {
+  const onPath = spawnSync('sh', ['-c', 'command -v pg_dump'], { encoding: 'utf8' }).stdout.trim()
+  if (!onPath || path.basename(fs.realpathSync(onPath)) !== 'pg_wrapper') return onPath || 'pg_dump'
+  const version = spawnSync(onPath, ['--version'], { encoding: 'utf8' }).stdout
+  const major = /PostgreSQL\)\s+(\d+)/.exec(version)?.[1]
+  const direct = `/usr/lib/postgresql/${major}/bin/pg_dump`
+  return major && fs.existsSync(direct) ? direct : onPath
 }
