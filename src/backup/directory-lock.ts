@@ -12,6 +12,7 @@ import path from 'node:path'
 import { sleep } from '../dialects/retry-within-deadline.js'
 import { LockTimeoutError, errorCodeOf } from '../errors.js'
 import type { BackupLock, BackupLockOptions } from '../dialects/dialect.js'
+import { openDatabase } from '../dialects/sqlite/open-database.js'
 import { PRIVATE_FILE_MODE } from './durable-file.js'
 
 /** How often a waiter tries again. */
@@ -28,10 +29,9 @@ export function directoryLockName(database: string): string {
  */
 export async function acquireDirectoryLock(dir: string, database: string, options: BackupLockOptions): Promise<BackupLock> {
   // loaded on demand: a PostgreSQL run that never locks a directory does not load it
-  const { default: Database } = await import('better-sqlite3')
   const file = path.join(dir, directoryLockName(database))
   if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE_MODE))
-  const handle = new Database(file, { timeout: 0 })
+  const handle = openDatabase(file, { timeout: 0 })
   const deadline = Date.now() + options.timeoutMs
   for (;;) {
     try {

@@ -1,7 +1,7 @@
 /**
- * Errors that happen outside any command: an unknown command (plugin-not-found's exit 127
- * becomes exit 2, with a "did you mean"), or oclif failing to load. Same rendering as
- * errors inside a command: one line and a hint on stderr, or the JSON error document.
+ * Errors that happen outside any command: an unknown command (exit 2, with a "did you mean"),
+ * or oclif failing to load. Same rendering as errors inside a command: one line and a hint on
+ * stderr, or the JSON error document.
  */
 import { Config } from './oclif.js'
 import { UsageError } from '../errors.js'
@@ -19,7 +19,8 @@ export async function handleTopLevelError(err: unknown, argv: string[], root: st
   const json = argv.includes('--json')
   const out = new Output({ json, quiet: false, verbose: argv.includes('--verbose') })
   let error = toDbopsError(err)
-  if ((err as { oclif?: { exit?: number } }).oclif?.exit === 127) {
+  // oclif's own error when no command matches and no hook took it: "command migrat:statu not found"
+  if (/^command \S+ not found$/.test((err as Error | undefined)?.message ?? '')) {
     const words = argv.filter((a) => !a.startsWith('-'))
     const typed = words.join(' ')
     let hint = 'Run `dbops help` for the list of commands.'

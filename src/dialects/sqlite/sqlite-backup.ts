@@ -16,7 +16,6 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createHash } from 'node:crypto'
 import zlib from 'node:zlib'
-import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { formatStamp } from '../../backup/backup-name.js'
@@ -33,6 +32,7 @@ import type {
   VerifyBackupRequest,
   VerifyCheck,
 } from '../dialect.js'
+import { openDatabase } from './open-database.js'
 import { type SqliteHandle, openSqlite, sqliteDialect } from './sqlite-dialect.js'
 
 /**
@@ -178,7 +178,7 @@ const COPY_CACHE_KIB = 2048
 
 /** Opens a backup file as a read-only database; `journal_mode=DELETE` copies need no side files. */
 function openReadOnly(file: string): SqliteHandle {
-  const handle = new Database(file, { readonly: true, fileMustExist: true })
+  const handle = openDatabase(file, { readonly: true, fileMustExist: true })
   handle.pragma(`cache_size = -${COPY_CACHE_KIB}`)
   return handle
 }
@@ -281,7 +281,7 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
 
 /** Switches a fresh copy to `journal_mode=DELETE` (one self-contained file) and reads its migration head. */
 async function standaloneCopyHead(file: string, config: ResolvedConfig): Promise<string | undefined> {
-  const handle = new Database(file, { fileMustExist: true })
+  const handle = openDatabase(file, { fileMustExist: true })
   const db = new Kysely<any>({ dialect: new KyselySqliteDialect({ database: handle }) })
   try {
     handle.pragma('journal_mode = DELETE')

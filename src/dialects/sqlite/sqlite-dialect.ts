@@ -5,12 +5,13 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
 import type { SqliteTarget } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { DatabaseMissingError, DbopsError, ExitCode, IntegrityError, errorCodeOf, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
+import { openDatabase } from './open-database.js'
 import { createSqliteBackup, prepareSqliteBackup, restoreSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
 
 /** The subset of better-sqlite3's handle dbops uses directly (pragmas, backup). */
@@ -38,7 +39,7 @@ export function openSqlite(target: SqliteTarget, config: ResolvedConfig, mode: '
   if (!inMemory && mode === 'write') ensureDirectory(path.dirname(file))
   let handle: SqliteHandle
   try {
-    handle = new Database(file, { fileMustExist: mode === 'read', timeout: config.sqlite.busyTimeoutMs })
+    handle = openDatabase(file, { fileMustExist: mode === 'read', timeout: config.sqlite.busyTimeoutMs })
   } catch (err) {
     throw mapOpenError(err, file)
   }
