@@ -99,6 +99,42 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
   })
 })
 
+describe('a .ts migration importing kysely, run by the built CLI', () => {
+  test('its sql and schema builder run against the database; down undoes it', async () => {
+    const tmp = makeTempDir()
+    try {
+      fs.mkdirSync(path.join(tmp.dir, 'migrations'))
+      fs.writeFileSync(
+        path.join(tmp.dir, 'migrations', '20250101000000_people.ts'),
+        [
+          "import { Kysely, sql } from 'kysely'",
+          'export async function up(db: Kysely<any>) {',
+          "  if (typeof Kysely !== 'function') throw new Error('no Kysely class')",
+          "  await db.schema.createTable('people').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('name', 'text').execute()",
+          "  await sql`INSERT INTO people (id, name) VALUES (${1}, ${'ada'})`.execute(db)",
+          '}',
+          "export async function down(db: Kysely<any>) { await db.schema.dropTable('people').execute() }",
+          '',
+        ].join('\n'),
+      )
+      const up = await runCli(['migrate', 'up'], { cwd: tmp.dir })
+      expect(up.stderr).toMatch(/^applied 20250101000000_people\.ts/m)
+      expect(up.code).toBe(0)
+      const file = path.join(tmp.dir, 'data', 'app.db')
+      let db = new Database(file, { readonly: true })
+      expect(db.prepare('SELECT id, name FROM people').all()).toEqual([{ id: 1, name: 'ada' }])
+      db.close()
+      const down = await runCli(['migrate', 'down'], { cwd: tmp.dir })
+      expect(down.code).toBe(0)
+      db = new Database(file, { readonly: true })
+      expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'people'").get()).toEqual({ n: 0 })
+      db.close()
+    } finally {
+      tmp.cleanup()
+    }
+  })
+})
+
 describe('an unreadable migration file (SQLite; run as an unprivileged user, since root reads anything)', () => {
   test('is an error naming the file, exit 1, before anything is applied', async () => {
     const tmp = makeTempDir()
