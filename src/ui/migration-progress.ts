@@ -33,9 +33,9 @@ function defer(): Deferred {
   return { promise, resolve, reject }
 }
 
-/** "0.4 ms", "12 ms", "1.4 s". */
+/** "0.4 ms", "12 ms", "1.4 s"; whole milliseconds (as `dbops_migrations` records them) without a decimal. */
 export function formatDuration(ms: number): string {
-  if (ms < 9.95) return `${ms.toFixed(1)} ms`
+  if (ms < 9.95) return Number.isInteger(ms) ? `${ms} ms` : `${ms.toFixed(1)} ms`
   return ms < 999.5 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`
 }
 

@@ -231,6 +231,8 @@ describe('durations in run output', () => {
   test.each([
     { ms: 0.04, text: '0.0 ms' },
     { ms: 0.44, text: '0.4 ms' },
+    { ms: 5, text: '5 ms' },
+    { ms: 0, text: '0 ms' },
     { ms: 9.94, text: '9.9 ms' },
     { ms: 9.96, text: '10 ms' },
     { ms: 999.4, text: '999 ms' },
