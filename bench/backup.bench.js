@@ -180,18 +180,7 @@ export default async function backupBench(ctx) {
       sqlite3: async () => {
         t.sqlite3.push((await run('sqlite3', [dbFile, `.backup ${path.join(out, 'plain.db')}`])).ms)
       },
-      dbopsHash: async () => {
-        const r = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out], {
-          env,
-          cwd: work,
-        })
-        const doc = JSON.parse(r.stdout)
-        t.dbopsHash.push(r.ms)
-        t.copy.push(doc.timings.copy_ms)
-        t.fsync.push(doc.timings.fsync_ms)
-        t.hash.push(doc.timings.hash_ms)
-        t.rss.push(r.peakRssKb)
-      },
+      dbopsHash: () => timeHashedBackup(ctx, { env, cwd: work, out, total: t.dbopsHash, parts: t }),
       dbopsRead: async () => {
         const r = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--dir', out], { env, cwd: work })
         t.dbopsRead.push(r.ms)
@@ -243,18 +232,7 @@ export default async function backupBench(ctx) {
           p.pgDump.push((await run(pgDump, ['-Fc', '-w', '-f', plain], { env: pgEnv })).ms)
           p.sizes.push(fs.statSync(plain).size)
         },
-        dbops: async () => {
-          const r = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out], {
-            env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' },
-            cwd: work,
-          })
-          const doc = JSON.parse(r.stdout)
-          p.dbops.push(r.ms)
-          p.copy.push(doc.timings.copy_ms)
-          p.fsync.push(doc.timings.fsync_ms)
-          p.hash.push(doc.timings.hash_ms)
-          p.rss.push(r.peakRssKb)
-        },
+        dbops: () => timeHashedBackup(ctx, { env: { DATABASE_URL: pgDb.url, NO_COLOR: '1' }, cwd: work, out, total: p.dbops, parts: p }),
       },
       runs,
       () => removeBackups(out),
@@ -291,6 +269,20 @@ export default async function backupBench(ctx) {
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * One `dbops backup create --verify hash --json` into `out`: its wall time into `total`, and
+ * the copy, fsync and hash times it reports and its peak RSS into `parts`.
+ */
+async function timeHashedBackup(ctx, { env, cwd, out, total, parts }) {
+  const r = await run(process.execPath, [ctx.binPath, 'backup', 'create', '--json', '--verify', 'hash', '--dir', out], { env, cwd })
+  const { timings } = JSON.parse(r.stdout)
+  total.push(r.ms)
+  parts.copy.push(timings.copy_ms)
+  parts.fsync.push(timings.fsync_ms)
+  parts.hash.push(timings.hash_ms)
+  parts.rss.push(r.peakRssKb)
 }
 
 /**

@@ -13,20 +13,11 @@ import { acquireDirectoryLock } from '../../src/backup/directory-lock.js'
 import { parseBackupFileName } from '../../src/backup/backup-name.js'
 import { execSql, paddingData, querySql, sampleData } from '../support/backup-fixtures.js'
 import { type CliResult, runCli } from '../support/cli.js'
-import { type TestDatabase, testDialects } from '../support/dialects.js'
+import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 import { withUrl } from '../support/postgres.js'
 import { freePort } from '../support/tcp.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function freshDatabase(dialect: { create(): Promise<TestDatabase> }): Promise<TestDatabase> {
-  const db = await dialect.create()
-  cleanups.push(() => db.cleanup())
-  return db
-}
+const { defer, fresh } = perTestCleanup()
 
 function dbops(
   db: TestDatabase,
@@ -74,7 +65,7 @@ function mountTmpfs(megabytes: number): { dir: string } | { skip: string } {
       skip: `cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}): the full-disk tests need root`,
     }
   }
-  cleanups.push(() => {
+  defer(() => {
     execFileSync('umount', [dir])
     fs.rmdirSync(dir)
   })
@@ -110,7 +101,7 @@ function whenTempAppears(dir: string, minBytes: number, onTemp: (name: string) =
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: backup commands as cron runs them`, () => {
     test('create is silent on success; --verbose prints one line; --json one document; list, verify, prune agree', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 100))
 
       const quiet = await dbops(db, ['create'])
@@ -156,7 +147,7 @@ for (const dialect of testDialects()) {
     })
 
     test('SIGKILL during create: nothing incomplete under a final name; the next run succeeds and sweeps the leftovers', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 10) + paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 16))
       const dir = path.join(db.dir, 'backups')
       fs.mkdirSync(dir)
@@ -200,7 +191,7 @@ for (const dialect of testDialects()) {
     })
 
     test('SIGINT during create: exit 130, the temporary files removed, no backup', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, paddingData(dialect.name, dialect.name === 'sqlite' ? 40 : 6))
       const dir = path.join(db.dir, 'backups')
       fs.mkdirSync(dir)
@@ -219,7 +210,7 @@ describe('sqlite: failures', () => {
   const sqlite = testDialects().find((d) => d.name === 'sqlite')!
 
   test.each([[[]], [['--json']]])('a missing SQLite file: exit 7, and no empty database created %s', async (extra) => {
-    const db = await freshDatabase(sqlite)
+    const db = await fresh(sqlite)
     const result = await dbops(db, ['create', ...extra])
     expect(result.code).toBe(7)
     if (extra.length > 0) expect(result.json()).toMatchObject({ error: { code: 'DB_FILE_MISSING' } })
@@ -230,7 +221,7 @@ describe('sqlite: failures', () => {
   test.each([{ args: ['verify', '../etc/passwd'] }, { args: ['restore', 'sub/app-20250101T000000.000Z.db'] }, { args: ['verify', '..'] }])(
     'a name with .. or / where a backup name is expected: exit 2 ($args)',
     async ({ args }) => {
-      const db = await freshDatabase(sqlite)
+      const db = await fresh(sqlite)
       const plain = await dbops(db, args)
       expect(plain.code).toBe(2)
       expectOneLineError(plain, /Invalid backup name/)
@@ -241,7 +232,7 @@ describe('sqlite: failures', () => {
   )
 
   test('another backup running: exit 5 with and without --json', async () => {
-    const db = await freshDatabase(sqlite)
+    const db = await fresh(sqlite)
     await execSql(db.url, sampleData('sqlite', 5))
     const dir = path.join(db.dir, 'backups')
     fs.mkdirSync(dir)
@@ -263,7 +254,7 @@ describe('sqlite: failures', () => {
   })
 
   test('a corrupted backup: verify exits 6 naming the check (bytes flipped; manifest missing)', async () => {
-    const db = await freshDatabase(sqlite)
+    const db = await fresh(sqlite)
     await execSql(db.url, sampleData('sqlite', 200))
     const created = (await dbops(db, ['create', '--json'])).json()
     const fd = fs.openSync(created.path, 'r+')
@@ -285,7 +276,7 @@ describe('sqlite: failures', () => {
   })
 
   test('a backup directory this user cannot write: exit 1 naming it', async () => {
-    const db = await freshDatabase(sqlite)
+    const db = await fresh(sqlite)
     await execSql(db.url, sampleData('sqlite', 5))
     const dir = path.join(db.dir, 'root-only')
     fs.mkdirSync(dir, { mode: 0o755 })
@@ -300,7 +291,7 @@ describe('sqlite: failures', () => {
   test('no space left before the copy (a tmpfs smaller than the database): exit 1, nothing written', async (ctx) => {
     const tmpfs = mountTmpfs(2)
     if ('skip' in tmpfs) return ctx.skip(tmpfs.skip)
-    const db = await freshDatabase(sqlite)
+    const db = await fresh(sqlite)
     await execSql(db.url, paddingData('sqlite', 3))
     const result = await dbops(db, ['create', '--dir', tmpfs.dir])
     expect(result.code).toBe(1)
@@ -311,7 +302,7 @@ describe('sqlite: failures', () => {
   test('no space left while writing (gzip on a small tmpfs): exit 1, temporary files removed, earlier backups untouched, no retention', async (ctx) => {
     const tmpfs = mountTmpfs(2)
     if ('skip' in tmpfs) return ctx.skip(tmpfs.skip)
-    const db = await freshDatabase(sqlite)
+    const db = await fresh(sqlite)
     await execSql(db.url, sampleData('sqlite', 20))
     expect(await dbops(db, ['create', '--gzip', '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
     expect(await dbops(db, ['create', '--gzip', '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
@@ -346,7 +337,7 @@ describe('postgres: failures', () => {
   }
 
   test('pg_dump missing (PG_DUMP points nowhere): exit 1, before any file exists', async () => {
-    const db = await freshDatabase(postgres)
+    const db = await fresh(postgres)
     const result = await dbops(db, ['create'], { PG_DUMP: '/nonexistent/pg_dump' })
     expect(result.code).toBe(1)
     expectOneLineError(result, /PG_DUMP=\/nonexistent\/pg_dump: no executable pg_dump there/)
@@ -354,7 +345,7 @@ describe('postgres: failures', () => {
   })
 
   test('pg_dump older than the server (PG_DUMP in .env): exit 1 listing the version found and what to install', async () => {
-    const db = await freshDatabase(postgres)
+    const db = await fresh(postgres)
     fs.writeFileSync(path.join(db.dir, '.env'), `PG_DUMP=${fakePgDump('12.3')}\n`)
     const result = await dbops(db, ['create', '--json'])
     expect(result.code).toBe(1)
@@ -366,7 +357,7 @@ describe('postgres: failures', () => {
   })
 
   test('wrong password: exit 7, the password never shown', async () => {
-    const db = await freshDatabase(postgres)
+    const db = await fresh(postgres)
     const wrong = 'Wr0ng-Secret-xyz'
     const result = await dbops(db, ['create'], {
       DATABASE_URL: withUrl(db.url, { password: wrong }),
@@ -377,7 +368,7 @@ describe('postgres: failures', () => {
   })
 
   test('unreachable server: exit 4', async () => {
-    const db = await freshDatabase(postgres)
+    const db = await fresh(postgres)
     const port = await freePort()
     const result = await dbops(db, ['create', '--json'], {
       DATABASE_URL: withUrl(db.url, { port }),
@@ -389,7 +380,7 @@ describe('postgres: failures', () => {
   })
 
   test('stray PG* variables do not redirect pg_dump', async () => {
-    const db = await freshDatabase(postgres)
+    const db = await fresh(postgres)
     await execSql(db.url, sampleData('postgres', 10))
     const result = await dbops(db, ['create', '--json', '--verify', 'restore'], {
       PGHOST: 'nowhere.invalid',
@@ -407,7 +398,7 @@ describe('postgres: failures', () => {
   test('no space left while pg_dump streams (a small tmpfs): exit 1, temporary file removed, earlier backups untouched, no retention', async (ctx) => {
     const tmpfs = mountTmpfs(2)
     if ('skip' in tmpfs) return ctx.skip(tmpfs.skip)
-    const db = await freshDatabase(postgres)
+    const db = await fresh(postgres)
     await execSql(db.url, sampleData('postgres', 20))
     expect(await dbops(db, ['create', '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
     expect(await dbops(db, ['create', '--dir', tmpfs.dir])).toMatchObject({ code: 0 })
@@ -423,12 +414,12 @@ describe('postgres: failures', () => {
   })
 
   test('restore --target-url into a new database, --no-owner, and the safety backup when it exists', async () => {
-    const db = await freshDatabase(postgres)
+    const db = await fresh(postgres)
     await execSql(db.url, sampleData('postgres', 10))
     const created = (await dbops(db, ['create', '--json'])).json()
     const copyName = `${new URL(db.url).pathname.slice(1)}_copy`
     const copyUrl = withUrl(db.url, { database: copyName })
-    cleanups.push(() => execSql(inject('pgAdminUrl'), `DROP DATABASE IF EXISTS "${copyName}" WITH (FORCE)`))
+    defer(() => execSql(inject('pgAdminUrl'), `DROP DATABASE IF EXISTS "${copyName}" WITH (FORCE)`))
 
     const first = await dbops(db, ['restore', created.file, '--target-url', copyUrl, '--no-owner', '--json'])
     expect(first.code).toBe(0)

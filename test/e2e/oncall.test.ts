@@ -9,17 +9,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { checksumOf } from '../../src/migrate/discover-migrations.js'
 import { type CliResult, makeTempDir, runCli } from '../support/cli.js'
-import { type TestDatabase, testDialects } from '../support/dialects.js'
+import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 import { withUrl } from '../support/postgres.js'
 import { freePort, silentListener } from '../support/tcp.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const { defer, fresh } = perTestCleanup()
 
 // ---------------------------------------------------------------------------------------
 // Documented JSON shapes (README, on-call section)
@@ -186,12 +183,6 @@ async function makeBackup(db: TestDatabase, options: { ageHours?: number; level?
     if (options.level !== undefined) manifest.verification = { ...manifest.verification, level: options.level, verified_at: null }
     fs.writeFileSync(path.join(dir, name), JSON.stringify(manifest))
   }
-}
-
-async function fresh(dialect: ReturnType<typeof testDialects>[number]): Promise<TestDatabase> {
-  const db = await dialect.create()
-  cleanups.push(() => db.cleanup())
-  return db
 }
 
 function cli(db: TestDatabase, args: string[], env: Record<string, string> = {}, timeoutMs?: number): Promise<CliResult> {
@@ -412,7 +403,7 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     const waiter = new pg.Client({ connectionString: db.url, application_name: 'test-waiter' })
     await holder.connect()
     await waiter.connect()
-    cleanups.push(async () => {
+    defer(async () => {
       await holder.end().catch(() => undefined)
       await waiter.end().catch(() => undefined)
     })
@@ -473,7 +464,7 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
     // a role without pg_monitor: lock waits are complete, other roles' sessions are not
     const role = `oncall_plain_${randomBytes(4).toString('hex')}`
     await execSql('postgres', db.url, [`CREATE ROLE ${role} LOGIN PASSWORD 'plain-pw'`])
-    cleanups.push(async () => {
+    defer(async () => {
       await execSql('postgres', db.url, [`DROP ROLE IF EXISTS ${role}`])
     })
     const asPlain = { DATABASE_URL: withUrl(db.url, { user: role, password: 'plain-pw' }) }
@@ -520,7 +511,7 @@ describe('postgres: locks, idle transactions, privileges, the cap', () => {
 
   test('unreachable: nothing listening, a listener that never answers, a name that does not resolve: exit 4 naming the step', async () => {
     const tmp = makeTempDir()
-    cleanups.push(tmp.cleanup)
+    defer(tmp.cleanup)
     const port = await freePort()
     const refused = `postgres://app:pw@127.0.0.1:${port}/app`
     const started = Date.now()
@@ -590,7 +581,7 @@ describe('sqlite: files, corruption, the write lock, --watch', () => {
 
   test('a missing file is exit 7 for every on-call command, and nothing is created', async () => {
     const tmp = makeTempDir()
-    cleanups.push(tmp.cleanup)
+    defer(tmp.cleanup)
     const file = path.join(tmp.dir, 'data', 'app.db')
     const env = { DATABASE_URL: `sqlite:///${file}` }
     const json = await runCli(['health', '--json'], { cwd: tmp.dir, env })
@@ -666,11 +657,11 @@ describe('sqlite: files, corruption, the write lock, --watch', () => {
     const db = await fresh(sqlite)
     await healthyFixture('sqlite', db)
     const handle = new Database(db.url.slice('sqlite:///'.length))
-    cleanups.push(() => {
+    defer(() => {
       handle.close()
     })
     handle.exec('BEGIN IMMEDIATE')
-    cleanups.push(() => {
+    defer(() => {
       if (handle.inTransaction) handle.exec('ROLLBACK')
     })
     const result = await cli(db, ['pool', '--json'], { SQLITE_BUSY_TIMEOUT: '300' })

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { createBackup } from '../../src/backup/create-backup.js'
 import { acquireDirectoryLock } from '../../src/backup/directory-lock.js'
 import { listBackups } from '../../src/backup/list-backups.js'
@@ -28,19 +28,9 @@ import {
   startConstantWriter,
   writerSchema,
 } from '../support/backup-fixtures.js'
-import { type TestDatabase, testDialects } from '../support/dialects.js'
+import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-/** A fresh database of the dialect, with its cleanup registered. */
-async function freshDatabase(dialect: { create(): Promise<TestDatabase> }): Promise<TestDatabase> {
-  const db = await dialect.create()
-  cleanups.push(() => db.cleanup())
-  return db
-}
+const { defer, fresh } = perTestCleanup()
 
 function configFor(db: TestDatabase, env: Record<string, string> = {}): Promise<ResolvedConfig> {
   return resolveConfig({ cwd: db.dir, env: { DATABASE_URL: db.url, ...env } })
@@ -57,7 +47,7 @@ function restoredUrl(db: TestDatabase, targetUrl: string): string {
 /** Drops a PostgreSQL database a restore created (SQLite files go with the test's directory). */
 function dropLater(db: TestDatabase, url: string): void {
   if (sqlitePathOf(url)) return
-  cleanups.push(async () => {
+  defer(async () => {
     const admin = new pg.Client({ connectionString: db.url })
     await admin.connect()
     try {
@@ -91,7 +81,7 @@ function flipBytes(file: string, at: number): void {
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: backup and restore`, () => {
     test('round trip: the restored database equals the source at backup time, and the manifest says what it is', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name) + migrationsTable(dialect.name))
       const atBackup = await fingerprintTables(db.url)
       const config = await configFor(db)
@@ -129,11 +119,11 @@ for (const dialect of testDialects()) {
     })
 
     test('a writer in another process commits throughout: the copy is one instant (count(a) = count(b) = counter)', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       // big enough for several copy steps, so a commit lands between two of them
       await execSql(db.url, writerSchema(dialect.name) + paddingData(dialect.name, dialect.name === 'sqlite' ? 24 : 8))
       const writer = startConstantWriter(db.url)
-      cleanups.push(() => writer.stop())
+      defer(() => writer.stop())
       await writer.ready
       const config = await configFor(db)
       const notes: string[] = []
@@ -164,7 +154,7 @@ for (const dialect of testDialects()) {
     })
 
     test('verify: bytes flipped with the manifest intact fails at the sha256 check (exit 6) and records level none', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name))
       const config = await configFor(db)
       const created = await createBackup(config)
@@ -185,7 +175,7 @@ for (const dialect of testDialects()) {
     })
 
     test('verify: a damaged file whose manifest was rewritten to match fails the read check by name', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 3000))
       const config = await configFor(db)
       const created = await createBackup(config)
@@ -204,7 +194,7 @@ for (const dialect of testDialects()) {
     })
 
     test('verify: a missing manifest fails at the manifest check (exit 6)', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 50))
       const config = await configFor(db)
       const created = await createBackup(config)
@@ -218,7 +208,7 @@ for (const dialect of testDialects()) {
     })
 
     test('verify --level restore restores into a scratch database, records row counts, and leaves nothing behind', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 120))
       const config = await configFor(db)
       const created = await createBackup(config, { verifyLevel: 'hash' })
@@ -245,7 +235,7 @@ for (const dialect of testDialects()) {
     })
 
     test('another backup of the same database running: exit 5, no file written', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 10))
       const config = await configFor(db)
       let release: () => Promise<void>
@@ -271,7 +261,7 @@ for (const dialect of testDialects()) {
     })
 
     test('restore in place: a safety backup of what it replaces first, then the old contents', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 30))
       const original = await fingerprintTables(db.url)
       const config = await configFor(db)
@@ -299,7 +289,7 @@ for (const dialect of testDialects()) {
     })
 
     test('production guard: restore and prune refuse without --yes (exit 2), and allow with it', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 5))
       const config = await configFor(db, { NODE_ENV: 'production' })
       const first = await createBackup(config)
@@ -317,7 +307,7 @@ for (const dialect of testDialects()) {
     })
 
     test('restore warns when the backup migration head differs from the migrations directory', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, migrationsTable(dialect.name))
       fs.mkdirSync(path.join(db.dir, 'migrations'))
       fs.writeFileSync(path.join(db.dir, 'migrations', '20250101000000_init.sql'), '-- migrate:up\n')
@@ -341,7 +331,7 @@ for (const dialect of testDialects()) {
     })
 
     test('retention runs after a successful backup only and never deletes the newest verified backup', async () => {
-      const db = await freshDatabase(dialect)
+      const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 5))
       const config = await configFor(db)
       const a = await createBackup(config)
@@ -361,7 +351,7 @@ describe('postgres: free space', () => {
   const postgres = testDialects().find((d) => d.name === 'postgres')!
 
   test('less free space than 1.2x the last backup: a warning, and the backup goes ahead', async () => {
-    const db = await freshDatabase(postgres)
+    const db = await fresh(postgres)
     await execSql(db.url, sampleData('postgres', 10))
     const config = await configFor(db)
     const database = new URL(db.url).pathname.slice(1)
@@ -385,7 +375,7 @@ describe('sqlite: restore into a live database, and a damaged source', () => {
   const sqlite = testDialects().find((d) => d.name === 'sqlite')!
 
   test('restore in place while the application holds a connection: that connection sees the restored data', async () => {
-    const db = await freshDatabase(sqlite)
+    const db = await fresh(sqlite)
     await execSql(db.url, sampleData('sqlite', 50))
     const config = await configFor(db)
     const created = await createBackup(config)
@@ -393,7 +383,7 @@ describe('sqlite: restore into a live database, and a damaged source', () => {
 
     const { default: Database } = await import('better-sqlite3')
     const app = new Database(sqlitePathOf(db.url)!)
-    cleanups.push(async () => {
+    defer(async () => {
       app.close()
     })
     expect(app.pragma('journal_mode', { simple: true })).toBe('wal')
@@ -408,7 +398,7 @@ describe('sqlite: restore into a live database, and a damaged source', () => {
   })
 
   test('a damaged source fails the new backup at integrity_check (exit 6) and keeps nothing', async () => {
-    const db = await freshDatabase(sqlite)
+    const db = await fresh(sqlite)
     await execSql(db.url, sampleData('sqlite', 3000))
     const file = sqlitePathOf(db.url)!
     const { default: Database } = await import('better-sqlite3')

@@ -7,26 +7,17 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { sql } from 'kysely'
 import pg from 'pg'
-import { afterEach, describe, expect, inject, test } from 'vitest'
+import { describe, expect, inject, test } from 'vitest'
 import { resolveConfig } from '../../src/config/resolve-config.js'
 import { connect, usingDatabase } from '../../src/dialects/index.js'
 import type { PostgresConnection } from '../../src/dialects/postgres/postgres-dialect.js'
 import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-dialect.js'
 import { DbopsError } from '../../src/errors.js'
 import { makeTempDir, repoRoot } from '../support/cli.js'
-import { testDialects, type TestDatabase } from '../support/dialects.js'
+import { perTestCleanup, testDialects } from '../support/dialects.js'
 import { createTestDatabase } from '../support/postgres.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function fresh(dialect: ReturnType<typeof testDialects>[number]): Promise<TestDatabase> {
-  const db = await dialect.create()
-  cleanups.push(() => db.cleanup())
-  return db
-}
+const { defer, fresh } = perTestCleanup()
 
 for (const dialect of testDialects()) {
   describe(`${dialect.name}: connect`, () => {
@@ -57,7 +48,7 @@ for (const dialect of testDialects()) {
 describe('sqlite specifics', () => {
   test('the configured pragmas are applied, foreign keys on', async () => {
     const tmp = makeTempDir()
-    cleanups.push(tmp.cleanup)
+    defer(tmp.cleanup)
     const config = await resolveConfig({
       cwd: tmp.dir,
       env: {
@@ -68,7 +59,7 @@ describe('sqlite specifics', () => {
       },
     })
     const conn = (await connect(config, { mode: 'write', command: 'test' })) as SqliteConnection
-    cleanups.push(() => conn.close())
+    defer(() => conn.close())
     expect(fs.existsSync(path.join(tmp.dir, 'sub/dir/app.db'))).toBe(true)
     expect(conn.handle.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(conn.handle.pragma('synchronous', { simple: true })).toBe(2)
@@ -79,7 +70,7 @@ describe('sqlite specifics', () => {
 
   test('read mode never creates a missing file or its directory: exit 7', async () => {
     const tmp = makeTempDir()
-    cleanups.push(tmp.cleanup)
+    defer(tmp.cleanup)
     const config = await resolveConfig({ cwd: tmp.dir, env: { DATABASE_URL: 'sqlite:///nodir/app.db' } })
     const error = (await connect(config, { mode: 'read', command: 'test' }).catch((err: unknown) => err)) as DbopsError
     expect(error).toBeInstanceOf(DbopsError)
@@ -90,7 +81,7 @@ describe('sqlite specifics', () => {
 
   test('write mode in a read-only directory: exit 7 naming the path (run as an unprivileged user)', async () => {
     const tmp = makeTempDir()
-    cleanups.push(tmp.cleanup)
+    defer(tmp.cleanup)
     fs.chmodSync(tmp.dir, 0o755)
     const readOnly = path.join(tmp.dir, 'ro')
     fs.mkdirSync(readOnly, { mode: 0o555 })
@@ -122,13 +113,13 @@ describe('sqlite specifics', () => {
 describe('postgres specifics', () => {
   test('application_name is dbops/<command>; pool max = POOL_SIZE + MAX_OVERFLOW; connect timeout from the deadline', async () => {
     const db = await createTestDatabase(inject('pgAdminUrl'))
-    cleanups.push(() => db.drop())
+    defer(() => db.drop())
     const config = await resolveConfig({
       cwd: repoRoot,
       env: { DATABASE_URL: db.url, POOL_SIZE: '2', MAX_OVERFLOW: '3', DATABASE_CONNECT_TIMEOUT: '4' },
     })
     const conn = (await connect(config, { mode: 'read', command: 'migrate up' })) as PostgresConnection
-    cleanups.push(() => conn.close())
+    defer(() => conn.close())
     const { rows } = await sql<{ application_name: string }>`SHOW application_name`.execute(conn.db)
     expect(rows[0]?.application_name).toBe('dbops/migrate up')
     const options = (conn.pool as unknown as { options: pg.PoolConfig }).options
@@ -143,7 +134,7 @@ describe('postgres specifics', () => {
     await admin.connect()
     const role = `${name}_${process.pid}`
     await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'limited-pw' CONNECTION LIMIT 0`)
-    cleanups.push(async () => {
+    defer(async () => {
       await admin.query(`DROP ROLE IF EXISTS ${role}`)
       await admin.end()
     })

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { sql } from 'kysely'
-import { afterEach, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { UsageError } from '../../src/errors.js'
 import { type ResolvedConfig, resolveConfig } from '../../src/config/resolve-config.js'
 import { loadCatalog } from '../../src/dialects/catalog.js'
@@ -17,16 +17,12 @@ import { usingOnCallSession } from '../../src/health/on-call-session.js'
 import { inspectRows } from '../../src/inspect/inspect-rows.js'
 import { readMigrationSummary } from '../../src/health/health-sources.js'
 import { checksumOf } from '../../src/migrate/discover-migrations.js'
-import { type TestDatabase, testDialects } from '../support/dialects.js'
+import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const { fresh: freshDatabase } = perTestCleanup()
 
 async function fresh(dialect: ReturnType<typeof testDialects>[number]): Promise<{ db: TestDatabase; config: ResolvedConfig }> {
-  const db = await dialect.create()
-  cleanups.push(() => db.cleanup())
+  const db = await freshDatabase(dialect)
   const config = await resolveConfig({ cwd: db.dir, env: { DATABASE_URL: db.url } })
   return { db, config }
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { inject } from 'vitest'
+import { afterEach, inject } from 'vitest'
 import { createTestDatabase } from './postgres.js'
 
 /** A database made for one test. */
@@ -56,4 +56,30 @@ export function testDialects(): TestDialect[] {
       },
     },
   ]
+}
+
+/**
+ * What a test file sets up once, at its top level: `defer(fn)` runs `fn` after the current
+ * test (newest first, whether the test passed or not), and `fresh(dialect)` makes a database
+ * whose cleanup is deferred so.
+ */
+export function perTestCleanup(): {
+  defer: (cleanup: () => Promise<void> | void) => void
+  fresh: (dialect: TestDialect) => Promise<TestDatabase>
+} {
+  const cleanups: Array<() => Promise<void> | void> = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  const defer = (cleanup: () => Promise<void> | void) => {
+    cleanups.push(cleanup)
+  }
+  return {
+    defer,
+    async fresh(dialect) {
+      const db = await dialect.create()
+      defer(() => db.cleanup())
+      return db
+    },
+  }
 }
