@@ -40,7 +40,7 @@ try {
   await flush()
 } catch (err) {
   const { handleTopLevelError } = await import('../dist/cli/top-level-error.js')
-  await handleTopLevelError(err, process.argv.slice(2), import.meta.url)
+  await handleTopLevelError(err, process.argv.slice(2))
 }
 
 // Every command awaits what it starts (connections, child processes, files) before it

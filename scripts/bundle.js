@@ -21,6 +21,7 @@ const entryPoints = [
   path.join(src, 'index.ts'),
   path.join(src, 'authoring.ts'),
   path.join(src, 'cli', 'top-level-error.ts'),
+  ...walk(path.join(src, 'hooks')),
   ...walk(path.join(src, 'commands')),
 ]
 
