@@ -11,7 +11,7 @@ import Database from 'better-sqlite3'
 let addonPath: string | undefined | null = null
 
 /** better-sqlite3's compiled addon (`build/Release/better_sqlite3.node`), or undefined when elsewhere. */
-export function sqliteAddonPath(): string | undefined {
+function sqliteAddonPath(): string | undefined {
   if (addonPath === null) {
     try {
       const pkg = createRequire(import.meta.url).resolve('better-sqlite3/package.json')
