@@ -1,6 +1,6 @@
 /**
  * Redaction: every line dbops prints passes through {@link redact}, which replaces each
- * registered secret (in raw and URL-encoded form) with `***`. The config resolver registers
+ * registered secret (in raw and URL-encoded form), and the password of any URL, with `***`. The config resolver registers
  * the password it finds, so a driver message that echoes it cannot leak it.
  */
 
@@ -20,11 +20,14 @@ export function registerSecret(secret: string | undefined): void {
   if (encoded !== secret) secrets.add(encoded)
 }
 
-/** Replaces every registered secret in `text` with `***`. */
+/** The password of any `scheme://user:password@` in a text (one dbops never resolved, e.g. a mistyped flag's value). */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]+@/gi
+
+/** Replaces every registered secret in `text`, and every password in a URL, with `***`. */
 export function redact(text: string): string {
   let out = text
   for (const secret of secrets) out = out.split(secret).join(REDACTED)
-  return out
+  return out.replace(URL_PASSWORD, `$1${REDACTED}@`)
 }
 
 /**

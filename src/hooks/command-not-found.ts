@@ -7,8 +7,16 @@ import type { Hook } from '@oclif/core'
 import { closestMatch } from '../cli/closest-match.js'
 import { UsageError } from '../errors.js'
 
-const commandNotFound: Hook<'command_not_found'> = async function ({ id, argv, config }) {
-  const typed = [...id.split(':'), ...(argv ?? []).filter((a) => !a.startsWith('-'))].join(' ')
+const commandNotFound: Hook<'command_not_found'> = async function ({ id, config }) {
+  // The words as typed, up to the first flag (what follows a flag is its value). Not from
+  // `id`: oclif joins the words with ':', which cuts a URL apart so that its password no
+  // longer looks like one to the redaction every printed line goes through.
+  const words: string[] = []
+  for (const arg of process.argv.slice(2)) {
+    if (arg.startsWith('-')) break
+    words.push(arg)
+  }
+  const typed = words.length > 0 ? words.join(' ') : id.replaceAll(':', ' ')
   const suggestion = closestMatch(
     typed,
     config.commandIDs.map((c) => c.replaceAll(':', ' ')),

@@ -57,6 +57,32 @@ describe('basics', () => {
     }
   })
 
+  test.each([['--json'], []])('an unknown command never echoes a password, from a flag or typed in place %s', async (...extra) => {
+    for (const args of [
+      ['cofnig', 'show', '--url', `postgres://app:${SECRET}@db/app`],
+      ['cofnig', `postgres://app:${SECRET}@db/app`],
+    ]) {
+      const result = await runCli([...args, ...extra])
+      expect(result.code).toBe(2)
+      expectNoSecret(result, SECRET)
+      if (extra.length > 0) expect(result.json().error.code).toBe('UNKNOWN_COMMAND')
+      else expectOneLineError(result.stderr, /is not a dbops command/)
+    }
+  })
+
+  test.each([['--json'], []])('a URL with a password in a mistyped flag or in --db is never echoed %s', async (...extra) => {
+    const url = `postgres://app:${SECRET}@db/app`
+    for (const args of [
+      ['config', 'show', `--bogus=${url}`],
+      ['config', 'show', '--db', url],
+    ]) {
+      const result = await runCli([...args, ...extra])
+      expect(result.code).toBe(2)
+      expectNoSecret(result, SECRET)
+      if (extra.length === 0) expectOneLineError(result.stderr, /postgres:\/\/app:\*\*\*@db\/app/)
+    }
+  })
+
   test.each([['--json'], []])('an unknown flag exits 2 %s', async (...extra) => {
     const result = await runCli(['config', 'show', '--bogus', ...extra])
     expect(result.code).toBe(2)

@@ -213,6 +213,17 @@ describe('secrets and the production guard', () => {
   })
 
   test.each([
+    ['Nonexistent flag: --bogus=postgres://u:n0t-known@h/db', 'Nonexistent flag: --bogus=postgres://u:***@h/db'],
+    ['--db postgresql+asyncpg://app:p%40ss@db:5432/app: no database', '--db postgresql+asyncpg://app:***@db:5432/app: no database'],
+    [
+      'postgres://app@db/app and sqlite:///data/app.db stay as they are',
+      'postgres://app@db/app and sqlite:///data/app.db stay as they are',
+    ],
+  ])('the password of any URL in a printed line is hidden, resolved or not: %s', (text, expected) => {
+    expect(redact(text)).toBe(expected)
+  })
+
+  test.each([
     { env: {}, protect: false, yes: false, refused: false },
     { env: { NODE_ENV: 'production' }, protect: false, yes: false, refused: true },
     { env: { ENV: 'Production' }, protect: false, yes: false, refused: true },
