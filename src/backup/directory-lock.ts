@@ -12,7 +12,6 @@ import path from 'node:path'
 import { sleep } from '../dialects/retry-within-deadline.js'
 import { LockTimeoutError, errorCodeOf } from '../errors.js'
 import type { BackupLock, BackupLockOptions } from '../dialects/dialect.js'
-import { openDatabase } from '../dialects/sqlite/open-database.js'
 import { PRIVATE_FILE_MODE } from './durable-file.js'
 
 /** How often a waiter tries again. */
@@ -28,7 +27,8 @@ export function directoryLockName(database: string): string {
  * Contention throws {@link LockTimeoutError} (exit 5) naming the lock.
  */
 export async function acquireDirectoryLock(dir: string, database: string, options: BackupLockOptions): Promise<BackupLock> {
-  // loaded on demand: a PostgreSQL run that never locks a directory does not load it
+  // loaded on demand: a PostgreSQL run that never locks a directory does not load better-sqlite3
+  const { openDatabase } = await import('../dialects/sqlite/open-database.js')
   const file = path.join(dir, directoryLockName(database))
   if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE_MODE))
   const handle = openDatabase(file, { timeout: 0 })
