@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { DbopsError, ExitCode, errorCodeOf, messageOf } from '../errors.js'
+import { compareText } from '../compare-text.js'
 import type { DialectName, VerificationLevel } from '../dialects/dialect.js'
 import { type BackupManifest, readManifest } from './backup-manifest.js'
 import { manifestNameOf, parseBackupFileName, parseTempFileName } from './backup-name.js'
@@ -137,7 +138,7 @@ export function scanBackupDirectory(dir: string, now = new Date()): BackupEntry[
       manifest,
     })
   }
-  return entries.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.file.localeCompare(a.file))
+  return entries.sort((a, b) => compareText(b.created_at, a.created_at) || compareText(b.file, a.file))
 }
 
 /** Whether a process with this pid runs on this machine (signal 0 probes without signalling). */

@@ -13,6 +13,7 @@
  *   backup supersedes it. With no verified backup at all, nothing is deleted.
  * - With no rule set at all, nothing is deleted.
  */
+import { compareText } from '../compare-text.js'
 
 /** Retention rules; an undefined rule does not apply, 0 keeps nothing by that rule. */
 export interface RetentionPolicy {
@@ -85,7 +86,7 @@ export function planRetention(candidates: readonly RetentionCandidate[], policy:
 }
 
 function planGroup(group: RetentionCandidate[], policy: RetentionPolicy): RetentionDecision[] {
-  const sorted = [...group].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.file.localeCompare(a.file))
+  const sorted = [...group].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || compareText(b.file, a.file))
   const reasons = new Map<string, string[]>(sorted.map((c) => [c.file, []]))
   const verified = sorted.filter((c) => c.verified)
   const newestVerified = verified[0]

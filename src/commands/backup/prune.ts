@@ -4,6 +4,7 @@ import { hasRetentionRules } from '../../backup/retention.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { dirFlag, lockTimeoutFlag, retentionFlags } from '../../cli/backup-flags.js'
 import { renderTable } from '../../ui/render-table.js'
+import { compareText } from '../../compare-text.js'
 
 /** `dbops backup prune`: the retention rules alone. */
 export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
@@ -57,7 +58,7 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
       const rows = [
         ...result.deleted.map((d) => [d.file, this.flags['dry-run'] ? 'would delete' : 'deleted', d.reasons.join('; ')]),
         ...result.kept.map((k) => [k.file, 'keep', k.reasons.join('; ')]),
-      ].sort((a, b) => b[0]!.localeCompare(a[0]!))
+      ].sort((a, b) => compareText(b[0]!, a[0]!))
       if (rows.length > 0) this.out.result(renderTable(['backup', 'action', 'why'], rows))
     }
     return result

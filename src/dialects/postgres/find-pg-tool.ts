@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { DbopsError, ExitCode } from '../../errors.js'
+import { compareNatural } from '../../compare-text.js'
 
 /** The client tools dbops runs. */
 export type PgToolName = 'pg_dump' | 'pg_restore'
@@ -86,7 +87,7 @@ function expandDir(pattern: string): string[] {
   }
   return entries
     .filter((e) => e.startsWith(before) && e.endsWith(after) && e.length >= before.length + after.length)
-    .sort((a, b) => b.localeCompare(a, 'en', { numeric: true }))
+    .sort((a, b) => compareNatural(b, a))
     .map((e) => path.join(parent, e) + rest)
 }
 

@@ -7,7 +7,7 @@
  * in a file that a SIGKILLed run would leave behind. `-w` is always passed so the tool
  * never prompts. Failures are mapped onto the exit-code table from the tool's stderr.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { PostgresTarget } from '../../config/database-url.js'
@@ -82,8 +82,12 @@ export function deathSignalWrapper(): string | null {
   for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
     const candidate = path.join(dir, 'setpriv')
     if (!fs.existsSync(candidate)) continue
-    const help = spawnSync(candidate, ['--help'], { encoding: 'utf8', timeout: 5000 })
-    if (help.status === 0 && help.stdout.includes('--pdeathsig')) wrapperLookup = candidate
+    // the option's name is in the binary (its --help text): no process started to ask
+    try {
+      if (fs.readFileSync(candidate).includes('--pdeathsig')) wrapperLookup = candidate
+    } catch {
+      // unreadable: run the tool directly
+    }
     break
   }
   return wrapperLookup
