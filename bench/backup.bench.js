@@ -245,9 +245,7 @@ export default async function backupBench(ctx) {
     )
     const pgFloor = ctx.median(p.pgDump)
     ctx.print(`${summary(ctx, `pg_dump -Fc -f (floor; ${pgDumpVersion})`, p.pgDump)}  (${mib(ctx.median(p.sizes))} archive)`)
-    ctx.print(
-      `${summary(ctx, 'dbops backup create --verify hash', p.dbops)}  (${(ctx.median(p.dbops) / pgFloor).toFixed(2)}x)`,
-    )
+    ctx.print(`${summary(ctx, 'dbops backup create --verify hash', p.dbops)}  (${(ctx.median(p.dbops) / pgFloor).toFixed(2)}x)`)
     ctx.print(
       `${'  of which: pg_dump into the file'.padEnd(44)} median ${ms(ctx.median(p.copy))}  (${(ctx.median(p.copy) / pgFloor).toFixed(2)}x)`,
     )

@@ -81,7 +81,9 @@ export default async function migrateBench(ctx) {
   ctx.print('  oclif floor: minimal oclif CLI (one command, no plugins) --version')
   // what any Node program pays before its first line, which psql and sqlite3 do not
   const nodeStart = ctx.median(Array.from({ length: RUNS }, () => ctx.timeProcess(process.execPath, ['-e', '0'])))
-  ctx.print(`  node -e 0 alone: ${fmt(nodeStart)}${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS is set: see the cli bench)' : ''}`)
+  ctx.print(
+    `  node -e 0 alone: ${fmt(nodeStart)}${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS is set: see the cli bench)' : ''}`,
+  )
 
   // SQLite
   {
