@@ -10,7 +10,7 @@
 // Target: within 1.05x. The hashing and fsync times are reported separately.
 // dbops' peak memory (RSS of the dbops process, from /usr/bin/time -v, else VmHWM polled from
 // /proc): target flat and under 150 MB whatever the size.
-// BENCH_BACKUP_RUNS (default 3) rounds of each for SQLite, BENCH_BACKUP_PG_RUNS (default 5) for
+// BENCH_BACKUP_RUNS (default 5) rounds of each for SQLite, BENCH_BACKUP_PG_RUNS (default 5) for
 // PostgreSQL. Beside each part, "the rest": the whole run less the copy, fsync and hash (process
 // start-up, connecting, preflight, the manifest), a fixed cost whatever the size.
 import { spawn, spawnSync } from 'node:child_process'
@@ -157,7 +157,7 @@ function summary(ctx, label, values) {
 export default async function backupBench(ctx) {
   const megabytes = Number(process.env.BENCH_BACKUP_MB ?? 500)
   const pgMegabytes = Number(process.env.BENCH_BACKUP_PG_MB ?? 500)
-  const runs = Number(process.env.BENCH_BACKUP_RUNS ?? 3)
+  const runs = Number(process.env.BENCH_BACKUP_RUNS ?? 5)
   const pgRuns = Number(process.env.BENCH_BACKUP_PG_RUNS ?? 5)
   const work = ctx.tmpDir('dbops-bench-backup-')
   try {
