@@ -213,7 +213,7 @@ async function writeBackup(
     const fsyncMs = performance.now() - fsyncStarted
     const size = fs.statSync(tempPath).size
 
-    // hash (in a worker) and the dialect's checks run at the same time, on the two cores
+    // hash and the dialect's checks run at the same time (a large file's hash in a worker, on the second core)
     const checksStarted = performance.now()
     let hashMs = 0
     const hashing = (outcome.sha256 !== undefined ? Promise.resolve(outcome.sha256) : sha256File(tempPath)).then((sha) => {
