@@ -11,7 +11,9 @@
 // dbops' peak memory (RSS of the dbops process, from /usr/bin/time -v, else VmHWM polled from
 // /proc): target flat and under 150 MB whatever the size.
 // BENCH_BACKUP_RUNS (default 5) rounds of each for SQLite, BENCH_BACKUP_PG_RUNS (default 5) for
-// PostgreSQL. Beside each part, "the rest": the whole run less the copy, fsync and hash (process
+// PostgreSQL, after one warm-up round that is not counted. Ratios are given two ways: of the
+// medians, and the median of each round's ratio (a round's runs share the machine's state; the
+// disk makes single runs vary by ±15 %). Beside each part, "the rest": the whole run less the copy, fsync and hash (process
 // start-up, connecting, preflight, the manifest), a fixed cost whatever the size.
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -134,9 +136,19 @@ async function makePostgresDatabase(adminUrl, name, megabytes) {
 /**
  * Runs each candidate once per round, in a rotating order, each after the same reset and a
  * `sync`: the writes of one run (hundreds of MB of dirty pages) must not slow the next.
+ * `warmUp` runs one round first whose figures are dropped (`forget` clears them): the first
+ * runs after generating the database were up to 1.7x slower than the rest.
  */
-async function alternate(candidates, rounds, reset) {
+async function alternate(candidates, rounds, reset, { warmUp } = {}) {
   const names = Object.keys(candidates)
+  if (warmUp) {
+    for (const name of names) {
+      reset()
+      spawnSync('sync')
+      await candidates[name]()
+    }
+    warmUp()
+  }
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < names.length; i++) {
       reset()
@@ -148,6 +160,11 @@ async function alternate(candidates, rounds, reset) {
 
 function removeBackups(dir) {
   for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { force: true })
+}
+
+/** The median of per-round ratios `values[i] / floor[i]`: a round's runs share the machine's state. */
+function pairedRatio(ctx, values, floor) {
+  return ctx.median(values.map((v, i) => v / floor[i]))
 }
 
 function summary(ctx, label, values) {
@@ -192,7 +209,9 @@ export default async function backupBench(ctx) {
         t.rss.push(r.peakRssKb)
       },
     }
-    await alternate(sqliteCandidates, runs, () => removeBackups(out))
+    await alternate(sqliteCandidates, runs, () => removeBackups(out), {
+      warmUp: () => Object.values(t).forEach((values) => values.splice(0)),
+    })
     const startup = ctx.median(Array.from({ length: 5 }, () => ctx.timeProcess(process.execPath, [ctx.binPath, '--version'])))
     const floor = ctx.median(t.sqlite3)
     ctx.print(summary(ctx, 'sqlite3 .backup (floor)', t.sqlite3))
@@ -200,6 +219,7 @@ export default async function backupBench(ctx) {
     ctx.print(
       `${'  of which: the copy (online backup API)'.padEnd(44)} median ${ms(ctx.median(t.copy))}  (${(ctx.median(t.copy) / floor).toFixed(2)}x, target ≤ 1.10x)`,
     )
+    ctx.print(`${'  the copy / sqlite3, median of the rounds'.padEnd(44)} ${pairedRatio(ctx, t.copy, t.sqlite3).toFixed(2)}x`)
     ctx.print(`${'  fsync of the file'.padEnd(44)} median ${ms(ctx.median(t.fsync))}`)
     ctx.print(`${'  sha256 of the file'.padEnd(44)} median ${ms(ctx.median(t.hash))}`)
     ctx.print(`${'  the rest: start-up, preflight, manifest'.padEnd(44)} median ${ms(ctx.median(t.rest))}`)
@@ -241,6 +261,7 @@ export default async function backupBench(ctx) {
       },
       pgRuns,
       () => removeBackups(out),
+      { warmUp: () => Object.values(p).forEach((values) => values.splice(0)) },
     )
     const pgFloor = ctx.median(p.pgDump)
     ctx.print(`${summary(ctx, `pg_dump -Fc -f (floor; ${pgDumpVersion})`, p.pgDump)}  (${mib(ctx.median(p.sizes))} archive)`)
@@ -256,6 +277,7 @@ export default async function backupBench(ctx) {
     ctx.print(
       `${'dbops less its fsync and sha256'.padEnd(44)} median ${ms(ctx.median(unhashed))}  (${(ctx.median(unhashed) / pgFloor).toFixed(2)}x, target ≤ 1.05x)`,
     )
+    ctx.print(`${'  the same / pg_dump, median of the rounds'.padEnd(44)} ${pairedRatio(ctx, unhashed, p.pgDump).toFixed(2)}x`)
     const archive = path.join(
       out,
       fs.readdirSync(out).find((f) => f.endsWith('.dump')),
