@@ -91,4 +91,18 @@ console.log(JSON.stringify({ cache, sql: typeof exports.sql, Kysely: typeof expo
     )
     expect(out).toEqual({ cache: 'used', sql: 'function', Kysely: 'function', found: ['001_first'] })
   })
+
+  test('the build: umzug loads from its bundle with the code cache used, without its command-line interface', () => {
+    const umzug = path.join(repoRoot, 'dist', 'vendor', 'umzug.cjs')
+    const out = inNewProcess(
+      `import { createRequire } from 'node:module'
+const { cache, exports } = loadBundle(file)
+const loaded = Object.keys(createRequire(file).cache)
+console.log(JSON.stringify({ cache, Umzug: typeof exports.Umzug, rushstack: loaded.filter((f) => f.includes('@rushstack')).length }))`,
+      umzug,
+    )
+    expect(out).toEqual({ cache: 'used', Umzug: 'function', rushstack: 0 })
+    // the interface is ts-command-line's CommandLineParser, neither bundled nor required
+    expect(fs.readFileSync(umzug, 'utf8')).not.toContain('CommandLineParser')
+  })
 })
