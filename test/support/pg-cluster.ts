@@ -16,8 +16,19 @@ export interface PgCluster {
   dataDir: string
   /** The directory of its Unix socket (`local` connections are trusted). */
   socketDir: string
+  /** The server's log file (connections are logged when it serves TLS). */
+  logFile: string
   /** Stops the server (`pg_ctl stop -m immediate`) and removes its temporary directory. Safe to call twice. */
   stop(): Promise<void>
+}
+
+/** Options of {@link startPgCluster}. */
+export interface PgClusterOptions {
+  /**
+   * Serve TLS with this certificate and key (PEM files; copied into the cluster's directory),
+   * and log each connection, so a test can see from the log whether it was encrypted.
+   */
+  tls?: { cert: string; key: string }
 }
 
 /** Where the server binaries of one PostgreSQL installation are. */
@@ -79,7 +90,7 @@ export function findPgBinaries(): PgBinaries | undefined {
  * const cluster = await startPgCluster()
  * try { await useDatabase(cluster.url) } finally { await cluster.stop() }
  */
-export async function startPgCluster(): Promise<PgCluster> {
+export async function startPgCluster({ tls }: PgClusterOptions = {}): Promise<PgCluster> {
   const binaries = findPgBinaries()
   if (!binaries) {
     throw new Error(
@@ -111,6 +122,13 @@ export async function startPgCluster(): Promise<PgCluster> {
     const password = randomBytes(18).toString('hex')
     // the password file must be readable by whoever runs initdb, and by nobody else
     await fs.writeFile(pwFile, `${password}\n`, { mode: 0o600 })
+    const tlsFiles = tls && { cert: path.join(rootDir, 'server.crt'), key: path.join(rootDir, 'server.key') }
+    if (tls && tlsFiles) {
+      await fs.copyFile(tls.cert, tlsFiles.cert)
+      // the server refuses a key that others can read
+      await fs.copyFile(tls.key, tlsFiles.key)
+      await fs.chmod(tlsFiles.key, 0o600)
+    }
     await runner.own(rootDir)
     if (extraSocketRoot) await runner.own(extraSocketRoot)
     await runner.assertCanWrite(rootDir)
@@ -148,6 +166,9 @@ export async function startPgCluster(): Promise<PgCluster> {
         '-c synchronous_commit=off',
         '-c full_page_writes=off',
         '-c max_connections=100',
+        ...(tlsFiles
+          ? ['-c ssl=on', `-c ssl_cert_file='${tlsFiles.cert}'`, `-c ssl_key_file='${tlsFiles.key}'`, '-c log_connections=on']
+          : []),
       ].join(' ')
       const start = await runner.run(binaries.pgCtl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', options], {
         cwd: rootDir,
@@ -184,6 +205,7 @@ export async function startPgCluster(): Promise<PgCluster> {
       port,
       dataDir,
       socketDir,
+      logFile,
       stop() {
         stopping ??= (async () => {
           liveClusters.delete(stopSync)
