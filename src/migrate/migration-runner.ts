@@ -394,7 +394,7 @@ export async function runMigrations(
       durationMs: outcome.durationMs,
     })
   }
-  const Umzug = await loadUmzug()
+  const Umzug = loadUmzug()
   const applied = new Set(classification.migrations.filter((m) => m.row).map((m) => m.name))
   const umzug = new Umzug({
     migrations: classification.migrations
