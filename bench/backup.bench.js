@@ -13,8 +13,9 @@
 // BENCH_BACKUP_RUNS (default 5) rounds of each for SQLite, BENCH_BACKUP_PG_RUNS (default 5) for
 // PostgreSQL, after one warm-up round that is not counted. Ratios are given two ways: of the
 // medians, and the median of each round's ratio (a round's runs share the machine's state; the
-// disk makes single runs vary by ±15 %). Beside each part, "the rest": the whole run less the copy, fsync and hash (process
-// start-up, connecting, preflight, the manifest), a fixed cost whatever the size.
+// disk makes single runs vary by ±15 %). Beside each part, "the rest": the whole run less the
+// copy, fsync and hash (process start-up, connecting, preflight, the manifest), a fixed cost
+// whatever the size.
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -22,6 +23,7 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { clearInterval, setInterval } from 'node:timers'
+import { findPgTool } from '../dist/index.js'
 
 const require = createRequire(import.meta.url)
 
@@ -136,8 +138,8 @@ async function makePostgresDatabase(adminUrl, name, megabytes) {
 /**
  * Runs each candidate once per round, in a rotating order, each after the same reset and a
  * `sync`: the writes of one run (hundreds of MB of dirty pages) must not slow the next.
- * `warmUp` runs one round first whose figures are dropped (`forget` clears them): the first
- * runs after generating the database were up to 1.7x slower than the rest.
+ * With `warmUp`, one round runs first and `warmUp()` then drops its figures: the first runs
+ * after generating the database were up to 1.7x slower than the rest.
  */
 async function alternate(candidates, rounds, reset, { warmUp } = {}) {
   const names = Object.keys(candidates)
@@ -238,9 +240,9 @@ export default async function backupBench(ctx) {
     const pgDb = await makePostgresDatabase(adminUrl, 'dbops_bench_backup', pgMegabytes)
     ctx.print('')
     ctx.print(`PostgreSQL: ${mib(pgDb.size)} database generated in ${ms(performance.now() - started)}; ${pgRuns} rounds, alternating`)
-    const pgDump = directPgDump()
-    const which = spawnSync(pgDump, ['--version'], { encoding: 'utf8' })
-    const pgDumpVersion = `${which.stdout.trim()}, ${pgDump}`
+    // the pg_dump dbops itself picks (the real binary, not Debian's perl pg_wrapper in front of it)
+    const { path: pgDump, version } = await findPgTool('pg_dump', { minMajor: undefined })
+    const pgDumpVersion = `pg_dump ${version}, ${pgDump}`
     const u = new URL(pgDb.url)
     const pgEnv = {
       PGHOST: u.hostname,
@@ -315,17 +317,4 @@ async function timeHashedBackup(ctx, { env, cwd, out, total, parts }) {
   parts.hash.push(timings.hash_ms)
   parts.rss.push(r.peakRssKb)
   parts.rest.push(r.ms - timings.copy_ms - timings.fsync_ms - timings.hash_ms)
-}
-
-/**
- * The pg_dump of the floor: the one on PATH, or, when that is Debian's pg_wrapper (a perl
- * script, ~150 ms of start-up), the real binary behind it, the one dbops itself runs.
- */
-function directPgDump() {
-  const onPath = spawnSync('sh', ['-c', 'command -v pg_dump'], { encoding: 'utf8' }).stdout.trim()
-  if (!onPath || path.basename(fs.realpathSync(onPath)) !== 'pg_wrapper') return onPath || 'pg_dump'
-  const version = spawnSync(onPath, ['--version'], { encoding: 'utf8' }).stdout
-  const major = /PostgreSQL\)\s+(\d+)/.exec(version)?.[1]
-  const direct = `/usr/lib/postgresql/${major}/bin/pg_dump`
-  return major && fs.existsSync(direct) ? direct : onPath
 }

@@ -11,6 +11,12 @@ import { createTestDatabase } from '../support/postgres.js'
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0
 
+/** A connection's TLS settings: an `sslmode` (none: the default), and whether to give the test CA. */
+interface TlsCase {
+  sslmode?: string
+  withCa?: boolean
+}
+
 /** A CA, and a server certificate it signs for 127.0.0.1 and localhost; PEM files in `dir`. */
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
   const file = (name: string) => path.join(dir, name)
@@ -65,76 +71,59 @@ describe.skipIf(!hasOpenssl)('PostgreSQL over TLS (a server with a certificate f
   }
   const logSize = () => fs.statSync(cluster.logFile).size
   const withParams = (params: Record<string, string>) => `${url}?${new URLSearchParams(params)}`
+  /** The URL for an `sslmode` (none: libpq's default, prefer), with this CA as `sslrootcert` when asked. */
+  const urlFor = ({ sslmode, withCa }: TlsCase) =>
+    sslmode === undefined ? url : withParams(withCa ? { sslmode, sslrootcert: certs.ca } : { sslmode })
 
-  test('verify-full with the CA: connected over TLS', async () => {
-    const mark = logSize()
-    const result = await runCli(['wait'], { env: { DATABASE_URL: withParams({ sslmode: 'verify-full', sslrootcert: certs.ca }) } })
-    expect(result.code).toBe(0)
-    const lines = connections('dbops/wait', mark)
-    expect(lines.length).toBeGreaterThan(0)
-    for (const line of lines) expect(line).toMatch(/SSL enabled \(protocol=TLS/)
-  })
+  /** At least `atLeast` connections were logged, each one encrypted with TLS, or none of them. */
+  function expectEncrypted(lines: string[], encrypted: boolean, atLeast = 1): void {
+    expect(lines.length).toBeGreaterThanOrEqual(atLeast)
+    for (const line of lines) expect(/SSL enabled \(protocol=TLS/.test(line)).toBe(encrypted)
+  }
 
-  test('prefer, the default: TLS when the server offers it', async () => {
+  test.each<[string, TlsCase, boolean]>([
+    ['verify-full with the CA: connected over TLS', { sslmode: 'verify-full', withCa: true }, true],
+    ['prefer, the default: TLS when the server offers it', {}, true],
+    ['disable: no TLS even though the server offers it', { sslmode: 'disable' }, false],
+    ['require without the CA: encrypted without verifying the server, as libpq does', { sslmode: 'require' }, true],
+  ])('%s', async (_label, tls, encrypted) => {
     const mark = logSize()
-    const result = await runCli(['wait'], { env: { DATABASE_URL: url } })
+    const result = await runCli(['wait'], { env: { DATABASE_URL: urlFor(tls) } })
     expect(result.code).toBe(0)
-    const lines = connections('dbops/wait', mark)
-    expect(lines.length).toBeGreaterThan(0)
-    for (const line of lines) expect(line).toMatch(/SSL enabled/)
-  })
-
-  test('disable: no TLS even though the server offers it', async () => {
-    const mark = logSize()
-    const result = await runCli(['wait'], { env: { DATABASE_URL: withParams({ sslmode: 'disable' }) } })
-    expect(result.code).toBe(0)
-    const lines = connections('dbops/wait', mark)
-    expect(lines.length).toBeGreaterThan(0)
-    for (const line of lines) expect(line).not.toMatch(/SSL enabled/)
+    expectEncrypted(connections('dbops/wait', mark), encrypted)
   })
 
   test('verify-full without the CA: exit 7 at the TLS step, one line naming the certificate, nothing logged in', async () => {
     const mark = logSize()
-    const result = await runCli(['health', '--json'], { env: { DATABASE_URL: withParams({ sslmode: 'verify-full' }) } })
+    const result = await runCli(['health', '--json'], { env: { DATABASE_URL: urlFor({ sslmode: 'verify-full' }) } })
     expect(result.code).toBe(7)
     const connection = result.json().components.find((c: { name: string }) => c.name === 'connection')
     expect(connection.details).toMatchObject({ step: 'TLS' })
     expect(connection.details.error).toMatch(/certificate/i)
-    const text = await runCli(['health'], { env: { DATABASE_URL: withParams({ sslmode: 'verify-full' }) } })
+    const text = await runCli(['health'], { env: { DATABASE_URL: urlFor({ sslmode: 'verify-full' }) } })
     expect(text.code).toBe(7)
     expect(text.stderr).toMatch(/^error: .*certificate/i)
     expect(text.stderr).not.toMatch(/\n\s+at /)
     expect(connections('dbops/health', mark)).toEqual([])
   })
 
-  test('require without the CA: encrypted without verifying the server, as libpq does', async () => {
-    const mark = logSize()
-    const result = await runCli(['wait'], { env: { DATABASE_URL: withParams({ sslmode: 'require' }) } })
-    expect(result.code).toBe(0)
-    const lines = connections('dbops/wait', mark)
-    expect(lines.length).toBeGreaterThan(0)
-    for (const line of lines) expect(line).toMatch(/SSL enabled/)
-  })
-
   // pg_dump connects with the same application_name as dbops' own connection: the lines of
   // both are checked. With disable, a pg_dump that missed PGSSLMODE would use libpq's default
   // (prefer) and be logged as encrypted; with verify-full, one that missed PGSSLROOTCERT fails.
-  test.each<[string, { sslmode: string; withCa?: boolean }, boolean]>([
+  test.each<[string, TlsCase, boolean]>([
     ['verify-full with the CA: encrypted', { sslmode: 'verify-full', withCa: true }, true],
     ['disable: not encrypted', { sslmode: 'disable' }, false],
   ])('backup create, %s, pg_dump included', async (_label, params, encrypted) => {
     const mark = logSize()
     const dir = path.join(tmp.dir, `backups-${params.sslmode}`)
     fs.mkdirSync(dir)
-    const url = withParams(params.withCa ? { sslmode: params.sslmode, sslrootcert: certs.ca } : { sslmode: params.sslmode })
     const result = await runCli(['backup', 'create', '--dir', dir, '--verify', 'hash', '--json'], {
-      env: { DATABASE_URL: url },
+      env: { DATABASE_URL: urlFor(params) },
       timeoutMs: 60_000,
     })
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' })
     expect(fs.existsSync(result.json().path)).toBe(true)
-    const lines = connections('dbops/backup create', mark)
-    expect(lines.length).toBeGreaterThanOrEqual(2) // dbops' session (lock, preflight) and pg_dump's
-    for (const line of lines) expect(/SSL enabled/.test(line)).toBe(encrypted)
+    // dbops' session (lock, preflight) and pg_dump's
+    expectEncrypted(connections('dbops/backup create', mark), encrypted, 2)
   })
 })
