@@ -104,6 +104,10 @@ describe.skipIf(!hasOpenssl)('PostgreSQL over TLS (a server with a certificate f
     expect(text.code).toBe(7)
     expect(text.stderr).toMatch(/^error: .*certificate/i)
     expect(text.stderr).not.toMatch(/\n\s+at /)
+    expect(text.stderr).toMatch(/\nhint: \S/)
+    const password = decodeURIComponent(new URL(url).password)
+    expect(password.length).toBeGreaterThan(0)
+    expect(result.stdout + result.stderr + text.stdout + text.stderr).not.toContain(password)
     expect(connections('dbops/health', mark)).toEqual([])
   })
 
