@@ -18,7 +18,7 @@ export default class Health extends DbopsCommand<typeof Health> {
   static override summary = 'Check the database: reachability, migrations, backups, connections, locks.'
   static override description =
     'Each check is ok, warn or fail, with its latency and details. Read-only session with short statement and lock timeouts.\n' +
-    'Exit 0 all ok, 3 a warning, 1 a failed check, 4 unreachable, 7 access (authentication, missing database or file).\n' +
+    'Exit 0 all ok, 3 a warning, 1 a failed check, 2 bad configuration (e.g. a missing certificate file), 4 unreachable, 7 access (authentication, missing database or file).\n' +
     'With --watch, a redraw every N seconds (one JSON document per line with --json) until Ctrl-C (exit 130).\n\n' +
     `Thresholds (--threshold NAME=VALUE or the environment variable; "off" disables):\n${thresholdHelp}`
   static override examples = [

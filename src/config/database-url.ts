@@ -138,26 +138,75 @@ function parseSqliteUrl(rest: string, context: UrlContext): SqliteTarget {
       hint: 'Use sqlite:///data/app.db (relative) or sqlite:////var/lib/app.db (absolute).',
     })
   }
-  const filePath = decodeURIComponent(location.slice(1))
+  const filePath = decodeComponent(location.slice(1), context.key, 'path')
   return { dialect: 'sqlite', path: path.resolve(context.cwd, filePath) }
+}
+
+/** The advice every message about a password that breaks the URL ends with (README: "Special characters"). */
+const ENCODE_PASSWORD_HINT = 'URL-encode the password: @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25.'
+
+function passwordNotEncoded(key: string): ConfigError {
+  return new ConfigError(`${key}: the password contains a character that must be URL-encoded (@, :, /, ?, # or %)`, {
+    code: 'CONFIG_URL',
+    hint: `${ENCODE_PASSWORD_HINT} Expected postgres://user:password@host:5432/db.`,
+  })
+}
+
+/**
+ * Whether an '@' turns up after the authority where no URL puts one: in the path, in the
+ * fragment, or in a query parameter before its '='. That is the '@' which should have ended
+ * the user info, pushed out by an unencoded '/', '?' or '#' in the password. An '@' in a query
+ * value (`?user=a@b`) is legitimate.
+ */
+function hasStrayAt(tail: string): boolean {
+  const query = tail.indexOf('?')
+  const fragment = tail.indexOf('#')
+  for (let at = tail.indexOf('@'); at >= 0; at = tail.indexOf('@', at + 1)) {
+    const inFragment = fragment >= 0 && at > fragment
+    const inQuery = query >= 0 && at > query && !inFragment
+    if (!inQuery) return true
+    const paramStart = Math.max(tail.lastIndexOf('&', at), query)
+    if (!tail.slice(paramStart, at).includes('=')) return true
+  }
+  return false
+}
+
+/** The text after the host's ':' in `host[:port]` or `[v6]:port`; undefined without one. */
+function portTextOf(hostPort: string): string | undefined {
+  const close = hostPort.indexOf(']')
+  if (hostPort.startsWith('[') && close < 0) return undefined // not a URL at all: the parser says so
+  const afterHost = hostPort.startsWith('[') ? hostPort.slice(close + 1) : hostPort
+  const colon = afterHost.indexOf(':')
+  return colon < 0 ? undefined : afterHost.slice(colon + 1)
+}
+
+/**
+ * Refuses the shapes an unencoded password gives a URL before any parser reads a piece of the
+ * password as a host, a port or a database. No message quotes a part of the URL: when the
+ * user info is misplaced, any part of it may be the password.
+ */
+function assertPasswordEncoded(authority: string, tail: string, key: string): void {
+  if (hasStrayAt(tail)) throw passwordNotEncoded(key)
+  const at = authority.lastIndexOf('@')
+  const port = portTextOf(authority.slice(at + 1))
+  if (port === undefined || /^\d*$/.test(port)) return
+  if (at < 0 && tail.includes('@')) throw passwordNotEncoded(key)
+  throw new ConfigError(`${key}: the port is not a number`, {
+    code: 'CONFIG_URL',
+    hint:
+      at < 0
+        ? `Expected postgres://user:password@host:5432/db; if that was a password, the @host is missing. ${ENCODE_PASSWORD_HINT}`
+        : `Write the port as digits: postgres://user:password@host:5432/db. If the password holds @ or :, ${ENCODE_PASSWORD_HINT}`,
+  })
 }
 
 function parsePostgresUrl(normalised: string, context: UrlContext): PostgresTarget {
   const { key } = context
   const afterScheme = normalised.slice('postgres://'.length)
-  // An unencoded '/', '#' or '?' in the password ends the authority early, so the '@'
-  // shows up after it: "postgres://u:pa/ss@host/db". Say so instead of a puzzling parse.
   const authorityEnd = afterScheme.search(/[/?#]/)
   const authority = authorityEnd < 0 ? afterScheme : afterScheme.slice(0, authorityEnd)
   const tail = authorityEnd < 0 ? '' : afterScheme.slice(authorityEnd)
-  const stray = tail.indexOf('@')
-  // A query parameter may hold an '@' (?user=a@b): that one has an '=' before it.
-  if (stray >= 0 && !authority.includes('@') && !tail.slice(0, stray).includes('=')) {
-    throw new ConfigError(`${key}: the password contains a character that must be URL-encoded (/, # or ?)`, {
-      code: 'CONFIG_URL',
-      hint: 'URL-encode the password: / as %2F, # as %23, ? as %3F, @ as %40, : as %3A.',
-    })
-  }
+  assertPasswordEncoded(authority, tail, key)
   // libpq's `postgresql://user@/db?host=/run/postgresql`: user info and an empty host, which
   // the WHATWG parser refuses; parse it with a stand-in host, then drop that host again
   const emptyHost = /@(:\d*)?$/.test(authority)
@@ -165,21 +214,14 @@ function parsePostgresUrl(normalised: string, context: UrlContext): PostgresTarg
   try {
     parsed = new URL(emptyHost ? `postgres://${authority.replace(/@(?=(:\d*)?$)/, '@empty.invalid')}${tail}` : normalised)
   } catch {
-    const portMatch = /:([^/@:]*)$/.exec(authority.slice(authority.lastIndexOf('@') + 1))
-    if (portMatch && !/^\d*$/.test(portMatch[1]!)) {
-      throw new ConfigError(`${key}: the port "${portMatch[1]}" is not a number`, {
-        code: 'CONFIG_URL',
-        hint: 'Write the port as digits, e.g. postgres://user@host:5432/db.',
-      })
-    }
     throw new ConfigError(`${key} is not a valid URL`, {
       code: 'CONFIG_URL',
-      hint: 'Expected postgres://user:password@host:5432/database; URL-encode special characters in the password.',
+      hint: `Expected postgres://user:password@host:5432/database, an IPv6 host in brackets ([::1]). ${ENCODE_PASSWORD_HINT}`,
     })
   }
-  const params = parsed.searchParams
-  const socketHost = params.get('host') ?? undefined
-  const host = (emptyHost ? '' : decodeURIComponent(parsed.hostname)) || socketHost || 'localhost'
+  const params = parseQuery(parsed.search, key)
+  const socketHost = params.get('host')
+  const host = (emptyHost ? '' : parseHost(parsed.hostname, key)) || socketHost || 'localhost'
   const port = parsed.port === '' ? Number(params.get('port') ?? 5432) : Number(parsed.port)
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConfigError(`${key}: the port must be between 1 and 65535`, { code: 'CONFIG_URL' })
@@ -187,7 +229,7 @@ function parsePostgresUrl(normalised: string, context: UrlContext): PostgresTarg
   const user = decodeComponent(parsed.username, key, 'user') || params.get('user') || context.defaultUser || 'postgres'
   const password = decodeComponent(parsed.password, key, 'password') || params.get('password') || undefined
   const database = decodeComponent(parsed.pathname.replace(/^\//, ''), key, 'database name') || params.get('dbname') || user
-  const sslmode = params.get('sslmode') ?? undefined
+  const sslmode = params.get('sslmode')
   const tls: TlsSettings = { mode: parseSslMode(sslmode, `${key} (sslmode)`) ?? 'prefer' }
   const rootCert = params.get('sslrootcert')
   const cert = params.get('sslcert')
@@ -198,13 +240,55 @@ function parsePostgresUrl(normalised: string, context: UrlContext): PostgresTarg
   return { dialect: 'postgres', host, port, database, user, password, tls }
 }
 
+/** The host without the brackets of an IPv6 literal (`[::1]` is `::1` to a socket and to libpq), %-escapes decoded. */
+function parseHost(hostname: string, key: string): string {
+  if (hostname.startsWith('[') && hostname.endsWith(']')) return hostname.slice(1, -1)
+  return decodeComponent(hostname, key, 'host')
+}
+
+/** libpq's connection parameters a URL's query may carry, named in messages. */
+const KNOWN_PARAMETERS = new Set([
+  'host',
+  'hostaddr',
+  'port',
+  'dbname',
+  'user',
+  'password',
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'connect_timeout',
+  'application_name',
+  'options',
+  'target_session_attrs',
+])
+
+/**
+ * The query parameters, decoded as libpq decodes them: %-escapes only (a `+` stays a plus, so a
+ * password or a file name with one survives). The last of repeated names wins.
+ */
+function parseQuery(search: string, key: string): Map<string, string> {
+  const params = new Map<string, string>()
+  for (const pair of search.replace(/^\?/, '').split('&')) {
+    if (pair === '') continue
+    const equals = pair.indexOf('=')
+    const name = decodeComponent(equals < 0 ? pair : pair.slice(0, equals), key, 'name of a query parameter')
+    // named only when it is a known one: an unknown "name" may be a piece of a misplaced password
+    const what = KNOWN_PARAMETERS.has(name) ? `query parameter ${name}` : 'value of a query parameter'
+    params.set(name, equals < 0 ? '' : decodeComponent(pair.slice(equals + 1), key, what))
+  }
+  return params
+}
+
+/** `decodeURIComponent`, with an error that names the part of the URL (never its text). */
 function decodeComponent(value: string, key: string, what: string): string {
   try {
     return decodeURIComponent(value)
   } catch {
     throw new ConfigError(`${key}: the ${what} has a malformed %-escape`, {
       code: 'CONFIG_URL',
-      hint: 'URL-encode special characters: % as %25.',
+      hint: what === 'password' ? ENCODE_PASSWORD_HINT : 'A % starts an escape of two hex digits of UTF-8; write a literal % as %25.',
     })
   }
 }
@@ -224,9 +308,15 @@ export function formatTargetUrl(target: DatabaseTarget, withPassword = false): s
   if (target.dialect === 'sqlite') return target.path === ':memory:' ? ':memory:' : `sqlite:///${target.path}`
   const user = encodeURIComponent(target.user)
   const auth = target.password !== undefined ? `${user}:${withPassword ? encodeURIComponent(target.password) : '***'}` : user
-  const host = target.host.startsWith('/') ? '' : target.host.includes(':') ? `[${target.host}]` : target.host
-  const query = target.host.startsWith('/') ? `?host=${encodeURIComponent(target.host)}` : ''
-  return `postgres://${auth}@${host}:${target.port}/${encodeURIComponent(target.database)}${query}`
+  const overSocket = target.host.startsWith('/')
+  const hostPort = overSocket ? `:${target.port}` : formatHostPort(target.host, target.port)
+  const query = overSocket ? `?host=${encodeURIComponent(target.host)}` : ''
+  return `postgres://${auth}@${hostPort}/${encodeURIComponent(target.database)}${query}`
+}
+
+/** `host:port`, with an IPv6 literal in brackets (`[::1]:5432`) so the port stays readable. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
 /**
@@ -235,5 +325,5 @@ export function formatTargetUrl(target: DatabaseTarget, withPassword = false): s
  */
 export function describeTarget(target: DatabaseTarget): string {
   if (target.dialect === 'sqlite') return `sqlite ${target.path}`
-  return `postgres ${target.host}:${target.port}/${target.database} as ${target.user}`
+  return `postgres ${formatHostPort(target.host, target.port)}/${target.database} as ${target.user}`
 }

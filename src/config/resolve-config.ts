@@ -11,24 +11,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
 import { type DbopsConfigFile, type DatabaseFileSettings, type LoadedConfigFile, loadConfigFile } from './config-file.js'
-import { type DatabaseTarget, type TlsSettings, formatTargetUrl, parseDatabaseUrl, parseSslMode } from './database-url.js'
-import { readDotenv } from './env-file.js'
+import { type DatabaseTarget, type TlsSettings, formatHostPort, formatTargetUrl, parseDatabaseUrl, parseSslMode } from './database-url.js'
+import { type ConfigSetting, type SettingSource, Layers, type Variable, lookUp } from './config-layers.js'
+import { loadDotenv } from './env-file.js'
 import { registerSecret } from './redact.js'
 import { type RawValue, parseBoolean, parseChoice, parseIdentifier, parseInteger, parseSeconds, parseText } from './values.js'
 
-/** Where a setting's value came from. */
-export type SettingSource = 'flag' | 'env' | 'dotenv' | 'config' | 'default'
-
-/** One resolved setting, as `config show` lists it. */
-export interface ConfigSetting {
-  /** Setting name, e.g. `pool.size`. */
-  key: string
-  /** The value as text (passwords redacted). */
-  value: string
-  source: SettingSource
-  /** The variable, flag or key that gave it: `POOL_SIZE`, `--url`, `dbops.config.ts: pool.size`. */
-  origin: string
-}
+export type { ConfigSetting, SettingSource } from './config-layers.js'
 
 /** Pool settings, seconds for times; pg gets `max = size + maxOverflow`. */
 export interface PoolSettings {
@@ -112,66 +101,6 @@ export interface ResolveOptions {
 /** The default target: a SQLite file at `./data/app.db`. */
 export const DEFAULT_SQLITE_PATH = 'data/app.db'
 
-interface Found {
-  value: RawValue
-  source: SettingSource
-  origin: string
-}
-
-/**
- * Looks a setting up through the layers, records where it came from, and parses it.
- * Keeps the provenance logic in one place so every setting follows the same precedence.
- */
-class Layers {
-  readonly settings: ConfigSetting[] = []
-
-  constructor(
-    private readonly vars: Map<string, { value: string; source: 'env' | 'dotenv' }>,
-    private readonly file: LoadedConfigFile | undefined,
-    private readonly entry: DatabaseFileSettings | undefined,
-    private readonly entryPrefix: string,
-  ) {}
-
-  /** The first set variable of `names`, from the environment or `.env`. */
-  variable(names: readonly string[]): Found | undefined {
-    for (const name of names) {
-      const hit = this.vars.get(name)
-      if (hit !== undefined && hit.value !== '') {
-        return { value: hit.value, source: hit.source, origin: hit.source === 'env' ? name : `${name} (.env)` }
-      }
-    }
-    return undefined
-  }
-
-  /** A key of the config file: the selected entry first, then the top level. */
-  fileValue(keyPath: string, topLevelToo = true): Found | undefined {
-    if (!this.file) return undefined
-    const places: Array<[unknown, string]> = []
-    if (this.entry) places.push([this.entry, this.entryPrefix])
-    if (!this.entry || topLevelToo) places.push([this.file.config, ''])
-    for (const [obj, prefix] of places) {
-      const value = keyPath.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj)
-      if (value !== undefined) return { value: value as RawValue, source: 'config', origin: `${this.file.label}: ${prefix}${keyPath}` }
-    }
-    return undefined
-  }
-
-  /** Resolves one setting: environment/.env, then config file, then the default. */
-  pick<T>(
-    key: string,
-    options: { env?: readonly string[]; file?: string; def: T; parse: (value: RawValue, where: string) => T; show?: (value: T) => string },
-  ): T {
-    const found = (options.env && this.variable(options.env)) || (options.file !== undefined ? this.fileValue(options.file) : undefined)
-    const value = found ? options.parse(found.value, found.origin) : options.def
-    this.record(key, value === undefined ? '' : (options.show ?? String)(value), found?.source ?? 'default', found?.origin ?? 'default')
-    return value
-  }
-
-  record(key: string, value: string, source: SettingSource, origin: string): void {
-    this.settings.push({ key, value, source, origin })
-  }
-}
-
 /**
  * Resolves the configuration: reads `.env` and the config file, applies the precedence,
  * validates every value (a message names the variable or key at fault), and registers the
@@ -185,12 +114,12 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
   const cwd = path.resolve(options.cwd ?? process.cwd())
   const env = options.env ?? process.env
   const flags = options.flags ?? {}
-  const dotenv = readDotenv(cwd)
-  const vars = new Map<string, { value: string; source: 'env' | 'dotenv' }>()
-  for (const [name, value] of Object.entries(dotenv)) vars.set(name, { value, source: 'dotenv' })
+  const dotenv = loadDotenv(cwd)
+  const vars = new Map<string, Variable>()
+  for (const [name, value] of Object.entries(dotenv.values)) vars.set(name, { value, source: 'dotenv', line: dotenv.lineOf[name] })
   for (const [name, value] of Object.entries(env)) if (value !== undefined) vars.set(name, { value, source: 'env' })
 
-  const file = await loadConfigFile(cwd, flags.config ?? vars.get('DBOPS_CONFIG')?.value)
+  const file = await loadConfigFile(cwd, flags.config ?? lookUp(vars, 'DBOPS_CONFIG', dotenv.file)?.value)
   const fileConfig: DbopsConfigFile = file?.config ?? {}
   const databaseName = flags.db ?? 'default'
   let entry: DatabaseFileSettings | undefined
@@ -204,12 +133,12 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
       })
     }
   }
-  const layers = new Layers(vars, file, entry, `databases.${databaseName}.`)
+  const layers = new Layers(vars, dotenv.file, file, entry, `databases.${databaseName}.`)
 
   const { target, rule } = resolveTarget(cwd, flags, layers, databaseName, entry, fileConfig, file)
   if (target.dialect === 'postgres') {
     target.tls = resolveTls(target.tls, layers, ruleSource(rule))
-    registerSecret(target.password)
+    registerSecret(target.password, [target.user, target.database, target.host])
   }
   layers.record('target', describeTargetForSettings(target), ...ruleSource(rule))
 
@@ -314,7 +243,9 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
   const shadowUrl = shadow === undefined ? undefined : String(shadow.value)
   if (shadowUrl !== undefined) {
     const shadowTarget = parseDatabaseUrl(shadowUrl, { key: shadow!.origin, cwd })
-    if (shadowTarget.dialect === 'postgres') registerSecret(shadowTarget.password)
+    if (shadowTarget.dialect === 'postgres') {
+      registerSecret(shadowTarget.password, [shadowTarget.user, shadowTarget.database, shadowTarget.host])
+    }
     layers.record('shadow_url', formatTargetUrl(shadowTarget), shadow!.source, shadow!.origin)
   }
 
@@ -368,7 +299,7 @@ function ruleSource(rule: string): [SettingSource, string] {
 
 function describeTargetForSettings(target: DatabaseTarget): string {
   if (target.dialect === 'sqlite') return `sqlite ${target.path}`
-  return `postgres ${target.user}@${target.host}:${target.port}/${target.database}`
+  return `postgres ${target.user}@${formatHostPort(target.host, target.port)}/${target.database}`
 }
 
 /**
@@ -415,12 +346,12 @@ function resolveTarget(
   if (url) return fromUrl(String(url.value), url.origin, `DATABASE_URL from the ${sourceWord(url.source)}`)
 
   const host = layers.variable(['DATABASE_HOST'])
-  const parts = ['DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD'].filter((name) => layers.variable([name]))
   if (host) {
     const port = layers.variable(['DATABASE_PORT'])
     const target: DatabaseTarget = {
       dialect: 'postgres',
-      host: String(host.value),
+      // an IPv6 literal, as written in a URL: [::1] is ::1 to a socket and to libpq
+      host: String(host.value).replace(/^\[(.*)\]$/, '$1'),
       port: port ? parseInteger(port.value, port.origin, 1, 65535) : 5432,
       user: String(layers.variable(['DATABASE_USER'])?.value ?? defaultUser),
       database: '',
@@ -430,6 +361,7 @@ function resolveTarget(
     target.database = String(layers.variable(['DATABASE_NAME'])?.value ?? target.user)
     return { target, rule: `DATABASE_HOST and friends from the ${sourceWord(host.source)}` }
   }
+  const parts = ['DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD'].filter((name) => layers.variable([name]))
   if (parts.length > 0 && !layers.variable(['DATABASE_PATH'])) {
     throw new ConfigError(`${parts.join(', ')} ${parts.length === 1 ? 'is' : 'are'} set but DATABASE_HOST is not`, {
       code: 'CONFIG_INVALID',

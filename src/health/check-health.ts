@@ -91,7 +91,7 @@ export interface HealthReport {
 /** A health run: the report, its exit code, and the connect failure if there was one. */
 export interface HealthResult {
   report: HealthReport
-  /** 0 all ok, 3 a warning, 1 a failed check, 4 unreachable, 7 access. */
+  /** 0 all ok, 3 a warning, 1 a failed check, 2 bad configuration, 4 unreachable, 7 access. */
   exitCode: number
   /** Why the database could not be reached or refused us. */
   error: DbopsError | undefined
@@ -167,7 +167,7 @@ function backupsComponent(
 
 /**
  * Runs every check once. Never throws for an unhealthy database: a connect failure becomes a
- * failed `connection` component naming the step (exit 4 or 7), a failing check a failed
+ * failed `connection` component naming the step (exit 2, 4 or 7), a failing check a failed
  * component. Throws only on interruption (SIGINT/SIGTERM through `options.connect.signal`).
  *
  * @example
@@ -191,7 +191,9 @@ export async function checkHealth(config: ResolvedConfig, options: HealthOptions
       latency_ms: roundMs(performance.now() - started),
       details: { step, error_code: err.code, error: err.message, hint: err.hint ?? null },
     }
-    const exitCode = err.exitCode === ExitCode.unreachable || err.exitCode === ExitCode.access ? err.exitCode : ExitCode.failed
+    // the same code the failure has in every other command (2: a certificate file that is not there)
+    const passedOn: number[] = [ExitCode.usage, ExitCode.unreachable, ExitCode.access]
+    const exitCode = passedOn.includes(err.exitCode) ? err.exitCode : ExitCode.failed
     return { report: { status: 'fail', checked_at: checkedAt.toISOString(), components: [component] }, exitCode, error: err }
   }
   try {

@@ -20,6 +20,7 @@ const STEP_BY_CODE: Record<string, string> = {
   DB_CORRUPT: 'open (not a database or corrupt)',
   DB_STARTING: 'server starting up',
   DB_TOO_MANY_CONNECTIONS: 'too many connections',
+  DB_NOT_POSTGRES: 'protocol (not PostgreSQL)',
   TLS_UNAVAILABLE: 'TLS',
   TLS_FAILED: 'TLS',
   CONFIG_TLS_FILE: 'TLS',

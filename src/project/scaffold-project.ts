@@ -1,11 +1,13 @@
 /**
  * `dbops init`: writes `dbops.config.ts`, `migrations/` and `.env.example` into a directory.
  * Refuses to overwrite an existing file unless `force` is set, and checks every file before
- * writing any, so a refusal leaves the directory as it was.
+ * writing any, so a refusal leaves the directory as it was. A write that fails (a read-only
+ * directory, a full disk) removes the files this run created and names the file and the
+ * directory (exit 1).
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { DbopsError, ExitCode } from '../errors.js'
+import { DbopsError, ExitCode, errorCodeOf, messageOf } from '../errors.js'
 
 /** What {@link scaffoldProject} did, per path. */
 export interface ScaffoldResult {
@@ -86,17 +88,44 @@ export function scaffoldProject(dir: string, options: { force: boolean }): Scaff
     )
   }
   const result: ScaffoldResult = { files: [] }
+  const step = (name: string, write: () => void) => {
+    try {
+      write()
+    } catch (err) {
+      for (const file of result.files) if (file.action === 'created') fs.rmSync(path.join(dir, file.path), { force: true })
+      throw writeFailed(name, dir, err)
+    }
+  }
   for (const [name, content] of files) {
     const target = path.join(dir, name)
     const existed = fs.existsSync(target)
-    writeFileAtomic(target, content)
+    step(name, () => writeFileAtomic(target, content))
     result.files.push({ path: name, action: existed ? 'overwritten' : 'created' })
   }
   const migrations = path.join(dir, 'migrations')
   const hadMigrations = fs.existsSync(migrations)
-  fs.mkdirSync(migrations, { recursive: true })
+  step('migrations/', () => fs.mkdirSync(migrations, { recursive: true }))
   result.files.push({ path: 'migrations/', action: hadMigrations ? 'kept' : 'created' })
   return result
+}
+
+/** Plain words for the errors a write in the project directory meets. */
+const WRITE_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOENT: 'the directory does not exist',
+}
+
+function writeFailed(name: string, dir: string, err: unknown): DbopsError {
+  const code = errorCodeOf(err)
+  const why = (code && WRITE_ERRORS[code]) ?? messageOf(err)
+  return new DbopsError('INIT_WRITE_FAILED', ExitCode.failed, `Cannot write ${name} in ${dir}: ${why}${code ? ` (${code})` : ''}`, {
+    cause: err,
+    hint: 'Run `dbops init` in a directory you can write to, or fix its permissions. Nothing this run created was left behind.',
+  })
 }
 
 /** Writes under a temporary name and renames, so a crash never leaves half a file. */

@@ -136,7 +136,7 @@ describe('config show', () => {
   test.each([
     { name: 'unknown scheme', url: 'mysql://u:p@h/db', message: /DATABASE_URL has an unsupported scheme "mysql:\/\/"/ },
     { name: 'malformed URL', url: 'postgres://[::1/db', message: /DATABASE_URL is not a valid URL/ },
-    { name: 'non-numeric port', url: `postgres://app:${SECRET}@h:port/db`, message: /port "port" is not a number/ },
+    { name: 'non-numeric port', url: `postgres://app:${SECRET}@h:port/db`, message: /DATABASE_URL: the port is not a number$/ },
     { name: 'unencoded / in the password', url: `postgres://app:${SECRET}/x@h/db`, message: /URL-encoded/ },
     { name: 'unencoded # in the password', url: `postgres://app:${SECRET}#x@h/db`, message: /URL-encoded/ },
   ])('$name: exit 2, one line and a hint, no secret, in text and JSON', async ({ url, message }) => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { normaliseDatabaseUrl, parseDatabaseUrl, formatTargetUrl } from '../../src/config/database-url.js'
+import { describeTarget, normaliseDatabaseUrl, parseDatabaseUrl, formatTargetUrl } from '../../src/config/database-url.js'
 import { redactUrl } from '../../src/config/redact.js'
 import { ConfigError } from '../../src/errors.js'
 
@@ -99,7 +99,7 @@ describe('parseDatabaseUrl', () => {
   test.each([
     { name: 'unencoded / in the password', input: 'postgres://app:pa/ss@h/db', message: /must be URL-encoded/ },
     { name: 'unencoded # in the password', input: 'postgres://app:pa#ss@h/db', message: /must be URL-encoded/ },
-    { name: 'non-numeric port', input: 'postgres://app:pw@h:fivefour/db', message: /port "fivefour" is not a number/ },
+    { name: 'non-numeric port', input: 'postgres://app:pw@h:fivefour/db', message: /the port is not a number/ },
     { name: 'port out of range', input: 'postgres://app@h:70000/db', message: /port|not a valid URL/ },
     { name: 'bad sslmode', input: 'postgres://h/db?sslmode=always', message: /sslmode\) must be one of/ },
     { name: 'relative sqlite with two slashes', input: 'sqlite://data/app.db', message: /three slashes/ },
@@ -131,5 +131,166 @@ describe('formatting and redaction', () => {
     const target = parseDatabaseUrl('postgres://app:p%2Fw@db:5433/shop', ctx)
     expect(formatTargetUrl(target)).toBe('postgres://app:***@db:5433/shop')
     expect(formatTargetUrl(target, true)).toBe('postgres://app:p%2Fw@db:5433/shop')
+  })
+})
+
+/** Every substring of `secret` of `min` characters or more that `text` contains. */
+function leakedFragments(text: string, secret: string, min = 3): string[] {
+  const found: string[] = []
+  for (let start = 0; start + min <= secret.length; start++) {
+    const fragment = secret.slice(start, start + min)
+    if (text.includes(fragment)) found.push(fragment)
+  }
+  return found
+}
+
+/**
+ * Passwords of many shapes: each character a URL gives a meaning to, alone and in pairs, at
+ * the start, middle and end, between fragments no message would contain by chance.
+ */
+function passwordShapes(): string[] {
+  const specials = [
+    '@',
+    '/',
+    '#',
+    ':',
+    '?',
+    '%',
+    ' ',
+    '[',
+    ']',
+    '&',
+    '=',
+    '\\',
+    '"',
+    "'",
+    '+',
+    ';',
+    ',',
+    '$',
+    '^',
+    '`',
+    '{',
+    '|',
+    '<',
+    '~',
+    '*',
+    '!',
+  ]
+  const shapes = new Set<string>(['hunter2secret', 'p@ss:w/rd#1', 'Qx7@', 'Qx7/', 'Qx7#', 'Qx7?', 'Qx7@/Zk9', 'Qx7/@Zk9', 'Qx7?a=Zk9@'])
+  for (const a of specials) {
+    shapes.add(`Qx7${a}Zk9w`)
+    shapes.add(`Qx7Zk9w${a}`)
+    for (const b of ['@', '/', '#', ':', '?']) shapes.add(`Qx7${a}Zk9${b}Vb4`)
+  }
+  return [...shapes]
+}
+
+describe('a password is never echoed, however it is written', () => {
+  const forms = [
+    { name: 'host and port', url: (pw: string) => `postgres://app:${pw}@db.example:5432/shop`, host: 'db.example', only: () => true },
+    { name: 'query', url: (pw: string) => `postgres://app:${pw}@db.example/shop?sslmode=require`, host: 'db.example', only: () => true },
+    { name: 'IPv6 host', url: (pw: string) => `postgresql+asyncpg://app:${pw}@[::1]:5432/shop`, host: '::1', only: () => true },
+    // with an '@' in the password this form has an @host again: a valid URL, whatever it was meant to say
+    { name: 'no @host', url: (pw: string) => `postgres://app:${pw}/shop`, host: undefined, only: (pw: string) => !pw.includes('@') },
+  ]
+  /** What is wrong with parsing `url` (a password of shape `password`), or undefined when all is right. */
+  function problemWith(url: string, password: string, host: string | undefined): string | undefined {
+    let target: ReturnType<typeof parseDatabaseUrl> | undefined
+    try {
+      target = parseDatabaseUrl(url, ctx)
+    } catch (err) {
+      if (!(err instanceof ConfigError) || err.exitCode !== 2) return `not a ConfigError: ${String(err)}`
+      const text = `${err.message}\n${err.hint ?? ''}`
+      const leaked = [...leakedFragments(text, password), ...leakedFragments(text, `:${password}@`)]
+      if (leaked.length > 0) return `leaks ${JSON.stringify(leaked)}: ${text}`
+      if ((/[@/#?%]/.test(password) || host === undefined) && !text.includes('URL-encode the password')) return `no advice: ${text}`
+      return undefined
+    }
+    // parsed: then exactly as meant, never a silent misreading
+    const expected = { host, port: 5432, user: 'app', password, database: 'shop' }
+    const got =
+      target.dialect === 'postgres'
+        ? { host: target.host, port: target.port, user: target.user, password: target.password, database: target.database }
+        : target
+    return JSON.stringify(got) === JSON.stringify(expected) ? undefined : `misread as ${JSON.stringify(got)}`
+  }
+
+  test.each(forms)('$name: parsed exactly, or refused with advice and no fragment of the password', ({ url, host, only }) => {
+    const shapes = passwordShapes().filter(only)
+    expect(shapes.length).toBeGreaterThan(100)
+    const problems = shapes.map((password) => ({ password, problem: problemWith(url(password), password, host) })).filter((p) => p.problem)
+    expect(problems).toEqual([])
+  })
+
+  test.each([
+    { input: 'postgres://app:hunter2secret/shop', leak: 'hunter2secret' },
+    { input: 'postgres://app:p@ss:w/rd#1@h/db', leak: 'w' },
+  ])('the reported cases: $input', ({ input, leak }) => {
+    const error = (() => {
+      try {
+        parseDatabaseUrl(input, ctx)
+      } catch (err) {
+        return err as ConfigError
+      }
+      throw new Error('parsed')
+    })()
+    expect(error.message).not.toContain(`"${leak}"`)
+    expect(error.hint).toContain('URL-encode the password')
+  })
+})
+
+describe('IPv6 hosts', () => {
+  test.each([
+    {
+      input: 'postgres://u:pw@[::1]:5432/db',
+      host: '::1',
+      port: 5432,
+      url: 'postgres://u:***@[::1]:5432/db',
+      line: 'postgres [::1]:5432/db as u',
+    },
+    {
+      input: 'postgres://u@[2001:DB8::1]/db?sslmode=require',
+      host: '2001:db8::1',
+      port: 5432,
+      url: 'postgres://u@[2001:db8::1]:5432/db',
+      line: 'postgres [2001:db8::1]:5432/db as u',
+    },
+  ])('$input', ({ input, host, port, url, line }) => {
+    const target = parseDatabaseUrl(input, ctx)
+    expect(target).toMatchObject({ host, port })
+    expect(formatTargetUrl(target)).toBe(url)
+    expect(describeTarget(target)).toBe(line)
+  })
+})
+
+describe('a malformed %-escape outside the password names its part (exit 2)', () => {
+  test.each([
+    { input: 'sqlite:///data/app%E0.db', part: 'the path' },
+    { input: 'postgres://u@ho%zzst/db', part: 'the host' },
+    { input: 'postgres://u%zz:Pw9secret@h/db', part: 'the user' },
+    { input: 'postgres://u:Pw9secret@h/d%E0b', part: 'the database name' },
+    { input: 'postgres://u:Pw9secret@h/db?sslrootcert=/ca%zz.pem', part: 'the query parameter sslrootcert' },
+    { input: 'postgres://u@h/db?password=Pw9secret%zz', part: 'the query parameter password' },
+    { input: 'postgres://u:Pw9secret%E0@h/db', part: 'the password' },
+    { input: 'postgres://app:123?Pw9secret=%zz@h/db', part: 'the value of a query parameter' },
+  ])('$input: $part', ({ input, part }) => {
+    let error: unknown
+    try {
+      parseDatabaseUrl(input, ctx)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).message).toBe(`DATABASE_URL: ${part} has a malformed %-escape`)
+    expect((error as ConfigError).exitCode).toBe(2)
+    expect(`${(error as ConfigError).message} ${(error as ConfigError).hint}`).not.toContain('Pw9')
+  })
+
+  test('query parameters decode as in libpq: + stays a plus', () => {
+    expect(parseDatabaseUrl('postgres://u@h/db?password=a+b%2Bc&sslrootcert=/etc/ca%20x.pem', ctx)).toMatchObject({
+      password: 'a+b+c',
+      tls: { rootCert: '/etc/ca x.pem' },
+    })
   })
 })

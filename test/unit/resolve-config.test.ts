@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { resolveConfig } from '../../src/config/resolve-config.js'
 import { redact } from '../../src/config/redact.js'
+import { describeConfig } from '../../src/config/show-config.js'
 import { assertDestructiveAllowed } from '../../src/config/production-guard.js'
 import { ConfigError } from '../../src/errors.js'
 
@@ -87,6 +88,73 @@ describe('target precedence', () => {
     const overridden = await resolve({ DATABASE_URL_ANALYTICS_RO: 'postgres://ro@replica/stats' }, { db: 'analytics-ro' })
     expect(overridden.target).toMatchObject({ host: 'replica' })
     expect(overridden.rule).toBe('--db analytics-ro: DATABASE_URL_ANALYTICS_RO from the environment')
+  })
+})
+
+describe('set but empty, and a malformed .env', () => {
+  test.each([
+    { env: { DATABASE_URL: '' }, name: 'DATABASE_URL' },
+    { env: { DATABASE_URL: '  ' }, name: 'DATABASE_URL' },
+    { env: { DATABASE_HOST: '' }, name: 'DATABASE_HOST' },
+    { env: { DATABASE_PATH: '' }, name: 'DATABASE_PATH' },
+    { env: { DATABASE_HOST: 'db', DATABASE_NAME: '' }, name: 'DATABASE_NAME' },
+    { env: { DATABASE_HOST: 'db', DATABASE_USER: '' }, name: 'DATABASE_USER' },
+    { env: { DATABASE_HOST: 'db', DATABASE_PORT: '' }, name: 'DATABASE_PORT' },
+    { env: { DATABASE_URL: 'postgres://h/db', DATABASE_SCHEMA: '' }, name: 'DATABASE_SCHEMA' },
+    { env: { DATABASE_URL: 'postgres://h/db', DATABASE_SSLMODE: '' }, name: 'DATABASE_SSLMODE' },
+    { env: { DATABASE_URL: 'postgres://h/db', DATABASE_SSLROOTCERT: '' }, name: 'DATABASE_SSLROOTCERT' },
+    { env: { SHADOW_DATABASE_URL: '' }, name: 'SHADOW_DATABASE_URL' },
+    { env: { DBOPS_CONFIG: '' }, name: 'DBOPS_CONFIG' },
+  ])('$name set but empty: exit 2 naming it, never a fallback', async ({ env, name }) => {
+    const error = await resolve(env).catch((err: unknown) => err)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect((error as ConfigError).message).toBe(`${name} is set but empty`)
+    expect((error as ConfigError).hint).toMatch(/unset it/i)
+    expect((error as ConfigError).exitCode).toBe(2)
+  })
+
+  test('DATABASE_URL_<NAME> set but empty with --db NAME', async () => {
+    write('dbops.config.json', JSON.stringify({ databases: { prod: { url: 'postgres://h/prod' } } }))
+    const error = (await resolve({ DATABASE_URL_PROD: '' }, { db: 'prod' }).catch((err: unknown) => err)) as ConfigError
+    expect(error.message).toBe('DATABASE_URL_PROD is set but empty')
+  })
+
+  test('DATABASE_URL= in .env names the file and line', async () => {
+    write('.env', '# settings\nPOOL_SIZE=3\nDATABASE_URL=\n')
+    const error = (await resolve().catch((err: unknown) => err)) as ConfigError
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error.message).toBe(`DATABASE_URL is set but empty (${path.join(dir, '.env')}:3)`)
+  })
+
+  test('an empty variable that nothing reads is no error', async () => {
+    const config = await resolve({ DATABASE_URL: 'sqlite:///a.db', DATABASE_HOST: '', DATABASE_NAME: '', DATABASE_PASSWORD: '' })
+    expect(config.target).toMatchObject({ dialect: 'sqlite' })
+  })
+
+  test.each([
+    { text: 'POOL_SIZE=3\nDATABASE_URL\n', line: 2 },
+    { text: 'DATABASE_URL: postgres://h/db\n', line: 1 },
+    { text: 'A="two\nlines"\n=value\n', line: 3 },
+    { text: 'export A=1\n\n  # comment\nNOT A NAME=1\n', line: 4 },
+    { text: 'A=1\r\nB\r\n', line: 2 },
+  ])('a malformed .env line is reported with its file and line: $line', async ({ text, line }) => {
+    write('.env', text)
+    const error = (await resolve().catch((err: unknown) => err)) as ConfigError
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error.message).toBe(`${path.join(dir, '.env')}:${line}: expected NAME=value`)
+    expect(error.exitCode).toBe(2)
+    expect(error.message).not.toContain('postgres')
+  })
+
+  test('a well-formed .env with quotes, export and comments still parses', async () => {
+    write(
+      '.env',
+      'export POOL_SIZE=4\nSQLITE_JOURNAL_MODE="DELETE" # trailing\nX="a\nb=c"\n\n# DATABASE_URL\nDATABASE_URL=sqlite:///e.db\n',
+    )
+    const config = await resolve()
+    expect(config.pool.size).toBe(4)
+    expect(config.sqlite.journalMode).toBe('DELETE')
+    expect(config.target).toMatchObject({ path: path.join(dir, 'e.db') })
   })
 })
 
@@ -210,6 +278,22 @@ describe('secrets and the production guard', () => {
   test('the resolved password is registered for redaction', async () => {
     await resolve({ DATABASE_URL: 'postgres://app:Sup3r-Secret@h/db' })
     expect(redact('FATAL: password Sup3r-Secret rejected')).toBe('FATAL: password *** rejected')
+  })
+
+  test('a password equal to the user, the database or the scheme is redacted as the password only', async () => {
+    const config = await resolve({ DATABASE_URL: 'postgres://postgres:postgres@db.example/postgres' })
+    const report = describeConfig(config)
+    expect(redact(report.target.url)).toBe('postgres://postgres:***@db.example:5432/postgres')
+    expect(JSON.parse(redact(JSON.stringify(report.target)))).toMatchObject({ user: 'postgres', database: 'postgres', password: '***' })
+    expect(redact('Authentication failed for user "postgres"')).toBe('Authentication failed for user "postgres"')
+    for (const [text, expected] of [
+      ['password=postgres', 'password=***'],
+      ['PGPASSWORD=postgres sslmode=require', 'PGPASSWORD=*** sslmode=require'],
+      ['password "postgres" rejected', 'password "***" rejected'],
+      ['postgres://u:postgres@h/db', 'postgres://u:***@h/db'],
+    ]) {
+      expect(redact(text!)).toBe(expected)
+    }
   })
 
   test.each([

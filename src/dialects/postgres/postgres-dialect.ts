@@ -13,7 +13,7 @@ import { ConfigError, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { retryWithinDeadline } from '../retry-within-deadline.js'
 import { createPostgresBackup, preparePostgresBackup, restorePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
-import { isTransientConnectError, mapConnectError } from './postgres-errors.js'
+import { explainConnectError, isTransientConnectError, mapConnectError } from './postgres-errors.js'
 
 /** The part of pg's pool dbops depends on. */
 export interface PoolLike {
@@ -155,7 +155,7 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
     }
   } catch (err) {
     await pool.end().catch(() => undefined)
-    throw mapConnectError(err, target, deadlineMs)
+    throw await explainConnectError(err, target, deadlineMs)
   }
 }
 

@@ -3,7 +3,8 @@
  * naming the step that failed (name lookup, TCP connect, TLS, authentication, …) and the
  * server, never the password.
  */
-import type { PostgresTarget } from '../../config/database-url.js'
+import { type PostgresTarget, formatHostPort } from '../../config/database-url.js'
+import { identifyServer } from './identify-server.js'
 import { AuthFailedError, DatabaseMissingError, DbUnreachableError, DbopsError, ExitCode, errorCodeOf, messageOf } from '../../errors.js'
 
 /** SQLSTATEs and socket errors that waiting can fix. */
@@ -32,9 +33,9 @@ function isTimeout(err: unknown): boolean {
   return /timeout|timed out/i.test(messageOf(err))
 }
 
-/** `host:port`, or the socket directory. */
+/** `host:port` (`[::1]:5432` for IPv6), or the socket directory. */
 export function whereOf(target: PostgresTarget): string {
-  return target.host.startsWith('/') ? `socket ${target.host} port ${target.port}` : `${target.host}:${target.port}`
+  return target.host.startsWith('/') ? `socket ${target.host} port ${target.port}` : formatHostPort(target.host, target.port)
 }
 
 /**
@@ -109,4 +110,38 @@ export function mapConnectError(err: unknown, target: PostgresTarget, timeoutMs:
     return new DbUnreachableError(`The connection to ${where} was closed during login`, options)
   }
   return new DbopsError('DB_CONNECT_FAILED', ExitCode.failed, `Could not connect to ${where}: ${message}`, options)
+}
+
+/** How long the check of what listens on the port may take after a failed login. */
+const IDENTIFY_TIMEOUT_MS = 1000
+
+/**
+ * {@link mapConnectError}, and for the failures a service that is not PostgreSQL causes (a
+ * TLS error on an answer that is neither `S` nor `N`, a timeout, a connection closed during
+ * login) one more connection to see what listens on the port: a service that answers
+ * otherwise is named by what it sent (`SSH-2.0-OpenSSH_9.6`, `HTTP/1.1 400 Bad Request`),
+ * one that hangs up at once as such. Both exit 4: the port may be PostgreSQL's again soon
+ * (a restart, a failover), and the message says what to check.
+ */
+export async function explainConnectError(err: unknown, target: PostgresTarget, timeoutMs: number): Promise<DbopsError> {
+  const mapped = mapConnectError(err, target, timeoutMs)
+  const closed = /terminated unexpectedly|ECONNRESET/i.test(messageOf(err)) && mapped.exitCode === ExitCode.unreachable
+  if (!closed && !['TLS_FAILED', 'DB_TIMEOUT', 'DB_CONNECT_FAILED'].includes(mapped.code)) return mapped
+  const identity = await identifyServer(target, IDENTIFY_TIMEOUT_MS)
+  const where = whereOf(target)
+  const hint = 'Another service listens there: check the host and port in DATABASE_URL (or DATABASE_HOST and DATABASE_PORT).'
+  if (identity.kind === 'other') {
+    return new DbUnreachableError(`The server at ${where} did not answer as PostgreSQL (it sent "${identity.sent}")`, {
+      code: 'DB_NOT_POSTGRES',
+      cause: err,
+      hint,
+    })
+  }
+  if (identity.kind === 'closed' && (closed || mapped.code === 'TLS_FAILED')) {
+    return new DbUnreachableError(`The server at ${where} closed the connection before answering as PostgreSQL`, {
+      cause: err,
+      hint: `A proxy with no server behind it, or a service that is not PostgreSQL? ${hint.replace(/^Another service listens there: c/, 'C')}`,
+    })
+  }
+  return mapped
 }
