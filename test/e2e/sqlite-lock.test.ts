@@ -117,7 +117,7 @@ describe('SQLite: one migration run at a time, across processes', () => {
     expect(await p.tables()).toEqual(['base', 'gated'])
   })
 
-  test('a waiter times out after --lock-timeout with exit 5, naming the holding process, with and without --json', async () => {
+  test('a waiter times out after --lock-timeout with exit 5, naming the holding process, with and without --json; SIGINT ends the wait', async () => {
     p.write('20250101000001_gated.ts', gatedMigration(p.dir, 'gated', false))
     const holder = start(['up'])
     await waitFor('the holder to be inside the gated migration', () => fs.existsSync(running()))
@@ -133,6 +133,13 @@ describe('SQLite: one migration run at a time, across processes', () => {
         expect(text).toContain(`kill ${pid}`)
         expect(text).not.toMatch(/\n\s+at /)
       }
+      // the wait is polled: a signal ends it at once
+      const interrupted = start(['up', '--lock-timeout', '30'])
+      await waiting(interrupted)
+      interrupted.child().kill('SIGINT')
+      const result = await interrupted.done
+      expect(result.code).toBe(130)
+      expect(result.stderr).toContain('error: Interrupted by SIGINT while waiting for the migration lock; nothing was applied or changed.')
     } finally {
       go()
     }
@@ -172,6 +179,10 @@ describe('SQLite: one migration run at a time, across processes', () => {
       expect(result.code, result.stderr).toBe(5)
       expect(result.stderr).toContain('Timed out after 1 s waiting for the write lock on SQLite file')
       expect(result.stderr).toContain(`held by pid ${process.pid} (`)
+
+      const pool = await runCli(['pool', '--json'], { cwd: p.dir, env: { ...env, SQLITE_BUSY_TIMEOUT: '300' } })
+      expect(pool.code, pool.stderr).toBe(3)
+      expect(pool.json().server.details.write_lock.error).toContain(`another connection holds the write lock: pid ${process.pid} (`)
     } finally {
       holder.exec('ROLLBACK')
       holder.close()
@@ -251,12 +262,18 @@ describe('SQLite: a database held in BEGIN EXCLUSIVE by another process (rollbac
       const up = await cli(['migrate', 'up', '--lock-timeout', '1'])
       expect(up.code, up.stderr).toBe(5)
       expect(Date.now() - started).toBeLessThan(4000)
-      expect(up.stderr).toMatch(/^error: Timed out after 1 s waiting for SQLite file .*app\.db: a writer holds it locked \(pid \d+ \(/m)
+      expect(up.stderr).toMatch(
+        /^error: SQLite file .*app\.db is locked: a writer holds it, pid \d+ \(.*\); still locked after 1 s\nhint: .*--lock-timeout/m,
+      )
       expect(up.stderr).toContain(writer)
 
-      const upJson = await cli(['migrate', 'up', '--json'])
+      const upJson = await cli(['migrate', 'up', '--json', '--lock-timeout', '0.5'])
       expect(upJson.code).toBe(5)
-      expect(upJson.json().error).toMatchObject({ code: 'LOCK_TIMEOUT', message: expect.stringContaining('after 0.3 s') })
+      expect(upJson.json().error).toMatchObject({ code: 'LOCK_TIMEOUT', message: expect.stringContaining('still locked after 0.5 s') })
+      expect(upJson.json().error.message).toContain(writer)
+      const status = await cli(['migrate', 'status', '--json'])
+      expect(status.code).toBe(5)
+      expect(status.json().error).toMatchObject({ code: 'LOCK_TIMEOUT', message: expect.stringContaining('still locked after 0.3 s') })
 
       const health = await cli(['health', '--json'])
       expect(health.code, health.stderr).toBe(4)
@@ -267,7 +284,7 @@ describe('SQLite: a database held in BEGIN EXCLUSIVE by another process (rollbac
         expect(pool.code, pool.stderr).toBe(4)
         if (json) expect(pool.json().error.code).toBe('DB_LOCKED')
         const text = errorText(pool, json)
-        expect(text).toMatch(/SQLite file .*app\.db is locked by another process: a writer holds it \(pid \d+/)
+        expect(text).toMatch(/SQLite file .*app\.db is locked: a writer holds it, pid \d+ \(/)
         expect(text).toContain(writer)
         expect(text).toContain('still locked after 0.3 s')
         expect(text).not.toMatch(/\n\s+at /)
