@@ -20,7 +20,7 @@ const seconds = (name: string) =>
 /** `--lock-timeout` and `--statement-lock-timeout`. */
 export const lockFlags = {
   'lock-timeout': seconds('lock-timeout')({
-    summary: 'Seconds to wait for another migration run (default 60; SQLite: its busy timeout). Exit 5 after.',
+    summary: 'Seconds to wait for another migration run (default 60). Exit 5 after.',
     helpValue: 'S',
   }),
   'statement-lock-timeout': seconds('statement-lock-timeout')({

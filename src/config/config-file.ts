@@ -66,8 +66,8 @@ export interface DatabaseFileSettings {
 export interface DbopsConfigFile extends DatabaseFileSettings {
   /**
    * Migrations: the directory, relative to the config file (default `migrations`); how many
-   * seconds `migrate` waits for another run's lock (`lockTimeout`; default 60 on PostgreSQL,
-   * the busy timeout on SQLite); PostgreSQL's `lock_timeout` for migration statements
+   * seconds `migrate` waits for another run's lock (`lockTimeout`; default 60); PostgreSQL's
+   * `lock_timeout` for migration statements
    * (`statementLockTimeout`, seconds, default 5, 0 = wait forever).
    */
   migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number }

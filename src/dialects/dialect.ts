@@ -39,6 +39,12 @@ export interface ConnectOptions {
   onRetry?: (attempt: number, reason: string, delayMs: number) => void
   /** PostgreSQL session settings, e.g. a short `statement_timeout` for on-call commands. */
   sessionSettings?: Record<string, string>
+  /**
+   * SQLite: milliseconds opening waits while another process keeps the file locked (a writer
+   * in rollback-journal mode); then "locked" (exit 4). Default: the busy timeout. The migrate
+   * commands pass their lock timeout.
+   */
+  lockWaitMs?: number
 }
 
 /** An open connection (a pool on PostgreSQL, one handle on SQLite). Close it. */

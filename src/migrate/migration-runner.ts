@@ -15,7 +15,7 @@ import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
 import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
-import { DbopsError, ExitCode, InterruptedError, UsageError, errorCodeOf, messageOf } from '../errors.js'
+import { DbopsError, ExitCode, InterruptedError, LockTimeoutError, UsageError, errorCodeOf, messageOf } from '../errors.js'
 import { type ClassifiedMigration, type Classification } from './classify-migrations.js'
 import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
 import { loadMigrationModule } from './load-migration-module.js'
@@ -29,8 +29,8 @@ import { type ParsedSqlMigration, SqlMigrationFormatError, parseSqlMigration } f
 export interface MigrationOptions {
   /**
    * Milliseconds to wait for another run's lock (exit 5 after). Default: the config's
-   * `migrations.lockTimeout` / `DBOPS_LOCK_TIMEOUT`, else 60 s on PostgreSQL and the busy
-   * timeout on SQLite.
+   * `migrations.lockTimeout` / `DBOPS_LOCK_TIMEOUT`, else 60 s: long enough for another
+   * deploy's run to finish.
    */
   lockTimeoutMs?: number
   /** PostgreSQL `lock_timeout` for migration statements, ms (0: wait forever). Default: the config's (5 s). */
@@ -101,15 +101,35 @@ export function readMigrationsDir(config: ResolvedConfig): DiscoveredMigrations 
   return discoverMigrations(config.migrationsDir, displayPath(config, config.migrationsDir))
 }
 
-/** The lock wait for `config`'s dialect, in ms. */
+/** The lock wait, in ms. */
 export function lockTimeoutMsFor(config: ResolvedConfig, options: MigrationOptions): number {
   if (options.lockTimeoutMs !== undefined) return options.lockTimeoutMs
   if (config.migrationLockTimeoutSeconds !== undefined) return config.migrationLockTimeoutSeconds * 1000
-  return config.target.dialect === 'sqlite' ? config.sqlite.busyTimeoutMs : 60_000
+  return 60_000
 }
 
-function connectOptions(options: MigrationOptions, mode: 'read' | 'write', command: string): ConnectOptions {
-  return { command, signal: options.signal, ...options.connect, mode }
+/**
+ * Connects for a migrate command: a database another process keeps locked is waited for up
+ * to `lockWaitMs` (undefined: the dialect's default), and then it is a lock timeout (exit 5)
+ * like any other.
+ */
+async function connectForMigrations(
+  config: ResolvedConfig,
+  options: MigrationOptions,
+  mode: 'read' | 'write',
+  command: string,
+  lockWaitMs: number | undefined,
+): Promise<DbConnection> {
+  try {
+    return await connect(config, { command, signal: options.signal, ...options.connect, mode, lockWaitMs })
+  } catch (err) {
+    if (err instanceof DbopsError && err.code === 'DB_LOCKED')
+      throw new LockTimeoutError(err.message, {
+        hint: 'It is transient: retry when that process has finished, or wait longer with --lock-timeout.',
+        cause: err,
+      })
+    throw err
+  }
 }
 
 /**
@@ -124,7 +144,7 @@ export async function usingMigrationSession<T>(
   fn: (session: MigrationSession, conn: DbConnection) => Promise<T>,
   mode: 'read' | 'write' = 'write',
 ): Promise<T> {
-  const conn = await connect(config, connectOptions(options, mode, command))
+  const conn = await connectForMigrations(config, options, mode, command, lockTimeoutMsFor(config, options))
   try {
     let session: MigrationSession
     try {
@@ -177,7 +197,8 @@ export async function readRowsReadOnly(
 }> {
   let conn: DbConnection
   try {
-    conn = await connect(config, connectOptions(options, 'read', command))
+    // a read that takes no lock waits as long as the user asked, else as any read does
+    conn = await connectForMigrations(config, options, 'read', command, options.lockTimeoutMs)
   } catch (err) {
     if (err instanceof DbopsError && err.code === 'DB_FILE_MISSING') {
       return {

@@ -3,39 +3,15 @@
  * PostgreSQL. Concurrency, crashes, signals and lock timeouts are exercised with real
  * processes; exit codes are checked with and without --json.
  */
-import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { postgresMigrationLockKey } from '../../src/dialects/postgres/postgres-migration-session.js'
-import { type CliResult, makeTempDir, repoRoot, runCli } from '../support/cli.js'
+import { type CliResult, makeTempDir, repoRoot, runCli, startCli, waitFor } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
 import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
-
-/** Polls `check` until it returns true (a hang is a failure, not a pass). */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-/** Starts the CLI, collecting stderr as it comes, so a test can act while it runs. */
-function startCli(args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }) {
-  let child: ChildProcess | undefined
-  let stderr = ''
-  const done = runCli(args, {
-    ...options,
-    onSpawn: (c) => {
-      child = c
-      c.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    },
-  })
-  return { done, child: () => child!, stderr: () => stderr }
-}
 
 /** A statement that keeps the database busy for a while, per dialect. */
 function slowStatement(dialect: string, seconds: number): string {

@@ -86,3 +86,27 @@ export function makeTempDir(prefix = 'dbops-test-'): { dir: string; cleanup: () 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) }
 }
+
+/** Polls `check` until it returns true (a hang is a failure, not a pass). */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Starts the CLI, collecting stderr as it comes, so a test can act while it runs (`exited()` says whether it has). */
+export function startCli(args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }) {
+  let child: ChildProcess | undefined
+  let stderr = ''
+  let exited = false
+  const done = runCli(args, {
+    ...options,
+    onSpawn: (c) => {
+      child = c
+      c.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    },
+  }).finally(() => (exited = true))
+  return { done, child: () => child!, stderr: () => stderr, exited: () => exited }
+}

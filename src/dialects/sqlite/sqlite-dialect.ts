@@ -11,7 +11,10 @@ import type { SqliteTarget } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { DatabaseMissingError, DbopsError, ExitCode, IntegrityError, errorCodeOf, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
+import { sleep } from '../retry-within-deadline.js'
 import { openDatabase } from './open-database.js'
+import { describeFileUsers, findSqliteFileUsers, findSqliteWriters } from './sqlite-file-users.js'
+import { formatSeconds } from './sqlite-lock-file.js'
 import { createSqliteBackup, prepareSqliteBackup, restoreSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
 
 /** The subset of better-sqlite3's handle dbops uses directly (pragmas, backup). */
@@ -24,11 +27,49 @@ export interface SqliteConnection extends DbConnection {
 
 /**
  * Opens `target` with better-sqlite3 and applies the configured pragmas. Maps a missing
- * file (read mode), a directory that cannot be written, and a file that is not a database
- * to typed errors naming the path.
+ * file (read mode), a directory that cannot be written, a file that is not a database, and
+ * a file another process keeps locked beyond the busy timeout (exit 4, naming the writer) to
+ * typed errors naming the path.
  */
 export function openSqlite(target: SqliteTarget, config: ResolvedConfig, mode: 'read' | 'write'): SqliteHandle {
-  const file = target.path
+  checkBeforeOpen(target.path, mode)
+  try {
+    return openAndProbe(target.path, config, mode, config.sqlite.busyTimeoutMs)
+  } catch (err) {
+    throw mapOpenError(err, target.path, config.sqlite.busyTimeoutMs)
+  }
+}
+
+/**
+ * {@link openSqlite}, waiting up to `waitMs` for a file another process keeps locked by
+ * polling (busy timeout 0, short sleeps) rather than inside SQLite's busy handler, which
+ * would block the event loop: a signal still ends the wait.
+ */
+export async function openSqliteWaiting(
+  target: SqliteTarget,
+  config: ResolvedConfig,
+  mode: 'read' | 'write',
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<SqliteHandle> {
+  checkBeforeOpen(target.path, mode)
+  const deadline = Date.now() + waitMs
+  let delay = 5
+  for (;;) {
+    try {
+      const handle = openAndProbe(target.path, config, mode, 0)
+      handle.pragma(`busy_timeout = ${config.sqlite.busyTimeoutMs}`)
+      return handle
+    } catch (err) {
+      const remaining = deadline - Date.now()
+      if (!isBusy(err) || remaining <= 0) throw mapOpenError(err, target.path, waitMs)
+      await sleep(Math.min(delay, remaining), signal)
+      delay = Math.min(delay * 2, 50)
+    }
+  }
+}
+
+function checkBeforeOpen(file: string, mode: 'read' | 'write'): void {
   const inMemory = file === ':memory:'
   if (!inMemory && mode === 'read' && !fs.existsSync(file)) {
     throw new DatabaseMissingError(`SQLite file ${file} does not exist`, {
@@ -37,24 +78,28 @@ export function openSqlite(target: SqliteTarget, config: ResolvedConfig, mode: '
     })
   }
   if (!inMemory && mode === 'write') ensureDirectory(path.dirname(file))
-  let handle: SqliteHandle
+}
+
+/** Opens `file` and reads from it (better-sqlite3 opens lazily); throws the driver's error. */
+function openAndProbe(file: string, config: ResolvedConfig, mode: 'read' | 'write', busyTimeoutMs: number): SqliteHandle {
+  const handle = openDatabase(file, { fileMustExist: mode === 'read', timeout: busyTimeoutMs })
   try {
-    handle = openDatabase(file, { fileMustExist: mode === 'read', timeout: config.sqlite.busyTimeoutMs })
-  } catch (err) {
-    throw mapOpenError(err, file)
-  }
-  try {
-    // Reading sqlite_schema proves the file is a database (better-sqlite3 opens lazily).
+    // Reading sqlite_schema proves the file is a database.
     handle.prepare('SELECT count(*) FROM sqlite_schema').get()
-    if (mode === 'write' && !inMemory) handle.pragma(`journal_mode = ${config.sqlite.journalMode}`)
+    if (mode === 'write' && file !== ':memory:') handle.pragma(`journal_mode = ${config.sqlite.journalMode}`)
     handle.pragma(`synchronous = ${config.sqlite.synchronous}`)
     if (config.sqlite.cacheSize !== undefined) handle.pragma(`cache_size = ${config.sqlite.cacheSize}`)
     handle.pragma('foreign_keys = ON')
   } catch (err) {
     handle.close()
-    throw mapOpenError(err, file)
+    throw err
   }
   return handle
+}
+
+function isBusy(err: unknown): boolean {
+  const code = errorCodeOf(err) ?? ''
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
 }
 
 function ensureDirectory(dir: string): void {
@@ -68,8 +113,9 @@ function ensureDirectory(dir: string): void {
   }
 }
 
-function mapOpenError(err: unknown, file: string): DbopsError {
+function mapOpenError(err: unknown, file: string, waitedMs: number): DbopsError {
   const code = errorCodeOf(err) ?? ''
+  if (isBusy(err)) return lockedError(err, file, waitedMs)
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
     return new IntegrityError('DB_CORRUPT', `SQLite file ${file} is not a database or is corrupt (${messageOf(err)})`, {
       hint: 'Check the path; restore the latest backup with `dbops backup restore` if the file was damaged.',
@@ -87,6 +133,30 @@ function mapOpenError(err: unknown, file: string): DbopsError {
   return new DbopsError('DB_OPEN_FAILED', ExitCode.failed, `Cannot open SQLite file ${file}: ${messageOf(err)}`, { cause: err })
 }
 
+/**
+ * The file stayed locked by another process: transient (exit 4). Names the writer from the
+ * kernel's lock table, or else the processes with the file open (one of them holds a lock
+ * that keeps this one from opening, e.g. a reader while the journal mode changes).
+ */
+function lockedError(err: unknown, file: string, waitedMs: number): DbopsError {
+  const writers = findSqliteWriters(file)
+  const who =
+    writers.length > 0
+      ? `a writer holds it, ${describeFileUsers(writers)}`
+      : `another connection holds it (processes with it open: ${describeFileUsers(findSqliteFileUsers(file))})`
+  return new DbopsError(
+    'DB_LOCKED',
+    ExitCode.unreachable,
+    `SQLite file ${file} is locked: ${who}; still locked after ${formatSeconds(waitedMs)}`,
+    {
+      hint:
+        'It is transient: retry when that transaction has ended, or wait longer with SQLITE_BUSY_TIMEOUT (milliseconds).' +
+        (writers[0] ? ` If it is stuck, end it: kill ${writers[0].pid}` : ''),
+      cause: err,
+    },
+  )
+}
+
 /** SQLite: transactional DDL, no advisory locks (the write lock serialises), no schemas. */
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -98,7 +168,7 @@ export const sqliteDialect: Dialect = {
     if (config.target.dialect !== 'sqlite') throw new TypeError('sqliteDialect.connect needs a SQLite target')
     const target = config.target
     const started = performance.now()
-    const handle = openSqlite(target, config, options.mode)
+    const handle = await openSqliteWaiting(target, config, options.mode, options.lockWaitMs ?? config.sqlite.busyTimeoutMs, options.signal)
     const serverVersion = (handle.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v
     const onQuery = options.onQuery
     const db = new Kysely<any>({
@@ -129,7 +199,7 @@ export const sqliteDialect: Dialect = {
     return (await import('./sqlite-introspector.js')).introspectSqlite(conn)
   },
   async acquireMigrationLock(conn, options) {
-    return (await import('./sqlite-migration-session.js')).acquireSqliteMigrationLock(conn as SqliteConnection, options)
+    return (await import('./sqlite-migration-lock.js')).acquireSqliteMigrationLock(conn as SqliteConnection, options)
   },
   prepareBackup: (config, options) => prepareSqliteBackup(config, options),
   createBackup: (request) => createSqliteBackup(request),

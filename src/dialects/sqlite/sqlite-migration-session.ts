@@ -1,12 +1,14 @@
 /**
- * SQLite migration session. There is no lock to hold between migrations and no lock file:
- * each migration runs in its own `BEGIN IMMEDIATE` transaction (SQLite's write lock), which
- * re-reads the migration's row inside it and skips a migration another run applied
- * meanwhile. So any number of concurrent runs apply each migration exactly once.
+ * SQLite migration session: the run, once `acquireSqliteMigrationLock` holds the
+ * database's migration lock (one run at a time across processes, for the whole run). Each
+ * migration still runs in its own `BEGIN IMMEDIATE` transaction (SQLite's write lock, which
+ * the application's writers take too), re-reading the migration's row inside it and skipping
+ * a migration already applied.
  *
  * The write lock is polled (`busy_timeout` 0, short sleeps) rather than waited for inside
  * SQLite's busy handler, which would block the event loop: a signal still stops the wait,
- * the first busy attempt is reported, and the wait is bounded by the lock timeout.
+ * the first busy attempt is reported with the writer where the OS can tell, and the wait is
+ * bounded by the lock timeout.
  *
  * Statements run one at a time, so a failure names its statement's line. `foreign_keys:off`
  * turns foreign keys off before the transaction (inside one the pragma does nothing), runs
@@ -28,13 +30,9 @@ import { MIGRATION_TABLE, applyRowChanges, readDbmateVersions, readMigrationRows
 import type { MigrationRowValues } from '../../migrate/migration-session.js'
 import type { MigrationLockOptions } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
-import { describeFileUsers, findSqliteFileUsers } from './sqlite-file-users.js'
+import { describeFileUsers, findSqliteFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import type { SqliteConnection, SqliteHandle } from './sqlite-dialect.js'
-
-/** Returns the session at once: SQLite takes its write lock per migration. */
-export async function acquireSqliteMigrationLock(conn: SqliteConnection, options: MigrationLockOptions): Promise<MigrationSession> {
-  return new SqliteMigrationSession(conn, options)
-}
+import { type HeldLockFile, formatSeconds } from './sqlite-lock-file.js'
 
 /** Lets pending callbacks (signal handlers) run. */
 function yieldToEventLoop(): Promise<void> {
@@ -44,13 +42,17 @@ function yieldToEventLoop(): Promise<void> {
 /** Thrown inside a transaction to roll it back quietly: another run did this step already. */
 class AlreadyDone extends Error {}
 
-class SqliteMigrationSession implements MigrationSession {
+/**
+ * A migration run on one SQLite connection, holding the run's lock (see
+ * `acquireSqliteMigrationLock`) until `release()`.
+ */
+export class SqliteMigrationSession implements MigrationSession {
   readonly db: Kysely<any>
   private readonly handle: SqliteHandle
   private readonly file: string
   private readonly busyTimeout: number
-  /** Prepared on the first BEGIN, with busy_timeout 0 (preparing can wait on a lock too). */
-  private statements: Record<'begin' | 'commit' | 'noWait' | 'wait', Statement> | undefined
+  /** Prepared on the first BEGIN. */
+  private statements: Record<'begin' | 'commit', Statement> | undefined
   private rowStatements: SqliteRowStatements | undefined
   private cancelRequested = false
   private warned = false
@@ -58,6 +60,7 @@ class SqliteMigrationSession implements MigrationSession {
   constructor(
     conn: SqliteConnection,
     private readonly options: MigrationLockOptions,
+    private readonly runLock: HeldLockFile | undefined,
   ) {
     this.db = conn.db
     this.handle = conn.handle
@@ -209,7 +212,8 @@ class SqliteMigrationSession implements MigrationSession {
   }
 
   async release(): Promise<void> {
-    // nothing held between migrations; the connection is closed by its owner
+    // the connection is closed by its owner
+    this.runLock?.release()
   }
 
   /** Runs `work` inside BEGIN IMMEDIATE … COMMIT, rolling back on any error. */
@@ -229,14 +233,14 @@ class SqliteMigrationSession implements MigrationSession {
   private async beginImmediate(): Promise<void> {
     const started = Date.now()
     let delay = 5
+    // busy_timeout through pragma() each time: a prepared PRAGMA takes effect when prepared,
+    // not when run, so a prepared "busy_timeout = 0" left the configured wait in place
+    this.handle.pragma('busy_timeout = 0')
     // prepared once: a run of 200 migrations takes the write lock 200 times
     const statements = (this.statements ??= {
       begin: this.handle.prepare('BEGIN IMMEDIATE'),
       commit: this.handle.prepare('COMMIT'),
-      noWait: this.handle.prepare('PRAGMA busy_timeout = 0'),
-      wait: this.handle.prepare(`PRAGMA busy_timeout = ${this.busyTimeout}`),
     })
-    statements.noWait.get()
     try {
       for (;;) {
         if (this.options.signal?.aborted) throw this.interruptedWhileWaiting()
@@ -250,19 +254,9 @@ class SqliteMigrationSession implements MigrationSession {
         const waited = Date.now() - started
         if (!this.warned) {
           this.warned = true
-          this.options.onWait?.(undefined) // SQLite cannot say which process holds its write lock
+          this.options.onWait?.(findSqliteWriters(this.file)[0])
         }
-        if (waited >= this.options.timeoutMs) {
-          const users = findSqliteFileUsers(this.file)
-          throw new LockTimeoutError(
-            `Timed out after ${Number((this.options.timeoutMs / 1000).toFixed(1))} s waiting for the write lock on SQLite file ${this.file}; processes with it open: ${describeFileUsers(users)}`,
-            {
-              hint:
-                'Another process is writing (perhaps another migration run); retry, or wait longer with --lock-timeout (default: SQLITE_BUSY_TIMEOUT).' +
-                (users[0]?.pid ? ` If it is stuck, end it: kill ${users[0].pid}` : ''),
-            },
-          )
-        }
+        if (waited >= this.options.timeoutMs) throw this.writeLockTimeout()
         await sleep(Math.min(delay, this.options.timeoutMs - waited), this.options.signal).catch(() => {
           throw this.interruptedWhileWaiting()
         })
@@ -270,8 +264,22 @@ class SqliteMigrationSession implements MigrationSession {
       }
     } finally {
       // the configured busy timeout again, for the transaction's own statements and COMMIT
-      statements.wait.get()
+      this.handle.pragma(`busy_timeout = ${this.busyTimeout}`)
     }
+  }
+
+  /** The write lock was not free in time: names the writer, or else the processes with the file open. */
+  private writeLockTimeout(): LockTimeoutError {
+    const writers = findSqliteWriters(this.file)
+    const users = writers.length > 0 ? writers : findSqliteFileUsers(this.file)
+    return new LockTimeoutError(
+      `Timed out after ${formatSeconds(this.options.timeoutMs)} waiting for the write lock on SQLite file ${this.file}; ${writers.length > 0 ? 'held by' : 'processes with it open:'} ${describeFileUsers(users)}`,
+      {
+        hint:
+          'Another process is writing; retry, or wait longer with --lock-timeout.' +
+          (users[0]?.pid ? ` If it is stuck, end it: kill ${users[0].pid}` : ''),
+      },
+    )
   }
 
   /** The interruption, saying where (a run's report replaces it when migrations had run). */

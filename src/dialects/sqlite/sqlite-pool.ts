@@ -9,6 +9,7 @@ import { errorCodeOf, messageOf } from '../../errors.js'
 import type { DbConnection, PoolProbe } from '../dialect.js'
 import { roundMs } from '../run-probe.js'
 import { sqliteHandleOf } from './sqlite-catalog.js'
+import { describeFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import { fileSize } from './sqlite-health.js'
 import type { SqliteHandle } from './sqlite-dialect.js'
 
@@ -28,7 +29,7 @@ export interface FileHolder {
  * This takes the write lock for a moment, which is the question asked; the session's
  * `query_only` is lifted only around it.
  */
-function tryWriteLock(handle: SqliteHandle): Record<string, unknown> {
+function tryWriteLock(handle: SqliteHandle, file: string): Record<string, unknown> {
   const busyTimeoutMs = handle.pragma('busy_timeout', { simple: true }) as number
   const wasQueryOnly = handle.pragma('query_only', { simple: true }) === 1
   const started = performance.now()
@@ -43,12 +44,21 @@ function tryWriteLock(handle: SqliteHandle): Record<string, unknown> {
       acquired: false,
       waited_ms: roundMs(performance.now() - started),
       busy_timeout_ms: busyTimeoutMs,
-      error: code === 'SQLITE_BUSY' ? `another connection holds the write lock (still busy after ${busyTimeoutMs} ms)` : messageOf(err),
+      error:
+        code === 'SQLITE_BUSY'
+          ? `another connection holds the write lock${writerOf(file)}; still busy after ${busyTimeoutMs} ms`
+          : messageOf(err),
     }
   } finally {
     if (handle.inTransaction) handle.exec('ROLLBACK')
     if (wasQueryOnly) handle.pragma('query_only = 1')
   }
+}
+
+/** ": pid 123 (command, since …)" for the process holding the write lock, where the OS can tell. */
+function writerOf(file: string): string {
+  const writers = file === ':memory:' ? [] : findSqliteWriters(file)
+  return writers.length > 0 ? `: ${describeFileUsers(writers)}` : ''
 }
 
 /** Processes with `file`, its WAL or its shared-memory file open, from `/proc/*\/fd` (Linux). */
@@ -101,7 +111,7 @@ export async function probeSqlitePool(conn: DbConnection): Promise<PoolProbe> {
   const handle = sqliteHandleOf(conn)
   const file = conn.target.dialect === 'sqlite' ? conn.target.path : ':memory:'
   const journalMode = String(handle.pragma('journal_mode', { simple: true }))
-  const writeLock = tryWriteLock(handle)
+  const writeLock = tryWriteLock(handle, file)
   let checkpoint: Record<string, unknown> | null = null
   if (journalMode === 'wal') {
     const row = (handle.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>)[0]
