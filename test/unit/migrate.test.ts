@@ -243,6 +243,15 @@ describe('githubErrorAnnotation', () => {
       ),
     ).toBe(expected)
   })
+
+  test('escape sequences in the file name and message are shown, not sent to the log', () => {
+    const annotation = githubErrorAnnotation(
+      { message: 'Migration 1_\u001b[2Ka.sql failed', file: '/w/migrations/1_\u001b[2Ka.sql' },
+      { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: '/w' },
+      '/w',
+    )
+    expect(annotation).toBe('::error file=migrations/1_\\x1b[2Ka.sql::Migration 1_\\x1b[2Ka.sql failed')
+  })
 })
 
 describe('generate names', () => {
