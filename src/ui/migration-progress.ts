@@ -53,7 +53,26 @@ export async function createMigrationProgress(
   }
   if (options.renderer !== 'default') return plainProgress(out)
 
-  const { Listr, ListrLogger, ProcessOutput } = await import('listr2')
+  const { Listr, ListrLogger, ProcessOutput, Spinner } = await import('listr2')
+  // the spinner's timer must not keep the process alive: a module migration that awaits
+  // nothing is detected when the event loop drains (guard-module-steps.ts), which a running
+  // interval would prevent, leaving the terminal spinning for ever
+  class BackgroundSpinner extends Spinner {
+    private timer: NodeJS.Timeout | undefined
+    override start(cb?: () => void, interval = 100): void {
+      this.timer = setInterval(() => {
+        this.spin()
+        cb?.()
+      }, interval).unref()
+    }
+    override stop(): void {
+      clearInterval(this.timer)
+      this.timer = undefined
+    }
+    override isRunning(): boolean {
+      return this.timer !== undefined
+    }
+  }
   const deferred = new Map<string, Deferred>()
   let running: Promise<unknown> | undefined
   return {
@@ -90,6 +109,7 @@ export async function createMigrationProgress(
             collapseErrors: false,
             collapseSubtasks: false,
             showErrorMessage: true,
+            spinner: new BackgroundSpinner(),
             logger,
           },
         } as never)
