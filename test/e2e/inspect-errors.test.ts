@@ -37,9 +37,12 @@ describe('sqlite: inspect on bad flags and a corrupt file', () => {
     expect(text.code).toBe(2)
     expect(text.stderr.split('\n')[0]).toBe(`error: ${message}`)
     expect(text.stderr).not.toContain('Parsing')
-    const json = await cli(['rows', 'items', ...args, '--json'])
+  })
+
+  test('rows --limit 0 --json: the same message in the error document', async () => {
+    const json = await cli(['rows', 'items', '--limit', '0', '--json'])
     expect(json.code).toBe(2)
-    expect(json.json().error).toMatchObject({ code: 'USAGE', message })
+    expect(json.json().error).toMatchObject({ code: 'USAGE', message: '--limit 0: expected a whole number from 1 to 1000' })
   })
 
   test('the largest exact offset still pages (an empty page)', async () => {
