@@ -14,12 +14,26 @@ export function exitErrorCode(err: unknown): number | undefined {
   return undefined
 }
 
+// oclif rewrites the message of any error thrown while a flag's value is parsed to
+// "Parsing --name \n\t<reason>\nSee more help with --help"; its first line alone says nothing
+const FLAG_PARSE_FAILURE = /^Parsing --([\w-]+) ?\n\t([\s\S]*?)(?:\nSee more help with --help)?$/
+
 /** Converts any thrown value to a DbopsError. `commandId` names the help to suggest. */
 export function toDbopsError(err: unknown, commandId?: string): DbopsError {
+  const help = commandId ? `dbops ${commandId.replaceAll(':', ' ')} --help` : 'dbops --help'
+  const flagFailure = err instanceof Error ? FLAG_PARSE_FAILURE.exec(err.message) : null
+  if (flagFailure) {
+    const reason = flagFailure[2]!.replace(/\s*\n\s*/g, ' ').trim()
+    // a DbopsError from a flag's own parser already names the flag and the allowed values
+    if (err instanceof DbopsError) return new DbopsError(err.code, err.exitCode, reason, { hint: err.hint, cause: err })
+    return new UsageError(`--${flagFailure[1]}: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`, {
+      hint: `See \`${help}\`.`,
+      cause: err,
+    })
+  }
   if (err instanceof DbopsError) return err
   if (err instanceof Error && 'parse' in err) {
     // oclif's parser errors (unknown flag, missing argument, bad option value)
-    const help = commandId ? `dbops ${commandId.replaceAll(':', ' ')} --help` : 'dbops --help'
     return new UsageError(messageOf(err), { hint: `See \`${help}\`.`, cause: err })
   }
   const oclifExit = (err as { oclif?: { exit?: number } } | undefined)?.oclif?.exit

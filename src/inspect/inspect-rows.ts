@@ -13,7 +13,8 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { OperationError, UsageError, errorCodeOf, messageOf } from '../errors.js'
-import { ON_CALL_STATEMENT_TIMEOUT_MS, usingOnCallSession } from '../health/on-call-session.js'
+import { ON_CALL_STATEMENT_TIMEOUT_MS } from '../health/on-call-session.js'
+import { usingInspectSession } from './using-inspect-session.js'
 import { checkName } from './check-name.js'
 import { whereNamesLive } from './inspect-table.js'
 
@@ -21,6 +22,37 @@ import { whereNamesLive } from './inspect-table.js'
 export const DEFAULT_ROW_LIMIT = 20
 /** The largest page: an on-call look, not an export (use `pg_dump` / `.dump` for that). */
 export const MAX_ROW_LIMIT = 1000
+/**
+ * The largest offset: the largest integer a JavaScript number holds exactly (2^53 - 1). Past
+ * it, `9007199254740993` would silently become `…992`; no table has that many rows, so a
+ * larger offset is refused rather than carried as a BigInt.
+ */
+export const MAX_ROW_OFFSET = Number.MAX_SAFE_INTEGER
+
+/** `--limit`: a whole number from 1 to {@link MAX_ROW_LIMIT}, else a UsageError saying so. */
+export function parseRowLimit(text: string): number {
+  return parseWholeNumber(text, '--limit', 1, MAX_ROW_LIMIT)
+}
+
+/** `--offset`: a whole number from 0 to {@link MAX_ROW_OFFSET}, else a UsageError saying so. */
+export function parseRowOffset(text: string): number {
+  return parseWholeNumber(text, '--offset', 0, MAX_ROW_OFFSET)
+}
+
+/** Decimal digits only, compared as text first: `Number()` would round a long one into range. */
+function parseWholeNumber(text: string, flag: string, min: number, max: number): number {
+  const digits = text
+    .trim()
+    .replace(/^\+/, '')
+    .replace(/^0+(?=\d)/, '')
+  const maxText = String(max)
+  const inRange =
+    /^\d+$/.test(digits) &&
+    (digits.length < maxText.length || (digits.length === maxText.length && digits <= maxText)) &&
+    Number(digits) >= min
+  if (!inRange) throw new UsageError(`${flag} ${text}: expected a whole number from ${min} to ${max}`)
+  return Number(digits)
+}
 
 /** One `--where COL=VALUE`. */
 export interface RowFilter {
@@ -91,10 +123,11 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
   const limit = request.limit ?? DEFAULT_ROW_LIMIT
   const offset = request.offset ?? 0
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ROW_LIMIT)
-    throw new UsageError(`--limit ${limit}: expected 1 to ${MAX_ROW_LIMIT}`)
-  if (!Number.isInteger(offset) || offset < 0) throw new UsageError(`--offset ${offset}: expected 0 or more`)
+    throw new UsageError(`--limit ${limit}: expected a whole number from 1 to ${MAX_ROW_LIMIT}`)
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new UsageError(`--offset ${offset}: expected a whole number from 0 to ${MAX_ROW_OFFSET}`)
   const filters = request.where ?? []
-  return usingOnCallSession(config, options.connect, async (conn) => {
+  return usingInspectSession(config, options.connect, async (conn) => {
     const catalog = await loadCatalog(conn.dialect.name)
     const where = whereNamesLive(config, conn.dialect.supportsSchemas)
     const table = checkName(request.table, await catalog.tableNames(conn, { schema: config.schema }), 'table', where)

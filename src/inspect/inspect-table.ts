@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { OperationError } from '../errors.js'
-import { usingOnCallSession } from '../health/on-call-session.js'
+import { usingInspectSession } from './using-inspect-session.js'
 import { checkName } from './check-name.js'
 
 /** The JSON document of `dbops inspect table NAME`. */
@@ -37,7 +37,7 @@ export function whereNamesLive(config: ResolvedConfig, supportsSchemas: boolean)
 
 /** Describes table `name`. */
 export async function inspectTable(config: ResolvedConfig, name: string, options: { connect: ConnectOptions }): Promise<TableReport> {
-  return usingOnCallSession(config, options.connect, async (conn) => {
+  return usingInspectSession(config, options.connect, async (conn) => {
     const catalog = await loadCatalog(conn.dialect.name)
     const where = whereNamesLive(config, conn.dialect.supportsSchemas)
     checkName(name, await catalog.tableNames(conn, { schema: config.schema }), 'table', where)

@@ -5,7 +5,7 @@
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
-import { usingOnCallSession } from '../health/on-call-session.js'
+import { usingInspectSession } from './using-inspect-session.js'
 
 /** The JSON document of `dbops inspect tables`. */
 export interface TablesReport {
@@ -16,7 +16,7 @@ export interface TablesReport {
 
 /** Lists the tables of the configured schema (PostgreSQL) or file (SQLite). */
 export async function inspectTables(config: ResolvedConfig, options: { connect: ConnectOptions }): Promise<TablesReport> {
-  return usingOnCallSession(config, options.connect, async (conn) => {
+  return usingInspectSession(config, options.connect, async (conn) => {
     const catalog = await loadCatalog(conn.dialect.name)
     const tables = await catalog.listTables(conn, { schema: config.schema })
     return {

@@ -5,10 +5,12 @@
  * the sha256 of its content with CRLF line endings turned into LF, so a checkout on Windows
  * is not an edit.
  */
+import { isUtf8 } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ConfigError, DbopsError, ExitCode, IntegrityError, errorCodeOf, messageOf } from '../errors.js'
+import { printableBytes } from '../printable-text.js'
 
 /** What kind of migration a file is. */
 export type MigrationKind = 'sql' | 'module'
@@ -58,16 +60,22 @@ export function compareVersions(a: string, b: string): number {
 
 /**
  * Reads the migrations directory. Throws a {@link ConfigError} (exit 2) when it does not
- * exist, an error naming the file when one cannot be read (exit 1), and an
- * {@link IntegrityError} (exit 6) when two files share a version.
+ * exist or when a migration's file name is not valid UTF-8, an error naming the file when one
+ * cannot be read (exit 1), and an {@link IntegrityError} (exit 6) when two files share a version.
+ *
+ * Names are read as bytes: decoded as UTF-8 by `readdir`, an invalid byte would become U+FFFD
+ * and the file could not be opened by that name. Such a file that looks like a migration (a
+ * version prefix) stops every migrate command rather than being skipped, since skipping it
+ * would deploy the migrations after it without it; the message shows the name escaped
+ * (`caf\xe9`) and asks for a rename. Other such files are listed as ignored.
  *
  * @param dir absolute path of the migrations directory
  * @param label how to name the directory in messages (default: `dir`)
  */
 export function discoverMigrations(dir: string, label = dir): DiscoveredMigrations {
-  let entries: fs.Dirent[]
+  let entries: fs.Dirent<Buffer>[]
   try {
-    entries = fs.readdirSync(dir, { withFileTypes: true })
+    entries = fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })
   } catch (err) {
     const code = errorCodeOf(err)
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -84,36 +92,46 @@ export function discoverMigrations(dir: string, label = dir): DiscoveredMigratio
   }
   const files: MigrationFile[] = []
   const ignored: string[] = []
+  const notUtf8: string[] = []
   for (const entry of entries) {
-    const match = MIGRATION_FILE_PATTERN.exec(entry.name)
-    if (!match || entry.name.endsWith('.d.ts') || (!entry.isFile() && !entry.isSymbolicLink())) {
-      if (!entry.name.startsWith('.')) ignored.push(entry.name)
+    if (!isUtf8(entry.name)) {
+      const shown = printableBytes(entry.name)
+      if (/^\d+_/.test(shown)) notUtf8.push(shown)
+      else if (!shown.startsWith('.')) ignored.push(shown)
       continue
     }
-    const file = path.join(dir, entry.name)
+    const name = entry.name.toString('utf8')
+    const match = MIGRATION_FILE_PATTERN.exec(name)
+    if (!match || name.endsWith('.d.ts') || (!entry.isFile() && !entry.isSymbolicLink())) {
+      if (!name.startsWith('.')) ignored.push(name)
+      continue
+    }
+    const file = path.join(dir, name)
     let content: string
     try {
       // as text: Node's one-call UTF-8 read, ~40% faster over a directory of small files
       content = fs.readFileSync(file, 'utf8')
     } catch (err) {
-      throw new DbopsError(
-        'MIGRATION_UNREADABLE',
-        ExitCode.failed,
-        `Cannot read migration ${path.join(label, entry.name)}: ${messageOf(err)}`,
-        {
-          hint: 'Check the file and its permissions.',
-          cause: err,
-        },
-      )
+      throw new DbopsError('MIGRATION_UNREADABLE', ExitCode.failed, `Cannot read migration ${path.join(label, name)}: ${messageOf(err)}`, {
+        hint: 'Check the file and its permissions.',
+        cause: err,
+      })
     }
     const kind: MigrationKind = match[3] === 'sql' ? 'sql' : 'module'
     files.push({
       version: match[1]!,
-      name: entry.name,
+      name,
       path: file,
       kind,
       checksum: checksumOf(content),
       content: kind === 'sql' ? content : '',
+    })
+  }
+  if (notUtf8.length > 0) {
+    const shown = notUtf8.map((name) => path.join(label, name)).join(', ')
+    throw new ConfigError(`Migration file name${notUtf8.length === 1 ? ' is' : 's are'} not valid UTF-8: ${shown}`, {
+      code: 'MIGRATION_NAME_NOT_UTF8',
+      hint: 'Rename it with a UTF-8 name (the bytes shown as \\xNN are not UTF-8; dbops records and prints migration names as text). Nothing was run.',
     })
   }
   files.sort((a, b) => compareVersions(a.version, b.version) || (a.name < b.name ? -1 : 1))

@@ -19,8 +19,9 @@ import { DbopsError, ExitCode, InterruptedError, LockTimeoutError, UsageError, e
 import { type ClassifiedMigration, type Classification } from './classify-migrations.js'
 import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
 import { loadMigrationModule } from './load-migration-module.js'
+import { guardModuleSteps } from './guard-module-steps.js'
 import { loadUmzug } from './load-umzug.js'
-import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
+import { MigrationFailedError, describeLocation, invalidSqlMigrationError, locationInStack } from './migration-failed-error.js'
 import { MigrationStepError, type MigrationRow, type MigrationSession, type MigrationStep } from './migration-session.js'
 import { MIGRATION_TABLE, readDbmateVersions, selectMigrationRows, tableExists } from './migration-table.js'
 import { type ParsedSqlMigration, SqlMigrationFormatError, parseSqlMigration } from './parse-sql-migration.js'
@@ -300,17 +301,7 @@ export async function prepareMigrations(
       try {
         parsed = parseSqlMigration(file.content, flavour)
       } catch (err) {
-        if (err instanceof SqlMigrationFormatError) {
-          throw new MigrationFailedError(
-            'MIGRATION_INVALID',
-            ExitCode.failed,
-            `Migration ${label} is not valid at line ${err.line}: ${err.message}`,
-            { file: file.path, line: err.line, column: err.column },
-            {
-              hint: 'Fix the file; nothing was applied.',
-            },
-          )
-        }
+        if (err instanceof SqlMigrationFormatError) throw invalidSqlMigrationError(err, label, file.path)
         throw err
       }
       const section = direction === 'up' ? parsed.up : parsed.down
@@ -397,13 +388,15 @@ export async function runMigrations(
     migrations: prepared.map((p) => ({ version: p.file.version, name: p.file.name })),
   })
 
+  const guard = guardModuleSteps()
   const run = async (name: string) => {
     const index = byName.get(name)!
     const item = prepared[index]!
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
+    guard.throwStray()
     options.onProgress?.({ type: 'start', version: item.file.version, name })
     results[index]!.status = 'failed'
-    const outcome = await session.run(item.step)
+    const outcome = await session.run(guard.supervise(item.step, name))
     const status: MigrationResultStatus = outcome.status === 'skipped' ? 'skipped' : direction === 'up' ? 'applied' : 'reverted'
     // to 0.1 ms: most small migrations take under 1 ms, and the run's total sums these
     results[index] = { ...results[index]!, status, duration_ms: Math.round(outcome.durationMs * 10) / 10 }
@@ -451,6 +444,13 @@ export async function runMigrations(
       })
   } finally {
     signal?.removeEventListener('abort', onAbort)
+  }
+  try {
+    if (!error) await guard.finish()
+  } catch (err) {
+    error = err as DbopsError
+  } finally {
+    guard.dispose()
   }
   return { results, error }
 }

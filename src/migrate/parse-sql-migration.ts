@@ -16,7 +16,7 @@
  * transaction and `PRAGMA foreign_key_check` before its commit, for the table-rebuild
  * recipe). Pure.
  */
-import { type SqlFlavour, type SqlStatement, SqlSplitError, splitSqlStatements } from './split-sql.js'
+import { type SqlFlavour, type SqlStatement, SqlSplitError, lineStarts, locate, splitSqlStatements } from './split-sql.js'
 
 /** One section of a `.sql` migration. */
 export interface SqlSection {
@@ -39,12 +39,17 @@ export interface ParsedSqlMigration {
   down: SqlSection | undefined
 }
 
-/** A `.sql` file that is not a valid migration: the message names the line. */
+/**
+ * A `.sql` file that is not a valid migration: the message names the line. `reason` says
+ * which kind: `format` (markers, options, unterminated strings, transaction control),
+ * `psql` (psql-only syntax) or `nul` (a NUL byte).
+ */
 export class SqlMigrationFormatError extends Error {
   constructor(
     message: string,
     readonly line: number,
     readonly column = 1,
+    readonly reason: 'format' | 'psql' | 'nul' = 'format',
   ) {
     super(message)
     this.name = 'SqlMigrationFormatError'
@@ -52,19 +57,32 @@ export class SqlMigrationFormatError extends Error {
 }
 
 const MARKER = /^--\s*migrate:(up|down)\b(.*)$/
-// statements that would end the migration's own transaction and break "applied and recorded, or neither"
-const TRANSACTION_CONTROL = /^(begin|commit|rollback|end|start\s+transaction|abort)\b/i
+// statements that would end the migration's own transaction and break "applied and recorded, or neither";
+// ROLLBACK [WORK|TRANSACTION] TO [SAVEPOINT] only undoes part of it, and is allowed
+const TRANSACTION_CONTROL = /^(begin|commit|rollback(?!\s+(?:(?:work|transaction)\s+)?to\b)|end|start\s+transaction|abort)\b/i
 
 /**
  * Parses a dbmate-format migration. Throws {@link SqlMigrationFormatError} for a missing
  * `-- migrate:up`, SQL before it, a repeated marker, an unknown option, an unterminated
- * string or comment, or a transaction-control statement (`BEGIN`, `COMMIT`…) inside a
- * transactional section (use `transaction:false` instead).
+ * string or comment, a transaction-control statement (`BEGIN`, `COMMIT`…) inside a
+ * transactional section (use `transaction:false` instead; savepoints are fine), psql-only
+ * syntax, and a NUL byte anywhere: both drivers end a statement's text at NUL, so whatever
+ * follows it would silently not run.
  *
  * @param text the file's content; CRLF line endings are accepted
  * @param flavour the dialect whose lexical rules split the statements
  */
 export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlMigration {
+  const nul = text.indexOf('\0')
+  if (nul !== -1) {
+    const { line, column } = locate(lineStarts(text), nul)
+    throw new SqlMigrationFormatError(
+      `a NUL byte at column ${column}: the database would stop reading the statement there and silently skip the rest`,
+      line,
+      column,
+      'nul',
+    )
+  }
   const markers: Array<{
     kind: 'up' | 'down'
     line: number
@@ -158,7 +176,12 @@ function splitSafely(sql: string, offset: number, startLine: number, flavour: Sq
   } catch (err) {
     if (err instanceof SqlSplitError) {
       const line = err.line + startLine - 1
-      throw new SqlMigrationFormatError(err.message.replace(/line \d+, column \d+/, `line ${line}, column ${err.column}`), line, err.column)
+      throw new SqlMigrationFormatError(
+        err.message.replace(/line \d+, column \d+/, `line ${line}, column ${err.column}`),
+        line,
+        err.column,
+        err.reason === 'psql' ? 'psql' : 'format',
+      )
     }
     throw err
   }

@@ -25,12 +25,19 @@ export interface SqlStatement {
   column: number
 }
 
-/** A script that cannot be split: an unterminated string, comment or dollar quote. */
+/**
+ * A script that cannot be split or sent: an unterminated string, comment or dollar quote
+ * (`reason: 'unterminated'`), or psql's own syntax (`reason: 'psql'`): a backslash
+ * meta-command (`\connect`, `\set`, `\i`…), or `COPY … FROM stdin` with its data inline.
+ * psql handles those itself and never sends them; a driver would send them to the server,
+ * which rejects a backslash and cannot be fed COPY data, so they are refused up front.
+ */
 export class SqlSplitError extends Error {
   constructor(
     message: string,
     readonly line: number,
     readonly column: number,
+    readonly reason: 'unterminated' | 'psql' = 'unterminated',
   ) {
     super(message)
     this.name = 'SqlSplitError'
@@ -40,7 +47,9 @@ export class SqlSplitError extends Error {
 /**
  * Splits `script` into statements. Empty statements (only spaces, comments or `;`) are
  * dropped; a last statement without `;` counts. Throws {@link SqlSplitError} for an
- * unterminated string, quoted identifier, block comment or dollar quote.
+ * unterminated string, quoted identifier, block comment or dollar quote, and for psql-only
+ * syntax: a backslash outside strings and comments (neither dialect has a `\` token, so it can
+ * only be a psql meta-command) and `COPY … FROM stdin`.
  *
  * @example
  * splitSqlStatements("INSERT INTO t VALUES ('a;b'); SELECT 1", 'postgres')
@@ -61,6 +70,15 @@ export function splitSqlStatements(script: string, flavour: SqlFlavour): SqlStat
     if (start >= 0) {
       const text = script.slice(start, end).trimEnd()
       const { line, column } = locate(lines, start)
+      // the rows that follow it are psql's to send (COPY's protocol), not statements
+      if (words[0] === 'copy' && COPY_FROM_STDIN.test(text)) {
+        throw new SqlSplitError(
+          '`COPY … FROM stdin` is psql syntax (psql sends the data lines that follow it); dbops does not run it',
+          line,
+          column,
+          'psql',
+        )
+      }
       statements.push({ text, offset: start, line, column })
     }
     start = -1
@@ -133,8 +151,20 @@ export function splitSqlStatements(script: string, flavour: SqlFlavour): SqlStat
       i = end + 1
       continue
     }
+    if (c === '\\') {
+      const { line, column } = locate(lines, i)
+      const command = /^\\(?:[A-Za-z]+|[^\sA-Za-z])/.exec(script.slice(i, i + 40))?.[0] ?? '\\'
+      throw new SqlSplitError(
+        `\`${command}\` is a psql meta-command; dbops sends SQL to the database and does not run psql's commands`,
+        line,
+        column,
+        'psql',
+      )
+    }
     if (flavour === 'postgres' && c === '$' && !isIdentChar(script[i - 1])) {
-      const tag = /^\$([A-Za-z_\u0080-\uFFFF][A-Za-z0-9_\u0080-\uFFFF]*)?\$/.exec(script.slice(i, i + 64))
+      // scan.l's dolqdelim: `$`, an optional identifier-like tag of any length, `$`
+      DOLLAR_TAG.lastIndex = i
+      const tag = DOLLAR_TAG.exec(script)
       if (tag) {
         const end = script.indexOf(tag[0], i + tag[0].length)
         if (end === -1) fail('dollar-quoted string', i)
@@ -173,6 +203,9 @@ export function splitSqlStatements(script: string, flavour: SqlFlavour): SqlStat
   finish(n)
   return statements
 }
+
+const DOLLAR_TAG = /\$([A-Za-z_\u0080-\uFFFF][A-Za-z0-9_\u0080-\uFFFF]*)?\$/y
+const COPY_FROM_STDIN = /\bfrom\s+stdin\b/i
 
 /** CREATE [OR REPLACE] [TEMP|TEMPORARY] {FUNCTION|PROCEDURE|TRIGGER} … */
 function definesBody(words: string[]): boolean {

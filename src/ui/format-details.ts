@@ -2,6 +2,7 @@
  * One-line summaries of snake_case detail records for tables: `size_bytes: 7340032` reads
  * `size 7.0 MB`, `idle_seconds: 75` reads `idle 75 s`, nulls are left out. Pure.
  */
+import { printable } from '../printable-text.js'
 
 /** `1536` → `1.5 kB`; binary multiples with the usual short names. */
 export function formatBytes(bytes: number): string {
@@ -50,13 +51,13 @@ function formatValue(key: string, value: unknown): [string, string] {
   return [key, String(value)]
 }
 
-/** `key value · key value`, keys with spaces for underscores, nulls skipped. */
+/** `key value · key value`, keys with spaces for underscores, nulls skipped, control characters escaped. */
 export function formatDetails(details: Record<string, unknown>): string {
   return Object.entries(details)
     .filter(([, value]) => value !== null && value !== undefined)
     .map(([key, value]) => {
       const [label, text] = formatValue(key, value)
-      return `${label.replaceAll('_', ' ')} ${text}`
+      return `${label.replaceAll('_', ' ')} ${printable(text)}`
     })
     .join(' · ')
 }

@@ -4,6 +4,7 @@
  * pull request's diff show it on the line. Pure.
  */
 import path from 'node:path'
+import { printable, printableLines } from '../printable-text.js'
 
 /** Where and what, for an annotation. */
 export interface AnnotationSource {
@@ -37,9 +38,9 @@ export function githubErrorAnnotation(source: AnnotationSource, env: Record<stri
   const root = env.GITHUB_WORKSPACE || cwd
   const relative = path.relative(root, source.file)
   const file = relative.startsWith('..') || path.isAbsolute(relative) ? source.file : relative.split(path.sep).join('/')
-  const properties = [`file=${escapeProperty(file)}`]
+  const properties = [`file=${escapeProperty(printable(file))}`]
   if (source.line !== undefined) properties.push(`line=${source.line}`)
   if (source.column !== undefined) properties.push(`col=${source.column}`)
   if (source.title) properties.push(`title=${escapeProperty(source.title)}`)
-  return `::error ${properties.join(',')}::${escapeData(source.message)}`
+  return `::error ${properties.join(',')}::${escapeData(printableLines(source.message))}`
 }

@@ -3,8 +3,8 @@
  * when stderr is a terminal (and `CI` is not set); one plain line per migration otherwise;
  * nothing under `--json` or `--quiet`. The renderer choice is `taskListOptions`'s.
  */
-import type { DbopsError } from '../errors.js'
 import type { MigrationProgress } from '../migrate/migration-runner.js'
+import { printable } from '../printable-text.js'
 import type { Output } from './output.js'
 import { taskListOptions } from './task-list-options.js'
 
@@ -19,7 +19,7 @@ export interface MigrationProgressView {
 interface Deferred {
   promise: Promise<{ status: string; durationMs: number }>
   resolve: (value: { status: string; durationMs: number }) => void
-  reject: (err: DbopsError) => void
+  reject: (err: Error) => void
 }
 
 function defer(): Deferred {
@@ -53,7 +53,26 @@ export async function createMigrationProgress(
   }
   if (options.renderer !== 'default') return plainProgress(out)
 
-  const { Listr, ListrLogger, ProcessOutput } = await import('listr2')
+  const { Listr, ListrLogger, ProcessOutput, Spinner } = await import('listr2')
+  // the spinner's timer must not keep the process alive: a module migration that awaits
+  // nothing is detected when the event loop drains (guard-module-steps.ts), which a running
+  // interval would prevent, leaving the terminal spinning for ever
+  class BackgroundSpinner extends Spinner {
+    private timer: NodeJS.Timeout | undefined
+    override start(cb?: () => void, interval = 100): void {
+      this.timer = setInterval(() => {
+        this.spin()
+        cb?.()
+      }, interval).unref()
+    }
+    override stop(): void {
+      clearInterval(this.timer)
+      this.timer = undefined
+    }
+    override isRunning(): boolean {
+      return this.timer !== undefined
+    }
+  }
   const deferred = new Map<string, Deferred>()
   let running: Promise<unknown> | undefined
   return {
@@ -65,13 +84,14 @@ export async function createMigrationProgress(
         const tasks = event.migrations.map((m) => {
           const d = defer()
           deferred.set(m.name, d)
+          const name = printable(m.name)
           return {
-            title: m.name,
+            title: name,
             task: async (_ctx: unknown, task: { title: string; skip: (message?: string) => void }) => {
               const outcome = await d.promise
               if (outcome.status === 'skipped')
-                task.skip(`${m.name} (already ${event.direction === 'up' ? 'applied' : 'rolled back'} by another run)`)
-              else task.title = `${m.name} ${out.err.dim(`(${formatDuration(outcome.durationMs)})`)}`
+                task.skip(`${name} (already ${event.direction === 'up' ? 'applied' : 'rolled back'} by another run)`)
+              else task.title = `${name} ${out.err.dim(`(${formatDuration(outcome.durationMs)})`)}`
             },
           }
         })
@@ -89,6 +109,7 @@ export async function createMigrationProgress(
             collapseErrors: false,
             collapseSubtasks: false,
             showErrorMessage: true,
+            spinner: new BackgroundSpinner(),
             logger,
           },
         } as never)
@@ -97,7 +118,8 @@ export async function createMigrationProgress(
       } else if (event.type === 'done') {
         deferred.get(event.name)?.resolve({ status: event.status, durationMs: event.durationMs })
       } else if (event.type === 'failed') {
-        deferred.get(event.name)?.reject(event.error)
+        // listr2 shows the message under the task: printable, as every error dbops prints
+        deferred.get(event.name)?.reject(new Error(printable(event.error.message)))
       }
     },
     async finish() {
@@ -110,14 +132,16 @@ function plainProgress(out: Output): MigrationProgressView {
   return {
     onWait: (message) => out.info(message),
     onProgress(event) {
+      if (event.type === 'plan') return
+      const name = printable(event.name)
       if (event.type === 'done') {
         const what =
           event.status === 'skipped'
-            ? `skipped ${event.name} (done by another run)`
-            : `${event.status} ${event.name} (${formatDuration(event.durationMs)})`
+            ? `skipped ${name} (done by another run)`
+            : `${event.status} ${name} (${formatDuration(event.durationMs)})`
         out.info(what)
       } else if (event.type === 'failed') {
-        out.info(event.error.code === 'INTERRUPTED' ? `interrupted ${event.name}` : `failed ${event.name}`)
+        out.info(event.error.code === 'INTERRUPTED' ? `interrupted ${name}` : `failed ${name}`)
       }
     },
     finish: async () => undefined,

@@ -2,11 +2,14 @@
  * Where things are printed. stdout carries the result (one JSON document under `--json`);
  * progress, logs, warnings and errors go to stderr. Colour comes from chalk's stderr
  * instance (and its stdout one for results), off when `NO_COLOR` is set. Every line passes
- * through `redact()` first.
+ * through `redact()` first. Errors and warnings are plain text that can quote file names and
+ * database messages, so their control characters are escaped (`printable`); results and
+ * progress lines carry colour, and their renderers escape what they quote.
  */
 import chalk, { Chalk, type ChalkInstance, chalkStderr } from 'chalk'
 import { redact } from '../config/redact.js'
 import { type DbopsError } from '../errors.js'
+import { printableLines } from '../printable-text.js'
 
 /** The output switches every command has. */
 export interface OutputMode {
@@ -103,7 +106,7 @@ export class Output {
   /** A warning on stderr; silent with `--quiet`. */
   warn(text: string): void {
     if (this.mode.quiet) return
-    this.stderr.write(`${this.err.yellow('warning:')} ${redact(text)}\n`)
+    this.stderr.write(`${this.err.yellow('warning:')} ${redact(printableLines(text))}\n`)
   }
 
   /**
@@ -111,8 +114,8 @@ export class Output {
    * `--verbose`. Printed even with `--quiet`.
    */
   error(err: DbopsError): void {
-    const lines = [`${this.err.red.bold('error:')} ${err.message}`]
-    if (err.hint) lines.push(`${this.err.dim('hint:')} ${err.hint}`)
+    const lines = [`${this.err.red.bold('error:')} ${printableLines(err.message)}`]
+    if (err.hint) lines.push(`${this.err.dim('hint:')} ${printableLines(err.hint)}`)
     if (this.mode.verbose) {
       lines.push(this.err.dim(`code: ${err.code}, exit ${err.exitCode}`))
       let cause: unknown = err

@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk'
 import type { RowsReport } from '../inspect/inspect-rows.js'
 import type { TableReport } from '../inspect/inspect-table.js'
 import type { TablesReport } from '../inspect/inspect-tables.js'
+import { printable } from '../printable-text.js'
 import { formatBytes, truncate } from './format-details.js'
 import { renderTable } from './render-table.js'
 
@@ -78,7 +79,7 @@ export function renderTableReport(report: TableReport, colours: ChalkInstance): 
 function cell(value: unknown, colours: ChalkInstance): string {
   if (value === null || value === undefined) return colours.dim('NULL')
   if (typeof value === 'object') return truncate(JSON.stringify(value), CELL_CHARS)
-  return truncate(String(value), CELL_CHARS)
+  return truncate(printable(String(value)), CELL_CHARS)
 }
 
 /** `inspect rows NAME`. */

@@ -5,6 +5,7 @@
 import type { ChalkInstance } from 'chalk'
 import type { MigrationRunResult } from '../migrate/migration-runner.js'
 import type { MigrationStatusReport } from '../migrate/migration-status.js'
+import { printable } from '../printable-text.js'
 import { formatDuration } from './migration-progress.js'
 import { renderTable } from './render-table.js'
 
@@ -22,13 +23,13 @@ export function renderRunSummary(result: MigrationRunResult): string {
 
 /** `up --dry-run`: the plan and each `.sql` file's statements. */
 export function renderPlan(result: MigrationRunResult, color: ChalkInstance): string {
-  if (result.results.length === 0) return `Nothing to apply to ${result.database}; head is ${result.head ?? 'empty'}.`
+  if (result.results.length === 0) return `Nothing to apply to ${printable(result.database)}; head is ${result.head ?? 'empty'}.`
   const lines = [
-    `Would apply ${result.results.length} migration${result.results.length === 1 ? '' : 's'} to ${result.database} (dry run, nothing changed):`,
+    `Would apply ${result.results.length} migration${result.results.length === 1 ? '' : 's'} to ${printable(result.database)} (dry run, nothing changed):`,
   ]
   for (const r of result.results) {
-    lines.push('', color.bold(`${r.name}${r.transaction === false ? color.yellow('  [transaction:false]') : ''}`))
-    for (const statement of r.statements ?? []) lines.push(...`${statement};`.split('\n').map((l) => `  ${l}`))
+    lines.push('', color.bold(`${printable(r.name)}${r.transaction === false ? color.yellow('  [transaction:false]') : ''}`))
+    for (const statement of r.statements ?? []) lines.push(...`${statement};`.split('\n').map((l) => `  ${printable(l)}`))
   }
   return lines.join('\n')
 }
@@ -44,7 +45,7 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
   }
   const rows = report.migrations.map((m) => [
     m.version,
-    m.name,
+    printable(m.name),
     (paint[m.status] ?? String)(m.out_of_order ? `${m.status} (out of order)` : m.status),
     m.applied_at ? m.applied_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
     m.duration_ms === null ? '' : formatDuration(m.duration_ms),
@@ -53,7 +54,7 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
   lines.push(
     rows.length > 0
       ? renderTable(['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'], rows)
-      : `No migrations in ${report.migrations_dir}.`,
+      : `No migrations in ${printable(report.migrations_dir)}.`,
   )
   const s = report.summary
   const parts = [`${s.applied} applied`, `${s.pending} pending`]
@@ -62,8 +63,8 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
   if (s.dirty) parts.push(`${s.dirty} dirty`)
   if (s.out_of_order) parts.push(`${s.out_of_order} out of order`)
   lines.push('', `${parts.join(', ')}; head ${report.head ?? 'empty'}.`)
-  for (const problem of report.problems) lines.push(color.red(`! ${problem}`))
+  for (const problem of report.problems) lines.push(color.red(`! ${printable(problem)}`))
   if (report.ignored_files.length > 0)
-    lines.push(color.dim(`Not migrations (no <version>_ prefix or other extension): ${report.ignored_files.join(', ')}`))
+    lines.push(color.dim(`Not migrations (no <version>_ prefix or other extension): ${report.ignored_files.map(printable).join(', ')}`))
   return lines.join('\n')
 }

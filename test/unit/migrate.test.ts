@@ -105,6 +105,35 @@ describe('parseSqlMigration (dbmate format)', () => {
     expect((caught as Error).message).toMatch(message)
   })
 
+  test.each([
+    { name: 'a NUL byte', text: '-- migrate:up\nCREATE TABLE a (x int);\0\nCREATE TABLE b (x int);\n', line: 2, reason: 'nul' },
+    { name: 'a NUL byte in the down section', text: '-- migrate:up\nSELECT 1;\n-- migrate:down\n\nSELECT\0 2;\n', line: 5, reason: 'nul' },
+    { name: 'a psql meta-command', text: '-- migrate:up\nSELECT 1;\n\\connect other\n', line: 3, reason: 'psql' },
+  ])('$name is refused whatever the dialect, naming the line', ({ text, line, reason }) => {
+    for (const flavour of ['postgres', 'sqlite'] as const) {
+      let caught: unknown
+      try {
+        parseSqlMigration(text, flavour)
+      } catch (err) {
+        caught = err
+      }
+      expect(caught).toBeInstanceOf(SqlMigrationFormatError)
+      expect(caught).toMatchObject({ line, reason })
+    }
+  })
+
+  test.each(['ROLLBACK TO SAVEPOINT s', 'rollback to s', 'ROLLBACK TRANSACTION TO SAVEPOINT s', 'ROLLBACK WORK TO s'])(
+    'a transactional section may use savepoints: %s',
+    (rollbackTo) => {
+      const text = `-- migrate:up\nSAVEPOINT s;\nSELECT 1;\n${rollbackTo};\nRELEASE SAVEPOINT s;\n`
+      expect(parseSqlMigration(text, 'postgres').up.statements).toHaveLength(4)
+    },
+  )
+
+  test.each(['ROLLBACK', 'ROLLBACK WORK', 'rollback and chain', 'END'])('%s still ends the transaction: refused', (statement) => {
+    expect(() => parseSqlMigration(`-- migrate:up\nSELECT 1;\n${statement};\n`, 'sqlite')).toThrow(/inside a transactional section/)
+  })
+
   test('transaction control is allowed in a transaction:false section', () => {
     const parsed = parseSqlMigration('-- migrate:up transaction:false\nBEGIN;\nSELECT 1;\nCOMMIT;\n', 'postgres')
     expect(parsed.up.statements).toHaveLength(3)
@@ -213,6 +242,15 @@ describe('githubErrorAnnotation', () => {
         '/elsewhere',
       ),
     ).toBe(expected)
+  })
+
+  test('escape sequences in the file name and message are shown, not sent to the log', () => {
+    const annotation = githubErrorAnnotation(
+      { message: 'Migration 1_\u001b[2Ka.sql failed', file: '/w/migrations/1_\u001b[2Ka.sql' },
+      { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: '/w' },
+      '/w',
+    )
+    expect(annotation).toBe('::error file=migrations/1_\\x1b[2Ka.sql::Migration 1_\\x1b[2Ka.sql failed')
   })
 })
 

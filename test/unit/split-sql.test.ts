@@ -176,6 +176,44 @@ describe('splitSqlStatements', () => {
     ])
   })
 
+  test.each([63, 64, 200])('a dollar-quote tag of %i characters holds its semicolons (tags have no length limit)', (length) => {
+    const tag = `$${'t'.repeat(length)}$`
+    const doBlock = `DO ${tag} DECLARE n int; BEGIN n := 1; END ${tag}`
+    const literal = `SELECT ${tag}a;b${tag} AS v`
+    expect(texts(`${doBlock};\n${literal};\nSELECT 2;`)).toEqual([doBlock, literal, 'SELECT 2'])
+  })
+
+  test.each([
+    { name: '\\connect at the start of a line', sql: 'SELECT 1;\n\\connect other\nSELECT 2;', command: '\\connect', line: 2, column: 1 },
+    { name: '\\set', sql: '\\set ON_ERROR_STOP on\nSELECT 1;', command: '\\set', line: 1, column: 1 },
+    { name: 'an indented \\i', sql: 'SELECT 1;\n  \\i other.sql', command: '\\i', line: 2, column: 3 },
+    { name: '\\gexec after a query', sql: "SELECT 'SELECT 1' \\gexec", command: '\\gexec', line: 1, column: 19 },
+    {
+      name: 'COPY … FROM stdin with inline data',
+      sql: 'CREATE TABLE t (a int, b text);\nCOPY public.t (a, b) FROM stdin;\n1\tann\n2\tbob\n\\.\n',
+      command: 'COPY … FROM stdin',
+      line: 2,
+      column: 1,
+    },
+  ])('psql syntax is an error naming it and its position: $name', ({ sql, command, line, column }) => {
+    for (const flavour of ['postgres', 'sqlite'] as const) {
+      let caught: unknown
+      try {
+        splitSqlStatements(sql, flavour)
+      } catch (err) {
+        caught = err
+      }
+      expect(caught).toBeInstanceOf(SqlSplitError)
+      expect(caught).toMatchObject({ reason: 'psql', line, column })
+      expect((caught as Error).message).toContain(`\`${command}\``)
+    }
+  })
+
+  test('a backslash inside a string, a comment or a dollar quote is not psql syntax', () => {
+    const sql = "SELECT E'\\n', '\\x';\n-- \\connect in a comment\nDO $$ BEGIN RAISE NOTICE '\\set'; END $$;\n/* \\i */ SELECT 2;"
+    expect(texts(sql)).toHaveLength(3)
+  })
+
   test.each([
     { name: 'string', sql: "SELECT 1;\nSELECT 'abc", line: 2, column: 8 },
     { name: 'quoted identifier', sql: 'SELECT "abc', line: 1, column: 8 },

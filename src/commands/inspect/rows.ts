@@ -6,6 +6,8 @@ import {
   type RowsReport,
   inspectRows,
   parseRowFilter,
+  parseRowLimit,
+  parseRowOffset,
   parseRowOrder,
 } from '../../inspect/inspect-rows.js'
 import { renderRows } from '../../ui/render-inspect.js'
@@ -24,8 +26,18 @@ export default class InspectRows extends DbopsCommand<typeof InspectRows> {
     name: Args.string({ description: 'Table name, as the database spells it.', required: true }),
   }
   static override flags = {
-    limit: Flags.integer({ summary: `Rows per page (1 to ${MAX_ROW_LIMIT}).`, default: DEFAULT_ROW_LIMIT, min: 1, max: MAX_ROW_LIMIT }),
-    offset: Flags.integer({ summary: 'Rows to skip.', default: 0, min: 0 }),
+    // parsed here rather than by Flags.integer: the message states the range, and an offset
+    // past 2^53 is refused instead of rounded
+    limit: Flags.custom<number>({ parse: async (input) => parseRowLimit(input) })({
+      summary: `Rows per page (1 to ${MAX_ROW_LIMIT}).`,
+      helpValue: 'N',
+      default: DEFAULT_ROW_LIMIT,
+    }),
+    offset: Flags.custom<number>({ parse: async (input) => parseRowOffset(input) })({
+      summary: 'Rows to skip.',
+      helpValue: 'N',
+      default: 0,
+    }),
     where: Flags.string({
       summary: 'Only rows where COLUMN equals VALUE (repeatable; all must match).',
       helpValue: 'COLUMN=VALUE',

@@ -2,6 +2,7 @@ import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { lockFlags, migrationOptions } from '../../cli/migrate-support.js'
 import { type BaselineResult, baselineMigrations } from '../../migrate/baseline-migrations.js'
+import { printable } from '../../printable-text.js'
 
 /** `dbops migrate baseline --to VERSION`: mark existing migrations applied without running them. */
 export default class MigrateBaseline extends DbopsCommand<typeof MigrateBaseline> {
@@ -26,7 +27,7 @@ export default class MigrateBaseline extends DbopsCommand<typeof MigrateBaseline
       to: this.flags.to,
       onWait: (m) => this.out.info(m),
     })
-    for (const m of result.recorded) this.out.info(`recorded ${m.name} as applied (not run)`)
+    for (const m of result.recorded) this.out.info(`recorded ${printable(m.name)} as applied (not run)`)
     this.out.result(
       `Marked ${result.recorded.length} migration${result.recorded.length === 1 ? '' : 's'} applied; head is ${result.head ?? 'empty'}.`,
     )

@@ -2,6 +2,7 @@ import { Args, Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { lockFlags, migrationOptions } from '../../cli/migrate-support.js'
 import { type RepairResult, repairMigrations } from '../../migrate/repair-migrations.js'
+import { printable } from '../../printable-text.js'
 
 /** `dbops migrate repair [NAME]`: accept an edited file, forget a missing one, clear a dirty one. */
 export default class MigrateRepair extends DbopsCommand<typeof MigrateRepair> {
@@ -33,7 +34,7 @@ export default class MigrateRepair extends DbopsCommand<typeof MigrateRepair> {
       onWait: (m) => this.out.info(m),
     })
     if (result.changes.length === 0) this.out.result('Nothing to repair: every applied migration matches its file.')
-    for (const change of result.changes) this.out.result(change.detail)
+    for (const change of result.changes) this.out.result(printable(change.detail))
     return result
   }
 }

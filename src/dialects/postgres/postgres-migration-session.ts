@@ -171,6 +171,9 @@ class PostgresMigrationSession implements MigrationSession {
   private running = false
   private cancelRequested = false
   private released = false
+  /** Queries in flight through `db`, and whether a module's body is running (see whileModuleRuns). */
+  private queriesInFlight = 0
+  private moduleRunning = false
 
   constructor(
     private readonly conn: PostgresConnection,
@@ -181,7 +184,15 @@ class PostgresMigrationSession implements MigrationSession {
     this.schema = options.schema
     this.lockTimeout = `${Math.max(0, Math.round(options.statementLockTimeoutMs ?? 0))}ms`
     const pinned = {
-      query: (text: string, values: readonly unknown[]) => client.query(text, values as unknown[]),
+      query: async (text: string, values: readonly unknown[]) => {
+        this.queriesInFlight++
+        this.socket()?.ref()
+        try {
+          return await client.query(text, values as unknown[])
+        } finally {
+          if (--this.queriesInFlight === 0 && this.moduleRunning) this.socket()?.unref()
+        }
+      },
       release: () => undefined,
     }
     const onQuery = options.onQuery
@@ -297,7 +308,7 @@ class PostgresMigrationSession implements MigrationSession {
     try {
       await this.db.transaction().execute(async (trx) => {
         await sql.raw(`SET LOCAL lock_timeout = '${this.lockTimeout}'`).execute(trx)
-        await run(trx)
+        await this.whileModuleRuns(() => run(trx))
         if (step.direction === 'up')
           await insertMigrationRow(trx, 'postgres', this.schema, step.row, 'applied', Math.round(performance.now() - started))
         else await deleteMigrationRow(trx, 'postgres', this.schema, step.row.version)
@@ -328,8 +339,9 @@ class PostgresMigrationSession implements MigrationSession {
         }
       }
     } else {
+      const run = step.body.run
       try {
-        await step.body.run(this.db)
+        await this.whileModuleRuns(() => run(this.db))
       } catch (err) {
         throw this.stepError(err, { dirty: true })
       }
@@ -337,6 +349,28 @@ class PostgresMigrationSession implements MigrationSession {
     if (step.direction === 'up')
       await setMigrationStatus(this.db, 'postgres', this.schema, step.row.version, 'applied', Math.round(performance.now() - started))
     else await deleteMigrationRow(this.db, 'postgres', this.schema, step.row.version)
+  }
+
+  /**
+   * Runs a module's up()/down() with the pinned connection holding the process open only while
+   * one of its queries is in flight. A body that awaits nothing then lets the event loop drain,
+   * which the runner reports as a promise that never settles (guard-module-steps.ts); held
+   * open, the run would hang for ever with the lock and an open transaction.
+   */
+  private async whileModuleRuns(run: () => Promise<unknown>): Promise<void> {
+    this.moduleRunning = true
+    if (this.queriesInFlight === 0) this.socket()?.unref()
+    try {
+      await run()
+    } finally {
+      this.moduleRunning = false
+      this.socket()?.ref()
+    }
+  }
+
+  /** The pinned connection's socket (pg keeps it as `connection.stream`). */
+  private socket(): { ref(): unknown; unref(): unknown } | undefined {
+    return (this.client as unknown as { connection?: { stream?: { ref(): unknown; unref(): unknown } } }).connection?.stream
   }
 
   private statementLocation(statement: SqlStatement, err: unknown): { line: number; column: number } {
