@@ -111,12 +111,14 @@ export {
 } from './inspect/inspect-rows.js'
 
 // ---- schema: models, introspection, diff, rendering (issue 4) ----
-export { emptySchema, isInternalTable } from './schema/normalised-schema.js'
+export { emptySchema } from './schema/normalised-schema.js'
+export { isInternalTable } from './sql/internal-tables.js'
 export { modelsToSchema, type ModelsToSchemaOptions } from './schema/models-to-schema.js'
 export { canonicalExpression } from './schema/canonical-expression.js'
-export { parseColumnType, canonicalType, LOGICAL_TYPES, type LogicalTypeName } from './schema/column-type.js'
+export { parseColumnType, canonicalType, LOGICAL_TYPES, type LogicalTypeName } from './sql/column-type.js'
 export { diffSchemas, parseRenameDecision, type RenameDecision, type DiffOptions } from './schema/diff-schemas.js'
-export { summariseChange, invertChange, severityOf, type SchemaChange, type Severity, type ColumnAspect } from './schema/schema-change.js'
+export { summariseChange, invertChange, severityOf, type SchemaChange, type ColumnAspect } from './schema/schema-change.js'
+export type { Severity } from './sql/severity.js'
 export { renderSchemaSql, formatSqlScript, formatSqlStatements, type RenderedSql, type SqlStep } from './schema/render-schema-sql.js'
 export { loadModels, collectTables, type LoadedModels } from './schema/load-models.js'
 export { renderModelsSource, type RenderModelsOptions } from './schema/render-models-source.js'

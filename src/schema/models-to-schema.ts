@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../errors.js'
 import { type ColumnDefinition, type SqlText, isRawSql } from './column-builder.js'
-import { isIntegerType, parseColumnType, LOGICAL_TYPES } from './column-type.js'
+import { isIntegerType, parseColumnType, LOGICAL_TYPES } from '../sql/column-type.js'
 import { type Models, type Table, isModels } from './define-models.js'
 import type {
   CheckSchema,

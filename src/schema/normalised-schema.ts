@@ -133,11 +133,3 @@ export interface DatabaseSchema {
 export function emptySchema(dialect: SchemaDialect): DatabaseSchema {
   return { dialect, tables: [], enums: [], unmanaged: [] }
 }
-
-/**
- * Tables dbops never manages or reports: its own bookkeeping (`dbops_migrations` and
- * anything else starting `dbops_`) and dbmate's `schema_migrations`.
- */
-export function isInternalTable(name: string): boolean {
-  return name.startsWith('dbops_') || name === 'schema_migrations'
-}

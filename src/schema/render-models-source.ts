@@ -4,7 +4,7 @@
  * (constraints, indexes) are written only where they differ from the DSL's defaults.
  */
 import { canonicalExpression } from './canonical-expression.js'
-import { parseColumnType } from './column-type.js'
+import { parseColumnType } from '../sql/column-type.js'
 import { defaultName } from './models-to-schema.js'
 import type { ColumnSchema, DatabaseSchema, IndexSchema, TableSchema } from './normalised-schema.js'
 

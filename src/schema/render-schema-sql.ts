@@ -5,7 +5,8 @@
 import type { DatabaseSchema, SchemaDialect } from './normalised-schema.js'
 import { renderPostgresSql } from './render-postgres-sql.js'
 import { renderSqliteSql } from './render-sqlite-sql.js'
-import type { SchemaChange, Severity } from './schema-change.js'
+import type { Severity } from '../sql/severity.js'
+import type { SchemaChange } from './schema-change.js'
 import { summariseChange } from './schema-change.js'
 
 /** Statements that make one or more changes together. */

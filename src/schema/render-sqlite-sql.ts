@@ -15,7 +15,8 @@
  */
 import type { DatabaseSchema, TableSchema } from './normalised-schema.js'
 import type { SqlStep } from './render-schema-sql.js'
-import { type SchemaChange, worseSeverity } from './schema-change.js'
+import { worseSeverity } from '../sql/severity.js'
+import type { SchemaChange } from './schema-change.js'
 import { columnDefinition, createIndexSql, createTableSql, isSqliteConstantDefault } from './schema-ddl.js'
 import { quoteIdentifier } from './sql-text.js'
 

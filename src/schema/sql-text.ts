@@ -2,7 +2,7 @@
  * Small pieces of SQL text shared by the renderers: identifier quoting, literals, and each
  * dialect's spelling of a logical type.
  */
-import { parseColumnType } from './column-type.js'
+import { parseColumnType } from '../sql/column-type.js'
 import type { SchemaDialect } from './normalised-schema.js'
 
 /** Words that must be quoted as identifiers in either dialect (the union of both lists' common ones). */
