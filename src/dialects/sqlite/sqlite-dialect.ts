@@ -13,6 +13,7 @@ import { DatabaseMissingError, DbopsError, ExitCode, IntegrityError, errorCodeOf
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { openDatabase } from './open-database.js'
 import { createSqliteBackup, prepareSqliteBackup, restoreSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
+import { sqliteTraits } from './sqlite-traits.js'
 
 /** The subset of better-sqlite3's handle dbops uses directly (pragmas, backup). */
 export type SqliteHandle = Database.Database
@@ -89,7 +90,7 @@ function mapOpenError(err: unknown, file: string): DbopsError {
 
 /** SQLite: transactional DDL, no advisory locks (the write lock serialises), no schemas. */
 export const sqliteDialect: Dialect = {
-  name: 'sqlite',
+  ...sqliteTraits,
   supportsTransactionalDdl: true,
   supportsAdvisoryLocks: false,
   supportsSchemas: false,
@@ -140,5 +141,8 @@ export const sqliteDialect: Dialect = {
   },
   async probePool(conn) {
     return (await import('./sqlite-pool.js')).probeSqlitePool(conn)
+  },
+  async createShadowDatabase(config) {
+    return (await import('./sqlite-shadow-database.js')).createSqliteShadow(config)
   },
 }

@@ -17,9 +17,9 @@ import type {
   TableSchema,
   UnmanagedObject,
 } from '../../schema/normalised-schema.js'
-import { REBUILD_PREFIX } from '../../schema/render-sqlite-sql.js'
 import type { DbConnection } from '../dialect.js'
 import { parseCreateIndex, parseCreateTable } from './sqlite-create-parser.js'
+import { REBUILD_PREFIX } from './sqlite-table-rebuild.js'
 
 interface MasterRow {
   type: string
