@@ -111,13 +111,16 @@ export {
 } from './inspect/inspect-rows.js'
 
 // ---- schema: models, introspection, diff, rendering (issue 4) ----
-export { emptySchema, isInternalTable } from './schema/normalised-schema.js'
+export { emptySchema } from './schema/normalised-schema.js'
+export { isInternalTable } from './sql/internal-tables.js'
 export { modelsToSchema, type ModelsToSchemaOptions } from './schema/models-to-schema.js'
 export { canonicalExpression } from './schema/canonical-expression.js'
-export { parseColumnType, canonicalType, LOGICAL_TYPES, type LogicalTypeName } from './schema/column-type.js'
+export { parseColumnType, canonicalType, LOGICAL_TYPES, type LogicalTypeName } from './sql/column-type.js'
 export { diffSchemas, parseRenameDecision, type RenameDecision, type DiffOptions } from './schema/diff-schemas.js'
-export { summariseChange, invertChange, severityOf, type SchemaChange, type Severity, type ColumnAspect } from './schema/schema-change.js'
-export { renderSchemaSql, formatSqlScript, formatSqlStatements, type RenderedSql, type SqlStep } from './schema/render-schema-sql.js'
+export { summariseChange, invertChange, severityOf, type SchemaChange, type ColumnAspect } from './schema/schema-change.js'
+export type { Severity } from './sql/severity.js'
+export { renderSchemaSql, formatSqlScript, formatSqlStatements } from './schema/render-schema-sql.js'
+export type { RenderedSql, SqlStep } from './dialects/schema-sql.js'
 export { loadModels, collectTables, type LoadedModels } from './schema/load-models.js'
 export { renderModelsSource, type RenderModelsOptions } from './schema/render-models-source.js'
 export {
@@ -128,13 +131,8 @@ export {
   type SchemaComparison,
   type PulledModels,
 } from './schema/compare-schemas.js'
-export {
-  replayMigrations,
-  usingShadowDatabase,
-  applyMigrationsWithRunner,
-  type MigrationApplier,
-  type ShadowOptions,
-} from './schema/replay-migrations.js'
+export { replayMigrations, usingShadowDatabase, applyMigrationsWithRunner, type MigrationApplier } from './schema/replay-migrations.js'
+export type { ShadowOptions } from './dialects/dialect.js'
 export {
   generateMigrationFromModels,
   renderMigrationFromModels,

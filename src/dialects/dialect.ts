@@ -11,6 +11,8 @@ import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
 import type { MigrationSession } from '../migrate/migration-session.js'
+import type { SchemaSql } from './schema-sql.js'
+import type { SchemaTraits } from './schema-traits.js'
 
 /** The databases dbops supports. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -318,6 +320,21 @@ export interface PoolProbe {
   details: Record<string, unknown>
 }
 
+/** Options of {@link Dialect.createShadowDatabase}. */
+export interface ShadowOptions {
+  /** `SHADOW_DATABASE_URL`: a PostgreSQL database to use instead of creating one. */
+  shadowUrl?: string | undefined
+  /** How to connect (application name, signal, echo); the mode is chosen per use. */
+  connect: ConnectOptions
+}
+
+/** A fresh, empty database to replay migrations into: its config, and how to get rid of it. */
+export interface ShadowDatabase {
+  config: ResolvedConfig
+  /** Removes (or empties) the shadow database. Safe to call twice. */
+  dispose(): Promise<void>
+}
+
 /**
  * One database engine. Implementations: `SqliteDialect`, `PostgresDialect`.
  *
@@ -327,6 +344,12 @@ export interface PoolProbe {
  */
 export interface Dialect {
   readonly name: DialectName
+  /** The database's name in messages: `PostgreSQL`, `SQLite`. */
+  readonly displayName: string
+  /** How the database stores what the models describe, for the model mapping. */
+  readonly schemaTraits: SchemaTraits
+  /** A renderer of the database's DDL and of the statements that make schema changes. */
+  createSchemaSql(): SchemaSql
   /** DDL runs inside a transaction and rolls back with it. */
   readonly supportsTransactionalDdl: boolean
   /** Session-level advisory locks exist (PostgreSQL); otherwise the write lock serialises. */
@@ -359,4 +382,12 @@ export interface Dialect {
   probeHealth(conn: DbConnection, options: HealthProbeOptions): Promise<HealthComponent[]>
   /** Reads the server's view of connections. */
   probePool(conn: DbConnection): Promise<PoolProbe>
+  /** Makes a fresh, empty database of this dialect beside the configured one (see {@link ShadowDatabase}). */
+  createShadowDatabase(config: ResolvedConfig, options: ShadowOptions): Promise<ShadowDatabase>
 }
+
+/**
+ * The part of a dialect that needs no driver, known by name without loading the dialect
+ * (`dialectTraits` in the loader): what the model mapping and schema SQL rendering read.
+ */
+export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql'>

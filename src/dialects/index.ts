@@ -1,14 +1,32 @@
 /**
- * Choosing a dialect and scoping a connection. Dialect modules are imported on demand, so a
- * SQLite run never loads pg and a PostgreSQL run never loads better-sqlite3.
+ * Choosing a dialect and scoping a connection: the one place in src/ that tells the dialects
+ * apart by name. Dialect modules are imported on demand, so a SQLite run never loads pg and a
+ * PostgreSQL run never loads better-sqlite3; their traits (schema traits, schema SQL) need no
+ * driver and are at hand by name.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ConnectOptions, DbConnection, Dialect, DialectName } from './dialect.js'
+import type { ConnectOptions, DbConnection, Dialect, DialectName, DialectTraits } from './dialect.js'
+import { postgresTraits } from './postgres/postgres-traits.js'
+import { sqliteTraits } from './sqlite/sqlite-traits.js'
+
+const DIALECTS: Record<DialectName, { traits: DialectTraits; load(): Promise<Dialect> }> = {
+  sqlite: { traits: sqliteTraits, load: async () => (await import('./sqlite/sqlite-dialect.js')).sqliteDialect },
+  postgres: { traits: postgresTraits, load: async () => (await import('./postgres/postgres-dialect.js')).postgresDialect },
+}
+
+function entryOf(name: DialectName): (typeof DIALECTS)[DialectName] {
+  if (!Object.hasOwn(DIALECTS, name)) throw new TypeError(`Unknown dialect ${String(name)}`)
+  return DIALECTS[name]
+}
 
 /** Loads the dialect module for `name`. */
 export async function loadDialect(name: DialectName): Promise<Dialect> {
-  if (name === 'sqlite') return (await import('./sqlite/sqlite-dialect.js')).sqliteDialect
-  return (await import('./postgres/postgres-dialect.js')).postgresDialect
+  return entryOf(name).load()
+}
+
+/** The traits of the dialect `name`, without loading it (see {@link DialectTraits}). */
+export function dialectTraits(name: DialectName): DialectTraits {
+  return entryOf(name).traits
 }
 
 /** Opens a connection to the configured target. Close it; or use {@link usingDatabase}. */

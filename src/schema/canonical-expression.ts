@@ -11,7 +11,7 @@
  * `CURRENT_TIMESTAMP` and SQLite's `datetime('now')` are one thing. Text that does not parse
  * falls back to a token-level normalisation (case and whitespace), never an error.
  */
-import { type SqlToken, SqlSyntaxError, tokenizeSql } from './sql-tokenizer.js'
+import { type SqlToken, SqlSyntaxError, tokenizeSql } from '../sql/sql-tokenizer.js'
 
 type Expr =
   | { t: 'lit'; kind: 'string' | 'number' | 'null' | 'true' | 'false' | 'blob'; value: string }

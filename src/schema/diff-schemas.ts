@@ -11,7 +11,7 @@
  * drop and an add that look like a rename carry a warning instead.
  */
 import { canonicalExpression, sameExpression } from './canonical-expression.js'
-import { canonicalType, parseColumnType } from './column-type.js'
+import { canonicalType, parseColumnType } from '../sql/column-type.js'
 import type { ColumnSchema, DatabaseSchema, ForeignKeySchema, IndexSchema, TableSchema } from './normalised-schema.js'
 import { CHANGE_ORDER, type ChangeWithoutSeverity, type ColumnAspect, type SchemaChange, checkKey, withSeverity } from './schema-change.js'
 import { UsageError } from '../errors.js'

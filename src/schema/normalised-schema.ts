@@ -1,7 +1,7 @@
 /**
  * The normalised schema: what introspection of either dialect produces, what the models
  * become, and what the diff engine compares. Types are logical and canonical (`integer`,
- * `varchar(255)`, `timestamptz`; see `column-type.ts`), so `int4` and `INTEGER` compare
+ * `varchar(255)`, `timestamptz`; see `sql/column-type.ts`), so `int4` and `INTEGER` compare
  * equal. Expressions (defaults, checks, index expressions, predicates) are kept as the
  * dialect's own SQL text, valid to render back, and compared in canonical form
  * (`canonical-expression.ts`), so PostgreSQL's `((price > (0)::numeric))` equals `price > 0`.
@@ -132,12 +132,4 @@ export interface DatabaseSchema {
 /** An empty schema of `dialect`. */
 export function emptySchema(dialect: SchemaDialect): DatabaseSchema {
   return { dialect, tables: [], enums: [], unmanaged: [] }
-}
-
-/**
- * Tables dbops never manages or reports: its own bookkeeping (`dbops_migrations` and
- * anything else starting `dbops_`) and dbmate's `schema_migrations`.
- */
-export function isInternalTable(name: string): boolean {
-  return name.startsWith('dbops_') || name === 'schema_migrations'
 }

@@ -3,8 +3,10 @@
  * into the same schema: pull, then `schema diff`, shows no changes. Names the database chose
  * (constraints, indexes) are written only where they differ from the DSL's defaults.
  */
+import { dialectTraits } from '../dialects/index.js'
+import type { SchemaTraits } from '../dialects/schema-traits.js'
+import { parseColumnType } from '../sql/column-type.js'
 import { canonicalExpression } from './canonical-expression.js'
-import { parseColumnType } from './column-type.js'
 import { defaultName } from './models-to-schema.js'
 import type { ColumnSchema, DatabaseSchema, IndexSchema, TableSchema } from './normalised-schema.js'
 
@@ -116,7 +118,7 @@ function indexElement(e: IndexSchema['columns'][number]): string {
   return e.descending ? `{ expression: ${q(e.value)}, descending: true }` : `raw(${q(e.value)})`
 }
 
-function renderTable(table: TableSchema, dialect: DatabaseSchema['dialect'], enums: Map<string, string[]>, variable: string): string {
+function renderTable(table: TableSchema, traits: SchemaTraits, enums: Map<string, string[]>, variable: string): string {
   const single = table.primaryKey.length === 1 ? table.primaryKey[0] : undefined
   const checks = [...table.checks]
   const columnLines = table.columns.map((column) => {
@@ -137,7 +139,7 @@ function renderTable(table: TableSchema, dialect: DatabaseSchema['dialect'], enu
     else if (column.generated === 'identity-always') call += '.identity({ always: true })'
     else if (column.generated === 'serial') call += '.serial()'
     else if (column.generated === 'autoincrement') call += '.autoincrement()'
-    else if (dialect === 'sqlite' && isPk && column.type === 'integer') call += '.identity()' // the rowid alias
+    else if (traits.rowidPrimaryKey && isPk && column.type === 'integer') call += '.identity()' // the rowid alias
     call += defaultCall(column)
     if (column.collation) call += `.collate(${q(column.collation)})`
     const unique = table.uniques.find((u) => u.columns.length === 1 && u.columns[0] === column.name)
@@ -220,13 +222,14 @@ function renderTable(table: TableSchema, dialect: DatabaseSchema['dialect'], enu
  * fs.writeFileSync('models.ts', renderModelsSource(await introspect(conn), { origin: 'postgres app@db/app' }))
  */
 export function renderModelsSource(schema: DatabaseSchema, options: RenderModelsOptions = {}): string {
+  const dialect = dialectTraits(schema.dialect)
   const enums = new Map(schema.enums.map((e) => [e.name, e.values]))
   const used = new Set<string>(['col', 'defineModels', 'raw', 'table'])
   const variables = schema.tables.map((t) => variableName(t.name, used))
-  const bodies = schema.tables.map((t, i) => renderTable(t, schema.dialect, enums, variables[i]!))
+  const bodies = schema.tables.map((t, i) => renderTable(t, dialect.schemaTraits, enums, variables[i]!))
   const needsRaw = bodies.some((b) => b.includes('raw('))
   const header = [
-    `// Models of the ${schema.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} database${options.origin ? ` ${options.origin}` : ''}, written by \`dbops schema pull\`.`,
+    `// Models of the ${dialect.displayName} database${options.origin ? ` ${options.origin}` : ''}, written by \`dbops schema pull\`.`,
   ]
   header.push('// From now on this file is the source of truth: change it, then `dbops migrate generate NAME --from-models`.')
   const usedEnums = new Set(schema.tables.flatMap((t) => t.columns.map((c) => c.type)))

@@ -1,33 +1,11 @@
 /**
  * Changes → SQL for the schemas' dialect, as steps (each with the changes it makes and their
- * severity), and the steps as a script. The dialects' renderers live beside this file.
+ * severity), and the steps as a script. The dialect's schema-SQL renderer writes the
+ * statements (see `dialects/schema-sql.ts`).
  */
-import type { DatabaseSchema, SchemaDialect } from './normalised-schema.js'
-import { renderPostgresSql } from './render-postgres-sql.js'
-import { renderSqliteSql } from './render-sqlite-sql.js'
-import type { SchemaChange, Severity } from './schema-change.js'
-import { summariseChange } from './schema-change.js'
-
-/** Statements that make one or more changes together. */
-export interface SqlStep {
-  statements: string[]
-  changes: SchemaChange[]
-  severity: Severity
-  /** Something the reader must know (a rebuild, a step left to do by hand). */
-  note?: string
-}
-
-/** The SQL of a list of changes. */
-export interface RenderedSql {
-  dialect: SchemaDialect
-  steps: SqlStep[]
-  /**
-   * SQLite only: the statements must run with foreign keys OFF, switched before the
-   * transaction, with `PRAGMA foreign_key_check` before the commit (a table rebuild, or
-   * dropping tables that others reference).
-   */
-  foreignKeysOff: boolean
-}
+import { dialectTraits } from '../dialects/index.js'
+import type { RenderedSql, SchemaTransition } from '../dialects/schema-sql.js'
+import { type SchemaChange, summariseChange } from './schema-change.js'
 
 /**
  * Renders changes as SQL for the schemas' dialect. `from` is the schema the changes apply
@@ -38,10 +16,9 @@ export interface RenderedSql {
  * const sql = renderSchemaSql(changes, { from: live, to: target })
  * console.log(formatSqlScript(sql))
  */
-export function renderSchemaSql(changes: readonly SchemaChange[], context: { from: DatabaseSchema; to: DatabaseSchema }): RenderedSql {
+export function renderSchemaSql(changes: readonly SchemaChange[], context: SchemaTransition): RenderedSql {
   const dialect = context.to.dialect
-  if (dialect === 'postgres') return { dialect, steps: renderPostgresSql(changes, context), foreignKeysOff: false }
-  const { steps, foreignKeysOff } = renderSqliteSql(changes, context)
+  const { steps, foreignKeysOff } = dialectTraits(dialect).createSchemaSql().renderChanges(changes, context)
   return { dialect, steps, foreignKeysOff }
 }
 
@@ -82,26 +59,11 @@ export function formatSqlStatements(rendered: RenderedSql, options: FormatSqlOpt
 }
 
 /**
- * The SQL as a script to run by hand (`schema diff --sql`). On SQLite with
- * `foreignKeysOff`, wrapped in the pragmas and the transaction it needs.
+ * The SQL as a script to run by hand (`schema diff --sql`), wrapped in what its steps need
+ * (on SQLite with `foreignKeysOff`: the pragmas and the transaction).
  */
 export function formatSqlScript(rendered: RenderedSql, options: FormatSqlOptions = {}): string {
   const body = formatSqlStatements(rendered, options)
   if (rendered.steps.length === 0) return ''
-  if (rendered.dialect === 'sqlite' && rendered.foreignKeysOff) {
-    return [
-      '-- foreign keys off outside the transaction: a rebuilt parent must not cascade to its children',
-      'PRAGMA foreign_keys = OFF;',
-      'BEGIN;',
-      '',
-      body,
-      '',
-      '-- must return no rows before COMMIT',
-      'PRAGMA foreign_key_check;',
-      'COMMIT;',
-      'PRAGMA foreign_keys = ON;',
-      '',
-    ].join('\n')
-  }
-  return `${body}\n`
+  return dialectTraits(rendered.dialect).createSchemaSql().script(body, rendered)
 }

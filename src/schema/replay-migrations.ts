@@ -7,11 +7,9 @@
  *
  * Applying the migrations is the runner's job; it comes in as a {@link MigrationApplier}.
  */
-import { parseDatabaseUrl } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { ConfigError } from '../errors.js'
-import type { ConnectOptions } from '../dialects/dialect.js'
-import { usingDatabase } from '../dialects/index.js'
+import type { ShadowOptions } from '../dialects/dialect.js'
+import { loadDialect, usingDatabase } from '../dialects/index.js'
 import type { DatabaseSchema } from './normalised-schema.js'
 
 /**
@@ -31,14 +29,6 @@ export const applyMigrationsWithRunner: MigrationApplier = async (shadow, { migr
   if (result.error) throw result.error
 }
 
-/** Options of {@link usingShadowDatabase} and {@link replayMigrations}. */
-export interface ShadowOptions {
-  /** `SHADOW_DATABASE_URL`: a PostgreSQL database to use instead of creating one. */
-  shadowUrl?: string | undefined
-  /** How to connect (application name, signal, echo); the mode is chosen per use. */
-  connect: ConnectOptions
-}
-
 /**
  * Runs `fn` with the config of a fresh, empty database of the configured dialect, and
  * removes that database afterwards, whatever happens.
@@ -48,21 +38,8 @@ export async function usingShadowDatabase<T>(
   options: ShadowOptions,
   fn: (shadow: ResolvedConfig) => Promise<T>,
 ): Promise<T> {
-  let shadow: { config: ResolvedConfig; dispose(): Promise<void> }
-  if (config.target.dialect === 'sqlite') {
-    shadow = (await import('../dialects/sqlite/sqlite-shadow-database.js')).createSqliteShadow(config)
-  } else {
-    const pgShadow = await import('../dialects/postgres/postgres-shadow-database.js')
-    if (options.shadowUrl) {
-      const target = parseDatabaseUrl(options.shadowUrl, { key: 'SHADOW_DATABASE_URL', cwd: config.cwd })
-      if (target.dialect !== 'postgres') {
-        throw new ConfigError('SHADOW_DATABASE_URL must be a PostgreSQL URL when the database is PostgreSQL', { code: 'SHADOW_INVALID' })
-      }
-      shadow = await pgShadow.usePostgresShadow(config, target, options.connect)
-    } else {
-      shadow = await pgShadow.createPostgresShadow(config, options.connect)
-    }
-  }
+  const dialect = await loadDialect(config.target.dialect)
+  const shadow = await dialect.createShadowDatabase(config, options)
   try {
     return await fn(shadow.config)
   } finally {

@@ -5,7 +5,8 @@
  * needs nothing else to write its SQL.
  */
 import { canonicalExpression } from './canonical-expression.js'
-import { isWideningTypeChange } from './column-type.js'
+import { isWideningTypeChange } from '../sql/column-type.js'
+import { type Severity, worseSeverity } from '../sql/severity.js'
 import type {
   CheckSchema,
   ColumnSchema,
@@ -15,16 +16,6 @@ import type {
   TableSchema,
   UniqueSchema,
 } from './normalised-schema.js'
-
-/**
- * How risky a change is.
- * - `safe`: additive or relaxing; existing rows and existing queries keep working.
- * - `destructive`: nothing is deleted, but it can fail on existing rows (a new constraint,
- *   NOT NULL) or break existing queries (a rename, a new key).
- * - `data_loss`: rows or values are removed or may be cut (a dropped table or column, a
- *   narrowing type change).
- */
-export type Severity = 'safe' | 'destructive' | 'data_loss'
 
 /** What changed about a column. */
 export type ColumnAspect = 'type' | 'nullable' | 'default' | 'generated' | 'collation'
@@ -87,13 +78,6 @@ export const CHANGE_ORDER: ReadonlyArray<SchemaChange['kind']> = [
   'add_foreign_key',
   'drop_enum',
 ]
-
-const SEVERITY_RANK: Record<Severity, number> = { safe: 0, destructive: 1, data_loss: 2 }
-
-/** The worse of two severities. */
-export function worseSeverity(a: Severity, b: Severity): Severity {
-  return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b
-}
 
 /** The severity of a change, from what it does (see {@link Severity}). */
 export function severityOf(change: ChangeWithoutSeverity): Severity {

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest'
 import { parseCreateIndex, parseCreateTable } from '../../src/dialects/sqlite/sqlite-create-parser.js'
 import { canonicalExpression } from '../../src/schema/canonical-expression.js'
-import { canonicalType, isWideningTypeChange } from '../../src/schema/column-type.js'
+import { canonicalType, isWideningTypeChange } from '../../src/sql/column-type.js'
 import { sameDefault } from '../../src/schema/diff-schemas.js'
 
 describe('canonicalExpression: PostgreSQL deparse = what the user wrote', () => {

@@ -14,6 +14,7 @@ import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { retryWithinDeadline } from '../retry-within-deadline.js'
 import { createPostgresBackup, preparePostgresBackup, restorePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
 import { explainConnectError, isTransientConnectError, mapConnectError } from './postgres-errors.js'
+import { postgresTraits } from './postgres-traits.js'
 
 /** The part of pg's pool dbops depends on. */
 export interface PoolLike {
@@ -161,7 +162,7 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
 
 /** PostgreSQL: transactional DDL, session-level advisory locks, schemas. */
 export const postgresDialect: Dialect = {
-  name: 'postgres',
+  ...postgresTraits,
   supportsTransactionalDdl: true,
   supportsAdvisoryLocks: true,
   supportsSchemas: true,
@@ -186,5 +187,8 @@ export const postgresDialect: Dialect = {
   },
   async probePool(conn) {
     return (await import('./postgres-pool.js')).probePostgresPool(conn)
+  },
+  async createShadowDatabase(config, options) {
+    return (await import('./postgres-shadow-database.js')).openPostgresShadow(postgresDialect, config, options)
   },
 }

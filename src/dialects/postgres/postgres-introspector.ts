@@ -7,15 +7,15 @@
  * form.
  */
 import { type Kysely, sql } from 'kysely'
-import { canonicalType } from '../../schema/column-type.js'
-import {
-  type ColumnSchema,
-  type DatabaseSchema,
-  type EnumSchema,
-  type ReferentialAction,
-  type TableSchema,
-  type UnmanagedObject,
-  isInternalTable,
+import { canonicalType } from '../../sql/column-type.js'
+import { isInternalTable } from '../../sql/internal-tables.js'
+import type {
+  ColumnSchema,
+  DatabaseSchema,
+  EnumSchema,
+  ReferentialAction,
+  TableSchema,
+  UnmanagedObject,
 } from '../../schema/normalised-schema.js'
 import type { DbConnection } from '../dialect.js'
 

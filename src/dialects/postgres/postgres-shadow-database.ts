@@ -6,19 +6,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
-import type { PostgresTarget } from '../../config/database-url.js'
+import { type PostgresTarget, parseDatabaseUrl } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { ConfigError, DbopsError, ExitCode, errorCodeOf, messageOf } from '../../errors.js'
-import type { ConnectOptions, DbConnection } from '../dialect.js'
-import { postgresDialect } from './postgres-dialect.js'
+import type { ConnectOptions, DbConnection, Dialect, ShadowDatabase, ShadowOptions } from '../dialect.js'
 import { whereOf } from './postgres-errors.js'
-
-/** A shadow database: its config, and how to get rid of it. */
-export interface ShadowDatabase {
-  config: ResolvedConfig
-  /** Drops (or empties) the shadow database. Safe to call twice. */
-  dispose(): Promise<void>
-}
 
 function withTarget(config: ResolvedConfig, target: PostgresTarget): ResolvedConfig {
   return { ...config, target }
@@ -29,17 +21,30 @@ function quote(name: string): string {
 }
 
 /**
+ * The shadow database for `config`: `SHADOW_DATABASE_URL` when given (it must be PostgreSQL),
+ * else a new database on the configured server. `dialect` is PostgreSQL's, which connects.
+ */
+export async function openPostgresShadow(dialect: Dialect, config: ResolvedConfig, options: ShadowOptions): Promise<ShadowDatabase> {
+  if (!options.shadowUrl) return createPostgresShadow(dialect, config, options.connect)
+  const target = parseDatabaseUrl(options.shadowUrl, { key: 'SHADOW_DATABASE_URL', cwd: config.cwd })
+  if (target.dialect !== 'postgres') {
+    throw new ConfigError('SHADOW_DATABASE_URL must be a PostgreSQL URL when the database is PostgreSQL', { code: 'SHADOW_INVALID' })
+  }
+  return usePostgresShadow(dialect, config, target, options.connect)
+}
+
+/**
  * Creates `dbops_shadow_<random>` on the configured server (the user needs CREATEDB),
  * connecting through the `postgres` maintenance database (`template1` when that is missing).
  */
-export async function createPostgresShadow(config: ResolvedConfig, connect: ConnectOptions): Promise<ShadowDatabase> {
+async function createPostgresShadow(dialect: Dialect, config: ResolvedConfig, connect: ConnectOptions): Promise<ShadowDatabase> {
   if (config.target.dialect !== 'postgres') throw new TypeError('createPostgresShadow needs a PostgreSQL target')
   const target = config.target
   const name = `dbops_shadow_${randomBytes(6).toString('hex')}`
   let admin: DbConnection | undefined
   for (const maintenance of ['postgres', 'template1']) {
     try {
-      admin = await postgresDialect.connect(withTarget(config, { ...target, database: maintenance }), { ...connect, mode: 'read' })
+      admin = await dialect.connect(withTarget(config, { ...target, database: maintenance }), { ...connect, mode: 'read' })
       break
     } catch (err) {
       if (errorCodeOf((err as { cause?: unknown }).cause) !== '3D000' && (err as DbopsError).code !== 'DB_NOT_FOUND') throw err
@@ -92,7 +97,8 @@ export async function createPostgresShadow(config: ResolvedConfig, connect: Conn
  * and a database whose schema already holds tables (a wrong URL must not cost data); empties
  * the schema again when done.
  */
-export async function usePostgresShadow(
+async function usePostgresShadow(
+  dialect: Dialect,
   config: ResolvedConfig,
   shadowTarget: PostgresTarget,
   connect: ConnectOptions,
@@ -110,7 +116,7 @@ export async function usePostgresShadow(
     })
   }
   const shadowConfig = withTarget(config, shadowTarget)
-  const conn = await postgresDialect.connect(shadowConfig, { ...connect, mode: 'read' })
+  const conn = await dialect.connect(shadowConfig, { ...connect, mode: 'read' })
   try {
     const count = Number(
       (
@@ -138,7 +144,7 @@ export async function usePostgresShadow(
     config: shadowConfig,
     dispose() {
       disposed ??= (async () => {
-        const c = await postgresDialect.connect(shadowConfig, { ...connect, mode: 'write' })
+        const c = await dialect.connect(shadowConfig, { ...connect, mode: 'write' })
         try {
           await emptySchema(c.db, config.schema)
         } finally {

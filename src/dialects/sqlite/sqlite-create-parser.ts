@@ -3,7 +3,7 @@
  * `sqlite_schema`: check constraints, constraint names, AUTOINCREMENT, collations, and the
  * elements and predicate of expression and partial indexes. Pure: text in, structure out.
  */
-import { type SqlToken, identifierOf, isKeyword, isOp, matchingParen, splitTopLevel, tokenizeSql } from '../../schema/sql-tokenizer.js'
+import { type SqlToken, identifierOf, isKeyword, isOp, matchingParen, splitTopLevel, tokenizeSql } from '../../sql/sql-tokenizer.js'
 
 /** What the `CREATE TABLE` text says about one column. */
 export interface ParsedColumn {

@@ -16,6 +16,7 @@ import { openDatabase } from './open-database.js'
 import { describeFileUsers, findSqliteFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import { formatSeconds } from './sqlite-lock-file.js'
 import { createSqliteBackup, prepareSqliteBackup, restoreSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
+import { sqliteTraits } from './sqlite-traits.js'
 
 /** The subset of better-sqlite3's handle dbops uses directly (pragmas, backup). */
 export type SqliteHandle = Database.Database
@@ -159,7 +160,7 @@ function lockedError(err: unknown, file: string, waitedMs: number): DbopsError {
 
 /** SQLite: transactional DDL, no advisory locks (the write lock serialises), no schemas. */
 export const sqliteDialect: Dialect = {
-  name: 'sqlite',
+  ...sqliteTraits,
   supportsTransactionalDdl: true,
   supportsAdvisoryLocks: false,
   supportsSchemas: false,
@@ -210,5 +211,8 @@ export const sqliteDialect: Dialect = {
   },
   async probePool(conn) {
     return (await import('./sqlite-pool.js')).probeSqlitePool(conn)
+  },
+  async createShadowDatabase(config) {
+    return (await import('./sqlite-shadow-database.js')).createSqliteShadow(config)
   },
 }

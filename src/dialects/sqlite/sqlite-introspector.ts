@@ -6,20 +6,20 @@
  * predicates of expression and partial indexes) comes from the `CREATE` text.
  */
 import { sql } from 'kysely'
-import { canonicalType } from '../../schema/column-type.js'
-import {
-  type ColumnSchema,
-  type DatabaseSchema,
-  type ForeignKeySchema,
-  type IndexSchema,
-  type ReferentialAction,
-  type TableSchema,
-  type UnmanagedObject,
-  isInternalTable,
+import { canonicalType } from '../../sql/column-type.js'
+import { isInternalTable } from '../../sql/internal-tables.js'
+import type {
+  ColumnSchema,
+  DatabaseSchema,
+  ForeignKeySchema,
+  IndexSchema,
+  ReferentialAction,
+  TableSchema,
+  UnmanagedObject,
 } from '../../schema/normalised-schema.js'
-import { REBUILD_PREFIX } from '../../schema/render-sqlite-sql.js'
 import type { DbConnection } from '../dialect.js'
 import { parseCreateIndex, parseCreateTable } from './sqlite-create-parser.js'
+import { REBUILD_PREFIX } from './sqlite-table-rebuild.js'
 
 interface MasterRow {
   type: string

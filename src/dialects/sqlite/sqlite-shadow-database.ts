@@ -6,15 +6,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
+import type { ShadowDatabase } from '../dialect.js'
 
-/** A shadow database: its config, and how to get rid of it. */
-export interface ShadowDatabase {
-  config: ResolvedConfig
-  /** Removes the temporary directory. Safe to call twice. */
-  dispose(): Promise<void>
-}
-
-/** Creates the temporary directory; the file itself is created by whoever connects first (write mode). */
+/**
+ * Creates the temporary directory, removed by `dispose`; the file itself is created by whoever
+ * connects first (write mode).
+ */
 export function createSqliteShadow(config: ResolvedConfig): ShadowDatabase {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbops-shadow-'))
   return {

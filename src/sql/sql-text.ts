@@ -1,0 +1,30 @@
+/**
+ * Identifier and string quoting, as the schema renderers and the model mapping write them
+ * into DDL, defaults and checks: the same in both dialects.
+ */
+
+/** Words that must be quoted as identifiers in either dialect (the union of both lists' common ones). */
+const RESERVED = new Set(
+  (
+    'abort action add after all alter analyse analyze and any array as asc asymmetric attach autoincrement before begin between both by cascade case cast ' +
+    'check collate column commit conflict constraint create cross current current_catalog current_date current_role current_time ' +
+    'current_timestamp current_user database default deferrable deferred delete desc detach distinct do drop each else end escape ' +
+    'except exclusive exists explain fail false fetch filter following for foreign from full glob grant group groups having if ignore ' +
+    'immediate in index indexed initially inner insert instead intersect into is isnull join key lateral leading left like limit ' +
+    'localtime localtimestamp match natural no not nothing notnull null nulls of offset on only or order others outer over partition ' +
+    'placing plan pragma preceding primary query raise range recursive references regexp reindex release rename replace restrict ' +
+    'returning right rollback row rows savepoint select session_user set similar some symmetric table temp temporary then ties to ' +
+    'trailing transaction trigger true unbounded union unique update user using vacuum values variadic verbose view virtual when where window with without'
+  ).split(' '),
+)
+
+/** Quotes an identifier when it needs it (not lower-case-simple, or a reserved word). */
+export function quoteIdentifier(name: string): string {
+  if (/^[a-z_][a-z0-9_]*$/.test(name) && !RESERVED.has(name)) return name
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** Quotes a string literal. */
+export function quoteString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
