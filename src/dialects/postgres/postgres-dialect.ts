@@ -12,7 +12,9 @@ import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { ConfigError, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { retryWithinDeadline } from '../retry-within-deadline.js'
-import { createPostgresBackup, preparePostgresBackup, restorePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
+import { createPostgresBackup, preparePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
+import { readPostgresIdentity } from './postgres-identity.js'
+import { restorePostgresBackup } from './postgres-restore.js'
 import { isTransientConnectError, mapConnectError } from './postgres-errors.js'
 
 /** The part of pg's pool dbops depends on. */
@@ -181,6 +183,18 @@ export const postgresDialect: Dialect = {
   createBackup: (request) => createPostgresBackup(request),
   restoreBackup: (request) => restorePostgresBackup(request),
   verifyBackup: (request) => verifyPostgresBackup(request),
+  async readBackupIdentity(config, options) {
+    const conn =
+      (options.conn as PostgresConnection | undefined) ??
+      ((await postgresDialect.connect(config, { mode: 'read', command: 'backup', signal: options.signal })) as PostgresConnection)
+    try {
+      return await readPostgresIdentity((text) => conn.pool.query(text).then((r) => r.rows), conn.target as PostgresTarget)
+    } finally {
+      if (!options.conn) await conn.close()
+    }
+  },
+  // a host name can reach different clusters: a manifest that recorded only the address names no database for sure
+  identityOfRecordedSource: () => undefined,
   async probeHealth(conn, options) {
     return (await import('./postgres-health.js')).probePostgresHealth(conn, options)
   },

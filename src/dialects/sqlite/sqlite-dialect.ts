@@ -12,7 +12,9 @@ import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { DatabaseMissingError, DbopsError, ExitCode, IntegrityError, errorCodeOf, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { openDatabase } from './open-database.js'
-import { createSqliteBackup, prepareSqliteBackup, restoreSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
+import { createSqliteBackup, prepareSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
+import { restoreSqliteBackup } from './sqlite-restore.js'
+import { sqliteFileIdentity, sqliteIdentityOfRecordedSource } from './sqlite-identity.js'
 
 /** The subset of better-sqlite3's handle dbops uses directly (pragmas, backup). */
 export type SqliteHandle = Database.Database
@@ -135,6 +137,12 @@ export const sqliteDialect: Dialect = {
   createBackup: (request) => createSqliteBackup(request),
   restoreBackup: (request) => restoreSqliteBackup(request),
   verifyBackup: (request) => verifySqliteBackup(request),
+  async readBackupIdentity(config, options) {
+    const target = options.conn?.target ?? config.target
+    if (target.dialect !== 'sqlite') throw new TypeError('sqliteDialect.readBackupIdentity needs a SQLite target')
+    return sqliteFileIdentity(target.path)
+  },
+  identityOfRecordedSource: (source) => sqliteIdentityOfRecordedSource(source),
   async probeHealth(conn, options) {
     return (await import('./sqlite-health.js')).probeSqliteHealth(conn, options)
   },
