@@ -75,6 +75,22 @@ describe('postgres: the identity of a database', () => {
   })
 })
 
+describe('postgres: a database that was dropped', () => {
+  test('keeps its identity (read from another database of the cluster): restore --latest --in-place brings it back', async () => {
+    const db = await fresh(postgres)
+    await execSql(db.url, sampleData('postgres', 7))
+    const config = await configFor(db)
+    const identity = await resolveBackupIdentity(config)
+    const made = await createBackup(config)
+    const database = new URL(db.url).pathname.slice(1)
+    await execSql(inject('pgAdminUrl'), `DROP DATABASE "${database}" WITH (FORCE)`)
+
+    expect(await resolveBackupIdentity(config)).toBe(identity)
+    await expect(restoreBackup(config, { latest: true, inPlace: true })).resolves.toMatchObject({ file: made.file, created: true })
+    expect(await querySql(db.url, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 7 }])
+  })
+})
+
 describe('manifests written before source identities', () => {
   test('sqlite: the identity comes from the recorded path, so the same file still owns them and another file does not', async () => {
     const db = await fresh(sqlite)

@@ -9,7 +9,7 @@ import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { PostgresTarget, TlsSettings } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
-import { ConfigError, messageOf } from '../../errors.js'
+import { ConfigError, DbopsError, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { retryWithinDeadline } from '../retry-within-deadline.js'
 import { createPostgresBackup, preparePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
@@ -161,6 +161,32 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
   }
 }
 
+/**
+ * Connects to `target`'s database, or, when it does not exist (3D000), to the first of
+ * `fallbacks` that does on the same server.
+ */
+async function connectToCluster(
+  config: ResolvedConfig,
+  target: PostgresTarget,
+  fallbacks: string[],
+  options: ConnectOptions,
+): Promise<PostgresConnection> {
+  const missing = (err: unknown) => err instanceof DbopsError && err.code === 'DB_NOT_FOUND'
+  try {
+    return await connectPostgres(config, target, options)
+  } catch (err) {
+    if (!missing(err)) throw err
+    for (const database of fallbacks) {
+      const fallback = await connectPostgres(config, { ...target, database }, options).catch((e: unknown) => {
+        if (!missing(e)) throw e
+        return undefined
+      })
+      if (fallback) return fallback
+    }
+    throw err
+  }
+}
+
 /** PostgreSQL: transactional DDL, session-level advisory locks, schemas. */
 export const postgresDialect: Dialect = {
   name: 'postgres',
@@ -184,11 +210,14 @@ export const postgresDialect: Dialect = {
   restoreBackup: (request) => restorePostgresBackup(request),
   verifyBackup: (request) => verifyPostgresBackup(request),
   async readBackupIdentity(config, options) {
+    if (config.target.dialect !== 'postgres') throw new TypeError('postgresDialect.readBackupIdentity needs a PostgreSQL target')
+    const target = (options.conn?.target as PostgresTarget | undefined) ?? config.target
+    // the database itself, else any database of its cluster: a dropped database's backups are still found
     const conn =
       (options.conn as PostgresConnection | undefined) ??
-      ((await postgresDialect.connect(config, { mode: 'read', command: 'backup', signal: options.signal })) as PostgresConnection)
+      (await connectToCluster(config, target, ['postgres', 'template1'], { mode: 'read', command: 'backup', signal: options.signal }))
     try {
-      return await readPostgresIdentity((text) => conn.pool.query(text).then((r) => r.rows), conn.target as PostgresTarget)
+      return await readPostgresIdentity((text) => conn.pool.query(text).then((r) => r.rows), target)
     } finally {
       if (!options.conn) await conn.close()
     }

@@ -15,16 +15,19 @@ export type RowQuery = (text: string) => Promise<Array<Record<string, unknown>>>
 const CANNOT_READ_IDENTIFIER = new Set(['42501', '42883'])
 
 /**
- * `postgres:<system identifier>/<database>`, or `postgres-address:<host>:<port>/<database>`
- * when the role may not call `pg_control_system()`. Other errors (a lost connection) throw.
+ * `postgres:<system identifier>/<database>` of `target`, or
+ * `postgres-address:<host>:<port>/<database>` when the role may not call
+ * `pg_control_system()`. `query` may run on any database of `target`'s cluster (the
+ * identifier is the cluster's), so a database that was dropped still has its identity.
+ * Other errors (a lost connection) throw.
  *
  * @example await readPostgresIdentity((t) => pool.query(t).then((r) => r.rows), target) // 'postgres:7715536473959485580/app'
  */
 export async function readPostgresIdentity(query: RowQuery, target: PostgresTarget): Promise<string> {
   try {
-    const rows = await query('SELECT system_identifier::text AS id, current_database() AS db FROM pg_control_system()')
-    const row = rows[0]
-    if (row && typeof row.id === 'string' && typeof row.db === 'string') return `postgres:${row.id}/${row.db}`
+    const rows = await query('SELECT system_identifier::text AS id FROM pg_control_system()')
+    const id = rows[0]?.id
+    if (typeof id === 'string') return `postgres:${id}/${target.database}`
   } catch (err) {
     if (!CANNOT_READ_IDENTIFIER.has(errorCodeOf(err) ?? '')) throw err
   }
