@@ -162,7 +162,7 @@ describe('postgres: in-place restore', () => {
 
     await blocker.end()
     expect(await fingerprintTables(db.url)).toEqual(before)
-  })
+  }, 120_000)
 
   test('tables that are not in the backup are named, not silently left behind', async () => {
     const db = await fresh(postgres)
