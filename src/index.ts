@@ -152,4 +152,5 @@ export { pruneBackups, type PruneOptions, type PruneResult } from './backup/prun
 export { planRetention, type RetentionPolicy, type RetentionCandidate, type RetentionDecision } from './backup/retention.js'
 export { type BackupManifest, type ManifestVerification } from './backup/backup-manifest.js'
 export { backupDatabaseName } from './backup/backup-name.js'
+export { resolveBackupIdentity, backupSeriesName } from './backup/backup-identity.js'
 export { findPgTool, type PgTool, type FindPgToolOptions } from './dialects/postgres/find-pg-tool.js'

@@ -27,10 +27,19 @@ export function resolveBackupDirectory(config: ResolvedConfig, dir?: string): Ba
   return { dir: config.backup.dir, explicit: setting !== undefined && setting.source !== 'default' }
 }
 
+/** What a file-system error code means, in words. */
+const DENIED: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+}
+
 /**
  * Makes sure backups can be written: the default directory is created (owner-only); a chosen
  * one must exist already (an unmounted backup volume must not silently become a directory on
- * the root disk). Exit 1 naming the directory otherwise.
+ * the root disk). Exit 1 naming the directory otherwise: like a full disk, a directory the
+ * user may not write is an operation that failed here, not a malformed setting (exit 2), and
+ * retrying will not help until someone changes the directory or `--dir`.
  */
 export function prepareBackupDirectory(where: BackupDirectory): void {
   const { dir } = where
@@ -40,7 +49,16 @@ export function prepareBackupDirectory(where: BackupDirectory): void {
         hint: `Create it (mkdir -p ${dir}) or check that its volume is mounted.`,
       })
     }
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    } catch (err) {
+      const code = errorCodeOf(err) ?? ''
+      if (!(code in DENIED)) throw err
+      throw new DbopsError('BACKUP_DIR_NOT_WRITABLE', ExitCode.failed, `Cannot create the backup directory ${dir}: ${DENIED[code]}`, {
+        hint: `Run from a directory this user may write, create ${dir} for this user, or choose another with --dir / BACKUP_DIR.`,
+        cause: err,
+      })
+    }
   }
   if (!fs.statSync(dir).isDirectory()) {
     throw new DbopsError('BACKUP_DIR_INVALID', ExitCode.failed, `Backup directory ${dir} is not a directory`, {
@@ -70,6 +88,10 @@ export interface BackupEntry {
   path: string
   database: string
   dialect: DialectName | null
+  /** The database it is a backup of, as `describeTarget` printed it (null without a valid manifest). */
+  source: string | null
+  /** Its identity (see `backup-identity.ts`); null when not recorded. */
+  source_identity: string | null
   /** When the snapshot was taken (the manifest's, else the name's). */
   created_at: string
   age_seconds: number
@@ -121,6 +143,8 @@ export function scanBackupDirectory(dir: string, now = new Date()): BackupEntry[
       path: full,
       database: manifest?.database ?? parsed.database,
       dialect: manifest?.dialect ?? null,
+      source: manifest?.source ?? null,
+      source_identity: manifest?.source_identity ?? null,
       created_at: createdAt.toISOString(),
       age_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
       size_bytes: size,
@@ -153,8 +177,8 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Removes the temporary files that killed runs left for `database` in `dir` (data, manifests,
- * SQLite journals and scratch copies). Call it holding the directory's lock; a file whose
+ * Removes the temporary files that killed runs left for `database` (a series name, see
+ * `backupSeriesName`) in `dir` (data, manifests, SQLite journals and scratch copies). Call it holding the directory's lock; a file whose
  * writer is still alive (a concurrent `verify`) is left alone. Returns the names removed.
  */
 export function sweepTempFiles(dir: string, database: string): string[] {

@@ -36,6 +36,11 @@ export interface BackupManifest {
   dialect: DialectName
   /** The source, as `describeTarget` prints it (never a password). */
   source: string
+  /**
+   * Which database this is a backup of (see `backup-identity.ts`); absent in manifests of
+   * dbops versions before identities.
+   */
+  source_identity?: string
   server_version: string
   /** `sqlite-backup-api` or `pg_dump`. */
   tool: string
@@ -99,6 +104,8 @@ function manifestProblem(value: unknown): string | undefined {
     if (typeof m[key] !== 'string') return `"${key}" is missing`
   }
   if (!/^[0-9a-f]{64}$/.test(m.sha256 as string)) return '"sha256" is not a sha256'
+  if (Number.isNaN(Date.parse(m.created_at as string))) return `"created_at" is not a time (${JSON.stringify(m.created_at).slice(0, 40)})`
+  if (m.source_identity !== undefined && typeof m.source_identity !== 'string') return '"source_identity" is not a string'
   if (typeof m.size_bytes !== 'number') return '"size_bytes" is missing'
   if (m.dialect !== 'sqlite' && m.dialect !== 'postgres') return `unknown dialect ${String(m.dialect)}`
   const verification = m.verification as Record<string, unknown> | undefined

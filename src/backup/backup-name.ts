@@ -1,9 +1,11 @@
 /**
- * Backup file names. A backup is `<db>-<UTC timestamp>.<ext>` (`app-20250101T030000.000Z.db`)
- * with its manifest beside it (`….db.json`); work in progress lives under a hidden temporary
- * name (`.app-20250101T030000.000Z.db.tmp-4242`) that {@link parseTempFileName} recognises, so
- * a run killed half-way leaves nothing under a final name and the next run can sweep it.
- * Pure functions.
+ * Backup file names. A backup is `<series>-<UTC timestamp>.<ext>`, where the series is the
+ * database part and a tag of the source's identity (`app-3f2a91c0-20250101T030000.000Z.db`,
+ * see `backupSeriesName`; dbops before identities wrote `app-20250101T030000.000Z.db`), with
+ * its manifest beside it (`….db.json`); work in progress lives under a hidden temporary name
+ * (`.app-3f2a91c0-20250101T030000.000Z.db.tmp-4242`) that {@link parseTempFileName}
+ * recognises, so a run killed half-way leaves nothing under a final name and the next run can
+ * sweep it. Pure functions.
  */
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
@@ -16,7 +18,7 @@ const TEMP = /^\.([A-Za-z0-9_-]+)-(\d{8}T\d{6}\.\d{3}Z)\..*\.tmp-(\d+)(?:-journa
 
 /** The parts of a backup file name. */
 export interface BackupFileName {
-  /** The database part: `app`. */
+  /** The part before the timestamp: the series (`app-3f2a91c0`), or `app` in older names. */
   database: string
   /** When the backup was started (UTC). */
   createdAt: Date
@@ -94,7 +96,7 @@ export function tempFileName(finalName: string, pid: number, tag?: string): stri
   return `.${finalName}${tag ? `.${tag}` : ''}.tmp-${pid}`
 }
 
-/** A recognised temporary file: its database and the pid that wrote it. */
+/** A recognised temporary file: its series (or database, in older names) and the pid that wrote it. */
 export interface TempFileName {
   database: string
   pid: number

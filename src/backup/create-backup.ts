@@ -18,6 +18,7 @@ import type { BackupLock, BackupSource, VerificationLevel, VerifyCheck } from '.
 import { DbopsError, ExitCode, IntegrityError, errorCodeOf } from '../errors.js'
 import { type BackupManifest, MANIFEST_FORMAT, writeManifest } from './backup-manifest.js'
 import { prepareBackupDirectory, resolveBackupDirectory, scanBackupDirectory, sweepTempFiles } from './backup-directory.js'
+import { type BackupOwner, backupOwner } from './backup-identity.js'
 import { backupDatabaseName, formatBackupFileName, tempFileName } from './backup-name.js'
 import { acquireDirectoryLock } from './directory-lock.js'
 import { createPrivateFile, formatBytes, freeBytes, fsyncDirectory, fsyncFile, removeQuietly, sha256File } from './durable-file.js'
@@ -110,26 +111,25 @@ export async function createBackup(config: ResolvedConfig, options: CreateBackup
   })
   const locks: BackupLock[] = []
   try {
+    const owner = backupOwner(database, source.identity, dialect)
     prepareBackupDirectory(where)
-    checkFreeSpace(dir, database, source, warn)
+    checkFreeSpace(dir, owner, source, warn)
     if (source.acquireLock) locks.push(await source.acquireLock({ timeoutMs: options.lockTimeoutMs ?? 0, signal: options.signal }))
-    // the directory lock also keeps `prune` out while this run writes and applies retention
+    // the directory lock also keeps `prune` out while this run writes and applies retention;
+    // it is per series, so a same-named database of another identity never waits for this one
     locks.push(
-      await acquireDirectoryLock(dir, database, {
-        timeoutMs: options.lockTimeoutMs ?? 0,
-        signal: options.signal,
-      }),
+      await acquireDirectoryLock(dir, owner.series, { timeoutMs: options.lockTimeoutMs ?? 0, signal: options.signal }, owner.database),
     )
 
-    const swept = sweepTempFiles(dir, database)
+    const swept = sweepTempFiles(dir, owner.series)
     if (swept.length > 0) options.onNote?.(`swept ${swept.length} leftover temporary file(s): ${swept.join(', ')}`)
 
-    const written = await writeBackup(config, source, dir, database, verifyLevel, options)
+    const written = await writeBackup(config, source, dir, owner, verifyLevel, options)
     fsyncDirectory(dir)
 
     let pruned: PruneResult | null = null
     if (!options.skipRetention && hasRetentionRules(retention)) {
-      pruned = applyRetention(dir, database, retention, { dryRun: false })
+      pruned = applyRetention(dir, owner, retention, { dryRun: false, onWarning: warn })
       if (pruned.deleted.length > 0) options.onNote?.(`retention deleted ${pruned.deleted.map((d) => d.file).join(', ')}`)
     }
     return {
@@ -148,7 +148,7 @@ export async function createBackup(config: ResolvedConfig, options: CreateBackup
 }
 
 /** SQLite refuses when free space is under the database's size; otherwise warn under 1.2x the last backup. */
-function checkFreeSpace(dir: string, database: string, source: BackupSource, warn: (text: string) => void): void {
+function checkFreeSpace(dir: string, owner: BackupOwner, source: BackupSource, warn: (text: string) => void): void {
   const free = freeBytes(dir)
   if (source.sizeBytes !== undefined) {
     if (free < source.sizeBytes) {
@@ -163,9 +163,9 @@ function checkFreeSpace(dir: string, database: string, source: BackupSource, war
     }
     return
   }
-  const last = scanBackupDirectory(dir).find((b) => b.database === database && b.size_bytes !== null)
+  const last = scanBackupDirectory(dir).find((b) => (owner.owns(b) || owner.isNamedAsOwn(b)) && b.size_bytes !== null)
   if (last?.size_bytes && free < last.size_bytes * SPACE_MARGIN) {
-    warn(`only ${formatBytes(free)} free in ${dir}; the last backup of ${database} took ${formatBytes(last.size_bytes)}`)
+    warn(`only ${formatBytes(free)} free in ${dir}; the last backup of ${owner.database} took ${formatBytes(last.size_bytes)}`)
   }
 }
 
@@ -176,16 +176,17 @@ async function writeBackup(
   config: ResolvedConfig,
   source: BackupSource,
   dir: string,
-  database: string,
+  owner: BackupOwner,
   verifyLevel: Exclude<VerificationLevel, 'none'>,
   options: CreateBackupOptions,
 ): Promise<Written> {
   const dialect = await loadDialect(config.target.dialect)
+  const database = owner.database
   let createdAt = new Date()
-  let file = formatBackupFileName(database, createdAt, source.extension)
+  let file = formatBackupFileName(owner.series, createdAt, source.extension)
   while (fs.existsSync(path.join(dir, file))) {
     createdAt = new Date(createdAt.getTime() + 1)
-    file = formatBackupFileName(database, createdAt, source.extension)
+    file = formatBackupFileName(owner.series, createdAt, source.extension)
   }
   const finalPath = path.join(dir, file)
   const tempPath = path.join(dir, tempFileName(file, process.pid))
@@ -254,6 +255,7 @@ async function writeBackup(
       database,
       dialect: config.target.dialect,
       source: describeTarget(config.target),
+      source_identity: owner.identity,
       server_version: outcome.serverVersion,
       tool: source.tool,
       tool_version: outcome.toolVersion ?? null,

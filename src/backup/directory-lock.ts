@@ -1,6 +1,8 @@
 /**
  * The backup directory's lock: one process at a time writes or deletes the backups of one
- * database in one directory (`backup create`, `backup prune`).
+ * database in one directory (`backup create`, `backup prune`). It is per series (the
+ * database's name and identity tag, see `backupSeriesName`), so two databases that share a
+ * name never wait for each other.
  *
  * It is a lock, not a lock file: a small SQLite database `.<db>.backup-lock` in the backup
  * directory, held in `BEGIN EXCLUSIVE` by an open connection (see `sqlite-lock-file.ts`), so a
@@ -11,19 +13,25 @@ import { LockTimeoutError } from '../errors.js'
 import type { BackupLock, BackupLockOptions } from '../dialects/dialect.js'
 import { PRIVATE_FILE_MODE } from './durable-file.js'
 
-/** The lock file's name for a database. */
-export function directoryLockName(database: string): string {
-  return `.${database}.backup-lock`
+/** The lock file's name for a series of backups. */
+export function directoryLockName(series: string): string {
+  return `.${series}.backup-lock`
 }
 
 /**
- * Takes the lock of `database`'s backups in `dir`, trying until `timeoutMs` (0: once).
- * Contention throws {@link LockTimeoutError} (exit 5) naming the lock.
+ * Takes the lock of the backups of `series` in `dir`, trying until `timeoutMs` (0: once).
+ * Contention throws {@link LockTimeoutError} (exit 5) naming the database (`database`,
+ * default the series) and the lock.
  */
-export async function acquireDirectoryLock(dir: string, database: string, options: BackupLockOptions): Promise<BackupLock> {
+export async function acquireDirectoryLock(
+  dir: string,
+  series: string,
+  options: BackupLockOptions,
+  database = series,
+): Promise<BackupLock> {
   // loaded on demand: a PostgreSQL run that never locks a directory does not load better-sqlite3
   const { acquireLockFile } = await import('../dialects/sqlite/sqlite-lock-file.js')
-  const file = path.join(dir, directoryLockName(database))
+  const file = path.join(dir, directoryLockName(series))
   const lock = await acquireLockFile(file, {
     timeoutMs: options.timeoutMs,
     signal: options.signal,

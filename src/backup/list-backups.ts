@@ -3,21 +3,30 @@
  * manifests, newest first.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
+import type { DbConnection } from '../dialects/dialect.js'
 import { type BackupEntry, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
-import { backupDatabaseName } from './backup-name.js'
+import { resolveBackupOwner } from './backup-identity.js'
 
 /** Options of {@link listBackups}. */
 export interface ListBackupsOptions {
   /** Backup directory (default `BACKUP_DIR` / `backup.dir`). */
   dir?: string
-  /** Only the configured database's backups (default: every database in the directory). */
+  /**
+   * Only the configured database's backups, by the identity their manifests record (default:
+   * every database in the directory). PostgreSQL connects to read the identity unless `conn`
+   * is given.
+   */
   onlyThisDatabase?: boolean
+  /** An open connection to the configured database, for its identity. */
+  conn?: DbConnection
+  signal?: AbortSignal
 }
 
 /**
  * The backups in the backup directory, newest first, each with its manifest's data (`null`
- * fields and a `status` saying why when the manifest is missing or invalid). Never opens the
- * database; a missing directory lists nothing.
+ * fields and a `status` saying why when the manifest is missing or invalid). A missing
+ * directory lists nothing. Opens the database only to learn its identity, and only for
+ * `onlyThisDatabase`.
  *
  * @example
  * const newestVerified = (await listBackups(config, { onlyThisDatabase: true }))
@@ -27,6 +36,6 @@ export async function listBackups(config: ResolvedConfig, options: ListBackupsOp
   const { dir } = resolveBackupDirectory(config, options.dir)
   const entries = scanBackupDirectory(dir)
   if (!options.onlyThisDatabase) return entries
-  const database = backupDatabaseName(config)
-  return entries.filter((e) => e.database === database)
+  const owner = await resolveBackupOwner(config, { conn: options.conn, signal: options.signal })
+  return entries.filter((e) => owner.owns(e))
 }

@@ -1,15 +1,16 @@
 /**
  * `backup prune`: the retention rules alone (see `retention.ts`), for the configured database's
- * backups in the backup directory. `backup create` applies the same rules after a successful
- * backup.
+ * backups in the backup directory — its backups by identity (see `backup-identity.ts`), never
+ * another database's that happens to have the same name. `backup create` applies the same
+ * rules after a successful backup.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
-import { prepareBackupDirectory, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
+import { type BackupEntry, prepareBackupDirectory, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
+import { type BackupOwner, resolveBackupOwner } from './backup-identity.js'
 import { isLevelAtLeast, manifestPathOf } from './backup-manifest.js'
-import { backupDatabaseName } from './backup-name.js'
 import { acquireDirectoryLock } from './directory-lock.js'
 import { fsyncDirectory, removeQuietly } from './durable-file.js'
 import { type RetentionDecision, type RetentionPolicy, hasRetentionRules, planRetention } from './retention.js'
@@ -18,6 +19,8 @@ import { type RetentionDecision, type RetentionPolicy, hasRetentionRules, planRe
 export interface PruneResult {
   dir: string
   database: string
+  /** The identity of the database whose backups these are. */
+  source_identity: string
   dry_run: boolean
   /** The rules applied. */
   policy: {
@@ -28,6 +31,11 @@ export interface PruneResult {
   }
   kept: Array<{ file: string; reasons: string[] }>
   deleted: Array<{ file: string; reasons: string[] }>
+  /**
+   * Backups left alone because it cannot be told whether they are this database's: its own
+   * name with a missing or invalid manifest, or its database name with no recorded source.
+   */
+  skipped: Array<{ file: string; reason: string }>
 }
 
 /** Options of {@link pruneBackups}. */
@@ -40,19 +48,35 @@ export interface PruneOptions {
   yes?: boolean
   lockTimeoutMs?: number
   signal?: AbortSignal
+  /** A backup left alone whose manifest is missing or invalid (someone should look at it). */
+  onWarning?: (text: string) => void
 }
 
 /**
- * Applies the retention rules to the configured database's backups in `dir` (the caller holds
- * the directory lock). Only backups with a valid manifest take part; files without one are
- * left alone. Deletes the file, then its manifest, then fsyncs the directory.
+ * Applies the retention rules to `owner`'s backups in `dir` (the caller holds the directory
+ * lock). Only backups whose manifest is valid and records (or implies) `owner`'s identity take
+ * part; the others are left alone, and those that may be `owner`'s are reported in `skipped`
+ * (`onWarning` for a broken manifest). Deletes the file, then its manifest, then fsyncs the directory.
  */
-export function applyRetention(dir: string, database: string, policy: RetentionPolicy, options: { dryRun: boolean }): PruneResult {
-  const backups = scanBackupDirectory(dir).filter((b) => b.database === database && b.manifest !== null && b.size_bytes !== null)
+export function applyRetention(
+  dir: string,
+  owner: BackupOwner,
+  policy: RetentionPolicy,
+  options: { dryRun: boolean; onWarning?: ((text: string) => void) | undefined },
+): PruneResult {
+  const entries = scanBackupDirectory(dir).filter((b) => b.size_bytes !== null)
+  const backups = entries.filter((b) => owner.owns(b))
+  const skipped = entries.flatMap((b) => {
+    const reason = skipReason(b, owner)
+    return reason === undefined ? [] : [{ file: b.file, reason }]
+  })
+  for (const s of skipped.filter((s) => !s.reason.startsWith('its source'))) {
+    options.onWarning?.(`retention left ${s.file} alone: ${s.reason}`)
+  }
   const decisions: RetentionDecision[] = planRetention(
     backups.map((b) => ({
       file: b.file,
-      database: b.database,
+      database: owner.identity,
       createdAt: new Date(b.created_at),
       verified: isLevelAtLeast(b.verification_level, 'hash'),
     })),
@@ -69,7 +93,8 @@ export function applyRetention(dir: string, database: string, policy: RetentionP
   }
   return {
     dir,
-    database,
+    database: owner.database,
+    source_identity: owner.identity,
     dry_run: options.dryRun,
     policy: {
       keep_last: policy.keepLast ?? null,
@@ -79,17 +104,27 @@ export function applyRetention(dir: string, database: string, policy: RetentionP
     },
     kept,
     deleted,
+    skipped,
   }
+}
+
+/** Why a backup that may be `owner`'s is left alone; undefined for its own and for other databases'. */
+function skipReason(b: BackupEntry, owner: BackupOwner): string | undefined {
+  if (owner.owns(b)) return undefined
+  if (b.manifest === null) return owner.isNamedAsOwn(b) ? b.status : undefined
+  if (b.manifest.database === owner.database && b.dialect === owner.dialect && owner.identityOf(b) === undefined) {
+    return 'its source was not recorded (made by an older dbops): delete it by hand when it is no longer needed'
+  }
+  return undefined
 }
 
 /**
  * `backup prune`: retention without a new backup. Guarded in production (`--yes`) unless
  * `dryRun`; takes the directory lock (exit 5 while a backup of the database runs). With no
- * rule configured, deletes nothing.
+ * rule configured, deletes nothing. PostgreSQL connects, to read the database's identity.
  */
 export async function pruneBackups(config: ResolvedConfig, options: PruneOptions = {}): Promise<PruneResult> {
   const where = resolveBackupDirectory(config, options.dir)
-  const database = backupDatabaseName(config)
   const policy: RetentionPolicy = {
     keepLast: options.retention?.keepLast ?? config.backup.keepLast,
     keepDaily: options.retention?.keepDaily ?? config.backup.keepDaily,
@@ -98,15 +133,19 @@ export async function pruneBackups(config: ResolvedConfig, options: PruneOptions
   }
   const dryRun = options.dryRun ?? false
   if (!dryRun && hasRetentionRules(policy)) assertDestructiveAllowed(config, { yes: options.yes ?? false, action: 'prune backups' })
+  const owner = await resolveBackupOwner(config, { signal: options.signal })
+  const retain = { dryRun, onWarning: options.onWarning }
   // nothing to delete in a directory that does not exist; never create one to prune it
-  if (dryRun || !fs.existsSync(where.dir)) return applyRetention(where.dir, database, policy, { dryRun })
+  if (dryRun || !fs.existsSync(where.dir)) return applyRetention(where.dir, owner, policy, retain)
   prepareBackupDirectory(where)
-  const lock = await acquireDirectoryLock(where.dir, database, {
-    timeoutMs: options.lockTimeoutMs ?? 0,
-    signal: options.signal,
-  })
+  const lock = await acquireDirectoryLock(
+    where.dir,
+    owner.series,
+    { timeoutMs: options.lockTimeoutMs ?? 0, signal: options.signal },
+    owner.database,
+  )
   try {
-    return applyRetention(where.dir, database, policy, { dryRun })
+    return applyRetention(where.dir, owner, policy, retain)
   } finally {
     await lock.release()
   }

@@ -4,9 +4,11 @@
  * configured database, `--target-url` into any database (created when missing).
  *
  * Before anything changes: the backup's size and sha256 must match its manifest (exit 6
- * otherwise), the production guard must allow it (`--yes`), and a target that holds data gets
- * a safety backup first (a normal backup, manifest and all, in the backup directory). A
- * warning says when the backup's migration head differs from the migrations directory's latest.
+ * otherwise), the production guard must allow it (`--yes`), a target that holds data must be
+ * the database the backup was taken of (its identity, see `backup-identity.ts`) unless
+ * `fromOtherDatabase` says otherwise (exit 2), and it gets a safety backup first (a normal
+ * backup, manifest and all, in the backup directory). A warning says when the backup's
+ * migration head differs from the migrations directory's latest.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -16,6 +18,7 @@ import { registerSecret } from '../config/redact.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { loadDialect } from '../dialects/index.js'
 import { IntegrityError, UsageError } from '../errors.js'
+import type { BackupManifest } from './backup-manifest.js'
 import { tempFileName } from './backup-name.js'
 import { createBackup } from './create-backup.js'
 import { sha256File } from './durable-file.js'
@@ -30,6 +33,13 @@ export interface RestoreOptions extends BackupSelector {
   inPlace?: boolean
   /** `pg_restore --no-owner`: objects belong to the restoring user. */
   noOwner?: boolean
+  /** Allows replacing a database's data with a backup of another database (or of an unknown one). */
+  fromOtherDatabase?: boolean
+  /**
+   * Seconds a statement of the restore waits for a lock another session holds (PostgreSQL's
+   * `lock_timeout`; default 5), then exit 5 naming the holder.
+   */
+  lockTimeoutSeconds?: number
   /** Confirms the restore when the production guard applies. */
   yes?: boolean
   signal?: AbortSignal
@@ -41,6 +51,10 @@ export interface RestoreOptions extends BackupSelector {
 /** What {@link restoreBackup} did; the `--json` document of `backup restore`. */
 export interface RestoreResult {
   file: string
+  /** The database the backup was taken of, as its manifest describes it. */
+  source: string
+  /** Its identity; null for a backup made before identities were recorded. */
+  source_identity: string | null
   /** The database restored into, described without its password. */
   target: string
   target_url: string
@@ -48,6 +62,8 @@ export interface RestoreResult {
   replaced: boolean
   /** The safety backup made of the target before it was replaced. */
   safety_backup: string | null
+  /** Tables of the target that the backup does not hold, left as they were (PostgreSQL in place). */
+  tables_not_in_backup: string[]
   migration_head: string | null
   /** The latest migration in the migrations directory (undefined without one). */
   latest_migration: string | null
@@ -55,10 +71,15 @@ export interface RestoreResult {
   warnings: string[]
 }
 
+/** How long the restore's statements wait for a lock by default: the migrations' statement lock timeout. */
+const DEFAULT_LOCK_TIMEOUT_SECONDS = 5
+
 /**
  * Restores a backup. Exit 6 when the file does not match its manifest; 2 when refused by the
- * production guard, for a bad name or a target of the other dialect; 1 when the restore fails
- * (a new database is dropped again; an in-place PostgreSQL restore is rolled back).
+ * production guard, for a bad name, a target of the other dialect, or a target holding data
+ * that is not the backup's source (without `fromOtherDatabase`); 5 when a lock held by another
+ * session outlasts `lockTimeoutSeconds`; 1 when the restore fails (a new database is dropped
+ * again; an in-place PostgreSQL restore is rolled back).
  *
  * @example await restoreBackup(config, { latest: true }) // into app_restored_20250101_030000
  */
@@ -70,7 +91,7 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
     options.onWarning?.(text)
   }
   if (options.inPlace && options.targetUrl !== undefined) throw new UsageError('Give --in-place or --target-url, not both')
-  const selected = selectBackup(config, options)
+  const selected = await selectBackup(config, options)
   const manifest = loadManifestOrFail(selected)
 
   let target: DatabaseTarget | undefined
@@ -115,17 +136,20 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
 
   let safety: string | null = null
   const dialect = await loadDialect(manifest.dialect)
+  const sourceIdentity = manifest.source_identity ?? dialect.identityOfRecordedSource(manifest.source)
   const outcome = await dialect.restoreBackup({
     config,
     file: selected.path,
     target,
     noOwner: options.noOwner ?? false,
+    lockTimeoutMs: (options.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS) * 1000,
     toolVersion: manifest.tool_version ?? undefined,
     scratchPath: (tag) => path.join(selected.dir, tempFileName(selected.file, process.pid, tag)),
     signal: options.signal,
     onProgress: options.onProgress,
     onNote: options.onNote,
-    beforeReplace: async (replaced) => {
+    beforeReplace: async (replaced, identity) => {
+      if (!options.fromOtherDatabase) assertSameSource(selected.file, manifest, sourceIdentity, replaced, identity)
       const sameAsConfigured = describeTarget(replaced) === describeTarget(config.target)
       const safetyConfig: ResolvedConfig = {
         ...config,
@@ -146,14 +170,39 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
   })
   return {
     file: selected.file,
+    source: manifest.source,
+    source_identity: sourceIdentity ?? null,
     target: describeTarget(outcome.target),
     target_url: formatTargetUrl(outcome.target.dialect === 'postgres' ? { ...outcome.target, password: undefined } : outcome.target),
     created: outcome.created,
     replaced: outcome.replaced,
     safety_backup: safety,
+    tables_not_in_backup: outcome.tablesNotInBackup,
     migration_head: manifest.migration_head,
     latest_migration: latest ?? null,
     duration_ms: Math.round(performance.now() - started),
     warnings,
   }
+}
+
+/**
+ * Refuses (exit 2) to replace the data of `target` (identity `targetIdentity`) with a backup
+ * of another database, or of one whose source was not recorded.
+ */
+function assertSameSource(
+  file: string,
+  manifest: BackupManifest,
+  sourceIdentity: string | undefined,
+  target: DatabaseTarget,
+  targetIdentity: string,
+): void {
+  if (sourceIdentity === targetIdentity) return
+  const message =
+    sourceIdentity === undefined
+      ? `${file} cannot be shown to be a backup of ${describeTarget(target)}: its source was not recorded (made by an older dbops; it says "${manifest.source}")`
+      : `${file} is a backup of ${manifest.source}, not of ${describeTarget(target)}: restoring it would replace that database's data with another database's`
+  throw new UsageError(message, {
+    code: 'RESTORE_OTHER_DATABASE',
+    hint: `Pass --from-other-database if you mean it (a safety backup of ${describeTarget(target)} is made first), or restore into a new database (without --in-place / --target-url).`,
+  })
 }

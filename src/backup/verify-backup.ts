@@ -7,13 +7,15 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { loadDialect } from '../dialects/index.js'
 import type { DialectName, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
 import { IntegrityError, OperationError, UsageError, messageOf } from '../errors.js'
 import { type BackupManifest, LEVELS, isLevelAtLeast, manifestPathOf, readManifest, writeManifest } from './backup-manifest.js'
-import { resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
-import { assertPlainBackupName, backupDatabaseName, manifestNameOf, tempFileName } from './backup-name.js'
+import { type BackupEntry, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
+import { type BackupOwner, resolveBackupOwner } from './backup-identity.js'
+import { assertPlainBackupName, manifestNameOf, tempFileName } from './backup-name.js'
 import { fsyncDirectory, sha256File } from './durable-file.js'
 
 /** Which backup a command means: a name in the directory, or the newest of this database. */
@@ -21,8 +23,9 @@ export interface BackupSelector {
   dir?: string
   /** A file name as `backup list` shows it (no directory part, no `..`: exit 2). */
   name?: string
-  /** The newest backup of the configured database. */
+  /** The newest backup of the configured database (by identity, see `backup-identity.ts`). */
   latest?: boolean
+  signal?: AbortSignal
 }
 
 /** A backup file that exists. */
@@ -34,9 +37,13 @@ export interface SelectedBackup {
 
 /**
  * Finds the backup a command means. A bad name exits 2; an unknown name exits 2; `--latest`
- * with no backup of this database exits 1.
+ * with no backup of this database exits 1, naming the newest backup of another database with
+ * the same name if there is one. `--latest` is the newest backup whose manifest records this
+ * database's identity, or the newest file carrying this database's name tag whatever its
+ * manifest says (so a broken newest backup fails its manifest check instead of being passed
+ * over). PostgreSQL connects for `--latest`, to read the identity.
  */
-export function selectBackup(config: ResolvedConfig, selector: BackupSelector): SelectedBackup {
+export async function selectBackup(config: ResolvedConfig, selector: BackupSelector): Promise<SelectedBackup> {
   const { dir } = resolveBackupDirectory(config, selector.dir)
   if (selector.name !== undefined && selector.latest) throw new UsageError('Give a backup name or --latest, not both')
   if (selector.name !== undefined) {
@@ -64,14 +71,27 @@ export function selectBackup(config: ResolvedConfig, selector: BackupSelector): 
     throw new UsageError('Which backup? Give its name (see `dbops backup list`) or --latest', {
       code: 'BACKUP_NOT_CHOSEN',
     })
-  const database = backupDatabaseName(config)
-  const newest = scanBackupDirectory(dir).find((b) => b.database === database && b.size_bytes !== null)
+  const owner = await resolveBackupOwner(config, { signal: selector.signal })
+  const entries = scanBackupDirectory(dir).filter((b) => b.size_bytes !== null)
+  const newest = entries.find((b) => owner.owns(b) || (b.manifest === null && owner.isNamedAsOwn(b)))
   if (!newest) {
-    throw new OperationError('BACKUP_NONE', `No backup of ${database} in ${dir}`, {
-      hint: 'Run `dbops backup create` first (or check --dir).',
+    throw new OperationError('BACKUP_NONE', `No backup of ${describeTarget(config.target)} in ${dir}`, {
+      hint: otherDatabasesHint(entries, owner) ?? 'Run `dbops backup create` first (or check --dir).',
     })
   }
   return { dir, file: newest.file, path: newest.path }
+}
+
+/** Names the newest backup of another database with the same name, which `--latest` passed over. */
+function otherDatabasesHint(entries: BackupEntry[], owner: BackupOwner): string | undefined {
+  const others = entries.filter((b) => b.manifest !== null && b.dialect === owner.dialect && b.manifest.database === owner.database)
+  const newest = others[0]
+  if (!newest) return undefined
+  const whose = owner.identityOf(newest) === undefined ? 'its source was not recorded' : `a backup of ${newest.source}`
+  return (
+    `${others.length} backup(s) of other databases named "${owner.database}" are there, the newest ${newest.file} (${whose}). ` +
+    'If that is the one, give its name (and --from-other-database to restore it over data).'
+  )
 }
 
 /** Options of {@link verifyBackup}. */
@@ -106,7 +126,7 @@ export interface VerifyResult {
  * @example await verifyBackup(config, { latest: true, level: 'restore' })
  */
 export async function verifyBackup(config: ResolvedConfig, options: VerifyOptions): Promise<VerifyResult> {
-  const selected = selectBackup(config, options)
+  const selected = await selectBackup(config, options)
   const level = options.level ?? 'read'
   const manifest = loadManifestOrFail(selected)
   const checks: VerifyCheck[] = []

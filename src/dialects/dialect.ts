@@ -130,6 +130,8 @@ export interface BackupSource {
   readonly toolVersion: string | undefined
   /** The backup file's extension without the dot: `db`, `db.gz`, `dump`. */
   readonly extension: string
+  /** Which database this is (see {@link Dialect.readBackupIdentity}), recorded in the manifest. */
+  readonly identity: string
   /**
    * The database's size in bytes when the copy is that size (SQLite), so free space can be
    * refused up front; undefined when the backup's size is unknown before it is made.
@@ -189,10 +191,16 @@ export interface RestoreRequest {
   onProgress?: (done: number, total: number) => void
   onNote?: (text: string) => void
   /**
-   * Called when `target` exists and holds data, before anything in it changes, so the
-   * caller can make a safety backup; an error it throws stops the restore.
+   * Called when `target` exists and holds data, before anything in it changes, with the
+   * target's identity (see {@link Dialect.readBackupIdentity}), so the caller can check whose
+   * backup this is and make a safety backup; an error it throws stops the restore.
    */
-  beforeReplace?: (target: DatabaseTarget) => Promise<void>
+  beforeReplace?: (target: DatabaseTarget, identity: string) => Promise<void>
+  /**
+   * How long a statement of the restore waits for a lock another session holds before the
+   * restore gives up (exit 5, naming the holder); PostgreSQL's `lock_timeout`.
+   */
+  lockTimeoutMs: number
 }
 
 /** What a restore did. */
@@ -202,6 +210,11 @@ export interface RestoreOutcome {
   created: boolean
   /** The target existed and its contents were replaced. */
   replaced: boolean
+  /**
+   * Tables of an existing target that the backup does not hold, left as they were
+   * (`schema.table`, quoted where needed); empty when the restore replaces the whole database.
+   */
+  tablesNotInBackup: string[]
 }
 
 /** What `backup verify` asks of a dialect beyond the hash. */
@@ -378,6 +391,24 @@ export interface Dialect {
   restoreBackup(request: RestoreRequest): Promise<RestoreOutcome>
   /** Checks a backup file beyond its hash: reads it whole, or restores it into a scratch database. */
   verifyBackup(request: VerifyBackupRequest): Promise<VerifyBackupOutcome>
+  /**
+   * Which database `config.target` is, as a string recorded in every backup's manifest so
+   * that backups are matched to their database and not to a file name: SQLite
+   * `sqlite:<real path of the file>`; PostgreSQL `postgres:<system identifier>/<database>`
+   * (the cluster's `pg_control_system()`), or `postgres-address:<host>:<port>/<database>`
+   * when the role may not read it. Uses `conn` when given (PostgreSQL connects otherwise).
+   */
+  readBackupIdentity(
+    config: ResolvedConfig,
+    options: { conn?: DbConnection | undefined; signal?: AbortSignal | undefined },
+  ): Promise<string>
+  /**
+   * The identity of a backup whose manifest predates identities, from the `source` it
+   * recorded (`describeTarget`'s text), when that text names the database unambiguously
+   * (a SQLite file's absolute path); undefined otherwise (a PostgreSQL host can name
+   * different clusters).
+   */
+  identityOfRecordedSource(source: string): string | undefined
   /** Runs the dialect's health checks. */
   probeHealth(conn: DbConnection, options: HealthProbeOptions): Promise<HealthComponent[]>
   /** Reads the server's view of connections. */

@@ -32,10 +32,14 @@ export async function readMigrationSummary(config: ResolvedConfig, context: Heal
 
 /**
  * The newest backup of this database in the backup directory (its age and verification
- * level), as `backup list` shows it. A manifest whose file is gone does not count.
+ * level), as `backup list --mine` shows it: matched by the identity of the database on the
+ * open connection, so a newer backup of another database with the same name does not count.
+ * A manifest whose file is gone does not count.
  */
-export async function readBackupSummary(config: ResolvedConfig): Promise<BackupSummary> {
-  const entries = (await listBackups(config, { onlyThisDatabase: true })).filter((e) => e.status !== 'file missing')
+export async function readBackupSummary(config: ResolvedConfig, context: HealthSourceContext): Promise<BackupSummary> {
+  const entries = (await listBackups(config, { onlyThisDatabase: true, conn: context.conn, signal: context.signal })).filter(
+    (e) => e.status !== 'file missing',
+  )
   const newest = entries[0]
   return {
     newestAt: newest ? new Date(newest.created_at) : undefined,

@@ -10,8 +10,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, inject, test } from 'vitest'
 import { acquireDirectoryLock } from '../../src/backup/directory-lock.js'
+import { backupSeriesName } from '../../src/backup/backup-identity.js'
 import { parseBackupFileName } from '../../src/backup/backup-name.js'
-import { execSql, paddingData, querySql, sampleData } from '../support/backup-fixtures.js'
+import { sqliteFileIdentity } from '../../src/dialects/sqlite/sqlite-identity.js'
+import { execSql, paddingData, querySql, sampleData, sqlitePathOf } from '../support/backup-fixtures.js'
 import { type CliResult, runCli } from '../support/cli.js'
 import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 import { withUrl } from '../support/postgres.js'
@@ -236,7 +238,7 @@ describe('sqlite: failures', () => {
     await execSql(db.url, sampleData('sqlite', 5))
     const dir = path.join(db.dir, 'backups')
     fs.mkdirSync(dir)
-    const lock = await acquireDirectoryLock(dir, 'app', { timeoutMs: 0 })
+    const lock = await acquireDirectoryLock(dir, backupSeriesName('app', sqliteFileIdentity(sqlitePathOf(db.url)!)), { timeoutMs: 0 })
     try {
       const plain = await dbops(db, ['create'])
       expect(plain.code).toBe(5)
@@ -426,9 +428,13 @@ describe('postgres: failures', () => {
     expect(first.json()).toMatchObject({ created: true, replaced: false, safety_backup: null })
     expect(first.stdout).not.toContain(new URL(db.url).password)
 
-    const second = await dbops(db, ['restore', created.file, '--target-url', copyUrl])
+    // the copy now holds data of its own: replacing it with the source's backup needs the flag
+    const refused = await dbops(db, ['restore', created.file, '--target-url', copyUrl])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/is a backup of postgres .*, not of postgres .*_copy/)
+    const second = await dbops(db, ['restore', created.file, '--target-url', copyUrl, '--from-other-database'])
     expect(second.code).toBe(0)
     expect(second.stdout).toMatch(/replacing its contents/)
-    expect(second.stdout).toMatch(new RegExp(`safety backup of the previous contents: ${copyName}-\\d{8}T`))
+    expect(second.stdout).toMatch(new RegExp(`safety backup of the previous contents: ${copyName}-[0-9a-f]{8}-\\d{8}T`))
   })
 })

@@ -9,6 +9,7 @@ import pg from 'pg'
 import { describe, expect, test } from 'vitest'
 import { createBackup } from '../../src/backup/create-backup.js'
 import { acquireDirectoryLock } from '../../src/backup/directory-lock.js'
+import { backupSeriesName, resolveBackupIdentity } from '../../src/backup/backup-identity.js'
 import { listBackups } from '../../src/backup/list-backups.js'
 import { readManifest } from '../../src/backup/backup-manifest.js'
 import { pruneBackups } from '../../src/backup/prune-backups.js'
@@ -90,7 +91,9 @@ for (const dialect of testDialects()) {
       await execSql(db.url, `DELETE FROM posts; UPDATE users SET name = 'changed'; INSERT INTO users (id, name) VALUES (100000, 'late');`)
 
       expect(created.file).toMatch(
-        dialect.name === 'sqlite' ? /^app-\d{8}T\d{6}\.\d{3}Z\.db$/ : /^dbops_test_[0-9a-f]+-\d{8}T\d{6}\.\d{3}Z\.dump$/,
+        dialect.name === 'sqlite'
+          ? /^app-[0-9a-f]{8}-\d{8}T\d{6}\.\d{3}Z\.db$/
+          : /^dbops_test_[0-9a-f]+-[0-9a-f]{8}-\d{8}T\d{6}\.\d{3}Z\.dump$/,
       )
       expect(fs.statSync(created.path).mode & 0o777).toBe(0o600)
       expect(fs.statSync(`${created.path}.json`).mode & 0o777).toBe(0o600)
@@ -241,7 +244,9 @@ for (const dialect of testDialects()) {
       let release: () => Promise<void>
       if (dialect.name === 'sqlite') {
         fs.mkdirSync(config.backup.dir, { recursive: true })
-        const lock = await acquireDirectoryLock(config.backup.dir, 'app', { timeoutMs: 0 })
+        const lock = await acquireDirectoryLock(config.backup.dir, backupSeriesName('app', await resolveBackupIdentity(config)), {
+          timeoutMs: 0,
+        })
         release = () => lock.release()
       } else {
         const holder = new pg.Client({ connectionString: db.url, application_name: 'other-backup' })
@@ -357,7 +362,8 @@ describe('postgres: free space', () => {
     const database = new URL(db.url).pathname.slice(1)
     fs.mkdirSync(config.backup.dir)
     // a sparse "last backup" far bigger than the disk: no manifest, so retention leaves it alone
-    const huge = path.join(config.backup.dir, `${database}-20250101T000000.000Z.dump`)
+    const series = backupSeriesName(database, await resolveBackupIdentity(config))
+    const huge = path.join(config.backup.dir, `${series}-20250101T000000.000Z.dump`)
     fs.closeSync(fs.openSync(huge, 'w'))
     fs.truncateSync(huge, 2 ** 40)
     const warnings: string[] = []
@@ -365,7 +371,10 @@ describe('postgres: free space', () => {
       onWarning: (w) => warnings.push(w),
       retention: { keepLast: 1 },
     })
-    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^only .* free in .*; the last backup of ${database} took 1\\.0 TB$`))])
+    expect(warnings).toEqual([
+      expect.stringMatching(new RegExp(`^only .* free in .*; the last backup of ${database} took 1\\.0 TB$`)),
+      `retention left ${path.basename(huge)} alone: no manifest (${path.basename(huge)}.json)`,
+    ])
     expect(created.warnings).toEqual(warnings)
     expect(fs.existsSync(huge)).toBe(true)
   })

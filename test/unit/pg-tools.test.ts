@@ -7,7 +7,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { findPgTool, majorOf, parseToolVersion } from '../../src/dialects/postgres/find-pg-tool.js'
-import { mapPgToolError, pgChildEnv } from '../../src/dialects/postgres/pg-child-process.js'
+import { mapPgToolError, passfileLine, pgToolEnv } from '../../src/dialects/postgres/pg-child-process.js'
+import { relationOfStatement } from '../../src/dialects/postgres/postgres-restore.js'
 import type { PostgresTarget } from '../../src/config/database-url.js'
 
 const dirs: string[] = []
@@ -142,21 +143,25 @@ describe('the child environment', () => {
     tls: { mode: 'verify-full', rootCert: '/etc/ca.pem' },
   }
 
-  test('stray PG* variables are gone; the target is set exactly; the password only in PGPASSWORD', () => {
-    const env = pgChildEnv(
-      target,
+  test('only what the tool needs: stray PG* variables, DATABASE_URL and the rest of the environment are gone; the target is set exactly; no password', () => {
+    const env = pgToolEnv(
       {
         PATH: '/usr/bin',
         PGHOST: 'elsewhere',
         PGPASSFILE: '/tmp/other',
         PGSERVICE: 'svc',
         HOME: '/root',
+        LANG: 'de_DE.UTF-8',
+        LC_ALL: 'de_DE.UTF-8',
+        DATABASE_URL: 'postgres://backup:pa:ss@db.internal/shop',
+        AWS_SECRET_ACCESS_KEY: 'x',
       },
-      { applicationName: 'dbops/backup create', connectTimeoutSeconds: 10 },
+      { target, applicationName: 'dbops/backup create', connectTimeoutSeconds: 10 },
     )
     expect(env).toEqual({
       PATH: '/usr/bin',
       HOME: '/root',
+      LANG: 'de_DE.UTF-8',
       PGHOST: 'db.internal',
       PGPORT: '6543',
       PGUSER: 'backup',
@@ -165,15 +170,29 @@ describe('the child environment', () => {
       PGSSLROOTCERT: '/etc/ca.pem',
       PGAPPNAME: 'dbops/backup create',
       PGCONNECT_TIMEOUT: '10',
-      PGPASSWORD: 'pa:ss\\word',
       LC_MESSAGES: 'C',
     })
   })
 
-  test('without a password none is passed on (libpq may read ~/.pgpass, as pg does)', () => {
-    const env = pgChildEnv({ ...target, password: undefined }, { PGPASSWORD: 'stray' }, { applicationName: 'x', connectTimeoutSeconds: 1 })
-    expect(env.PGPASSWORD).toBeUndefined()
-    expect(env.PGCONNECT_TIMEOUT).toBe('2')
+  test('a tool that connects nowhere gets no PG* variable at all', () => {
+    expect(pgToolEnv({ PATH: '/usr/bin', PGPASSWORD: 'stray', DATABASE_URL: 'postgres://u:p@h/d' })).toEqual({
+      PATH: '/usr/bin',
+      LC_MESSAGES: 'C',
+    })
+  })
+
+  test('the passfile line escapes : and \\ as libpq reads them', () => {
+    expect(passfileLine('pa:ss\\word')).toBe('*:*:*:*:pa\\:ss\\\\word\n')
+  })
+
+  test.each([
+    ['DROP TABLE IF EXISTS public.users;', 'public.users'],
+    ['ALTER TABLE IF EXISTS ONLY public."odd name" DROP CONSTRAINT IF EXISTS x;', 'public."odd name"'],
+    ['CREATE INDEX users_name ON public.users USING btree (name);', 'public.users'],
+    ['COMMENT ON TABLE public.users IS NULL;', 'public.users'],
+    ['SET lock_timeout = 0;', undefined],
+  ])('the relation a waiting restore statement names: %s', (statement, relation) => {
+    expect(relationOfStatement(statement)).toBe(relation)
   })
 
   test.each([

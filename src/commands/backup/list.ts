@@ -16,12 +16,13 @@ interface ListResult {
 /** `dbops backup list`: the backups in the backup directory, newest first. */
 export default class BackupList extends DbopsCommand<typeof BackupList> {
   static override summary = 'List backups: age, size, migration head and verification level of each.'
-  static override description = 'Reads the backup directory and the manifests; never opens the database.'
+  static override description =
+    'Reads the backup directory and the manifests; opens the database only with --mine (PostgreSQL: to read its identity).'
   static override examples = ['<%= config.bin %> backup list', '<%= config.bin %> backup list --dir /var/backups/app --json']
   static override flags = {
     dir: dirFlag,
     mine: Flags.boolean({
-      summary: "Only the configured database's backups (default: every database in the directory).",
+      summary: "Only the configured database's backups, by identity (default: every database in the directory).",
     }),
   }
 
@@ -31,6 +32,7 @@ export default class BackupList extends DbopsCommand<typeof BackupList> {
     const entries = await listBackups(config, {
       dir: this.flags.dir,
       onlyThisDatabase: this.flags.mine,
+      signal: this.abort.signal,
     })
     const backups = entries.map(({ manifest: _manifest, ...rest }) => rest)
     if (backups.length === 0) {
@@ -39,7 +41,7 @@ export default class BackupList extends DbopsCommand<typeof BackupList> {
       const c = this.out.out
       this.out.result(
         renderTable(
-          ['backup', 'database', 'age', 'size', 'migration head', 'verified', 'status'],
+          ['backup', 'database', 'age', 'size', 'migration head', 'verified', 'status', 'source'],
           backups.map((b) => [
             b.file,
             b.database,
@@ -48,6 +50,7 @@ export default class BackupList extends DbopsCommand<typeof BackupList> {
             b.migration_head ?? c.dim('none'),
             b.verification_level === 'none' ? c.red('none') : b.verification_level,
             b.status === 'ok' ? 'ok' : c.yellow(b.status),
+            b.source === null ? c.dim('-') : b.source_identity === null ? `${b.source} ${c.dim('(not recorded)')}` : b.source,
           ]),
         ),
       )

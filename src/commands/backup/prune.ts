@@ -10,6 +10,8 @@ import { compareText } from '../../compare-text.js'
 export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
   static override summary = "Apply the retention rules to the configured database's backups."
   static override description =
+    "The configured database's backups are those whose manifest records its identity (a SQLite file's real path, a " +
+    "PostgreSQL cluster's system identifier and the database name), never another database's of the same name. " +
     'Per database, by UTC day / ISO week / month; only verified backups count, and the newest verified one is never ' +
     'deleted. --dry-run shows the decisions without deleting. Refused without --yes in production or on a protected ' +
     'database (a dry run is always allowed).'
@@ -42,6 +44,7 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
       yes: this.flags.yes,
       lockTimeoutMs: this.flags['lock-timeout'] * 1000,
       signal: this.abort.signal,
+      onWarning: (text) => this.out.warn(text),
     })
     const p = result.policy
     if (
@@ -58,6 +61,7 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
       const rows = [
         ...result.deleted.map((d) => [d.file, this.flags['dry-run'] ? 'would delete' : 'deleted', d.reasons.join('; ')]),
         ...result.kept.map((k) => [k.file, 'keep', k.reasons.join('; ')]),
+        ...result.skipped.map((k) => [k.file, 'left alone', k.reason]),
       ].sort((a, b) => compareText(b[0]!, a[0]!))
       if (rows.length > 0) this.out.result(renderTable(['backup', 'action', 'why'], rows))
     }

@@ -10,9 +10,10 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
   static override description =
     'The backup must match its manifest (sha256). SQLite restores through the online backup API into the target ' +
     '(WAL-safe, never a rename over a live file); PostgreSQL through pg_restore --exit-on-error, into a new database ' +
-    'by default, --single-transaction --clean when the target exists. A target holding data gets a safety backup ' +
-    "first. Refused without --yes in production or on a protected database. Warns when the backup's migration head " +
-    'differs from the latest migration in the migrations directory.'
+    'by default, --single-transaction --clean when the target exists (tables the backup does not hold are left, and ' +
+    'listed). A target holding data must be the database the backup was taken of (--from-other-database otherwise) ' +
+    'and gets a safety backup first. Refused without --yes in production or on a protected database. Warns when the ' +
+    "backup's migration head differs from the latest migration in the migrations directory."
   static override examples = [
     '<%= config.bin %> backup restore --latest',
     '<%= config.bin %> backup restore app-20250101T030000.000Z.dump --in-place --yes',
@@ -34,6 +35,14 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
     'no-owner': Flags.boolean({
       summary: 'PostgreSQL: pg_restore --no-owner (objects belong to the restoring user).',
     }),
+    'from-other-database': Flags.boolean({
+      summary: "Allow replacing a database's data with a backup of another database (its copy, its old path or cluster).",
+    }),
+    'lock-timeout': Flags.integer({
+      summary: 'PostgreSQL: seconds a statement of the restore waits for a lock another session holds (then exit 5, naming it).',
+      default: 5,
+      min: 1,
+    }),
     yes: Flags.boolean({ char: 'y', summary: 'Confirm in production or on a protected database.' }),
   }
 
@@ -50,6 +59,8 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
         targetUrl: this.flags['target-url'],
         inPlace: this.flags['in-place'],
         noOwner: this.flags['no-owner'],
+        fromOtherDatabase: this.flags['from-other-database'],
+        lockTimeoutSeconds: this.flags['lock-timeout'],
         yes: this.flags.yes,
         onProgress: (done, total) => progress.update(done, total),
         ...this.reporting(),
@@ -57,8 +68,22 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
     } finally {
       progress.done()
     }
-    const how = result.created ? 'a new database' : result.replaced ? 'replacing its contents' : 'an empty database'
-    this.out.result(`restored ${result.file} into ${result.target} (${how}) in ${(result.duration_ms / 1000).toFixed(1)} s`)
+    const left = result.tables_not_in_backup
+    const how = result.created
+      ? 'a new database'
+      : !result.replaced
+        ? 'an empty database'
+        : left.length === 0
+          ? 'replacing its contents'
+          : 'replacing what the backup holds'
+    this.out.result(
+      `restored ${result.file} (a backup of ${result.source}) into ${result.target} (${how}) in ${(result.duration_ms / 1000).toFixed(1)} s`,
+    )
+    if (left.length > 0) {
+      this.out.result(
+        `${left.length === 1 ? '1 table not in the backup was left as it was' : `${left.length} tables not in the backup were left as they were`}: ${left.join(', ')}`,
+      )
+    }
     if (result.safety_backup) this.out.result(`safety backup of the previous contents: ${result.safety_backup}`)
     if (result.created) this.out.result(`url: ${result.target_url}`)
     return result

@@ -1,22 +1,37 @@
 /**
- * Running `pg_dump` / `pg_restore` against exactly the target dbops resolved: the child's
- * environment loses every stray `PG*` variable and gets `PGHOST`, `PGPORT`, `PGUSER`,
- * `PGDATABASE` and the TLS settings (`PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`,
- * with libpq's meaning, as dbops uses them). The password goes in the child's environment
- * (`PGPASSWORD`, readable only by the same user on Linux): never on the command line, and never
- * in a file that a SIGKILLed run would leave behind. `-w` is always passed so the tool
- * never prompts. Failures are mapped onto the exit-code table from the tool's stderr.
+ * Running `pg_dump` / `pg_restore` with exactly what they need and nothing else. The child's
+ * environment is built from scratch ({@link pgToolEnv}): `PATH`, `HOME` (libpq's `~/.pgpass`
+ * and `~/.postgresql/`), `LANG`, `TMPDIR`, `TZ` and, on Windows, `SYSTEMROOT` from dbops' own
+ * environment, `LC_MESSAGES=C` so failures can be recognised, and, for a tool that connects,
+ * the target dbops resolved: `PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, the TLS settings
+ * (`PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`, with libpq's meaning, as dbops uses
+ * them), `PGAPPNAME` and `PGCONNECT_TIMEOUT`.
+ * Nothing else of dbops' environment reaches it: not `DATABASE_URL` (which holds the
+ * password), not stray `PG*` variables that would redirect it, not `LC_ALL`.
+ *
+ * The password is never on the command line nor in the environment. On Linux it is in a
+ * passfile that has no name: created owner-only in the temporary directory, unlinked at once,
+ * written, and handed to the child as file descriptor 3 (`PGPASSFILE=/proc/self/fd/3`); it
+ * disappears with the last process that holds it, so a SIGKILLed run leaves nothing behind.
+ * Elsewhere it goes in `PGPASSWORD` (the child's environment only). `-w` is always passed so
+ * the tool never prompts. Failures are mapped onto the exit-code table from the tool's stderr.
  */
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import type { PostgresTarget } from '../../config/database-url.js'
 import { redact } from '../../config/redact.js'
 import { AuthFailedError, DatabaseMissingError, DbUnreachableError, DbopsError, ExitCode, InterruptedError } from '../../errors.js'
 import { whereOf } from './postgres-errors.js'
 
-/** Options of {@link pgChildEnv}. */
-export interface PgChildEnvOptions {
+/** Variables of dbops' environment a tool may get; everything else stays behind. */
+const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'SYSTEMROOT'] as const
+
+/** What a tool that connects needs to know of its target. */
+export interface PgToolConnection {
+  target: PostgresTarget
   /** `application_name` (`PGAPPNAME`). */
   applicationName: string
   /** Seconds for `PGCONNECT_TIMEOUT`. */
@@ -24,21 +39,21 @@ export interface PgChildEnvOptions {
 }
 
 /**
- * The child's environment: `base` without any `PG*` variable, plus the target's. Messages in
- * English (`LC_MESSAGES=C`) so failures can be recognised.
+ * The child's environment: the few variables of `base` a tool needs, `LC_MESSAGES=C`, and,
+ * for a tool that connects, the target's `PG*` settings (never its password: see
+ * {@link runPgTool}).
  *
- * @example pgChildEnv(target, process.env, { applicationName: 'dbops/backup', connectTimeoutSeconds: 10 })
+ * @example pgToolEnv(process.env, { target, applicationName: 'dbops/backup create', connectTimeoutSeconds: 10 })
  */
-export function pgChildEnv(
-  target: PostgresTarget,
-  base: Record<string, string | undefined>,
-  options: PgChildEnvOptions,
-): Record<string, string> {
+export function pgToolEnv(base: Record<string, string | undefined>, connection?: PgToolConnection): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(base)) {
-    if (value === undefined || name.startsWith('PG')) continue
-    env[name] = value
+  for (const name of PASSED_THROUGH) {
+    const value = base[name]
+    if (value !== undefined) env[name] = value
   }
+  env.LC_MESSAGES = 'C'
+  if (connection === undefined) return env
+  const { target } = connection
   env.PGHOST = target.host
   env.PGPORT = String(target.port)
   env.PGUSER = target.user
@@ -47,20 +62,45 @@ export function pgChildEnv(
   if (target.tls.rootCert !== undefined) env.PGSSLROOTCERT = target.tls.rootCert
   if (target.tls.cert !== undefined) env.PGSSLCERT = target.tls.cert
   if (target.tls.key !== undefined) env.PGSSLKEY = target.tls.key
-  env.PGAPPNAME = options.applicationName
-  env.PGCONNECT_TIMEOUT = String(Math.max(2, Math.ceil(options.connectTimeoutSeconds)))
-  // the child's environment only; without a password libpq falls back to ~/.pgpass, as pg
-  // does for dbops' own connections
-  if (target.password !== undefined) env.PGPASSWORD = target.password
-  env.LC_MESSAGES = 'C'
+  env.PGAPPNAME = connection.applicationName
+  env.PGCONNECT_TIMEOUT = String(Math.max(2, Math.ceil(connection.connectTimeoutSeconds)))
   return env
+}
+
+/** The descriptor the passfile has in the child. */
+const PASSFILE_FD = 3
+
+/** A passfile line matching every host, port, database and user (libpq escapes `:` and `\`). */
+export function passfileLine(password: string): string {
+  return `*:*:*:*:${password.replaceAll('\\', '\\\\').replaceAll(':', '\\:')}\n`
+}
+
+/**
+ * An open descriptor of an owner-only file that holds `password` as a passfile and has no
+ * name any more; undefined where that cannot work (not Linux, a password with a line break,
+ * no writable temporary directory), and the caller falls back to `PGPASSWORD`.
+ */
+function namelessPassfile(password: string): number | undefined {
+  // /proc/self/fd/N reopens the file itself only on Linux (elsewhere /dev/fd/N shares the offset)
+  if (process.platform !== 'linux' || /[\r\n]/.test(password)) return undefined
+  const file = path.join(os.tmpdir(), `.dbops-pgpass-${process.pid}-${randomBytes(8).toString('hex')}`)
+  let fd: number | undefined
+  try {
+    fd = fs.openSync(file, 'wx', 0o600)
+    fs.unlinkSync(file) // before a byte of the password is written
+    fs.writeSync(fd, passfileLine(password))
+    return fd
+  } catch {
+    if (fd !== undefined) fs.closeSync(fd)
+    fs.rmSync(file, { force: true })
+    return undefined
+  }
 }
 
 /** Options of {@link runPgTool}. */
 export interface RunPgToolOptions {
-  env: Record<string, string>
-  /** The database the tool connects to, for messages; undefined when it connects nowhere. */
-  target?: PostgresTarget | undefined
+  /** Where the tool connects; undefined for a tool that connects nowhere (`pg_restore --file`). */
+  connection?: PgToolConnection | undefined
   signal?: AbortSignal | undefined
   /** A file descriptor the tool's stdout goes to (`pg_dump`'s archive); ignored otherwise. */
   stdoutFd?: number | undefined
@@ -108,12 +148,24 @@ const STDERR_CAP = 64 * 1024
 export function runPgTool(file: string, args: string[], options: RunPgToolOptions): Promise<PgToolRun> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(abortError(options.signal))
+    const connection = options.connection
+    const env = pgToolEnv(process.env, connection)
+    const password = connection?.target.password
+    const passfile = password === undefined ? undefined : namelessPassfile(password)
+    if (passfile !== undefined) env.PGPASSFILE = `/proc/self/fd/${PASSFILE_FD}`
+    else if (password !== undefined) env.PGPASSWORD = password
     const wrapper = deathSignalWrapper()
     const [command, argv] = wrapper ? [wrapper, ['--pdeathsig', 'TERM', '--', file, ...args]] : [file, args]
-    const child = spawn(command, argv, {
-      env: options.env,
-      stdio: ['ignore', options.stdoutFd ?? 'ignore', 'pipe'],
-    })
+    let child: ReturnType<typeof spawn>
+    try {
+      child = spawn(command, argv, {
+        env,
+        stdio: ['ignore', options.stdoutFd ?? 'ignore', 'pipe', ...(passfile === undefined ? [] : [passfile])],
+      })
+    } finally {
+      // the child holds its own copy: the file goes away with it
+      if (passfile !== undefined) fs.closeSync(passfile)
+    }
     let stderr = ''
     child.stderr!.on('data', (chunk: Buffer) => {
       if (stderr.length < STDERR_CAP) stderr += chunk.toString()
@@ -132,7 +184,7 @@ export function runPgTool(file: string, args: string[], options: RunPgToolOption
       options.signal?.removeEventListener('abort', onAbort)
       if (options.signal?.aborted) return reject(abortError(options.signal))
       if (code === 0) return resolve({ stderr })
-      reject(mapPgToolError(path.basename(file), code, signal, stderr, options.target))
+      reject(mapPgToolError(path.basename(file), code, signal, stderr, connection?.target))
     })
   })
 }

@@ -1,5 +1,6 @@
 /**
- * PostgreSQL backups with `pg_dump --format=custom` writing straight into the file, and restores with a matching `pg_restore --exit-on-error`.
+ * PostgreSQL backups with `pg_dump --format=custom` writing straight into the file, and their
+ * verification with a matching `pg_restore` (restores: `postgres-restore.ts`).
  *
  * Consistency: dbops opens a `REPEATABLE READ` transaction, exports its snapshot
  * (`pg_export_snapshot()`), reads the migration head in it, and runs `pg_dump --snapshot`, so
@@ -21,16 +22,15 @@ import type {
   BackupRequest,
   BackupSource,
   PrepareBackupOptions,
-  RestoreOutcome,
-  RestoreRequest,
   VerifyBackupOutcome,
   VerifyBackupRequest,
   VerifyCheck,
 } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
 import { type PgTool, findPgTool, majorOf } from './find-pg-tool.js'
-import { pgChildEnv, runPgTool } from './pg-child-process.js'
+import { runPgTool } from './pg-child-process.js'
 import { type PostgresConnection, postgresDialect } from './postgres-dialect.js'
+import { readPostgresIdentity } from './postgres-identity.js'
 
 /**
  * The advisory lock of backups, in the two-int4 form `pg_try_advisory_lock(classid, objid)`:
@@ -39,9 +39,6 @@ import { type PostgresConnection, postgresDialect } from './postgres-dialect.js'
  * keys (the migration lock's), so the two never block each other.
  */
 export const BACKUP_LOCK_KEY = [0x64626f70, 0x626b7570] as const
-
-/** `_restored_20250101_030000`: what a default restore target adds to the name (63 bytes at most in all). */
-const RESTORED_SUFFIX_LENGTH = '_restored_'.length + 15
 
 /** How often a waiter for the lock tries again. */
 const LOCK_POLL_MS = 250
@@ -53,12 +50,13 @@ interface PostgresBackupSource extends BackupSource {
   readonly pgDump: PgTool
 }
 
-function quoteIdent(name: string): string {
+/** `"name"`, with embedded quotes doubled. */
+export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 
 /** A libpq conninfo naming only the database, so `--dbname` never carries a password. */
-function dbnameConninfo(database: string): string {
+export function dbnameConninfo(database: string): string {
   return `dbname='${database.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
 }
 
@@ -96,11 +94,13 @@ export async function preparePostgresBackup(config: ResolvedConfig, options: Pre
     options.onNote?.(`pg_dump ${pgDump.version} (${pgDump.path}) for server ${conn.serverVersion}`)
     client = await conn.pool.connect()
     const pinned = client
+    const identity = await readPostgresIdentity((text) => pinned.query(text).then((r) => r.rows), conn.target as PostgresTarget)
     const source: PostgresBackupSource = {
       serverVersion: conn.serverVersion,
       tool: 'pg_dump',
       toolVersion: pgDump.version,
       extension: 'dump',
+      identity,
       sizeBytes: undefined,
       conn,
       client: pinned,
@@ -175,13 +175,8 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
     const fd = fs.openSync(request.tempPath, 'r+')
     const progress = setInterval(() => request.onProgress?.(fs.fstatSync(fd).size, 0), 500)
     try {
-      const env = pgChildEnv(target, process.env, {
-        applicationName: 'dbops/backup create',
-        connectTimeoutSeconds: config.connectTimeoutSeconds,
-      })
       await runPgTool(source.pgDump.path, ['--format=custom', '--no-password', `--snapshot=${snapshot}`], {
-        env,
-        target,
+        connection: { target, applicationName: 'dbops/backup create', connectTimeoutSeconds: config.connectTimeoutSeconds },
         stdoutFd: fd,
         signal: request.signal,
       })
@@ -209,7 +204,11 @@ function toolEnvironment(config: ResolvedConfig): Record<string, string | undefi
 }
 
 /** Finds a `pg_restore` able to read an archive of `pg_dump` `toolVersion` (and to talk to `serverMajor`). */
-async function findPgRestore(config: ResolvedConfig, toolVersion: string | undefined, serverMajor: number | undefined): Promise<PgTool> {
+export async function findPgRestore(
+  config: ResolvedConfig,
+  toolVersion: string | undefined,
+  serverMajor: number | undefined,
+): Promise<PgTool> {
   const archiveMajor = toolVersion === undefined ? undefined : majorOf(toolVersion)
   const wanted = [archiveMajor, serverMajor].filter((m): m is number => m !== undefined)
   return findPgTool('pg_restore', {
@@ -218,27 +217,8 @@ async function findPgRestore(config: ResolvedConfig, toolVersion: string | undef
   })
 }
 
-/** Opens a maintenance connection on `target`'s server (database `postgres`, else `template1`). */
-async function connectMaintenance(
-  config: ResolvedConfig,
-  target: PostgresTarget,
-  command: string,
-  signal?: AbortSignal,
-): Promise<PostgresConnection> {
-  const open = (database: string) =>
-    postgresDialect.connect(
-      { ...config, target: { ...target, database } },
-      { mode: 'read', command, signal },
-    ) as Promise<PostgresConnection>
-  try {
-    return await open('postgres')
-  } catch (err) {
-    if (err instanceof DbopsError && err.code === 'DB_NOT_FOUND') return open('template1')
-    throw err
-  }
-}
-
-async function dropDatabase(conn: PostgresConnection, name: string): Promise<void> {
+/** Drops a database, ending its sessions first (`WITH (FORCE)` from PostgreSQL 13). */
+export async function dropDatabase(conn: PostgresConnection, name: string): Promise<void> {
   const force = (majorOf(conn.serverVersion) ?? 0) >= 13 ? ' WITH (FORCE)' : ''
   if (!force)
     await conn.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])
@@ -261,15 +241,6 @@ async function countRows(conn: PostgresConnection): Promise<Record<string, numbe
   return counts
 }
 
-/** Whether the database holds any relation of its own (tables, views, sequences …). */
-async function hasUserObjects(conn: PostgresConnection): Promise<boolean> {
-  const { rows } = await conn.pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`,
-  )
-  return Number(rows[0]!.n) > 0
-}
-
 /**
  * Checks an archive: `pg_restore` of the whole archive to nowhere (read), then into a scratch
  * database on the configured server, with row counts (restore). The scratch database is
@@ -279,15 +250,9 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
   const pgRestore = await findPgRestore(request.config, request.toolVersion, undefined)
   request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
   const checks: VerifyCheck[] = []
-  const plainEnv = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('PG') && v !== undefined)) as Record<
-    string,
-    string
-  >
   try {
-    await runPgTool(pgRestore.path, ['--file=/dev/null', request.file], {
-      env: { ...plainEnv, LC_MESSAGES: 'C' },
-      signal: request.signal,
-    })
+    // connects nowhere: no connection settings, no password
+    await runPgTool(pgRestore.path, ['--file=/dev/null', request.file], { signal: request.signal })
     checks.push({ name: 'pg_restore_read', ok: true, detail: 'pg_restore read the whole archive' })
   } catch (err) {
     if (request.signal?.aborted) throw err
@@ -320,14 +285,17 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
       database: scratchName,
     }
     try {
-      const env = pgChildEnv(scratchTarget, process.env, {
-        applicationName: 'dbops/backup verify',
-        connectTimeoutSeconds: config.connectTimeoutSeconds,
-      })
       await runPgTool(
         pgRestore.path,
         ['--exit-on-error', '--no-password', '--no-owner', '--no-privileges', `--dbname=${dbnameConninfo(scratchName)}`, request.file],
-        { env, target: scratchTarget, signal: request.signal },
+        {
+          connection: {
+            target: scratchTarget,
+            applicationName: 'dbops/backup verify',
+            connectTimeoutSeconds: config.connectTimeoutSeconds,
+          },
+          signal: request.signal,
+        },
       )
     } catch (err) {
       if (request.signal?.aborted || !(err instanceof DbopsError) || err.exitCode !== ExitCode.failed) throw err
@@ -353,84 +321,6 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
     return { checks, rowCounts }
   } finally {
     await dropDatabase(admin, scratchName).catch(() => undefined)
-    await admin.close()
-  }
-}
-
-/**
- * Restores an archive with `pg_restore --exit-on-error`. A missing target database is created
- * (`TEMPLATE template0`) and dropped again if the restore fails; an existing one goes through
- * `beforeReplace`, then `--clean --if-exists --single-transaction`, so it ends up restored or
- * untouched. Default target: a new database `<name>_restored_<stamp>` on the configured server.
- */
-export async function restorePostgresBackup(request: RestoreRequest): Promise<RestoreOutcome> {
-  const config = request.config
-  if (config.target.dialect !== 'postgres') throw new TypeError('restorePostgresBackup needs a PostgreSQL configuration')
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)
-  const target: PostgresTarget =
-    request.target?.dialect === 'postgres'
-      ? request.target
-      : {
-          ...config.target,
-          database: `${config.target.database.slice(0, 63 - RESTORED_SUFFIX_LENGTH)}_restored_${stamp}`,
-        }
-  if (request.target !== undefined && request.target.dialect !== 'postgres')
-    throw new TypeError('a PostgreSQL backup restores into a PostgreSQL target')
-  const admin = await connectMaintenance(config, target, 'backup restore', request.signal)
-  let created = false
-  let replaced = false
-  try {
-    const pgRestore = await findPgRestore(config, request.toolVersion, majorOf(admin.serverVersion))
-    request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
-    const exists = (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database])).rowCount! > 0
-    if (!exists) {
-      await admin.pool.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`)
-      created = true
-    } else {
-      const existing = (await postgresDialect.connect(
-        { ...config, target },
-        { mode: 'read', command: 'backup restore', signal: request.signal },
-      )) as PostgresConnection
-      try {
-        replaced = await hasUserObjects(existing)
-      } finally {
-        await existing.close()
-      }
-      if (replaced) await request.beforeReplace?.(target)
-    }
-    const args = ['--exit-on-error', '--no-password', `--dbname=${dbnameConninfo(target.database)}`]
-    if (request.noOwner) args.push('--no-owner')
-    if (exists) args.push('--clean', '--if-exists', '--single-transaction')
-    try {
-      const env = pgChildEnv(target, process.env, {
-        applicationName: 'dbops/backup restore',
-        connectTimeoutSeconds: config.connectTimeoutSeconds,
-      })
-      await runPgTool(pgRestore.path, [...args, request.file], {
-        env,
-        target,
-        signal: request.signal,
-      })
-    } catch (err) {
-      // a database we created and could not fill is removed: nothing half-restored stays behind
-      if (created) await dropDatabase(admin, target.database).catch(() => undefined)
-      if (err instanceof DbopsError && err.code === 'PG_RESTORE_FAILED') {
-        throw new DbopsError(
-          'RESTORE_FAILED',
-          ExitCode.failed,
-          `Restoring into database "${target.database}" failed: ${err.message.replace(/^pg_restore /, 'pg_restore ')}`,
-          {
-            hint: exists
-              ? 'The restore ran in one transaction and was rolled back: the database is as it was.'
-              : 'The new database was dropped again.',
-            cause: err,
-          },
-        )
-      }
-      throw err
-    }
-    return { target, created, replaced }
-  } finally {
     await admin.close()
   }
 }

@@ -9,10 +9,12 @@ import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { PostgresTarget, TlsSettings } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
-import { ConfigError, messageOf } from '../../errors.js'
+import { ConfigError, DbopsError, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect } from '../dialect.js'
 import { retryWithinDeadline } from '../retry-within-deadline.js'
-import { createPostgresBackup, preparePostgresBackup, restorePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
+import { createPostgresBackup, preparePostgresBackup, verifyPostgresBackup } from './postgres-backup.js'
+import { readPostgresIdentity } from './postgres-identity.js'
+import { restorePostgresBackup } from './postgres-restore.js'
 import { explainConnectError, isTransientConnectError, mapConnectError } from './postgres-errors.js'
 import { postgresTraits } from './postgres-traits.js'
 
@@ -160,6 +162,32 @@ async function connectPostgres(config: ResolvedConfig, target: PostgresTarget, o
   }
 }
 
+/**
+ * Connects to `target`'s database, or, when it does not exist (3D000), to the first of
+ * `fallbacks` that does on the same server.
+ */
+async function connectToCluster(
+  config: ResolvedConfig,
+  target: PostgresTarget,
+  fallbacks: string[],
+  options: ConnectOptions,
+): Promise<PostgresConnection> {
+  const missing = (err: unknown) => err instanceof DbopsError && err.code === 'DB_NOT_FOUND'
+  try {
+    return await connectPostgres(config, target, options)
+  } catch (err) {
+    if (!missing(err)) throw err
+    for (const database of fallbacks) {
+      const fallback = await connectPostgres(config, { ...target, database }, options).catch((e: unknown) => {
+        if (!missing(e)) throw e
+        return undefined
+      })
+      if (fallback) return fallback
+    }
+    throw err
+  }
+}
+
 /** PostgreSQL: transactional DDL, session-level advisory locks, schemas. */
 export const postgresDialect: Dialect = {
   ...postgresTraits,
@@ -182,6 +210,21 @@ export const postgresDialect: Dialect = {
   createBackup: (request) => createPostgresBackup(request),
   restoreBackup: (request) => restorePostgresBackup(request),
   verifyBackup: (request) => verifyPostgresBackup(request),
+  async readBackupIdentity(config, options) {
+    if (config.target.dialect !== 'postgres') throw new TypeError('postgresDialect.readBackupIdentity needs a PostgreSQL target')
+    const target = (options.conn?.target as PostgresTarget | undefined) ?? config.target
+    // the database itself, else any database of its cluster: a dropped database's backups are still found
+    const conn =
+      (options.conn as PostgresConnection | undefined) ??
+      (await connectToCluster(config, target, ['postgres', 'template1'], { mode: 'read', command: 'backup', signal: options.signal }))
+    try {
+      return await readPostgresIdentity((text) => conn.pool.query(text).then((r) => r.rows), target)
+    } finally {
+      if (!options.conn) await conn.close()
+    }
+  },
+  // a host name can reach different clusters: a manifest that recorded only the address names no database for sure
+  identityOfRecordedSource: () => undefined,
   async probeHealth(conn, options) {
     return (await import('./postgres-health.js')).probePostgresHealth(conn, options)
   },

@@ -1,8 +1,6 @@
 /**
  * SQLite backups through the online backup API (better-sqlite3's `db.backup()`), consistent
- * while the application writes, and restores through the same API into the target, as
- * `sqlite3 .restore` does: the target is written in place under SQLite's own locks, never
- * renamed over, so connections to a live (WAL) database stay valid.
+ * while the application writes, and their verification (restores: `sqlite-restore.ts`).
  *
  * The copy runs in steps of {@link STEP_BYTES}, so progress shows and SIGINT is heard between
  * steps. A write from another process restarts a stepped copy from page 1; after
@@ -11,28 +9,25 @@
  * so a backup is one self-contained file that opens read-only without `-wal`/`-shm` files.
  */
 import fs from 'node:fs'
-import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createHash } from 'node:crypto'
 import zlib from 'node:zlib'
 import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
-import { formatStamp } from '../../backup/backup-name.js'
 import { readMigrationHead } from '../../migrate/migration-table.js'
-import { DbopsError, ExitCode, InterruptedError, OperationError, errorCodeOf, messageOf } from '../../errors.js'
+import { DbopsError, InterruptedError, OperationError, errorCodeOf, messageOf } from '../../errors.js'
 import type {
   BackupOutcome,
   BackupRequest,
   BackupSource,
   PrepareBackupOptions,
-  RestoreOutcome,
-  RestoreRequest,
   VerifyBackupOutcome,
   VerifyBackupRequest,
   VerifyCheck,
 } from '../dialect.js'
 import { openDatabase } from './open-database.js'
+import { sqliteFileIdentity } from './sqlite-identity.js'
 import { type SqliteHandle, openSqlite, sqliteDialect } from './sqlite-dialect.js'
 
 /**
@@ -149,7 +144,7 @@ async function gzipInto(from: string, to: string, signal: AbortSignal | undefine
 }
 
 /** Decompresses gzip `from` into a new owner-only file `to`. */
-async function gunzipInto(from: string, to: string, signal: AbortSignal | undefined): Promise<void> {
+export async function gunzipInto(from: string, to: string, signal: AbortSignal | undefined): Promise<void> {
   await pipeline(
     fs.createReadStream(from, { highWaterMark: 1 << 20 }),
     zlib.createGunzip(),
@@ -161,7 +156,7 @@ async function gunzipInto(from: string, to: string, signal: AbortSignal | undefi
 }
 
 /** Maps SQLite's "disk full" and "I/O error" to messages that say so; others pass through. */
-function mapCopyError(err: unknown, where: string): unknown {
+export function mapCopyError(err: unknown, where: string): unknown {
   if (err instanceof DbopsError) return err
   const code = errorCodeOf(err) ?? ''
   if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
@@ -177,7 +172,7 @@ function mapCopyError(err: unknown, where: string): unknown {
 const COPY_CACHE_KIB = 2048
 
 /** Opens a backup file as a read-only database; `journal_mode=DELETE` copies need no side files. */
-function openReadOnly(file: string): SqliteHandle {
+export function openReadOnly(file: string): SqliteHandle {
   const handle = openDatabase(file, { readonly: true, fileMustExist: true })
   handle.pragma(`cache_size = -${COPY_CACHE_KIB}`)
   return handle
@@ -236,6 +231,7 @@ export async function prepareSqliteBackup(config: ResolvedConfig, options: Prepa
     tool: 'sqlite-backup-api',
     toolVersion: version,
     extension: options.gzip ? 'db.gz' : 'db',
+    identity: sqliteFileIdentity(config.target.path),
     sizeBytes: pageSize * pageCount,
     handle,
     gzip: options.gzip,
@@ -336,62 +332,5 @@ export async function verifySqliteBackup(request: VerifyBackupRequest): Promise<
     return { checks, rowCounts }
   } finally {
     for (const file of scratch) fs.rmSync(file, { force: true })
-  }
-}
-
-/**
- * Restores a SQLite backup into `request.target` through the online backup API (the target's
- * own locks, WAL-safe; never a rename over a live file). A missing target is created; an
- * existing one with data goes through `beforeReplace` first. Default target: a new file
- * `<name>-restored-<stamp>.db` beside the configured database.
- */
-export async function restoreSqliteBackup(request: RestoreRequest): Promise<RestoreOutcome> {
-  const configured = request.config.target
-  if (configured.dialect !== 'sqlite') throw new TypeError('restoreSqliteBackup needs a SQLite configuration')
-  let target = request.target
-  if (target === undefined) {
-    const base = path.basename(configured.path).replace(/\.[^.]*$/, '')
-    target = {
-      dialect: 'sqlite',
-      path: path.join(path.dirname(configured.path), `${base}-restored-${formatStamp(new Date()).replace('.', '')}.db`),
-    }
-  }
-  if (target.dialect !== 'sqlite') throw new TypeError('a SQLite backup restores into a SQLite target')
-  const destination = target.path
-  const scratch: string[] = []
-  try {
-    let file = request.file
-    if (isGzipFile(file)) {
-      const plain = request.scratchPath('restore-raw')
-      scratch.push(plain)
-      await gunzipInto(file, plain, request.signal)
-      file = plain
-    }
-    const existed = fs.existsSync(destination) && fs.statSync(destination).size > 0
-    if (existed) await request.beforeReplace?.(target)
-    else fs.mkdirSync(path.dirname(destination), { recursive: true })
-    const from = openReadOnly(file)
-    try {
-      await copyWithBackupApi(from, destination, {
-        signal: request.signal,
-        onProgress: request.onProgress,
-        // the target's writers do not restart a copy into it; restarts here would mean a changing backup file
-        maxRestarts: 1,
-      })
-    } catch (err) {
-      const mapped = mapCopyError(err, destination)
-      if (mapped instanceof DbopsError) throw mapped
-      throw new DbopsError('RESTORE_FAILED', ExitCode.failed, `Restoring into ${destination} failed: ${messageOf(err)}`, {
-        hint: /page size/i.test(messageOf(err))
-          ? 'The target is in WAL mode with another page size; restore into a new file (omit --target-url / --in-place) and swap it in while the application is stopped.'
-          : 'Is the target locked by a long transaction? Stop the writers and retry.',
-        cause: err,
-      })
-    } finally {
-      from.close()
-    }
-    return { target, created: !existed, replaced: existed }
-  } finally {
-    for (const f of scratch) fs.rmSync(f, { force: true })
   }
 }

@@ -15,7 +15,9 @@ import { sleep } from '../retry-within-deadline.js'
 import { openDatabase } from './open-database.js'
 import { describeFileUsers, findSqliteFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import { formatSeconds } from './sqlite-lock-file.js'
-import { createSqliteBackup, prepareSqliteBackup, restoreSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
+import { createSqliteBackup, prepareSqliteBackup, verifySqliteBackup } from './sqlite-backup.js'
+import { restoreSqliteBackup } from './sqlite-restore.js'
+import { sqliteFileIdentity, sqliteIdentityOfRecordedSource } from './sqlite-identity.js'
 import { sqliteTraits } from './sqlite-traits.js'
 
 /** The subset of better-sqlite3's handle dbops uses directly (pragmas, backup). */
@@ -206,6 +208,12 @@ export const sqliteDialect: Dialect = {
   createBackup: (request) => createSqliteBackup(request),
   restoreBackup: (request) => restoreSqliteBackup(request),
   verifyBackup: (request) => verifySqliteBackup(request),
+  async readBackupIdentity(config, options) {
+    const target = options.conn?.target ?? config.target
+    if (target.dialect !== 'sqlite') throw new TypeError('sqliteDialect.readBackupIdentity needs a SQLite target')
+    return sqliteFileIdentity(target.path)
+  },
+  identityOfRecordedSource: (source) => sqliteIdentityOfRecordedSource(source),
   async probeHealth(conn, options) {
     return (await import('./sqlite-health.js')).probeSqliteHealth(conn, options)
   },
