@@ -381,6 +381,13 @@ export interface Dialect {
    */
   acquireMigrationLock(conn: DbConnection, options: MigrationLockOptions): Promise<MigrationSession>
   /**
+   * Who holds the migration lock right now, or undefined when no run does. Never takes the
+   * lock nor waits for it: readers without the lock (`migrate status`, `health`) ask it about a
+   * `started` row, which is a migration in progress while a run holds the lock, and dirty
+   * otherwise. The holder's fields are best effort (undefined where the system cannot tell).
+   */
+  migrationLockHolder(conn: DbConnection, options: { schema: string }): Promise<LockHolder | undefined>
+  /**
    * Backup preflight before any file exists: the source exists and answers (a missing SQLite
    * file is exit 7 and is never created), the copying tool is found and fits the server.
    */

@@ -31,6 +31,10 @@ export interface MigrationSummary {
   missing: number
   /** Started and never finished: a crash during a non-transactional migration (fail). */
   dirty: number
+  /** Started, and a run holding the migration lock is applying it right now (warn). */
+  running: number
+  /** Who applies them (`migrate status --json`'s `running_by`), when any is running. */
+  runningBy: Record<string, unknown> | undefined
   /** The latest applied migration, `<version>_<name>`. */
   head: string | undefined
 }
@@ -124,11 +128,14 @@ function migrationsComponent(config: ResolvedConfig, sources: HealthSources, con
       changed: summary.changed,
       missing: summary.missing,
       dirty: summary.dirty,
+      running: summary.running,
+      ...(summary.runningBy ? { running_by: summary.runningBy } : {}),
       head: summary.head ?? null,
     }
     if (broken > 0) details.hint = '`dbops migrate status` lists them; `dbops migrate repair` once you have decided'
+    else if (summary.running > 0) details.hint = `a migration run (pid ${summary.runningBy?.pid ?? 'unknown'}) is applying them now`
     else if (summary.pending > 0) details.hint = '`dbops migrate up` applies them'
-    return { status: broken > 0 ? 'fail' : summary.pending > 0 ? 'warn' : 'ok', details }
+    return { status: broken > 0 ? 'fail' : summary.pending + summary.running > 0 ? 'warn' : 'ok', details }
   })
 }
 

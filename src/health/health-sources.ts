@@ -7,25 +7,28 @@ import fs from 'node:fs'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { classifyMigrations } from '../migrate/classify-migrations.js'
 import { discoverMigrations } from '../migrate/discover-migrations.js'
-import { readMigrationRows } from '../migrate/migration-table.js'
+import { runnerReport } from '../migrate/migration-status.js'
+import { readMigrationRows, withMigrationRunner } from '../migrate/migration-table.js'
 import type { BackupSummary, HealthSourceContext, HealthSources, MigrationSummary } from './check-health.js'
 import { listBackups } from '../backup/list-backups.js'
 
 /**
- * Pending, changed, missing and dirty migrations, and the head, as `migrate status` counts
- * them. A project without a migrations directory has nothing pending.
+ * Pending, changed, missing, dirty and running migrations, and the head, as `migrate status`
+ * counts them. A project without a migrations directory has nothing pending.
  */
 export async function readMigrationSummary(config: ResolvedConfig, context: HealthSourceContext): Promise<MigrationSummary> {
   const { conn } = context
   const files = fs.existsSync(config.migrationsDir) ? discoverMigrations(config.migrationsDir).files : []
-  const rows = await readMigrationRows(conn.db, conn.dialect, config.schema)
-  const { counts, head, migrations } = classifyMigrations(files, rows)
+  const { rows, runner } = await withMigrationRunner(conn, config.schema, await readMigrationRows(conn.db, conn.dialect, config.schema))
+  const { counts, head, migrations } = classifyMigrations(files, rows, runner)
   return {
     applied: counts.applied + counts.changed + counts.missing,
     pending: counts.pending,
     changed: counts.changed,
     missing: counts.missing,
     dirty: counts.dirty,
+    running: counts.running,
+    runningBy: runner && counts.running > 0 ? { ...runnerReport(runner) } : undefined,
     head: migrations.find((m) => m.version === head)?.name,
   }
 }

@@ -1,14 +1,16 @@
 /**
  * Comparing the migrations directory with `dbops_migrations`: which migrations are applied,
  * pending, changed since they were applied, missing from the directory, dirty (a
- * non-transactional migration that started and did not finish), and which pending ones are
- * out of order (older than the newest applied one). Pure.
+ * non-transactional migration that started and did not finish), running (started, and a run
+ * holds the migration lock: it is being applied right now), and which pending ones are out of
+ * order (older than the newest applied one). Pure.
  */
+import type { LockHolder } from '../dialects/dialect.js'
 import { type MigrationFile, compareVersions } from './discover-migrations.js'
 import type { MigrationRow } from './migration-session.js'
 
 /** One migration's state. */
-export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'dirty'
+export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'dirty' | 'running'
 
 /** A migration as `status` lists it. */
 export interface ClassifiedMigration {
@@ -33,9 +35,12 @@ export interface Classification {
 /**
  * Classifies every migration found in `files` or `rows`, in version order. A row and a file
  * belong together by version; a changed file name with the same content is still applied.
- * A dirty row is dirty whether or not its file exists.
+ * A `started` row is dirty whether or not its file exists, unless `runner` (the holder of the
+ * migration lock, as a reader without the lock sees it) says a run is applying it right now:
+ * then it is running. A run that holds the lock itself passes none: a `started` row it reads
+ * is dirty, since no other run can be inside a migration.
  */
-export function classifyMigrations(files: MigrationFile[], rows: MigrationRow[]): Classification {
+export function classifyMigrations(files: MigrationFile[], rows: MigrationRow[], runner?: LockHolder): Classification {
   const byVersion = new Map<string, { file?: MigrationFile; row?: MigrationRow }>()
   for (const file of files) byVersion.set(file.version, { file })
   for (const row of rows) {
@@ -49,7 +54,7 @@ export function classifyMigrations(files: MigrationFile[], rows: MigrationRow[])
   for (const [version, { file, row }] of byVersion) {
     let state: MigrationState
     if (!row) state = 'pending'
-    else if (row.status !== 'applied') state = 'dirty'
+    else if (row.status !== 'applied') state = runner ? 'running' : 'dirty'
     else if (!file) state = 'missing'
     else if (file.checksum !== row.checksum) state = 'changed'
     else state = 'applied'
@@ -63,7 +68,7 @@ export function classifyMigrations(files: MigrationFile[], rows: MigrationRow[])
     })
   }
   migrations.sort((a, b) => compareVersions(a.version, b.version))
-  const counts = { applied: 0, pending: 0, changed: 0, missing: 0, dirty: 0, outOfOrder: 0 }
+  const counts = { applied: 0, pending: 0, changed: 0, missing: 0, dirty: 0, running: 0, outOfOrder: 0 }
   for (const m of migrations) {
     counts[m.state]++
     if (m.outOfOrder) counts.outOfOrder++

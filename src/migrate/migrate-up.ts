@@ -52,7 +52,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
   if (options.dryRun) {
     const state = await readRowsReadOnly(config, options, 'migrate up')
     if (!state.tableExists && state.dbmateVersions) throw dbmateManagedError(state.dbmateVersions)
-    const classification = classifyMigrations(discovered.files, state.rows)
+    const classification = classifyMigrations(discovered.files, state.rows, state.runner)
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
     const prepared = await prepareMigrations(config, plan, 'up', state.flavour)

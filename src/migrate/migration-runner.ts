@@ -14,7 +14,7 @@ import { dbopsVersion } from '../package-root.js'
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
-import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import type { ConnectOptions, DbConnection, LockHolder } from '../dialects/dialect.js'
 import { DbopsError, ExitCode, InterruptedError, LockTimeoutError, UsageError, errorCodeOf, messageOf } from '../errors.js'
 import { type ClassifiedMigration, type Classification } from './classify-migrations.js'
 import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
@@ -23,7 +23,7 @@ import { guardModuleSteps } from './guard-module-steps.js'
 import { loadUmzug } from './load-umzug.js'
 import { MigrationFailedError, describeLocation, invalidSqlMigrationError, locationInStack } from './migration-failed-error.js'
 import { MigrationStepError, type MigrationRow, type MigrationSession, type MigrationStep } from './migration-session.js'
-import { MIGRATION_TABLE, readDbmateVersions, selectMigrationRows, tableExists } from './migration-table.js'
+import { MIGRATION_TABLE, readDbmateVersions, selectMigrationRows, tableExists, withMigrationRunner } from './migration-table.js'
 import { type ParsedSqlMigration, SqlMigrationFormatError, parseSqlMigration } from './parse-sql-migration.js'
 
 /** Options every migrate operation takes. */
@@ -183,7 +183,8 @@ export async function usingMigrationSession<T>(
 
 /**
  * Reads the recorded rows without taking the lock or creating anything (status, dry runs).
- * A SQLite file that does not exist yet reads as an empty database.
+ * A SQLite file that does not exist yet reads as an empty database. `runner`: the run holding
+ * the migration lock when a row is `started` (see `withMigrationRunner`), for `classifyMigrations`.
  */
 export async function readRowsReadOnly(
   config: ResolvedConfig,
@@ -191,6 +192,7 @@ export async function readRowsReadOnly(
   command: string,
 ): Promise<{
   rows: MigrationRow[]
+  runner: LockHolder | undefined
   dbmateVersions: string[] | undefined
   tableExists: boolean
   databaseExists: boolean
@@ -204,6 +206,7 @@ export async function readRowsReadOnly(
     if (err instanceof DbopsError && err.code === 'DB_FILE_MISSING') {
       return {
         rows: [],
+        runner: undefined,
         dbmateVersions: undefined,
         tableExists: false,
         databaseExists: false,
@@ -214,10 +217,15 @@ export async function readRowsReadOnly(
   }
   try {
     const exists = await tableExists(conn.db, conn.dialect, config.schema, MIGRATION_TABLE)
-    const rows = exists ? await selectMigrationRows(conn.db, conn.dialect, config.schema) : []
+    const { rows, runner } = await withMigrationRunner(
+      conn,
+      config.schema,
+      exists ? await selectMigrationRows(conn.db, conn.dialect, config.schema) : [],
+    )
     const dbmateVersions = exists ? undefined : await readDbmateVersions(conn.db, conn.dialect, config.schema)
     return {
       rows,
+      runner,
       dbmateVersions,
       tableExists: exists,
       databaseExists: true,

@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely'
 import type { MigrationLock } from '../dialects/dialect.js'
 import type { SqlSection } from './parse-sql-migration.js'
 
-/** A row of `dbops_migrations`. `status` is `applied`, or `started` (dirty). */
+/** A row of `dbops_migrations`. `status` is `applied`, or `started` (running while a run holds the lock, else dirty). */
 export interface MigrationRow {
   version: string
   name: string

@@ -1,10 +1,11 @@
 /**
  * `migrate status`: every migration, applied (when, how long), pending, changed, missing,
- * dirty or out of order, read without taking the lock or creating anything. Health calls
- * {@link getMigrationStatus} too.
+ * dirty, running (being applied by another run right now) or out of order, read without taking
+ * the lock or creating anything.
  */
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
+import type { LockHolder } from '../dialects/dialect.js'
 import { ExitCode } from '../errors.js'
 import { type MigrationState, classifyMigrations } from './classify-migrations.js'
 import { type MigrationOptions, displayPath, readMigrationsDir, readRowsReadOnly } from './migration-runner.js'
@@ -21,6 +22,17 @@ export interface MigrationStatusEntry {
   duration_ms: number | null
 }
 
+/** The run that holds the migration lock, as far as the system can tell. */
+export interface MigrationRunnerReport {
+  /** The process (SQLite) or server backend (PostgreSQL). */
+  pid: number | null
+  /** Its command line (SQLite) or `application_name` (PostgreSQL). */
+  application_name: string | null
+  client_address: string | null
+  /** ISO-8601: when the process started (SQLite) or the session connected (PostgreSQL). */
+  since: string | null
+}
+
 /** The status report (snake_case: it is the `--json` document). */
 export interface MigrationStatusReport {
   database: string
@@ -34,16 +46,32 @@ export interface MigrationStatusReport {
     changed: number
     missing: number
     dirty: number
+    running: number
     out_of_order: number
   }
+  /** Who applies the running migrations; null when none is running. */
+  running_by: MigrationRunnerReport | null
   /** dbmate's history, when it manages the database and dbops does not yet. */
   dbmate: { versions: number } | null
   /** Files in the directory that are not migrations (no version prefix, other extension). */
   ignored_files: string[]
   /** One sentence per problem, with the command that resolves it. */
   problems: string[]
-  /** What `status --exit-code` exits with: 6 integrity, else 3 pending, else 0. */
+  /**
+   * What `status --exit-code` exits with: 6 integrity, else 3 pending or running (not applied
+   * yet, and no fault: it ends by itself), else 0.
+   */
   exit_code: 0 | 3 | 6
+}
+
+/** A lock holder as `running_by` shows it (snake_case, nulls for what is unknown). */
+export function runnerReport(holder: LockHolder): MigrationRunnerReport {
+  return {
+    pid: holder.pid ?? null,
+    application_name: holder.applicationName ?? null,
+    client_address: holder.clientAddress ?? null,
+    since: holder.since?.toISOString() ?? null,
+  }
 }
 
 /**
@@ -57,7 +85,7 @@ export interface MigrationStatusReport {
 export async function getMigrationStatus(config: ResolvedConfig, options: MigrationOptions = {}): Promise<MigrationStatusReport> {
   const discovered = readMigrationsDir(config)
   const state = await readRowsReadOnly(config, options, 'migrate status')
-  const classification = classifyMigrations(discovered.files, state.rows)
+  const classification = classifyMigrations(discovered.files, state.rows, state.runner)
   const c = classification.counts
   const problems: string[] = []
   const names = (s: MigrationState) => classification.migrations.filter((m) => m.state === s).map((m) => m.name)
@@ -80,7 +108,8 @@ export async function getMigrationStatus(config: ResolvedConfig, options: Migrat
   const dbmate = !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
   if (dbmate)
     problems.push(`managed by dbmate (schema_migrations has ${dbmate.versions} versions); adopt it with \`dbops migrate import-dbmate\``)
-  const exitCode = problems.length > 0 ? ExitCode.integrity : c.pending > 0 ? ExitCode.attention : ExitCode.ok
+  const exitCode = problems.length > 0 ? ExitCode.integrity : c.pending + c.running > 0 ? ExitCode.attention : ExitCode.ok
+  const runner = c.running > 0 ? state.runner : undefined
   return {
     database: describeTarget(config.target),
     migrations_dir: displayPath(config, discovered.dir),
@@ -99,8 +128,10 @@ export async function getMigrationStatus(config: ResolvedConfig, options: Migrat
       changed: c.changed,
       missing: c.missing,
       dirty: c.dirty,
+      running: c.running,
       out_of_order: c.outOfOrder,
     },
+    running_by: runner ? runnerReport(runner) : null,
     dbmate,
     ignored_files: discovered.ignored,
     problems,

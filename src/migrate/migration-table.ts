@@ -3,12 +3,13 @@
  * dialects. It lives in `DATABASE_SCHEMA` on PostgreSQL and in the file on SQLite. Columns:
  * `version` (text, primary key: the file's numeric prefix), `name` (the file name),
  * `checksum` (sha256 hex, CRLF normalised), `status` (`applied`, or `started`: a
- * non-transactional migration in progress or crashed, i.e. dirty), `applied_at`
- * (timestamptz on PostgreSQL, ISO-8601 text on SQLite), `duration_ms`, `dbops_version`.
+ * non-transactional migration in progress, running while a run holds the migration lock,
+ * or crashed, i.e. dirty), `applied_at` (timestamptz on PostgreSQL, ISO-8601 text on
+ * SQLite), `duration_ms`, `dbops_version`.
  * The table's DDL is the dialect's (its session creates it).
  */
 import { type Kysely, sql } from 'kysely'
-import type { Dialect, DialectName } from '../dialects/dialect.js'
+import type { DbConnection, Dialect, DialectName, LockHolder } from '../dialects/dialect.js'
 import { compareVersions } from './discover-migrations.js'
 import type { MigrationRow, MigrationRowValues, RowChange } from './migration-session.js'
 
@@ -132,6 +133,30 @@ export async function applyRowChanges(db: Kysely<any>, dialect: DialectLike, sch
         .execute()
     }
   }
+}
+
+/**
+ * `rows` (as just read from `dbops_migrations`) and the run applying their `started` ones right
+ * now: the holder of the migration lock, asked without taking it. For readers that do not hold
+ * the lock themselves (`migrate status`, `health`); `runner` is undefined when every row is
+ * finished or no run holds the lock, and a `started` row is then dirty.
+ *
+ * Rows and lock cannot be read at one instant, so with a `started` row the lock is asked, the
+ * rows read again and, if the lock was free, asked once more: a run in progress at the second
+ * read held the lock then, so it shows in one of the two asks unless it took the lock and let
+ * it go in between — a whole migration in a few milliseconds. Asking only after one read would
+ * call dirty a run that just finished its migration and let the lock go.
+ */
+export async function withMigrationRunner(
+  conn: DbConnection,
+  schema: string,
+  rows: MigrationRow[],
+): Promise<{ rows: MigrationRow[]; runner: LockHolder | undefined }> {
+  if (rows.every((r) => r.status === 'applied')) return { rows, runner: undefined }
+  const ask = () => conn.dialect.migrationLockHolder(conn, { schema })
+  const before = await ask()
+  const again = await selectMigrationRows(conn.db, conn.dialect, schema)
+  return { rows: again, runner: before ?? (await ask()) }
 }
 
 /** Versions recorded by dbmate, or undefined when its table does not exist. */

@@ -44,6 +44,7 @@ function formatValue(key: string, value: unknown): [string, string] {
     return [
       key,
       Object.entries(value)
+        .filter(([, v]) => v !== null && v !== undefined)
         .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
         .join(', '),
     ]

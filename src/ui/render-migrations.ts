@@ -42,12 +42,21 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
     changed: color.red,
     missing: color.red,
     dirty: color.red,
+    running: color.yellow,
   }
+  const time = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+  const runner = report.running_by
+  // "running (pid 1234, since 2025-01-01 10:00:00Z)": who to ask before calling it stuck
+  const running = runner
+    ? `running (${[`pid ${runner.pid ?? 'unknown'}`, runner.since ? `since ${time(runner.since)}` : undefined].filter(Boolean).join(', ')})`
+    : 'running'
+  const label = (m: MigrationStatusReport['migrations'][number]) =>
+    m.status === 'running' ? running : m.out_of_order ? `${m.status} (out of order)` : m.status
   const rows = report.migrations.map((m) => [
     m.version,
     printable(m.name),
-    (paint[m.status] ?? String)(m.out_of_order ? `${m.status} (out of order)` : m.status),
-    m.applied_at ? m.applied_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
+    (paint[m.status] ?? String)(label(m)),
+    m.applied_at ? time(m.applied_at) : '',
     m.duration_ms === null ? '' : formatDuration(m.duration_ms),
   ])
   const lines: string[] = []
@@ -58,6 +67,7 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
   )
   const s = report.summary
   const parts = [`${s.applied} applied`, `${s.pending} pending`]
+  if (s.running) parts.push(`${s.running} running`)
   if (s.changed) parts.push(`${s.changed} changed`)
   if (s.missing) parts.push(`${s.missing} missing`)
   if (s.dirty) parts.push(`${s.dirty} dirty`)

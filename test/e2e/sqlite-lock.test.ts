@@ -13,29 +13,9 @@ import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { type CliResult, runCli, startCli, waitFor } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
-import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
+import { type MigrationProject, createMigrationProject, gatedMigration, sqlMigration } from '../support/migrations.js'
 
 const sqlite = testDialects().find((d) => d.name === 'sqlite')!
-
-/**
- * A .ts migration that creates `table` with this process's pid in it, writes `<dir>/running`,
- * then waits until `<dir>/go` exists. Non-transactional, its `started` row is committed while
- * it waits; transactional, it holds SQLite's write lock while it waits.
- */
-function gatedMigration(dir: string, table: string, transaction: boolean): string {
-  return [
-    "import fs from 'node:fs'",
-    `export const transaction = ${transaction}`,
-    'export async function up(db: any) {',
-    `  await db.schema.createTable('${table}').addColumn('pid', 'integer').execute()`,
-    `  await db.insertInto('${table}').values({ pid: process.pid }).execute()`,
-    `  fs.writeFileSync(${JSON.stringify(path.join(dir, 'running'))}, String(process.pid))`,
-    `  while (!fs.existsSync(${JSON.stringify(path.join(dir, 'go'))})) await new Promise((resolve) => setTimeout(resolve, 10))`,
-    '}',
-    `export async function down(db: any) { await db.schema.dropTable('${table}').execute() }`,
-    '',
-  ].join('\n')
-}
 
 /** The SQLite file of a project. */
 function dbFile(p: MigrationProject): string {

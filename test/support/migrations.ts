@@ -85,3 +85,23 @@ export async function createMigrationProject(dialect: TestDialect): Promise<Migr
 export function sqlMigration(up: string, down?: string, options = ''): string {
   return `-- migrate:up${options ? ` ${options}` : ''}\n${up}\n${down === undefined ? '' : `\n-- migrate:down\n${down}\n`}`
 }
+
+/**
+ * A .ts migration that creates `table` with this process's pid in it, writes `<dir>/running`,
+ * then waits until `<dir>/go` exists. Non-transactional, its `started` row is committed while
+ * it waits; transactional, it holds SQLite's write lock while it waits.
+ */
+export function gatedMigration(dir: string, table: string, transaction: boolean): string {
+  return [
+    "import fs from 'node:fs'",
+    `export const transaction = ${transaction}`,
+    'export async function up(db: any) {',
+    `  await db.schema.createTable('${table}').addColumn('pid', 'integer').execute()`,
+    `  await db.insertInto('${table}').values({ pid: process.pid }).execute()`,
+    `  fs.writeFileSync(${JSON.stringify(path.join(dir, 'running'))}, String(process.pid))`,
+    `  while (!fs.existsSync(${JSON.stringify(path.join(dir, 'go'))})) await new Promise((resolve) => setTimeout(resolve, 10))`,
+    '}',
+    `export async function down(db: any) { await db.schema.dropTable('${table}').execute() }`,
+    '',
+  ].join('\n')
+}

@@ -205,6 +205,15 @@ describe('classifyMigrations', () => {
       outOfOrder: 0,
     },
     {
+      name: 'started while a run holds the lock: running, not dirty',
+      files: [file('1'), file('2')],
+      rows: [row('1', '1', 'started')],
+      runner: { pid: 42, applicationName: undefined, clientAddress: undefined, since: undefined },
+      expected: ['running', 'pending'],
+      head: undefined,
+      outOfOrder: 0,
+    },
+    {
       name: 'out of order',
       files: [file('1'), file('2'), file('3')],
       rows: [row('1'), row('3')],
@@ -212,8 +221,8 @@ describe('classifyMigrations', () => {
       head: '3',
       outOfOrder: 1,
     },
-  ])('$name', ({ files, rows, expected, head, outOfOrder }) => {
-    const result = classifyMigrations(files, rows)
+  ])('$name', ({ files, rows, runner, expected, head, outOfOrder }) => {
+    const result = classifyMigrations(files, rows, runner)
     expect(result.migrations.map((m) => m.state)).toEqual(expected)
     expect(result.head).toBe(head)
     expect(result.counts.outOfOrder).toBe(outOfOrder)

@@ -5,12 +5,13 @@ import { UsageError } from '../../errors.js'
 import { type MigrationStatusReport, getMigrationStatus } from '../../migrate/migration-status.js'
 import { renderStatus } from '../../ui/render-migrations.js'
 
-/** `dbops migrate status`: applied, pending, changed, missing, dirty and out-of-order migrations. */
+/** `dbops migrate status`: applied, pending, changed, missing, dirty, running and out-of-order migrations. */
 export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
-  static override summary = 'List migrations: applied, pending, changed, missing, dirty, out of order.'
+  static override summary = 'List migrations: applied, pending, changed, missing, dirty, running, out of order.'
   static override description =
-    'Read-only: takes no lock and creates nothing. With --exit-code: 6 for an integrity problem (changed, missing, dirty, ' +
-    'out of order, dbmate-managed), else 3 when migrations are pending, else 0.'
+    'Read-only: takes no lock and creates nothing. A migration another run is applying right now is running (with that ' +
+    'run’s pid), not dirty. With --exit-code: 6 for an integrity problem (changed, missing, dirty, out of order, ' +
+    'dbmate-managed), else 3 when migrations are pending or running, else 0.'
   static override examples = [
     '<%= config.bin %> migrate status',
     '<%= config.bin %> migrate status --exit-code --json',
@@ -18,7 +19,7 @@ export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
   ]
   static override flags = {
     'exit-code': Flags.boolean({
-      summary: 'Exit 6 on integrity problems, 3 when migrations are pending.',
+      summary: 'Exit 6 on integrity problems, 3 when migrations are pending or running.',
     }),
     all: Flags.boolean({ summary: 'Every database under `databases` in the config file.' }),
   }

@@ -206,6 +206,9 @@ export const postgresDialect: Dialect = {
   async acquireMigrationLock(conn, options) {
     return (await import('./postgres-migration-session.js')).acquirePostgresMigrationLock(conn as PostgresConnection, options)
   },
+  async migrationLockHolder(conn, options) {
+    return (await import('./postgres-migration-session.js')).findPostgresMigrationLockHolder(conn as PostgresConnection, options.schema)
+  },
   prepareBackup: (config, options) => preparePostgresBackup(config, options),
   createBackup: (request) => createPostgresBackup(request),
   restoreBackup: (request) => restorePostgresBackup(request),

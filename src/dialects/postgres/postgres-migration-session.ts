@@ -71,7 +71,10 @@ function ident(name: string): string {
 }
 
 /** Who holds the migration lock, from pg_locks and pg_stat_activity. */
-async function findHolder(client: pg.PoolClient, key: [number, number]): Promise<(LockHolder & { state: string | undefined }) | undefined> {
+async function findHolder(
+  client: pg.Pool | pg.PoolClient,
+  key: [number, number],
+): Promise<(LockHolder & { state: string | undefined }) | undefined> {
   const result = await client.query<{
     pid: number
     application_name: string | null
@@ -96,6 +99,16 @@ async function findHolder(client: pg.PoolClient, key: [number, number]): Promise
     since: row.backend_start ?? undefined,
     state: row.state ?? undefined,
   }
+}
+
+/**
+ * The session holding the migration lock of `schema` right now (pid, application name, client
+ * address, connected since), or undefined when none does. A read of `pg_locks`: it never takes
+ * the lock nor waits for it.
+ */
+export async function findPostgresMigrationLockHolder(conn: PostgresConnection, schema: string): Promise<LockHolder | undefined> {
+  const holder = await findHolder(conn.pool, postgresMigrationLockKey(schema))
+  return holder && { pid: holder.pid, applicationName: holder.applicationName, clientAddress: holder.clientAddress, since: holder.since }
 }
 
 /** "pid 4242 (application "dbops/migrate up", client 10.0.0.5, connected since …, active)". */

@@ -204,6 +204,9 @@ export const sqliteDialect: Dialect = {
   async acquireMigrationLock(conn, options) {
     return (await import('./sqlite-migration-lock.js')).acquireSqliteMigrationLock(conn as SqliteConnection, options)
   },
+  async migrationLockHolder(conn) {
+    return (await import('./sqlite-migration-lock.js')).findSqliteMigrationLockHolder(conn as SqliteConnection)
+  },
   prepareBackup: (config, options) => prepareSqliteBackup(config, options),
   createBackup: (request) => createSqliteBackup(request),
   restoreBackup: (request) => restoreSqliteBackup(request),

@@ -87,6 +87,28 @@ export async function acquireLockFile(file: string, options: LockFileOptions): P
   }
 }
 
+/**
+ * Whether a process holds the lock `file` right now: true, false (a missing file included), or
+ * undefined when the file cannot be read to tell. Never takes the lock nor waits for it: while
+ * a holder keeps the file in `BEGIN EXCLUSIVE`, a read of it fails at once with SQLITE_BUSY.
+ */
+export function isLockFileHeld(file: string): boolean | undefined {
+  let handle: ReturnType<typeof openDatabase>
+  try {
+    handle = openDatabase(file, { readonly: true, fileMustExist: true, timeout: 0 })
+  } catch {
+    return fs.existsSync(file) ? undefined : false
+  }
+  try {
+    handle.prepare('SELECT count(*) FROM sqlite_schema').get()
+    return false
+  } catch (err) {
+    return String(errorCodeOf(err)).startsWith('SQLITE_BUSY') ? true : undefined
+  } finally {
+    handle.close()
+  }
+}
+
 function openLockFile(file: string, mode: number) {
   try {
     try {

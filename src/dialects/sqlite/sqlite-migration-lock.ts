@@ -14,10 +14,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { LockTimeoutError } from '../../errors.js'
 import type { MigrationSession } from '../../migrate/migration-session.js'
-import type { MigrationLockOptions } from '../dialect.js'
+import type { LockHolder, MigrationLockOptions } from '../dialect.js'
 import { describeFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import type { SqliteConnection } from './sqlite-dialect.js'
-import { type HeldLockFile, acquireLockFile, formatSeconds } from './sqlite-lock-file.js'
+import { type HeldLockFile, acquireLockFile, formatSeconds, isLockFileHeld } from './sqlite-lock-file.js'
 import { SqliteMigrationSession } from './sqlite-migration-session.js'
 
 /**
@@ -37,6 +37,27 @@ export async function acquireSqliteMigrationLock(conn: SqliteConnection, options
 export function migrationLockFile(file: string): string {
   const real = fs.realpathSync(file)
   return path.join(path.dirname(real), `.${path.basename(real)}.migrate-lock`)
+}
+
+/**
+ * The run holding the migration lock of `conn`'s database right now, or undefined when none
+ * does (see `Dialect.migrationLockHolder`). The lock file itself says whether it is held; the
+ * holder's pid, command line and start time come from `/proc/locks` where the OS can tell, and
+ * are undefined where it cannot (another host, another pid namespace): held all the same.
+ */
+export function findSqliteMigrationLockHolder(conn: SqliteConnection): LockHolder | undefined {
+  if (conn.target.dialect !== 'sqlite' || conn.target.path === ':memory:') return undefined
+  let lockFile: string
+  try {
+    lockFile = migrationLockFile(conn.target.path)
+  } catch {
+    return undefined
+  }
+  const held = isLockFileHeld(lockFile)
+  if (held === false) return undefined
+  const holder = findSqliteWriters(lockFile)[0]
+  if (holder || !held) return holder
+  return { pid: undefined, applicationName: undefined, clientAddress: undefined, since: undefined }
 }
 
 async function acquireMigrationRunLock(file: string, options: MigrationLockOptions): Promise<HeldLockFile> {
