@@ -13,6 +13,7 @@ import type { DatabaseSchema } from '../schema/normalised-schema.js'
 import type { MigrationSession } from '../migrate/migration-session.js'
 import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
+import type { SqlSyntax } from '../sql/sql-tokenizer.js'
 
 /** The databases dbops supports. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -363,6 +364,8 @@ export interface Dialect {
   readonly schemaTraits: SchemaTraits
   /** A renderer of the database's DDL and of the statements that make schema changes. */
   createSchemaSql(): SchemaSql
+  /** The lexical rules of its SQL (comments, strings, quoted names) that the one SQL lexer reads it by. */
+  readonly sqlSyntax: SqlSyntax
   /** DDL runs inside a transaction and rolls back with it. */
   readonly supportsTransactionalDdl: boolean
   /** Session-level advisory locks exist (PostgreSQL); otherwise the write lock serialises. */
@@ -426,6 +429,7 @@ export interface Dialect {
 
 /**
  * The part of a dialect that needs no driver, known by name without loading the dialect
- * (`dialectTraits` in the loader): what the model mapping and schema SQL rendering read.
+ * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering and the SQL
+ * lexer read.
  */
-export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql'>
+export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax'>

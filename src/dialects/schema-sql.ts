@@ -16,7 +16,7 @@ import type {
 import type { SchemaChange } from '../schema/schema-change.js'
 import { type ParsedColumnType, parseColumnType } from '../sql/column-type.js'
 import type { Severity } from '../sql/severity.js'
-import { quoteIdentifier, quoteString } from '../sql/sql-text.js'
+import { delimitIdentifier, quoteIdentifier, quoteString } from '../sql/sql-text.js'
 
 /** Statements that make one or more changes together. */
 export interface SqlStep {
@@ -80,7 +80,7 @@ export abstract class SchemaSql {
 
   /** A collation clause; collation names are case-sensitive identifiers, always quoted. */
   collateClause(collation: string): string {
-    return `COLLATE "${collation.replaceAll('"', '""')}"`
+    return `COLLATE ${delimitIdentifier(collation)}`
   }
 
   /** How the dialect spells a logical type in DDL; an enum is a type of its own name. */

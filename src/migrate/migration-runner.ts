@@ -13,7 +13,7 @@
 import { dbopsVersion } from '../package-root.js'
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { connect } from '../dialects/index.js'
+import { connect, dialectTraits } from '../dialects/index.js'
 import type { ConnectOptions, DbConnection, LockHolder } from '../dialects/dialect.js'
 import { DbopsError, ExitCode, InterruptedError, LockTimeoutError, UsageError, errorCodeOf, messageOf } from '../errors.js'
 import { type ClassifiedMigration, type Classification } from './classify-migrations.js'
@@ -307,7 +307,7 @@ export async function prepareMigrations(
     if (file.kind === 'sql') {
       let parsed: ParsedSqlMigration
       try {
-        parsed = parseSqlMigration(file.content, flavour)
+        parsed = parseSqlMigration(file.content, dialectTraits(flavour).sqlSyntax)
       } catch (err) {
         if (err instanceof SqlMigrationFormatError) throw invalidSqlMigrationError(err, label, file.path)
         throw err

@@ -16,7 +16,9 @@
  * transaction and `PRAGMA foreign_key_check` before its commit, for the table-rebuild
  * recipe). Pure.
  */
-import { type SqlFlavour, type SqlStatement, SqlSplitError, lineStarts, locate, splitSqlStatements } from './split-sql.js'
+import { type SqlStatement, SqlSplitError, splitSqlStatements } from '../sql/split-sql.js'
+import type { SqlSyntax } from '../sql/sql-tokenizer.js'
+import { lineStarts, locate } from '../sql/text-position.js'
 
 /** One section of a `.sql` migration. */
 export interface SqlSection {
@@ -70,9 +72,9 @@ const TRANSACTION_CONTROL = /^(begin|commit|rollback(?!\s+(?:(?:work|transaction
  * follows it would silently not run.
  *
  * @param text the file's content; CRLF line endings are accepted
- * @param flavour the dialect whose lexical rules split the statements
+ * @param syntax the dialect's lexical rules (`Dialect.sqlSyntax`), which split the statements
  */
-export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlMigration {
+export function parseSqlMigration(text: string, syntax: SqlSyntax): ParsedSqlMigration {
   const nul = text.indexOf('\0')
   if (nul !== -1) {
     const { line, column } = locate(lineStarts(text), nul)
@@ -118,7 +120,7 @@ export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlM
   if (downs.length > 1) throw new SqlMigrationFormatError('a second `-- migrate:down` marker', downs[1]!.line)
 
   const first = markers[0]!
-  const before = splitSafely(text.slice(0, first.lineStart), 0, 1, flavour)
+  const before = splitSafely(text.slice(0, first.lineStart), 0, 1, syntax)
   if (before.length > 0) {
     throw new SqlMigrationFormatError(
       `SQL before the \`-- migrate:${first.kind}\` marker; put it in a section`,
@@ -131,7 +133,7 @@ export function parseSqlMigration(text: string, flavour: SqlFlavour): ParsedSqlM
     const end = index + 1 < markers.length ? markers[index + 1]!.lineStart : text.length
     return {
       kind: marker.kind,
-      section: buildSection(text, marker.bodyStart, end, marker.line + 1, marker.options, marker.line, flavour),
+      section: buildSection(text, marker.bodyStart, end, marker.line + 1, marker.options, marker.line, syntax),
     }
   })
   return {
@@ -147,11 +149,11 @@ function buildSection(
   startLine: number,
   optionText: string,
   markerLine: number,
-  flavour: SqlFlavour,
+  syntax: SqlSyntax,
 ): SqlSection {
   const options = parseOptions(optionText, markerLine)
   const sql = text.slice(start, end)
-  const statements = splitSafely(sql, start, startLine, flavour)
+  const statements = splitSafely(sql, start, startLine, syntax)
   if (options.transaction) {
     const control = statements.find((s) => TRANSACTION_CONTROL.test(s.text))
     if (control) {
@@ -166,9 +168,9 @@ function buildSection(
 }
 
 /** Splits a part of the file, with lines and columns counted in the whole file. */
-function splitSafely(sql: string, offset: number, startLine: number, flavour: SqlFlavour): SqlStatement[] {
+function splitSafely(sql: string, offset: number, startLine: number, syntax: SqlSyntax): SqlStatement[] {
   try {
-    return splitSqlStatements(sql, flavour).map((s) => ({
+    return splitSqlStatements(sql, syntax).map((s) => ({
       ...s,
       offset: s.offset + offset,
       line: s.line + startLine - 1,

@@ -1,6 +1,7 @@
 /**
- * Identifier and string quoting, as the schema renderers and the model mapping write them
- * into DDL, defaults and checks: the same in both dialects.
+ * Identifier and string quoting, as dbops writes them into SQL text (DDL, defaults, checks,
+ * and the statements it sends without a query builder): the same in both dialects. Queries
+ * built with kysely quote through `sql.id` / `sql.ref` / `sql.table` instead.
  */
 
 /** Words that must be quoted as identifiers in either dialect (the union of both lists' common ones). */
@@ -18,9 +19,27 @@ const RESERVED = new Set(
   ).split(' '),
 )
 
-/** Quotes an identifier when it needs it (not lower-case-simple, or a reserved word). */
+/**
+ * Quotes an identifier when it needs it (not lower-case-simple, or a reserved word), so
+ * generated DDL reads like hand-written DDL.
+ *
+ * @example
+ * quoteIdentifier('users') // users
+ * quoteIdentifier('User') // "User"
+ */
 export function quoteIdentifier(name: string): string {
   if (/^[a-z_][a-z0-9_]*$/.test(name) && !RESERVED.has(name)) return name
+  return delimitIdentifier(name)
+}
+
+/**
+ * Always quotes an identifier (a "delimited identifier"): `"…"` with `"` doubled, for names
+ * whose case and spelling must be kept exactly (database names, collations).
+ *
+ * @example
+ * delimitIdentifier('my "db"') // "my ""db"""
+ */
+export function delimitIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { SqlMigrationFormatError, parseSqlMigration } from '../../src/migrate/parse-sql-migration.js'
+import { type DialectName, dialectTraits } from '../../src/dialects/index.js'
+import { SqlMigrationFormatError, parseSqlMigration as parseWithSyntax } from '../../src/migrate/parse-sql-migration.js'
 import { classifyMigrations } from '../../src/migrate/classify-migrations.js'
 import { checksumOf, compareVersions } from '../../src/migrate/discover-migrations.js'
 import type { MigrationFile } from '../../src/migrate/discover-migrations.js'
@@ -8,6 +9,9 @@ import { githubErrorAnnotation } from '../../src/ui/github-annotation.js'
 import { slugifyMigrationName, timestampVersion } from '../../src/migrate/generate-migration.js'
 import { formatDuration } from '../../src/ui/migration-progress.js'
 import { renderRunSummary } from '../../src/ui/render-migrations.js'
+
+/** The parser with the named dialect's syntax rules. */
+const parseSqlMigration = (text: string, dialect: DialectName) => parseWithSyntax(text, dialectTraits(dialect).sqlSyntax)
 
 describe('parseSqlMigration (dbmate format)', () => {
   test('splits the up and down sections, with lines counted in the file', () => {

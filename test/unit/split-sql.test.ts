@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest'
-import { type SqlFlavour, SqlSplitError, splitSqlStatements } from '../../src/migrate/split-sql.js'
+import { type DialectName, dialectTraits } from '../../src/dialects/index.js'
+import { SqlSplitError, splitSqlStatements } from '../../src/sql/split-sql.js'
 
-const texts = (sql: string, flavour: SqlFlavour = 'postgres') => splitSqlStatements(sql, flavour).map((s) => s.text)
+const syntax = (flavour: DialectName) => dialectTraits(flavour).sqlSyntax
+const texts = (sql: string, flavour: DialectName = 'postgres') => splitSqlStatements(sql, syntax(flavour)).map((s) => s.text)
 
 describe('splitSqlStatements', () => {
   test.each([
@@ -164,12 +166,12 @@ describe('splitSqlStatements', () => {
       sql: 'SELECT 1;\r\nSELECT 2;\r\n',
       expected: ['SELECT 1', 'SELECT 2'],
     },
-  ] as Array<{ name: string; flavour: SqlFlavour; sql: string; expected: string[] }>)('$name', ({ sql, flavour, expected }) => {
+  ] as Array<{ name: string; flavour: DialectName; sql: string; expected: string[] }>)('$name', ({ sql, flavour, expected }) => {
     expect(texts(sql, flavour)).toEqual(expected)
   })
 
   test('gives each statement the line and column of its first token', () => {
-    const statements = splitSqlStatements('-- header\nSELECT 1;\n\n  /* c */ SELECT\n  2;', 'postgres')
+    const statements = splitSqlStatements('-- header\nSELECT 1;\n\n  /* c */ SELECT\n  2;', syntax('postgres'))
     expect(statements.map(({ line, column, offset }) => ({ line, column, offset }))).toEqual([
       { line: 2, column: 1, offset: 10 },
       { line: 4, column: 11, offset: 31 },
@@ -199,7 +201,7 @@ describe('splitSqlStatements', () => {
     for (const flavour of ['postgres', 'sqlite'] as const) {
       let caught: unknown
       try {
-        splitSqlStatements(sql, flavour)
+        splitSqlStatements(sql, syntax(flavour))
       } catch (err) {
         caught = err
       }
@@ -222,7 +224,7 @@ describe('splitSqlStatements', () => {
   ])('an unterminated $name is an error with its position', ({ sql, line, column }) => {
     let caught: unknown
     try {
-      splitSqlStatements(sql, 'postgres')
+      splitSqlStatements(sql, syntax('postgres'))
     } catch (err) {
       caught = err
     }

@@ -15,6 +15,7 @@ import { readDotenv } from '../../config/env-file.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { readMigrationHead } from '../../migrate/migration-table.js'
 import { DbopsError, ExitCode, LockTimeoutError, UsageError, messageOf } from '../../errors.js'
+import { delimitIdentifier } from '../../sql/sql-text.js'
 import type {
   BackupLock,
   BackupLockOptions,
@@ -48,11 +49,6 @@ interface PostgresBackupSource extends BackupSource {
   readonly conn: PostgresConnection
   readonly client: pg.PoolClient
   readonly pgDump: PgTool
-}
-
-/** `"name"`, with embedded quotes doubled. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
 }
 
 /** A libpq conninfo naming only the database, so `--dbname` never carries a password. */
@@ -222,7 +218,7 @@ export async function dropDatabase(conn: PostgresConnection, name: string): Prom
   const force = (majorOf(conn.serverVersion) ?? 0) >= 13 ? ' WITH (FORCE)' : ''
   if (!force)
     await conn.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])
-  await conn.pool.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`)
+  await conn.pool.query(`DROP DATABASE IF EXISTS ${delimitIdentifier(name)}${force}`)
 }
 
 /** Row counts of every table outside the system schemas, keyed `schema.table`. */
@@ -235,7 +231,7 @@ async function countRows(conn: PostgresConnection): Promise<Record<string, numbe
   )
   const counts: Record<string, number> = {}
   for (const { schema, name } of rows) {
-    const result = await conn.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(name)}`)
+    const result = await conn.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${delimitIdentifier(schema)}.${delimitIdentifier(name)}`)
     counts[`${schema}.${name}`] = Number(result.rows[0]!.n)
   }
   return counts
@@ -279,7 +275,7 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
   })) as PostgresConnection
   const scratchName = `dbops_verify_${Date.now().toString(36)}_${process.pid}`
   try {
-    await admin.pool.query(`CREATE DATABASE ${quoteIdent(scratchName)} TEMPLATE template0`)
+    await admin.pool.query(`CREATE DATABASE ${delimitIdentifier(scratchName)} TEMPLATE template0`)
     const scratchTarget: PostgresTarget = {
       ...(admin.target as PostgresTarget),
       database: scratchName,

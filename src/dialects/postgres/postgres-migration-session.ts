@@ -35,7 +35,8 @@ import {
   setMigrationStatus,
   tableExists,
 } from '../../migrate/migration-table.js'
-import { locate, lineStarts, type SqlStatement } from '../../migrate/split-sql.js'
+import type { SqlStatement } from '../../sql/split-sql.js'
+import { lineStarts, locate } from '../../sql/text-position.js'
 import type { LockHolder, MigrationLockOptions } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
 import type { PostgresConnection } from './postgres-dialect.js'

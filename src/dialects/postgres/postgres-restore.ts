@@ -15,11 +15,12 @@ import type { PostgresTarget } from '../../config/database-url.js'
 import { redact } from '../../config/redact.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { DbopsError, ExitCode, LockTimeoutError } from '../../errors.js'
+import { delimitIdentifier } from '../../sql/sql-text.js'
 import { sleep } from '../retry-within-deadline.js'
 import type { RestoreOutcome, RestoreRequest } from '../dialect.js'
 import { majorOf } from './find-pg-tool.js'
 import { runPgTool } from './pg-child-process.js'
-import { dbnameConninfo, dropDatabase, findPgRestore, quoteIdent } from './postgres-backup.js'
+import { dbnameConninfo, dropDatabase, findPgRestore } from './postgres-backup.js'
 import { type PostgresConnection, postgresDialect } from './postgres-dialect.js'
 import { readPostgresIdentity } from './postgres-identity.js'
 
@@ -61,7 +62,7 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
     request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
     const exists = (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database])).rowCount! > 0
     if (!exists) {
-      await admin.pool.query(`CREATE DATABASE ${quoteIdent(target.database)} TEMPLATE template0`)
+      await admin.pool.query(`CREATE DATABASE ${delimitIdentifier(target.database)} TEMPLATE template0`)
       created = true
     } else {
       let identity: string | undefined

@@ -16,10 +16,6 @@ function withTarget(config: ResolvedConfig, target: PostgresTarget): ResolvedCon
   return { ...config, target }
 }
 
-function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
-
 /**
  * The shadow database for `config`: `SHADOW_DATABASE_URL` when given (it must be PostgreSQL),
  * else a new database on the configured server. `dialect` is PostgreSQL's, which connects.
@@ -58,7 +54,7 @@ async function createPostgresShadow(dialect: Dialect, config: ResolvedConfig, co
       { hint: 'Set SHADOW_DATABASE_URL to an empty database dbops may use.' },
     )
   try {
-    await sql.raw(`CREATE DATABASE ${quote(name)}`).execute(admin.db)
+    await sql`CREATE DATABASE ${sql.id(name)}`.execute(admin.db)
   } catch (err) {
     await admin.close()
     const code = errorCodeOf(err)
@@ -82,7 +78,7 @@ async function createPostgresShadow(dialect: Dialect, config: ResolvedConfig, co
             await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${name} AND pid <> pg_backend_pid()`.execute(
               admin!.db,
             )
-          await sql.raw(`DROP DATABASE IF EXISTS ${quote(name)}${version >= 130000 ? ' WITH (FORCE)' : ''}`).execute(admin!.db)
+          await sql`DROP DATABASE IF EXISTS ${sql.id(name)}${sql.raw(version >= 130000 ? ' WITH (FORCE)' : '')}`.execute(admin!.db)
         } finally {
           await admin!.close()
         }

@@ -17,6 +17,7 @@ import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { readMigrationHead } from '../../migrate/migration-table.js'
 import { DbopsError, InterruptedError, OperationError, errorCodeOf, messageOf } from '../../errors.js'
+import { delimitIdentifier } from '../../sql/sql-text.js'
 import type {
   BackupOutcome,
   BackupRequest,
@@ -187,7 +188,7 @@ function countRows(handle: SqliteHandle): Record<string, number> {
   for (const { name } of tables) {
     counts[name] = Number(
       (
-        handle.prepare(`SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}"`).get() as {
+        handle.prepare(`SELECT count(*) AS n FROM ${delimitIdentifier(name)}`).get() as {
           n: number
         }
       ).n,

@@ -3,6 +3,7 @@
  * `pragma_table_info` for columns, the `dbstat` virtual table for sizes (when SQLite was
  * built with it; better-sqlite3 is), and `sqlite_stat1` or `count(*)` for rows.
  */
+import { delimitIdentifier } from '../../sql/sql-text.js'
 import type { Catalog, ColumnBrief, TableStats } from '../catalog.js'
 import type { DbConnection } from '../dialect.js'
 import type { SqliteConnection, SqliteHandle } from './sqlite-dialect.js'
@@ -15,11 +16,6 @@ export function sqliteHandleOf(conn: DbConnection): SqliteHandle {
   const handle = (conn as Partial<SqliteConnection>).handle
   if (!handle) throw new TypeError('not a SQLite connection')
   return handle
-}
-
-/** `"name"` with embedded quotes doubled: for the one place a name goes into SQL text. */
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
 }
 
 function tableNamesOf(handle: SqliteHandle): string[] {
@@ -75,7 +71,7 @@ export const sqliteCatalog: Catalog = {
       const estimate = analyzed.get(name)
       // count(*) reads the table's smallest b-tree: exact and quick for all but large tables
       if (size === undefined || size.pages <= EXACT_COUNT_MAX_PAGES || estimate === undefined) {
-        const row = handle.prepare(`SELECT count(*) AS n FROM ${quoteIdentifier(name)}`).get() as { n: number }
+        const row = handle.prepare(`SELECT count(*) AS n FROM ${delimitIdentifier(name)}`).get() as { n: number }
         return { name, rows: row.n, rowsExact: true, sizeBytes: size?.bytes }
       }
       return { name, rows: estimate, rowsExact: false, sizeBytes: size.bytes }

@@ -4,6 +4,7 @@
  * elements and predicate of expression and partial indexes. Pure: text in, structure out.
  */
 import { type SqlToken, identifierOf, isKeyword, isOp, matchingParen, splitTopLevel, tokenizeSql } from '../../sql/sql-tokenizer.js'
+import { sqliteSqlSyntax } from './sqlite-traits.js'
 
 /** What the `CREATE TABLE` text says about one column. */
 export interface ParsedColumn {
@@ -54,7 +55,7 @@ export function parseCreateTable(sql: string): ParsedTable {
   const result: ParsedTable = { columns: [], constraints: [] }
   let tokens: SqlToken[]
   try {
-    tokens = tokenizeSql(sql)
+    tokens = tokenizeSql(sql, sqliteSqlSyntax)
   } catch {
     return result
   }
@@ -185,7 +186,7 @@ export interface ParsedIndex {
 export function parseCreateIndex(sql: string): ParsedIndex | undefined {
   let tokens: SqlToken[]
   try {
-    tokens = tokenizeSql(sql)
+    tokens = tokenizeSql(sql, sqliteSqlSyntax)
   } catch {
     return undefined
   }
