@@ -69,12 +69,8 @@ export {
   type HealthResult,
   type HealthOptions,
   type WatchOptions,
-  type HealthSources,
-  type HealthSourceContext,
-  type MigrationSummary,
-  type BackupSummary,
 } from './health/check-health.js'
-export { defaultHealthSources } from './health/health-sources.js'
+export type { HealthSources, HealthSourceContext, MigrationSummary, BackupSummary } from './health/health-sources.js'
 export {
   HEALTH_THRESHOLDS,
   resolveThresholds,
