@@ -2,6 +2,25 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+const DIALECT_NAME = '/^(postgres|sqlite)$/'
+const ASK_THE_DIALECT =
+  'Compare dialect names only in src/dialects/ (the loader picks the dialect) and src/config/; elsewhere ask the dialect: a capability (dialect.supportsSchemas), its traits (dialectTraits(name)), its displayName.'
+
+// Shared code asks a dialect what it can do instead of which one it is (STYLE.md, DESIGN.md
+// "Architecture"). Checked with `npm run lint:dialect-names`; joins `npm run lint` once src/
+// has no such comparison left.
+const dialectNames = {
+  files: ['src/**/*.ts'],
+  ignores: ['src/dialects/**', 'src/config/**'],
+  rules: {
+    'no-restricted-syntax': [
+      'error',
+      { selector: `BinaryExpression[operator=/^[!=]==?$/] > Literal[value=${DIALECT_NAME}]`, message: ASK_THE_DIALECT },
+      { selector: `SwitchCase > Literal.test[value=${DIALECT_NAME}]`, message: ASK_THE_DIALECT },
+    ],
+  },
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bench/.work/', 'coverage/'] },
   js.configs.recommended,
@@ -15,4 +34,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  ...(process.env.DBOPS_LINT_DIALECT_NAMES ? [dialectNames] : []),
 )

@@ -23,7 +23,7 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { clearInterval, setInterval } from 'node:timers'
-import { findPgTool } from '../dist/index.js'
+import { findPgTool } from '../dist/dialects/postgres/find-pg-tool.js'
 
 const require = createRequire(import.meta.url)
 

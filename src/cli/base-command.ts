@@ -9,7 +9,7 @@ import { Command, Flags, type Interfaces } from './oclif.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { describeTarget } from '../config/database-url.js'
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
-import { InterruptedError } from '../errors.js'
+import { InterruptedError, UsageError } from '../errors.js'
 import { Output, errorJson } from '../ui/output.js'
 import { exitErrorCode, toDbopsError } from './to-dbops-error.js'
 
@@ -70,6 +70,33 @@ export abstract class DbopsCommand<T extends typeof Command> extends Command {
   protected async loadConfig(): Promise<ResolvedConfig> {
     this.resolved ??= await resolveConfig({ flags: { url: this.flags.url, db: this.flags.db, config: this.flags.config } })
     return this.resolved
+  }
+
+  /**
+   * `--all`: runs `fn` for every database under `databases` in the config file, in the
+   * file's order, each with its own resolved config, and returns the results with their
+   * names. Stops after the first result for which `stopAfter` is true (a failed run: the
+   * databases after it are left as they are). `--url` and `--db` contradict `--all`, and a
+   * config file naming no databases has nothing to run on: both exit 2.
+   */
+  protected async forEachDatabase<R extends object>(
+    fn: (config: ResolvedConfig, name: string, index: number) => Promise<R>,
+    options: { stopAfter?: (result: R) => boolean } = {},
+  ): Promise<Array<{ name: string } & R>> {
+    if (this.flags.url || this.flags.db) throw new UsageError('--all cannot be combined with --url or --db')
+    const names = (await this.loadConfig()).databases
+    if (names.length === 0)
+      throw new UsageError('--all: the config file names no databases', {
+        hint: 'Add them under `databases` in dbops.config.ts.',
+      })
+    const results: Array<{ name: string } & R> = []
+    for (const [index, name] of names.entries()) {
+      const config = await resolveConfig({ flags: { db: name, config: this.flags.config } })
+      const result = await fn(config, name, index)
+      results.push({ name, ...result })
+      if (options.stopAfter?.(result)) break
+    }
+    return results
   }
 
   /**

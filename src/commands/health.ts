@@ -1,7 +1,6 @@
 import { Flags } from '../cli/oclif.js'
 import { DbopsCommand } from '../cli/base-command.js'
 import { type HealthReport, type HealthResult, checkHealth, watchHealth } from '../health/check-health.js'
-import { defaultHealthSources } from '../health/health-sources.js'
 import { HEALTH_THRESHOLDS, resolveThresholds, thresholdEnvName } from '../health/health-thresholds.js'
 import { InterruptedError } from '../errors.js'
 import { renderHealthReport } from '../ui/render-health.js'
@@ -42,16 +41,15 @@ export default class Health extends DbopsCommand<typeof Health> {
     const thresholds = resolveThresholds(this.flags.threshold ?? [], process.env)
     this.announce(config)
     const options = { deep: this.flags.deep, thresholds, connect: this.connectOptions(config, 'read') }
-    const sources = defaultHealthSources()
     if (this.flags.watch === undefined) {
-      const result = await checkHealth(config, options, sources)
+      const result = await checkHealth(config, options)
       this.print(result)
       process.exitCode = result.exitCode
       return result.report
     }
     const interval = this.flags.watch
     try {
-      await watchHealth(config, { ...options, intervalSeconds: interval }, sources, (result) => {
+      await watchHealth(config, { ...options, intervalSeconds: interval }, (result) => {
         process.exitCode = result.exitCode
         if (this.out.mode.json) return this.out.jsonLine(result.report)
         if (this.out.stdoutIsTTY) this.out.raw('\u001b[H\u001b[2J') // home, clear: a redraw, not a scroll

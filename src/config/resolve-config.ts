@@ -7,14 +7,14 @@
  * `DATABASE_URL_<NAME>` overrides that entry's URL. Each value remembers where it came from
  * (`config show` prints it), and the chosen target remembers the rule that chose it.
  */
-import os from 'node:os'
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import { type DbopsConfigFile, type DatabaseFileSettings, type LoadedConfigFile, loadConfigFile } from './config-file.js'
-import { type DatabaseTarget, type TlsSettings, formatHostPort, formatTargetUrl, parseDatabaseUrl, parseSslMode } from './database-url.js'
-import { type ConfigSetting, type SettingSource, Layers, type Variable, lookUp } from './config-layers.js'
+import { type DbopsConfigFile, type DatabaseFileSettings, loadConfigFile } from './config-file.js'
+import { type DatabaseTarget, formatTargetUrl, parseDatabaseUrl } from './database-url.js'
+import { type ConfigSetting, Layers, type Variable, lookUp } from './config-layers.js'
 import { loadDotenv } from './env-file.js'
 import { registerSecret } from './redact.js'
+import { type TargetFlags, resolveTarget } from './resolve-target.js'
 import { type RawValue, parseBoolean, parseChoice, parseIdentifier, parseInteger, parseSeconds, parseText } from './values.js'
 
 export type { ConfigSetting, SettingSource } from './config-layers.js'
@@ -95,11 +95,8 @@ export interface ResolveOptions {
   /** Environment (default `process.env`). */
   env?: Record<string, string | undefined>
   /** The common flags of every command. */
-  flags?: { url?: string | undefined; db?: string | undefined; config?: string | undefined }
+  flags?: TargetFlags
 }
-
-/** The default target: a SQLite file at `./data/app.db`. */
-export const DEFAULT_SQLITE_PATH = 'data/app.db'
 
 /**
  * Resolves the configuration: reads `.env` and the config file, applies the precedence,
@@ -135,12 +132,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
   }
   const layers = new Layers(vars, dotenv.file, file, entry, `databases.${databaseName}.`)
 
-  const { target, rule } = resolveTarget(cwd, flags, layers, databaseName, entry, fileConfig, file)
-  if (target.dialect === 'postgres') {
-    target.tls = resolveTls(target.tls, layers, ruleSource(rule))
-    registerSecret(target.password, [target.user, target.database, target.host])
-  }
-  layers.record('target', describeTargetForSettings(target), ...ruleSource(rule))
+  const { target, rule } = resolveTarget({ cwd, flags, layers, databaseName, entry, fileConfig, file })
 
   const schema = layers.pick('schema', { env: ['DATABASE_SCHEMA'], file: 'schema', def: 'public', parse: parseIdentifier })
   const pool: PoolSettings = {
@@ -287,140 +279,4 @@ function pickKeep(layers: Layers, key: string, envName: string, fileKey: string)
 function parseRecycle(value: RawValue, where: string): number {
   const seconds = String(value).trim() === '-1' || value === -1 ? 0 : parseSeconds(value, where, 0)
   return seconds
-}
-
-function ruleSource(rule: string): [SettingSource, string] {
-  if (rule.startsWith('--url')) return ['flag', '--url']
-  if (rule.includes('(.env)')) return ['dotenv', rule]
-  if (rule.includes('environment')) return ['env', rule]
-  if (rule.startsWith('default')) return ['default', rule]
-  return ['config', rule]
-}
-
-function describeTargetForSettings(target: DatabaseTarget): string {
-  if (target.dialect === 'sqlite') return `sqlite ${target.path}`
-  return `postgres ${target.user}@${formatHostPort(target.host, target.port)}/${target.database}`
-}
-
-/**
- * Chooses the target. Order: `--url`; with `--db NAME`, `DATABASE_URL_<NAME>` then the
- * entry's `url`; without it, `DATABASE_URL`, then `DATABASE_HOST`…, then `DATABASE_PATH`,
- * then the config file's top-level `url`, then SQLite at `./data/app.db`.
- */
-function resolveTarget(
-  cwd: string,
-  flags: NonNullable<ResolveOptions['flags']>,
-  layers: Layers,
-  databaseName: string,
-  entry: DatabaseFileSettings | undefined,
-  fileConfig: DbopsConfigFile,
-  file: LoadedConfigFile | undefined,
-): { target: DatabaseTarget; rule: string } {
-  const defaultUser = safeUserName()
-  const fromUrl = (url: string, key: string, rule: string) => {
-    const target = parseDatabaseUrl(url, { key, cwd, defaultUser })
-    return { target: fillPassword(target, layers), rule }
-  }
-  if (flags.url !== undefined) return fromUrl(flags.url, '--url', '--url flag')
-
-  if (entry) {
-    const envName = `DATABASE_URL_${databaseName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`
-    const override = layers.variable([envName])
-    if (override)
-      return fromUrl(
-        String(override.value),
-        override.origin,
-        `--db ${databaseName}: ${override.origin} from the ${sourceWord(override.source)}`,
-      )
-    if (entry.url !== undefined) {
-      const key = `${file!.label}: databases.${databaseName}.url`
-      return fromUrl(entry.url, key, `--db ${databaseName}: databases.${databaseName}.url in ${file!.label}`)
-    }
-    throw new ConfigError(`${file!.label}: databases.${databaseName} has no url, and ${envName} is not set`, {
-      code: 'CONFIG_INVALID',
-      hint: `Set ${envName}, or add url to databases.${databaseName}.`,
-    })
-  }
-
-  const url = layers.variable(['DATABASE_URL'])
-  if (url) return fromUrl(String(url.value), url.origin, `DATABASE_URL from the ${sourceWord(url.source)}`)
-
-  const host = layers.variable(['DATABASE_HOST'])
-  if (host) {
-    const port = layers.variable(['DATABASE_PORT'])
-    const target: DatabaseTarget = {
-      dialect: 'postgres',
-      // an IPv6 literal, as written in a URL: [::1] is ::1 to a socket and to libpq
-      host: String(host.value).replace(/^\[(.*)\]$/, '$1'),
-      port: port ? parseInteger(port.value, port.origin, 1, 65535) : 5432,
-      user: String(layers.variable(['DATABASE_USER'])?.value ?? defaultUser),
-      database: '',
-      password: layers.variable(['DATABASE_PASSWORD'])?.value as string | undefined,
-      tls: { mode: 'prefer' },
-    }
-    target.database = String(layers.variable(['DATABASE_NAME'])?.value ?? target.user)
-    return { target, rule: `DATABASE_HOST and friends from the ${sourceWord(host.source)}` }
-  }
-  const parts = ['DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USER', 'DATABASE_PASSWORD'].filter((name) => layers.variable([name]))
-  if (parts.length > 0 && !layers.variable(['DATABASE_PATH'])) {
-    throw new ConfigError(`${parts.join(', ')} ${parts.length === 1 ? 'is' : 'are'} set but DATABASE_HOST is not`, {
-      code: 'CONFIG_INVALID',
-      hint: 'Set DATABASE_HOST (with DATABASE_NAME, DATABASE_USER, DATABASE_PASSWORD), or DATABASE_URL.',
-    })
-  }
-  const sqlitePath = layers.variable(['DATABASE_PATH'])
-  if (sqlitePath) {
-    const p = parseText(sqlitePath.value, sqlitePath.origin)
-    return {
-      target: { dialect: 'sqlite', path: p === ':memory:' ? p : path.resolve(cwd, p) },
-      rule: `DATABASE_PATH from the ${sourceWord(sqlitePath.source)}`,
-    }
-  }
-  if (fileConfig.url !== undefined) return fromUrl(fileConfig.url, `${file!.label}: url`, `url in ${file!.label}`)
-  return {
-    target: { dialect: 'sqlite', path: path.resolve(cwd, DEFAULT_SQLITE_PATH) },
-    rule: `default: SQLite at ./${DEFAULT_SQLITE_PATH}`,
-  }
-}
-
-/** `DATABASE_PASSWORD` fills in the password of a URL that has none (secrets kept apart). */
-function fillPassword(target: DatabaseTarget, layers: Layers): DatabaseTarget {
-  if (target.dialect === 'postgres' && target.password === undefined) {
-    const password = layers.variable(['DATABASE_PASSWORD'])
-    if (password) target.password = String(password.value)
-  }
-  return target
-}
-
-function sourceWord(source: SettingSource): string {
-  return source === 'dotenv' ? 'environment (.env)' : 'environment'
-}
-
-/** TLS: the URL's own parameters win (as in libpq), then DATABASE_SSL*, then the config file. */
-function resolveTls(fromUrl: TlsSettings, layers: Layers, urlSource: [SettingSource, string]): TlsSettings {
-  const tls: TlsSettings = { ...fromUrl }
-  const urlHasMode = fromUrl.mode !== 'prefer'
-  const mode = layers.variable(['DATABASE_SSLMODE']) ?? layers.fileValue('tls.sslmode')
-  if (!urlHasMode && mode) tls.mode = parseSslMode(String(mode.value), mode.origin) ?? 'prefer'
-  const files: Array<['rootCert' | 'cert' | 'key', string, string]> = [
-    ['rootCert', 'DATABASE_SSLROOTCERT', 'tls.sslrootcert'],
-    ['cert', 'DATABASE_SSLCERT', 'tls.sslcert'],
-    ['key', 'DATABASE_SSLKEY', 'tls.sslkey'],
-  ]
-  for (const [field, envName, fileKey] of files) {
-    if (tls[field] !== undefined) continue
-    const found = layers.variable([envName]) ?? layers.fileValue(fileKey)
-    if (found) tls[field] = String(found.value)
-  }
-  if (urlHasMode) layers.record('tls.sslmode', tls.mode, urlSource[0], `sslmode in ${urlSource[1]}`)
-  else layers.record('tls.sslmode', tls.mode, mode?.source ?? 'default', mode?.origin ?? 'default (libpq: prefer)')
-  return tls
-}
-
-function safeUserName(): string {
-  try {
-    return os.userInfo().username
-  } catch {
-    return 'postgres'
-  }
 }

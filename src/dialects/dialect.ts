@@ -11,6 +11,7 @@ import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
 import type { MigrationSession } from '../migrate/migration-session.js'
+import type { PresentationTraits } from './presentation-traits.js'
 import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
 import type { SqlSyntax } from '../sql/sql-tokenizer.js'
@@ -356,7 +357,7 @@ export interface ShadowDatabase {
  * const dialect = await loadDialect(config.target.dialect)
  * const conn = await dialect.connect(config, { mode: 'read', command: 'health' })
  */
-export interface Dialect {
+export interface Dialect extends PresentationTraits {
   readonly name: DialectName
   /** The database's name in messages: `PostgreSQL`, `SQLite`. */
   readonly displayName: string
@@ -429,7 +430,7 @@ export interface Dialect {
 
 /**
  * The part of a dialect that needs no driver, known by name without loading the dialect
- * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering and the SQL
- * lexer read.
+ * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering, the SQL
+ * lexer and the reports read.
  */
-export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax'>
+export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax'> & PresentationTraits

@@ -4,8 +4,8 @@
  * `{status, checked_at, components: [{name, status, latency_ms, details}]}`.
  *
  * The database's own checks come from its dialect (`Dialect.probeHealth`); migrations and
- * backups come from {@link HealthSources}, narrow inputs this module owns so that it does not
- * depend on the migrations and backup modules' internals (see health-sources.ts). The
+ * backups come from {@link HealthSources}, narrow inputs (see health-sources.ts) that default
+ * to the migrations and backup modules' own readers and that a caller may replace. The
  * session is the on-call one: read-only, short timeouts, one connect attempt.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
@@ -16,55 +16,9 @@ import { roundMs, runProbe } from '../dialects/run-probe.js'
 import { sleep } from '../dialects/retry-within-deadline.js'
 import { DbopsError, ExitCode, InterruptedError } from '../errors.js'
 import { describeConnectStep } from './connect-step.js'
+import { type HealthSourceContext, type HealthSources, defaultHealthSources } from './health-sources.js'
 import type { HealthThresholds } from './health-thresholds.js'
 import { onCallConnectOptions } from './on-call-session.js'
-
-/** What health needs to know about migrations. */
-export interface MigrationSummary {
-  /** Migrations recorded as applied. */
-  applied: number
-  /** Files not applied yet (warn). */
-  pending: number
-  /** Applied migrations whose file changed since (fail). */
-  changed: number
-  /** Applied migrations whose file is gone (fail). */
-  missing: number
-  /** Started and never finished: a crash during a non-transactional migration (fail). */
-  dirty: number
-  /** Started, and a run holding the migration lock is applying it right now (warn). */
-  running: number
-  /** Who applies them (`migrate status --json`'s `running_by`), when any is running. */
-  runningBy: Record<string, unknown> | undefined
-  /** The latest applied migration, `<version>_<name>`. */
-  head: string | undefined
-}
-
-/** What health needs to know about backups. */
-export interface BackupSummary {
-  /** When the newest backup was taken; undefined when there is none. */
-  newestAt: Date | undefined
-  /** Its verification level. */
-  level: 'none' | 'hash' | 'read' | 'restore' | undefined
-  /** Its file. */
-  file: string | undefined
-  /** How many backups there are. */
-  count: number
-}
-
-/** What a source gets besides the config: the open on-call connection. */
-export interface HealthSourceContext {
-  conn: DbConnection
-  signal?: AbortSignal | undefined
-}
-
-/**
- * The inputs health takes from other modules. Each is optional: a missing source means its
- * check is not run.
- */
-export interface HealthSources {
-  migrations?: (config: ResolvedConfig, context: HealthSourceContext) => Promise<MigrationSummary>
-  backups?: (config: ResolvedConfig, context: HealthSourceContext) => Promise<BackupSummary>
-}
 
 /** Options of {@link checkHealth}. */
 export interface HealthOptions {
@@ -176,11 +130,17 @@ function backupsComponent(
  * Runs every check once. Never throws for an unhealthy database: a connect failure becomes a
  * failed `connection` component naming the step (exit 2, 4 or 7), a failing check a failed
  * component. Throws only on interruption (SIGINT/SIGTERM through `options.connect.signal`).
+ * `sources` default to what `dbops health` reads (the migrations table and files, the
+ * backup directory); a source left out of a given object is a check not run.
  *
  * @example
- * const { report, exitCode } = await checkHealth(config, { thresholds: resolveThresholds(), connect: { mode: 'read', command: 'health' } }, defaultHealthSources())
+ * const { report, exitCode } = await checkHealth(config, { thresholds: resolveThresholds(), connect: { mode: 'read', command: 'health' } })
  */
-export async function checkHealth(config: ResolvedConfig, options: HealthOptions, sources: HealthSources = {}): Promise<HealthResult> {
+export async function checkHealth(
+  config: ResolvedConfig,
+  options: HealthOptions,
+  sources: HealthSources = defaultHealthSources(),
+): Promise<HealthResult> {
   const checkedAt = new Date()
   const signal = options.connect.signal
   const started = performance.now()
@@ -238,8 +198,8 @@ export interface WatchOptions extends HealthOptions {
 export async function watchHealth(
   config: ResolvedConfig,
   options: WatchOptions,
-  sources: HealthSources,
   onResult: (result: HealthResult) => void,
+  sources: HealthSources = defaultHealthSources(),
 ): Promise<never> {
   const signal = options.connect.signal
   for (;;) {

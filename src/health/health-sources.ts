@@ -1,7 +1,8 @@
 /**
- * Where `dbops health` gets its migration and backup findings: the migrations module
- * (the same classification `migrate status` uses, read over health's own read-only
- * connection) and the backups module (the same listing `backup list` shows).
+ * Where `dbops health` gets its migration and backup findings: the narrow contract health
+ * reads them through, and its default readers, the migrations module (the same
+ * classification `migrate status` uses, read over health's own read-only connection) and the
+ * backups module (the same listing `backup list` shows).
  */
 import fs from 'node:fs'
 import type { ResolvedConfig } from '../config/resolve-config.js'
@@ -9,8 +10,55 @@ import { classifyMigrations } from '../migrate/classify-migrations.js'
 import { discoverMigrations } from '../migrate/discover-migrations.js'
 import { runnerReport } from '../migrate/migration-status.js'
 import { readMigrationRows, withMigrationRunner } from '../migrate/migration-table.js'
-import type { BackupSummary, HealthSourceContext, HealthSources, MigrationSummary } from './check-health.js'
 import { listBackups } from '../backup/list-backups.js'
+import type { DbConnection } from '../dialects/dialect.js'
+
+/** What health needs to know about migrations. */
+export interface MigrationSummary {
+  /** Migrations recorded as applied. */
+  applied: number
+  /** Files not applied yet (warn). */
+  pending: number
+  /** Applied migrations whose file changed since (fail). */
+  changed: number
+  /** Applied migrations whose file is gone (fail). */
+  missing: number
+  /** Started and never finished: a crash during a non-transactional migration (fail). */
+  dirty: number
+  /** Started, and a run holding the migration lock is applying it right now (warn). */
+  running: number
+  /** Who applies them (`migrate status --json`'s `running_by`), when any is running. */
+  runningBy: Record<string, unknown> | undefined
+  /** The latest applied migration, `<version>_<name>`. */
+  head: string | undefined
+}
+
+/** What health needs to know about backups. */
+export interface BackupSummary {
+  /** When the newest backup was taken; undefined when there is none. */
+  newestAt: Date | undefined
+  /** Its verification level. */
+  level: 'none' | 'hash' | 'read' | 'restore' | undefined
+  /** Its file. */
+  file: string | undefined
+  /** How many backups there are. */
+  count: number
+}
+
+/** What a source gets besides the config: the open on-call connection. */
+export interface HealthSourceContext {
+  conn: DbConnection
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * The inputs health takes from other modules. Each is optional: a missing source means its
+ * check is not run.
+ */
+export interface HealthSources {
+  migrations?: (config: ResolvedConfig, context: HealthSourceContext) => Promise<MigrationSummary>
+  backups?: (config: ResolvedConfig, context: HealthSourceContext) => Promise<BackupSummary>
+}
 
 /**
  * Pending, changed, missing, dirty and running migrations, and the head, as `migrate status`
@@ -52,7 +100,7 @@ export async function readBackupSummary(config: ResolvedConfig, context: HealthS
   }
 }
 
-/** The sources the `health` command uses. */
+/** The sources `dbops health` reads: `checkHealth`'s default. */
 export function defaultHealthSources(): HealthSources {
   return {
     migrations: readMigrationSummary,

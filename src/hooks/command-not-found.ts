@@ -4,7 +4,7 @@
  * which renders it like any other (one line and a hint, or the JSON error document).
  */
 import type { Hook } from '@oclif/core'
-import { closestMatch } from '../cli/closest-match.js'
+import { closestMatch } from '../closest-match.js'
 import { UsageError } from '../errors.js'
 
 const commandNotFound: Hook<'command_not_found'> = async function ({ id, config }) {

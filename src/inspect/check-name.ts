@@ -3,7 +3,7 @@
  * before anything is queried: an unknown name is a usage error (exit 2) with the nearest
  * known one, and a known name is used exactly as the database spells it.
  */
-import { closestMatch } from '../cli/closest-match.js'
+import { closestMatch } from '../closest-match.js'
 import { UsageError } from '../errors.js'
 
 /**

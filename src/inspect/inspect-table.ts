@@ -32,7 +32,7 @@ export interface TableReport {
 
 /** Where names live, for messages: `in schema public` or `in /data/app.db`. */
 export function whereNamesLive(config: ResolvedConfig, supportsSchemas: boolean): string {
-  return supportsSchemas ? `in schema ${config.schema}` : `in ${config.target.dialect === 'sqlite' ? config.target.path : 'the database'}`
+  return supportsSchemas ? `in schema ${config.schema}` : `in ${'path' in config.target ? config.target.path : 'the database'}`
 }
 
 /** Describes table `name`. */

@@ -5,19 +5,16 @@
  * "report a bug", when it is an integrity failure of the database (exit 6) whose way out is a
  * check and a restore.
  */
-import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import { dialectTraits } from '../dialects/index.js'
 import { IntegrityError, errorCodeOf, messageOf } from '../errors.js'
 import { usingOnCallSession } from '../health/on-call-session.js'
 
-// SQLite: SQLITE_CORRUPT and its extended codes, SQLITE_NOTADB; PostgreSQL: data_corrupted, index_corrupted
-const CORRUPTION_CODES = /^(SQLITE_CORRUPT\w*|SQLITE_NOTADB|XX001|XX002)$/
-
 /**
- * Runs `fn` in the on-call session; a corruption error from the database becomes an
- * {@link IntegrityError} (`DB_CORRUPT`, exit 6) naming the file or database, with a hint to
- * check it (`dbops health --deep`) and restore a backup.
+ * Runs `fn` in the on-call session; a corruption error from the database (by the dialect's
+ * error codes) becomes an {@link IntegrityError} (`DB_CORRUPT`, exit 6) naming the file or
+ * database, with the dialect's hint to check it and restore a backup.
  */
 export async function usingInspectSession<T>(
   config: ResolvedConfig,
@@ -27,15 +24,10 @@ export async function usingInspectSession<T>(
   try {
     return await usingOnCallSession(config, base, fn)
   } catch (err) {
-    if (!CORRUPTION_CODES.test(errorCodeOf(err) ?? '')) throw err
-    const target = config.target
-    const what =
-      target.dialect === 'sqlite' ? `SQLite file ${target.path} is corrupt` : `Database ${describeTarget(target)} has corrupt data`
-    throw new IntegrityError('DB_CORRUPT', `${what}: ${messageOf(err)}`, {
-      hint:
-        target.dialect === 'sqlite'
-          ? 'Stop writing to it; `dbops health --deep` runs quick_check over the whole file. Restore the newest verified backup (`dbops backup list`, `dbops backup restore --latest`), or salvage rows with the sqlite3 shell’s `.recover`.'
-          : 'Check the server log and the storage; `amcheck` (bt_index_check) finds damaged indexes, which REINDEX rebuilds. For damaged table data, restore the newest verified backup (`dbops backup list`, `dbops backup restore --latest`).',
+    const corruption = dialectTraits(config.target.dialect).corruption
+    if (!corruption.codes.test(errorCodeOf(err) ?? '')) throw err
+    throw new IntegrityError('DB_CORRUPT', `${corruption.describe(config.target)}: ${messageOf(err)}`, {
+      hint: corruption.hint,
       cause: err,
     })
   }

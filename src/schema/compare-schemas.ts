@@ -14,7 +14,7 @@ import { loadModels } from './load-models.js'
 import { modelsToSchema } from './models-to-schema.js'
 import type { DatabaseSchema, UnmanagedObject } from './normalised-schema.js'
 import { renderSchemaSql } from './render-schema-sql.js'
-import { type MigrationApplier, replayMigrations } from './replay-migrations.js'
+import { type MigrationApplier, applyMigrationsWithRunner, replayMigrations } from './replay-migrations.js'
 import { renderModelsSource } from './render-models-source.js'
 import type { SchemaChange } from './schema-change.js'
 
@@ -28,9 +28,9 @@ export interface CompareSchemasOptions {
   /** The models themselves, instead of a module to load (programmatic use). */
   models?: Models | readonly Table[] | undefined
   connect: ConnectOptions
-  /** For `against: 'migrations'`: applies the migrations to the shadow database. */
+  /** For `against: 'migrations'`: applies the migrations to the shadow database; default the migration runner. */
   apply?: MigrationApplier
-  /** For `against: 'migrations'` on PostgreSQL: `SHADOW_DATABASE_URL`. */
+  /** For `against: 'migrations'` on PostgreSQL: a database to replay into; default the config's `SHADOW_DATABASE_URL`. */
   shadowUrl?: string | undefined
 }
 
@@ -96,8 +96,8 @@ export async function compareSchemas(config: ResolvedConfig, options: CompareSch
       conn.dialect.introspect(conn, { schema: config.schema }),
     )
   } else {
-    if (!options.apply) throw new TypeError('compareSchemas: against migrations needs an applier')
-    from = await replayMigrations(config, { apply: options.apply, shadowUrl: options.shadowUrl, connect: options.connect })
+    const apply = options.apply ?? applyMigrationsWithRunner
+    from = await replayMigrations(config, { apply, shadowUrl: options.shadowUrl ?? config.shadowUrl, connect: options.connect })
   }
   const changes = diffSchemas(from, models.schema, { renames: options.renames ?? [] })
   return {

@@ -21,7 +21,7 @@ import type { Models, Table } from './define-models.js'
 import { type RenameDecision, diffSchemas } from './diff-schemas.js'
 import type { DatabaseSchema } from './normalised-schema.js'
 import { formatSqlStatements, renderSchemaSql } from './render-schema-sql.js'
-import { type MigrationApplier, replayMigrations } from './replay-migrations.js'
+import { type MigrationApplier, applyMigrationsWithRunner, replayMigrations } from './replay-migrations.js'
 import { type SchemaChange, invertChange, summariseChange } from './schema-change.js'
 
 /** A migration rendered from a diff, before it is written anywhere. */
@@ -102,12 +102,14 @@ function formatDown(down: RenderedSql, steps: Array<SqlStep & { disabled: boolea
 export interface GenerateFromModelsOptions {
   /** The migration's name (`add_users`); the file is `<version>_<name>.sql`. */
   name: string
-  apply: MigrationApplier
+  /** Applies the migrations to the shadow database; default the migration runner (as `migrate up`). */
+  apply?: MigrationApplier
   connect: ConnectOptions
   renames?: readonly RenameDecision[]
   modelsPath?: string | undefined
   /** The models themselves, instead of a module to load (programmatic use). */
   models?: Models | readonly Table[] | undefined
+  /** PostgreSQL: a database to replay into; default the config's `SHADOW_DATABASE_URL`. */
   shadowUrl?: string | undefined
   /** The version's time (default now), UTC `YYYYMMDDHHMMSS`. */
   now?: Date
@@ -143,7 +145,11 @@ export async function generateMigrationFromModels(config: ResolvedConfig, option
       hint: 'Example: dbops migrate generate add_users --from-models',
     })
   const models = await loadModelsSchema(config, options)
-  const replayed = await replayMigrations(config, { apply: options.apply, shadowUrl: options.shadowUrl, connect: options.connect })
+  const replayed = await replayMigrations(config, {
+    apply: options.apply ?? applyMigrationsWithRunner,
+    shadowUrl: options.shadowUrl ?? config.shadowUrl,
+    connect: options.connect,
+  })
   const rendered = renderMigrationFromModels(replayed, models.schema, { renames: options.renames ?? [] })
   if (rendered.content === undefined) return { file: undefined, changes: [], warnings: [], commentedSteps: 0 }
   fs.mkdirSync(config.migrationsDir, { recursive: true })

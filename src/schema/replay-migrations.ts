@@ -5,7 +5,8 @@
  * and what `migrate generate --from-models` starts from, so neither depends on the state of
  * anyone's development database.
  *
- * Applying the migrations is the runner's job; it comes in as a {@link MigrationApplier}.
+ * Applying the migrations is the runner's job: a {@link MigrationApplier}, by default
+ * {@link applyMigrationsWithRunner}.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { ShadowOptions } from '../dialects/dialect.js'

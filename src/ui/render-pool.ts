@@ -4,6 +4,7 @@
  * Pure; colours come from the caller's chalk instance.
  */
 import type { ChalkInstance } from 'chalk'
+import { dialectTraits } from '../dialects/index.js'
 import type { PoolReport } from '../health/check-pool.js'
 import { formatBytes, formatSeconds, truncate } from './format-details.js'
 import { renderTable } from './render-table.js'
@@ -30,7 +31,7 @@ function renderClient(report: PoolReport, colours: ChalkInstance): string {
   return section('client', lines.join('\n'), colours)
 }
 
-function renderSqlite(report: PoolReport, colours: ChalkInstance): string {
+function renderFile(report: PoolReport, colours: ChalkInstance): string {
   const d = report.server.details
   const lock = d.write_lock as { acquired: boolean; waited_ms: number; busy_timeout_ms: number; error?: string }
   const checkpoint = d.checkpoint as { busy: number; log: number; checkpointed: number; complete: boolean } | null
@@ -113,12 +114,12 @@ function renderServer(report: PoolReport, colours: ChalkInstance): string {
 /** Renders `report` for a terminal (or a log). */
 export function renderPoolReport(report: PoolReport, colours: ChalkInstance): string {
   const s = report.server
-  const head =
-    report.dialect === 'postgres'
-      ? `pool: ${s.used} of ${s.max_connections} connections used · ${s.free} free for this role and database (tightest limit: ${s.free_limited_by})` +
-        (s.by_state.length > 0 ? `\n${s.by_state.map((b) => `${b.state} ${b.count}`).join(' · ')}` : '')
-      : 'pool: SQLite has no server connections; the file and its locks:'
-  const body = report.dialect === 'postgres' ? renderServer(report, colours) + renderClient(report, colours) : renderSqlite(report, colours)
+  const dialect = dialectTraits(report.dialect)
+  const head = dialect.hasServerSessions
+    ? `pool: ${s.used} of ${s.max_connections} connections used · ${s.free} free for this role and database (tightest limit: ${s.free_limited_by})` +
+      (s.by_state.length > 0 ? `\n${s.by_state.map((b) => `${b.state} ${b.count}`).join(' · ')}` : '')
+    : `pool: ${dialect.displayName} has no server connections; the file and its locks:`
+  const body = dialect.hasServerSessions ? renderServer(report, colours) + renderClient(report, colours) : renderFile(report, colours)
   const attention = report.attention.length > 0 ? `\n\n${colours.yellow(`attention: ${report.attention.join('; ')}`)}` : ''
   return head + body + attention
 }

@@ -8,24 +8,15 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import type { PostgresConnection } from '../../src/dialects/postgres/postgres-dialect.js'
 import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-dialect.js'
-import {
-  type DatabaseSchema,
-  type ResolvedConfig,
-  col,
-  defineModels,
-  diffSchemas,
-  emptySchema,
-  formatSqlStatements,
-  invertChange,
-  modelsToSchema,
-  raw,
-  renderSchemaSql,
-  resolveConfig,
-  summariseChange,
-  table,
-  usingDatabase,
-} from '../../src/index.js'
-import type { SchemaChange } from '../../src/schema/schema-change.js'
+import { resolveConfig, type ResolvedConfig } from '../../src/config/resolve-config.js'
+import { usingDatabase } from '../../src/dialects/index.js'
+import { col, raw } from '../../src/schema/column-builder.js'
+import { defineModels, table } from '../../src/schema/define-models.js'
+import { diffSchemas } from '../../src/schema/diff-schemas.js'
+import { modelsToSchema } from '../../src/schema/models-to-schema.js'
+import { type DatabaseSchema, emptySchema } from '../../src/schema/normalised-schema.js'
+import { formatSqlStatements, renderSchemaSql } from '../../src/schema/render-schema-sql.js'
+import { type SchemaChange, invertChange, summariseChange } from '../../src/schema/schema-change.js'
 import { runSection } from '../support/apply-sql-migrations.js'
 import { type TestDatabase, testDialects } from '../support/dialects.js'
 

@@ -11,20 +11,16 @@ import pg from 'pg'
 import { afterEach, describe, expect, inject, test } from 'vitest'
 import type { PostgresConnection } from '../../src/dialects/postgres/postgres-dialect.js'
 import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-dialect.js'
-import {
-  col,
-  compareSchemas,
-  defineModels,
-  table,
-  diffSchemas,
-  generateMigrationFromModels,
-  modelsToSchema,
-  replayMigrations,
-  resolveConfig,
-  summariseChange,
-  usingDatabase,
-  type ResolvedConfig,
-} from '../../src/index.js'
+import { resolveConfig, type ResolvedConfig } from '../../src/config/resolve-config.js'
+import { usingDatabase } from '../../src/dialects/index.js'
+import { col } from '../../src/schema/column-builder.js'
+import { compareSchemas } from '../../src/schema/compare-schemas.js'
+import { defineModels, table } from '../../src/schema/define-models.js'
+import { diffSchemas } from '../../src/schema/diff-schemas.js'
+import { generateMigrationFromModels } from '../../src/schema/generate-migration-from-models.js'
+import { modelsToSchema } from '../../src/schema/models-to-schema.js'
+import { replayMigrations } from '../../src/schema/replay-migrations.js'
+import { summariseChange } from '../../src/schema/schema-change.js'
 import { applySqlMigrations, parseMigrationFile, runSection } from '../support/apply-sql-migrations.js'
 import { type TestDatabase, testDialects } from '../support/dialects.js'
 import { createTestDatabase } from '../support/postgres.js'

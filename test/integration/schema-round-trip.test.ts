@@ -10,22 +10,16 @@ import { Kysely, SqliteDialect, PostgresDialect } from 'kysely'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { PostgresConnection } from '../../src/dialects/postgres/postgres-dialect.js'
 import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-dialect.js'
-import {
-  type DatabaseSchema,
-  type InferDatabase,
-  type ResolvedConfig,
-  type Table,
-  collectTables,
-  diffSchemas,
-  emptySchema,
-  modelsToSchema,
-  pullModels,
-  renderSchemaSql,
-  formatSqlStatements,
-  resolveConfig,
-  summariseChange,
-  usingDatabase,
-} from '../../src/index.js'
+import { resolveConfig, type ResolvedConfig } from '../../src/config/resolve-config.js'
+import { usingDatabase } from '../../src/dialects/index.js'
+import { pullModels } from '../../src/schema/compare-schemas.js'
+import type { InferDatabase, Table } from '../../src/schema/define-models.js'
+import { diffSchemas } from '../../src/schema/diff-schemas.js'
+import { collectTables } from '../../src/schema/load-models.js'
+import { modelsToSchema } from '../../src/schema/models-to-schema.js'
+import { type DatabaseSchema, emptySchema } from '../../src/schema/normalised-schema.js'
+import { formatSqlStatements, renderSchemaSql } from '../../src/schema/render-schema-sql.js'
+import { summariseChange } from '../../src/schema/schema-change.js'
 import { runSection } from '../support/apply-sql-migrations.js'
 import { type TestDatabase, testDialects } from '../support/dialects.js'
 import { HAND_WRITTEN_SQL, UNMANAGED_SQL, fixtureModels } from '../fixtures/schema/fixture-models.js'

@@ -3,7 +3,7 @@ import { Output, colorLevel, errorJson } from '../../src/ui/output.js'
 import { taskListOptions } from '../../src/ui/task-list-options.js'
 import { registerSecret } from '../../src/config/redact.js'
 import { AuthFailedError } from '../../src/errors.js'
-import { closestMatch } from '../../src/cli/closest-match.js'
+import { closestMatch } from '../../src/closest-match.js'
 import { renderTable } from '../../src/ui/render-table.js'
 
 class Capture {

@@ -5,7 +5,7 @@
  */
 import type { ColumnType, Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely'
 import { describe, expect, expectTypeOf, test } from 'vitest'
-import { type InferDatabase, col, defineModels, modelsToSchema, raw, table } from '../../src/index.js'
+import { type InferDatabase, col, defineModels, modelsToSchema, raw, table } from 'dbops'
 
 const users = table(
   'users',

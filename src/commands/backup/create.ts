@@ -3,6 +3,7 @@ import { type CreateBackupResult, createBackup } from '../../backup/create-backu
 import { formatBytes } from '../../backup/durable-file.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { dirFlag, lockTimeoutFlag, retentionFlags } from '../../cli/backup-flags.js'
+import { dialectTraits } from '../../dialects/index.js'
 import { progressLine } from '../../ui/progress-line.js'
 
 /** `dbops backup create`: a verified backup, then retention; silent on success, for cron. */
@@ -36,7 +37,7 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     const config = await this.loadConfig()
     this.announce(config)
     const interactive = this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json
-    const progress = progressLine(process.stderr, interactive, 'backup', config.target.dialect === 'sqlite' ? 'pages' : 'bytes')
+    const progress = progressLine(process.stderr, interactive, 'backup', dialectTraits(config.target.dialect).backupProgressUnit)
     let result: CreateBackupResult
     try {
       result = await createBackup(config, {

@@ -49,16 +49,11 @@ export default class MigrateGenerate extends DbopsCommand<typeof MigrateGenerate
       this.out.result(`Created ${result.path}`)
       return result
     }
-    const [{ generateMigrationFromModels }, { applyMigrationsWithRunner }] = await Promise.all([
-      import('../../schema/generate-migration-from-models.js'),
-      import('../../schema/replay-migrations.js'),
-    ])
+    const { generateMigrationFromModels } = await import('../../schema/generate-migration-from-models.js')
     const generated = await generateMigrationFromModels(config, {
       name: this.args.name,
-      apply: applyMigrationsWithRunner,
       connect: this.connectOptions(config, 'write'),
       renames: (this.flags.rename ?? []).map(parseRenameDecision),
-      shadowUrl: config.shadowUrl,
     })
     for (const warning of generated.warnings) this.out.warn(warning)
     if (generated.file === undefined) this.out.result('Nothing to do: the migrations already give the models. No file written.')

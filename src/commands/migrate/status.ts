@@ -1,7 +1,6 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { type ResolvedConfig, resolveConfig } from '../../config/resolve-config.js'
-import { UsageError } from '../../errors.js'
+import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { type MigrationStatusReport, getMigrationStatus } from '../../migrate/migration-status.js'
 import { renderStatus } from '../../ui/render-migrations.js'
 
@@ -30,19 +29,11 @@ export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
       this.setExitCode(report.exit_code)
       return report
     }
-    if (this.flags.url || this.flags.db) throw new UsageError('--all cannot be combined with --url or --db')
-    const names = (await this.loadConfig()).databases
-    if (names.length === 0)
-      throw new UsageError('--all: the config file names no databases', {
-        hint: 'Add them under `databases` in dbops.config.ts.',
-      })
-    const databases: Array<MigrationStatusReport & { name: string }> = []
-    for (const name of names) {
-      const config = await resolveConfig({ flags: { db: name, config: this.flags.config } })
-      if (databases.length > 0) this.out.result('')
+    const databases = await this.forEachDatabase((config, name, index) => {
+      if (index > 0) this.out.result('')
       this.out.result(this.out.out.bold(`== ${name}`))
-      databases.push({ name, ...(await this.statusOf(config)) })
-    }
+      return this.statusOf(config)
+    })
     // 6 > 3 > 0
     const exitCode = databases.reduce((worst, d) => (d.exit_code === 6 || worst === 6 ? 6 : Math.max(worst, d.exit_code)), 0)
     this.setExitCode(exitCode)

@@ -1,8 +1,7 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { annotate, finishRun, lockFlags, migrationOptions, type MigrationRunJson } from '../../cli/migrate-support.js'
-import { type ResolvedConfig, resolveConfig } from '../../config/resolve-config.js'
-import { UsageError } from '../../errors.js'
+import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { renderPlan, renderRunSummary } from '../../ui/render-migrations.js'
@@ -39,18 +38,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
 
   async run(): Promise<MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> }> {
     if (!this.flags.all) return this.applyTo(await this.loadConfig())
-    if (this.flags.url || this.flags.db) throw new UsageError('--all cannot be combined with --url or --db')
-    const names = (await this.loadConfig()).databases
-    if (names.length === 0)
-      throw new UsageError('--all: the config file names no databases', {
-        hint: 'Add them under `databases` in dbops.config.ts.',
-      })
-    const databases: Array<MigrationRunJson & { name: string }> = []
-    for (const name of names) {
-      const config = await resolveConfig({ flags: { db: name, config: this.flags.config } })
-      databases.push({ name, ...(await this.applyTo(config, name)) })
-      if (databases.at(-1)!.error) break
-    }
+    const databases = await this.forEachDatabase((config, name) => this.applyTo(config, name), { stopAfter: (run) => run.error !== null })
     return { databases }
   }
 

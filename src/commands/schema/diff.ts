@@ -3,7 +3,6 @@ import { DbopsCommand } from '../../cli/base-command.js'
 import { compareSchemas } from '../../schema/compare-schemas.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'
 import { formatSqlScript } from '../../schema/render-schema-sql.js'
-import { applyMigrationsWithRunner } from '../../schema/replay-migrations.js'
 import { renderSchemaDiffText, schemaDiffJson } from '../../ui/render-schema-diff.js'
 
 /** `dbops schema diff`: the models against the live database, or against the migrations replayed. */
@@ -37,8 +36,6 @@ export default class SchemaDiff extends DbopsCommand<typeof SchemaDiff> {
       renames,
       modelsPath: this.flags.models,
       connect: this.connectOptions(config, 'read'),
-      apply: applyMigrationsWithRunner,
-      shadowUrl: config.shadowUrl,
     })
     for (const warning of result.warnings) this.out.warn(warning)
     if (result.unmanaged.length > 0) {

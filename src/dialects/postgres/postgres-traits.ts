@@ -1,4 +1,5 @@
-/** What PostgreSQL is known by without its driver: names, schema traits, schema SQL, SQL syntax. */
+/** What PostgreSQL is known by without its driver: names, schema traits, schema SQL, SQL syntax, presentation. */
+import { describeTarget } from '../../config/database-url.js'
 import type { SqlSyntax } from '../../sql/sql-tokenizer.js'
 import type { DialectTraits } from '../dialect.js'
 import { PostgresSchemaSql } from './postgres-schema-sql.js'
@@ -20,4 +21,12 @@ export const postgresTraits: DialectTraits = {
   schemaTraits: { enumTypes: true, rowidPrimaryKey: false, currentTimestamp: 'now()', indexMethods: true },
   sqlSyntax: postgresSqlSyntax,
   createSchemaSql: () => new PostgresSchemaSql(),
+  hasServerSessions: true,
+  backupProgressUnit: 'bytes',
+  corruption: {
+    // data_corrupted, index_corrupted
+    codes: /^(XX001|XX002)$/,
+    describe: (target) => `Database ${describeTarget(target)} has corrupt data`,
+    hint: 'Check the server log and the storage; `amcheck` (bt_index_check) finds damaged indexes, which REINDEX rebuilds. For damaged table data, restore the newest verified backup (`dbops backup list`, `dbops backup restore --latest`).',
+  },
 }

@@ -1,4 +1,5 @@
-/** What SQLite is known by without its driver: names, schema traits, schema SQL, SQL syntax. */
+/** What SQLite is known by without its driver: names, schema traits, schema SQL, SQL syntax, presentation. */
+import { describeTarget } from '../../config/database-url.js'
 import type { SqlSyntax } from '../../sql/sql-tokenizer.js'
 import type { DialectTraits } from '../dialect.js'
 import { SqliteSchemaSql } from './sqlite-schema-sql.js'
@@ -20,4 +21,13 @@ export const sqliteTraits: DialectTraits = {
   schemaTraits: { enumTypes: false, rowidPrimaryKey: true, currentTimestamp: 'CURRENT_TIMESTAMP', indexMethods: false },
   sqlSyntax: sqliteSqlSyntax,
   createSchemaSql: () => new SqliteSchemaSql(),
+  hasServerSessions: false,
+  // the online backup API reports pages copied, not bytes
+  backupProgressUnit: 'pages',
+  corruption: {
+    // SQLITE_CORRUPT and its extended codes, SQLITE_NOTADB
+    codes: /^(SQLITE_CORRUPT\w*|SQLITE_NOTADB)$/,
+    describe: (target) => `SQLite file ${target.dialect === 'sqlite' ? target.path : describeTarget(target)} is corrupt`,
+    hint: 'Stop writing to it; `dbops health --deep` runs quick_check over the whole file. Restore the newest verified backup (`dbops backup list`, `dbops backup restore --latest`), or salvage rows with the sqlite3 shell’s `.recover`.',
+  },
 }
