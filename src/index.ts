@@ -98,7 +98,6 @@ export {
   ON_CALL_STATEMENT_TIMEOUT_MS,
   ON_CALL_LOCK_TIMEOUT_MS,
 } from './health/on-call-session.js'
-export { loadCatalog, type Catalog, type TableStats, type ColumnBrief } from './dialects/catalog.js'
 export { inspectTables, type TablesReport } from './inspect/inspect-tables.js'
 export { inspectTable, type TableReport } from './inspect/inspect-table.js'
 export {

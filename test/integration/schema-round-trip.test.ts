@@ -8,8 +8,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Kysely, SqliteDialect, PostgresDialect } from 'kysely'
 import { afterEach, describe, expect, test } from 'vitest'
-import type { PostgresConnection } from '../../src/dialects/postgres/postgres-dialect.js'
-import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-dialect.js'
+import type { PostgresConnection } from '../../src/dialects/postgres/postgres-connection.js'
+import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-connection.js'
 import {
   type DatabaseSchema,
   type InferDatabase,

@@ -1,4 +1,4 @@
-/** What PostgreSQL is known by without its driver: names, schema traits, schema SQL, SQL syntax. */
+/** What PostgreSQL is known by without its driver: names, schema traits, schema SQL, SQL syntax, backup names. */
 import type { SqlSyntax } from '../../sql/sql-tokenizer.js'
 import type { DialectTraits } from '../dialect.js'
 import { PostgresSchemaSql } from './postgres-schema-sql.js'
@@ -20,4 +20,5 @@ export const postgresTraits: DialectTraits = {
   schemaTraits: { enumTypes: true, rowidPrimaryKey: false, currentTimestamp: 'now()', indexMethods: true },
   sqlSyntax: postgresSqlSyntax,
   createSchemaSql: () => new PostgresSchemaSql(),
+  backupBaseName: (target) => (target.dialect === 'postgres' ? target.database : undefined),
 }

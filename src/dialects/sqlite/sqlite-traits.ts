@@ -1,4 +1,5 @@
-/** What SQLite is known by without its driver: names, schema traits, schema SQL, SQL syntax. */
+/** What SQLite is known by without its driver: names, schema traits, schema SQL, SQL syntax, backup names. */
+import path from 'node:path'
 import type { SqlSyntax } from '../../sql/sql-tokenizer.js'
 import type { DialectTraits } from '../dialect.js'
 import { SqliteSchemaSql } from './sqlite-schema-sql.js'
@@ -20,4 +21,10 @@ export const sqliteTraits: DialectTraits = {
   schemaTraits: { enumTypes: false, rowidPrimaryKey: true, currentTimestamp: 'CURRENT_TIMESTAMP', indexMethods: false },
   sqlSyntax: sqliteSqlSyntax,
   createSchemaSql: () => new SqliteSchemaSql(),
+  backupBaseName(target) {
+    if (target.dialect !== 'sqlite' || target.path === ':memory:') return undefined
+    const base = path.basename(target.path)
+    const dot = base.lastIndexOf('.')
+    return dot > 0 ? base.slice(0, dot) : base
+  },
 }
