@@ -17,8 +17,8 @@
  */
 import { createHash } from 'node:crypto'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { DbConnection, Dialect, DialectName } from '../dialects/dialect.js'
-import { loadDialect } from '../dialects/index.js'
+import type { ConnectOptions, DbConnection, Dialect, DialectName } from '../dialects/dialect.js'
+import { connectionScope, loadDialect } from '../dialects/index.js'
 import type { BackupEntry } from './backup-directory.js'
 import { backupDatabaseName, parseBackupFileName } from './backup-name.js'
 
@@ -44,6 +44,8 @@ export interface ResolveOwnerOptions {
   /** An open connection to the database (PostgreSQL connects otherwise, to read the identity). */
   conn?: DbConnection | undefined
   signal?: AbortSignal | undefined
+  /** How PostgreSQL connects without `conn` (the command's application name, echo, retries). */
+  connect?: Partial<Omit<ConnectOptions, 'mode'>> | undefined
 }
 
 /** The 8 hex digits of an identity's sha256 that backup file names carry. */
@@ -63,13 +65,14 @@ export function backupSeriesName(database: string, identity: string): string {
 /** The identity of the configured database (PostgreSQL: reads the cluster's, connecting unless `conn` is given). */
 export async function resolveBackupIdentity(config: ResolvedConfig, options: ResolveOwnerOptions = {}): Promise<string> {
   const dialect = await loadDialect(config.target.dialect)
-  return dialect.readBackupIdentity(config, options)
+  const scope = connectionScope(config, { command: 'backup', signal: options.signal, ...options.connect, mode: 'read' })
+  return dialect.readBackupIdentity(scope, options.conn)
 }
 
 /** The configured database as the owner of backups (see {@link BackupOwner}). */
 export async function resolveBackupOwner(config: ResolvedConfig, options: ResolveOwnerOptions = {}): Promise<BackupOwner> {
   const dialect = await loadDialect(config.target.dialect)
-  return backupOwner(backupDatabaseName(config), await dialect.readBackupIdentity(config, options), dialect)
+  return backupOwner(backupDatabaseName(config), await resolveBackupIdentity(config, options), dialect)
 }
 
 /** The owner of backups with this `identity`, named `database`, of `dialect`. */

@@ -7,6 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { DialectName, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
+import { isDialectName } from '../dialects/index.js'
 import { errorCodeOf, messageOf } from '../errors.js'
 import { manifestNameOf, tempFileName } from './backup-name.js'
 import { writeFileAtomically } from './durable-file.js'
@@ -107,7 +108,7 @@ function manifestProblem(value: unknown): string | undefined {
   if (Number.isNaN(Date.parse(m.created_at as string))) return `"created_at" is not a time (${JSON.stringify(m.created_at).slice(0, 40)})`
   if (m.source_identity !== undefined && typeof m.source_identity !== 'string') return '"source_identity" is not a string'
   if (typeof m.size_bytes !== 'number') return '"size_bytes" is missing'
-  if (m.dialect !== 'sqlite' && m.dialect !== 'postgres') return `unknown dialect ${String(m.dialect)}`
+  if (!isDialectName(m.dialect)) return `unknown dialect ${String(m.dialect)}`
   const verification = m.verification as Record<string, unknown> | undefined
   if (typeof verification !== 'object' || verification === null || !LEVELS.includes(verification.level as VerificationLevel)) {
     return '"verification.level" is missing'

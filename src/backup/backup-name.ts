@@ -7,8 +7,8 @@
  * recognises, so a run killed half-way leaves nothing under a final name and the next run can
  * sweep it. Pure functions.
  */
-import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
+import { dialectTraits } from '../dialects/index.js'
 import { UsageError } from '../errors.js'
 
 /** `20250101T030000.000Z`: sortable, UTC, milliseconds so two runs in one second differ. */
@@ -34,19 +34,12 @@ export interface BackupFileName {
  * @example backupDatabaseName(config) // 'app' for sqlite:///data/app.db
  */
 export function backupDatabaseName(config: Pick<ResolvedConfig, 'databaseName' | 'target'>): string {
-  let raw: string
-  if (config.databaseName !== 'default') raw = config.databaseName
-  else if (config.target.dialect === 'postgres') raw = config.target.database
-  else {
-    if (config.target.path === ':memory:') {
-      throw new UsageError('An in-memory SQLite database cannot be backed up', {
-        code: 'BACKUP_IN_MEMORY',
-        hint: 'Point DATABASE_URL / DATABASE_PATH at a file.',
-      })
-    }
-    const base = path.basename(config.target.path)
-    const dot = base.lastIndexOf('.')
-    raw = dot > 0 ? base.slice(0, dot) : base
+  const raw = config.databaseName !== 'default' ? config.databaseName : dialectTraits(config.target.dialect).backupBaseName(config.target)
+  if (raw === undefined) {
+    throw new UsageError('An in-memory SQLite database cannot be backed up', {
+      code: 'BACKUP_IN_MEMORY',
+      hint: 'Point DATABASE_URL / DATABASE_PATH at a file.',
+    })
   }
   const cleaned = raw.replace(/[^A-Za-z0-9_-]/g, '_')
   return cleaned === '' ? 'database' : cleaned

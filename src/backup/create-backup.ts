@@ -13,8 +13,16 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadDialect } from '../dialects/index.js'
-import type { BackupLock, BackupSource, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
+import { connectionScope, loadDialect } from '../dialects/index.js'
+import type {
+  BackupLock,
+  BackupSource,
+  ConnectOptions,
+  ConnectionScope,
+  Dialect,
+  VerificationLevel,
+  VerifyCheck,
+} from '../dialects/dialect.js'
 import { DbopsError, ExitCode, IntegrityError, errorCodeOf } from '../errors.js'
 import { type BackupManifest, MANIFEST_FORMAT, writeManifest } from './backup-manifest.js'
 import { prepareBackupDirectory, resolveBackupDirectory, scanBackupDirectory, sweepTempFiles } from './backup-directory.js'
@@ -42,6 +50,8 @@ export interface CreateBackupOptions {
   skipRetention?: boolean
   /** Recorded in the manifest: why this backup was made. */
   reason?: string
+  /** How to connect (the command's application name, echo, retries); default command `backup create`. */
+  connect?: Partial<Omit<ConnectOptions, 'mode'>>
   signal?: AbortSignal
   onProgress?: (done: number, total: number) => void
   /** Notes for `--verbose`. */
@@ -101,16 +111,19 @@ export async function createBackup(config: ResolvedConfig, options: CreateBackup
     keepMonthly: options.retention?.keepMonthly ?? config.backup.keepMonthly,
   }
 
-  // preflight, before any file exists: source and tool, directory, space, lock
+  // preflight, before any file exists: options, source and tool, directory, space, lock
   const dialect = await loadDialect(config.target.dialect)
-  const source = await dialect.prepareBackup(config, {
-    dir,
-    gzip: options.gzip ?? false,
-    signal: options.signal,
-    onNote: options.onNote,
-  })
+  const extension = dialect.backupExtension({ gzip: options.gzip ?? false })
+  const scope = connectionScope(config, { command: 'backup create', signal: options.signal, ...options.connect, mode: 'read' })
+  const conn = await scope.connect()
+  let source: BackupSource | undefined
   const locks: BackupLock[] = []
   try {
+    source = await dialect.prepareBackup(conn, scope, {
+      gzip: options.gzip ?? false,
+      signal: options.signal,
+      onNote: options.onNote,
+    })
     const owner = backupOwner(database, source.identity, dialect)
     prepareBackupDirectory(where)
     checkFreeSpace(dir, owner, source, warn)
@@ -124,7 +137,7 @@ export async function createBackup(config: ResolvedConfig, options: CreateBackup
     const swept = sweepTempFiles(dir, owner.series)
     if (swept.length > 0) options.onNote?.(`swept ${swept.length} leftover temporary file(s): ${swept.join(', ')}`)
 
-    const written = await writeBackup(config, source, dir, owner, verifyLevel, options)
+    const written = await writeBackup(config, { dialect, scope, source, extension }, dir, owner, verifyLevel, options)
     fsyncDirectory(dir)
 
     let pruned: PruneResult | null = null
@@ -143,7 +156,8 @@ export async function createBackup(config: ResolvedConfig, options: CreateBackup
     }
   } finally {
     for (const lock of locks.reverse()) await lock.release().catch(() => undefined)
-    await source.close()
+    await source?.close()
+    await conn.close()
   }
 }
 
@@ -171,22 +185,29 @@ function checkFreeSpace(dir: string, owner: BackupOwner, source: BackupSource, w
 
 type Written = Omit<CreateBackupResult, 'database' | 'dialect' | 'duration_ms' | 'swept' | 'retention' | 'warnings'>
 
+/** A prepared backup: the dialect that copies, its connection scope, the source, and the file's extension. */
+interface Prepared {
+  dialect: Dialect
+  scope: ConnectionScope
+  source: BackupSource
+  extension: string
+}
+
 /** The data file and its manifest, durable and verified, or nothing at all. */
 async function writeBackup(
   config: ResolvedConfig,
-  source: BackupSource,
+  { dialect, scope, source, extension }: Prepared,
   dir: string,
   owner: BackupOwner,
   verifyLevel: Exclude<VerificationLevel, 'none'>,
   options: CreateBackupOptions,
 ): Promise<Written> {
-  const dialect = await loadDialect(config.target.dialect)
   const database = owner.database
   let createdAt = new Date()
-  let file = formatBackupFileName(owner.series, createdAt, source.extension)
+  let file = formatBackupFileName(owner.series, createdAt, extension)
   while (fs.existsSync(path.join(dir, file))) {
     createdAt = new Date(createdAt.getTime() + 1)
-    file = formatBackupFileName(owner.series, createdAt, source.extension)
+    file = formatBackupFileName(owner.series, createdAt, extension)
   }
   const finalPath = path.join(dir, file)
   const tempPath = path.join(dir, tempFileName(file, process.pid))
@@ -197,8 +218,8 @@ async function writeBackup(
     const copyStarted = performance.now()
     createPrivateFile(tempPath)
     const outcome = await dialect.createBackup({
-      config,
       source,
+      schema: config.schema,
       tempPath,
       scratchPath: scratch,
       signal: options.signal,
@@ -224,8 +245,7 @@ async function writeBackup(
     hashing.catch(() => undefined) // awaited below; no unhandled rejection meanwhile
     const checks: VerifyCheck[] = []
     if (verifyLevel !== 'hash') {
-      const verified = await dialect.verifyBackup({
-        config,
+      const verified = await dialect.verifyBackup(scope, {
         file: tempPath,
         level: verifyLevel,
         toolVersion: outcome.toolVersion,
@@ -261,7 +281,7 @@ async function writeBackup(
       tool_version: outcome.toolVersion ?? null,
       size_bytes: size,
       sha256,
-      compression: source.extension.endsWith('.gz') ? 'gzip' : null,
+      compression: extension.endsWith('.gz') ? 'gzip' : null,
       created_at: createdAt.toISOString(),
       duration_ms: Math.round(performance.now() - copyStarted),
       dbops_version: dbopsVersion(),

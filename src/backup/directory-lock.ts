@@ -4,13 +4,14 @@
  * database's name and identity tag, see `backupSeriesName`), so two databases that share a
  * name never wait for each other.
  *
- * It is a lock, not a lock file: a small SQLite database `.<db>.backup-lock` in the backup
- * directory, held in `BEGIN EXCLUSIVE` by an open connection (see `sqlite-lock-file.ts`), so a
+ * It is a lock, not a lock file: `.<db>.backup-lock` in the backup directory, held by an fcntl
+ * lock the kernel drops when the holder dies (`acquireLockFile` of the dialect seam), so a
  * killed run never leaves the directory locked; the file itself stays and means nothing.
  */
 import path from 'node:path'
 import { LockTimeoutError } from '../errors.js'
 import type { BackupLock, BackupLockOptions } from '../dialects/dialect.js'
+import { acquireLockFile } from '../dialects/index.js'
 import { PRIVATE_FILE_MODE } from './durable-file.js'
 
 /** The lock file's name for a series of backups. */
@@ -29,8 +30,6 @@ export async function acquireDirectoryLock(
   options: BackupLockOptions,
   database = series,
 ): Promise<BackupLock> {
-  // loaded on demand: a PostgreSQL run that never locks a directory does not load better-sqlite3
-  const { acquireLockFile } = await import('../dialects/sqlite/sqlite-lock-file.js')
   const file = path.join(dir, directoryLockName(series))
   const lock = await acquireLockFile(file, {
     timeoutMs: options.timeoutMs,

@@ -3,7 +3,7 @@
  * manifests, newest first.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { DbConnection } from '../dialects/dialect.js'
+import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
 import { type BackupEntry, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
 import { resolveBackupOwner } from './backup-identity.js'
 
@@ -19,6 +19,8 @@ export interface ListBackupsOptions {
   onlyThisDatabase?: boolean
   /** An open connection to the configured database, for its identity. */
   conn?: DbConnection
+  /** How to connect without `conn` (the command's application name, echo, retries). */
+  connect?: Partial<Omit<ConnectOptions, 'mode'>>
   signal?: AbortSignal
 }
 
@@ -36,6 +38,6 @@ export async function listBackups(config: ResolvedConfig, options: ListBackupsOp
   const { dir } = resolveBackupDirectory(config, options.dir)
   const entries = scanBackupDirectory(dir)
   if (!options.onlyThisDatabase) return entries
-  const owner = await resolveBackupOwner(config, { conn: options.conn, signal: options.signal })
+  const owner = await resolveBackupOwner(config, { conn: options.conn, signal: options.signal, connect: options.connect })
   return entries.filter((e) => owner.owns(e))
 }

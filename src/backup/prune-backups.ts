@@ -7,6 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
+import type { ConnectOptions } from '../dialects/dialect.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
 import { type BackupEntry, prepareBackupDirectory, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
 import { type BackupOwner, resolveBackupOwner } from './backup-identity.js'
@@ -47,6 +48,8 @@ export interface PruneOptions {
   /** Confirms deletion when the production guard applies. */
   yes?: boolean
   lockTimeoutMs?: number
+  /** How to connect (the command's application name, echo, retries). */
+  connect?: Partial<Omit<ConnectOptions, 'mode'>>
   signal?: AbortSignal
   /** A backup left alone whose manifest is missing or invalid (someone should look at it). */
   onWarning?: (text: string) => void
@@ -133,7 +136,7 @@ export async function pruneBackups(config: ResolvedConfig, options: PruneOptions
   }
   const dryRun = options.dryRun ?? false
   if (!dryRun && hasRetentionRules(policy)) assertDestructiveAllowed(config, { yes: options.yes ?? false, action: 'prune backups' })
-  const owner = await resolveBackupOwner(config, { signal: options.signal })
+  const owner = await resolveBackupOwner(config, { signal: options.signal, connect: options.connect })
   const retain = { dryRun, onWarning: options.onWarning }
   // nothing to delete in a directory that does not exist; never create one to prune it
   if (dryRun || !fs.existsSync(where.dir)) return applyRetention(where.dir, owner, policy, retain)

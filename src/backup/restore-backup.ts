@@ -16,7 +16,7 @@ import { type DatabaseTarget, describeTarget, formatTargetUrl, parseDatabaseUrl 
 import { assertDestructiveAllowed } from '../config/production-guard.js'
 import { registerSecret } from '../config/redact.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadDialect } from '../dialects/index.js'
+import { connectionScope, loadDialect } from '../dialects/index.js'
 import { IntegrityError, UsageError } from '../errors.js'
 import type { BackupManifest } from './backup-manifest.js'
 import { tempFileName } from './backup-name.js'
@@ -97,7 +97,7 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
   let target: DatabaseTarget | undefined
   if (options.targetUrl !== undefined) {
     target = parseDatabaseUrl(options.targetUrl, { key: '--target-url', cwd: config.cwd })
-    if (target.dialect === 'postgres') registerSecret(target.password)
+    if ('password' in target) registerSecret(target.password)
   } else if (options.inPlace) {
     target = config.target
   }
@@ -137,8 +137,8 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
   let safety: string | null = null
   const dialect = await loadDialect(manifest.dialect)
   const sourceIdentity = manifest.source_identity ?? dialect.identityOfRecordedSource(manifest.source)
-  const outcome = await dialect.restoreBackup({
-    config,
+  const scope = connectionScope(config, { command: 'backup restore', signal: options.signal, ...options.connect, mode: 'read' })
+  const outcome = await dialect.restoreBackup(scope, {
     file: selected.path,
     target,
     noOwner: options.noOwner ?? false,
@@ -161,6 +161,7 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
         dir: selected.dir,
         skipRetention: true,
         reason: `safety backup before restoring ${selected.file}`,
+        connect: options.connect,
         signal: options.signal,
         onNote: options.onNote,
         onWarning: warn,
@@ -173,7 +174,8 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
     source: manifest.source,
     source_identity: sourceIdentity ?? null,
     target: describeTarget(outcome.target),
-    target_url: formatTargetUrl(outcome.target.dialect === 'postgres' ? { ...outcome.target, password: undefined } : outcome.target),
+    // the URL names no password at all, not even masked
+    target_url: formatTargetUrl('password' in outcome.target ? { ...outcome.target, password: undefined } : outcome.target),
     created: outcome.created,
     replaced: outcome.replaced,
     safety_backup: safety,

@@ -9,8 +9,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadDialect } from '../dialects/index.js'
-import type { DialectName, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
+import { connectionScope, loadDialect } from '../dialects/index.js'
+import type { ConnectOptions, DialectName, VerificationLevel, VerifyCheck } from '../dialects/dialect.js'
 import { IntegrityError, OperationError, UsageError, messageOf } from '../errors.js'
 import { type BackupManifest, LEVELS, isLevelAtLeast, manifestPathOf, readManifest, writeManifest } from './backup-manifest.js'
 import { type BackupEntry, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
@@ -25,6 +25,8 @@ export interface BackupSelector {
   name?: string
   /** The newest backup of the configured database (by identity, see `backup-identity.ts`). */
   latest?: boolean
+  /** How to connect (the command's application name, echo, retries). */
+  connect?: Partial<Omit<ConnectOptions, 'mode'>>
   signal?: AbortSignal
 }
 
@@ -71,7 +73,7 @@ export async function selectBackup(config: ResolvedConfig, selector: BackupSelec
     throw new UsageError('Which backup? Give its name (see `dbops backup list`) or --latest', {
       code: 'BACKUP_NOT_CHOSEN',
     })
-  const owner = await resolveBackupOwner(config, { signal: selector.signal })
+  const owner = await resolveBackupOwner(config, { signal: selector.signal, connect: selector.connect })
   const entries = scanBackupDirectory(dir).filter((b) => b.size_bytes !== null)
   const newest = entries.find((b) => owner.owns(b) || (b.manifest === null && owner.isNamedAsOwn(b)))
   if (!newest) {
@@ -160,8 +162,8 @@ export async function verifyBackup(config: ResolvedConfig, options: VerifyOption
   const deeper: VerifyCheck[] = []
   if (level !== 'hash' && checks[0]!.ok) {
     const dialect = await loadDialect(manifest.dialect)
-    const outcome = await dialect.verifyBackup({
-      config,
+    const scope = connectionScope(config, { command: 'backup verify', signal: options.signal, ...options.connect, mode: 'read' })
+    const outcome = await dialect.verifyBackup(scope, {
       file: selected.path,
       level,
       toolVersion: manifest.tool_version ?? undefined,

@@ -12,6 +12,17 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
 import type { MigrationSession } from '../migrate/migration-session.js'
 import type { PresentationTraits } from './presentation-traits.js'
+import type {
+  BackupOutcome,
+  BackupRequest,
+  BackupSource,
+  PrepareBackupOptions,
+  RestoreOutcome,
+  RestoreRequest,
+  VerifyBackupOutcome,
+  VerifyBackupRequest,
+} from './backup-port.js'
+import type { Catalog } from './catalog-port.js'
 import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
 import type { SqlSyntax } from '../sql/sql-tokenizer.js'
@@ -65,6 +76,30 @@ export interface DbConnection {
   close(): Promise<void>
 }
 
+/**
+ * What an operation may connect to beyond the connection it is handed (a server's maintenance
+ * database, a scratch database, a restore's target, a database that may have been dropped), and
+ * how the client tools it runs connect: with the configuration's settings and the command's
+ * connect options, so that every connection dbops opens, `pg_dump`'s and `pg_restore`'s
+ * included, carries the command's application name, signal, echo and retries. The feature code
+ * makes it (`connectionScope` in the loader); the dialect never reads the configuration itself.
+ */
+export interface ConnectionScope {
+  /** The configured database. */
+  readonly target: DatabaseTarget
+  /** The command's connect options; connections of the scope are opened in their `mode`. */
+  readonly options: ConnectOptions
+  /** Seconds a login may take (the connect deadline), for a client tool's own connect timeout. */
+  readonly connectTimeoutSeconds: number
+  /**
+   * The environment client tools are found in (`PG_DUMP`, `PG_RESTORE`, `PATH`): dbops' own
+   * environment over `.env` in the working directory, the precedence of every other setting.
+   */
+  toolEnv(): Record<string, string | undefined>
+  /** Opens a connection to `target` (default: the configured database). Close it. */
+  connect(target?: DatabaseTarget): Promise<DbConnection>
+}
+
 /** Options of a migration lock. */
 export interface MigrationLockOptions {
   /** Give up after this many milliseconds (exit 5, naming the holder). */
@@ -91,161 +126,6 @@ export interface LockHolder {
 /** A held migration lock. */
 export interface MigrationLock {
   release(): Promise<void>
-}
-
-/** How sure we are that a backup can be restored, weakest first (`none`: never verified or failed). */
-export type VerificationLevel = 'none' | 'hash' | 'read' | 'restore'
-
-/** Options of {@link Dialect.prepareBackup}. */
-export interface PrepareBackupOptions {
-  /** The backup directory (for tool-independent checks and messages). */
-  dir: string
-  /** Compress the copy with gzip (SQLite; a dialect whose format is compressed already refuses). */
-  gzip: boolean
-  signal?: AbortSignal
-  /** Called with notes for `--verbose` (which tool was chosen, and why). */
-  onNote?: (text: string) => void
-}
-
-/** Options of {@link BackupSource.acquireLock}. */
-export interface BackupLockOptions {
-  /** Give up after this many milliseconds (exit 5); 0 tries once. */
-  timeoutMs: number
-  signal?: AbortSignal
-}
-
-/** A held backup lock. Released when the process dies, whatever kills it. */
-export interface BackupLock {
-  release(): Promise<void>
-}
-
-/**
- * A source database made ready for a backup by {@link Dialect.prepareBackup}: it exists, it
- * answered, and the tool that copies it was found and fits. Close it.
- */
-export interface BackupSource {
-  /** The server's version (SQLite: the library's). */
-  readonly serverVersion: string
-  /** What copies the data: `sqlite-backup-api`, `pg_dump`. */
-  readonly tool: string
-  /** The tool's version, when it has one of its own (`pg_dump`'s). */
-  readonly toolVersion: string | undefined
-  /** The backup file's extension without the dot: `db`, `db.gz`, `dump`. */
-  readonly extension: string
-  /** Which database this is (see {@link Dialect.readBackupIdentity}), recorded in the manifest. */
-  readonly identity: string
-  /**
-   * The database's size in bytes when the copy is that size (SQLite), so free space can be
-   * refused up front; undefined when the backup's size is unknown before it is made.
-   */
-  readonly sizeBytes: number | undefined
-  /**
-   * A lock meaning "a backup of this database is running", held on the server (PostgreSQL's
-   * advisory lock). Absent when the dialect has none: the caller then locks the backup directory.
-   */
-  acquireLock?(options: BackupLockOptions): Promise<BackupLock>
-  close(): Promise<void>
-}
-
-/** What `backup create` asks of a dialect. */
-export interface BackupRequest {
-  config: ResolvedConfig
-  /** The prepared source (see {@link Dialect.prepareBackup}). */
-  source: BackupSource
-  /** Temporary file to write; the caller fsyncs, hashes, renames and writes the manifest. */
-  tempPath: string
-  /** Another temporary path beside it, for intermediate files; `tag` tells them apart. */
-  scratchPath: (tag: string) => string
-  signal?: AbortSignal
-  onProgress?: (done: number, total: number) => void
-  /** Called with notes for `--verbose` (a restarted SQLite copy, the snapshot id). */
-  onNote?: (text: string) => void
-}
-
-/** What a dialect reports about a backup it wrote. */
-export interface BackupOutcome {
-  serverVersion: string
-  toolVersion: string | undefined
-  /** The latest applied migration, read from the snapshot itself. */
-  migrationHead: string | undefined
-  /** sha256 (hex) of the bytes written, when the dialect hashed them as it streamed. */
-  sha256?: string
-  /** Times the copy started over because the source changed (SQLite's stepped backup). */
-  restarts: number
-}
-
-/** What `backup restore` asks of a dialect. */
-export interface RestoreRequest {
-  config: ResolvedConfig
-  file: string
-  /**
-   * Where to restore: a database that may or may not exist yet. Undefined: a new database
-   * beside the configured one, named by the dialect (`app_restored_20250101_030000`).
-   */
-  target: DatabaseTarget | undefined
-  /** Passed on to `pg_restore --no-owner`. */
-  noOwner: boolean
-  /** The tool version recorded in the manifest (`pg_dump`'s), so a fitting `pg_restore` is chosen. */
-  toolVersion: string | undefined
-  /** A temporary path the sweep recognises, for intermediate files (a decompressed copy). */
-  scratchPath: (tag: string) => string
-  signal?: AbortSignal
-  onProgress?: (done: number, total: number) => void
-  onNote?: (text: string) => void
-  /**
-   * Called when `target` exists and holds data, before anything in it changes, with the
-   * target's identity (see {@link Dialect.readBackupIdentity}), so the caller can check whose
-   * backup this is and make a safety backup; an error it throws stops the restore.
-   */
-  beforeReplace?: (target: DatabaseTarget, identity: string) => Promise<void>
-  /**
-   * How long a statement of the restore waits for a lock another session holds before the
-   * restore gives up (exit 5, naming the holder); PostgreSQL's `lock_timeout`.
-   */
-  lockTimeoutMs: number
-}
-
-/** What a restore did. */
-export interface RestoreOutcome {
-  target: DatabaseTarget
-  /** The target did not exist and was created. */
-  created: boolean
-  /** The target existed and its contents were replaced. */
-  replaced: boolean
-  /**
-   * Tables of an existing target that the backup does not hold, left as they were
-   * (`schema.table`, quoted where needed); empty when the restore replaces the whole database.
-   */
-  tablesNotInBackup: string[]
-}
-
-/** What `backup verify` asks of a dialect beyond the hash. */
-export interface VerifyBackupRequest {
-  /** Used for the restore level: the server (or directory) that holds the scratch database. */
-  config: ResolvedConfig
-  file: string
-  level: 'read' | 'restore'
-  /** The `pg_dump` version recorded in the manifest, so a fitting `pg_restore` is chosen. */
-  toolVersion: string | undefined
-  /** A temporary path the sweep recognises, for scratch copies. */
-  scratchPath: (tag: string) => string
-  signal?: AbortSignal
-  onNote?: (text: string) => void
-}
-
-/** One verification check and its outcome. */
-export interface VerifyCheck {
-  /** `sha256`, `size`, `integrity_check`, `pg_restore_read`, `restore`, … */
-  name: string
-  ok: boolean
-  detail: string
-}
-
-/** What the dialect's checks found. */
-export interface VerifyBackupOutcome {
-  checks: VerifyCheck[]
-  /** Rows per table of the scratch restore (restore level). */
-  rowCounts?: Record<string, number>
 }
 
 /**
@@ -376,6 +256,8 @@ export interface Dialect extends PresentationTraits {
 
   /** Opens a connection and proves it with a real login; maps failures to typed errors. */
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<DbConnection>
+  /** The catalog queries of the on-call commands, over `conn` (see {@link Catalog}). */
+  createCatalog(conn: DbConnection): Catalog
   /** Reads the normalised schema of `schema` (PostgreSQL) or the file (SQLite). */
   introspect(conn: DbConnection, options: { schema: string }): Promise<DatabaseSchema>
   /**
@@ -392,27 +274,44 @@ export interface Dialect extends PresentationTraits {
    */
   migrationLockHolder(conn: DbConnection, options: { schema: string }): Promise<LockHolder | undefined>
   /**
-   * Backup preflight before any file exists: the source exists and answers (a missing SQLite
-   * file is exit 7 and is never created), the copying tool is found and fits the server.
+   * What backups of `target` are named after when no `--db` name is given: PostgreSQL the
+   * database's name, SQLite the file's name without its extension; undefined for a database
+   * that cannot be backed up (SQLite `:memory:`).
    */
-  prepareBackup(config: ResolvedConfig, options: PrepareBackupOptions): Promise<BackupSource>
+  backupBaseName(target: DatabaseTarget): string | undefined
+  /**
+   * The extension of a backup file made with `options`, without the dot: `db`, `db.gz`,
+   * `dump`. Throws a usage error (exit 2) for an option the format refuses (`gzip` where the
+   * format is compressed already). Needs no connection, so it is checked before connecting.
+   */
+  backupExtension(options: { gzip: boolean }): string
+  /**
+   * Backup preflight on the source's connection `conn`, before any file exists: the copying
+   * tool is found and fits the server, and the source's identity is read. Client tools connect
+   * as `scope` says.
+   */
+  prepareBackup(conn: DbConnection, scope: ConnectionScope, options: PrepareBackupOptions): Promise<BackupSource>
   /** Writes a consistent snapshot to `request.tempPath`. */
   createBackup(request: BackupRequest): Promise<BackupOutcome>
-  /** Restores `request.file` into `request.target`. */
-  restoreBackup(request: RestoreRequest): Promise<RestoreOutcome>
-  /** Checks a backup file beyond its hash: reads it whole, or restores it into a scratch database. */
-  verifyBackup(request: VerifyBackupRequest): Promise<VerifyBackupOutcome>
   /**
-   * Which database `config.target` is, as a string recorded in every backup's manifest so
+   * Restores `request.file` into `request.target` (default: a new database beside the one of
+   * `scope`), connecting where it needs to through `scope`.
+   */
+  restoreBackup(scope: ConnectionScope, request: RestoreRequest): Promise<RestoreOutcome>
+  /**
+   * Checks a backup file beyond its hash: reads it whole, or restores it into a scratch
+   * database beside the one of `scope`.
+   */
+  verifyBackup(scope: ConnectionScope, request: VerifyBackupRequest): Promise<VerifyBackupOutcome>
+  /**
+   * Which database `scope.target` is, as a string recorded in every backup's manifest so
    * that backups are matched to their database and not to a file name: SQLite
    * `sqlite:<real path of the file>`; PostgreSQL `postgres:<system identifier>/<database>`
    * (the cluster's `pg_control_system()`), or `postgres-address:<host>:<port>/<database>`
-   * when the role may not read it. Uses `conn` when given (PostgreSQL connects otherwise).
+   * when the role may not read it. Uses `conn` when given (PostgreSQL connects through
+   * `scope` otherwise).
    */
-  readBackupIdentity(
-    config: ResolvedConfig,
-    options: { conn?: DbConnection | undefined; signal?: AbortSignal | undefined },
-  ): Promise<string>
+  readBackupIdentity(scope: ConnectionScope, conn?: DbConnection): Promise<string>
   /**
    * The identity of a backup whose manifest predates identities, from the `source` it
    * recorded (`describeTarget`'s text), when that text names the database unambiguously
@@ -431,6 +330,10 @@ export interface Dialect extends PresentationTraits {
 /**
  * The part of a dialect that needs no driver, known by name without loading the dialect
  * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering, the SQL
- * lexer and the reports read.
+ * lexer, the reports and backup names read.
  */
-export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax'> & PresentationTraits
+export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName'> &
+  PresentationTraits
+
+export type * from './backup-port.js'
+export type * from './catalog-port.js'

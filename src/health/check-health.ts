@@ -9,7 +9,6 @@
  * session is the on-call one: read-only, short timeouts, one connect attempt.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions, DbConnection, HealthComponent } from '../dialects/dialect.js'
 import { connect } from '../dialects/index.js'
 import { roundMs, runProbe } from '../dialects/run-probe.js'
@@ -164,8 +163,7 @@ export async function checkHealth(
     return { report: { status: 'fail', checked_at: checkedAt.toISOString(), components: [component] }, exitCode, error: err }
   }
   try {
-    const catalog = await loadCatalog(conn.dialect.name)
-    await catalog.enterReadOnly(conn)
+    await conn.dialect.createCatalog(conn).enterReadOnly()
     const probed = await conn.dialect.probeHealth(conn, { deep: options.deep ?? false, thresholds: options.thresholds })
     const context: HealthSourceContext = { conn, signal }
     const fromSources: HealthComponent[] = []

@@ -6,7 +6,6 @@
  * `PRAGMA query_only` is set after connecting (see `Catalog.enterReadOnly`).
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
 import { usingDatabase } from '../dialects/index.js'
 
@@ -44,7 +43,7 @@ export async function usingOnCallSession<T>(
   fn: (conn: DbConnection) => Promise<T>,
 ): Promise<T> {
   return usingDatabase(config, { ...onCallConnectOptions(base), maxRetries: 0 }, async (conn) => {
-    await (await loadCatalog(conn.dialect.name)).enterReadOnly(conn)
+    await conn.dialect.createCatalog(conn).enterReadOnly()
     return fn(conn)
   })
 }

@@ -10,7 +10,6 @@
  */
 import { sql } from 'kysely'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { OperationError, UsageError, errorCodeOf, messageOf } from '../errors.js'
 import { ON_CALL_STATEMENT_TIMEOUT_MS } from '../health/on-call-session.js'
@@ -128,10 +127,10 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
     throw new UsageError(`--offset ${offset}: expected a whole number from 0 to ${MAX_ROW_OFFSET}`)
   const filters = request.where ?? []
   return usingInspectSession(config, options.connect, async (conn) => {
-    const catalog = await loadCatalog(conn.dialect.name)
+    const catalog = conn.dialect.createCatalog(conn)
     const where = whereNamesLive(config, conn.dialect.supportsSchemas)
-    const table = checkName(request.table, await catalog.tableNames(conn, { schema: config.schema }), 'table', where)
-    const columns = await catalog.listColumns(conn, { schema: config.schema, table })
+    const table = checkName(request.table, await catalog.tableNames({ schema: config.schema }), 'table', where)
+    const columns = await catalog.listColumns({ schema: config.schema, table })
     const columnNames = columns.map((c) => c.name)
     const inTable = `in table ${table}`
     for (const filter of filters) checkName(filter.column, columnNames, 'column', inTable)

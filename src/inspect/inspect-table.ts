@@ -5,7 +5,6 @@
  * the definition comes from the dialect's introspector, the same one `schema diff` uses.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { OperationError } from '../errors.js'
 import { usingInspectSession } from './using-inspect-session.js'
@@ -38,9 +37,8 @@ export function whereNamesLive(config: ResolvedConfig, supportsSchemas: boolean)
 /** Describes table `name`. */
 export async function inspectTable(config: ResolvedConfig, name: string, options: { connect: ConnectOptions }): Promise<TableReport> {
   return usingInspectSession(config, options.connect, async (conn) => {
-    const catalog = await loadCatalog(conn.dialect.name)
     const where = whereNamesLive(config, conn.dialect.supportsSchemas)
-    checkName(name, await catalog.tableNames(conn, { schema: config.schema }), 'table', where)
+    checkName(name, await conn.dialect.createCatalog(conn).tableNames({ schema: config.schema }), 'table', where)
     const schema = await conn.dialect.introspect(conn, { schema: config.schema })
     const table = schema.tables.find((t) => t.name === name)
     if (!table)

@@ -3,7 +3,6 @@
  * from the catalog alone (no full introspection), in the on-call read-only session.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { loadCatalog } from '../dialects/catalog.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { usingInspectSession } from './using-inspect-session.js'
 
@@ -17,8 +16,7 @@ export interface TablesReport {
 /** Lists the tables of the configured schema (PostgreSQL) or file (SQLite). */
 export async function inspectTables(config: ResolvedConfig, options: { connect: ConnectOptions }): Promise<TablesReport> {
   return usingInspectSession(config, options.connect, async (conn) => {
-    const catalog = await loadCatalog(conn.dialect.name)
-    const tables = await catalog.listTables(conn, { schema: config.schema })
+    const tables = await conn.dialect.createCatalog(conn).listTables({ schema: config.schema })
     return {
       schema: conn.dialect.supportsSchemas ? config.schema : null,
       tables: tables.map((t) => ({ name: t.name, rows: t.rows ?? null, rows_exact: t.rowsExact, size_bytes: t.sizeBytes ?? null })),

@@ -19,6 +19,7 @@ import { verifyBackup } from '../../src/backup/verify-backup.js'
 import { resolveConfig, type ResolvedConfig } from '../../src/config/resolve-config.js'
 import { DbopsError } from '../../src/errors.js'
 import { verifyPostgresBackup } from '../../src/dialects/postgres/postgres-backup.js'
+import { connectionScope } from '../../src/dialects/index.js'
 import { execSql, querySql, sampleData, sqlitePathOf } from '../support/backup-fixtures.js'
 import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 import { withUrl } from '../support/postgres.js'
@@ -164,8 +165,7 @@ describe('postgres: the pg_restore that reads an archive to nowhere', () => {
           else process.env[k] = v
         }
       })
-      const verifying = verifyPostgresBackup({
-        config,
+      const verifying = verifyPostgresBackup(connectionScope(config, { mode: 'read', command: 'backup verify' }), {
         file: fifo,
         level: 'read',
         toolVersion: undefined,

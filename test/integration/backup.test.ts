@@ -380,6 +380,43 @@ describe('postgres: free space', () => {
   })
 })
 
+describe("postgres: the command's connect options", () => {
+  const postgres = testDialects().find((d) => d.name === 'postgres')!
+
+  test('the sessions of a backup carry the command: its application name on the server, and SQL echo', async () => {
+    const db = await fresh(postgres)
+    await execSql(db.url, sampleData('postgres', 10))
+    const config = await configFor(db)
+    const database = new URL(db.url).pathname.slice(1)
+    // another backup's lock keeps dbops' session waiting, so the server can be asked about it
+    const holder = new pg.Client({ connectionString: db.url, application_name: 'other-backup' })
+    await holder.connect()
+    defer(() => holder.end())
+    await holder.query('SELECT pg_advisory_lock($1, $2)', [...BACKUP_LOCK_KEY])
+    const echoed: string[] = []
+    const creating = createBackup(config, {
+      lockTimeoutMs: 30_000,
+      verifyLevel: 'hash',
+      connect: { command: 'backup nightly', onQuery: (sql) => echoed.push(sql) },
+    })
+    const sessions = () =>
+      querySql<{ name: string }>(
+        db.url,
+        `SELECT application_name AS name FROM pg_stat_activity WHERE datname = '${database}' AND application_name LIKE 'dbops/%'`,
+      )
+    let seen = await sessions()
+    for (let i = 0; i < 100 && seen.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      seen = await sessions()
+    }
+    await holder.query('SELECT pg_advisory_unlock($1, $2)', [...BACKUP_LOCK_KEY])
+    await expect(creating).resolves.toMatchObject({ verification_level: 'hash' })
+    expect(seen.map((s) => s.name)).toEqual(['dbops/backup nightly'])
+    // the migration head is read in the snapshot's transaction, on the session that holds the lock
+    expect(echoed).not.toEqual([])
+  })
+})
+
 describe('sqlite: restore into a live database, and a damaged source', () => {
   const sqlite = testDialects().find((d) => d.name === 'sqlite')!
 

@@ -9,7 +9,6 @@ import { sql } from 'kysely'
 import { describe, expect, test } from 'vitest'
 import { UsageError } from '../../src/errors.js'
 import { type ResolvedConfig, resolveConfig } from '../../src/config/resolve-config.js'
-import { loadCatalog } from '../../src/dialects/catalog.js'
 import { usingDatabase } from '../../src/dialects/index.js'
 import { checkHealth } from '../../src/health/check-health.js'
 import { resolveThresholds } from '../../src/health/health-thresholds.js'
@@ -80,20 +79,20 @@ for (const dialect of testDialects()) {
         "INSERT INTO pairs (a, b, note) VALUES (1, 1, 'x'), (1, 2, 'y'), (2, 1, NULL)",
       ])
       await usingOnCallSession(config, connect, async (conn) => {
-        const catalog = await loadCatalog(conn.dialect.name)
-        expect(await catalog.tableNames(conn, { schema: config.schema })).toEqual(['empty_one', 'pairs'])
-        const tables = await catalog.listTables(conn, { schema: config.schema })
+        const catalog = conn.dialect.createCatalog(conn)
+        expect(await catalog.tableNames({ schema: config.schema })).toEqual(['empty_one', 'pairs'])
+        const tables = await catalog.listTables({ schema: config.schema })
         expect(tables).toEqual([
           { name: 'empty_one', rows: 0, rowsExact: true, sizeBytes: expect.any(Number) },
           { name: 'pairs', rows: 3, rowsExact: true, sizeBytes: expect.any(Number) },
         ])
-        const columns = await catalog.listColumns(conn, { schema: config.schema, table: 'pairs' })
+        const columns = await catalog.listColumns({ schema: config.schema, table: 'pairs' })
         expect(columns.map((c) => [c.name, c.primaryKeyPosition])).toEqual([
           ['b', 2],
           ['a', 1],
           ['note', 0],
         ])
-        expect(await catalog.listColumns(conn, { schema: config.schema, table: 'nope' })).toEqual([])
+        expect(await catalog.listColumns({ schema: config.schema, table: 'nope' })).toEqual([])
       })
     })
 

@@ -6,8 +6,8 @@
  * rebuild, and rebuilding a parent with ON DELETE CASCADE children keeps every child row.
  */
 import { afterEach, describe, expect, test } from 'vitest'
-import type { PostgresConnection } from '../../src/dialects/postgres/postgres-dialect.js'
-import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-dialect.js'
+import type { PostgresConnection } from '../../src/dialects/postgres/postgres-connection.js'
+import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-connection.js'
 import { resolveConfig, type ResolvedConfig } from '../../src/config/resolve-config.js'
 import { usingDatabase } from '../../src/dialects/index.js'
 import { col, raw } from '../../src/schema/column-builder.js'

@@ -9,8 +9,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { ResolvedConfig } from '../../src/config/resolve-config.js'
-import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-dialect.js'
-import type { PostgresConnection } from '../../src/dialects/postgres/postgres-dialect.js'
+import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-connection.js'
+import type { PostgresConnection } from '../../src/dialects/postgres/postgres-connection.js'
 import { usingDatabase } from '../../src/dialects/index.js'
 import type { MigrationApplier } from '../../src/schema/replay-migrations.js'
 

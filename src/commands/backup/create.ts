@@ -51,6 +51,7 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
         verifyLevel: this.flags.verify as 'hash' | 'read' | 'restore',
         gzip: this.flags.gzip,
         lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+        connect: this.connectOptions(config, 'read'),
         onProgress: (done, total) => progress.update(done, total),
         ...this.reporting(),
       })

@@ -32,6 +32,7 @@ export default class BackupList extends DbopsCommand<typeof BackupList> {
     const entries = await listBackups(config, {
       dir: this.flags.dir,
       onlyThisDatabase: this.flags.mine,
+      connect: this.connectOptions(config, 'read'),
       signal: this.abort.signal,
     })
     const backups = entries.map(({ manifest: _manifest, ...rest }) => rest)

@@ -43,6 +43,7 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
       dryRun: this.flags['dry-run'],
       yes: this.flags.yes,
       lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+      connect: this.connectOptions(config, 'read'),
       signal: this.abort.signal,
       onWarning: (text) => this.out.warn(text),
     })

@@ -62,6 +62,7 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
         fromOtherDatabase: this.flags['from-other-database'],
         lockTimeoutSeconds: this.flags['lock-timeout'],
         yes: this.flags.yes,
+        connect: this.connectOptions(config, 'read'),
         onProgress: (done, total) => progress.update(done, total),
         ...this.reporting(),
       })

@@ -37,6 +37,7 @@ export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
       name: this.args.name,
       latest: this.flags.latest,
       level: this.flags.level as 'hash' | 'read' | 'restore',
+      connect: this.connectOptions(config, 'read'),
       ...this.reporting(),
     })
     if (this.out.mode.verbose || (this.out.stderrIsTTY && !this.out.mode.quiet)) {

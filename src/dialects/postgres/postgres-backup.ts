@@ -11,8 +11,6 @@ import fs from 'node:fs'
 import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
 import type pg from 'pg'
 import type { PostgresTarget } from '../../config/database-url.js'
-import { readDotenv } from '../../config/env-file.js'
-import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { readMigrationHead } from '../../migrate/migration-table.js'
 import { DbopsError, ExitCode, LockTimeoutError, UsageError, messageOf } from '../../errors.js'
 import { delimitIdentifier } from '../../sql/sql-text.js'
@@ -26,11 +24,14 @@ import type {
   VerifyBackupOutcome,
   VerifyBackupRequest,
   VerifyCheck,
-} from '../dialect.js'
+} from '../backup-port.js'
+import type { ConnectOptions, ConnectionScope } from '../dialect.js'
+import { echoQueries } from '../echo-queries.js'
 import { sleep } from '../retry-within-deadline.js'
 import { type PgTool, findPgTool, majorOf } from './find-pg-tool.js'
-import { runPgTool } from './pg-child-process.js'
-import { type PostgresConnection, postgresDialect } from './postgres-dialect.js'
+import { type PgToolConnection, runPgTool } from './pg-child-process.js'
+import { applicationName } from './postgres-connect.js'
+import type { PostgresConnection } from './postgres-connection.js'
 import { readPostgresIdentity } from './postgres-identity.js'
 
 /**
@@ -44,11 +45,13 @@ export const BACKUP_LOCK_KEY = [0x64626f70, 0x626b7570] as const
 /** How often a waiter for the lock tries again. */
 const LOCK_POLL_MS = 250
 
-/** A prepared PostgreSQL source: the pool, one pinned client, and the chosen `pg_dump`. */
+/** A prepared PostgreSQL source: the pool, one pinned client, the chosen `pg_dump` and how it connects. */
 interface PostgresBackupSource extends BackupSource {
   readonly conn: PostgresConnection
   readonly client: pg.PoolClient
   readonly pgDump: PgTool
+  readonly pgDumpConnection: PgToolConnection
+  readonly onQuery: ConnectOptions['onQuery']
 }
 
 /** A libpq conninfo naming only the database, so `--dbname` never carries a password. */
@@ -56,61 +59,65 @@ export function dbnameConninfo(database: string): string {
   return `dbname='${database.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
 }
 
-/** Kysely over one pinned client (its transaction included); `release` is the caller's business. */
-function kyselyOverClient(client: pg.PoolClient): Kysely<any> {
+/**
+ * How a client tool connects to `target` for `scope`'s command: the application name of the
+ * command's own sessions (`command` overrides it) and the connect deadline.
+ */
+export function toolConnection(scope: ConnectionScope, target: PostgresTarget, command = scope.options.command): PgToolConnection {
+  return { target, applicationName: applicationName(command), connectTimeoutSeconds: scope.connectTimeoutSeconds }
+}
+
+/**
+ * Kysely over one pinned client (its transaction included), echoing to `onQuery` like the
+ * connection's own; `release` is the caller's business.
+ */
+function kyselyOverClient(client: pg.PoolClient, onQuery: ConnectOptions['onQuery']): Kysely<any> {
   const pinned = { query: client.query.bind(client), release: () => undefined }
   return new Kysely<any>({
     dialect: new KyselyPostgresDialect({
       pool: { connect: async () => pinned as any, end: async () => undefined },
     }),
+    log: echoQueries(onQuery),
   })
 }
 
 /**
- * Connects (auth and reachability errors surface here, exits 7 and 4), pins one client and
- * finds a `pg_dump` whose major version is at least the server's.
+ * Pins one client of the source's connection `conn`, finds a `pg_dump` whose major version is
+ * at least the server's, and reads the source's identity.
  */
-export async function preparePostgresBackup(config: ResolvedConfig, options: PrepareBackupOptions): Promise<BackupSource> {
-  if (options.gzip) {
-    throw new UsageError('--gzip applies to SQLite backups: pg_dump --format=custom is compressed already', {
-      code: 'BACKUP_GZIP_UNSUPPORTED',
-    })
-  }
-  const conn = (await postgresDialect.connect(config, {
-    mode: 'read',
-    command: 'backup create',
-    signal: options.signal,
-  })) as PostgresConnection
-  let client: pg.PoolClient | undefined
+export async function preparePostgresBackup(
+  conn: PostgresConnection,
+  scope: ConnectionScope,
+  options: PrepareBackupOptions,
+): Promise<BackupSource> {
+  const target = conn.target as PostgresTarget
+  const pgDump = await findPgTool('pg_dump', {
+    minMajor: majorOf(conn.serverVersion),
+    env: scope.toolEnv(),
+  })
+  options.onNote?.(`pg_dump ${pgDump.version} (${pgDump.path}) for server ${conn.serverVersion}`)
+  const client = await conn.pool.connect()
   try {
-    const pgDump = await findPgTool('pg_dump', {
-      minMajor: majorOf(conn.serverVersion),
-      env: toolEnvironment(config),
-    })
-    options.onNote?.(`pg_dump ${pgDump.version} (${pgDump.path}) for server ${conn.serverVersion}`)
-    client = await conn.pool.connect()
-    const pinned = client
-    const identity = await readPostgresIdentity((text) => pinned.query(text).then((r) => r.rows), conn.target as PostgresTarget)
+    const identity = await readPostgresIdentity((text) => client.query(text).then((r) => r.rows), target)
     const source: PostgresBackupSource = {
       serverVersion: conn.serverVersion,
       tool: 'pg_dump',
       toolVersion: pgDump.version,
-      extension: 'dump',
       identity,
       sizeBytes: undefined,
       conn,
-      client: pinned,
+      client,
       pgDump,
-      acquireLock: (lockOptions) => acquireAdvisoryBackupLock(pinned, conn.target as PostgresTarget, lockOptions),
+      pgDumpConnection: toolConnection(scope, target),
+      onQuery: scope.options.onQuery,
+      acquireLock: (lockOptions) => acquireAdvisoryBackupLock(client, target, lockOptions),
       async close() {
-        pinned.release()
-        await conn.close()
+        client.release()
       },
     }
     return source
   } catch (err) {
-    client?.release()
-    await conn.close()
+    client.release()
     throw err
   }
 }
@@ -157,14 +164,12 @@ async function acquireAdvisoryBackupLock(client: pg.PoolClient, target: Postgres
  */
 export async function createPostgresBackup(request: BackupRequest): Promise<BackupOutcome> {
   const source = request.source as PostgresBackupSource
-  const config = request.config
-  const target = source.conn.target as PostgresTarget
   const client = source.client
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   try {
     const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id
-    const db = kyselyOverClient(client)
-    const migrationHead = await readMigrationHead(db, postgresDialect, config.schema)
+    const db = kyselyOverClient(client, source.onQuery)
+    const migrationHead = await readMigrationHead(db, source.conn.dialect, request.schema)
     request.onNote?.(`snapshot ${snapshot}, migration head ${migrationHead ?? 'none'}`)
     // pg_dump writes straight into the file (its stdout is the file): no copy through this
     // process, so memory stays flat; the caller hashes the archive (compressed, so quickly)
@@ -172,7 +177,7 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
     const progress = setInterval(() => request.onProgress?.(fs.fstatSync(fd).size, 0), 500)
     try {
       await runPgTool(source.pgDump.path, ['--format=custom', '--no-password', `--snapshot=${snapshot}`], {
-        connection: { target, applicationName: 'dbops/backup create', connectTimeoutSeconds: config.connectTimeoutSeconds },
+        connection: source.pgDumpConnection,
         stdoutFd: fd,
         signal: request.signal,
       })
@@ -191,17 +196,9 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
   }
 }
 
-/**
- * Where `PG_DUMP` / `PG_RESTORE` and `PATH` are read: the environment, then `.env` in the
- * working directory (the same precedence as every other setting).
- */
-function toolEnvironment(config: ResolvedConfig): Record<string, string | undefined> {
-  return { ...readDotenv(config.cwd), ...process.env }
-}
-
 /** Finds a `pg_restore` able to read an archive of `pg_dump` `toolVersion` (and to talk to `serverMajor`). */
 export async function findPgRestore(
-  config: ResolvedConfig,
+  scope: ConnectionScope,
   toolVersion: string | undefined,
   serverMajor: number | undefined,
 ): Promise<PgTool> {
@@ -209,7 +206,7 @@ export async function findPgRestore(
   const wanted = [archiveMajor, serverMajor].filter((m): m is number => m !== undefined)
   return findPgTool('pg_restore', {
     minMajor: wanted.length > 0 ? Math.max(...wanted) : undefined,
-    env: toolEnvironment(config),
+    env: scope.toolEnv(),
   })
 }
 
@@ -242,8 +239,8 @@ async function countRows(conn: PostgresConnection): Promise<Record<string, numbe
  * database on the configured server, with row counts (restore). The scratch database is
  * dropped whatever happens.
  */
-export async function verifyPostgresBackup(request: VerifyBackupRequest): Promise<VerifyBackupOutcome> {
-  const pgRestore = await findPgRestore(request.config, request.toolVersion, undefined)
+export async function verifyPostgresBackup(scope: ConnectionScope, request: VerifyBackupRequest): Promise<VerifyBackupOutcome> {
+  const pgRestore = await findPgRestore(scope, request.toolVersion, undefined)
   request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
   const checks: VerifyCheck[] = []
   try {
@@ -261,18 +258,13 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
   }
   if (request.level === 'read') return { checks }
 
-  const config = request.config
-  if (config.target.dialect !== 'postgres') {
+  if (scope.target.dialect !== 'postgres') {
     throw new UsageError('Restore-level verification of a PostgreSQL backup needs a PostgreSQL server for its scratch database', {
       code: 'VERIFY_NEEDS_SERVER',
       hint: 'Pass --url (or --db) naming a PostgreSQL server where dbops may create a database.',
     })
   }
-  const admin = (await postgresDialect.connect(config, {
-    mode: 'read',
-    command: 'backup verify',
-    signal: request.signal,
-  })) as PostgresConnection
+  const admin = (await scope.connect()) as PostgresConnection
   const scratchName = `dbops_verify_${Date.now().toString(36)}_${process.pid}`
   try {
     await admin.pool.query(`CREATE DATABASE ${delimitIdentifier(scratchName)} TEMPLATE template0`)
@@ -285,11 +277,7 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
         pgRestore.path,
         ['--exit-on-error', '--no-password', '--no-owner', '--no-privileges', `--dbname=${dbnameConninfo(scratchName)}`, request.file],
         {
-          connection: {
-            target: scratchTarget,
-            applicationName: 'dbops/backup verify',
-            connectTimeoutSeconds: config.connectTimeoutSeconds,
-          },
+          connection: toolConnection(scope, scratchTarget),
           signal: request.signal,
         },
       )
@@ -298,10 +286,7 @@ export async function verifyPostgresBackup(request: VerifyBackupRequest): Promis
       checks.push({ name: 'restore', ok: false, detail: err.message })
       return { checks }
     }
-    const scratch = (await postgresDialect.connect(
-      { ...config, target: scratchTarget },
-      { mode: 'read', command: 'backup verify' },
-    )) as PostgresConnection
+    const scratch = (await scope.connect(scratchTarget)) as PostgresConnection
     let rowCounts: Record<string, number>
     try {
       rowCounts = await countRows(scratch)

@@ -4,50 +4,57 @@
  * Every name and value is a bound parameter.
  */
 import { type Kysely, sql } from 'kysely'
-import type { Catalog, TableStats } from '../catalog.js'
+import type { Catalog, ColumnBrief, TableStats } from '../catalog-port.js'
+import type { DbConnection } from '../dialect.js'
 
 /** Never-analysed tables below this size get an exact `count(*)` instead of "unknown". */
 const EXACT_COUNT_MAX_BYTES = 16 * 1024 * 1024
 
-/** PostgreSQL's {@link Catalog}. */
-export const postgresCatalog: Catalog = {
-  async enterReadOnly() {
-    // default_transaction_read_only is set on every pooled connection by the on-call session
-    // settings (src/health/on-call-session.ts); a SET here would reach one connection only.
-  },
+/** PostgreSQL's {@link Catalog} over `conn`. */
+export function createPostgresCatalog(conn: DbConnection): Catalog {
+  return {
+    async enterReadOnly() {
+      // default_transaction_read_only is set on every pooled connection by the on-call session
+      // settings (src/health/on-call-session.ts); a SET here would reach one connection only.
+    },
+    listTables: (options) => listTables(conn, options),
+    tableNames: (options) => tableNames(conn, options),
+    listColumns: (options) => listColumns(conn, options),
+  }
+}
 
-  async listTables(conn, { schema }) {
-    const { rows } = await sql<{ name: string; reltuples: string; size: string }>`
+async function listTables(conn: DbConnection, { schema }: { schema: string }): Promise<TableStats[]> {
+  const { rows } = await sql<{ name: string; reltuples: string; size: string }>`
       SELECT c.relname AS name, c.reltuples::bigint AS reltuples, pg_total_relation_size(c.oid) AS size
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p')
       ORDER BY c.relname`.execute(conn.db)
-    const tables: TableStats[] = []
-    for (const row of rows) {
-      const estimate = Number(row.reltuples)
-      const sizeBytes = Number(row.size)
-      // reltuples is -1 until the first ANALYZE / VACUUM (PostgreSQL 14+; 0 before)
-      if (estimate <= 0 && sizeBytes <= EXACT_COUNT_MAX_BYTES) {
-        const exact = await countRows(conn.db, schema, row.name)
-        if (exact !== undefined) {
-          tables.push({ name: row.name, rows: exact, rowsExact: true, sizeBytes })
-          continue
-        }
+  const tables: TableStats[] = []
+  for (const row of rows) {
+    const estimate = Number(row.reltuples)
+    const sizeBytes = Number(row.size)
+    // reltuples is -1 until the first ANALYZE / VACUUM (PostgreSQL 14+; 0 before)
+    if (estimate <= 0 && sizeBytes <= EXACT_COUNT_MAX_BYTES) {
+      const exact = await countRows(conn.db, schema, row.name)
+      if (exact !== undefined) {
+        tables.push({ name: row.name, rows: exact, rowsExact: true, sizeBytes })
+        continue
       }
-      tables.push({ name: row.name, rows: estimate < 0 ? undefined : estimate, rowsExact: false, sizeBytes })
     }
-    return tables
-  },
+    tables.push({ name: row.name, rows: estimate < 0 ? undefined : estimate, rowsExact: false, sizeBytes })
+  }
+  return tables
+}
 
-  async tableNames(conn, { schema }) {
-    const { rows } = await sql<{ name: string }>`
+async function tableNames(conn: DbConnection, { schema }: { schema: string }): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
       SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') ORDER BY c.relname`.execute(conn.db)
-    return rows.map((row) => row.name)
-  },
+  return rows.map((row) => row.name)
+}
 
-  async listColumns(conn, { schema, table }) {
-    const { rows } = await sql<{ name: string; type: string; primaryKeyPosition: number }>`
+async function listColumns(conn: DbConnection, { schema, table }: { schema: string; table: string }): Promise<ColumnBrief[]> {
+  const { rows } = await sql<{ name: string; type: string; primaryKeyPosition: number }>`
       SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
              -- int2vector subscripts start at 0
              coalesce((SELECT array_position(i.indkey::int2[], a.attnum) - array_lower(i.indkey::int2[], 1) + 1 FROM pg_index i
@@ -58,8 +65,7 @@ export const postgresCatalog: Catalog = {
       WHERE n.nspname = ${schema} AND c.relname = ${table} AND c.relkind IN ('r', 'p')
         AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attnum`.execute(conn.db)
-    return rows
-  },
+  return rows
 }
 
 /** Exact row count, or undefined when the role may not read the table. */

@@ -7,12 +7,30 @@
  */
 import type { PostgresTarget } from '../../config/database-url.js'
 import { errorCodeOf } from '../../errors.js'
+import type { ConnectionScope } from '../dialect.js'
+import { CLUSTER_DATABASES, connectToCluster } from './postgres-connect.js'
+import type { PostgresConnection } from './postgres-connection.js'
 
 /** Runs one query and returns its rows: a pool, a pinned client or a connection. */
 export type RowQuery = (text: string) => Promise<Array<Record<string, unknown>>>
 
 /** Privilege missing (42501) or no such function (42883, an older server or another product). */
 const CANNOT_READ_IDENTIFIER = new Set(['42501', '42883'])
+
+/**
+ * The identity of `scope.target` (see {@link readPostgresIdentity}), read over `conn` when
+ * given; otherwise over a connection of the scope to the database itself, else to any
+ * database of its cluster, so that a dropped database's backups are still found.
+ */
+export async function readPostgresBackupIdentity(scope: ConnectionScope, conn: PostgresConnection | undefined): Promise<string> {
+  const target = (conn?.target ?? scope.target) as PostgresTarget
+  const reader = conn ?? (await connectToCluster(scope, target, [target.database, ...CLUSTER_DATABASES]))
+  try {
+    return await readPostgresIdentity((text) => reader.pool.query(text).then((r) => r.rows), target)
+  } finally {
+    if (!conn) await reader.close()
+  }
+}
 
 /**
  * `postgres:<system identifier>/<database>` of `target`, or

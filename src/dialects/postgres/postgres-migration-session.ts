@@ -39,7 +39,7 @@ import type { SqlStatement } from '../../sql/split-sql.js'
 import { lineStarts, locate } from '../../sql/text-position.js'
 import type { LockHolder, MigrationLockOptions } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
-import type { PostgresConnection } from './postgres-dialect.js'
+import type { PostgresConnection } from './postgres-connection.js'
 
 /** First key of dbops' advisory locks: 'dbop' in ASCII. */
 const LOCK_CLASS = 0x64626f70

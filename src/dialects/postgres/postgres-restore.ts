@@ -13,15 +13,16 @@
  */
 import type { PostgresTarget } from '../../config/database-url.js'
 import { redact } from '../../config/redact.js'
-import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { DbopsError, ExitCode, LockTimeoutError } from '../../errors.js'
 import { delimitIdentifier } from '../../sql/sql-text.js'
 import { sleep } from '../retry-within-deadline.js'
-import type { RestoreOutcome, RestoreRequest } from '../dialect.js'
+import type { RestoreOutcome, RestoreRequest } from '../backup-port.js'
+import type { ConnectionScope } from '../dialect.js'
 import { majorOf } from './find-pg-tool.js'
 import { runPgTool } from './pg-child-process.js'
-import { dbnameConninfo, dropDatabase, findPgRestore } from './postgres-backup.js'
-import { type PostgresConnection, postgresDialect } from './postgres-dialect.js'
+import { dbnameConninfo, dropDatabase, findPgRestore, toolConnection } from './postgres-backup.js'
+import { CLUSTER_DATABASES, connectToCluster } from './postgres-connect.js'
+import type { PostgresConnection } from './postgres-connection.js'
 import { readPostgresIdentity } from './postgres-identity.js'
 
 /** `_restored_20250101_030000`: what a default restore target adds to the name (63 bytes at most in all). */
@@ -37,28 +38,28 @@ const WATCH_MS = 150
  * Restores an archive with `pg_restore --exit-on-error`. A missing target database is created
  * (`TEMPLATE template0`) and dropped again if the restore fails; an existing one goes through
  * `beforeReplace`, then `--clean --if-exists --single-transaction`, so it ends up restored or
- * untouched. Default target: a new database `<name>_restored_<stamp>` on the configured server.
+ * untouched. Default target: a new database `<name>_restored_<stamp>` on the server of `scope`.
  * A lock wait longer than `request.lockTimeoutMs` exits 5 naming the session that holds it.
  */
-export async function restorePostgresBackup(request: RestoreRequest): Promise<RestoreOutcome> {
-  const config = request.config
-  if (config.target.dialect !== 'postgres') throw new TypeError('restorePostgresBackup needs a PostgreSQL configuration')
+export async function restorePostgresBackup(scope: ConnectionScope, request: RestoreRequest): Promise<RestoreOutcome> {
+  const configured = scope.target
+  if (configured.dialect !== 'postgres') throw new TypeError('restorePostgresBackup needs a PostgreSQL configuration')
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15)
   const target: PostgresTarget =
     request.target?.dialect === 'postgres'
       ? request.target
       : {
-          ...config.target,
-          database: `${config.target.database.slice(0, 63 - RESTORED_SUFFIX_LENGTH)}_restored_${stamp}`,
+          ...configured,
+          database: `${configured.database.slice(0, 63 - RESTORED_SUFFIX_LENGTH)}_restored_${stamp}`,
         }
   if (request.target !== undefined && request.target.dialect !== 'postgres')
     throw new TypeError('a PostgreSQL backup restores into a PostgreSQL target')
-  const admin = await connectMaintenance(config, target, 'backup restore', request.signal)
+  const admin = await connectToCluster(scope, target, CLUSTER_DATABASES)
   let created = false
   let replaced = false
   let tablesBefore: Map<string, string> | undefined
   try {
-    const pgRestore = await findPgRestore(config, request.toolVersion, majorOf(admin.serverVersion))
+    const pgRestore = await findPgRestore(scope, request.toolVersion, majorOf(admin.serverVersion))
     request.onNote?.(`pg_restore ${pgRestore.version} (${pgRestore.path})`)
     const exists = (await admin.pool.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database])).rowCount! > 0
     if (!exists) {
@@ -66,7 +67,7 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
       created = true
     } else {
       let identity: string | undefined
-      await usingTarget(config, target, request.signal, async (existing) => {
+      await usingTarget(scope, target, async (existing) => {
         replaced = await hasUserObjects(existing)
         if (!replaced) return
         identity = await readPostgresIdentity((text) => existing.pool.query(text).then((r) => r.rows), target)
@@ -78,12 +79,12 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
     if (request.noOwner) args.push('--no-owner')
     if (exists) args.push('--clean', '--if-exists', '--single-transaction')
     // a name of its own, so the watch finds this restore's session and no other
-    const applicationName = `dbops/backup restore ${process.pid}`
+    const connection = toolConnection(scope, target, `${scope.options.command} ${process.pid}`)
     const watch = new AbortController()
-    const lockWait = watchLockWaits(admin, target.database, applicationName, request.lockTimeoutMs, watch.signal)
+    const lockWait = watchLockWaits(admin, target.database, connection.applicationName, request.lockTimeoutMs, watch.signal)
     try {
       await runPgTool(pgRestore.path, [...args, request.file], {
-        connection: { target, applicationName, connectTimeoutSeconds: config.connectTimeoutSeconds },
+        connection,
         signal: request.signal,
       })
     } catch (err) {
@@ -108,7 +109,7 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
     let tablesNotInBackup: string[] = []
     const before = tablesBefore
     if (before) {
-      await usingTarget(config, target, request.signal, async (restored) => {
+      await usingTarget(scope, target, async (restored) => {
         // the restore dropped and re-created every table it holds: a table with its old oid was not in the backup
         tablesNotInBackup = [...(await tablesByOid(restored))].filter(([oid, name]) => before.get(oid) === name).map(([, name]) => name)
       })
@@ -119,37 +120,13 @@ export async function restorePostgresBackup(request: RestoreRequest): Promise<Re
   }
 }
 
-/** Opens a maintenance connection on `target`'s server (database `postgres`, else `template1`). */
-async function connectMaintenance(
-  config: ResolvedConfig,
-  target: PostgresTarget,
-  command: string,
-  signal?: AbortSignal,
-): Promise<PostgresConnection> {
-  const open = (database: string) =>
-    postgresDialect.connect(
-      { ...config, target: { ...target, database } },
-      { mode: 'read', command, signal },
-    ) as Promise<PostgresConnection>
-  try {
-    return await open('postgres')
-  } catch (err) {
-    if (err instanceof DbopsError && err.code === 'DB_NOT_FOUND') return open('template1')
-    throw err
-  }
-}
-
 /** Runs `use` on a connection to `target`, closed afterwards. */
 async function usingTarget(
-  config: ResolvedConfig,
+  scope: ConnectionScope,
   target: PostgresTarget,
-  signal: AbortSignal | undefined,
   use: (conn: PostgresConnection) => Promise<void>,
 ): Promise<void> {
-  const conn = (await postgresDialect.connect(
-    { ...config, target },
-    { mode: 'read', command: 'backup restore', signal },
-  )) as PostgresConnection
+  const conn = (await scope.connect(target)) as PostgresConnection
   try {
     await use(conn)
   } finally {

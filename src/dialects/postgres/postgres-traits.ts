@@ -1,4 +1,4 @@
-/** What PostgreSQL is known by without its driver: names, schema traits, schema SQL, SQL syntax, presentation. */
+/** What PostgreSQL is known by without its driver: names, schema traits, schema SQL, SQL syntax, presentation, backup names. */
 import { describeTarget } from '../../config/database-url.js'
 import type { SqlSyntax } from '../../sql/sql-tokenizer.js'
 import type { DialectTraits } from '../dialect.js'
@@ -29,4 +29,5 @@ export const postgresTraits: DialectTraits = {
     describe: (target) => `Database ${describeTarget(target)} has corrupt data`,
     hint: 'Check the server log and the storage; `amcheck` (bt_index_check) finds damaged indexes, which REINDEX rebuilds. For damaged table data, restore the newest verified backup (`dbops backup list`, `dbops backup restore --latest`).',
   },
+  backupBaseName: (target) => (target.dialect === 'postgres' ? target.database : undefined),
 }

@@ -14,7 +14,6 @@ import { pipeline } from 'node:stream/promises'
 import { createHash } from 'node:crypto'
 import zlib from 'node:zlib'
 import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
-import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { readMigrationHead } from '../../migrate/migration-table.js'
 import { DbopsError, InterruptedError, OperationError, errorCodeOf, messageOf } from '../../errors.js'
 import { delimitIdentifier } from '../../sql/sql-text.js'
@@ -26,10 +25,11 @@ import type {
   VerifyBackupOutcome,
   VerifyBackupRequest,
   VerifyCheck,
-} from '../dialect.js'
+} from '../backup-port.js'
+import type { Dialect } from '../dialect.js'
 import { openDatabase } from './open-database.js'
+import type { SqliteConnection, SqliteHandle } from './sqlite-connection.js'
 import { sqliteFileIdentity } from './sqlite-identity.js'
-import { type SqliteHandle, openSqlite, sqliteDialect } from './sqlite-dialect.js'
 
 /**
  * Bytes copied per step. Throughput is flat from 400 KB to 400 MB per step (measured against
@@ -50,6 +50,7 @@ const GZIP_MAGIC = [0x1f, 0x8b]
 /** A prepared SQLite source: the open handle the copy reads from. */
 interface SqliteBackupSource extends BackupSource {
   readonly handle: SqliteHandle
+  readonly dialect: Dialect
   readonly gzip: boolean
 }
 
@@ -218,10 +219,10 @@ function integrityCheck(file: string): VerifyCheck {
   }
 }
 
-/** Prepares a SQLite backup: the file exists (exit 7 otherwise, and nothing is created). */
-export async function prepareSqliteBackup(config: ResolvedConfig, options: PrepareBackupOptions): Promise<BackupSource> {
-  if (config.target.dialect !== 'sqlite') throw new TypeError('prepareSqliteBackup needs a SQLite target')
-  const handle = openSqlite(config.target, config, 'read')
+/** Prepares a SQLite backup from the source's connection `conn` (opened for reading: the file exists). */
+export async function prepareSqliteBackup(conn: SqliteConnection, options: PrepareBackupOptions): Promise<BackupSource> {
+  if (conn.target.dialect !== 'sqlite') throw new TypeError('prepareSqliteBackup needs a SQLite target')
+  const handle = conn.handle
   // the copy reads each page once: a small cache keeps memory flat (the copy is no slower)
   handle.pragma(`cache_size = -${COPY_CACHE_KIB}`)
   const pageSize = Number(handle.pragma('page_size', { simple: true }))
@@ -231,14 +232,13 @@ export async function prepareSqliteBackup(config: ResolvedConfig, options: Prepa
     serverVersion: version,
     tool: 'sqlite-backup-api',
     toolVersion: version,
-    extension: options.gzip ? 'db.gz' : 'db',
-    identity: sqliteFileIdentity(config.target.path),
+    identity: sqliteFileIdentity(conn.target.path),
     sizeBytes: pageSize * pageCount,
     handle,
+    dialect: conn.dialect,
     gzip: options.gzip,
-    async close() {
-      if (handle.open) handle.close()
-    },
+    // the handle is the connection's: the caller closes it
+    async close() {},
   }
   return source
 }
@@ -257,7 +257,7 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
       throw mapCopyError(err, raw)
     })
     if (copy.finishedInOneStep) request.onNote?.(`copied the rest in one step after ${copy.restarts} restarts`)
-    const migrationHead = await standaloneCopyHead(raw, request.config)
+    const migrationHead = await standaloneCopyHead(raw, source.dialect, request.schema)
     let sha256: string | undefined
     if (source.gzip) {
       sha256 = await gzipInto(raw, request.tempPath, request.signal).catch((err: unknown) => {
@@ -277,12 +277,12 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
 }
 
 /** Switches a fresh copy to `journal_mode=DELETE` (one self-contained file) and reads its migration head. */
-async function standaloneCopyHead(file: string, config: ResolvedConfig): Promise<string | undefined> {
+async function standaloneCopyHead(file: string, dialect: Dialect, schema: string): Promise<string | undefined> {
   const handle = openDatabase(file, { fileMustExist: true })
   const db = new Kysely<any>({ dialect: new KyselySqliteDialect({ database: handle }) })
   try {
     handle.pragma('journal_mode = DELETE')
-    return await readMigrationHead(db, sqliteDialect, config.schema)
+    return await readMigrationHead(db, dialect, schema)
   } finally {
     await db.destroy()
   }

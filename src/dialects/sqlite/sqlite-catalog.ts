@@ -4,9 +4,9 @@
  * built with it; better-sqlite3 is), and `sqlite_stat1` or `count(*)` for rows.
  */
 import { delimitIdentifier } from '../../sql/sql-text.js'
-import type { Catalog, ColumnBrief, TableStats } from '../catalog.js'
+import type { Catalog, ColumnBrief, TableStats } from '../catalog-port.js'
 import type { DbConnection } from '../dialect.js'
-import type { SqliteConnection, SqliteHandle } from './sqlite-dialect.js'
+import type { SqliteConnection, SqliteHandle } from './sqlite-connection.js'
 
 /** Tables larger than this many pages get an estimate instead of an exact `count(*)`. */
 const EXACT_COUNT_MAX_PAGES = 25_000
@@ -56,35 +56,37 @@ function analyzedRowsOf(handle: SqliteHandle): Map<string, number> {
   }
 }
 
-/** SQLite's {@link Catalog}. */
-export const sqliteCatalog: Catalog = {
-  async enterReadOnly(conn) {
-    sqliteHandleOf(conn).pragma('query_only = 1')
-  },
+/** SQLite's {@link Catalog} over `conn`. */
+export function createSqliteCatalog(conn: DbConnection): Catalog {
+  const handle = sqliteHandleOf(conn)
+  return {
+    async enterReadOnly() {
+      handle.pragma('query_only = 1')
+    },
 
-  async listTables(conn) {
-    const handle = sqliteHandleOf(conn)
-    const sizes = sizesOf(handle)
-    const analyzed = analyzedRowsOf(handle)
-    return tableNamesOf(handle).map((name): TableStats => {
-      const size = sizes?.get(name)
-      const estimate = analyzed.get(name)
-      // count(*) reads the table's smallest b-tree: exact and quick for all but large tables
-      if (size === undefined || size.pages <= EXACT_COUNT_MAX_PAGES || estimate === undefined) {
-        const row = handle.prepare(`SELECT count(*) AS n FROM ${delimitIdentifier(name)}`).get() as { n: number }
-        return { name, rows: row.n, rowsExact: true, sizeBytes: size?.bytes }
-      }
-      return { name, rows: estimate, rowsExact: false, sizeBytes: size.bytes }
-    })
-  },
+    async listTables() {
+      const sizes = sizesOf(handle)
+      const analyzed = analyzedRowsOf(handle)
+      return tableNamesOf(handle).map((name): TableStats => {
+        const size = sizes?.get(name)
+        const estimate = analyzed.get(name)
+        // count(*) reads the table's smallest b-tree: exact and quick for all but large tables
+        if (size === undefined || size.pages <= EXACT_COUNT_MAX_PAGES || estimate === undefined) {
+          const row = handle.prepare(`SELECT count(*) AS n FROM ${delimitIdentifier(name)}`).get() as { n: number }
+          return { name, rows: row.n, rowsExact: true, sizeBytes: size?.bytes }
+        }
+        return { name, rows: estimate, rowsExact: false, sizeBytes: size.bytes }
+      })
+    },
 
-  async tableNames(conn) {
-    return tableNamesOf(sqliteHandleOf(conn))
-  },
+    async tableNames() {
+      return tableNamesOf(handle)
+    },
 
-  async listColumns(conn, { table }) {
-    return sqliteHandleOf(conn)
-      .prepare('SELECT name, type, pk AS primaryKeyPosition FROM pragma_table_info(?) ORDER BY cid')
-      .all(table) as ColumnBrief[]
-  },
+    async listColumns({ table }) {
+      return handle
+        .prepare('SELECT name, type, pk AS primaryKeyPosition FROM pragma_table_info(?) ORDER BY cid')
+        .all(table) as ColumnBrief[]
+    },
+  }
 }

@@ -16,7 +16,7 @@ import { LockTimeoutError } from '../../errors.js'
 import type { MigrationSession } from '../../migrate/migration-session.js'
 import type { LockHolder, MigrationLockOptions } from '../dialect.js'
 import { describeFileUsers, findSqliteWriters } from './sqlite-file-users.js'
-import type { SqliteConnection } from './sqlite-dialect.js'
+import type { SqliteConnection } from './sqlite-connection.js'
 import { type HeldLockFile, acquireLockFile, formatSeconds, isLockFileHeld } from './sqlite-lock-file.js'
 import { SqliteMigrationSession } from './sqlite-migration-session.js'
 

@@ -31,7 +31,7 @@ import type { MigrationRowValues } from '../../migrate/migration-session.js'
 import type { MigrationLockOptions } from '../dialect.js'
 import { sleep } from '../retry-within-deadline.js'
 import { describeFileUsers, findSqliteFileUsers, findSqliteWriters } from './sqlite-file-users.js'
-import type { SqliteConnection, SqliteHandle } from './sqlite-dialect.js'
+import type { SqliteConnection, SqliteHandle } from './sqlite-connection.js'
 import { type HeldLockFile, formatSeconds } from './sqlite-lock-file.js'
 
 /** Lets pending callbacks (signal handlers) run. */

@@ -11,7 +11,7 @@ import { roundMs } from '../run-probe.js'
 import { sqliteHandleOf } from './sqlite-catalog.js'
 import { describeFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import { fileSize } from './sqlite-health.js'
-import type { SqliteHandle } from './sqlite-dialect.js'
+import type { SqliteHandle } from './sqlite-connection.js'
 
 /** A process holding the database file (or its WAL or shared-memory file) open. */
 export interface FileHolder {

@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { formatStamp } from '../../backup/backup-name.js'
+import type { DatabaseTarget } from '../../config/database-url.js'
 import { DbopsError, ExitCode, messageOf } from '../../errors.js'
-import type { RestoreOutcome, RestoreRequest } from '../dialect.js'
+import type { RestoreOutcome, RestoreRequest } from '../backup-port.js'
 import { copyWithBackupApi, gunzipInto, isGzipFile, mapCopyError, openReadOnly } from './sqlite-backup.js'
 import { sqliteFileIdentity } from './sqlite-identity.js'
 
@@ -25,19 +25,17 @@ function newFileMode(configuredPath: string): number {
  * own locks, WAL-safe; never a rename over a live file). A missing target is created with the
  * configured database file's mode (0600 when there is none: a database is never made readable
  * by others on the way back); an existing one with data goes through `beforeReplace` first.
- * Default target: a new file `<name>-restored-<stamp>.db` beside the configured database.
+ * Default target: a new file `<name>-restored-<stamp>.db` beside the `configured` database.
  * The whole file is replaced, so no table of the target survives.
  */
-export async function restoreSqliteBackup(request: RestoreRequest): Promise<RestoreOutcome> {
-  const configured = request.config.target
+export async function restoreSqliteBackup(configured: DatabaseTarget, request: RestoreRequest): Promise<RestoreOutcome> {
   if (configured.dialect !== 'sqlite') throw new TypeError('restoreSqliteBackup needs a SQLite configuration')
   let target = request.target
   if (target === undefined) {
     const base = path.basename(configured.path).replace(/\.[^.]*$/, '')
-    target = {
-      dialect: 'sqlite',
-      path: path.join(path.dirname(configured.path), `${base}-restored-${formatStamp(new Date()).replace('.', '')}.db`),
-    }
+    // the UTC time to the millisecond without separators: 20250101T030000000Z
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '')
+    target = { dialect: 'sqlite', path: path.join(path.dirname(configured.path), `${base}-restored-${stamp}.db`) }
   }
   if (target.dialect !== 'sqlite') throw new TypeError('a SQLite backup restores into a SQLite target')
   const destination = target.path

@@ -1,4 +1,5 @@
-/** What SQLite is known by without its driver: names, schema traits, schema SQL, SQL syntax, presentation. */
+/** What SQLite is known by without its driver: names, schema traits, schema SQL, SQL syntax, presentation, backup names. */
+import path from 'node:path'
 import { describeTarget } from '../../config/database-url.js'
 import type { SqlSyntax } from '../../sql/sql-tokenizer.js'
 import type { DialectTraits } from '../dialect.js'
@@ -29,5 +30,11 @@ export const sqliteTraits: DialectTraits = {
     codes: /^(SQLITE_CORRUPT\w*|SQLITE_NOTADB)$/,
     describe: (target) => `SQLite file ${target.dialect === 'sqlite' ? target.path : describeTarget(target)} is corrupt`,
     hint: 'Stop writing to it; `dbops health --deep` runs quick_check over the whole file. Restore the newest verified backup (`dbops backup list`, `dbops backup restore --latest`), or salvage rows with the sqlite3 shell’s `.recover`.',
+  },
+  backupBaseName(target) {
+    if (target.dialect !== 'sqlite' || target.path === ':memory:') return undefined
+    const base = path.basename(target.path)
+    const dot = base.lastIndexOf('.')
+    return dot > 0 ? base.slice(0, dot) : base
   },
 }

@@ -5,10 +5,9 @@
  * (`Dialect.introspect`), so `inspect tables` and `inspect rows` stay cheap: a catalog
  * read, never a scan of every table's definition.
  *
- * One implementation per dialect (`sqlite/sqlite-catalog.ts`, `postgres/postgres-catalog.ts`),
- * loaded on demand like the dialects themselves.
+ * A dialect makes one per connection (`Dialect.createCatalog`; implementations
+ * `sqlite/sqlite-catalog.ts`, `postgres/postgres-catalog.ts`).
  */
-import type { DbConnection, DialectName } from './dialect.js'
 
 /** A table as `inspect tables` lists it. */
 export interface TableStats {
@@ -29,24 +28,18 @@ export interface ColumnBrief {
   primaryKeyPosition: number
 }
 
-/** The catalog queries of one dialect. */
+/** The catalog queries of one dialect, over the connection it was made for. */
 export interface Catalog {
   /**
    * Makes the session read-only where connect options could not: SQLite `PRAGMA query_only`.
    * On PostgreSQL the on-call session settings (`default_transaction_read_only`) already
    * did it on every pooled connection, so this does nothing there.
    */
-  enterReadOnly(conn: DbConnection): Promise<void>
+  enterReadOnly(): Promise<void>
   /** Tables of `schema` (PostgreSQL) or the file (SQLite), by name, with rows and size. */
-  listTables(conn: DbConnection, options: { schema: string }): Promise<TableStats[]>
+  listTables(options: { schema: string }): Promise<TableStats[]>
   /** Names of the tables of `schema`, sorted; cheaper than {@link Catalog.listTables}. */
-  tableNames(conn: DbConnection, options: { schema: string }): Promise<string[]>
+  tableNames(options: { schema: string }): Promise<string[]>
   /** Columns of one table in their order; empty when the table does not exist. */
-  listColumns(conn: DbConnection, options: { schema: string; table: string }): Promise<ColumnBrief[]>
-}
-
-/** Loads the catalog queries for `name`. */
-export async function loadCatalog(name: DialectName): Promise<Catalog> {
-  if (name === 'sqlite') return (await import('./sqlite/sqlite-catalog.js')).sqliteCatalog
-  return (await import('./postgres/postgres-catalog.js')).postgresCatalog
+  listColumns(options: { schema: string; table: string }): Promise<ColumnBrief[]>
 }
