@@ -33,7 +33,7 @@ export async function retryWithinDeadline<T>(options: RetryOptions, attempt: (re
   for (let retry = 0; ; retry++) {
     throwIfAborted(options.signal)
     try {
-      return await attempt(Math.max(1, deadline - Date.now()))
+      return await untilAborted(attempt(Math.max(1, deadline - Date.now())), options.signal)
     } catch (err) {
       throwIfAborted(options.signal)
       const remaining = deadline - Date.now()
@@ -44,6 +44,21 @@ export async function retryWithinDeadline<T>(options: RetryOptions, attempt: (re
       delay = Math.min(delay * 2, options.maxDelayMs ?? 2000)
     }
   }
+}
+
+/**
+ * `promise`, or its rejection with the abort reason as soon as `signal` aborts: an attempt that
+ * hangs (a server that accepts and never answers) must not hold a Ctrl-C until its own timeout.
+ * The abandoned attempt is left to fail on its own; the command is ending anyway.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT'))
+    if (signal.aborted) return onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

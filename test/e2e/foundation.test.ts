@@ -322,14 +322,31 @@ describe('wait', () => {
     { signal: 'SIGINT' as const, code: 130 },
     { signal: 'SIGTERM' as const, code: 143 },
   ])('$signal while waiting: exit $code, one line, JSON error under --json', async ({ signal, code }) => {
-    const port = await freePort()
-    const result = await runCli(['wait', '--timeout', '60', '--json'], {
-      cwd: tmp.dir,
-      env: { DATABASE_URL: `postgres://app:pw@127.0.0.1:${port}/app` },
-      onSpawn: (child) => setTimeout(() => child.kill(signal), 1500),
-    })
-    expect(result.code).toBe(code)
-    expect(result.json()).toEqual({ error: { code: 'INTERRUPTED', message: `Interrupted by ${signal}`, hint: null } })
+    // a server that never answers: the signal is sent once dbops is connecting, however slow its start
+    const listener = await silentListener()
+    let signalledAt = Date.now()
+    try {
+      const result = await runCli(['wait', '--timeout', '60', '--json'], {
+        cwd: tmp.dir,
+        // the connect attempt alone would hang for 30 s: the signal must end it at once
+        env: { DATABASE_URL: `postgres://app:pw@127.0.0.1:${listener.port}/app`, DATABASE_CONNECT_TIMEOUT: '30' },
+        onSpawn: (child) => {
+          const poll = setInterval(() => {
+            if (listener.connections() === 0) return
+            clearInterval(poll)
+            signalledAt = Date.now()
+            child.kill(signal)
+          }, 20)
+          child.once('exit', () => clearInterval(poll))
+        },
+      })
+      expect(listener.connections()).toBeGreaterThan(0)
+      expect(Date.now() - signalledAt).toBeLessThan(10_000)
+      expect(result.code).toBe(code)
+      expect(result.json()).toEqual({ error: { code: 'INTERRUPTED', message: `Interrupted by ${signal}`, hint: null } })
+    } finally {
+      await listener.close()
+    }
   })
 
   test('SQLite: a missing file is exit 7 and is not created, nor its directory', async () => {

@@ -16,22 +16,9 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-/** A listener that accepts and then says nothing. Close it when done. */
-export async function silentListener(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => undefined)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    async close() {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
+/** A listener on 127.0.0.1 that accepts and then says nothing (a hung server). Close it when done. */
+export function silentListener(): Promise<Listener> {
+  return listen(net.createServer(), '127.0.0.1')
 }
 
 /** A started listener: its port and how to stop it. */

@@ -9,7 +9,7 @@ import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { PostgresTarget, TlsSettings } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
-import { ConfigError, DbopsError, messageOf } from '../../errors.js'
+import { ConfigError, DbopsError, InterruptedError, messageOf } from '../../errors.js'
 import type { ConnectOptions, ConnectionScope, Dialect } from '../dialect.js'
 import { echoQueries } from '../echo-queries.js'
 import { retryWithinDeadline } from '../retry-within-deadline.js'
@@ -148,6 +148,11 @@ export async function connectPostgres(
       },
     }
   } catch (err) {
+    // interrupted: leave a hung attempt behind rather than wait for it to time out
+    if (err instanceof InterruptedError) {
+      void pool.end().catch(() => undefined)
+      throw err
+    }
     await pool.end().catch(() => undefined)
     throw await explainConnectError(err, target, deadlineMs)
   }
