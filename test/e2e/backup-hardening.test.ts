@@ -9,7 +9,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { describe, expect, test } from 'vitest'
 import { execSql, fingerprintTables, querySql, sampleData, sqlitePathOf } from '../support/backup-fixtures.js'
-import { type CliResult, runCli } from '../support/cli.js'
+import { type CliResult, expectOneLineError, runCli } from '../support/cli.js'
 import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 
 const { defer, fresh } = perTestCleanup()
@@ -23,16 +23,6 @@ function dbops(db: TestDatabase, args: string[], extra: Parameters<typeof runCli
     ...extra,
     env: { DATABASE_URL: db.url, NO_COLOR: '1', ...extra.env },
   })
-}
-
-/** One `error:` line, one `hint:` line, nothing else; never "report a bug". */
-function expectOneLineError(result: CliResult, message: RegExp): void {
-  const lines = result.stderr.trim().split('\n')
-  expect(lines[0]).toMatch(/^error: /)
-  expect(lines[0]).toMatch(message)
-  expect(lines[1]).toMatch(/^hint: /)
-  expect(lines).toHaveLength(2)
-  expect(result.stderr).not.toMatch(/report a bug|at .*\.js:\d+/)
 }
 
 /** A session that holds a transaction open on the database, named so the error can name it. */

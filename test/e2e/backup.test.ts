@@ -14,7 +14,7 @@ import { backupSeriesName } from '../../src/backup/backup-identity.js'
 import { parseBackupFileName } from '../../src/backup/backup-name.js'
 import { sqliteFileIdentity } from '../../src/dialects/sqlite/sqlite-identity.js'
 import { execSql, paddingData, querySql, sampleData, sqlitePathOf } from '../support/backup-fixtures.js'
-import { type CliResult, runCli } from '../support/cli.js'
+import { type CliResult, expectOneLineError, runCli } from '../support/cli.js'
 import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 import { withUrl } from '../support/postgres.js'
 import { freePort } from '../support/tcp.js'
@@ -33,16 +33,6 @@ function dbops(
     timeoutMs: 60_000,
     ...extra,
   })
-}
-
-/** One `error:` line naming the failure, one `hint:` line, no stack. */
-function expectOneLineError(result: CliResult, message: RegExp): void {
-  const lines = result.stderr.trim().split('\n')
-  expect(lines[0]).toMatch(/^error: /)
-  expect(lines[0]).toMatch(message)
-  expect(lines[1]).toMatch(/^hint: /)
-  expect(lines).toHaveLength(2)
-  expect(result.stdout).toBe('')
 }
 
 /** Names of final backups (not temporaries, manifests or locks) in a directory. */

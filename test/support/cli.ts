@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { expect } from 'vitest'
 
 /** The repository root. */
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..')
@@ -109,4 +110,18 @@ export function startCli(args: string[], options: { cwd: string; env: Record<str
     },
   }).finally(() => (exited = true))
   return { done, child: () => child!, stderr: () => stderr, exited: () => exited }
+}
+
+/**
+ * The error contract of a failing command without `--json`: nothing on stdout, one `error:`
+ * line matching `message`, one `hint:` line, nothing else (no stack, no "report a bug").
+ */
+export function expectOneLineError(result: CliResult, message: RegExp): void {
+  expect(result.stdout).toBe('')
+  const lines = result.stderr.trim().split('\n')
+  expect(lines[0]).toMatch(/^error: /)
+  expect(lines[0]).toMatch(message)
+  expect(lines[1]).toMatch(/^hint: /)
+  expect(lines).toHaveLength(2)
+  expect(result.stderr).not.toMatch(/report a bug|report it|bug in dbops|\n\s+at /)
 }
