@@ -24,6 +24,7 @@ import type {
   VerifyCheck,
 } from '../dialects/dialect.js'
 import { DbopsError, ExitCode, IntegrityError, errorCodeOf } from '../errors.js'
+import { readMigrationHead } from '../migrate/migration-store.js'
 import { type BackupManifest, MANIFEST_FORMAT, writeManifest } from './backup-manifest.js'
 import { prepareBackupDirectory, resolveBackupDirectory, scanBackupDirectory, sweepTempFiles } from './backup-directory.js'
 import { type BackupOwner, backupOwner } from './backup-identity.js'
@@ -219,7 +220,7 @@ async function writeBackup(
     createPrivateFile(tempPath)
     const outcome = await dialect.createBackup({
       source,
-      schema: config.schema,
+      readMigrationHead: (db) => readMigrationHead(db, dialect, config.schema),
       tempPath,
       scratchPath: scratch,
       signal: options.signal,

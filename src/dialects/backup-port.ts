@@ -6,6 +6,7 @@
  * `ConnectionScope` (see `dialect.ts`) made from the configuration and the command's connect
  * options, through which every further connection is opened.
  */
+import type { Kysely } from 'kysely'
 import type { DatabaseTarget } from '../config/database-url.js'
 
 /** How sure we are that a backup can be restored, weakest first (`none`: never verified or failed). */
@@ -63,8 +64,8 @@ export interface BackupSource {
 export interface BackupRequest {
   /** The prepared source (see `Dialect.prepareBackup`). */
   source: BackupSource
-  /** The schema that holds `dbops_migrations`, for the migration head. */
-  schema: string
+  /** Reads the migration head of the snapshot, over a Kysely instance the dialect opens on it. */
+  readMigrationHead(db: Kysely<any>): Promise<string | undefined>
   /** Temporary file to write; the caller fsyncs, hashes, renames and writes the manifest. */
   tempPath: string
   /** Another temporary path beside it, for intermediate files; `tag` tells them apart. */

@@ -1,16 +1,13 @@
 /**
  * The `Dialect` interface: everything dbops does that depends on the database, behind one
  * shape. One module per database implements it (`sqlite/`, `postgres/`). Shared code asks
- * a capability (`supportsTransactionalDdl`), never the dialect's name.
- *
- * The interface is designed whole; the foundation implements connecting and closing, and
- * later work fills in the rest without reshaping it.
+ * a capability (`supportsSchemas`), never the dialect's name.
  */
 import type { Kysely } from 'kysely'
 import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
-import type { MigrationSession } from '../migrate/migration-session.js'
+import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableSyntax } from './migration-port.js'
 import type { PresentationTraits } from './presentation-traits.js'
 import type {
   BackupOutcome,
@@ -100,33 +97,7 @@ export interface ConnectionScope {
   connect(target?: DatabaseTarget): Promise<DbConnection>
 }
 
-/** Options of a migration lock. */
-export interface MigrationLockOptions {
-  /** Give up after this many milliseconds (exit 5, naming the holder). */
-  timeoutMs: number
-  signal?: AbortSignal
-  /** Called once when the lock is busy, with who holds it. */
-  onWait?: (holder: LockHolder | undefined) => void
-  /** PostgreSQL schema that holds `dbops_migrations` (the lock is per schema). */
-  schema: string
-  /** PostgreSQL `lock_timeout` for migration statements, in milliseconds; 0 waits forever. */
-  statementLockTimeoutMs?: number
-  /** Called with each statement the session runs itself (SQL echo). */
-  onQuery?: (sql: string, durationMs: number) => void
-}
-
-/** Who holds a lock, as far as the database can tell. */
-export interface LockHolder {
-  pid: number | undefined
-  applicationName: string | undefined
-  clientAddress: string | undefined
-  since: Date | undefined
-}
-
-/** A held migration lock. */
-export interface MigrationLock {
-  release(): Promise<void>
-}
+export type { LockHolder, MigrationLock, MigrationLockOptions, MigrationSession } from './migration-port.js'
 
 /**
  * One health check's result. `details` keys are snake_case: they go into the JSON document
@@ -247,10 +218,8 @@ export interface Dialect extends PresentationTraits {
   createSchemaSql(): SchemaSql
   /** The lexical rules of its SQL (comments, strings, quoted names) that the one SQL lexer reads it by. */
   readonly sqlSyntax: SqlSyntax
-  /** DDL runs inside a transaction and rolls back with it. */
-  readonly supportsTransactionalDdl: boolean
-  /** Session-level advisory locks exist (PostgreSQL); otherwise the write lock serialises. */
-  readonly supportsAdvisoryLocks: boolean
+  /** How `dbops_migrations`' SQL is spelled on this database (see the migration store). */
+  readonly migrationTable: MigrationTableSyntax
   /** Namespaces (`DATABASE_SCHEMA`) exist. */
   readonly supportsSchemas: boolean
 
@@ -262,8 +231,8 @@ export interface Dialect extends PresentationTraits {
   introspect(conn: DbConnection, options: { schema: string }): Promise<DatabaseSchema>
   /**
    * Takes the migration lock, waiting up to `timeoutMs`, and returns the session that runs
-   * migrations under it (PostgreSQL: an advisory lock on one pinned connection; SQLite: the
-   * write lock, taken per migration).
+   * migrations under it (PostgreSQL: an advisory lock on one pinned connection; SQLite: a lock
+   * file for the run, and the write lock per migration).
    */
   acquireMigrationLock(conn: DbConnection, options: MigrationLockOptions): Promise<MigrationSession>
   /**

@@ -8,8 +8,9 @@ import fs from 'node:fs'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { classifyMigrations } from '../migrate/classify-migrations.js'
 import { discoverMigrations } from '../migrate/discover-migrations.js'
+import { queryable } from '../dialects/migration-port.js'
 import { runnerReport } from '../migrate/migration-status.js'
-import { readMigrationRows, withMigrationRunner } from '../migrate/migration-table.js'
+import { MigrationStore, withMigrationRunner } from '../migrate/migration-store.js'
 import { listBackups } from '../backup/list-backups.js'
 import type { DbConnection } from '../dialects/dialect.js'
 
@@ -67,7 +68,8 @@ export interface HealthSources {
 export async function readMigrationSummary(config: ResolvedConfig, context: HealthSourceContext): Promise<MigrationSummary> {
   const { conn } = context
   const files = fs.existsSync(config.migrationsDir) ? discoverMigrations(config.migrationsDir).files : []
-  const { rows, runner } = await withMigrationRunner(conn, config.schema, await readMigrationRows(conn.db, conn.dialect, config.schema))
+  const store = new MigrationStore(conn.dialect.migrationTable, config.schema)
+  const { rows, runner } = await withMigrationRunner(conn, store, await store.readRows(queryable(conn.db)))
   const { counts, head, migrations } = classifyMigrations(files, rows, runner)
   return {
     applied: counts.applied + counts.changed + counts.missing,

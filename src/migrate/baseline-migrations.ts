@@ -32,12 +32,13 @@ export async function baselineMigrations(config: ResolvedConfig, options: Migrat
     config,
     options,
     'migrate baseline',
-    async (session) => {
-      await session.ensureTable()
-      const classification = classifyMigrations(discovered.files, await session.readRows())
+    async (session, store) => {
+      await store.ensureTable(session)
+      const classification = classifyMigrations(discovered.files, await store.readRows(session))
       const target = findMigration(options.to, discovered.files, dirLabel)
       const toRecord = classification.migrations.filter((m) => m.state === 'pending' && compareVersions(m.version, target.version) <= 0)
-      await session.changeRows(
+      await store.changeRows(
+        session,
         toRecord.map((m) => ({
           kind: 'insert',
           row: {
@@ -48,7 +49,7 @@ export async function baselineMigrations(config: ResolvedConfig, options: Migrat
           },
         })),
       )
-      const after = classifyMigrations(discovered.files, await session.readRows())
+      const after = classifyMigrations(discovered.files, await store.readRows(session))
       return {
         database: describeTarget(config.target),
         recorded: toRecord.map((m) => ({ version: m.version, name: m.name })),

@@ -7,7 +7,7 @@
  */
 import type { LockHolder } from '../dialects/dialect.js'
 import { type MigrationFile, compareVersions } from './discover-migrations.js'
-import type { MigrationRow } from './migration-session.js'
+import type { MigrationRow } from '../dialects/migration-port.js'
 
 /** One migration's state. */
 export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing' | 'dirty' | 'running'

@@ -15,7 +15,7 @@
  *   arrives between migrations stops the run before the next.
  */
 import { DbopsError, ExitCode, messageOf } from '../errors.js'
-import type { MigrationStep } from './migration-session.js'
+import type { MigrationStep } from '../dialects/migration-port.js'
 
 /** A body's promise that can never settle. The message is the sentence the user sees. */
 export class NeverSettledError extends Error {

@@ -34,15 +34,15 @@ export async function importDbmate(config: ResolvedConfig, options: MigrationOpt
     config,
     options,
     'migrate import-dbmate',
-    async (session) => {
-      const versions = await session.readDbmateVersions()
+    async (session, store) => {
+      const versions = await store.readDbmateVersions(session)
       if (!versions) {
         throw new DbopsError('DBMATE_NOT_FOUND', ExitCode.failed, `No dbmate schema_migrations table in ${describeTarget(config.target)}`, {
           hint: 'Check --url, and on PostgreSQL DATABASE_SCHEMA (the schema dbmate used); there is nothing to import.',
         })
       }
-      await session.ensureTable()
-      const before = classifyMigrations(discovered.files, await session.readRows())
+      await store.ensureTable(session)
+      const before = classifyMigrations(discovered.files, await store.readRows(session))
       const recorded = new Set(before.migrations.filter((m) => m.row).map((m) => m.version))
       const imported: Array<{ version: string; name: string }> = []
       const alreadyRecorded: string[] = []
@@ -53,7 +53,8 @@ export async function importDbmate(config: ResolvedConfig, options: MigrationOpt
         else if (recorded.has(file.version)) alreadyRecorded.push(version)
         else imported.push({ version: file.version, name: file.name })
       }
-      await session.changeRows(
+      await store.changeRows(
+        session,
         imported.map((m) => {
           const file = discovered.files.find((f) => f.version === m.version)!
           return {
@@ -67,7 +68,7 @@ export async function importDbmate(config: ResolvedConfig, options: MigrationOpt
           }
         }),
       )
-      const after = classifyMigrations(discovered.files, await session.readRows())
+      const after = classifyMigrations(discovered.files, await store.readRows(session))
       return {
         database: describeTarget(config.target),
         imported,

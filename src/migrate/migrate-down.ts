@@ -7,19 +7,20 @@
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
-import { IntegrityError, UsageError } from '../errors.js'
+import { UsageError } from '../errors.js'
 import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
+import { assertNotDirty, assertRollbackMatches } from './migration-integrity.js'
 import {
   type MigrationOptions,
   type MigrationRunResult,
   displayPath,
   findMigration,
-  prepareMigrations,
   readMigrationsDir,
-  runMigrations,
   usingMigrationSession,
 } from './migration-runner.js'
+import { prepareMigrations } from './prepare-migrations.js'
+import { runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateDown}. */
 export interface MigrateDownOptions extends MigrationOptions {
@@ -48,14 +49,13 @@ export async function migrateDown(config: ResolvedConfig, options: MigrateDownOp
     config,
     options,
     'migrate down',
-    async (session, conn) => {
-      const rows = (await session.tableExists()) ? await session.readRows() : []
-      const classification = classifyMigrations(discovered.files, rows)
+    async (session, store) => {
+      const classification = classifyMigrations(discovered.files, await store.readRows(session))
       const plan = selectApplied(classification, options, dirLabel)
-      const prepared = await prepareMigrations(config, plan, 'down', conn.dialect.name)
-      const { results, error } = await runMigrations(config, session, classification, prepared, 'down', options)
-      const head = await session
-        .readRows()
+      const prepared = await prepareMigrations(config, plan, 'down')
+      const { results, error } = await runMigrations(session, prepared, 'down', options)
+      const head = await store
+        .readRows(session)
         .then((after) => classifyMigrations(discovered.files, after).head ?? null)
         .catch(() => classification.head ?? null)
       return { database, direction: 'down', dry_run: false, results, head, error }
@@ -65,12 +65,7 @@ export async function migrateDown(config: ResolvedConfig, options: MigrateDownOp
 }
 
 function selectApplied(classification: Classification, options: MigrateDownOptions, dirLabel: string): ClassifiedMigration[] {
-  const dirty = classification.migrations.filter((m) => m.state === 'dirty').map((m) => m.name)
-  if (dirty.length > 0) {
-    throw new IntegrityError('MIGRATION_DIRTY', `Migration ${dirty.join(', ')} is dirty: it ran outside a transaction and did not finish`, {
-      hint: `Sort it out by hand, then run \`dbops migrate repair ${dirty[0]}\` before rolling back.`,
-    })
-  }
+  assertNotDirty(classification, 'down')
   const recorded = classification.migrations.filter((m) => m.row).reverse() // newest first
   let plan: ClassifiedMigration[]
   if (options.to !== undefined) {
@@ -89,14 +84,6 @@ function selectApplied(classification: Classification, options: MigrateDownOptio
     if (!Number.isInteger(step) || step < 1) throw new UsageError('--step must be a whole number ≥ 1')
     plan = recorded.slice(0, step)
   }
-  const blocked = plan.filter((m) => m.state !== 'applied')
-  if (blocked.length > 0) {
-    const list = blocked
-      .map((m) => `${m.name} (${m.state === 'missing' ? `missing from ${dirLabel}` : 'changed since it was applied'})`)
-      .join(', ')
-    throw new IntegrityError('MIGRATION_CHANGED', `Cannot roll back ${list}: its down section may not match what was applied`, {
-      hint: 'Restore the file as it was applied (git checkout), or accept it with `dbops migrate repair` first.',
-    })
-  }
+  assertRollbackMatches(plan, dirLabel)
   return plan
 }

@@ -6,21 +6,21 @@
  */
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { IntegrityError, UsageError } from '../errors.js'
+import { UsageError } from '../errors.js'
 import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
+import { assertUpAllowed, dbmateManagedError } from './migration-integrity.js'
 import {
   type MigrationOptions,
   type MigrationRunResult,
-  dbmateManagedError,
   displayPath,
   findMigration,
-  prepareMigrations,
   readMigrationsDir,
   readRowsReadOnly,
-  runMigrations,
   usingMigrationSession,
 } from './migration-runner.js'
+import { prepareMigrations } from './prepare-migrations.js'
+import { runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateUp}. */
 export interface MigrateUpOptions extends MigrationOptions {
@@ -55,7 +55,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const classification = classifyMigrations(discovered.files, state.rows, state.runner)
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
-    const prepared = await prepareMigrations(config, plan, 'up', state.flavour)
+    const prepared = await prepareMigrations(config, plan, 'up')
     return {
       database,
       direction: 'up',
@@ -73,66 +73,24 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     }
   }
 
-  return usingMigrationSession(config, options, 'migrate up', async (session, conn) => {
+  return usingMigrationSession(config, options, 'migrate up', async (session, store) => {
     // dbmate's table and none of ours: adopt its history rather than re-run everything
-    if (!(await session.tableExists())) {
-      const dbmate = await session.readDbmateVersions()
+    if (!(await store.exists(session))) {
+      const dbmate = await store.readDbmateVersions(session)
       if (dbmate) throw dbmateManagedError(dbmate)
     }
-    await session.ensureTable()
-    const classification = classifyMigrations(discovered.files, await session.readRows())
+    await store.ensureTable(session)
+    const classification = classifyMigrations(discovered.files, await store.readRows(session))
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
-    const prepared = await prepareMigrations(config, plan, 'up', conn.dialect.name)
-    const { results, error } = await runMigrations(config, session, classification, prepared, 'up', options)
-    const head = await session
-      .readRows()
+    const prepared = await prepareMigrations(config, plan, 'up')
+    const { results, error } = await runMigrations(session, prepared, 'up', options)
+    const head = await store
+      .readRows(session)
       .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)
       .catch(() => classification.head ?? null)
     return { database, direction: 'up', dry_run: false, results, head, error }
   })
-}
-
-/** Throws {@link IntegrityError} (exit 6) naming the files and the command that resolves it. */
-export function assertUpAllowed(
-  classification: Classification,
-  options: { allowOutOfOrder?: boolean | undefined },
-  dirLabel: string,
-): void {
-  const named = (state: ClassifiedMigration['state']) => classification.migrations.filter((m) => m.state === state).map((m) => m.name)
-  const dirty = named('dirty')
-  if (dirty.length > 0) {
-    throw new IntegrityError('MIGRATION_DIRTY', `Migration ${dirty.join(', ')} is dirty: it ran outside a transaction and did not finish`, {
-      hint: `Check what it changed and finish or undo it by hand, then run \`dbops migrate repair ${dirty[0]}\` (it becomes pending again).`,
-    })
-  }
-  const changed = named('changed')
-  const missing = named('missing')
-  if (changed.length > 0 || missing.length > 0) {
-    const parts = [
-      changed.length > 0 ? `changed since they were applied: ${changed.join(', ')}` : undefined,
-      missing.length > 0 ? `applied but missing from ${dirLabel}: ${missing.join(', ')}` : undefined,
-    ].filter(Boolean)
-    throw new IntegrityError(
-      changed.length > 0 ? 'MIGRATION_CHANGED' : 'MIGRATION_MISSING',
-      `Applied migrations do not match ${dirLabel}: ${parts.join('; ')}`,
-      {
-        hint:
-          'Restore the files as they were applied (git checkout), or accept them as they are with `dbops migrate repair` ' +
-          '(records the new checksums, forgets missing ones). Put new changes in a new migration.',
-      },
-    )
-  }
-  const late = classification.migrations.filter((m) => m.outOfOrder).map((m) => m.name)
-  if (late.length > 0 && !options.allowOutOfOrder) {
-    throw new IntegrityError(
-      'MIGRATION_OUT_OF_ORDER',
-      `Pending migration${late.length === 1 ? '' : 's'} older than the newest applied one (${classification.head}): ${late.join(', ')}`,
-      {
-        hint: 'Give it a newer version (rename it with a later timestamp), or apply it anyway with `dbops migrate up --allow-out-of-order`.',
-      },
-    )
-  }
 }
 
 /** The pending migrations a run applies, in order, cut by `to` or `step`. */

@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { LockHolder } from '../dialects/dialect.js'
 import { ExitCode } from '../errors.js'
 import { type MigrationState, classifyMigrations } from './classify-migrations.js'
+import { integrityProblems } from './migration-integrity.js'
 import { type MigrationOptions, displayPath, readMigrationsDir, readRowsReadOnly } from './migration-runner.js'
 
 /** One migration in the status report. */
@@ -87,27 +88,8 @@ export async function getMigrationStatus(config: ResolvedConfig, options: Migrat
   const state = await readRowsReadOnly(config, options, 'migrate status')
   const classification = classifyMigrations(discovered.files, state.rows, state.runner)
   const c = classification.counts
-  const problems: string[] = []
-  const names = (s: MigrationState) => classification.migrations.filter((m) => m.state === s).map((m) => m.name)
-  if (c.dirty > 0)
-    problems.push(
-      `dirty (started outside a transaction, never finished): ${names('dirty').join(', ')}; sort it out, then \`dbops migrate repair\``,
-    )
-  if (c.changed > 0)
-    problems.push(`changed since applied: ${names('changed').join(', ')}; restore the files, or accept them with \`dbops migrate repair\``)
-  if (c.missing > 0)
-    problems.push(
-      `applied but missing from ${displayPath(config, discovered.dir)}: ${names('missing').join(', ')}; restore the files, or forget them with \`dbops migrate repair\``,
-    )
-  if (c.outOfOrder > 0) {
-    const late = classification.migrations.filter((m) => m.outOfOrder).map((m) => m.name)
-    problems.push(
-      `pending but older than the head ${classification.head}: ${late.join(', ')}; give them newer versions, or \`dbops migrate up --allow-out-of-order\``,
-    )
-  }
   const dbmate = !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
-  if (dbmate)
-    problems.push(`managed by dbmate (schema_migrations has ${dbmate.versions} versions); adopt it with \`dbops migrate import-dbmate\``)
+  const problems = integrityProblems(classification, displayPath(config, discovered.dir), dbmate?.versions)
   const exitCode = problems.length > 0 ? ExitCode.integrity : c.pending + c.running > 0 ? ExitCode.attention : ExitCode.ok
   const runner = c.running > 0 ? state.runner : undefined
   return {

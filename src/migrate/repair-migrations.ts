@@ -10,7 +10,7 @@ import { assertDestructiveAllowed } from '../config/production-guard.js'
 import { UsageError } from '../errors.js'
 import { classifyMigrations } from './classify-migrations.js'
 import { type MigrationOptions, displayPath, findMigration, readMigrationsDir, usingMigrationSession } from './migration-runner.js'
-import type { RowChange } from './migration-session.js'
+import type { RowChange } from './migration-store.js'
 
 /** Options of {@link repairMigrations}. */
 export interface RepairOptions extends MigrationOptions {
@@ -53,9 +53,8 @@ export async function repairMigrations(config: ResolvedConfig, options: RepairOp
     config,
     options,
     'migrate repair',
-    async (session) => {
-      const rows = (await session.tableExists()) ? await session.readRows() : []
-      const classification = classifyMigrations(discovered.files, rows)
+    async (session, store) => {
+      const classification = classifyMigrations(discovered.files, await store.readRows(session))
       let candidates = classification.migrations
       if (options.name !== undefined) {
         const target = findMigration(options.name, classification.migrations, dirLabel)
@@ -102,7 +101,7 @@ export async function repairMigrations(config: ResolvedConfig, options: RepairOp
           hint: 'repair handles changed, missing and dirty migrations; `dbops migrate status` lists them.',
         })
       }
-      if (changes.length > 0) await session.changeRows(changes)
+      if (changes.length > 0) await store.changeRows(session, changes)
       return { database: describeTarget(config.target), changes: report }
     },
     'read',

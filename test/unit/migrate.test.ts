@@ -4,7 +4,7 @@ import { SqlMigrationFormatError, parseSqlMigration as parseWithSyntax } from '.
 import { classifyMigrations } from '../../src/migrate/classify-migrations.js'
 import { checksumOf, compareVersions } from '../../src/migrate/discover-migrations.js'
 import type { MigrationFile } from '../../src/migrate/discover-migrations.js'
-import type { MigrationRow } from '../../src/migrate/migration-session.js'
+import type { MigrationRow } from '../../src/dialects/migration-port.js'
 import { githubErrorAnnotation } from '../../src/ui/github-annotation.js'
 import { slugifyMigrationName, timestampVersion } from '../../src/migrate/generate-migration.js'
 import { formatDuration } from '../../src/ui/migration-progress.js'

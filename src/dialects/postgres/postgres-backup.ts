@@ -11,7 +11,6 @@ import fs from 'node:fs'
 import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
 import type pg from 'pg'
 import type { PostgresTarget } from '../../config/database-url.js'
-import { readMigrationHead } from '../../migrate/migration-table.js'
 import { DbopsError, ExitCode, LockTimeoutError, UsageError, messageOf } from '../../errors.js'
 import { delimitIdentifier } from '../../sql/sql-text.js'
 import type {
@@ -169,7 +168,7 @@ export async function createPostgresBackup(request: BackupRequest): Promise<Back
   try {
     const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id
     const db = kyselyOverClient(client, source.onQuery)
-    const migrationHead = await readMigrationHead(db, source.conn.dialect, request.schema)
+    const migrationHead = await request.readMigrationHead(db)
     request.onNote?.(`snapshot ${snapshot}, migration head ${migrationHead ?? 'none'}`)
     // pg_dump writes straight into the file (its stdout is the file): no copy through this
     // process, so memory stays flat; the caller hashes the archive (compressed, so quickly)

@@ -12,13 +12,13 @@ import { connectPostgres } from './postgres-connect.js'
 import type { PostgresConnection } from './postgres-connection.js'
 import { readPostgresBackupIdentity } from './postgres-identity.js'
 import { restorePostgresBackup } from './postgres-restore.js'
+import { postgresMigrationTable } from './postgres-migration-table.js'
 import { postgresTraits } from './postgres-traits.js'
 
-/** PostgreSQL: transactional DDL, session-level advisory locks, schemas. */
+/** PostgreSQL: schemas; migrations serialised by a session-level advisory lock. */
 export const postgresDialect: Dialect = {
   ...postgresTraits,
-  supportsTransactionalDdl: true,
-  supportsAdvisoryLocks: true,
+  migrationTable: postgresMigrationTable,
   supportsSchemas: true,
 
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<PostgresConnection> {
@@ -32,10 +32,10 @@ export const postgresDialect: Dialect = {
     return (await import('./postgres-introspector.js')).introspectPostgres(conn, options)
   },
   async acquireMigrationLock(conn, options) {
-    return (await import('./postgres-migration-session.js')).acquirePostgresMigrationLock(conn as PostgresConnection, options)
+    return (await import('./postgres-migration-lock.js')).acquirePostgresMigrationLock(conn as PostgresConnection, options)
   },
   async migrationLockHolder(conn, options) {
-    return (await import('./postgres-migration-session.js')).findPostgresMigrationLockHolder(conn as PostgresConnection, options.schema)
+    return (await import('./postgres-migration-lock.js')).findPostgresMigrationLockHolder(conn as PostgresConnection, options.schema)
   },
   backupExtension({ gzip }) {
     if (gzip) {

@@ -14,7 +14,6 @@ import { pipeline } from 'node:stream/promises'
 import { createHash } from 'node:crypto'
 import zlib from 'node:zlib'
 import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
-import { readMigrationHead } from '../../migrate/migration-table.js'
 import { DbopsError, InterruptedError, OperationError, errorCodeOf, messageOf } from '../../errors.js'
 import { delimitIdentifier } from '../../sql/sql-text.js'
 import type {
@@ -257,7 +256,7 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
       throw mapCopyError(err, raw)
     })
     if (copy.finishedInOneStep) request.onNote?.(`copied the rest in one step after ${copy.restarts} restarts`)
-    const migrationHead = await standaloneCopyHead(raw, source.dialect, request.schema)
+    const migrationHead = await standaloneCopyHead(raw, request.readMigrationHead)
     let sha256: string | undefined
     if (source.gzip) {
       sha256 = await gzipInto(raw, request.tempPath, request.signal).catch((err: unknown) => {
@@ -277,12 +276,12 @@ export async function createSqliteBackup(request: BackupRequest): Promise<Backup
 }
 
 /** Switches a fresh copy to `journal_mode=DELETE` (one self-contained file) and reads its migration head. */
-async function standaloneCopyHead(file: string, dialect: Dialect, schema: string): Promise<string | undefined> {
+async function standaloneCopyHead(file: string, readHead: BackupRequest['readMigrationHead']): Promise<string | undefined> {
   const handle = openDatabase(file, { fileMustExist: true })
   const db = new Kysely<any>({ dialect: new KyselySqliteDialect({ database: handle }) })
   try {
     handle.pragma('journal_mode = DELETE')
-    return await readMigrationHead(db, dialect, schema)
+    return await readHead(db)
   } finally {
     await db.destroy()
   }

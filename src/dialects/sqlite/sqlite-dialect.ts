@@ -11,13 +11,13 @@ import { connectSqlite } from './sqlite-connect.js'
 import type { SqliteConnection } from './sqlite-connection.js'
 import { sqliteFileIdentity, sqliteIdentityOfRecordedSource } from './sqlite-identity.js'
 import { restoreSqliteBackup } from './sqlite-restore.js'
+import { sqliteMigrationTable } from './sqlite-migration-table.js'
 import { sqliteTraits } from './sqlite-traits.js'
 
-/** SQLite: transactional DDL, no advisory locks (the write lock serialises), no schemas. */
+/** SQLite: no schemas; migrations serialised by a lock file and the write lock. */
 export const sqliteDialect: Dialect = {
   ...sqliteTraits,
-  supportsTransactionalDdl: true,
-  supportsAdvisoryLocks: false,
+  migrationTable: sqliteMigrationTable,
   supportsSchemas: false,
 
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<SqliteConnection> {

@@ -13,10 +13,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { LockTimeoutError } from '../../errors.js'
-import type { MigrationSession } from '../../migrate/migration-session.js'
-import type { LockHolder, MigrationLockOptions } from '../dialect.js'
-import { describeFileUsers, findSqliteWriters } from './sqlite-file-users.js'
+import type { LockHolder, MigrationLockOptions, MigrationSession } from '../migration-port.js'
 import type { SqliteConnection } from './sqlite-connection.js'
+import { describeFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import { type HeldLockFile, acquireLockFile, formatSeconds, isLockFileHeld } from './sqlite-lock-file.js'
 import { SqliteMigrationSession } from './sqlite-migration-session.js'
 

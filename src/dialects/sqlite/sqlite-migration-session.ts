@@ -19,19 +19,16 @@ import type { Statement } from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import { InterruptedError, LockTimeoutError, errorCodeOf, messageOf } from '../../errors.js'
 import {
-  MigrationStepError,
-  type MigrationRow,
+  type MigrationLockOptions,
+  type MigrationRecords,
   type MigrationSession,
   type MigrationStep,
-  type RowChange,
+  MigrationStepError,
   type StepOutcome,
-} from '../../migrate/migration-session.js'
-import { MIGRATION_TABLE, applyRowChanges, readDbmateVersions, readMigrationRows, tableExists } from '../../migrate/migration-table.js'
-import type { MigrationRowValues } from '../../migrate/migration-session.js'
-import type { MigrationLockOptions } from '../dialect.js'
+} from '../migration-port.js'
 import { sleep } from '../retry-within-deadline.js'
-import { describeFileUsers, findSqliteFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import type { SqliteConnection, SqliteHandle } from './sqlite-connection.js'
+import { describeFileUsers, findSqliteFileUsers, findSqliteWriters } from './sqlite-file-users.js'
 import { type HeldLockFile, formatSeconds } from './sqlite-lock-file.js'
 
 /** Lets pending callbacks (signal handlers) run. */
@@ -47,13 +44,15 @@ class AlreadyDone extends Error {}
  * `acquireSqliteMigrationLock`) until `release()`.
  */
 export class SqliteMigrationSession implements MigrationSession {
-  readonly db: Kysely<any>
+  private readonly db: Kysely<any>
   private readonly handle: SqliteHandle
+  private readonly records: MigrationRecords
   private readonly file: string
   private readonly busyTimeout: number
   /** Prepared on the first BEGIN. */
   private statements: Record<'begin' | 'commit', Statement> | undefined
-  private rowStatements: SqliteRowStatements | undefined
+  /** The store's statements, prepared once each: a run of 200 migrations writes 200 rows. */
+  private readonly prepared = new Map<string, Statement>()
   private cancelRequested = false
   private warned = false
 
@@ -64,43 +63,28 @@ export class SqliteMigrationSession implements MigrationSession {
   ) {
     this.db = conn.db
     this.handle = conn.handle
+    this.records = options.records
     this.file = conn.target.dialect === 'sqlite' ? conn.target.path : ''
     this.busyTimeout = Number(this.handle.pragma('busy_timeout', { simple: true }))
   }
 
-  /** dbops_migrations' rows, through statements prepared on first use (the table must exist by then). */
-  private get rows() {
-    this.rowStatements ??= new SqliteRowStatements(this.handle)
-    return this.rowStatements
+  async query(sql: string, parameters: readonly unknown[]): Promise<Array<Record<string, unknown>>> {
+    let statement = this.prepared.get(sql)
+    if (!statement) this.prepared.set(sql, (statement = this.handle.prepare(sql)))
+    const started = performance.now()
+    let rows: Array<Record<string, unknown>> = []
+    if (statement.reader) rows = statement.all(...parameters) as Array<Record<string, unknown>>
+    else statement.run(...parameters)
+    this.options.onQuery?.(sql, performance.now() - started)
+    return rows
   }
 
-  tableExists(): Promise<boolean> {
-    return tableExists(this.db, 'sqlite', '', MIGRATION_TABLE)
+  async createTable(table: { ddl: string }): Promise<void> {
+    await this.inWriteTransaction(async () => this.exec(table.ddl))
   }
 
-  async ensureTable(): Promise<void> {
-    if (await this.tableExists()) return
-    await this.inWriteTransaction(async () => {
-      this.exec(
-        `CREATE TABLE IF NOT EXISTS ${MIGRATION_TABLE} (
-  version TEXT PRIMARY KEY NOT NULL,
-  name TEXT NOT NULL,
-  checksum TEXT NOT NULL,
-  status TEXT NOT NULL DEFAULT 'applied',
-  applied_at TEXT NOT NULL,
-  duration_ms INTEGER,
-  dbops_version TEXT NOT NULL
-)`,
-      )
-    })
-  }
-
-  readRows(): Promise<MigrationRow[]> {
-    return readMigrationRows(this.db, 'sqlite', '')
-  }
-
-  readDbmateVersions(): Promise<string[] | undefined> {
-    return readDbmateVersions(this.db, 'sqlite', '')
+  transaction(work: () => Promise<void>): Promise<void> {
+    return this.inWriteTransaction(work)
   }
 
   async run(step: MigrationStep): Promise<StepOutcome> {
@@ -124,8 +108,7 @@ export class SqliteMigrationSession implements MigrationSession {
       await this.assertNotDone(step)
       await this.runBody(step, false)
       if (step.foreignKeysOff) this.checkForeignKeys(false)
-      if (step.direction === 'up') this.rows.insert(step.row, 'applied', Math.round(performance.now() - started))
-      else this.rows.delete(step.row.version)
+      await this.records.markDone(this, step, performance.now() - started)
     })
   }
 
@@ -133,21 +116,16 @@ export class SqliteMigrationSession implements MigrationSession {
   private async runOutsideTransaction(step: MigrationStep, started: number): Promise<void> {
     await this.inWriteTransaction(async () => {
       await this.assertNotDone(step)
-      if (step.direction === 'up') this.rows.insert(step.row, 'started', null)
-      else this.rows.setStatus(step.row.version, 'started', null)
+      await this.records.markStarted(this, step)
     })
     await this.runBody(step, true)
     if (step.foreignKeysOff) this.checkForeignKeys(true)
-    await this.inWriteTransaction(async () => {
-      if (step.direction === 'up') this.rows.setStatus(step.row.version, 'applied', Math.round(performance.now() - started))
-      else this.rows.delete(step.row.version)
-    })
+    await this.inWriteTransaction(() => this.records.markDone(this, step, performance.now() - started))
   }
 
-  /** Up: the row must not exist yet; down: it must still be applied. Otherwise another run did it. */
+  /** Re-read under the write lock: another run may have done the step since this one read the rows. */
   private async assertNotDone(step: MigrationStep): Promise<void> {
-    const status = this.rows.status(step.row.version)
-    if (step.direction === 'up' ? status !== undefined : status !== 'applied') throw new AlreadyDone()
+    if (await this.records.isDone(this, step)) throw new AlreadyDone()
   }
 
   private async runBody(step: MigrationStep, dirty: boolean): Promise<void> {
@@ -201,10 +179,6 @@ export class SqliteMigrationSession implements MigrationSession {
       lockTimeout: false,
       code: 'SQLITE_CONSTRAINT_FOREIGNKEY',
     })
-  }
-
-  async changeRows(changes: RowChange[]): Promise<void> {
-    await this.inWriteTransaction(() => applyRowChanges(this.db, 'sqlite', '', changes))
   }
 
   async cancel(): Promise<void> {
@@ -305,40 +279,5 @@ export class SqliteMigrationSession implements MigrationSession {
       lockTimeout: false,
       cause: err,
     })
-  }
-}
-
-/** The per-migration reads and writes of dbops_migrations, prepared once. */
-class SqliteRowStatements {
-  private readonly select: Statement
-  private readonly insertRow: Statement
-  private readonly update: Statement
-  private readonly remove: Statement
-
-  constructor(handle: SqliteHandle) {
-    this.select = handle.prepare(`SELECT status FROM ${MIGRATION_TABLE} WHERE version = ?`).pluck()
-    this.insertRow = handle.prepare(
-      `INSERT INTO ${MIGRATION_TABLE} (version, name, checksum, status, applied_at, duration_ms, dbops_version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    this.update = handle.prepare(
-      `UPDATE ${MIGRATION_TABLE} SET status = @status, duration_ms = coalesce(@duration, duration_ms), applied_at = CASE WHEN @status = 'applied' THEN @at ELSE applied_at END WHERE version = @version`,
-    )
-    this.remove = handle.prepare(`DELETE FROM ${MIGRATION_TABLE} WHERE version = ?`)
-  }
-
-  status(version: string): string | undefined {
-    return this.select.get(version) as string | undefined
-  }
-
-  insert(row: MigrationRowValues, status: 'applied' | 'started', durationMs: number | null): void {
-    this.insertRow.run(row.version, row.name, row.checksum, status, new Date().toISOString(), durationMs, row.dbopsVersion)
-  }
-
-  setStatus(version: string, status: 'applied' | 'started', durationMs: number | null): void {
-    this.update.run({ status, duration: durationMs, at: new Date().toISOString(), version })
-  }
-
-  delete(version: string): void {
-    this.remove.run(version)
   }
 }

@@ -1,0 +1,226 @@
+/**
+ * `dbops_migrations`, the one module that defines, reads and writes it. It lives in
+ * `DATABASE_SCHEMA` on PostgreSQL and in the file on SQLite. Columns: `version` (text, primary
+ * key: the file's numeric prefix), `name` (the file name), `checksum` (sha256 hex, CRLF
+ * normalised), `status` (`applied`, or `started`: a non-transactional migration in progress,
+ * running while a run holds the migration lock, or crashed, i.e. dirty), `applied_at`
+ * (timestamptz on PostgreSQL, ISO-8601 text on SQLite), `duration_ms`, `dbops_version`.
+ *
+ * Every statement is written here once. The dialect spells what differs (the qualified name,
+ * bound parameters, the timestamp column: {@link MigrationTableSyntax}) and runs them: a
+ * migration session, inside the transaction it chooses (a row commits with its migration), or
+ * any connection through {@link queryable}.
+ */
+import type { Kysely } from 'kysely'
+import type { DbConnection, Dialect, LockHolder } from '../dialects/dialect.js'
+import type {
+  InlineRowSpelling,
+  MigrationRecords,
+  MigrationRow,
+  MigrationRowValues,
+  MigrationSession,
+  MigrationStep,
+  MigrationTableSyntax,
+  StatementRunner,
+} from '../dialects/migration-port.js'
+import { queryable } from '../dialects/migration-port.js'
+import { compareVersions } from './discover-migrations.js'
+
+/** The table's name. */
+export const MIGRATION_TABLE = 'dbops_migrations'
+
+/** dbmate's table, for adoption. */
+export const DBMATE_TABLE = 'schema_migrations'
+
+/** A change to `dbops_migrations` made by `repair`, `baseline` or `import-dbmate`. */
+export type RowChange =
+  | { kind: 'insert'; row: MigrationRowValues }
+  | { kind: 'set-checksum'; version: string; checksum: string; name: string }
+  | { kind: 'delete'; version: string }
+
+const COLUMNS = 'version, name, checksum, status, applied_at, duration_ms, dbops_version'
+
+/**
+ * `dbops_migrations` of one database (in `schema` on PostgreSQL). Reads work over any
+ * runner and never fail on a missing table; writes that need the migration lock take the
+ * session. It is also the {@link MigrationRecords} a session writes through while it runs a step.
+ *
+ * @example
+ * const store = new MigrationStore(conn.dialect.migrationTable, config.schema)
+ * const rows = await store.readRows(queryable(conn.db))
+ */
+export class MigrationStore implements MigrationRecords {
+  private readonly table: string
+  private readonly sql: Record<'insert' | 'selectStatus' | 'markStarted' | 'markApplied' | 'setChecksum' | 'delete', string>
+
+  constructor(
+    private readonly syntax: MigrationTableSyntax,
+    /** The schema that holds the table (PostgreSQL). */
+    readonly schema: string,
+  ) {
+    const t = (this.table = syntax.qualify(schema, MIGRATION_TABLE))
+    const p = (n: number) => syntax.parameter(n)
+    this.sql = {
+      insert: `INSERT INTO ${t} (${COLUMNS}) VALUES (${[1, 2, 3, 4, 5, 6, 7].map(p).join(', ')})`,
+      selectStatus: `SELECT status FROM ${t} WHERE version = ${p(1)}`,
+      markStarted: `UPDATE ${t} SET status = 'started' WHERE version = ${p(1)}`,
+      markApplied: `UPDATE ${t} SET status = 'applied', duration_ms = ${p(1)}, applied_at = ${p(2)} WHERE version = ${p(3)}`,
+      setChecksum: `UPDATE ${t} SET checksum = ${p(1)}, name = ${p(2)} WHERE version = ${p(3)}`,
+      delete: `DELETE FROM ${t} WHERE version = ${p(1)}`,
+    }
+  }
+
+  /** Whether `dbops_migrations` exists. */
+  exists(runner: StatementRunner): Promise<boolean> {
+    return this.tableExists(runner, MIGRATION_TABLE)
+  }
+
+  /** Creates `dbops_migrations` (and, on PostgreSQL, its schema) when missing. */
+  async ensureTable(session: MigrationSession): Promise<void> {
+    if (await this.exists(session)) return
+    const ddl = `CREATE TABLE IF NOT EXISTS ${this.table} (
+  version TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'applied',
+  applied_at ${this.syntax.timestampColumn},
+  duration_ms INTEGER,
+  dbops_version TEXT NOT NULL
+)`
+    await session.createTable({ name: MIGRATION_TABLE, ddl })
+  }
+
+  /** Every row, in version order; empty when the table does not exist. */
+  async readRows(runner: StatementRunner): Promise<MigrationRow[]> {
+    return (await this.exists(runner)) ? this.selectRows(runner) : []
+  }
+
+  /** Every row of the table, which must exist, in version order. */
+  async selectRows(runner: StatementRunner): Promise<MigrationRow[]> {
+    const rows = await runner.query(`SELECT * FROM ${this.table}`, [])
+    return rows.map(toMigrationRow).sort((a, b) => compareVersions(a.version, b.version))
+  }
+
+  /**
+   * The migration head: the greatest `version` whose status is `applied`, or undefined when
+   * nothing is applied or the table does not exist. Never fails on a missing table, so backups
+   * and health can read it on any database, inside their own transaction.
+   */
+  async readHead(runner: StatementRunner): Promise<string | undefined> {
+    if (!(await this.exists(runner))) return undefined
+    let head: string | undefined
+    for (const row of await runner.query(`SELECT version FROM ${this.table} WHERE status = 'applied'`, [])) {
+      const version = String(row.version)
+      if (head === undefined || compareVersions(version, head) > 0) head = version
+    }
+    return head
+  }
+
+  /** Versions recorded by dbmate, or undefined when its table does not exist. */
+  async readDbmateVersions(runner: StatementRunner): Promise<string[] | undefined> {
+    if (!(await this.tableExists(runner, DBMATE_TABLE))) return undefined
+    const rows = await runner.query(`SELECT version FROM ${this.syntax.qualify(this.schema, DBMATE_TABLE)}`, [])
+    return rows.map((r) => String(r.version)).sort(compareVersions)
+  }
+
+  /** Applies `repair` / `baseline` / `import-dbmate` changes in one transaction of the session. */
+  async changeRows(session: MigrationSession, changes: RowChange[]): Promise<void> {
+    await session.transaction(async () => {
+      for (const change of changes) {
+        if (change.kind === 'insert') await this.insert(session, change.row, 'applied', null)
+        else if (change.kind === 'delete') await session.query(this.sql.delete, [change.version])
+        else await session.query(this.sql.setChecksum, [change.checksum, change.name, change.version])
+      }
+    })
+  }
+
+  async isDone(runner: StatementRunner, step: MigrationStep): Promise<boolean> {
+    const [row] = await runner.query(this.sql.selectStatus, [step.row.version])
+    return step.direction === 'up' ? row !== undefined : row?.status !== 'applied'
+  }
+
+  async markStarted(runner: StatementRunner, step: MigrationStep): Promise<void> {
+    if (step.direction === 'up') await this.insert(runner, step.row, 'started', null)
+    else await runner.query(this.sql.markStarted, [step.row.version])
+  }
+
+  async markDone(runner: StatementRunner, step: MigrationStep, durationMs: number): Promise<void> {
+    const ms = Math.round(durationMs)
+    if (step.direction === 'down') await runner.query(this.sql.delete, [step.row.version])
+    else if (step.transaction) await this.insert(runner, step.row, 'applied', ms)
+    else await runner.query(this.sql.markApplied, [ms, new Date().toISOString(), step.row.version])
+  }
+
+  doneStatement(step: MigrationStep, spelling: InlineRowSpelling): string {
+    const { literal } = spelling
+    const { row } = step
+    if (step.direction === 'down') return `DELETE FROM ${this.table} WHERE version = ${literal(row.version)}`
+    const values = [literal(row.version), literal(row.name), literal(row.checksum), `'applied'`, spelling.appliedAt, spelling.durationMs]
+    return `INSERT INTO ${this.table} (${COLUMNS}) VALUES (${values.join(', ')}, ${literal(row.dbopsVersion)})`
+  }
+
+  private async insert(runner: StatementRunner, row: MigrationRowValues, status: 'applied' | 'started', durationMs: number | null) {
+    await runner.query(this.sql.insert, [
+      row.version,
+      row.name,
+      row.checksum,
+      status,
+      new Date().toISOString(),
+      durationMs,
+      row.dbopsVersion,
+    ])
+  }
+
+  private async tableExists(runner: StatementRunner, name: string): Promise<boolean> {
+    const query = this.syntax.tableExists(this.schema, name)
+    return (await runner.query(query.sql, query.parameters)).length > 0
+  }
+}
+
+/**
+ * `rows` (as just read from `dbops_migrations`) and the run applying their `started` ones right
+ * now: the holder of the migration lock, asked without taking it. For readers that do not hold
+ * the lock themselves (`migrate status`, `health`); `runner` is undefined when every row is
+ * finished or no run holds the lock, and a `started` row is then dirty.
+ *
+ * Rows and lock cannot be read at one instant, so with a `started` row the lock is asked, the
+ * rows read again and, if the lock was free, asked once more: a run in progress at the second
+ * read held the lock then, so it shows in one of the two asks unless it took the lock and let
+ * it go in between — a whole migration in a few milliseconds. Asking only after one read would
+ * call dirty a run that just finished its migration and let the lock go.
+ */
+export async function withMigrationRunner(
+  conn: DbConnection,
+  store: MigrationStore,
+  rows: MigrationRow[],
+): Promise<{ rows: MigrationRow[]; runner: LockHolder | undefined }> {
+  if (rows.every((r) => r.status === 'applied')) return { rows, runner: undefined }
+  const ask = () => conn.dialect.migrationLockHolder(conn, { schema: store.schema })
+  const before = await ask()
+  const again = await store.selectRows(queryable(conn.db))
+  return { rows: again, runner: before ?? (await ask()) }
+}
+
+/**
+ * The migration head of the database `db` is connected to (see {@link MigrationStore.readHead}).
+ *
+ * @example
+ * const head = await readMigrationHead(conn.db, conn.dialect, config.schema) // '20250101120000'
+ */
+export function readMigrationHead(db: Kysely<any>, dialect: Pick<Dialect, 'migrationTable'>, schema: string): Promise<string | undefined> {
+  return new MigrationStore(dialect.migrationTable, schema).readHead(queryable(db))
+}
+
+function toMigrationRow(raw: Record<string, unknown>): MigrationRow {
+  const appliedAt = raw.applied_at
+  const duration = raw.duration_ms
+  return {
+    version: String(raw.version),
+    name: String(raw.name),
+    checksum: String(raw.checksum),
+    status: String(raw.status),
+    appliedAt: appliedAt instanceof Date ? appliedAt.toISOString() : appliedAt == null ? undefined : String(appliedAt),
+    durationMs: duration == null ? undefined : Number(duration),
+    dbopsVersion: raw.dbops_version == null ? undefined : String(raw.dbops_version),
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Running prepared migrations: one after the other through the dialect's migration session,
+ * with progress events, and whatever stops the run turned into the error the user sees.
+ *
+ * The loop is dbops' own rather than umzug's: umzug's storage records a migration after its
+ * `up` returns, outside the migration's transaction, so a crash between the two would leave
+ * it applied but not recorded. dbops writes the row inside that transaction (the session
+ * does, through the migration store), which leaves umzug nothing but the loop.
+ */
+import { type MigrationSession, MigrationStepError } from '../dialects/migration-port.js'
+import { DbopsError, ExitCode, InterruptedError, errorCodeOf, messageOf } from '../errors.js'
+import { guardModuleSteps } from './guard-module-steps.js'
+import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
+import type { MigrationOptions, MigrationResult, MigrationResultStatus } from './migration-runner.js'
+import type { PreparedMigration } from './prepare-migrations.js'
+
+/**
+ * Runs prepared migrations in order, each through the session (its row written inside its
+ * own transaction), stopping at the first failure or at an interruption. Returns every
+ * migration's result and the error that stopped the run; those before it stay applied (or
+ * rolled back).
+ */
+export async function runMigrations(
+  session: MigrationSession,
+  prepared: PreparedMigration[],
+  direction: 'up' | 'down',
+  options: MigrationOptions,
+): Promise<{ results: MigrationResult[]; error: DbopsError | undefined }> {
+  const results: MigrationResult[] = prepared.map((p) => ({
+    version: p.file.version,
+    name: p.file.name,
+    status: 'not_run',
+    duration_ms: null,
+  }))
+  const signal = options.signal
+  const onAbort = () => void session.cancel()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  options.onProgress?.({
+    type: 'plan',
+    direction,
+    migrations: prepared.map((p) => ({ version: p.file.version, name: p.file.name })),
+  })
+
+  const guard = guardModuleSteps()
+  const run = async (item: PreparedMigration, index: number) => {
+    const name = item.file.name
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT')
+    guard.throwStray()
+    options.onProgress?.({ type: 'start', version: item.file.version, name })
+    results[index]!.status = 'failed'
+    const outcome = await session.run(guard.supervise(item.step, name))
+    const status: MigrationResultStatus = outcome.status === 'skipped' ? 'skipped' : direction === 'up' ? 'applied' : 'reverted'
+    // to 0.1 ms: most small migrations take under 1 ms, and the run's total sums these
+    results[index] = { ...results[index]!, status, duration_ms: Math.round(outcome.durationMs * 10) / 10 }
+    options.onProgress?.({
+      type: 'done',
+      version: item.file.version,
+      name,
+      status,
+      durationMs: outcome.durationMs,
+    })
+  }
+  let error: DbopsError | undefined
+  try {
+    for (const [index, item] of prepared.entries()) await run(item, index)
+  } catch (err) {
+    const index = results.findIndex((r) => r.status === 'failed')
+    error = describeRunError(err, index >= 0 ? prepared[index] : undefined, direction, results, signal)
+    if (index >= 0)
+      options.onProgress?.({
+        type: 'failed',
+        version: results[index]!.version,
+        name: results[index]!.name,
+        error,
+      })
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+  try {
+    if (!error) await guard.finish()
+  } catch (err) {
+    error = err as DbopsError
+  } finally {
+    guard.dispose()
+  }
+  return { results, error }
+}
+
+/** Turns whatever stopped a run into the error the user sees: what failed, where, and what stays. */
+function describeRunError(
+  err: unknown,
+  item: PreparedMigration | undefined,
+  direction: 'up' | 'down',
+  results: MigrationResult[],
+  signal: AbortSignal | undefined,
+): DbopsError {
+  const verb = direction === 'up' ? 'applied' : 'rolled back'
+  const done = results.filter((r) => r.status === 'applied' || r.status === 'reverted').map((r) => r.name)
+  const notDone = results.filter((r) => r.status === 'failed' || r.status === 'not_run').map((r) => r.name)
+  const doneText = `${capitalise(verb)} in this run: ${done.length > 0 ? done.join(', ') : 'none'}. Not ${verb}: ${notDone.length > 0 ? notDone.join(', ') : 'none'}.`
+  const stepError = err instanceof MigrationStepError ? err : undefined
+  const interrupted = err instanceof InterruptedError || stepError?.details.cancelled || (signal?.aborted && errorCodeOf(err) === '57014')
+  if (interrupted) {
+    const reason = signal?.reason
+    const which = reason instanceof InterruptedError ? reason.signal : err instanceof InterruptedError ? err.signal : 'SIGINT'
+    const what = !item
+      ? ''
+      : stepError?.details.dirty
+        ? ` while running ${item.label}, which ran outside a transaction and is now dirty (run \`dbops migrate repair ${item.file.name}\` once it is sorted out)`
+        : ` while running ${item.label}; it was rolled back, nothing of it remains`
+    return new InterruptedError(which, `Interrupted by ${which}${what}. ${doneText}`)
+  }
+  if (!item) return err instanceof DbopsError ? err : new DbopsError('INTERNAL', ExitCode.failed, messageOf(err), { cause: err })
+  if (err instanceof DbopsError) return err
+  // SQL: the statement the session located; a module: the line in its stack (jiti keeps lines)
+  const located =
+    stepError?.details.line !== undefined
+      ? { line: stepError.details.line, column: stepError.details.column }
+      : (locationInStack(stepError?.details.cause ?? err, item.file.path) ?? {})
+  const where = describeLocation(located)
+  const location = { file: item.file.path, ...located }
+  const earlier = done.length > 0 ? ` The ${done.length} migration${done.length === 1 ? '' : 's'} before it in this run stay ${verb}.` : ''
+  if (stepError?.details.dirty) {
+    return new MigrationFailedError(
+      'MIGRATION_FAILED',
+      ExitCode.failed,
+      `Migration ${item.label} (${direction}) failed${where}: ${messageOf(err)}; it ran outside a transaction and is now dirty`,
+      location,
+      {
+        hint: `Statements before the failing one took effect.${earlier} Finish or undo them by hand, then run \`dbops migrate repair ${item.file.name}\`.`,
+        cause: err,
+      },
+    )
+  }
+  if (stepError?.details.lockTimeout) {
+    return new MigrationFailedError(
+      'STATEMENT_LOCK_TIMEOUT',
+      ExitCode.lockTimeout,
+      `Migration ${item.label} (${direction}) waited longer than lock_timeout for a table lock${where}: ${messageOf(err)}`,
+      location,
+      {
+        hint: `Another session holds a lock on a table it changes; nothing of it was ${verb}.${earlier} Retry when the database is quieter, or raise --statement-lock-timeout (DBOPS_STATEMENT_LOCK_TIMEOUT; 0 waits forever).`,
+        cause: err,
+      },
+    )
+  }
+  return new MigrationFailedError(
+    'MIGRATION_FAILED',
+    ExitCode.failed,
+    `Migration ${item.label} (${direction}) failed${where}: ${messageOf(err)}`,
+    location,
+    {
+      hint: `Nothing of it was ${verb}: it ran in one transaction.${earlier} Fix it and run \`dbops migrate ${direction}\` again.`,
+      cause: err,
+    },
+  )
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}
