@@ -7,8 +7,8 @@ const ASK_THE_DIALECT =
   'Compare dialect names only in src/dialects/ (the loader picks the dialect) and src/config/; elsewhere ask the dialect: a capability (dialect.supportsSchemas), its traits (dialectTraits(name)), its displayName.'
 
 // Shared code asks a dialect what it can do instead of which one it is (STYLE.md, DESIGN.md
-// "Architecture"). Checked with `npm run lint:dialect-names`; joins `npm run lint` once src/
-// has no such comparison left.
+// "Architecture"). Part of `npm run lint`, with dependency-cruiser's import rules
+// (.dependency-cruiser.cjs).
 const dialectNames = {
   files: ['src/**/*.ts'],
   ignores: ['src/dialects/**', 'src/config/**'],
@@ -38,5 +38,5 @@ export default tseslint.config(
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
-  ...(process.env.DBOPS_LINT_DIALECT_NAMES ? [dialectNames] : []),
+  dialectNames,
 )

@@ -104,13 +104,13 @@ export {
   type CompareSchemasOptions,
   type SchemaComparison,
   type PulledModels,
-} from './schema/compare-schemas.js'
-export type { MigrationApplier } from './schema/replay-migrations.js'
+} from './drift/compare-schemas.js'
+export type { MigrationApplier } from './drift/replay-migrations.js'
 export {
   generateMigrationFromModels,
   type GenerateFromModelsOptions,
   type GeneratedMigration,
-} from './schema/generate-migration-from-models.js'
+} from './drift/generate-migration-from-models.js'
 
 // Backups: create, list, verify, restore, prune; retention is a pure function.
 export { createBackup, type CreateBackupOptions, type CreateBackupResult } from './backup/create-backup.js'

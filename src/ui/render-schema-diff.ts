@@ -4,7 +4,7 @@
  * marked; JSON: the same changes with snake_case keys.
  */
 import type { ChalkInstance } from 'chalk'
-import type { SchemaComparison } from '../schema/compare-schemas.js'
+import type { SchemaComparison } from '../drift/compare-schemas.js'
 import { formatSqlScript } from '../schema/render-schema-sql.js'
 import { type SchemaChange, changeDirection, summariseChange } from '../schema/schema-change.js'
 

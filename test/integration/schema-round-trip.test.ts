@@ -12,7 +12,7 @@ import type { PostgresConnection } from '../../src/dialects/postgres/postgres-co
 import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-connection.js'
 import { resolveConfig, type ResolvedConfig } from '../../src/config/resolve-config.js'
 import { usingDatabase } from '../../src/dialects/index.js'
-import { pullModels } from '../../src/schema/compare-schemas.js'
+import { pullModels } from '../../src/drift/compare-schemas.js'
 import type { InferDatabase, Table } from '../../src/schema/define-models.js'
 import { diffSchemas } from '../../src/schema/diff-schemas.js'
 import { collectTables } from '../../src/schema/load-models.js'

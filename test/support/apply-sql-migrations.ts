@@ -12,7 +12,7 @@ import type { ResolvedConfig } from '../../src/config/resolve-config.js'
 import type { SqliteConnection } from '../../src/dialects/sqlite/sqlite-connection.js'
 import type { PostgresConnection } from '../../src/dialects/postgres/postgres-connection.js'
 import { usingDatabase } from '../../src/dialects/index.js'
-import type { MigrationApplier } from '../../src/schema/replay-migrations.js'
+import type { MigrationApplier } from '../../src/drift/replay-migrations.js'
 
 /** One section of a dbmate-format file: its SQL and its options (`transaction:false`, `foreign_keys:off`). */
 export interface MigrationSection {

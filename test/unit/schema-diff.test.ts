@@ -5,7 +5,7 @@
  */
 import { Chalk } from 'chalk'
 import { describe, expect, test } from 'vitest'
-import type { SchemaComparison } from '../../src/schema/compare-schemas.js'
+import type { SchemaComparison } from '../../src/drift/compare-schemas.js'
 import { renderSchemaSql } from '../../src/schema/render-schema-sql.js'
 import { renderSchemaDiffText, schemaDiffJson } from '../../src/ui/render-schema-diff.js'
 import { diffSchemas, parseRenameDecision } from '../../src/schema/diff-schemas.js'

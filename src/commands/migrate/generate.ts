@@ -49,7 +49,7 @@ export default class MigrateGenerate extends DbopsCommand<typeof MigrateGenerate
       this.out.result(`Created ${result.path}`)
       return result
     }
-    const { generateMigrationFromModels } = await import('../../schema/generate-migration-from-models.js')
+    const { generateMigrationFromModels } = await import('../../drift/generate-migration-from-models.js')
     const generated = await generateMigrationFromModels(config, {
       name: this.args.name,
       connect: this.connectOptions(config, 'write'),

@@ -1,6 +1,6 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { compareSchemas } from '../../schema/compare-schemas.js'
+import { compareSchemas } from '../../drift/compare-schemas.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'
 import { formatSqlScript } from '../../schema/render-schema-sql.js'
 import { renderSchemaDiffText, schemaDiffJson } from '../../ui/render-schema-diff.js'

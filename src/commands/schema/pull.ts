@@ -4,7 +4,7 @@ import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { DbopsError, ExitCode } from '../../errors.js'
 import { writeFileAtomic } from '../../project/scaffold-project.js'
-import { pullModels } from '../../schema/compare-schemas.js'
+import { pullModels } from '../../drift/compare-schemas.js'
 
 /** `dbops schema pull`: TypeScript models from the live database. */
 export default class SchemaPull extends DbopsCommand<typeof SchemaPull> {

@@ -11,7 +11,7 @@
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { ShadowOptions } from '../dialects/dialect.js'
 import { loadDialect, usingDatabase } from '../dialects/index.js'
-import type { DatabaseSchema } from './normalised-schema.js'
+import type { DatabaseSchema } from '../schema/normalised-schema.js'
 
 /**
  * Applies every migration of `migrationsDir` to the database `shadow` points at (a fresh,

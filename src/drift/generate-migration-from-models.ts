@@ -17,12 +17,12 @@ import type { ConnectOptions } from '../dialects/dialect.js'
 import type { RenderedSql, SqlStep } from '../dialects/schema-sql.js'
 import { writeFileAtomic } from '../project/scaffold-project.js'
 import { collectWarnings, loadModelsSchema } from './compare-schemas.js'
-import type { Models, Table } from './define-models.js'
-import { type RenameDecision, diffSchemas } from './diff-schemas.js'
-import type { DatabaseSchema } from './normalised-schema.js'
-import { formatSqlStatements, renderSchemaSql } from './render-schema-sql.js'
+import type { Models, Table } from '../schema/define-models.js'
+import { type RenameDecision, diffSchemas } from '../schema/diff-schemas.js'
+import type { DatabaseSchema } from '../schema/normalised-schema.js'
+import { formatSqlStatements, renderSchemaSql } from '../schema/render-schema-sql.js'
 import { type MigrationApplier, applyMigrationsWithRunner, replayMigrations } from './replay-migrations.js'
-import { type SchemaChange, invertChange, summariseChange } from './schema-change.js'
+import { type SchemaChange, invertChange, summariseChange } from '../schema/schema-change.js'
 
 /** A migration rendered from a diff, before it is written anywhere. */
 export interface RenderedMigration {
