@@ -253,7 +253,7 @@ for (const dialect of testDialects()) {
       p.write(
         '20250101000002_slow.sql',
         sqlMigration(
-          `CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, dialect.name === 'postgres' ? 60 : 1.5)}\nCREATE TABLE after_slow (id integer);`,
+          `CREATE TABLE slow (id integer);\n${slowStatement(dialect.name, dialect.name === 'postgres' ? 60 : 10)}\nCREATE TABLE after_slow (id integer);`,
         ),
       )
       p.write('20250101000003_later.sql', sqlMigration('CREATE TABLE later (id integer);'))
