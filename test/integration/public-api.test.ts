@@ -13,7 +13,8 @@ import { makeTempDir, repoRoot } from '../support/cli.js'
 /** The names the README lists under "## Programmatic use", in its bullet list. */
 function documentedNames(): string[] {
   const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('\n## Programmatic use'), readme.indexOf('\n## Development'))
+  const start = readme.indexOf('\n## Programmatic use')
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
   const bullets = section.slice(section.indexOf('\n- **'))
   return [...bullets.matchAll(/`([A-Za-z]\w*)`/g)].map((m) => m[1]!)
 }
