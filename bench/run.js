@@ -20,10 +20,17 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
+/** This process's environment with `env` laid over it; an `undefined` value removes the variable. */
+function withEnv(env = {}) {
+  const merged = { ...process.env, ...env }
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete merged[name]
+  return merged
+}
+
 /** Wall-clock ms of one process run; throws if it fails. */
 function timeProcess(command, args, { env, cwd } = {}) {
   const started = process.hrtime.bigint()
-  const result = spawnSync(command, args, { env: { ...process.env, ...env }, cwd: cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+  const result = spawnSync(command, args, { env: withEnv(env), cwd: cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
   return ms
