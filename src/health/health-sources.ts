@@ -9,7 +9,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { classifyMigrations } from '../migrate/classify-migrations.js'
 import { discoverMigrations } from '../migrate/discover-migrations.js'
 import { queryable } from '../dialects/migration-port.js'
-import { runnerReport } from '../migrate/migration-status.js'
+import { type MigrationRunnerReport, runnerReport } from '../migrate/migration-status.js'
 import { MigrationStore, withMigrationRunner } from '../migrate/migration-store.js'
 import { listBackups } from '../backup/list-backups.js'
 import type { DbConnection } from '../dialects/dialect.js'
@@ -29,7 +29,7 @@ export interface MigrationSummary {
   /** Started, and a run holding the migration lock is applying it right now (warn). */
   running: number
   /** Who applies them (`migrate status --json`'s `running_by`), when any is running. */
-  runningBy: Record<string, unknown> | undefined
+  runningBy: MigrationRunnerReport | undefined
   /** The latest applied migration, `<version>_<name>`. */
   head: string | undefined
 }
@@ -78,7 +78,7 @@ export async function readMigrationSummary(config: ResolvedConfig, context: Heal
     missing: counts.missing,
     dirty: counts.dirty,
     running: counts.running,
-    runningBy: runner && counts.running > 0 ? { ...runnerReport(runner) } : undefined,
+    runningBy: runner && counts.running > 0 ? runnerReport(runner) : undefined,
     head: migrations.find((m) => m.version === head)?.name,
   }
 }
