@@ -65,19 +65,25 @@ export function exampleSteps(page: MarkdownPage): ExampleStep[] {
 /**
  * Whether the shown lines appear in `output`, in order, other lines allowed between them;
  * `…` in a shown line stands for any text, and a line that is only `…` for omitted lines.
+ * Runs of spaces count as one, so a table column that is wider or narrower still matches.
  * Returns the first shown line that was not found, or undefined.
  */
 export function missingOutputLine(shown: string[], output: string): string | undefined {
-  const actual = output.split('\n').map((line) => line.trimEnd())
+  const actual = output.split('\n').map(squeeze)
   let from = 0
   for (const expected of shown) {
     if (expected.trim() === '…') continue
-    const pattern = new RegExp(`^${expected.split('…').map(escapeRegExp).join('.*')}$`)
+    const pattern = new RegExp(`^${squeeze(expected).split('…').map(escapeRegExp).join('.*')}$`)
     const at = actual.findIndex((line, index) => index >= from && pattern.test(line))
     if (at < 0) return expected
     from = at + 1
   }
   return undefined
+}
+
+/** A line with its runs of white space made one space, and none at either end. */
+function squeeze(line: string): string {
+  return line.trim().replace(/\s+/g, ' ')
 }
 
 function escapeRegExp(text: string): string {
