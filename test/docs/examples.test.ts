@@ -81,6 +81,6 @@ describe('the command examples in docs/', () => {
         await database?.drop()
         project.cleanup()
       }
-    })
+    }, 120_000) // ~20 commands of ~0.4 s CPU each, beside the other pages on a busy machine
   }
 })
