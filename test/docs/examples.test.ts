@@ -45,42 +45,49 @@ describe('the command examples in docs/', () => {
   test('most pages have some, and each page runs dbops', () => {
     expect(pages.length).toBeGreaterThan(3)
     for (const { page, steps } of pages) {
-      expect(steps.some((step) => step.kind === 'run' && /\bdbops\b/.test(step.command)), page.file).toBe(true)
+      expect(
+        steps.some((step) => step.kind === 'run' && /\bdbops\b/.test(step.command)),
+        page.file,
+      ).toBe(true)
     }
   })
 
   for (const { page, steps } of pages) {
-    test.concurrent(`${page.file}: each example exits as shown and prints the lines shown`, async () => {
-      const project = makeTempDir('dbops-docs-')
-      let database: TestDatabase | undefined
-      try {
-        for (const step of steps) {
-          if (step.kind === 'file') {
-            const target = path.join(project.dir, step.path)
-            fs.mkdirSync(path.dirname(target), { recursive: true })
-            fs.writeFileSync(target, step.content)
-            continue
+    test.concurrent(
+      `${page.file}: each example exits as shown and prints the lines shown`,
+      async () => {
+        const project = makeTempDir('dbops-docs-')
+        let database: TestDatabase | undefined
+        try {
+          for (const step of steps) {
+            if (step.kind === 'file') {
+              const target = path.join(project.dir, step.path)
+              fs.mkdirSync(path.dirname(target), { recursive: true })
+              fs.writeFileSync(target, step.content)
+              continue
+            }
+            const env: Record<string, string> = {
+              PATH: `${shim.dir}:${process.env.PATH ?? ''}`,
+              HOME: process.env.HOME ?? project.dir,
+              LANG: 'C.UTF-8',
+              TMPDIR: process.env.TMPDIR ?? '/tmp',
+              NO_COLOR: '1',
+            }
+            if (step.postgres) {
+              database ??= await createTestDatabase(inject('pgAdminUrl'), 'dbops_docs')
+              env.DATABASE_URL = database.url
+            }
+            const result = await runLine(step.command, project.dir, env)
+            const where = `${page.file}:${step.line}: $ ${step.command}\n--- output ---\n${result.output}`
+            expect(result.code, where).toBe(step.exitCode)
+            expect(missingOutputLine(step.output, result.output), `line not in the output of ${where}`).toBeUndefined()
           }
-          const env: Record<string, string> = {
-            PATH: `${shim.dir}:${process.env.PATH ?? ''}`,
-            HOME: process.env.HOME ?? project.dir,
-            LANG: 'C.UTF-8',
-            TMPDIR: process.env.TMPDIR ?? '/tmp',
-            NO_COLOR: '1',
-          }
-          if (step.postgres) {
-            database ??= await createTestDatabase(inject('pgAdminUrl'), 'dbops_docs')
-            env.DATABASE_URL = database.url
-          }
-          const result = await runLine(step.command, project.dir, env)
-          const where = `${page.file}:${step.line}: $ ${step.command}\n--- output ---\n${result.output}`
-          expect(result.code, where).toBe(step.exitCode)
-          expect(missingOutputLine(step.output, result.output), `line not in the output of ${where}`).toBeUndefined()
+        } finally {
+          await database?.drop()
+          project.cleanup()
         }
-      } finally {
-        await database?.drop()
-        project.cleanup()
-      }
-    }, 120_000) // ~20 commands of ~0.4 s CPU each, beside the other pages on a busy machine
+      },
+      120_000,
+    ) // ~20 commands of ~0.4 s CPU each, beside the other pages on a busy machine
   }
 })

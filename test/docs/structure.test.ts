@@ -20,7 +20,8 @@ describe('README.md and docs/', () => {
   test('docs/ has one page per topic, each listed in docs/README.md', () => {
     const index = readMarkdown('docs/README.md')
     const listed = new Set(index.links.map((link) => link.target.split('#')[0]))
-    for (const page of docsPages()) if (page !== 'docs/README.md') expect(listed, `${page} is not linked from docs/README.md`).toContain(path.basename(page))
+    for (const page of docsPages())
+      if (page !== 'docs/README.md') expect(listed, `${page} is not linked from docs/README.md`).toContain(path.basename(page))
   })
 
   test.each(pages.map((page) => ({ file: page.file, page })))('$file: no heading appears twice', ({ page }) => {
