@@ -50,6 +50,30 @@ describe('README.md and docs/', () => {
     expect(broken).toEqual([])
   })
 
+  test("the README's tour names commands and flags that exist (oclif.manifest.json)", () => {
+    const readme = pages.find((page) => page.file === 'README.md')!
+    const tour = readme.blocks.find((block) => block.line > readme.headings.find((h) => h.text === 'A tour of the commands')!.line)!
+    const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { flags: Record<string, unknown> }>
+    }
+    const unknown: string[] = []
+    for (const call of tour.lines.flatMap((line) => line.replace(/\s#\s.*$/, '').split('&&'))) {
+      const words = call.trim().split(/\s+/)
+      expect(words[0]).toBe('dbops')
+      const id = [2, 1].map((n) => words.slice(1, 1 + n).join(':')).find((candidate) => candidate in manifest.commands)
+      if (!id) {
+        unknown.push(`no command in: ${call.trim()}`)
+        continue
+      }
+      for (const word of words.filter((w) => w.startsWith('--'))) {
+        const flag = word.slice(2).split('=')[0]!
+        if (!(flag in manifest.commands[id]!.flags)) unknown.push(`no flag --${flag} of ${id.replace(':', ' ')}`)
+      }
+    }
+    expect(tour.lines.length).toBeGreaterThan(10)
+    expect(unknown).toEqual([])
+  })
+
   test("the README's test command is what CI (.ci/run) runs", () => {
     const readme = pages.find((page) => page.file === 'README.md')!
     const commands = sectionOf(readme, 'Quick start')
