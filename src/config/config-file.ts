@@ -44,7 +44,7 @@ export interface BackupFileSettings {
 
 /** Settings of one database: the default one at the top level, or a named entry. */
 export interface DatabaseFileSettings {
-  /** Connection URL (see README, "DATABASE_URL forms"). */
+  /** Connection URL (see docs/configuration.md, "DATABASE_URL forms"). */
   url?: string
   /** PostgreSQL schema dbops introspects and keeps `dbops_migrations` in (default `public`). */
   schema?: string
