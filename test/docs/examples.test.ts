@@ -87,7 +87,8 @@ describe('the command examples in docs/', () => {
           project.cleanup()
         }
       },
-      120_000,
-    ) // ~20 commands of ~0.4 s CPU each, beside the other pages on a busy machine
+      // a hang guard: a page is ~15 commands of ~0.5 s CPU each, run beside the other pages
+      180_000,
+    )
   }
 })
