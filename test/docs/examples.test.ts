@@ -21,13 +21,20 @@ beforeAll(() => {
 })
 afterAll(() => shim.cleanup())
 
-/** Runs one shell line in `cwd`, stdout and stderr as one stream, as a terminal shows them. */
+/**
+ * Runs one shell line in `cwd`, stdout and stderr as one stream, as a terminal shows them.
+ * A line still running after 30 s is killed with everything it started (its process group).
+ */
 function runLine(command: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `exec 2>&1\n${command}`], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn('bash', ['-c', `exec 2>&1\n${command}`], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
     let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => (output += chunk))
+    const timer = setTimeout(() => {
+      output += '\n(killed after 30 s)'
+      process.kill(-child.pid!, 'SIGKILL')
+    }, 30_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
