@@ -6,10 +6,19 @@ function qualify(schema: string, name: string): string {
   return `${delimitIdentifier(schema)}.${delimitIdentifier(name)}`
 }
 
-/** PostgreSQL: the table in `DATABASE_SCHEMA`, `$n` parameters, a real timestamp defaulting to now. */
+/** PostgreSQL: the table in its schema, `$n` parameters, a real timestamp defaulting to now. */
 export const postgresMigrationTable: MigrationTableSyntax = {
   qualify,
   parameter: (n) => `$${n}`,
   timestampColumn: 'timestamptz NOT NULL DEFAULT now()',
   tableExists: (schema, name) => ({ sql: 'SELECT 1 AS found WHERE to_regclass($1) IS NOT NULL', parameters: [qualify(schema, name)] }),
+  tablesNamed: (names) => ({
+    sql: `SELECT n.nspname AS schema, c.relname AS name
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'p') AND c.relname = ANY($1::text[])
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+           ORDER BY 1, 2`,
+    parameters: [[...names]],
+  }),
+  label: (table) => `${table.schema}.${table.name}`,
 }

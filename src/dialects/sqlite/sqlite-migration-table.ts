@@ -11,4 +11,9 @@ export const sqliteMigrationTable: MigrationTableSyntax = {
     sql: "SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = ?",
     parameters: [name],
   }),
+  tablesNamed: (names) => ({
+    sql: `SELECT 'main' AS schema, name FROM sqlite_schema WHERE type = 'table' AND name IN (${names.map(() => '?').join(', ')}) ORDER BY name`,
+    parameters: [...names],
+  }),
+  label: (table) => table.name,
 }
