@@ -136,11 +136,13 @@ export interface MigrationTableSyntax {
   /** A query, with its parameters, that returns one row when table `name` exists in `schema` and none otherwise. */
   tableExists(schema: string, name: string): { sql: string; parameters: unknown[] }
   /**
-   * A query, with its parameters, that returns `schema` and `name` of every table named one of
-   * `names`, in any schema but the system's (SQLite: in the file, `schema` is `main`), so a
-   * history kept somewhere else is found before dbops starts a second one.
+   * A query, with its parameters, that returns `schema` and `name` of every table that may be a
+   * migration history: named one of `names`, or with the history's own columns `checksum` and
+   * `dbops_version` (a history under another name), in any schema but the system's (SQLite: in
+   * the file, `schema` is `main`). So a history kept elsewhere is found before dbops starts a
+   * second one.
    */
-  tablesNamed(names: readonly string[]): { sql: string; parameters: unknown[] }
+  historyTables(names: readonly string[]): { sql: string; parameters: unknown[] }
   /** The table as messages and settings name it: `schema.name`, or `name` where the dialect has no schemas. */
   label(table: MigrationTableName): string
 }

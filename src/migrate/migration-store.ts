@@ -88,13 +88,14 @@ export class MigrationStore implements MigrationRecords {
 
   /**
    * Other histories with rows in the database: a `dbops_migrations`, dbmate's
-   * `schema_migrations` or a table of this table's name, anywhere but here. dbmate's table
-   * beside this one is left out: `up` and `status` already offer to adopt it. A table this
-   * role may not read is left out too: it is not this application's history.
+   * `schema_migrations`, a table of this table's name, or one with a dbops history's columns,
+   * anywhere but here. dbmate's table beside this one is left out: `up` and `status` already
+   * offer to adopt it. A table this role may not read is left out too: it is not this
+   * application's history.
    */
   async findOtherHistories(runner: StatementRunner): Promise<HistoryTable[]> {
     const { schema, name } = this.table
-    const query = this.syntax.tablesNamed([...new Set([MIGRATION_TABLE, DBMATE_TABLE, name])])
+    const query = this.syntax.historyTables([...new Set([MIGRATION_TABLE, DBMATE_TABLE, name])])
     const found: HistoryTable[] = []
     for (const raw of await runner.query(query.sql, query.parameters)) {
       const other = { schema: String(raw.schema), name: String(raw.name) }

@@ -12,11 +12,15 @@ export const postgresMigrationTable: MigrationTableSyntax = {
   parameter: (n) => `$${n}`,
   timestampColumn: 'timestamptz NOT NULL DEFAULT now()',
   tableExists: (schema, name) => ({ sql: 'SELECT 1 AS found WHERE to_regclass($1) IS NOT NULL', parameters: [qualify(schema, name)] }),
-  tablesNamed: (names) => ({
+  historyTables: (names) => ({
     sql: `SELECT n.nspname AS schema, c.relname AS name
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE c.relkind IN ('r', 'p') AND c.relname = ANY($1::text[])
+           WHERE c.relkind IN ('r', 'p')
              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+             AND (c.relname = ANY($1::text[])
+                  OR (SELECT count(*) FROM pg_attribute a
+                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                         AND a.attname IN ('checksum', 'dbops_version')) = 2)
            ORDER BY 1, 2`,
     parameters: [[...names]],
   }),
