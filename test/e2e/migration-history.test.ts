@@ -6,9 +6,10 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, inject, onTestFinished, test } from 'vitest'
 import { runCli } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
+import { createTestDatabase } from '../support/postgres.js'
 import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
 
 const [sqlite, postgres] = testDialects()
@@ -200,6 +201,21 @@ describe('postgres: the history table', () => {
     const replayed = await cli(['schema', 'diff', '--models', 'models.ts', '--against', 'migrations', '--exit-code'], env)
     expect(replayed.stderr).toBe('')
     expect(replayed).toMatchObject({ code: 0, stdout: 'No differences: the migrations match models.ts.\n' })
+
+    // SHADOW_DATABASE_URL is emptied of the history too, so the next replay runs every migration again
+    const shadow = await createTestDatabase(inject('pgAdminUrl'))
+    onTestFinished(() => shadow.drop())
+    for (const round of [1, 2]) {
+      const again = await cli(['schema', 'diff', '--models', 'models.ts', '--against', 'migrations', '--exit-code'], {
+        ...env,
+        SHADOW_DATABASE_URL: shadow.url,
+      })
+      expect({ round, code: again.code, stdout: again.stdout }).toEqual({
+        round,
+        code: 0,
+        stdout: 'No differences: the migrations match models.ts.\n',
+      })
+    }
   })
 })
 
