@@ -7,6 +7,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, inject, onTestFinished, test } from 'vitest'
+import pg from 'pg'
+import { postgresMigrationLockKey } from '../../src/dialects/postgres/postgres-migration-lock.js'
 import { runCli } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
 import { createTestDatabase } from '../support/postgres.js'
@@ -101,6 +103,17 @@ describe('postgres: the history table', () => {
     })
     const text = await cli(['config', 'show'], env)
     expect(text.stdout).toMatch(/^migrations\.table +app\.history +DBOPS_MIGRATIONS_TABLE *$/m)
+    // the lock is the table's: a run holding app.history's key makes this one wait (exit 5)
+    const holder = new pg.Client({ connectionString: p.url, application_name: 'test-lock-holder' })
+    await holder.connect()
+    try {
+      await holder.query('SELECT pg_advisory_lock($1, $2)', postgresMigrationLockKey('app', 'history'))
+      const waited = await cli(['migrate', 'up', '--lock-timeout', '0.5', '--json'], env)
+      expect(waited.code).toBe(5)
+      expect(waited.json().error.message).toContain('(history app.history): held by pid')
+    } finally {
+      await holder.end()
+    }
     const byDefault = await cli(['config', 'show'], { DATABASE_SCHEMA: 'app' })
     expect(byDefault.stdout).toMatch(/^migrations\.table +app\.dbops_migrations +default \(dbops_migrations in DATABASE_SCHEMA\) *$/m)
   })
