@@ -201,6 +201,14 @@ export interface ShadowDatabase {
   dispose(): Promise<void>
 }
 
+/** What {@link Dialect.introspect} reads. */
+export interface IntrospectOptions {
+  /** PostgreSQL: the schema read. */
+  schema: string
+  /** The migration history table, left out like `dbops_migrations` whatever its name (default: none). */
+  historyTable?: MigrationTableName | undefined
+}
+
 /**
  * One database engine. Implementations: `SqliteDialect`, `PostgresDialect`.
  *
@@ -228,7 +236,7 @@ export interface Dialect extends PresentationTraits {
   /** The catalog queries of the on-call commands, over `conn` (see {@link Catalog}). */
   createCatalog(conn: DbConnection): Catalog
   /** Reads the normalised schema of `schema` (PostgreSQL) or the file (SQLite). */
-  introspect(conn: DbConnection, options: { schema: string }): Promise<DatabaseSchema>
+  introspect(conn: DbConnection, options: IntrospectOptions): Promise<DatabaseSchema>
   /**
    * Takes the migration lock, waiting up to `timeoutMs`, and returns the session that runs
    * migrations under it (PostgreSQL: an advisory lock on one pinned connection; SQLite: a lock

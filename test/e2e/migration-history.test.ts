@@ -118,6 +118,21 @@ describe('postgres: the history table', () => {
     expect(byDefault.stdout).toMatch(/^migrations\.table +app\.dbops_migrations +default \(dbops_migrations in DATABASE_SCHEMA\) *$/m)
   })
 
+  test("a history under its own name in the compared schema is dbops' table: not pulled, never drift", async () => {
+    const env = { DATABASE_SCHEMA: 'app', DBOPS_MIGRATIONS_TABLE: 'app.history' }
+    expect((await cli(['migrate', 'up'], env)).code).toBe(0)
+    expect((await cli(['schema', 'pull', '--out', 'models.ts'], env)).code).toBe(0)
+    expect(fs.readFileSync(path.join(p.dir, 'models.ts'), 'utf8')).not.toContain('history')
+    for (const against of ['live', 'migrations']) {
+      const diff = await cli(['schema', 'diff', '--models', 'models.ts', '--against', against, '--exit-code'], env)
+      expect({ against, code: diff.code, stdout: diff.stdout }).toEqual({
+        against,
+        code: 0,
+        stdout: expect.stringMatching(/^No differences/),
+      })
+    }
+  })
+
   test('migrations.table in the config file', async () => {
     fs.writeFileSync(path.join(p.dir, 'dbops.config.json'), JSON.stringify({ migrations: { table: 'ops.history' } }))
     expect((await cli(['migrate', 'up'])).code).toBe(0)
@@ -248,6 +263,8 @@ describe('sqlite: the history table', () => {
     const env = { DBOPS_MIGRATIONS_TABLE: 'history' }
     expect((await cli(['migrate', 'up'], env)).code).toBe(0)
     expect(await tables()).toEqual(['history', 'things'])
+    const pulled = await cli(['schema', 'pull', '--json'], env)
+    expect(pulled.json().tables).toEqual(['things'])
     const status = await cli(['migrate', 'status', '--json', '--exit-code'], { DBOPS_MIGRATIONS_TABLE: 'main.history' })
     expect(status.code).toBe(0)
     expect(status.json().summary).toMatchObject({ applied: 1 })
