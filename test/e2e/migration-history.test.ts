@@ -9,12 +9,18 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, inject, onTestFinished, test } from 'vitest'
 import pg from 'pg'
 import { postgresMigrationLockKey } from '../../src/dialects/postgres/postgres-migration-lock.js'
-import { runCli } from '../support/cli.js'
+import { type CliResult, runCli } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
 import { createTestDatabase } from '../support/postgres.js'
 import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
 
 const [sqlite, postgres] = testDialects()
+
+/** `migrations.table` as `config show --json` reports it: value, source, origin. */
+async function historySetting(cli: (args: string[], env: Record<string, string>) => Promise<CliResult>, env: Record<string, string>) {
+  const setting = (await cli(['config', 'show', '--json'], env)).json().settings.find((s: { key: string }) => s.key === 'migrations.table')
+  return [setting.value, setting.source, setting.origin]
+}
 
 describe('postgres: the history table', () => {
   let p: MigrationProject
@@ -94,13 +100,7 @@ describe('postgres: the history table', () => {
     expect(down.code).toBe(0)
     expect(await p.query('SELECT version FROM app.history')).toEqual([{ version: '20250101000001' }])
 
-    const show = await cli(['config', 'show', '--json'], env)
-    expect(show.json().settings).toContainEqual({
-      key: 'migrations.table',
-      value: 'app.history',
-      source: 'env',
-      origin: 'DBOPS_MIGRATIONS_TABLE',
-    })
+    expect(await historySetting(cli, env)).toEqual(['app.history', 'env', 'DBOPS_MIGRATIONS_TABLE'])
     const text = await cli(['config', 'show'], env)
     expect(text.stdout).toMatch(/^migrations\.table +app\.history +DBOPS_MIGRATIONS_TABLE *$/m)
     // the lock is the table's: a run holding app.history's key makes this one wait (exit 5)
@@ -138,13 +138,7 @@ describe('postgres: the history table', () => {
     expect((await cli(['migrate', 'up'])).code).toBe(0)
     expect(await exists('ops.history')).toBe(true)
     expect(await exists('public.dbops_migrations')).toBe(false)
-    const show = await cli(['config', 'show', '--json'])
-    expect(show.json().settings).toContainEqual({
-      key: 'migrations.table',
-      value: 'ops.history',
-      source: 'config',
-      origin: 'dbops.config.json: migrations.table',
-    })
+    expect(await historySetting(cli, {})).toEqual(['ops.history', 'config', 'dbops.config.json: migrations.table'])
     // the environment wins over the file: that history is empty while ops.history has rows
     const other = await cli(['migrate', 'status', '--json'], { DBOPS_MIGRATIONS_TABLE: 'public.dbops_migrations' })
     expect(other.code).toBe(6)
@@ -270,13 +264,7 @@ describe('sqlite: the history table', () => {
     expect(status.json().summary).toMatchObject({ applied: 1 })
     expect((await cli(['migrate', 'down'], env)).code).toBe(0)
     expect(await tables()).toEqual(['history'])
-    const show = await cli(['config', 'show', '--json'], env)
-    expect(show.json().settings).toContainEqual({
-      key: 'migrations.table',
-      value: 'history',
-      source: 'env',
-      origin: 'DBOPS_MIGRATIONS_TABLE',
-    })
+    expect(await historySetting(cli, env)).toEqual(['history', 'env', 'DBOPS_MIGRATIONS_TABLE'])
 
     const schema = await cli(['migrate', 'status', '--json'], { DBOPS_MIGRATIONS_TABLE: 'app.history' })
     expect(schema.code).toBe(2)
