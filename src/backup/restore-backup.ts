@@ -157,8 +157,9 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
         databaseName: sameAsConfigured ? config.databaseName : 'default',
       }
       options.onNote?.(`safety backup of ${describeTarget(replaced)} first`)
+      // into the backup directory, wherever the restored file was read from
       const backup = await createBackup(safetyConfig, {
-        dir: selected.dir,
+        dir: options.dir,
         skipRetention: true,
         reason: `safety backup before restoring ${selected.file}`,
         connect: options.connect,

@@ -8,6 +8,7 @@ import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
 import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableSyntax } from './migration-port.js'
+import type { NamingTraits } from './naming-traits.js'
 import type { PresentationTraits } from './presentation-traits.js'
 import type {
   BackupOutcome,
@@ -208,7 +209,7 @@ export interface ShadowDatabase {
  * const dialect = await loadDialect(config.target.dialect)
  * const conn = await dialect.connect(config, { mode: 'read', command: 'health' })
  */
-export interface Dialect extends PresentationTraits {
+export interface Dialect extends PresentationTraits, NamingTraits {
   readonly name: DialectName
   /** The database's name in messages: `PostgreSQL`, `SQLite`. */
   readonly displayName: string
@@ -302,7 +303,8 @@ export interface Dialect extends PresentationTraits {
  * lexer, the reports and backup names read.
  */
 export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName'> &
-  PresentationTraits
+  PresentationTraits &
+  NamingTraits
 
 export type * from './backup-port.js'
 export type * from './catalog-port.js'

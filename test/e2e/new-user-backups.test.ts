@@ -112,7 +112,7 @@ describe('sqlite: health right after the quick start', () => {
     expect(backups).toMatchObject({ status: 'ok', details: { count: 0, note: expect.stringMatching(/^no backups configured/) } })
   })
 
-  test.each([
+  test.each<{ name: string; env: Record<string, string>; mkdir: boolean }>([
     { name: 'the backup directory exists', env: {}, mkdir: true },
     { name: 'retention is configured', env: { BACKUP_KEEP_DAILY: '7' }, mkdir: false },
     { name: 'ENV=production', env: { ENV: 'production' }, mkdir: false },

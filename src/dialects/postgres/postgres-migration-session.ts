@@ -306,6 +306,7 @@ export class PostgresMigrationSession implements MigrationSession {
     return new MigrationStepError(message, {
       ...where,
       code,
+      sqlstate: code,
       cancelled: this.cancelRequested && (code === '57014' || err instanceof InterruptedError),
       lockTimeout: code === '55P03',
       cause: err,
