@@ -71,10 +71,13 @@ export async function selectBackup(config: ResolvedConfig, selector: BackupSelec
           },
         )
       }
-      throw new UsageError(asPath ? `No backup file at ${given}${isDirectory(full) ? ': it is a directory' : ''}` : `No backup named ${given} in ${dir}`, {
-        code: 'BACKUP_NOT_FOUND',
-        hint: 'Give a backup file as `dbops backup list` shows it (in the backup directory, see --dir), or a path to one.',
-      })
+      throw new UsageError(
+        asPath ? `No backup file at ${given}${isDirectory(full) ? ': it is a directory' : ''}` : `No backup named ${given} in ${dir}`,
+        {
+          code: 'BACKUP_NOT_FOUND',
+          hint: 'Give a backup file as `dbops backup list` shows it (in the backup directory, see --dir), or a path to one.',
+        },
+      )
     }
     return { dir: where, file, path: full }
   }

@@ -48,7 +48,10 @@ export async function inspectTable(config: ResolvedConfig, name: string, options
     const schema = await conn.dialect.introspect(conn, { schema: config.schema })
     const table = schema.tables.find((t) => t.name === resolved)
     if (!table)
-      throw new OperationError('TABLE_NOT_INTROSPECTED', `Table "${resolved}" is in the catalog but not in the introspected schema ${where}`)
+      throw new OperationError(
+        'TABLE_NOT_INTROSPECTED',
+        `Table "${resolved}" is in the catalog but not in the introspected schema ${where}`,
+      )
     return {
       name: table.name,
       schema: conn.dialect.supportsSchemas ? config.schema : null,

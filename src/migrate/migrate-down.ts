@@ -59,7 +59,10 @@ export async function migrateDown(config: ResolvedConfig, options: MigrateDownOp
         .readRows(session)
         .then((after) => classifyMigrations(discovered.files, after).head ?? null)
         .catch(() => classification.head ?? null)
-      const warnings = indentedMarkerWarnings(config, plan.map((m) => m.file!))
+      const warnings = indentedMarkerWarnings(
+        config,
+        plan.map((m) => m.file!),
+      )
       return { database, direction: 'down', dry_run: false, results, head, error, warnings }
     },
     'read',

@@ -71,7 +71,10 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
       })),
       head: classification.head ?? null,
       error: undefined,
-      warnings: indentedMarkerWarnings(config, plan.map((m) => m.file!)),
+      warnings: indentedMarkerWarnings(
+        config,
+        plan.map((m) => m.file!),
+      ),
     }
   }
 
@@ -91,7 +94,10 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
       .readRows(session)
       .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)
       .catch(() => classification.head ?? null)
-    const warnings = indentedMarkerWarnings(config, plan.map((m) => m.file!))
+    const warnings = indentedMarkerWarnings(
+      config,
+      plan.map((m) => m.file!),
+    )
     return { database, direction: 'up', dry_run: false, results, head, error, warnings }
   })
 }

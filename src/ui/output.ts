@@ -134,6 +134,11 @@ export class Output {
  */
 export function errorJson(err: DbopsError): { error: { code: string; message: string; hint: string | null; sqlstate?: string } } {
   return {
-    error: { code: err.code, message: err.message, hint: err.hint ?? null, ...(err.sqlstate === undefined ? {} : { sqlstate: err.sqlstate }) },
+    error: {
+      code: err.code,
+      message: err.message,
+      hint: err.hint ?? null,
+      ...(err.sqlstate === undefined ? {} : { sqlstate: err.sqlstate }),
+    },
   }
 }

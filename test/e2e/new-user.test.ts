@@ -73,7 +73,8 @@ for (const dialect of testDialects()) {
     test('indented -- migrate:down / -- migrate:up: accepted, one warning per file that dbmate would not split there', async () => {
       p.write('20250101000001_indented.sql', '  -- migrate:up\nCREATE TABLE t (id integer);\n\n\t-- migrate:down\nDROP TABLE t;\n')
       p.write('20250101000002_plain.sql', sqlMigration('CREATE TABLE u (id integer);', 'DROP TABLE u;'))
-      const warning = /^warning: migrations\/20250101000001_indented\.sql: indented `-- migrate:up` \(line 1\) and `-- migrate:down` \(line 4\): dbmate would not split there/
+      const warning =
+        /^warning: migrations\/20250101000001_indented\.sql: indented `-- migrate:up` \(line 1\) and `-- migrate:down` \(line 4\): dbmate would not split there/
       const expectOneWarning = (result: CliResult) => {
         const warnings = result.stderr.split('\n').filter((l) => l.startsWith('warning:'))
         expect(warnings, result.stderr).toHaveLength(1)

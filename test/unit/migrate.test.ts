@@ -298,7 +298,15 @@ describe('durations in run output', () => {
       status: 'applied' as const,
       duration_ms: 0.4,
     }))
-    const summary = renderRunSummary({ database: 'sqlite x.db', direction: 'up', dry_run: false, results, head: '200', error: undefined, warnings: [] })
+    const summary = renderRunSummary({
+      database: 'sqlite x.db',
+      direction: 'up',
+      dry_run: false,
+      results,
+      head: '200',
+      error: undefined,
+      warnings: [],
+    })
     expect(summary).toBe('Applied 200 migrations in 80 ms; head is 200.')
   })
 })

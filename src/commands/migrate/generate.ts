@@ -67,9 +67,7 @@ export default class MigrateGenerate extends DbopsCommand<typeof MigrateGenerate
     if (file === undefined) this.out.result('Nothing to do: the migrations already give the models. No file written.')
     else {
       const commented = generated.commentedSteps > 0 ? `; ${generated.commentedSteps} data-loss step(s) commented out — review them` : ''
-      this.out.result(
-        `Created ${file} (${generated.changes.length} change${generated.changes.length === 1 ? '' : 's'}${commented})`,
-      )
+      this.out.result(`Created ${file} (${generated.changes.length} change${generated.changes.length === 1 ? '' : 's'}${commented})`)
     }
     return {
       path: file ?? null,
