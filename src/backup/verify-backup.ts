@@ -6,6 +6,7 @@
  * recorded in the manifest; a failure records `none` and the failed check, and exits 6.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
@@ -94,6 +95,21 @@ export async function selectBackup(config: ResolvedConfig, selector: BackupSelec
     })
   }
   return { dir, file: newest.file, path: newest.path }
+}
+
+/**
+ * Where scratch files for work on a backup go: beside it, where they are swept like any
+ * temporary of its series; in the system's temporary directory when that directory cannot be
+ * written (a backup read from a read-only mount must still verify and restore).
+ */
+export function scratchPathFor(selected: SelectedBackup): (tag: string) => string {
+  let dir = selected.dir
+  try {
+    fs.accessSync(dir, fs.constants.W_OK)
+  } catch {
+    dir = os.tmpdir()
+  }
+  return (tag) => path.join(dir, tempFileName(selected.file, process.pid, tag))
 }
 
 /** A name with a directory part (or `.` / `..`) is a path the user typed, not a name in the backup directory. */
@@ -200,7 +216,7 @@ export async function verifyBackup(config: ResolvedConfig, options: VerifyOption
       file: selected.path,
       level,
       toolVersion: manifest.tool_version ?? undefined,
-      scratchPath: (tag) => path.join(selected.dir, tempFileName(selected.file, process.pid, tag)),
+      scratchPath: scratchPathFor(selected),
       signal: options.signal,
       onNote: options.onNote,
     })

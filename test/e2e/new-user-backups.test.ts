@@ -4,7 +4,9 @@
  * elsewhere) works like the name `backup list` shows; and `health` on a fresh development
  * project does not fail its exit code because no backup exists yet.
  */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { execSql, sampleData } from '../support/backup-fixtures.js'
@@ -81,6 +83,40 @@ describe('sqlite: a backup given as a path', () => {
     const json = await dbops(db, ['backup', 'restore', given, '--json'])
     expect(json.code).toBe(6)
     expect(json.json()).toMatchObject({ error: { code: 'BACKUP_MANIFEST_MISSING' } })
+  })
+})
+
+/** A read-only tmpfs holding copies of `files` from `from`, or the reason it cannot be made here. */
+function readOnlyCopy(from: string, files: string[]): { dir: string } | { skip: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbops-ro-'))
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', dir], { stdio: 'pipe' })
+  } catch (err) {
+    fs.rmdirSync(dir)
+    return { skip: `cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}): needs root` }
+  }
+  defer(() => {
+    execFileSync('umount', [dir])
+    fs.rmdirSync(dir)
+  })
+  for (const name of files) fs.copyFileSync(path.join(from, name), path.join(dir, name))
+  execFileSync('mount', ['-o', 'remount,ro', dir], { stdio: 'pipe' })
+  return { dir }
+}
+
+describe('sqlite: a backup on a read-only mount', () => {
+  test('verifies to the restore level and restores; only recording the result is refused, as a warning', async (context) => {
+    const db = await fresh(sqlite)
+    const file = await withBackup(db)
+    const mounted = readOnlyCopy(path.join(db.dir, 'backups'), [file, `${file}.json`])
+    if ('skip' in mounted) return context.skip(mounted.skip)
+    const given = path.join(mounted.dir, file)
+    const verified = await dbops(db, ['backup', 'verify', given, '--level', 'restore', '--json'])
+    expect(verified.code, verified.stderr).toBe(0)
+    expect(verified.json()).toMatchObject({ verification_level: 'restore', row_counts: { users: 20 } })
+    expect(verified.stderr).toMatch(/^warning: could not record the verification/m)
+    const restored = await dbops(db, ['backup', 'restore', given, '--json'])
+    expect(restored.code, restored.stderr).toBe(0)
   })
 })
 
