@@ -111,7 +111,7 @@ function backupsComponent(
             dir: config.backup.dir,
             count: 0,
             note: 'no backups configured',
-            hint: '`dbops backup create` makes one; health warns about missing backups once the backup directory exists, retention is set or ENV=production',
+            hint: '`dbops backup create` makes one; missing backups warn once the backup directory exists, retention is set or ENV=production',
           },
         }
       }

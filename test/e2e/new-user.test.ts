@@ -37,6 +37,10 @@ for (const dialect of testDialects()) {
       expect(unconfigured.code).toBe(2)
       expect(unconfigured.stderr).toMatch(/^hint: .*pass --models FILE/m)
 
+      const alone = await cli(['migrate', 'generate', 'create_users', '--models', 'db/models.ts'])
+      expect(alone.code).toBe(2)
+      expect(alone.stderr).toMatch(/^error: All of the following must be provided when using --models: --from-models$/m)
+
       const generated = await cli(['migrate', 'generate', 'create_users', '--from-models', '--models', 'db/models.ts'])
       expect(generated.code, generated.stderr).toBe(0)
       expect(generated.stdout).toMatch(/^Created migrations\/\d{14}_create_users\.sql \(1 change\)$/m)
