@@ -50,8 +50,8 @@ export type MigrationRunJson = Omit<MigrationRunResult, 'error'> & {
 }
 
 /**
- * After a run: prints its warnings and the error (and, under GitHub Actions, its annotation), sets the exit
- * code, and returns the JSON view.
+ * After a run: prints its warnings and the error (and, under GitHub Actions, its
+ * annotation), sets the exit code, and returns the JSON view.
  */
 export function finishRun(
   out: Output,

@@ -38,12 +38,11 @@ export function toDbopsError(err: unknown, commandId?: string): DbopsError {
   if (err instanceof DbopsError) return err
   if (err instanceof Error && 'parse' in err) {
     // oclif's parser errors (unknown flag, missing argument, bad option value)
-    const validation = FAILED_VALIDATION.exec(err.message)
-    const reasons = validation?.[1]!
+    const reasons = (FAILED_VALIDATION.exec(err.message)?.[1] ?? '')
       .split('\n')
       .map((line) => line.trim())
       .filter(Boolean)
-    return new UsageError(reasons && reasons.length > 0 ? reasons.join('; ') : messageOf(err), { hint: `See \`${help}\`.`, cause: err })
+    return new UsageError(reasons.length > 0 ? reasons.join('; ') : messageOf(err), { hint: `See \`${help}\`.`, cause: err })
   }
   const oclifExit = (err as { oclif?: { exit?: number } } | undefined)?.oclif?.exit
   if (oclifExit === 2) return new UsageError(messageOf(err), { cause: err })

@@ -300,7 +300,7 @@ export interface Dialect extends PresentationTraits, NamingTraits {
 /**
  * The part of a dialect that needs no driver, known by name without loading the dialect
  * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering, the SQL
- * lexer, the reports and backup names read.
+ * lexer, the reports, backup names and the matching of typed names read.
  */
 export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName'> &
   PresentationTraits &
