@@ -52,6 +52,11 @@ describe('sqlite: a backup given as a path', () => {
     expect(doc).toMatchObject({ file, created: true, replaced: false })
     const target = doc.target_url.replace(/^sqlite:\/\//, '')
     expect(fs.existsSync(target)).toBe(true)
+    // in place: the safety backup goes to the backup directory, not beside the copy
+    const inPlace = await dbops(db, ['backup', 'restore', path.join(elsewhere.dir, file), '--in-place', '--json'])
+    expect(inPlace.code, inPlace.stderr).toBe(0)
+    const safety = inPlace.json().safety_backup
+    expect(fs.existsSync(path.join(db.dir, 'backups', safety))).toBe(true)
     // nothing left beside the copy but the copy and its manifest
     expect(fs.readdirSync(elsewhere.dir).sort()).toEqual([file, `${file}.json`].sort())
   })
