@@ -46,7 +46,7 @@ export interface BackupFileSettings {
 export interface DatabaseFileSettings {
   /** Connection URL (see README, "DATABASE_URL forms"). */
   url?: string
-  /** PostgreSQL schema dbops introspects and keeps `dbops_migrations` in (default `public`). */
+  /** PostgreSQL schema dbops introspects, and the default schema of the history table (default `public`). */
   schema?: string
   /** Destructive commands refuse without `--yes` on a protected database. */
   protected?: boolean
@@ -68,9 +68,10 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
    * Migrations: the directory, relative to the config file (default `migrations`); how many
    * seconds `migrate` waits for another run's lock (`lockTimeout`; default 60); PostgreSQL's
    * `lock_timeout` for migration statements
-   * (`statementLockTimeout`, seconds, default 5, 0 = wait forever).
+   * (`statementLockTimeout`, seconds, default 5, 0 = wait forever); the history table
+   * (`table`: `name` or, on PostgreSQL, `schema.name`; default `dbops_migrations` in `schema`).
    */
-  migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number }
+  migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number; table?: string }
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
@@ -185,7 +186,7 @@ const DATABASE_SCHEMA: Record<string, Check> = {
 }
 const FILE_SCHEMA: Record<string, Check> = {
   ...DATABASE_SCHEMA,
-  migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number' },
+  migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', table: 'string' },
   models: 'string',
 }
 

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely'
 import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
-import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableSyntax } from './migration-port.js'
+import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableName, MigrationTableSyntax } from './migration-port.js'
 import type { NamingTraits } from './naming-traits.js'
 import type { PresentationTraits } from './presentation-traits.js'
 import type {
@@ -202,6 +202,14 @@ export interface ShadowDatabase {
   dispose(): Promise<void>
 }
 
+/** What {@link Dialect.introspect} reads. */
+export interface IntrospectOptions {
+  /** PostgreSQL: the schema read. */
+  schema: string
+  /** The migration history table, left out like `dbops_migrations` whatever its name (default: none). */
+  historyTable?: MigrationTableName | undefined
+}
+
 /**
  * One database engine. Implementations: `SqliteDialect`, `PostgresDialect`.
  *
@@ -229,7 +237,7 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   /** The catalog queries of the on-call commands, over `conn` (see {@link Catalog}). */
   createCatalog(conn: DbConnection): Catalog
   /** Reads the normalised schema of `schema` (PostgreSQL) or the file (SQLite). */
-  introspect(conn: DbConnection, options: { schema: string }): Promise<DatabaseSchema>
+  introspect(conn: DbConnection, options: IntrospectOptions): Promise<DatabaseSchema>
   /**
    * Takes the migration lock, waiting up to `timeoutMs`, and returns the session that runs
    * migrations under it (PostgreSQL: an advisory lock on one pinned connection; SQLite: a lock
@@ -242,7 +250,7 @@ export interface Dialect extends PresentationTraits, NamingTraits {
    * `started` row, which is a migration in progress while a run holds the lock, and dirty
    * otherwise. The holder's fields are best effort (undefined where the system cannot tell).
    */
-  migrationLockHolder(conn: DbConnection, options: { schema: string }): Promise<LockHolder | undefined>
+  migrationLockHolder(conn: DbConnection, options: { table: MigrationTableName }): Promise<LockHolder | undefined>
   /**
    * What backups of `target` are named after when no `--db` name is given: PostgreSQL the
    * database's name, SQLite the file's name without its extension; undefined for a database

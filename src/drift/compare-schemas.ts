@@ -93,7 +93,7 @@ export async function compareSchemas(config: ResolvedConfig, options: CompareSch
   let from: DatabaseSchema
   if (against === 'live') {
     from = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) =>
-      conn.dialect.introspect(conn, { schema: config.schema }),
+      conn.dialect.introspect(conn, { schema: config.schema, historyTable: config.migrationsTable }),
     )
   } else {
     const apply = options.apply ?? applyMigrationsWithRunner
@@ -125,7 +125,7 @@ export interface PulledModels {
  */
 export async function pullModels(config: ResolvedConfig, options: { connect: ConnectOptions }): Promise<PulledModels> {
   const schema = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) =>
-    conn.dialect.introspect(conn, { schema: config.schema }),
+    conn.dialect.introspect(conn, { schema: config.schema, historyTable: config.migrationsTable }),
   )
   return { schema, source: renderModelsSource(schema, { origin: describeTarget(config.target).replace(/^\S+\s+/, '') }) }
 }

@@ -61,6 +61,8 @@ export async function replayMigrations(
 ): Promise<DatabaseSchema> {
   return usingShadowDatabase(config, options, async (shadow) => {
     await options.apply(shadow, { migrationsDir: config.migrationsDir, signal: options.connect.signal })
-    return usingDatabase(shadow, { ...options.connect, mode: 'write' }, (conn) => conn.dialect.introspect(conn, { schema: shadow.schema }))
+    return usingDatabase(shadow, { ...options.connect, mode: 'write' }, (conn) =>
+      conn.dialect.introspect(conn, { schema: shadow.schema, historyTable: shadow.migrationsTable }),
+    )
   })
 }

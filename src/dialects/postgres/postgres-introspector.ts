@@ -17,7 +17,7 @@ import type {
   TableSchema,
   UnmanagedObject,
 } from '../../schema/normalised-schema.js'
-import type { DbConnection } from '../dialect.js'
+import type { DbConnection, IntrospectOptions } from '../dialect.js'
 
 interface ColumnRow {
   table_oid: string
@@ -179,11 +179,13 @@ function numbers(text: string | null): number[] {
 
 /**
  * Reads schema `schema` of the connected database into the normalised schema. dbops' own
- * tables (`dbops_*`) and dbmate's `schema_migrations` are left out; views, functions,
- * triggers, standalone sequences and other types are listed as unmanaged.
+ * tables (`dbops_*`, the history table) and dbmate's `schema_migrations` are left out; views,
+ * functions, triggers, standalone sequences and other types are listed as unmanaged.
  */
-export async function introspectPostgres(conn: DbConnection, options: { schema: string }): Promise<DatabaseSchema> {
+export async function introspectPostgres(conn: DbConnection, options: IntrospectOptions): Promise<DatabaseSchema> {
   const rows = await conn.db.connection().execute((db) => runQueries(db, options.schema))
+  const history = options.historyTable?.schema === options.schema ? options.historyTable.name : undefined
+  const isInternal = (table: string) => isInternalTable(table, history)
 
   const tables = new Map<string, TableSchema>()
   const attnames = new Map<string, Map<number, string>>()
@@ -195,7 +197,7 @@ export async function introspectPostgres(conn: DbConnection, options: { schema: 
   }
 
   for (const r of rows.columns) {
-    if (isInternalTable(r.table_name)) continue
+    if (isInternal(r.table_name)) continue
     let table = tables.get(r.table_oid)
     if (!table) {
       table = {
@@ -277,7 +279,7 @@ export async function introspectPostgres(conn: DbConnection, options: { schema: 
   const enums: EnumSchema[] = rows.enums.map((e) => ({ name: e.name, values: e.labels }))
   const unmanaged: UnmanagedObject[] = [
     ...rows.unmanaged
-      .filter((u) => u.table_name === null || !isInternalTable(u.table_name))
+      .filter((u) => u.table_name === null || !isInternal(u.table_name))
       .map((u) => ({ kind: u.kind, name: u.name, ...(u.table_name ? { table: u.table_name } : {}) })),
     ...rows.sequences
       .filter((s) => s.owner_oid === null && !ownedSequences.has(s.name))

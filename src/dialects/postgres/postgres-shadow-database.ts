@@ -90,8 +90,9 @@ async function createPostgresShadow(dialect: Dialect, config: ResolvedConfig, co
 
 /**
  * Uses `shadowTarget` (from `SHADOW_DATABASE_URL`): refuses the configured database itself
- * and a database whose schema already holds tables (a wrong URL must not cost data); empties
- * the schema again when done.
+ * and a database whose schemas (`DATABASE_SCHEMA` and the history table's) already hold tables
+ * (a wrong URL must not cost data); empties them again when done, and drops the schemas the
+ * replay created, so the next replay starts from the same state (without a history).
  */
 async function usePostgresShadow(
   dialect: Dialect,
@@ -112,20 +113,23 @@ async function usePostgresShadow(
     })
   }
   const shadowConfig = withTarget(config, shadowTarget)
+  const schemas = [...new Set([config.schema, config.migrationsTable.schema])]
   const conn = await dialect.connect(shadowConfig, { ...connect, mode: 'read' })
+  let before: Set<string>
   try {
+    before = new Set(await userSchemas(conn.db))
     const count = Number(
       (
         await sql<{
           n: string
-        }>`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${config.schema} AND c.relkind IN ('r', 'p', 'v', 'm')`.execute(
+        }>`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN (${sql.join(schemas)}) AND c.relkind IN ('r', 'p', 'v', 'm')`.execute(
           conn.db,
         )
       ).rows[0]?.n,
     )
     if (count > 0) {
       throw new ConfigError(
-        `SHADOW_DATABASE_URL: schema ${config.schema} of database "${shadowTarget.database}" is not empty (${count} tables or views)`,
+        `SHADOW_DATABASE_URL: schema ${schemas.join(', ')} of database "${shadowTarget.database}" is not empty (${count} tables or views)`,
         {
           code: 'SHADOW_NOT_EMPTY',
           hint: 'dbops replays the migrations into it and empties it afterwards; point it at an empty database.',
@@ -142,7 +146,11 @@ async function usePostgresShadow(
       disposed ??= (async () => {
         const c = await dialect.connect(shadowConfig, { ...connect, mode: 'write' })
         try {
-          await emptySchema(c.db, config.schema)
+          // schemas the migrations created go, so the next replay can create them again
+          for (const schema of await userSchemas(c.db)) {
+            if (!before.has(schema)) await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(c.db)
+          }
+          for (const schema of schemas) if (before.has(schema)) await emptySchema(c.db, schema)
         } finally {
           await c.close()
         }
@@ -150,6 +158,16 @@ async function usePostgresShadow(
       return disposed
     },
   }
+}
+
+/** The database's schemas but the system's. */
+async function userSchemas(db: Kysely<any>): Promise<string[]> {
+  const rows = await sql<{
+    name: string
+  }>`SELECT nspname AS name FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'`.execute(
+    db,
+  )
+  return rows.rows.map((r) => r.name)
 }
 
 /** Drops every table, view, sequence, routine and type in `schema` (the replay's leftovers). */
