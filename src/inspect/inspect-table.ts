@@ -38,11 +38,20 @@ export function whereNamesLive(config: ResolvedConfig, supportsSchemas: boolean)
 export async function inspectTable(config: ResolvedConfig, name: string, options: { connect: ConnectOptions }): Promise<TableReport> {
   return usingInspectSession(config, options.connect, async (conn) => {
     const where = whereNamesLive(config, conn.dialect.supportsSchemas)
-    checkName(name, await conn.dialect.createCatalog(conn).tableNames({ schema: config.schema }), 'table', where)
+    const resolved = checkName(
+      name,
+      await conn.dialect.createCatalog(conn).tableNames({ schema: config.schema }),
+      'table',
+      where,
+      conn.dialect.resolveTypedName,
+    )
     const schema = await conn.dialect.introspect(conn, { schema: config.schema })
-    const table = schema.tables.find((t) => t.name === name)
+    const table = schema.tables.find((t) => t.name === resolved)
     if (!table)
-      throw new OperationError('TABLE_NOT_INTROSPECTED', `Table "${name}" is in the catalog but not in the introspected schema ${where}`)
+      throw new OperationError(
+        'TABLE_NOT_INTROSPECTED',
+        `Table "${resolved}" is in the catalog but not in the introspected schema ${where}`,
+      )
     return {
       name: table.name,
       schema: conn.dialect.supportsSchemas ? config.schema : null,

@@ -1,5 +1,6 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
+import { modelsFlag } from '../../cli/models-flag.js'
 import { compareSchemas } from '../../drift/compare-schemas.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'
 import { formatSqlScript } from '../../schema/render-schema-sql.js'
@@ -23,7 +24,7 @@ export default class SchemaDiff extends DbopsCommand<typeof SchemaDiff> {
     sql: Flags.boolean({ summary: 'Print the SQL that would make the database match the models.' }),
     against: Flags.string({ summary: 'What to compare the models with.', options: ['live', 'migrations'], default: 'live' }),
     rename: Flags.string({ summary: 'Decide a rename: old=new (a table) or table.old=new (a column). Repeatable.', multiple: true }),
-    models: Flags.string({ summary: 'The models module (default: `models` in the config file).' }),
+    models: modelsFlag(),
   }
 
   async run(): Promise<Record<string, unknown>> {
