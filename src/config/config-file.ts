@@ -42,12 +42,26 @@ export interface BackupFileSettings {
   keepMonthly?: number
 }
 
+/** The object form of the `schema` key. */
+export interface SchemaFileSettings {
+  /** The default schema (as the string form); default `public`. */
+  default?: string
+  /** The schemas compared; default the default schema alone. `'all'`: every non-system schema. */
+  schemas?: string[] | 'all'
+}
+
 /** Settings of one database: the default one at the top level, or a named entry. */
 export interface DatabaseFileSettings {
   /** Connection URL (see README, "DATABASE_URL forms"). */
   url?: string
-  /** PostgreSQL schema dbops introspects and keeps `dbops_migrations` in (default `public`). */
-  schema?: string
+  /**
+   * PostgreSQL schemas. A string names the default schema (default `public`): where
+   * unqualified names live, and the one schema compared by `schema pull`/`diff`, `migrate
+   * generate --from-models` and `inspect`. The object form also says which schemas those
+   * compare: `{ default: 'public', schemas: ['public', 'app', 'auth'] }`, or `schemas: 'all'`
+   * for every schema but the system ones (the flags `--schema a,b` / `--all-schemas` win).
+   */
+  schema?: string | SchemaFileSettings
   /** Destructive commands refuse without `--yes` on a protected database. */
   protected?: boolean
   pool?: PoolFileSettings
@@ -154,7 +168,11 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-type Check = 'string' | 'boolean' | 'number' | Record<string, unknown>
+/**
+ * How a key is checked: its type, the shape of a nested object, or a function that returns
+ * what the value should have been (undefined when it is fine) for a key of several forms.
+ */
+type Check = 'string' | 'boolean' | 'number' | Record<string, unknown> | ((value: unknown, label: string, keyPath: string) => void)
 
 const POOL_SCHEMA: Record<string, Check> = { size: 'number', maxOverflow: 'number', timeout: 'number', recycle: 'number' }
 const SQLITE_SCHEMA: Record<string, Check> = {
@@ -171,9 +189,21 @@ const BACKUP_SCHEMA: Record<string, Check> = {
   keepWeekly: 'number',
   keepMonthly: 'number',
 }
+/** `schema`: a name, or `{ default?: string, schemas?: string[] | 'all' }`. */
+function checkSchemaKey(value: unknown, label: string, keyPath: string): void {
+  if (typeof value === 'string') return
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, "a schema name or an object { default, schemas }", value)
+  checkObject(value, { default: 'string', schemas: checkSchemaList }, label, `${keyPath}.`)
+}
+
+function checkSchemaList(value: unknown, label: string, keyPath: string): void {
+  if (value === 'all' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))) return
+  throw wrongType(label, keyPath, "'all' or a non-empty list of schema names", value)
+}
+
 const DATABASE_SCHEMA: Record<string, Check> = {
   url: 'string',
-  schema: 'string',
+  schema: checkSchemaKey,
   protected: 'boolean',
   pool: POOL_SCHEMA,
   sqlite: SQLITE_SCHEMA,
@@ -225,7 +255,9 @@ function checkObject(obj: Record<string, unknown>, schema: Record<string, Check>
       })
     }
     if (value === undefined) continue
-    if (typeof check === 'string') {
+    if (typeof check === 'function') {
+      check(value, label, `${prefix}${key}`)
+    } else if (typeof check === 'string') {
       if (typeof value !== check || (check === 'number' && !Number.isFinite(value))) {
         throw wrongType(label, `${prefix}${key}`, `a ${check}`, value)
       }

@@ -15,7 +15,7 @@ import { type ConfigSetting, Layers, type Variable, lookUp } from './config-laye
 import { loadDotenv } from './env-file.js'
 import { registerSecret } from './redact.js'
 import { type TargetFlags, resolveTarget } from './resolve-target.js'
-import { type RawValue, parseBoolean, parseChoice, parseIdentifier, parseInteger, parseSeconds, parseText } from './values.js'
+import { type RawValue, parseBoolean, parseChoice, parseIdentifier, parseInteger, parseSchemaList, parseSeconds, parseText } from './values.js'
 
 export type { ConfigSetting, SettingSource } from './config-layers.js'
 
@@ -57,8 +57,13 @@ export interface ResolvedConfig {
   /** Which rule chose the target, in words: "DATABASE_URL from the environment". */
   rule: string
   target: DatabaseTarget
-  /** PostgreSQL schema that dbops introspects and keeps `dbops_migrations` in. */
+  /** PostgreSQL schema that dbops keeps `dbops_migrations` in, and where unqualified names live (the default schema). */
   schema: string
+  /**
+   * The schemas `schema pull`/`diff`, `migrate generate --from-models` and `inspect` compare:
+   * names, or `'all'` (every non-system schema). Default: the default schema alone.
+   */
+  schemas: readonly string[] | 'all'
   pool: PoolSettings
   sqlite: SqliteSettings
   /** The whole deadline for connecting, retries included. */
@@ -134,7 +139,20 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
 
   const { target, rule } = resolveTarget({ cwd, flags, layers, databaseName, entry, fileConfig, file })
 
-  const schema = layers.pick('schema', { env: ['DATABASE_SCHEMA'], file: 'schema', def: 'public', parse: parseIdentifier })
+  // `schema` in the file: the default schema's name, or { default, schemas }
+  const schemaObject = typeof layers.fileValue('schema')?.value === 'object'
+  const schema = layers.pick('schema', {
+    env: ['DATABASE_SCHEMA'],
+    file: schemaObject ? 'schema.default' : 'schema',
+    def: 'public',
+    parse: parseIdentifier,
+  })
+  const schemas = layers.pick<readonly string[] | 'all'>('schema.compared', {
+    ...(schemaObject ? { file: 'schema.schemas' } : {}),
+    def: [schema],
+    parse: parseSchemaList,
+    show: (value) => (value === 'all' ? 'all' : value.join(',')),
+  })
   const pool: PoolSettings = {
     size: layers.pick('pool.size', {
       env: ['POOL_SIZE', 'DB_POOL_SIZE'],
@@ -248,6 +266,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     rule,
     target,
     schema,
+    schemas,
     pool,
     sqlite,
     connectTimeoutSeconds,

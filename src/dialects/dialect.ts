@@ -201,6 +201,12 @@ export interface ShadowDatabase {
   dispose(): Promise<void>
 }
 
+/** Which schemas {@link Dialect.introspect} reads, and which of them stays unqualified. */
+export interface IntrospectOptions {
+  schemas: readonly string[]
+  defaultSchema: string
+}
+
 /**
  * One database engine. Implementations: `SqliteDialect`, `PostgresDialect`.
  *
@@ -227,8 +233,11 @@ export interface Dialect extends PresentationTraits {
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<DbConnection>
   /** The catalog queries of the on-call commands, over `conn` (see {@link Catalog}). */
   createCatalog(conn: DbConnection): Catalog
-  /** Reads the normalised schema of `schema` (PostgreSQL) or the file (SQLite). */
-  introspect(conn: DbConnection, options: { schema: string }): Promise<DatabaseSchema>
+  /**
+   * Reads the normalised schema of the schemas `schemas` (PostgreSQL; objects of
+   * `defaultSchema` unqualified, see `normalised-schema.ts`) or of the file (SQLite).
+   */
+  introspect(conn: DbConnection, options: IntrospectOptions): Promise<DatabaseSchema>
   /**
    * Takes the migration lock, waiting up to `timeoutMs`, and returns the session that runs
    * migrations under it (PostgreSQL: an advisory lock on one pinned connection; SQLite: a lock

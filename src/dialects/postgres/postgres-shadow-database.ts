@@ -11,6 +11,7 @@ import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { ConfigError, DbopsError, ExitCode, errorCodeOf, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect, ShadowDatabase, ShadowOptions } from '../dialect.js'
 import { whereOf } from './postgres-errors.js'
+import { USER_SCHEMA_CONDITION } from './postgres-catalog.js'
 
 function withTarget(config: ResolvedConfig, target: PostgresTarget): ResolvedConfig {
   return { ...config, target }
@@ -90,8 +91,8 @@ async function createPostgresShadow(dialect: Dialect, config: ResolvedConfig, co
 
 /**
  * Uses `shadowTarget` (from `SHADOW_DATABASE_URL`): refuses the configured database itself
- * and a database whose schema already holds tables (a wrong URL must not cost data); empties
- * the schema again when done.
+ * and a database where any schema already holds tables (a wrong URL must not cost data);
+ * when done, drops the schemas the replay created and empties the others.
  */
 async function usePostgresShadow(
   dialect: Dialect,
@@ -113,19 +114,18 @@ async function usePostgresShadow(
   }
   const shadowConfig = withTarget(config, shadowTarget)
   const conn = await dialect.connect(shadowConfig, { ...connect, mode: 'read' })
+  let schemasBefore: string[]
   try {
-    const count = Number(
-      (
-        await sql<{
-          n: string
-        }>`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ${config.schema} AND c.relkind IN ('r', 'p', 'v', 'm')`.execute(
-          conn.db,
-        )
-      ).rows[0]?.n,
-    )
+    const { rows } = await sql<{ name: string; n: string }>`
+      SELECT n.nspname AS name, count(c.oid) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm')) AS n
+      FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
+      WHERE ${USER_SCHEMA_CONDITION} GROUP BY n.nspname ORDER BY n.nspname`.execute(conn.db)
+    schemasBefore = rows.map((row) => row.name)
+    const used = rows.filter((row) => Number(row.n) > 0)
+    const count = used.reduce((sum, row) => sum + Number(row.n), 0)
     if (count > 0) {
       throw new ConfigError(
-        `SHADOW_DATABASE_URL: schema ${config.schema} of database "${shadowTarget.database}" is not empty (${count} tables or views)`,
+        `SHADOW_DATABASE_URL: schema ${used.map((row) => row.name).join(', ')} of database "${shadowTarget.database}" is not empty (${count} tables or views)`,
         {
           code: 'SHADOW_NOT_EMPTY',
           hint: 'dbops replays the migrations into it and empties it afterwards; point it at an empty database.',
@@ -142,7 +142,11 @@ async function usePostgresShadow(
       disposed ??= (async () => {
         const c = await dialect.connect(shadowConfig, { ...connect, mode: 'write' })
         try {
-          await emptySchema(c.db, config.schema)
+          const { rows } = await sql<{ name: string }>`SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA_CONDITION}`.execute(c.db)
+          for (const { name } of rows) {
+            if (schemasBefore.includes(name)) await emptySchema(c.db, name)
+            else await sql`DROP SCHEMA IF EXISTS ${sql.id(name)} CASCADE`.execute(c.db)
+          }
         } finally {
           await c.close()
         }
