@@ -189,16 +189,18 @@ const BACKUP_SCHEMA: Record<string, Check> = {
   keepWeekly: 'number',
   keepMonthly: 'number',
 }
+const SCHEMA_EXAMPLE = "Example: schema: { default: 'public', schemas: ['public', 'app'] } (or schemas: 'all')."
+
 /** `schema`: a name, or `{ default?: string, schemas?: string[] | 'all' }`. */
 function checkSchemaKey(value: unknown, label: string, keyPath: string): void {
   if (typeof value === 'string') return
-  if (!isPlainObject(value)) throw wrongType(label, keyPath, "a schema name or an object { default, schemas }", value)
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, 'a schema name or an object { default, schemas }', value, SCHEMA_EXAMPLE)
   checkObject(value, { default: 'string', schemas: checkSchemaList }, label, `${keyPath}.`)
 }
 
 function checkSchemaList(value: unknown, label: string, keyPath: string): void {
   if (value === 'all' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))) return
-  throw wrongType(label, keyPath, "'all' or a non-empty list of schema names", value)
+  throw wrongType(label, keyPath, "'all' or a non-empty list of schema names", value, SCHEMA_EXAMPLE)
 }
 
 const DATABASE_SCHEMA: Record<string, Check> = {
@@ -268,9 +270,9 @@ function checkObject(obj: Record<string, unknown>, schema: Record<string, Check>
   }
 }
 
-function wrongType(label: string, keyPath: string, expected: string, value: unknown): ConfigError {
+function wrongType(label: string, keyPath: string, expected: string, value: unknown, hint?: string): ConfigError {
   const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
-  return new ConfigError(`${label}: ${keyPath} must be ${expected}, got ${got}`, { code: 'CONFIG_FILE_INVALID' })
+  return new ConfigError(`${label}: ${keyPath} must be ${expected}, got ${got}`, { code: 'CONFIG_FILE_INVALID', ...(hint ? { hint } : {}) })
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
