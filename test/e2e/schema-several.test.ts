@@ -110,7 +110,10 @@ describe('three schemas (PostgreSQL)', () => {
     const source = fs.readFileSync(file, 'utf8')
     const changed = source
       .replace("col.enum(['happy', 'sad'], { name: 'mood' })", "col.enum(['happy', 'sad', 'calm'], { name: 'mood' })")
-      .replace('    deleted_at: col.timestamptz().nullable(),', '    deleted_at: col.timestamptz().nullable(),\n    bio: col.text().nullable(),')
+      .replace(
+        '    deleted_at: col.timestamptz().nullable(),',
+        '    deleted_at: col.timestamptz().nullable(),\n    bio: col.text().nullable(),',
+      )
     expect(changed).toContain('bio: col.text()')
     expect(changed).toContain("'calm'")
     fs.writeFileSync(file, changed)
@@ -158,6 +161,26 @@ describe('three schemas (PostgreSQL)', () => {
     const unknown = await cli('schema', 'diff', '--schema', 'nope')
     expect(unknown.code).toBe(2)
     expectOneLineError(unknown, /Unknown schema "nope"/)
+  })
+
+  test('SHADOW_DATABASE_URL with tables in any schema is refused, nothing dropped', async () => {
+    const used = await createTestDatabase(inject('pgAdminUrl'), 'dbops_shadow_test')
+    try {
+      const client = new pg.Client({ connectionString: used.url })
+      await client.connect()
+      await client.query('CREATE SCHEMA keep; CREATE TABLE keep.t (i int)')
+      await client.end()
+      fs.writeFileSync(path.join(tmp.dir, 'one.ts'), "import { col, table } from 'dbops'\nexport const t = table('t', { id: col.integer() })\n")
+      const refused = await runCli(['schema', 'diff', '--models', 'one.ts', '--all-schemas', '--against', 'migrations'], {
+        cwd: tmp.dir,
+        env: { ...env, SHADOW_DATABASE_URL: used.url },
+      })
+      expect(refused.code).toBe(2)
+      expectOneLineError(refused, /SHADOW_DATABASE_URL: schema keep of database "dbops_shadow_test_\w+" is not empty \(1 tables or views\)/)
+      expect(await schemasOf(used.url)).toEqual(['keep', 'public'])
+    } finally {
+      await used.drop()
+    }
   })
 
   test('the config file chooses the schemas: schema: { schemas: "all" }, shown by config show', async () => {
