@@ -29,7 +29,10 @@ export function schemaScopeFlags(dependsOn: string[] = []) {
  * `config` with the compared schemas the flags choose (unchanged without them). On a
  * database without schemas (SQLite) any schema but `main` is a usage error (exit 2).
  */
-export function withSchemaScope(config: ResolvedConfig, flags: { schema?: string | undefined; 'all-schemas'?: boolean | undefined }): ResolvedConfig {
+export function withSchemaScope(
+  config: ResolvedConfig,
+  flags: { schema?: string | undefined; 'all-schemas'?: boolean | undefined },
+): ResolvedConfig {
   if (flags.schema === undefined && !flags['all-schemas']) return config
   const schemas = flags['all-schemas'] ? 'all' : parseSchemaList(flags.schema!, '--schema')
   const traits = dialectTraits(config.target.dialect)

@@ -15,7 +15,16 @@ import { type ConfigSetting, Layers, type Variable, lookUp } from './config-laye
 import { loadDotenv } from './env-file.js'
 import { registerSecret } from './redact.js'
 import { type TargetFlags, resolveTarget } from './resolve-target.js'
-import { type RawValue, parseBoolean, parseChoice, parseIdentifier, parseInteger, parseSchemaList, parseSeconds, parseText } from './values.js'
+import {
+  type RawValue,
+  parseBoolean,
+  parseChoice,
+  parseIdentifier,
+  parseInteger,
+  parseSchemaList,
+  parseSeconds,
+  parseText,
+} from './values.js'
 
 export type { ConfigSetting, SettingSource } from './config-layers.js'
 

@@ -5,14 +5,14 @@
  * differ and renders changes its own way (`postgres/postgres-schema-sql.ts`,
  * `sqlite/sqlite-schema-sql.ts`).
  */
-import {
-  type ColumnSchema,
-  type DatabaseSchema,
-  type ForeignKeySchema,
-  type IndexSchema,
-  type SchemaDialect,
-  type TableSchema,
-  splitQualifiedName,
+import { splitQualifiedName } from '../sql/qualified-name.js'
+import type {
+  ColumnSchema,
+  DatabaseSchema,
+  ForeignKeySchema,
+  IndexSchema,
+  SchemaDialect,
+  TableSchema,
 } from '../schema/normalised-schema.js'
 import type { SchemaChange } from '../schema/schema-change.js'
 import { type ParsedColumnType, parseColumnType } from '../sql/column-type.js'

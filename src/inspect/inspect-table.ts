@@ -4,10 +4,11 @@
  * tables that point at it. The name is checked against the catalog first (unknown: exit 2);
  * the definition comes from the dialect's introspector, the same one `schema diff` uses.
  */
+import { qualifiedName, splitQualifiedName } from '../sql/qualified-name.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
 import { OperationError } from '../errors.js'
-import { qualifiedName, splitQualifiedName } from '../schema/normalised-schema.js'
+
 import { usingInspectSession } from './using-inspect-session.js'
 import { checkName } from './check-name.js'
 
@@ -110,7 +111,12 @@ export async function inspectTable(config: ResolvedConfig, name: string, options
       referenced_by: schema.tables.flatMap((other) =>
         other.foreignKeys
           .filter((f) => f.referencedTable === table.name && f.referencedSchema === own)
-          .map((f) => ({ table: qualifiedName(other.schema, other.name), name: f.name ?? null, columns: f.columns, references_columns: f.referencedColumns })),
+          .map((f) => ({
+            table: qualifiedName(other.schema, other.name),
+            name: f.name ?? null,
+            columns: f.columns,
+            references_columns: f.referencedColumns,
+          })),
       ),
     }
   })

@@ -13,17 +13,10 @@
  * Tables and enums are matched by (schema, name), so `app.users` and `users` are two tables;
  * a rename stays within its schema. Each change carries the schema of its table or enum.
  */
+import { inSchema, qualifiedName } from '../sql/qualified-name.js'
 import { canonicalExpression, sameExpression } from './canonical-expression.js'
 import { canonicalType, parseColumnType } from '../sql/column-type.js'
-import {
-  type ColumnSchema,
-  type DatabaseSchema,
-  type ForeignKeySchema,
-  type IndexSchema,
-  type TableSchema,
-  inSchema,
-  qualifiedName,
-} from './normalised-schema.js'
+import type { ColumnSchema, DatabaseSchema, ForeignKeySchema, IndexSchema, TableSchema } from './normalised-schema.js'
 import { CHANGE_ORDER, type ChangeWithoutSeverity, type ColumnAspect, type SchemaChange, checkKey, withSeverity } from './schema-change.js'
 import { UsageError } from '../errors.js'
 
@@ -122,7 +115,8 @@ export function diffSchemas(from: DatabaseSchema, to: DatabaseSchema, options: D
   }
   const warningOf = (t: TableSchema) => (warned.has(tableKey(t)) ? { warning: warned.get(tableKey(t)) } : {})
   for (const t of created) changes.push({ kind: 'create_table', table: t.name, ...inSchema(t.schema), definition: t, ...warningOf(t) })
-  for (const d of orderDrops(dropped)) changes.push({ kind: 'drop_table', table: d.name, ...inSchema(d.schema), definition: d, ...warningOf(d) })
+  for (const d of orderDrops(dropped))
+    changes.push({ kind: 'drop_table', table: d.name, ...inSchema(d.schema), definition: d, ...warningOf(d) })
 
   for (const [a, b] of pairs) {
     const first = changes.length

@@ -11,6 +11,7 @@
  * in the normalised schema); unqualified references from a table (foreign keys, enum names)
  * mean its own schema, `auth.users` another one.
  */
+import { inSchema, qualifiedName, splitQualifiedName } from '../sql/qualified-name.js'
 import type { DialectTraits } from '../dialects/dialect.js'
 import { dialectTraits } from '../dialects/index.js'
 import type { SchemaSql } from '../dialects/schema-sql.js'
@@ -19,20 +20,17 @@ import { isIntegerType, parseColumnType, LOGICAL_TYPES } from '../sql/column-typ
 import { quoteIdentifier } from '../sql/sql-text.js'
 import { type ColumnDefinition, type SqlText, isRawSql } from './column-builder.js'
 import { type Models, type Table, isModels } from './define-models.js'
-import {
-  type CheckSchema,
-  type ColumnSchema,
-  type DatabaseSchema,
-  type EnumSchema,
-  type ForeignKeySchema,
-  type IndexElement,
-  type IndexSchema,
-  type SchemaDialect,
-  type TableSchema,
-  type UniqueSchema,
-  inSchema,
-  qualifiedName,
-  splitQualifiedName,
+import type {
+  CheckSchema,
+  ColumnSchema,
+  DatabaseSchema,
+  EnumSchema,
+  ForeignKeySchema,
+  IndexElement,
+  IndexSchema,
+  SchemaDialect,
+  TableSchema,
+  UniqueSchema,
 } from './normalised-schema.js'
 
 /** Options of {@link modelsToSchema}. */
@@ -85,7 +83,10 @@ export function modelsToSchema(
     const schema = t.options?.schema
     if (schema !== undefined && (typeof schema !== 'string' || schema === '')) fail(`table ${t.name}: schema must be a schema's name`)
     if (schema !== undefined && !traits.schemaTraits.schemas && schema !== 'main')
-      fail(`table ${t.name} is in schema ${schema}, but ${traits.displayName} has no schemas`, 'Remove the schema option for this database.')
+      fail(
+        `table ${t.name} is in schema ${schema}, but ${traits.displayName} has no schemas`,
+        'Remove the schema option for this database.',
+      )
     const key = qualifiedName(schema, t.name)
     if (seen.has(key)) fail(`two tables are named ${key}`, 'Table names must be unique in a schema; rename one of them.')
     seen.add(key)
@@ -98,8 +99,7 @@ export function modelsToSchema(
   for (const t of result) {
     for (const index of t.indexes) {
       const key = qualifiedName(t.schema, index.name)
-      if (usedNames.has(key))
-        fail(`index name ${key} is used twice`, 'Index names are unique in a schema; give one index another name.')
+      if (usedNames.has(key)) fail(`index name ${key} is used twice`, 'Index names are unique in a schema; give one index another name.')
       usedNames.add(key)
     }
   }

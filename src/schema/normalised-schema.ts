@@ -11,7 +11,7 @@
  * `public`) is left implicit: `schema` is undefined for its objects, as for every object on
  * SQLite, which has no schemas. So a one-schema database reads, renders and diffs exactly as
  * before, and SQL names an object qualified (`"app"."users"`) only when it lives elsewhere.
- * Names in text (an enum column's `enum:app.mood`, messages) use {@link qualifiedName}.
+ * Names in text (an enum column's `enum:app.mood`, messages) are `qualifiedName`'s (`sql/qualified-name.ts`).
  */
 
 /** The dialects a schema can come from. */
@@ -147,32 +147,4 @@ export interface DatabaseSchema {
 /** An empty schema of `dialect`. */
 export function emptySchema(dialect: SchemaDialect): DatabaseSchema {
   return { dialect, tables: [], enums: [], unmanaged: [] }
-}
-
-/**
- * An object's name as text: `app.users` outside the default schema, `users` in it. The key
- * tables and enums are matched by, and how messages and enum column types name them.
- */
-export function qualifiedName(schema: string | undefined, name: string): string {
-  return schema === undefined ? name : `${schema}.${name}`
-}
-
-/**
- * Splits `app.users` into its schema and name (at the first dot); `users` has no schema.
- * `defaultSchema` names the schema that stays implicit: `public.users` is `users` when it is
- * `public`.
- *
- * @example
- * splitQualifiedName('auth.users', 'public') // { schema: 'auth', name: 'users' }
- */
-export function splitQualifiedName(text: string, defaultSchema?: string): { schema: string | undefined; name: string } {
-  const dot = text.indexOf('.')
-  if (dot <= 0 || dot === text.length - 1) return { schema: undefined, name: text }
-  const schema = text.slice(0, dot)
-  return { schema: schema === defaultSchema ? undefined : schema, name: text.slice(dot + 1) }
-}
-
-/** `{ schema }` when it is defined, else nothing: spread into an object so a default-schema one has no `schema` key. */
-export function inSchema(schema: string | undefined): { schema?: string } {
-  return schema === undefined ? {} : { schema }
 }

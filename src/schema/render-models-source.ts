@@ -5,19 +5,13 @@
  * outside the default schema gets `{ schema: 'app' }`, and names it references elsewhere are
  * qualified (`auth.users`), so a one-schema module reads as it always did.
  */
+import { qualifiedName, splitQualifiedName } from '../sql/qualified-name.js'
 import { dialectTraits } from '../dialects/index.js'
 import type { SchemaTraits } from '../dialects/schema-traits.js'
 import { parseColumnType } from '../sql/column-type.js'
 import { canonicalExpression } from './canonical-expression.js'
 import { defaultName } from './models-to-schema.js'
-import {
-  type ColumnSchema,
-  type DatabaseSchema,
-  type IndexSchema,
-  type TableSchema,
-  qualifiedName,
-  splitQualifiedName,
-} from './normalised-schema.js'
+import type { ColumnSchema, DatabaseSchema, IndexSchema, TableSchema } from './normalised-schema.js'
 
 /** Options of {@link renderModelsSource}. */
 export interface RenderModelsOptions {

@@ -4,19 +4,18 @@
  * for down migrations). Changes carry the whole object they add or remove, so a renderer
  * needs nothing else to write its SQL.
  */
+import { inSchema, qualifiedName } from '../sql/qualified-name.js'
 import { canonicalExpression } from './canonical-expression.js'
 import { isWideningTypeChange } from '../sql/column-type.js'
 import { type Severity, worseSeverity } from '../sql/severity.js'
-import {
-  type CheckSchema,
-  type ColumnSchema,
-  type EnumSchema,
-  type ForeignKeySchema,
-  type IndexSchema,
-  type TableSchema,
-  type UniqueSchema,
-  inSchema,
-  qualifiedName,
+import type {
+  CheckSchema,
+  ColumnSchema,
+  EnumSchema,
+  ForeignKeySchema,
+  IndexSchema,
+  TableSchema,
+  UniqueSchema,
 } from './normalised-schema.js'
 
 /** What changed about a column. */

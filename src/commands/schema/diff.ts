@@ -1,10 +1,11 @@
+import { qualifiedName } from '../../sql/qualified-name.js'
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { schemaScopeFlags, withSchemaScope } from '../../cli/schema-flags.js'
 import { compareSchemas } from '../../drift/compare-schemas.js'
 import { describeNotCompared } from '../../drift/compared-schemas.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'
-import { qualifiedName } from '../../schema/normalised-schema.js'
+
 import { formatSqlScript } from '../../schema/render-schema-sql.js'
 import { renderSchemaDiffText, schemaDiffJson } from '../../ui/render-schema-diff.js'
 
@@ -48,7 +49,9 @@ export default class SchemaDiff extends DbopsCommand<typeof SchemaDiff> {
     const notCompared = describeNotCompared(result.notCompared)
     if (notCompared !== undefined) this.out.info(notCompared)
     if (result.unmanaged.length > 0) {
-      this.out.info(this.out.err.dim(`not managed by dbops: ${result.unmanaged.map((u) => `${u.kind} ${qualifiedName(u.schema, u.name)}`).join(', ')}`))
+      this.out.info(
+        this.out.err.dim(`not managed by dbops: ${result.unmanaged.map((u) => `${u.kind} ${qualifiedName(u.schema, u.name)}`).join(', ')}`),
+      )
     }
     if (this.flags.sql) {
       const script = formatSqlScript(result.sql)

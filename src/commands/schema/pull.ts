@@ -1,10 +1,11 @@
+import { qualifiedName } from '../../sql/qualified-name.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { schemaScopeFlags, withSchemaScope } from '../../cli/schema-flags.js'
 import { describeNotCompared } from '../../drift/compared-schemas.js'
-import { qualifiedName } from '../../schema/normalised-schema.js'
+
 import { DbopsError, ExitCode } from '../../errors.js'
 import { writeFileAtomic } from '../../project/scaffold-project.js'
 import { pullModels } from '../../drift/compare-schemas.js'

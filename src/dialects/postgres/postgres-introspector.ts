@@ -6,18 +6,17 @@
  * `pg_get_indexdef`, only where there is an expression); the diff compares them in canonical
  * form.
  */
+import { inSchema, qualifiedName } from '../../sql/qualified-name.js'
 import { type Kysely, sql } from 'kysely'
 import { canonicalType } from '../../sql/column-type.js'
 import { isInternalTable } from '../../sql/internal-tables.js'
-import {
-  type ColumnSchema,
-  type DatabaseSchema,
-  type EnumSchema,
-  type ReferentialAction,
-  type TableSchema,
-  type UnmanagedObject,
-  inSchema,
-  qualifiedName,
+import type {
+  ColumnSchema,
+  DatabaseSchema,
+  EnumSchema,
+  ReferentialAction,
+  TableSchema,
+  UnmanagedObject,
 } from '../../schema/normalised-schema.js'
 import type { DbConnection } from '../dialect.js'
 

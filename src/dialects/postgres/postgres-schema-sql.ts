@@ -4,7 +4,8 @@
  * which are added once every table exists (so cyclic and self references work); tables
  * dropped together go in one `DROP TABLE`, so foreign keys between them do not matter.
  */
-import { type ColumnSchema, type DatabaseSchema, type IndexSchema, qualifiedName } from '../../schema/normalised-schema.js'
+import { qualifiedName } from '../../sql/qualified-name.js'
+import type { ColumnSchema, DatabaseSchema, IndexSchema } from '../../schema/normalised-schema.js'
 import type { SchemaChange } from '../../schema/schema-change.js'
 import { parseColumnType } from '../../sql/column-type.js'
 import { quoteIdentifier, quoteQualified, quoteString } from '../../sql/sql-text.js'
@@ -46,7 +47,9 @@ export class PostgresSchemaSql extends SchemaSql {
       const t = change.table !== undefined ? quoteQualified(change.schema, change.table) : ''
       switch (change.kind) {
         case 'create_enum':
-          step(change, [`CREATE TYPE ${quoteQualified(change.schema, change.enum.name)} AS ENUM (${change.enum.values.map(quoteString).join(', ')});`])
+          step(change, [
+            `CREATE TYPE ${quoteQualified(change.schema, change.enum.name)} AS ENUM (${change.enum.values.map(quoteString).join(', ')});`,
+          ])
           break
         case 'drop_enum':
           step(change, [`DROP TYPE ${quoteQualified(change.schema, change.enum.name)};`])
@@ -177,7 +180,10 @@ function alterEnum(schema: string | undefined, name: string, from: string[], to:
   }
   // values removed or reordered: a new type, columns cast through text (fails on rows with a removed value)
   const old = quoteQualified(schema, `${name}__old`)
-  const statements = [`ALTER TYPE ${type} RENAME TO ${quoteIdentifier(`${name}__old`)};`, `CREATE TYPE ${type} AS ENUM (${to.map(quoteString).join(', ')});`]
+  const statements = [
+    `ALTER TYPE ${type} RENAME TO ${quoteIdentifier(`${name}__old`)};`,
+    `CREATE TYPE ${type} AS ENUM (${to.map(quoteString).join(', ')});`,
+  ]
   for (const t of target.tables) {
     for (const c of t.columns) {
       if (c.type !== `enum:${qualifiedName(schema, name)}`) continue

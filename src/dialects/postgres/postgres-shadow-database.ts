@@ -142,7 +142,9 @@ async function usePostgresShadow(
       disposed ??= (async () => {
         const c = await dialect.connect(shadowConfig, { ...connect, mode: 'write' })
         try {
-          const { rows } = await sql<{ name: string }>`SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA_CONDITION}`.execute(c.db)
+          const { rows } = await sql<{ name: string }>`SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA_CONDITION}`.execute(
+            c.db,
+          )
           for (const { name } of rows) {
             if (schemasBefore.includes(name)) await emptySchema(c.db, name)
             else await sql`DROP SCHEMA IF EXISTS ${sql.id(name)} CASCADE`.execute(c.db)
