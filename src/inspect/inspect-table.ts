@@ -46,15 +46,21 @@ export interface FoundTable {
 
 /**
  * Finds the table a user typed. PostgreSQL: `app.users` names its schema; `users` is looked
- * for in the compared schemas (`--schema`, the default schema first), and checked against the
- * default schema when none has it. Unknown: a usage error (exit 2) with the nearest name.
+ * for in the compared schemas of `--schema a,b`, in that order (else the default schema), and
+ * checked against the first when none has it. Unknown: a usage error (exit 2) with the nearest name.
  */
 export async function findTable(conn: DbConnection, config: ResolvedConfig, input: string): Promise<FoundTable> {
   const catalog = conn.dialect.createCatalog(conn)
   const split = conn.dialect.supportsSchemas ? splitQualifiedName(input) : { schema: undefined, name: input }
-  let schema = split.schema ?? config.schema
-  if (split.schema === undefined && conn.dialect.supportsSchemas && config.schemas !== 'all' && config.schemas.length > 1) {
-    for (const candidate of config.schemas) {
+  const searched =
+    split.schema !== undefined
+      ? [split.schema]
+      : config.schemas === 'all' || !conn.dialect.supportsSchemas
+        ? [config.schema]
+        : config.schemas
+  let schema = searched[0]!
+  if (searched.length > 1) {
+    for (const candidate of searched) {
       if ((await catalog.tableNames({ schema: candidate })).includes(input)) {
         schema = candidate
         break
