@@ -7,6 +7,7 @@
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DbConnection, IntrospectOptions } from '../dialects/dialect.js'
+import { dialectTraits } from '../dialects/index.js'
 import type { SchemaBrief } from '../dialects/catalog-port.js'
 import { UsageError } from '../errors.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
@@ -66,10 +67,11 @@ export function describeNotCompared(notCompared: readonly SchemaBrief[]): string
 /**
  * The part of `schema` (the models) in the compared schemas: a models module that covers
  * `app` and `auth` compared with `public` alone must not read as "create every table of app".
- * With `'all'` everything is kept (a schema the models add does not exist yet).
+ * With `'all'` everything is kept (a schema the models add does not exist yet), and on SQLite,
+ * which has no schemas, the models are the file's whole.
  */
 export function keepCompared(schema: DatabaseSchema, config: Pick<ResolvedConfig, 'schema' | 'schemas'>): DatabaseSchema {
-  if (config.schemas === 'all') return schema
+  if (config.schemas === 'all' || !dialectTraits(schema.dialect).schemaTraits.schemas) return schema
   const compared = new Set(config.schemas.map((name) => (name === config.schema ? undefined : name)))
   return {
     ...schema,
