@@ -103,6 +103,14 @@ describe('three schemas (PostgreSQL)', () => {
     const publicOnly = await cli('schema', 'diff', '--exit-code')
     expect(publicOnly.code).toBe(0)
     expect(publicOnly.stderr).toContain('2 other schemas with 3 tables not compared: app, auth')
+    const publicJson = await cli('schema', 'diff', '--json')
+    expect(publicJson.json()).toMatchObject({
+      differs: false,
+      not_compared: [
+        { schema: 'app', tables: 2 },
+        { schema: 'auth', tables: 1 },
+      ],
+    })
   })
 
   test('change a model → migrate generate --from-models --all-schemas → migrate up → diff is empty', async () => {
@@ -116,14 +124,19 @@ describe('three schemas (PostgreSQL)', () => {
       )
     expect(changed).toContain('bio: col.text()')
     expect(changed).toContain("'calm'")
-    fs.writeFileSync(file, changed)
+    // and a table in a schema the database does not have yet
+    const invoices =
+      "export const invoices = table('invoices', { id: col.bigint().primaryKey(), user_id: col.bigint().references('auth.users', 'id') }, { schema: 'billing' })\n"
+    fs.writeFileSync(file, changed.replace('export default defineModels({ ', `${invoices}\nexport default defineModels({ invoices, `))
 
     const generated = await cli('migrate', 'generate', 'profile_bio', '--from-models', '--all-schemas', '--json')
     expect(generated.code).toBe(0)
-    expect(generated.json().changes).toBe(2)
+    expect(generated.json().changes).toBe(3) // the enum, the column, the table
     const migration = fs.readFileSync(generated.json().path, 'utf8')
     expect(migration).toContain("ALTER TYPE app.mood ADD VALUE 'calm' AFTER 'sad';")
     expect(migration).toContain('ALTER TABLE app.profiles ADD COLUMN bio text;')
+    expect(migration).toContain('CREATE SCHEMA IF NOT EXISTS billing;\nCREATE TABLE billing.invoices (')
+    expect(migration).toContain('ADD CONSTRAINT invoices_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users (id);')
     expect(migration).toContain('ALTER TABLE app.profiles DROP COLUMN bio;')
     expect(await schemasOf(shadow.url)).toEqual(['public'])
 
@@ -170,7 +183,10 @@ describe('three schemas (PostgreSQL)', () => {
       await client.connect()
       await client.query('CREATE SCHEMA keep; CREATE TABLE keep.t (i int)')
       await client.end()
-      fs.writeFileSync(path.join(tmp.dir, 'one.ts'), "import { col, table } from 'dbops'\nexport const t = table('t', { id: col.integer() })\n")
+      fs.writeFileSync(
+        path.join(tmp.dir, 'one.ts'),
+        "import { col, table } from 'dbops'\nexport const t = table('t', { id: col.integer() })\n",
+      )
       const refused = await runCli(['schema', 'diff', '--models', 'one.ts', '--all-schemas', '--against', 'migrations'], {
         cwd: tmp.dir,
         env: { ...env, SHADOW_DATABASE_URL: used.url },

@@ -113,6 +113,12 @@ describe('diff and SQL over several schemas', () => {
 
   test('creating the schemas objects: types, tables, indexes and foreign keys qualified outside the default schema', () => {
     const sql = sqlOf(empty(), target())
+    // schemas the database may not have yet are made once, before their first object
+    expect(sql.match(/CREATE SCHEMA IF NOT EXISTS app;/g)).toHaveLength(1)
+    expect(sql.indexOf('CREATE SCHEMA IF NOT EXISTS app;')).toBeLessThan(sql.indexOf('CREATE TYPE app.mood'))
+    expect(sql).toContain('CREATE SCHEMA IF NOT EXISTS auth;')
+    expect(sql).not.toContain('CREATE SCHEMA IF NOT EXISTS public')
+    expect(sqlOf(target(), target())).toBe('')
     expect(sql).toContain("CREATE TYPE app.mood AS ENUM ('happy', 'sad');")
     expect(sql).toContain('CREATE TABLE app.profiles (')
     expect(sql).toContain("mood app.mood NOT NULL DEFAULT 'happy'")

@@ -41,6 +41,14 @@ export class PostgresSchemaSql extends SchemaSql {
     const deferredForeignKeys: SqlStep[] = []
     const step = (change: SchemaChange, statements: string[], note?: string) =>
       steps.push({ statements, changes: [change], severity: change.severity, ...(note ? { note } : {}) })
+    // a schema `from` has nothing in may not exist yet: the first object created there makes it
+    const present = new Set([...context.from.tables, ...context.from.enums].map((o) => o.schema))
+    const ensureSchema = (schema: string | undefined): string[] => {
+      if (present.has(schema)) return []
+      present.add(schema)
+      return [`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema!)};`]
+    }
+    present.add(undefined)
 
     for (let i = 0; i < changes.length; i++) {
       const change = changes[i]!
@@ -48,6 +56,7 @@ export class PostgresSchemaSql extends SchemaSql {
       switch (change.kind) {
         case 'create_enum':
           step(change, [
+            ...ensureSchema(change.schema),
             `CREATE TYPE ${quoteQualified(change.schema, change.enum.name)} AS ENUM (${change.enum.values.map(quoteString).join(', ')});`,
           ])
           break
@@ -58,7 +67,7 @@ export class PostgresSchemaSql extends SchemaSql {
           step(change, alterEnum(change.schema, change.name, change.from, change.to, context.to))
           break
         case 'create_table': {
-          const statements = [this.createTableSql(change.definition, { withForeignKeys: false })]
+          const statements = [...ensureSchema(change.schema), this.createTableSql(change.definition, { withForeignKeys: false })]
           for (const index of change.definition.indexes) statements.push(this.createIndexSql(change.table, index, change.schema))
           step(change, statements)
           for (const fk of change.definition.foreignKeys) {
