@@ -220,7 +220,7 @@ async function writeBackup(
     createPrivateFile(tempPath)
     const outcome = await dialect.createBackup({
       source,
-      readMigrationHead: (db) => readMigrationHead(db, dialect, config.schema),
+      readMigrationHead: (db) => readMigrationHead(db, dialect, config.migrationsTable),
       tempPath,
       scratchPath: scratch,
       signal: options.signal,

@@ -29,9 +29,20 @@ export const lockFlags = {
   }),
 }
 
-/** The core's options from the lock flags, the abort signal and the progress view. */
+/**
+ * `--new-history` of the commands that may start a history table (`up`, `baseline`): start
+ * the configured one although another history with rows exists in the database (two
+ * applications sharing one), instead of stopping with exit 6.
+ */
+export const newHistoryFlag = {
+  'new-history': Flags.boolean({
+    summary: 'Start the configured history table although another history with rows exists in the database.',
+  }),
+}
+
+/** The core's options from the lock flags (and `--new-history`), the abort signal and the progress view. */
 export function migrationOptions(
-  flags: { 'lock-timeout'?: number | undefined; 'statement-lock-timeout'?: number | undefined },
+  flags: { 'lock-timeout'?: number | undefined; 'statement-lock-timeout'?: number | undefined; 'new-history'?: boolean | undefined },
   base: Pick<MigrationOptions, 'signal' | 'connect'>,
   progress: MigrationProgressView | undefined,
 ): MigrationOptions {
@@ -41,6 +52,7 @@ export function migrationOptions(
     statementLockTimeoutMs: flags['statement-lock-timeout'] === undefined ? undefined : flags['statement-lock-timeout'] * 1000,
     onProgress: progress?.onProgress,
     onWait: progress?.onWait,
+    newHistory: flags['new-history'],
   }
 }
 

@@ -57,7 +57,7 @@ export interface DatabaseFileSettings {
   /**
    * PostgreSQL schemas. A string names the default schema (default `public`): where
    * unqualified names live, and the one schema compared by `schema pull`/`diff`, `migrate
-   * generate --from-models` and `inspect`. The object form also says which schemas those
+   * generate --from-models` and `inspect`, and the history table's default schema. The object form also says which schemas those
    * compare: `{ default: 'public', schemas: ['public', 'app', 'auth'] }`, or `schemas: 'all'`
    * for every schema but the system ones (the flags `--schema a,b` / `--all-schemas` win).
    */
@@ -82,9 +82,10 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
    * Migrations: the directory, relative to the config file (default `migrations`); how many
    * seconds `migrate` waits for another run's lock (`lockTimeout`; default 60); PostgreSQL's
    * `lock_timeout` for migration statements
-   * (`statementLockTimeout`, seconds, default 5, 0 = wait forever).
+   * (`statementLockTimeout`, seconds, default 5, 0 = wait forever); the history table
+   * (`table`: `name` or, on PostgreSQL, `schema.name`; default `dbops_migrations` in `schema`).
    */
-  migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number }
+  migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number; table?: string }
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
@@ -217,7 +218,7 @@ const DATABASE_SCHEMA: Record<string, Check> = {
 }
 const FILE_SCHEMA: Record<string, Check> = {
   ...DATABASE_SCHEMA,
-  migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number' },
+  migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', table: 'string' },
   models: 'string',
 }
 

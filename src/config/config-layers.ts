@@ -43,7 +43,7 @@ export interface Variable {
  * trust or peer authentication gets anyway (a server that wants one says so, exit 7).
  */
 const NOT_EMPTY =
-  /^(DATABASE_(URL(_.+)?|HOST|PORT|NAME|USER|PATH|SCHEMA|SSLMODE|SSLROOTCERT|SSLCERT|SSLKEY)|SHADOW_DATABASE_URL|DBOPS_CONFIG)$/
+  /^(DATABASE_(URL(_.+)?|HOST|PORT|NAME|USER|PATH|SCHEMA|SSLMODE|SSLROOTCERT|SSLCERT|SSLKEY)|SHADOW_DATABASE_URL|DBOPS_CONFIG|DBOPS_MIGRATIONS_TABLE)$/
 
 /**
  * The variable `name` when it has a value; undefined when it is unset, or empty where empty
@@ -102,11 +102,20 @@ export class Layers {
   /** Resolves one setting: environment/.env, then config file, then the default. */
   pick<T>(
     key: string,
-    options: { env?: readonly string[]; file?: string; def: T; parse: (value: RawValue, where: string) => T; show?: (value: T) => string },
+    options: {
+      env?: readonly string[]
+      file?: string
+      def: T
+      parse: (value: RawValue, where: string) => T
+      show?: (value: T) => string
+      /** How `config show` names where the default comes from (default `default`). */
+      defaultOrigin?: string
+    },
   ): T {
     const found = (options.env && this.variable(options.env)) || (options.file !== undefined ? this.fileValue(options.file) : undefined)
     const value = found ? options.parse(found.value, found.origin) : options.def
-    this.record(key, value === undefined ? '' : (options.show ?? String)(value), found?.source ?? 'default', found?.origin ?? 'default')
+    const origin = found?.origin ?? options.defaultOrigin ?? 'default'
+    this.record(key, value === undefined ? '' : (options.show ?? String)(value), found?.source ?? 'default', origin)
     return value
   }
 

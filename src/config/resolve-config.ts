@@ -23,10 +23,23 @@ import {
   parseInteger,
   parseSchemaList,
   parseSeconds,
+  parseTableName,
   parseText,
 } from './values.js'
 
 export type { ConfigSetting, SettingSource } from './config-layers.js'
+
+/** The history table's default name, in `DATABASE_SCHEMA`. */
+export const MIGRATION_TABLE = 'dbops_migrations'
+
+/**
+ * Where the migration history lives: `DBOPS_MIGRATIONS_TABLE` / `migrations.table`, by default
+ * {@link MIGRATION_TABLE} in `DATABASE_SCHEMA`. `schema` is `main` on SQLite, which has none.
+ */
+export interface MigrationTableName {
+  schema: string
+  name: string
+}
 
 /** Pool settings, seconds for times; pg gets `max = size + maxOverflow`. */
 export interface PoolSettings {
@@ -66,13 +79,19 @@ export interface ResolvedConfig {
   /** Which rule chose the target, in words: "DATABASE_URL from the environment". */
   rule: string
   target: DatabaseTarget
-  /** PostgreSQL schema that dbops keeps `dbops_migrations` in, and where unqualified names live (the default schema). */
+  /** PostgreSQL: the default schema, where unqualified names live, first on the migrations' `search_path`. */
   schema: string
   /**
    * The schemas `schema pull`/`diff`, `migrate generate --from-models` and `inspect` compare:
    * names, or `'all'` (every non-system schema). Default: the default schema alone.
    */
   schemas: readonly string[] | 'all'
+  /**
+   * The migration history table: `DBOPS_MIGRATIONS_TABLE` / `migrations.table`, by default
+   * `dbops_migrations` in `schema` (where every dbops before this setting kept it, so nobody's
+   * history moves). `schema` is `main` on SQLite.
+   */
+  migrationsTable: MigrationTableName
   pool: PoolSettings
   sqlite: SqliteSettings
   /** The whole deadline for connecting, retries included. */
@@ -243,6 +262,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     def: undefined,
     parse: (v, w) => parseSeconds(v, w, 0),
   })
+  const migrationsTable = pickMigrationsTable(layers, target, schema)
   const statementLockTimeoutSeconds = layers.pick('migrations.statement_lock_timeout', {
     env: ['DBOPS_STATEMENT_LOCK_TIMEOUT'],
     file: 'migrations.statementLockTimeout',
@@ -285,6 +305,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     protected: isProtected,
     migrationsDir,
     migrationLockTimeoutSeconds,
+    migrationsTable,
     statementLockTimeoutSeconds,
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
@@ -292,6 +313,32 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     databases: Object.keys(fileConfig.databases ?? {}),
     settings: layers.settings,
   }
+}
+
+/**
+ * `DBOPS_MIGRATIONS_TABLE` / `migrations.table`: `name` or `schema.name` on PostgreSQL (a bare
+ * name is in `schema`); a bare name on SQLite, which has no schemas (`main.name` is accepted).
+ */
+function pickMigrationsTable(layers: Layers, target: DatabaseTarget, schema: string): MigrationTableName {
+  const hasSchemas = target.dialect === 'postgres'
+  const home = hasSchemas ? schema : 'main'
+  return layers.pick<MigrationTableName>('migrations.table', {
+    env: ['DBOPS_MIGRATIONS_TABLE'],
+    file: 'migrations.table',
+    def: { schema: home, name: MIGRATION_TABLE },
+    defaultOrigin: hasSchemas ? 'default (dbops_migrations in DATABASE_SCHEMA)' : 'default',
+    show: (table) => (hasSchemas ? `${table.schema}.${table.name}` : table.name),
+    parse: (value, where) => {
+      const table = parseTableName(value, where)
+      if (!hasSchemas && table.schema !== undefined && table.schema !== 'main') {
+        throw new ConfigError(`${where}: SQLite has no schemas, got "${String(value)}"`, {
+          code: 'CONFIG_INVALID',
+          hint: `Give the table name alone, e.g. ${table.name}.`,
+        })
+      }
+      return { schema: table.schema ?? home, name: table.name }
+    },
+  })
 }
 
 function pickKeep(layers: Layers, key: string, envName: string, fileKey: string): number | undefined {

@@ -49,11 +49,25 @@ export function parseChoice<T extends string>(value: RawValue, where: string, ch
   return found
 }
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/
+
 /** A PostgreSQL schema name: a plain identifier (dbops quotes it where it uses it). */
 export function parseIdentifier(value: RawValue, where: string): string {
   const text = String(value).trim()
-  if (!/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(text)) throw invalid(where, 'a plain identifier (letters, digits, _)', value)
+  if (!IDENTIFIER.test(text)) throw invalid(where, 'a plain identifier (letters, digits, _)', value)
   return text
+}
+
+/**
+ * A table name, `name` or `schema.name`, each part a plain identifier. Returns the schema
+ * (undefined when not given) and the name.
+ */
+export function parseTableName(value: RawValue, where: string): { schema: string | undefined; name: string } {
+  const parts = String(value).trim().split('.')
+  if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
+    throw invalid(where, 'a table name or schema.table, each a plain identifier (letters, digits, _)', value)
+  }
+  return parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { schema: undefined, name: parts[0]! }
 }
 
 /** A non-empty string. */

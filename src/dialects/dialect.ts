@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely'
 import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
-import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableSyntax } from './migration-port.js'
+import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableName, MigrationTableSyntax } from './migration-port.js'
 import type { PresentationTraits } from './presentation-traits.js'
 import type {
   BackupOutcome,
@@ -201,10 +201,14 @@ export interface ShadowDatabase {
   dispose(): Promise<void>
 }
 
-/** Which schemas {@link Dialect.introspect} reads, and which of them stays unqualified. */
+/** What {@link Dialect.introspect} reads. */
 export interface IntrospectOptions {
+  /** PostgreSQL: the schemas read. */
   schemas: readonly string[]
+  /** PostgreSQL: the schema whose objects stay unqualified (see `normalised-schema.ts`). */
   defaultSchema: string
+  /** The migration history table, left out like `dbops_migrations` whatever its name (default: none). */
+  historyTable?: MigrationTableName | undefined
 }
 
 /**
@@ -250,7 +254,7 @@ export interface Dialect extends PresentationTraits {
    * `started` row, which is a migration in progress while a run holds the lock, and dirty
    * otherwise. The holder's fields are best effort (undefined where the system cannot tell).
    */
-  migrationLockHolder(conn: DbConnection, options: { schema: string }): Promise<LockHolder | undefined>
+  migrationLockHolder(conn: DbConnection, options: { table: MigrationTableName }): Promise<LockHolder | undefined>
   /**
    * What backups of `target` are named after when no `--db` name is given: PostgreSQL the
    * database's name, SQLite the file's name without its extension; undefined for a database

@@ -9,6 +9,14 @@
  * Implementations: `postgres/postgres-migration-session.ts`, `sqlite/sqlite-migration-session.ts`.
  */
 import { CompiledQuery, type Kysely } from 'kysely'
+import type { MigrationTableName } from '../config/resolve-config.js'
+
+export type { MigrationTableName } from '../config/resolve-config.js'
+
+/** A migration history table found in the database, with its number of rows. */
+export interface HistoryTable extends MigrationTableName {
+  rows: number
+}
 
 /** A row of `dbops_migrations`. `status` is `applied`, or `started` (running while a run holds the lock, else dirty). */
 export interface MigrationRow {
@@ -127,6 +135,16 @@ export interface MigrationTableSyntax {
   timestampColumn: string
   /** A query, with its parameters, that returns one row when table `name` exists in `schema` and none otherwise. */
   tableExists(schema: string, name: string): { sql: string; parameters: unknown[] }
+  /**
+   * A query, with its parameters, that returns `schema` and `name` of every table that may be a
+   * migration history: named one of `names`, or with the history's own columns `checksum` and
+   * `dbops_version` (a history under another name), in any schema but the system's (SQLite: in
+   * the file, `schema` is `main`). So a history kept elsewhere is found before dbops starts a
+   * second one.
+   */
+  historyTables(names: readonly string[]): { sql: string; parameters: unknown[] }
+  /** The table as messages and settings name it: `schema.name`, or `name` where the dialect has no schemas. */
+  label(table: MigrationTableName): string
 }
 
 /** How a session spells the values of a row it writes inside a one-statement script (PostgreSQL's one round trip). */
@@ -175,8 +193,10 @@ export interface MigrationLockOptions {
   signal?: AbortSignal
   /** Called once when the lock is busy, with who holds it. */
   onWait?: (holder: LockHolder | undefined) => void
-  /** PostgreSQL schema that holds `dbops_migrations` (the lock is per schema). */
+  /** PostgreSQL `DATABASE_SCHEMA`: first on the migrations' `search_path`. */
   schema: string
+  /** The history table; the lock is per table (PostgreSQL: its advisory-lock key). */
+  table: MigrationTableName
   /** PostgreSQL `lock_timeout` for migration statements, in milliseconds; 0 waits forever. */
   statementLockTimeoutMs?: number
   /** Called with each statement the session runs itself (SQL echo). */
@@ -196,10 +216,10 @@ export interface MigrationLockOptions {
  */
 export interface MigrationSession extends MigrationLock, StatementRunner {
   /**
-   * Creates `dbops_migrations` with `table.ddl` (and, on PostgreSQL, its schema when missing);
-   * a role that may not: exit 7 naming what to grant.
+   * Creates the history table with `table.ddl` (and, on PostgreSQL, `table.schema` when
+   * missing); a role that may not: exit 7 naming what to grant.
    */
-  createTable(table: { name: string; ddl: string }): Promise<void>
+  createTable(table: MigrationTableName & { ddl: string }): Promise<void>
   /** Runs `work` in one transaction (under the write lock on SQLite); its queries go through this session. */
   transaction(work: () => Promise<void>): Promise<void>
   /** Runs one step; throws {@link MigrationStepError} when it fails. */

@@ -3,7 +3,7 @@
  * failure into a `fail` component naming the error instead of aborting the whole report,
  * so one broken check never hides the others.
  */
-import { errorCodeOf, messageOf } from '../errors.js'
+import { DbopsError, errorCodeOf, messageOf } from '../errors.js'
 import type { HealthComponent } from './dialect.js'
 
 /** What a check found. */
@@ -32,7 +32,7 @@ export function roundMs(ms: number): number {
 }
 
 /**
- * Runs one check. An error becomes a `fail` component with `details.error`; PostgreSQL's
+ * Runs one check. An error becomes a `fail` component with `details.error` (and dbops' hint); PostgreSQL's
  * 42501 (insufficient privilege) becomes `warn` saying so, and 57014 (statement timeout)
  * says the check was cancelled.
  */
@@ -47,6 +47,12 @@ export async function runProbe(name: string, check: () => Promise<ProbeOutcome> 
     if (code === '42501') return { name, status: 'warn', latencyMs, details: { error: `insufficient privilege: ${messageOf(err)}` } }
     if (code === '57014')
       return { name, status: 'fail', latencyMs, details: { error: `cancelled by statement_timeout: ${messageOf(err)}` } }
-    return { name, status: 'fail', latencyMs, details: { error: messageOf(err), ...(code ? { error_code: code } : {}) } }
+    const hint = err instanceof DbopsError ? err.hint : undefined
+    return {
+      name,
+      status: 'fail',
+      latencyMs,
+      details: { error: messageOf(err), ...(code ? { error_code: code } : {}), ...(hint ? { hint } : {}) },
+    }
   }
 }

@@ -137,7 +137,10 @@ async function introspectCompared(
 ): Promise<{ schema: DatabaseSchema; notCompared: SchemaBrief[] }> {
   return usingDatabase(config, { ...connect, mode: 'read' }, async (conn) => {
     const scope = await resolveSchemaScope(conn, config)
-    return { schema: await conn.dialect.introspect(conn, scope), notCompared: scope.notCompared }
+    return {
+      schema: await conn.dialect.introspect(conn, { ...scope, historyTable: config.migrationsTable }),
+      notCompared: scope.notCompared,
+    }
   })
 }
 

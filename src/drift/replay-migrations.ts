@@ -64,7 +64,10 @@ export async function replayMigrations(
     await options.apply(shadow, { migrationsDir: config.migrationsDir, signal: options.connect.signal })
     // the compared schemas as the replay left them: a schema the migrations did not make is simply empty
     return usingDatabase(shadow, { ...options.connect, mode: 'write' }, async (conn) =>
-      conn.dialect.introspect(conn, await resolveSchemaScope(conn, shadow, { allowMissing: true })),
+      conn.dialect.introspect(conn, {
+        ...(await resolveSchemaScope(conn, shadow, { allowMissing: true })),
+        historyTable: shadow.migrationsTable,
+      }),
     )
   })
 }

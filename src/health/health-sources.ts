@@ -10,6 +10,7 @@ import { classifyMigrations } from '../migrate/classify-migrations.js'
 import { discoverMigrations } from '../migrate/discover-migrations.js'
 import { queryable } from '../dialects/migration-port.js'
 import { type MigrationRunnerReport, runnerReport } from '../migrate/migration-status.js'
+import { assertHistoryHere } from '../migrate/history-guard.js'
 import { MigrationStore, withMigrationRunner } from '../migrate/migration-store.js'
 import { listBackups } from '../backup/list-backups.js'
 import type { DbConnection } from '../dialects/dialect.js'
@@ -63,12 +64,14 @@ export interface HealthSources {
 
 /**
  * Pending, changed, missing, dirty and running migrations, and the head, as `migrate status`
- * counts them. A project without a migrations directory has nothing pending.
+ * counts them. A project without a migrations directory has nothing pending. A history kept
+ * elsewhere than the settings say throws, as in `migrate status`, and fails the check.
  */
 export async function readMigrationSummary(config: ResolvedConfig, context: HealthSourceContext): Promise<MigrationSummary> {
   const { conn } = context
   const files = fs.existsSync(config.migrationsDir) ? discoverMigrations(config.migrationsDir).files : []
-  const store = new MigrationStore(conn.dialect.migrationTable, config.schema)
+  const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
+  await assertHistoryHere(store, queryable(conn.db))
   const { rows, runner } = await withMigrationRunner(conn, store, await store.readRows(queryable(conn.db)))
   const { counts, head, migrations } = classifyMigrations(files, rows, runner)
   return {

@@ -79,7 +79,7 @@ export async function inspectTable(config: ResolvedConfig, name: string, options
     // its own schema and the compared ones, so references from other schemas show too
     const compared = config.schemas === 'all' ? (await conn.dialect.createCatalog(conn).listSchemas()).map((s) => s.name) : config.schemas
     const schemas = [...new Set([found.schema, ...compared])]
-    const schema = await conn.dialect.introspect(conn, { schemas, defaultSchema: config.schema })
+    const schema = await conn.dialect.introspect(conn, { schemas, defaultSchema: config.schema, historyTable: config.migrationsTable })
     const own = found.schema === config.schema ? undefined : found.schema
     const table = schema.tables.find((t) => t.name === found.table && t.schema === own)
     if (!table)

@@ -1,7 +1,7 @@
 /**
  * `migrate import-dbmate`: adopts a database that dbmate manages. Each version in dbmate's
- * `schema_migrations` whose file is in the migrations directory is recorded in
- * `dbops_migrations` as applied (with the file's checksum), so `up` continues where dbmate
+ * `schema_migrations` (in the history table's schema) whose file is in the migrations
+ * directory is recorded in the history table as applied (with the file's checksum), so `up` continues where dbmate
  * stopped instead of re-running everything. dbmate's table is left in place.
  */
 import { describeTarget } from '../config/database-url.js'
@@ -38,7 +38,7 @@ export async function importDbmate(config: ResolvedConfig, options: MigrationOpt
       const versions = await store.readDbmateVersions(session)
       if (!versions) {
         throw new DbopsError('DBMATE_NOT_FOUND', ExitCode.failed, `No dbmate schema_migrations table in ${describeTarget(config.target)}`, {
-          hint: 'Check --url, and on PostgreSQL DATABASE_SCHEMA (the schema dbmate used); there is nothing to import.',
+          hint: 'Check --url, and on PostgreSQL the schema dbmate used: dbops looks beside its history table (DBOPS_MIGRATIONS_TABLE, default dbops_migrations in DATABASE_SCHEMA).',
         })
       }
       await store.ensureTable(session)

@@ -11,6 +11,7 @@ import type { ConnectOptions, DbConnection, LockHolder } from '../dialects/diale
 import { type MigrationRow, type MigrationSession, queryable } from '../dialects/migration-port.js'
 import { DbopsError, InterruptedError, LockTimeoutError, UsageError } from '../errors.js'
 import { type DiscoveredMigrations, compareVersions, discoverMigrations } from './discover-migrations.js'
+import { assertHistoryHere } from './history-guard.js'
 import { MigrationStore, withMigrationRunner } from './migration-store.js'
 
 /** Options every migrate operation takes. */
@@ -31,6 +32,12 @@ export interface MigrationOptions {
   onWait?: (message: string) => void
   /** Progress of each migration, for the task list or plain lines. */
   onProgress?: (event: MigrationProgress) => void
+  /**
+   * Start or use the configured history table although another history with rows exists in
+   * the database (two applications sharing one): skips the guard (`assertHistoryHere`).
+   * Default false. The CLI offers it on `up` and `baseline` (`--new-history`).
+   */
+  newHistory?: boolean
 }
 
 /** Progress of a run. */
@@ -121,8 +128,9 @@ async function connectForMigrations(
 }
 
 /**
- * Opens a connection and the migration session (the lock), runs `fn` with the session and
- * the database's migration store, and releases both, whatever happens. `mode: 'read'`
+ * Opens a connection and the migration session (the lock), checks that the history is where
+ * the settings say (`assertHistoryHere`, unless `options.newHistory`), runs `fn` with the
+ * session and the database's migration store, and releases both, whatever happens. `mode: 'read'`
  * (commands that need an existing database: down, repair…) never creates a SQLite file; the
  * connection can still write.
  */
@@ -135,7 +143,7 @@ export async function usingMigrationSession<T>(
 ): Promise<T> {
   const conn = await connectForMigrations(config, options, mode, command, lockTimeoutMsFor(config, options))
   try {
-    const store = new MigrationStore(conn.dialect.migrationTable, config.schema)
+    const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
     let session: MigrationSession
     try {
       session = await conn.dialect.acquireMigrationLock(conn, {
@@ -143,6 +151,7 @@ export async function usingMigrationSession<T>(
         timeoutMs: lockTimeoutMsFor(config, options),
         signal: options.signal,
         schema: config.schema,
+        table: config.migrationsTable,
         statementLockTimeoutMs: options.statementLockTimeoutMs ?? config.statementLockTimeoutSeconds * 1000,
         onQuery: options.connect?.onQuery,
         onWait: (holder) => {
@@ -162,6 +171,7 @@ export async function usingMigrationSession<T>(
       throw err
     }
     try {
+      if (!options.newHistory) await assertHistoryHere(store, session)
       return await fn(session, store)
     } finally {
       await session.release()
@@ -172,7 +182,8 @@ export async function usingMigrationSession<T>(
 }
 
 /**
- * Reads the recorded rows without taking the lock or creating anything (status, dry runs).
+ * Reads the recorded rows without taking the lock or creating anything (status, dry runs),
+ * after the guard (`assertHistoryHere`, unless `options.newHistory`).
  * A SQLite file that does not exist yet reads as an empty database. `runner`: the run holding
  * the migration lock when a row is `started` (see `withMigrationRunner`), for `classifyMigrations`.
  */
@@ -198,8 +209,9 @@ export async function readRowsReadOnly(
     throw err
   }
   try {
-    const store = new MigrationStore(conn.dialect.migrationTable, config.schema)
+    const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
     const db = queryable(conn.db)
+    if (!options.newHistory) await assertHistoryHere(store, db)
     const exists = await store.exists(db)
     const { rows, runner } = await withMigrationRunner(conn, store, exists ? await store.selectRows(db) : [])
     const dbmateVersions = exists ? undefined : await store.readDbmateVersions(db)

@@ -1,6 +1,7 @@
 /**
- * `dbops_migrations`, the one module that defines, reads and writes it. It lives in
- * `DATABASE_SCHEMA` on PostgreSQL and in the file on SQLite. Columns: `version` (text, primary
+ * The migration history table, the one module that defines, reads and writes it. It is
+ * `dbops_migrations` in `DATABASE_SCHEMA` on PostgreSQL (in the file on SQLite) unless
+ * `DBOPS_MIGRATIONS_TABLE` / `migrations.table` names another. Columns: `version` (text, primary
  * key: the file's numeric prefix), `name` (the file name), `checksum` (sha256 hex, CRLF
  * normalised), `status` (`applied`, or `started`: a non-transactional migration in progress,
  * running while a run holds the migration lock, or crashed, i.e. dirty), `applied_at`
@@ -12,22 +13,22 @@
  * any connection through {@link queryable}.
  */
 import type { Kysely } from 'kysely'
+import { MIGRATION_TABLE } from '../config/resolve-config.js'
 import type { DbConnection, Dialect, LockHolder } from '../dialects/dialect.js'
 import type {
+  HistoryTable,
   InlineRowSpelling,
   MigrationRecords,
   MigrationRow,
   MigrationRowValues,
   MigrationSession,
   MigrationStep,
+  MigrationTableName,
   MigrationTableSyntax,
   StatementRunner,
 } from '../dialects/migration-port.js'
 import { queryable } from '../dialects/migration-port.js'
 import { compareVersions } from './discover-migrations.js'
-
-/** The table's name. */
-export const MIGRATION_TABLE = 'dbops_migrations'
 
 /** dbmate's table, for adoption. */
 export const DBMATE_TABLE = 'schema_migrations'
@@ -41,24 +42,24 @@ export type RowChange =
 const COLUMNS = 'version, name, checksum, status, applied_at, duration_ms, dbops_version'
 
 /**
- * `dbops_migrations` of one database (in `schema` on PostgreSQL). Reads work over any
- * runner and never fail on a missing table; writes that need the migration lock take the
- * session. It is also the {@link MigrationRecords} a session writes through while it runs a step.
+ * The history table `table` of one database. Reads work over any runner and never fail on a
+ * missing table; writes that need the migration lock take the session. It is also the
+ * {@link MigrationRecords} a session writes through while it runs a step.
  *
  * @example
- * const store = new MigrationStore(conn.dialect.migrationTable, config.schema)
+ * const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
  * const rows = await store.readRows(queryable(conn.db))
  */
 export class MigrationStore implements MigrationRecords {
-  private readonly table: string
+  private readonly qualified: string
   private readonly sql: Record<'insert' | 'selectStatus' | 'markStarted' | 'markApplied' | 'setChecksum' | 'delete', string>
 
   constructor(
     private readonly syntax: MigrationTableSyntax,
-    /** The schema that holds the table (PostgreSQL). */
-    readonly schema: string,
+    /** The history table: `DBOPS_MIGRATIONS_TABLE`, by default `dbops_migrations` in `DATABASE_SCHEMA`. */
+    readonly table: MigrationTableName,
   ) {
-    const t = (this.table = syntax.qualify(schema, MIGRATION_TABLE))
+    const t = (this.qualified = syntax.qualify(table.schema, table.name))
     const p = (n: number) => syntax.parameter(n)
     this.sql = {
       insert: `INSERT INTO ${t} (${COLUMNS}) VALUES (${[1, 2, 3, 4, 5, 6, 7].map(p).join(', ')})`,
@@ -70,15 +71,47 @@ export class MigrationStore implements MigrationRecords {
     }
   }
 
-  /** Whether `dbops_migrations` exists. */
-  exists(runner: StatementRunner): Promise<boolean> {
-    return this.tableExists(runner, MIGRATION_TABLE)
+  /** A table as messages and settings name it: `app.dbops_migrations` (PostgreSQL), `dbops_migrations` (SQLite); default: this one. */
+  labelOf(table: MigrationTableName = this.table): string {
+    return this.syntax.label(table)
   }
 
-  /** Creates `dbops_migrations` (and, on PostgreSQL, its schema) when missing. */
+  /** Whether the history table exists. */
+  exists(runner: StatementRunner): Promise<boolean> {
+    return this.tableExists(runner, this.table.name)
+  }
+
+  /** Whether the history table exists and holds a row. */
+  async hasRows(runner: StatementRunner): Promise<boolean> {
+    return (await this.exists(runner)) && (await runner.query(`SELECT 1 AS found FROM ${this.qualified} LIMIT 1`, [])).length > 0
+  }
+
+  /**
+   * Other histories with rows in the database: a `dbops_migrations`, dbmate's
+   * `schema_migrations`, a table of this table's name, or one with a dbops history's columns,
+   * anywhere but here. dbmate's table beside this one is left out: `up` and `status` already
+   * offer to adopt it. A table this role may not read is left out too: it is not this
+   * application's history.
+   */
+  async findOtherHistories(runner: StatementRunner): Promise<HistoryTable[]> {
+    const { schema, name } = this.table
+    const query = this.syntax.historyTables([...new Set([MIGRATION_TABLE, DBMATE_TABLE, name])])
+    const found: HistoryTable[] = []
+    for (const raw of await runner.query(query.sql, query.parameters)) {
+      const other = { schema: String(raw.schema), name: String(raw.name) }
+      if (other.schema === schema && (other.name === name || other.name === DBMATE_TABLE)) continue
+      const qualified = this.syntax.qualify(other.schema, other.name)
+      const counted = await runner.query(`SELECT count(*) AS n FROM ${qualified}`, []).catch(() => undefined)
+      const rows = Number(counted?.[0]?.n ?? 0)
+      if (rows > 0) found.push({ ...other, rows })
+    }
+    return found
+  }
+
+  /** Creates the history table (and, on PostgreSQL, its schema) when missing. */
   async ensureTable(session: MigrationSession): Promise<void> {
     if (await this.exists(session)) return
-    const ddl = `CREATE TABLE IF NOT EXISTS ${this.table} (
+    const ddl = `CREATE TABLE IF NOT EXISTS ${this.qualified} (
   version TEXT PRIMARY KEY NOT NULL,
   name TEXT NOT NULL,
   checksum TEXT NOT NULL,
@@ -87,7 +120,7 @@ export class MigrationStore implements MigrationRecords {
   duration_ms INTEGER,
   dbops_version TEXT NOT NULL
 )`
-    await session.createTable({ name: MIGRATION_TABLE, ddl })
+    await session.createTable({ ...this.table, ddl })
   }
 
   /** Every row, in version order; empty when the table does not exist. */
@@ -97,7 +130,7 @@ export class MigrationStore implements MigrationRecords {
 
   /** Every row of the table, which must exist, in version order. */
   async selectRows(runner: StatementRunner): Promise<MigrationRow[]> {
-    const rows = await runner.query(`SELECT * FROM ${this.table}`, [])
+    const rows = await runner.query(`SELECT * FROM ${this.qualified}`, [])
     return rows.map(toMigrationRow).sort((a, b) => compareVersions(a.version, b.version))
   }
 
@@ -109,7 +142,7 @@ export class MigrationStore implements MigrationRecords {
   async readHead(runner: StatementRunner): Promise<string | undefined> {
     if (!(await this.exists(runner))) return undefined
     let head: string | undefined
-    for (const row of await runner.query(`SELECT version FROM ${this.table} WHERE status = 'applied'`, [])) {
+    for (const row of await runner.query(`SELECT version FROM ${this.qualified} WHERE status = 'applied'`, [])) {
       const version = String(row.version)
       if (head === undefined || compareVersions(version, head) > 0) head = version
     }
@@ -119,7 +152,7 @@ export class MigrationStore implements MigrationRecords {
   /** Versions recorded by dbmate, or undefined when its table does not exist. */
   async readDbmateVersions(runner: StatementRunner): Promise<string[] | undefined> {
     if (!(await this.tableExists(runner, DBMATE_TABLE))) return undefined
-    const rows = await runner.query(`SELECT version FROM ${this.syntax.qualify(this.schema, DBMATE_TABLE)}`, [])
+    const rows = await runner.query(`SELECT version FROM ${this.syntax.qualify(this.table.schema, DBMATE_TABLE)}`, [])
     return rows.map((r) => String(r.version)).sort(compareVersions)
   }
 
@@ -154,9 +187,9 @@ export class MigrationStore implements MigrationRecords {
   doneStatement(step: MigrationStep, spelling: InlineRowSpelling): string {
     const { literal } = spelling
     const { row } = step
-    if (step.direction === 'down') return `DELETE FROM ${this.table} WHERE version = ${literal(row.version)}`
+    if (step.direction === 'down') return `DELETE FROM ${this.qualified} WHERE version = ${literal(row.version)}`
     const values = [literal(row.version), literal(row.name), literal(row.checksum), `'applied'`, spelling.appliedAt, spelling.durationMs]
-    return `INSERT INTO ${this.table} (${COLUMNS}) VALUES (${values.join(', ')}, ${literal(row.dbopsVersion)})`
+    return `INSERT INTO ${this.qualified} (${COLUMNS}) VALUES (${values.join(', ')}, ${literal(row.dbopsVersion)})`
   }
 
   private async insert(runner: StatementRunner, row: MigrationRowValues, status: 'applied' | 'started', durationMs: number | null) {
@@ -172,7 +205,7 @@ export class MigrationStore implements MigrationRecords {
   }
 
   private async tableExists(runner: StatementRunner, name: string): Promise<boolean> {
-    const query = this.syntax.tableExists(this.schema, name)
+    const query = this.syntax.tableExists(this.table.schema, name)
     return (await runner.query(query.sql, query.parameters)).length > 0
   }
 }
@@ -195,7 +228,7 @@ export async function withMigrationRunner(
   rows: MigrationRow[],
 ): Promise<{ rows: MigrationRow[]; runner: LockHolder | undefined }> {
   if (rows.every((r) => r.status === 'applied')) return { rows, runner: undefined }
-  const ask = () => conn.dialect.migrationLockHolder(conn, { schema: store.schema })
+  const ask = () => conn.dialect.migrationLockHolder(conn, { table: store.table })
   const before = await ask()
   const again = await store.selectRows(queryable(conn.db))
   return { rows: again, runner: before ?? (await ask()) }
@@ -205,10 +238,14 @@ export async function withMigrationRunner(
  * The migration head of the database `db` is connected to (see {@link MigrationStore.readHead}).
  *
  * @example
- * const head = await readMigrationHead(conn.db, conn.dialect, config.schema) // '20250101120000'
+ * const head = await readMigrationHead(conn.db, conn.dialect, config.migrationsTable) // '20250101120000'
  */
-export function readMigrationHead(db: Kysely<any>, dialect: Pick<Dialect, 'migrationTable'>, schema: string): Promise<string | undefined> {
-  return new MigrationStore(dialect.migrationTable, schema).readHead(queryable(db))
+export function readMigrationHead(
+  db: Kysely<any>,
+  dialect: Pick<Dialect, 'migrationTable'>,
+  table: MigrationTableName,
+): Promise<string | undefined> {
+  return new MigrationStore(dialect.migrationTable, table).readHead(queryable(db))
 }
 
 function toMigrationRow(raw: Record<string, unknown>): MigrationRow {

@@ -66,7 +66,7 @@ for (const dialect of testDialects()) {
       expect(status.ignored_files).toEqual(['README.md'])
       expect(status.migrations[0]!.applied_at).toMatch(/^\d{4}-\d\d-\d\dT/)
       const head = await usingDatabase(config, { mode: 'read', command: 'test' }, (conn) =>
-        readMigrationHead(conn.db, conn.dialect, config.schema),
+        readMigrationHead(conn.db, conn.dialect, config.migrationsTable),
       )
       expect(head).toBe('20250101000002')
 
@@ -82,7 +82,7 @@ for (const dialect of testDialects()) {
       expect(status.exit_code).toBe(3)
       if (dialect.name === 'sqlite') expect(fs.existsSync(config.target.dialect === 'sqlite' ? config.target.path : '')).toBe(false)
       const head = await usingDatabase(config, { mode: 'write', command: 'test' }, (conn) =>
-        readMigrationHead(conn.db, conn.dialect, config.schema),
+        readMigrationHead(conn.db, conn.dialect, config.migrationsTable),
       )
       expect(head).toBeUndefined()
       expect(await p.rows()).toEqual([])

@@ -9,6 +9,7 @@ import { githubErrorAnnotation } from '../../src/ui/github-annotation.js'
 import { slugifyMigrationName, timestampVersion } from '../../src/migrate/generate-migration.js'
 import { formatDuration } from '../../src/ui/migration-progress.js'
 import { renderRunSummary } from '../../src/ui/render-migrations.js'
+import { postgresMigrationLockKey } from '../../src/dialects/postgres/postgres-migration-lock.js'
 
 /** The parser with the named dialect's syntax rules. */
 const parseSqlMigration = (text: string, dialect: DialectName) => parseWithSyntax(text, dialectTraits(dialect).sqlSyntax)
@@ -301,4 +302,14 @@ describe('durations in run output', () => {
     const summary = renderRunSummary({ database: 'sqlite x.db', direction: 'up', dry_run: false, results, head: '200', error: undefined })
     expect(summary).toBe('Applied 200 migrations in 80 ms; head is 200.')
   })
+})
+
+describe('postgresMigrationLockKey', () => {
+  test.each([
+    // the key every dbops before the history-table setting took: an old and a new dbops deploying at once exclude each other
+    { name: 'default table in public', schema: 'public', table: undefined, expected: [0x64626f70, -1442749430] },
+    { name: 'dbops_migrations named explicitly', schema: 'public', table: 'dbops_migrations', expected: [0x64626f70, -1442749430] },
+    { name: 'default table in app', schema: 'app', table: undefined, expected: [0x64626f70, 1805268506] },
+    { name: 'another table', schema: 'app', table: 'history', expected: [0x64626f70, -560332278] },
+  ])('$name', ({ schema, table, expected }) => expect(postgresMigrationLockKey(schema, table)).toEqual(expected))
 })

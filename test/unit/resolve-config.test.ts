@@ -211,12 +211,38 @@ describe('settings', () => {
     { env: { DATABASE_SSLMODE: 'on', DATABASE_URL: 'postgres://h/d' }, message: /^DATABASE_SSLMODE must be one of disable/ },
     { env: { DATABASE_PORT: 'x', DATABASE_HOST: 'h' }, message: /^DATABASE_PORT must be a whole number/ },
     { env: { DATABASE_PASSWORD: 'secret-pw' }, message: /^DATABASE_PASSWORD is set but DATABASE_HOST is not/ },
+    {
+      env: { DBOPS_MIGRATIONS_TABLE: 'a.b.c', DATABASE_URL: 'postgres://h/d' },
+      message: /^DBOPS_MIGRATIONS_TABLE must be a table name or schema.table/,
+    },
+    { env: { DBOPS_MIGRATIONS_TABLE: 'app.history' }, message: /^DBOPS_MIGRATIONS_TABLE: SQLite has no schemas/ },
+    { env: { DBOPS_MIGRATIONS_TABLE: ' ' }, message: /^DBOPS_MIGRATIONS_TABLE is set but empty/ },
   ])('rejects $env naming the variable', async ({ env, message }) => {
     const error = await resolve(env).catch((err: unknown) => err)
     expect(error).toBeInstanceOf(ConfigError)
     expect((error as ConfigError).message).toMatch(message)
     expect((error as ConfigError).message).not.toContain('secret-pw')
   })
+})
+
+describe('the history table (DBOPS_MIGRATIONS_TABLE, migrations.table)', () => {
+  const pg = { DATABASE_URL: 'postgres://h/d' }
+  test.each([
+    { name: 'default: dbops_migrations in public', env: pg, table: { schema: 'public', name: 'dbops_migrations' } },
+    { name: 'default follows DATABASE_SCHEMA', env: { ...pg, DATABASE_SCHEMA: 'app' }, table: { schema: 'app', name: 'dbops_migrations' } },
+    {
+      name: 'a bare name is in DATABASE_SCHEMA',
+      env: { ...pg, DATABASE_SCHEMA: 'app', DBOPS_MIGRATIONS_TABLE: 'history' },
+      table: { schema: 'app', name: 'history' },
+    },
+    {
+      name: 'schema-qualified',
+      env: { ...pg, DATABASE_SCHEMA: 'app', DBOPS_MIGRATIONS_TABLE: 'public.dbops_migrations' },
+      table: { schema: 'public', name: 'dbops_migrations' },
+    },
+    { name: 'SQLite: in the file', env: {}, table: { schema: 'main', name: 'dbops_migrations' } },
+    { name: 'SQLite: main.name', env: { DBOPS_MIGRATIONS_TABLE: 'main.history' }, table: { schema: 'main', name: 'history' } },
+  ])('$name', async ({ env, table }) => expect((await resolve(env)).migrationsTable).toEqual(table))
 })
 
 describe('config file', () => {

@@ -18,7 +18,7 @@ export default class ConfigShow extends DbopsCommand<typeof ConfigShow> {
     this.out.result(
       renderTable(
         ['setting', 'value', 'source'],
-        report.settings.map((s) => [s.key, s.value, s.source === 'default' ? c.dim('default') : s.origin]),
+        report.settings.map((s) => [s.key, s.value, s.source === 'default' ? c.dim(s.origin) : s.origin]),
       ),
     )
     return report

@@ -1,6 +1,6 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { lockFlags, migrationOptions } from '../../cli/migrate-support.js'
+import { lockFlags, migrationOptions, newHistoryFlag } from '../../cli/migrate-support.js'
 import { type BaselineResult, baselineMigrations } from '../../migrate/baseline-migrations.js'
 import { printable } from '../../printable-text.js'
 
@@ -16,6 +16,7 @@ export default class MigrateBaseline extends DbopsCommand<typeof MigrateBaseline
       required: true,
     }),
     ...lockFlags,
+    ...newHistoryFlag,
   }
 
   async run(): Promise<BaselineResult> {

@@ -35,7 +35,7 @@ export const postgresDialect: Dialect = {
     return (await import('./postgres-migration-lock.js')).acquirePostgresMigrationLock(conn as PostgresConnection, options)
   },
   async migrationLockHolder(conn, options) {
-    return (await import('./postgres-migration-lock.js')).findPostgresMigrationLockHolder(conn as PostgresConnection, options.schema)
+    return (await import('./postgres-migration-lock.js')).findPostgresMigrationLockHolder(conn as PostgresConnection, options.table)
   },
   backupExtension({ gzip }) {
     if (gzip) {

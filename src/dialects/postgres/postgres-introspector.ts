@@ -18,7 +18,7 @@ import type {
   TableSchema,
   UnmanagedObject,
 } from '../../schema/normalised-schema.js'
-import type { DbConnection } from '../dialect.js'
+import type { DbConnection, IntrospectOptions } from '../dialect.js'
 
 interface ColumnRow {
   table_oid: string
@@ -185,15 +185,15 @@ function numbers(text: string | null): number[] {
  * Reads the schemas `schemas` of the connected database into one normalised schema. Objects
  * of `defaultSchema` are unqualified (`schema` undefined), the others carry their schema, as
  * do references to them (foreign keys, enum column types), so a one-schema database reads as
- * it always did. dbops' own tables (`dbops_*`) and dbmate's `schema_migrations` are left out;
- * views, functions, triggers, standalone sequences and other types are listed as unmanaged.
+ * it always did. dbops' own tables (`dbops_*`, the history table) and dbmate's
+ * `schema_migrations` are left out; views, functions, triggers, standalone sequences and other
+ * types are listed as unmanaged.
  */
-export async function introspectPostgres(
-  conn: DbConnection,
-  options: { schemas: readonly string[]; defaultSchema: string },
-): Promise<DatabaseSchema> {
+export async function introspectPostgres(conn: DbConnection, options: IntrospectOptions): Promise<DatabaseSchema> {
   const rows = await conn.db.connection().execute((db) => runQueries(db, options.schemas))
   const own = (schema: string | null) => (schema === null || schema === options.defaultSchema ? undefined : schema)
+  const isInternal = (schema: string, table: string) =>
+    isInternalTable(table, options.historyTable?.schema === schema ? options.historyTable.name : undefined)
 
   const tables = new Map<string, TableSchema>()
   const attnames = new Map<string, Map<number, string>>()
@@ -205,7 +205,7 @@ export async function introspectPostgres(
   }
 
   for (const r of rows.columns) {
-    if (isInternalTable(r.table_name)) continue
+    if (isInternal(r.table_schema, r.table_name)) continue
     let table = tables.get(r.table_oid)
     if (!table) {
       table = {
@@ -286,7 +286,7 @@ export async function introspectPostgres(
   const enums: EnumSchema[] = rows.enums.map((e) => ({ name: e.name, ...inSchema(own(e.schema)), values: e.labels }))
   const unmanaged: UnmanagedObject[] = [
     ...rows.unmanaged
-      .filter((u) => u.table_name === null || !isInternalTable(u.table_name))
+      .filter((u) => u.table_name === null || !isInternal(u.schema, u.table_name))
       .map((u) => ({ kind: u.kind, name: u.name, ...inSchema(own(u.schema)), ...(u.table_name ? { table: u.table_name } : {}) })),
     ...rows.sequences
       .filter((s) => s.owner_oid === null && !ownedSequences.has(qualifiedName(s.schema, s.name)))

@@ -11,7 +11,7 @@ import type pg from 'pg'
 import { describeTarget } from '../../config/database-url.js'
 import { InterruptedError, LockTimeoutError } from '../../errors.js'
 import { delimitIdentifier } from '../../sql/sql-text.js'
-import type { LockHolder, MigrationLockOptions, MigrationSession } from '../migration-port.js'
+import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableName } from '../migration-port.js'
 import { sleep } from '../retry-within-deadline.js'
 import type { PostgresConnection } from './postgres-connection.js'
 import { PostgresMigrationSession } from './postgres-migration-session.js'
@@ -20,16 +20,18 @@ import { PostgresMigrationSession } from './postgres-migration-session.js'
 const LOCK_CLASS = 0x64626f70
 
 /**
- * The two-int advisory lock key of the migration lock for `schema`: `[0x64626f70, hash]`.
- * In `pg_locks` it shows as `locktype = 'advisory'`, `classid`, `objid` (unsigned),
- * `objsubid = 2`. Exported so operators and tests can take or find it.
+ * The two-int advisory lock key of the migration lock for the history table `table` in
+ * `schema`: `[0x64626f70, hash]`. In `pg_locks` it shows as `locktype = 'advisory'`,
+ * `classid`, `objid` (unsigned), `objsubid = 2`. Exported so operators and tests can take or
+ * find it. For `dbops_migrations` it is the key dbops has always taken for the schema, so an
+ * older dbops and this one deploying at once still exclude each other.
  *
  * @example
  * const [a, b] = postgresMigrationLockKey('public') // SELECT pg_advisory_lock(a, b)
  */
-export function postgresMigrationLockKey(schema: string): [number, number] {
+export function postgresMigrationLockKey(schema: string, table = 'dbops_migrations'): [number, number] {
   let hash = 0x811c9dc5 // FNV-1a, 32 bits
-  for (const byte of Buffer.from(`dbops_migrations:${schema}`, 'utf8')) {
+  for (const byte of Buffer.from(`${table}:${schema}`, 'utf8')) {
     hash ^= byte
     hash = Math.imul(hash, 0x01000193)
   }
@@ -68,12 +70,15 @@ async function findHolder(
 }
 
 /**
- * The session holding the migration lock of `schema` right now (pid, application name, client
- * address, connected since), or undefined when none does. A read of `pg_locks`: it never takes
- * the lock nor waits for it.
+ * The session holding the migration lock of history table `table` right now (pid, application
+ * name, client address, connected since), or undefined when none does. A read of `pg_locks`:
+ * it never takes the lock nor waits for it.
  */
-export async function findPostgresMigrationLockHolder(conn: PostgresConnection, schema: string): Promise<LockHolder | undefined> {
-  const holder = await findHolder(conn.pool, postgresMigrationLockKey(schema))
+export async function findPostgresMigrationLockHolder(
+  conn: PostgresConnection,
+  table: MigrationTableName,
+): Promise<LockHolder | undefined> {
+  const holder = await findHolder(conn.pool, postgresMigrationLockKey(table.schema, table.name))
   return holder && { pid: holder.pid, applicationName: holder.applicationName, clientAddress: holder.clientAddress, since: holder.since }
 }
 
@@ -97,7 +102,7 @@ export function describeHolder(holder: (LockHolder & { state?: string | undefine
 export async function acquirePostgresMigrationLock(conn: PostgresConnection, options: MigrationLockOptions): Promise<MigrationSession> {
   const client = await conn.pool.connect()
   client.on('error', () => undefined) // a lost connection fails the running query; it must not crash the process
-  const key = postgresMigrationLockKey(options.schema)
+  const key = postgresMigrationLockKey(options.table.schema, options.table.name)
   const started = Date.now()
   try {
     let delay = 25
@@ -114,7 +119,7 @@ export async function acquirePostgresMigrationLock(conn: PostgresConnection, opt
       if (waited >= options.timeoutMs) {
         const holder = await findHolder(client, key)
         throw new LockTimeoutError(
-          `Timed out after ${formatSeconds(options.timeoutMs)} waiting for the migration lock on ${describeTarget(conn.target)} (schema ${options.schema}): held ${describeHolder(holder)}`,
+          `Timed out after ${formatSeconds(options.timeoutMs)} waiting for the migration lock on ${describeTarget(conn.target)} (history ${options.table.schema}.${options.table.name}): held ${describeHolder(holder)}`,
           {
             hint:
               'Another migration run is probably still going; wait for it, or retry with a longer --lock-timeout.' +

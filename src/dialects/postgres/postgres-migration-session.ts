@@ -21,6 +21,7 @@ import {
   type MigrationSession,
   type MigrationStep,
   MigrationStepError,
+  type MigrationTableName,
   type ScriptStatement,
   type StatementRunner,
   type StepOutcome,
@@ -46,7 +47,6 @@ export class PostgresMigrationSession implements MigrationSession {
   private readonly db: Kysely<any>
   private readonly runner: StatementRunner
   private readonly records: MigrationRecords
-  private readonly schema: string
   private readonly lockTimeout: string
   private running = false
   private cancelRequested = false
@@ -61,7 +61,6 @@ export class PostgresMigrationSession implements MigrationSession {
     private readonly key: [number, number],
     private readonly options: MigrationLockOptions,
   ) {
-    this.schema = options.schema
     this.records = options.records
     this.lockTimeout = `${Math.max(0, Math.round(options.statementLockTimeoutMs ?? 0))}ms`
     const pinned = {
@@ -94,20 +93,20 @@ export class PostgresMigrationSession implements MigrationSession {
     return this.runner.query(text, parameters)
   }
 
-  async createTable(table: { name: string; ddl: string }): Promise<void> {
+  async createTable(table: MigrationTableName & { ddl: string }): Promise<void> {
     try {
-      const schemaFound = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema])
-      if (schemaFound.rowCount === 0) await this.exec(`CREATE SCHEMA IF NOT EXISTS ${delimitIdentifier(this.schema)}`)
+      const schemaFound = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [table.schema])
+      if (schemaFound.rowCount === 0) await this.exec(`CREATE SCHEMA IF NOT EXISTS ${delimitIdentifier(table.schema)}`)
       await this.exec(table.ddl)
     } catch (err) {
       const denied = errorCodeOf(err) === '42501'
       throw new DbopsError(
         denied ? 'MIGRATION_TABLE_DENIED' : 'MIGRATION_TABLE_FAILED',
         denied ? ExitCode.access : ExitCode.failed,
-        `Cannot create ${this.schema}.${table.name}: ${messageOf(err)}`,
+        `Cannot create ${table.schema}.${table.name}: ${messageOf(err)}`,
         {
           hint: denied
-            ? `Grant the user CREATE on schema ${this.schema} (and on the database, if the schema does not exist yet), or create the table once as its owner.`
+            ? `Grant the user CREATE on schema ${table.schema} (and on the database, if the schema does not exist yet), or create the table once as its owner.`
             : undefined,
           cause: err,
         },

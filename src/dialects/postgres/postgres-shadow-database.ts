@@ -91,8 +91,9 @@ async function createPostgresShadow(dialect: Dialect, config: ResolvedConfig, co
 
 /**
  * Uses `shadowTarget` (from `SHADOW_DATABASE_URL`): refuses the configured database itself
- * and a database where any schema already holds tables (a wrong URL must not cost data);
- * when done, drops the schemas the replay created and empties the others.
+ * and a database where any schema already holds tables or views (a wrong URL must not cost
+ * data); when done, drops the schemas the replay created and empties the others, so the next
+ * replay starts from the same state (without a history).
  */
 async function usePostgresShadow(
   dialect: Dialect,
@@ -114,13 +115,13 @@ async function usePostgresShadow(
   }
   const shadowConfig = withTarget(config, shadowTarget)
   const conn = await dialect.connect(shadowConfig, { ...connect, mode: 'read' })
-  let schemasBefore: string[]
+  let before: Set<string>
   try {
     const { rows } = await sql<{ name: string; n: string }>`
       SELECT n.nspname AS name, count(c.oid) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm')) AS n
       FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
       WHERE ${USER_SCHEMA_CONDITION} GROUP BY n.nspname ORDER BY n.nspname`.execute(conn.db)
-    schemasBefore = rows.map((row) => row.name)
+    before = new Set(rows.map((row) => row.name))
     const used = rows.filter((row) => Number(row.n) > 0)
     const count = used.reduce((sum, row) => sum + Number(row.n), 0)
     if (count > 0) {
@@ -142,12 +143,10 @@ async function usePostgresShadow(
       disposed ??= (async () => {
         const c = await dialect.connect(shadowConfig, { ...connect, mode: 'write' })
         try {
-          const { rows } = await sql<{ name: string }>`SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA_CONDITION}`.execute(
-            c.db,
-          )
-          for (const { name } of rows) {
-            if (schemasBefore.includes(name)) await emptySchema(c.db, name)
-            else await sql`DROP SCHEMA IF EXISTS ${sql.id(name)} CASCADE`.execute(c.db)
+          // schemas the migrations created go, so the next replay can create them again
+          for (const schema of await userSchemas(c.db)) {
+            if (before.has(schema)) await emptySchema(c.db, schema)
+            else await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(c.db)
           }
         } finally {
           await c.close()
@@ -156,6 +155,12 @@ async function usePostgresShadow(
       return disposed
     },
   }
+}
+
+/** The database's schemas but the system's. */
+async function userSchemas(db: Kysely<any>): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA_CONDITION}`.execute(db)
+  return rows.map((r) => r.name)
 }
 
 /** Drops every table, view, sequence, routine and type in `schema` (the replay's leftovers). */

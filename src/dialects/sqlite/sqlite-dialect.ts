@@ -25,8 +25,8 @@ export const sqliteDialect: Dialect = {
   },
 
   createCatalog: (conn) => createSqliteCatalog(conn),
-  async introspect(conn) {
-    return (await import('./sqlite-introspector.js')).introspectSqlite(conn)
+  async introspect(conn, options) {
+    return (await import('./sqlite-introspector.js')).introspectSqlite(conn, options)
   },
   async acquireMigrationLock(conn, options) {
     return (await import('./sqlite-migration-lock.js')).acquireSqliteMigrationLock(conn as SqliteConnection, options)

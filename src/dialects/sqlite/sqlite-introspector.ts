@@ -17,7 +17,7 @@ import type {
   TableSchema,
   UnmanagedObject,
 } from '../../schema/normalised-schema.js'
-import type { DbConnection } from '../dialect.js'
+import type { DbConnection, IntrospectOptions } from '../dialect.js'
 import { parseCreateIndex, parseCreateTable } from './sqlite-create-parser.js'
 import { REBUILD_PREFIX } from './sqlite-table-rebuild.js'
 
@@ -62,9 +62,9 @@ interface IndexRow {
 /** CREATE TABLE text that says something the pragmas do not (checks, names, AUTOINCREMENT, collations). */
 const NEEDS_PARSING = /check|constraint|autoincrement|collate/i
 
-/** Tables dbops leaves out: SQLite's own, dbops' own, dbmate's, and a rebuild in progress. */
-function isSkipped(name: string): boolean {
-  return name.startsWith('sqlite_') || isInternalTable(name) || name.startsWith(REBUILD_PREFIX)
+/** Tables dbops leaves out: SQLite's own, dbops' own (`historyTable` too), dbmate's, and a rebuild in progress. */
+function isSkipped(name: string, historyTable: string | undefined): boolean {
+  return name.startsWith('sqlite_') || isInternalTable(name, historyTable) || name.startsWith(REBUILD_PREFIX)
 }
 
 function action(value: string): ReferentialAction {
@@ -73,10 +73,12 @@ function action(value: string): ReferentialAction {
 }
 
 /**
- * Reads the whole SQLite file into the normalised schema. Views and triggers are listed as
+ * Reads the whole SQLite file into the normalised schema, without dbops' own tables (the
+ * history table `options.historyTable` too) and dbmate's. Views and triggers are listed as
  * unmanaged (with their `CREATE` text, which a table rebuild needs to recreate triggers).
  */
-export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSchema> {
+export async function introspectSqlite(conn: DbConnection, options: Pick<IntrospectOptions, 'historyTable'> = {}): Promise<DatabaseSchema> {
+  const history = options.historyTable?.name
   const db = conn.db
   const tablesOnly = sql`m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`
   const [master, columnRows, fkRows, indexRows] = [
@@ -133,7 +135,7 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
 
   const tables: TableSchema[] = []
   for (const m of master) {
-    if (m.type !== 'table' || isSkipped(m.name)) continue
+    if (m.type !== 'table' || isSkipped(m.name, history)) continue
     // the CREATE text only for what the pragmas cannot show
     const parsed = m.sql !== null && NEEDS_PARSING.test(m.sql) ? parseCreateTable(m.sql) : { columns: [], constraints: [] }
     const parsedColumns = new Map(parsed.columns.map((c) => [c.name.toLowerCase(), c]))
@@ -235,7 +237,7 @@ export async function introspectSqlite(conn: DbConnection): Promise<DatabaseSche
   }
 
   const unmanaged: UnmanagedObject[] = master
-    .filter((m) => (m.type === 'view' || m.type === 'trigger') && !isSkipped(m.tbl_name))
+    .filter((m) => (m.type === 'view' || m.type === 'trigger') && !isSkipped(m.tbl_name, history))
     .map((m) => ({
       kind: m.type as 'view' | 'trigger',
       name: m.name,

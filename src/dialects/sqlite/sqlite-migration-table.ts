@@ -11,4 +11,13 @@ export const sqliteMigrationTable: MigrationTableSyntax = {
     sql: "SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = ?",
     parameters: [name],
   }),
+  historyTables: (names) => ({
+    sql: `SELECT 'main' AS schema, s.name FROM sqlite_schema s
+           WHERE s.type = 'table'
+             AND (s.name IN (${names.map(() => '?').join(', ')})
+                  OR (SELECT count(*) FROM pragma_table_info(s.name) WHERE name IN ('checksum', 'dbops_version')) = 2)
+           ORDER BY s.name`,
+    parameters: [...names],
+  }),
+  label: (table) => table.name,
 }
