@@ -107,6 +107,7 @@ export async function compareSchemas(config: ResolvedConfig, options: CompareSch
     const apply = options.apply ?? applyMigrationsWithRunner
     from = await replayMigrations(config, { apply, shadowUrl: options.shadowUrl ?? config.shadowUrl, connect: options.connect })
   }
+  from = keepCompared(from, config) // enums of other schemas the compared tables use are not compared
   const changes = diffSchemas(from, models.schema, { renames: options.renames ?? [] })
   return {
     against,

@@ -65,8 +65,9 @@ export function describeNotCompared(notCompared: readonly SchemaBrief[]): string
 }
 
 /**
- * The part of `schema` (the models) in the compared schemas: a models module that covers
- * `app` and `auth` compared with `public` alone must not read as "create every table of app".
+ * The part of `schema` in the compared schemas: a models module that covers `app` and `auth`
+ * compared with `public` alone must not read as "create every table of app", nor an enum of
+ * `app` that a table of `public` uses (read for its values) as one to drop.
  * With `'all'` everything is kept (a schema the models add does not exist yet), and on SQLite,
  * which has no schemas, the models are the file's whole.
  */

@@ -128,6 +128,10 @@ async function runQueries(db: Kysely<any>, schemas: readonly string[]) {
            array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
      WHERE ${inSchemas('n.nspname')}
+        -- an enum of another schema that a compared table uses: its values, for schema pull
+        OR t.oid IN (SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                       JOIN pg_namespace cn ON cn.oid = c.relnamespace
+                      WHERE ${inSchemas('cn.nspname')} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped)
      GROUP BY n.nspname, t.typname
     UNION ALL
     SELECT 'sequence', n.nspname, s.relname, NULL, d.refobjid::text, d.refobjsubid::int, d.deptype::text, NULL
@@ -185,7 +189,8 @@ function numbers(text: string | null): number[] {
  * Reads the schemas `schemas` of the connected database into one normalised schema. Objects
  * of `defaultSchema` are unqualified (`schema` undefined), the others carry their schema, as
  * do references to them (foreign keys, enum column types), so a one-schema database reads as
- * it always did. dbops' own tables (`dbops_*`, the history table) and dbmate's
+ * it always did. Enum types of other schemas that the tables use are read too (their values
+ * are part of a column's definition). dbops' own tables (`dbops_*`, the history table) and dbmate's
  * `schema_migrations` are left out; views, functions, triggers, standalone sequences and other
  * types are listed as unmanaged.
  */
