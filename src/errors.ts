@@ -41,6 +41,8 @@ export interface DbopsErrorOptions {
   hint?: string
   /** The underlying error (driver error, file-system error). */
   cause?: unknown
+  /** The database's SQLSTATE when the database reported the failure (PostgreSQL). */
+  sqlstate?: string | undefined
 }
 
 /**
@@ -53,6 +55,8 @@ export class DbopsError extends Error {
   readonly code: string
   readonly exitCode: ExitCodeValue
   readonly hint: string | undefined
+  /** The database's SQLSTATE (`42703`), when the database reported the failure and has them. */
+  readonly sqlstate: string | undefined
 
   constructor(code: string, exitCode: ExitCodeValue, message: string, options: DbopsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -60,6 +64,7 @@ export class DbopsError extends Error {
     this.code = code
     this.exitCode = exitCode
     this.hint = options.hint
+    this.sqlstate = options.sqlstate
   }
 }
 

@@ -27,6 +27,24 @@ export function resolveBackupDirectory(config: ResolvedConfig, dir?: string): Ba
   return { dir: config.backup.dir, explicit: setting !== undefined && setting.source !== 'default' }
 }
 
+/**
+ * Why this configuration expects backups to exist, or undefined on a fresh development project
+ * that never set them up: the backup directory exists, it or retention (`backup.keep*`,
+ * `BACKUP_KEEP_*`) is configured, or the database is production (`ENV`/`NODE_ENV`, as the
+ * production guard sees it) or marked protected. `health` warns about missing backups only
+ * when they are expected, so the quick start is not "attention needed" before any backup job.
+ */
+export function whyBackupsAreExpected(config: ResolvedConfig): string | undefined {
+  const where = resolveBackupDirectory(config)
+  if (fs.existsSync(where.dir)) return 'the backup directory exists'
+  if (where.explicit) return 'a backup directory is configured'
+  const { keepLast, keepDaily, keepWeekly, keepMonthly } = config.backup
+  if ([keepLast, keepDaily, keepWeekly, keepMonthly].some((keep) => keep !== undefined)) return 'retention is configured'
+  if (config.production) return 'ENV/NODE_ENV is production'
+  if (config.protected) return `database "${config.databaseName}" is marked protected`
+  return undefined
+}
+
 /** What a file-system error code means, in words. */
 const DENIED: Record<string, string> = {
   EACCES: 'permission denied',

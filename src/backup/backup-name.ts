@@ -104,18 +104,3 @@ export function parseTempFileName(name: string): TempFileName | undefined {
   if (!m) return undefined
   return { database: m[1]!, pid: Number(m[3]) }
 }
-
-/**
- * Checks a backup name given where a plain file name is expected (`backup verify NAME`):
- * no directory part, no `..`, nothing hidden. Exit 2 otherwise, so a name can never reach
- * outside the backup directory.
- */
-export function assertPlainBackupName(name: string, what = 'backup name'): void {
-  const bad = name === '' || name.includes('/') || name.includes('\\') || name.includes('\0') || name.includes('..') || name.startsWith('.')
-  if (bad) {
-    throw new UsageError(`Invalid ${what} "${name}": give the file name as \`dbops backup list\` shows it, without a directory or ".."`, {
-      code: 'BACKUP_NAME_INVALID',
-      hint: 'Use --dir to choose another backup directory.',
-    })
-  }
-}

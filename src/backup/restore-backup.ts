@@ -19,11 +19,10 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connectionScope, loadDialect } from '../dialects/index.js'
 import { IntegrityError, UsageError } from '../errors.js'
 import type { BackupManifest } from './backup-manifest.js'
-import { tempFileName } from './backup-name.js'
 import { createBackup } from './create-backup.js'
 import { sha256File } from './durable-file.js'
 import { latestMigrationVersion } from './latest-migration-file.js'
-import { type BackupSelector, loadManifestOrFail, selectBackup } from './verify-backup.js'
+import { type BackupSelector, loadManifestOrFail, scratchPathFor, selectBackup } from './verify-backup.js'
 
 /** Options of {@link restoreBackup}. */
 export interface RestoreOptions extends BackupSelector {
@@ -144,7 +143,7 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
     noOwner: options.noOwner ?? false,
     lockTimeoutMs: (options.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS) * 1000,
     toolVersion: manifest.tool_version ?? undefined,
-    scratchPath: (tag) => path.join(selected.dir, tempFileName(selected.file, process.pid, tag)),
+    scratchPath: scratchPathFor(selected),
     signal: options.signal,
     onProgress: options.onProgress,
     onNote: options.onNote,
@@ -157,8 +156,9 @@ export async function restoreBackup(config: ResolvedConfig, options: RestoreOpti
         databaseName: sameAsConfigured ? config.databaseName : 'default',
       }
       options.onNote?.(`safety backup of ${describeTarget(replaced)} first`)
+      // into the backup directory, wherever the restored file was read from
       const backup = await createBackup(safetyConfig, {
-        dir: selected.dir,
+        dir: options.dir,
         skipRetention: true,
         reason: `safety backup before restoring ${selected.file}`,
         connect: options.connect,

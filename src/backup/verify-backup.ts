@@ -6,6 +6,7 @@
  * recorded in the manifest; a failure records `none` and the failed check, and exits 6.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
@@ -15,13 +16,17 @@ import { IntegrityError, OperationError, UsageError, messageOf } from '../errors
 import { type BackupManifest, LEVELS, isLevelAtLeast, manifestPathOf, readManifest, writeManifest } from './backup-manifest.js'
 import { type BackupEntry, resolveBackupDirectory, scanBackupDirectory } from './backup-directory.js'
 import { type BackupOwner, resolveBackupOwner } from './backup-identity.js'
-import { assertPlainBackupName, manifestNameOf, tempFileName } from './backup-name.js'
+import { manifestNameOf, tempFileName } from './backup-name.js'
 import { fsyncDirectory, sha256File } from './durable-file.js'
 
-/** Which backup a command means: a name in the directory, or the newest of this database. */
+/** Which backup a command means: a name in the directory, a path to a file, or the newest of this database. */
 export interface BackupSelector {
   dir?: string
-  /** A file name as `backup list` shows it (no directory part, no `..`: exit 2). */
+  /**
+   * A file name as `backup list` shows it (looked up in the backup directory), or a path to a
+   * backup file as the user typed it (`backups/app-….db`, `/mnt/backups/app-….db`: anything
+   * with a directory part, relative to the working directory). The manifest is read beside it.
+   */
   name?: string
   /** The newest backup of the configured database (by identity, see `backup-identity.ts`). */
   latest?: boolean
@@ -32,16 +37,19 @@ export interface BackupSelector {
 
 /** A backup file that exists. */
 export interface SelectedBackup {
+  /** The directory holding the file and its manifest. */
   dir: string
   file: string
   path: string
 }
 
 /**
- * Finds the backup a command means. A bad name exits 2; an unknown name exits 2; `--latest`
- * with no backup of this database exits 1, naming the newest backup of another database with
- * the same name if there is one. `--latest` is the newest backup whose manifest records this
- * database's identity, or the newest file carrying this database's name tag whatever its
+ * Finds the backup a command means. A name or path naming no file exits 2; a manifest whose
+ * file is gone exits 6; `--latest` with no backup of this database exits 1, naming the newest
+ * backup of another database with the same name if there is one. A path is the user's own
+ * choice, so it may lead anywhere (`..` included): what it reaches is checked against the
+ * manifest beside it like any backup. `--latest` is the newest backup whose manifest records
+ * this database's identity, or the newest file carrying this database's name tag whatever its
  * manifest says (so a broken newest backup fails its manifest check instead of being passed
  * over). PostgreSQL connects for `--latest`, to read the identity.
  */
@@ -49,25 +57,30 @@ export async function selectBackup(config: ResolvedConfig, selector: BackupSelec
   const { dir } = resolveBackupDirectory(config, selector.dir)
   if (selector.name !== undefined && selector.latest) throw new UsageError('Give a backup name or --latest, not both')
   if (selector.name !== undefined) {
-    assertPlainBackupName(selector.name)
-    const file = selector.name.endsWith('.json') ? selector.name.slice(0, -5) : selector.name
-    const full = path.join(dir, file)
-    if (!fs.existsSync(full)) {
-      if (fs.existsSync(manifestPathOf(full))) {
+    const given = selector.name.endsWith('.json') ? selector.name.slice(0, -5) : selector.name
+    const asPath = isBackupPath(given)
+    const full = asPath ? path.resolve(config.cwd, given) : path.join(dir, given)
+    const where = asPath ? path.dirname(full) : dir
+    const file = path.basename(full)
+    if (!isFile(full)) {
+      if (isFile(manifestPathOf(full))) {
         throw new IntegrityError(
           'BACKUP_FILE_MISSING',
-          `Backup ${file} failed the file check: its manifest is in ${dir} but the file is gone`,
+          `Backup ${file} failed the file check: its manifest is in ${where} but the file is gone`,
           {
             hint: 'Restore the file from wherever backups are copied to, or remove the stale manifest.',
           },
         )
       }
-      throw new UsageError(`No backup named ${file} in ${dir}`, {
-        code: 'BACKUP_NOT_FOUND',
-        hint: 'See `dbops backup list` (and --dir).',
-      })
+      throw new UsageError(
+        asPath ? `No backup file at ${given}${isDirectory(full) ? ': it is a directory' : ''}` : `No backup named ${given} in ${dir}`,
+        {
+          code: 'BACKUP_NOT_FOUND',
+          hint: 'Give a backup file as `dbops backup list` shows it (in the backup directory, see --dir), or a path to one.',
+        },
+      )
     }
-    return { dir, file, path: full }
+    return { dir: where, file, path: full }
   }
   if (!selector.latest)
     throw new UsageError('Which backup? Give its name (see `dbops backup list`) or --latest', {
@@ -82,6 +95,42 @@ export async function selectBackup(config: ResolvedConfig, selector: BackupSelec
     })
   }
   return { dir, file: newest.file, path: newest.path }
+}
+
+/**
+ * Where scratch files for work on a backup go: beside it, where they are swept like any
+ * temporary of its series; in the system's temporary directory when that directory cannot be
+ * written (a backup read from a read-only mount must still verify and restore).
+ */
+export function scratchPathFor(selected: SelectedBackup): (tag: string) => string {
+  let dir = selected.dir
+  try {
+    fs.accessSync(dir, fs.constants.W_OK)
+  } catch {
+    dir = os.tmpdir()
+  }
+  return (tag) => path.join(dir, tempFileName(selected.file, process.pid, tag))
+}
+
+/** A name with a directory part (or `.` / `..`) is a path the user typed, not a name in the backup directory. */
+function isBackupPath(name: string): boolean {
+  return name.includes('/') || name.includes(path.sep) || name === '.' || name === '..'
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /** Names the newest backup of another database with the same name, which `--latest` passed over. */
@@ -167,7 +216,7 @@ export async function verifyBackup(config: ResolvedConfig, options: VerifyOption
       file: selected.path,
       level,
       toolVersion: manifest.tool_version ?? undefined,
-      scratchPath: (tag) => path.join(selected.dir, tempFileName(selected.file, process.pid, tag)),
+      scratchPath: scratchPathFor(selected),
       signal: options.signal,
       onNote: options.onNote,
     })

@@ -1,11 +1,20 @@
 /**
  * Flags shared by the backup commands, and small renderers of their results.
  */
-import { Flags } from './oclif.js'
+import { Args, Flags } from './oclif.js'
 
 /** `--dir`: the backup directory. */
 export const dirFlag = Flags.string({
   summary: 'Backup directory (default: BACKUP_DIR, backup.dir in the config, ./backups).',
+})
+
+/**
+ * The backup a command works on: its name as `backup list` shows it (in the backup
+ * directory), or a path to the file as the shell completes it (its manifest is read beside it).
+ */
+export const backupArg = Args.string({
+  description: 'The backup: its name as `backup list` shows it, or a path to the file (backups/app-….db, /mnt/backups/app-….db).',
+  required: false,
 })
 
 /** The retention flags; unset ones fall back to BACKUP_KEEP_* / backup.keep* in the config. */

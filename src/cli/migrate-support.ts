@@ -62,8 +62,8 @@ export type MigrationRunJson = Omit<MigrationRunResult, 'error'> & {
 }
 
 /**
- * After a run: prints the error (and, under GitHub Actions, its annotation), sets the exit
- * code, and returns the JSON view.
+ * After a run: prints its warnings and the error (and, under GitHub Actions, its
+ * annotation), sets the exit code, and returns the JSON view.
  */
 export function finishRun(
   out: Output,
@@ -72,6 +72,7 @@ export function finishRun(
   env: Record<string, string | undefined> = process.env,
 ): MigrationRunJson {
   const { error, ...rest } = result
+  for (const warning of result.warnings) out.warn(warning)
   if (error) reportFailure(out, config, error, env)
   return { ...rest, error: error ? errorJson(error).error : null }
 }

@@ -18,6 +18,10 @@ export function exitErrorCode(err: unknown): number | undefined {
 // "Parsing --name \n\t<reason>\nSee more help with --help"; its first line alone says nothing
 const FLAG_PARSE_FAILURE = /^Parsing --([\w-]+) ?\n\t([\s\S]*?)(?:\nSee more help with --help)?$/
 
+// oclif's relationship checks (dependsOn, exclusive, exactlyOne) list their reasons under a
+// heading that says nothing: "The following error occurred:\n  <reason>\nSee more help with --help"
+const FAILED_VALIDATION = /^The following errors? occurred:\n([\s\S]*?)(?:\nSee more help with --help)?$/
+
 /** Converts any thrown value to a DbopsError. `commandId` names the help to suggest. */
 export function toDbopsError(err: unknown, commandId?: string): DbopsError {
   const help = commandId ? `dbops ${commandId.replaceAll(':', ' ')} --help` : 'dbops --help'
@@ -34,7 +38,11 @@ export function toDbopsError(err: unknown, commandId?: string): DbopsError {
   if (err instanceof DbopsError) return err
   if (err instanceof Error && 'parse' in err) {
     // oclif's parser errors (unknown flag, missing argument, bad option value)
-    return new UsageError(messageOf(err), { hint: `See \`${help}\`.`, cause: err })
+    const reasons = (FAILED_VALIDATION.exec(err.message)?.[1] ?? '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+    return new UsageError(reasons.length > 0 ? reasons.join('; ') : messageOf(err), { hint: `See \`${help}\`.`, cause: err })
   }
   const oclifExit = (err as { oclif?: { exit?: number } } | undefined)?.oclif?.exit
   if (oclifExit === 2) return new UsageError(messageOf(err), { cause: err })

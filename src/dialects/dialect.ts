@@ -8,6 +8,7 @@ import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
 import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableName, MigrationTableSyntax } from './migration-port.js'
+import type { NamingTraits } from './naming-traits.js'
 import type { PresentationTraits } from './presentation-traits.js'
 import type {
   BackupOutcome,
@@ -218,7 +219,7 @@ export interface IntrospectOptions {
  * const dialect = await loadDialect(config.target.dialect)
  * const conn = await dialect.connect(config, { mode: 'read', command: 'health' })
  */
-export interface Dialect extends PresentationTraits {
+export interface Dialect extends PresentationTraits, NamingTraits {
   readonly name: DialectName
   /** The database's name in messages: `PostgreSQL`, `SQLite`. */
   readonly displayName: string
@@ -312,10 +313,11 @@ export interface Dialect extends PresentationTraits {
 /**
  * The part of a dialect that needs no driver, known by name without loading the dialect
  * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering, the SQL
- * lexer, the reports and backup names read.
+ * lexer, the reports, backup names and the matching of typed names read.
  */
 export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName'> &
-  PresentationTraits
+  PresentationTraits &
+  NamingTraits
 
 export type * from './backup-port.js'
 export type * from './catalog-port.js'

@@ -91,6 +91,11 @@ export class MigrationStepError extends Error {
       column?: number | undefined
       /** SQLSTATE (PostgreSQL) or SQLite result code. */
       code?: string | undefined
+      /**
+       * The database's SQLSTATE (`42703`), shown beside its message; only databases that have
+       * them set it (PostgreSQL: SQLite's result codes are not SQLSTATEs).
+       */
+      sqlstate?: string | undefined
       dirty: boolean
       /** The run was cancelled (SIGINT/SIGTERM) while the step ran. */
       cancelled: boolean

@@ -17,6 +17,12 @@ export interface PresentationTraits {
   readonly backupProgressUnit: 'bytes' | 'pages'
   /** How corrupt data shows in driver errors, and what to tell the operator about it. */
   readonly corruption: CorruptionAdvice
+  /**
+   * The detail key `health` shows the version under (`Connection.serverVersion`): a server's
+   * (`server_version`, PostgreSQL), or the library linked into dbops (`sqlite_version`: SQLite
+   * has no server, and "server version" would send the reader looking for one).
+   */
+  readonly versionDetail: 'server_version' | 'sqlite_version'
 }
 
 /** A dialect's view of a damaged database: how to recognise it, name it, and the way out. */

@@ -8,6 +8,7 @@
  * to the migrations and backup modules' own readers and that a caller may replace. The
  * session is the on-call one: read-only, short timeouts, one connect attempt.
  */
+import { whyBackupsAreExpected } from '../backup/backup-directory.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { ConnectOptions, DbConnection, HealthComponent } from '../dialects/dialect.js'
 import { connect } from '../dialects/index.js'
@@ -102,7 +103,19 @@ function backupsComponent(
   return runProbe('backups', async () => {
     const summary = await sources.backups!(config, context)
     if (summary.newestAt === undefined) {
-      return { status: 'warn', details: { dir: config.backup.dir, count: 0, problem: `no backups in ${config.backup.dir}` } }
+      const expected = whyBackupsAreExpected(config)
+      if (expected === undefined) {
+        return {
+          status: 'ok',
+          details: {
+            dir: config.backup.dir,
+            count: 0,
+            note: 'no backups configured',
+            hint: '`dbops backup create` makes one; missing backups warn once the backup directory exists, retention is set or ENV=production',
+          },
+        }
+      }
+      return { status: 'warn', details: { dir: config.backup.dir, count: 0, problem: `no backups in ${config.backup.dir} (${expected})` } }
     }
     const ageHours = Math.round(((now.getTime() - summary.newestAt.getTime()) / 3_600_000) * 10) / 10
     const problems: string[] = []

@@ -1,20 +1,30 @@
 /**
  * Names typed by a user (a table, a column) are checked against the database's own list
- * before anything is queried: an unknown name is a usage error (exit 2) with the nearest
- * known one, and a known name is used exactly as the database spells it.
+ * before anything is queried, by the database's own rules for identifiers (the dialect's
+ * `resolveTypedName`): an unknown name is a usage error (exit 2) with the nearest known one,
+ * and a known name is used exactly as the database spells it.
  */
 import { closestMatch } from '../closest-match.js'
 import { UsageError } from '../errors.js'
 
 /**
- * Returns `input` when `known` contains it; else throws a UsageError (code
- * `UNKNOWN_TABLE` / `UNKNOWN_COLUMN`) that suggests the closest known name.
+ * Returns the name in `known` that `input` designates by the database's rules (`resolve`, the
+ * dialect's `resolveTypedName`: `track` finds `Track` on SQLite; on PostgreSQL it needs
+ * `"Track"`); else throws a UsageError (code `UNKNOWN_TABLE` / `UNKNOWN_COLUMN`) that suggests
+ * the closest known name.
  *
  * @example
- * checkName('usres', ['users', 'orders'], 'table', 'in schema public') // throws: unknown table "usres" … Did you mean "users"?
+ * checkName('usres', ['users', 'orders'], 'table', 'in schema public', dialect.resolveTypedName) // throws: unknown table "usres" … Did you mean "users"?
  */
-export function checkName(input: string, known: readonly string[], what: 'table' | 'column', where: string): string {
-  if (known.includes(input)) return input
+export function checkName(
+  input: string,
+  known: readonly string[],
+  what: 'table' | 'column',
+  where: string,
+  resolve: (input: string, known: readonly string[]) => string | undefined,
+): string {
+  const resolved = resolve(input, known)
+  if (resolved !== undefined) return resolved
   const caseInsensitive = known.filter((name) => name.toLowerCase() === input.toLowerCase())
   const suggestion = caseInsensitive[0] ?? closestMatch(input, [...known])
   const list =

@@ -125,20 +125,21 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
     throw new UsageError(`--limit ${limit}: expected a whole number from 1 to ${MAX_ROW_LIMIT}`)
   if (!Number.isSafeInteger(offset) || offset < 0)
     throw new UsageError(`--offset ${offset}: expected a whole number from 0 to ${MAX_ROW_OFFSET}`)
-  const filters = request.where ?? []
   return usingInspectSession(config, options.connect, async (conn) => {
     const catalog = conn.dialect.createCatalog(conn)
     const { schema, table } = await findTable(conn, config, request.table)
+    const resolve = conn.dialect.resolveTypedName
     const columns = await catalog.listColumns({ schema, table })
     const columnNames = columns.map((c) => c.name)
     const inTable = `in table ${table}`
-    for (const filter of filters) checkName(filter.column, columnNames, 'column', inTable)
+    // names as the database spells them: they are quoted (exact) in the query below
+    const filters = (request.where ?? []).map((f) => ({ ...f, column: checkName(f.column, columnNames, 'column', inTable, resolve) }))
     const primaryKey = columns
       .filter((c) => c.primaryKeyPosition > 0)
       .sort((a, b) => a.primaryKeyPosition - b.primaryKeyPosition)
       .map((c) => ({ column: c.name, direction: 'asc' as const }))
     const requested = request.order
-      ? [{ column: checkName(request.order.column, columnNames, 'column', inTable), direction: request.order.direction }]
+      ? [{ column: checkName(request.order.column, columnNames, 'column', inTable, resolve), direction: request.order.direction }]
       : []
     // the primary key breaks ties, so pages neither overlap nor skip rows
     const order: RowOrder[] = [...requested, ...primaryKey.filter((pk) => !requested.some((o) => o.column === pk.column))]

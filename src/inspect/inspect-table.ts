@@ -51,7 +51,15 @@ export interface FoundTable {
  */
 export async function findTable(conn: DbConnection, config: ResolvedConfig, input: string): Promise<FoundTable> {
   const catalog = conn.dialect.createCatalog(conn)
+  const resolve = conn.dialect.resolveTypedName
   const split = conn.dialect.supportsSchemas ? splitQualifiedName(input) : { schema: undefined, name: input }
+  // a schema named as typed follows the database's rules too (PostgreSQL folds it unless quoted)
+  if (split.schema !== undefined)
+    split.schema =
+      resolve(
+        split.schema,
+        (await catalog.listSchemas()).map((s) => s.name),
+      ) ?? split.schema
   const searched =
     split.schema !== undefined
       ? [split.schema]
@@ -61,14 +69,14 @@ export async function findTable(conn: DbConnection, config: ResolvedConfig, inpu
   let schema = searched[0]!
   if (searched.length > 1) {
     for (const candidate of searched) {
-      if ((await catalog.tableNames({ schema: candidate })).includes(input)) {
+      if (resolve(input, await catalog.tableNames({ schema: candidate })) !== undefined) {
         schema = candidate
         break
       }
     }
   }
   const where = whereNamesLive(config, conn.dialect.supportsSchemas, schema)
-  const table = checkName(split.name, await catalog.tableNames({ schema }), 'table', where)
+  const table = checkName(split.name, await catalog.tableNames({ schema }), 'table', where, resolve)
   return { schema, table, where }
 }
 

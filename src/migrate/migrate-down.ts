@@ -16,6 +16,7 @@ import {
   type MigrationRunResult,
   displayPath,
   findMigration,
+  indentedMarkerWarnings,
   readMigrationsDir,
   usingMigrationSession,
 } from './migration-runner.js'
@@ -58,7 +59,11 @@ export async function migrateDown(config: ResolvedConfig, options: MigrateDownOp
         .readRows(session)
         .then((after) => classifyMigrations(discovered.files, after).head ?? null)
         .catch(() => classification.head ?? null)
-      return { database, direction: 'down', dry_run: false, results, head, error }
+      const warnings = indentedMarkerWarnings(
+        config,
+        plan.map((m) => m.file!),
+      )
+      return { database, direction: 'down', dry_run: false, results, head, error, warnings }
     },
     'read',
   )

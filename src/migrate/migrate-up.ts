@@ -15,6 +15,7 @@ import {
   type MigrationRunResult,
   displayPath,
   findMigration,
+  indentedMarkerWarnings,
   readMigrationsDir,
   readRowsReadOnly,
   usingMigrationSession,
@@ -70,6 +71,10 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
       })),
       head: classification.head ?? null,
       error: undefined,
+      warnings: indentedMarkerWarnings(
+        config,
+        plan.map((m) => m.file!),
+      ),
     }
   }
 
@@ -89,7 +94,11 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
       .readRows(session)
       .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)
       .catch(() => classification.head ?? null)
-    return { database, direction: 'up', dry_run: false, results, head, error }
+    const warnings = indentedMarkerWarnings(
+      config,
+      plan.map((m) => m.file!),
+    )
+    return { database, direction: 'up', dry_run: false, results, head, error, warnings }
   })
 }
 

@@ -10,8 +10,9 @@ import { connect } from '../dialects/index.js'
 import type { ConnectOptions, DbConnection, LockHolder } from '../dialects/dialect.js'
 import { type MigrationRow, type MigrationSession, queryable } from '../dialects/migration-port.js'
 import { DbopsError, InterruptedError, LockTimeoutError, UsageError } from '../errors.js'
-import { type DiscoveredMigrations, compareVersions, discoverMigrations } from './discover-migrations.js'
+import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
 import { assertHistoryHere } from './history-guard.js'
+import { indentedMarkerWarning } from './parse-sql-migration.js'
 import { MigrationStore, withMigrationRunner } from './migration-store.js'
 
 /** Options every migrate operation takes. */
@@ -83,12 +84,25 @@ export interface MigrationRunResult {
   head: string | null
   /** The failure that stopped the run; the command renders it and exits with its code. */
   error: DbopsError | undefined
+  /** Things about the run's files to fix, one per file (indented dbmate markers). */
+  warnings: string[]
 }
 
 /** The directory as messages name it: relative to the working directory when inside it. */
 export function displayPath(config: ResolvedConfig, file: string): string {
   const relative = path.relative(config.cwd, file)
   return relative === '' ? '.' : relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
+}
+
+/**
+ * One warning per `.sql` file of `files` whose `-- migrate:up` / `-- migrate:down` markers
+ * are indented: dbops splits there, dbmate would not.
+ */
+export function indentedMarkerWarnings(config: ResolvedConfig, files: readonly MigrationFile[]): string[] {
+  return files
+    .filter((file) => file.kind === 'sql')
+    .map((file) => indentedMarkerWarning(file.content, displayPath(config, file.path)))
+    .filter((warning): warning is string => warning !== undefined)
 }
 
 /** Reads the migrations directory of `config`. */

@@ -9,7 +9,7 @@ import type { LockHolder } from '../dialects/dialect.js'
 import { ExitCode } from '../errors.js'
 import { type MigrationState, classifyMigrations } from './classify-migrations.js'
 import { integrityProblems } from './migration-integrity.js'
-import { type MigrationOptions, displayPath, readMigrationsDir, readRowsReadOnly } from './migration-runner.js'
+import { type MigrationOptions, displayPath, indentedMarkerWarnings, readMigrationsDir, readRowsReadOnly } from './migration-runner.js'
 
 /** One migration in the status report. */
 export interface MigrationStatusEntry {
@@ -58,6 +58,8 @@ export interface MigrationStatusReport {
   ignored_files: string[]
   /** One sentence per problem, with the command that resolves it. */
   problems: string[]
+  /** Things to fix that are not problems yet, one per file (indented dbmate markers). */
+  warnings: string[]
   /**
    * What `status --exit-code` exits with: 6 integrity, else 3 pending or running (not applied
    * yet, and no fault: it ends by itself), else 0.
@@ -117,6 +119,7 @@ export async function getMigrationStatus(config: ResolvedConfig, options: Migrat
     dbmate,
     ignored_files: discovered.ignored,
     problems,
+    warnings: indentedMarkerWarnings(config, discovered.files),
     exit_code: exitCode as 0 | 3 | 6,
   }
 }

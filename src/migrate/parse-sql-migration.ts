@@ -41,6 +41,19 @@ export interface ParsedSqlMigration {
   down: SqlSection | undefined
 }
 
+/** A `-- migrate:up` / `-- migrate:down` line of a file. */
+interface Marker {
+  kind: 'up' | 'down'
+  /** 1-based. */
+  line: number
+  options: string
+  /** Offsets of the marker line and of the section's first line. */
+  lineStart: number
+  bodyStart: number
+  /** Whitespace before `--`: dbops accepts it, dbmate does not split there. */
+  indented: boolean
+}
+
 /**
  * A `.sql` file that is not a valid migration: the message names the line. `reason` says
  * which kind: `format` (markers, options, unterminated strings, transaction control),
@@ -85,33 +98,7 @@ export function parseSqlMigration(text: string, syntax: SqlSyntax): ParsedSqlMig
       'nul',
     )
   }
-  const markers: Array<{
-    kind: 'up' | 'down'
-    line: number
-    options: string
-    lineStart: number
-    bodyStart: number
-  }> = []
-  let lineStart = 0
-  let lineNo = 1
-  while (lineStart <= text.length) {
-    const newline = text.indexOf('\n', lineStart)
-    const lineEnd = newline === -1 ? text.length : newline
-    const line = text.slice(lineStart, lineEnd).replace(/\r$/, '')
-    const match = MARKER.exec(line.trim())
-    if (match) {
-      markers.push({
-        kind: match[1] as 'up' | 'down',
-        line: lineNo,
-        options: match[2] ?? '',
-        lineStart,
-        bodyStart: newline === -1 ? text.length : newline + 1,
-      })
-    }
-    if (newline === -1) break
-    lineStart = newline + 1
-    lineNo++
-  }
+  const markers = scanMarkers(text)
   const ups = markers.filter((m) => m.kind === 'up')
   const downs = markers.filter((m) => m.kind === 'down')
   if (ups.length === 0)
@@ -140,6 +127,48 @@ export function parseSqlMigration(text: string, syntax: SqlSyntax): ParsedSqlMig
     up: sections.find((s) => s.kind === 'up')!.section,
     down: sections.find((s) => s.kind === 'down')?.section,
   }
+}
+
+/** Every marker line of `text`, in order, indented ones included. */
+function scanMarkers(text: string): Marker[] {
+  const markers: Marker[] = []
+  let lineStart = 0
+  let lineNo = 1
+  while (lineStart <= text.length) {
+    const newline = text.indexOf('\n', lineStart)
+    const lineEnd = newline === -1 ? text.length : newline
+    const line = text.slice(lineStart, lineEnd).replace(/\r$/, '')
+    const match = MARKER.exec(line.trim())
+    if (match) {
+      markers.push({
+        kind: match[1] as 'up' | 'down',
+        line: lineNo,
+        options: match[2] ?? '',
+        lineStart,
+        bodyStart: newline === -1 ? text.length : newline + 1,
+        indented: /^\s/.test(line),
+      })
+    }
+    if (newline === -1) break
+    lineStart = newline + 1
+    lineNo++
+  }
+  return markers
+}
+
+/**
+ * The warning for a file whose markers are indented, or undefined: dbops splits at them, but
+ * dbmate only recognises a marker at the start of its line, so the same file would run
+ * differently (or be refused) there. One sentence per file, naming each such marker's line.
+ *
+ * @example indentedMarkerWarning('  -- migrate:up\n…', 'migrations/1_a.sql')
+ * // 'migrations/1_a.sql: indented `-- migrate:up` (line 1): dbmate would not split there; start the marker at column 1'
+ */
+export function indentedMarkerWarning(text: string, label: string): string | undefined {
+  const indented = scanMarkers(text).filter((m) => m.indented)
+  if (indented.length === 0) return undefined
+  const list = indented.map((m) => `\`-- migrate:${m.kind}\` (line ${m.line})`).join(' and ')
+  return `${label}: indented ${list}: dbmate would not split there; start the marker${indented.length === 1 ? '' : 's'} at column 1`
 }
 
 function buildSection(

@@ -119,16 +119,25 @@ function describeRunError(
       : (locationInStack(stepError?.details.cause ?? err, item.file.path) ?? {})
   const where = describeLocation(located)
   const location = { file: item.file.path, ...located }
-  const earlier = done.length > 0 ? ` The ${done.length} migration${done.length === 1 ? '' : 's'} before it in this run stay ${verb}.` : ''
+  const earlier =
+    done.length === 0
+      ? ''
+      : done.length === 1
+        ? ` The migration before it in this run stays ${verb}.`
+        : ` The ${done.length} migrations before it in this run stay ${verb}.`
+  // the database's own code beside its text, for searching its documentation
+  const sqlstate = stepError?.details.sqlstate
+  const reason = sqlstate === undefined ? messageOf(err) : `${messageOf(err)} (SQLSTATE ${sqlstate})`
   if (stepError?.details.dirty) {
     return new MigrationFailedError(
       'MIGRATION_FAILED',
       ExitCode.failed,
-      `Migration ${item.label} (${direction}) failed${where}: ${messageOf(err)}; it ran outside a transaction and is now dirty`,
+      `Migration ${item.label} (${direction}) failed${where}: ${reason}; it ran outside a transaction and is now dirty`,
       location,
       {
         hint: `Statements before the failing one took effect.${earlier} Finish or undo them by hand, then run \`dbops migrate repair ${item.file.name}\`.`,
         cause: err,
+        sqlstate,
       },
     )
   }
@@ -136,22 +145,24 @@ function describeRunError(
     return new MigrationFailedError(
       'STATEMENT_LOCK_TIMEOUT',
       ExitCode.lockTimeout,
-      `Migration ${item.label} (${direction}) waited longer than lock_timeout for a table lock${where}: ${messageOf(err)}`,
+      `Migration ${item.label} (${direction}) waited longer than lock_timeout for a table lock${where}: ${reason}`,
       location,
       {
         hint: `Another session holds a lock on a table it changes; nothing of it was ${verb}.${earlier} Retry when the database is quieter, or raise --statement-lock-timeout (DBOPS_STATEMENT_LOCK_TIMEOUT; 0 waits forever).`,
         cause: err,
+        sqlstate,
       },
     )
   }
   return new MigrationFailedError(
     'MIGRATION_FAILED',
     ExitCode.failed,
-    `Migration ${item.label} (${direction}) failed${where}: ${messageOf(err)}`,
+    `Migration ${item.label} (${direction}) failed${where}: ${reason}`,
     location,
     {
       hint: `Nothing of it was ${verb}: it ran in one transaction.${earlier} Fix it and run \`dbops migrate ${direction}\` again.`,
       cause: err,
+      sqlstate,
     },
   )
 }

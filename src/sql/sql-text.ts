@@ -51,6 +51,21 @@ export function delimitIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
 }
 
+/**
+ * A name as a user typed it: `"My Table"` is quoted (its `""` undone), anything else is not.
+ *
+ * @example parseTypedIdentifier('"Track"') // { name: 'Track', quoted: true }
+ */
+export function parseTypedIdentifier(input: string): { name: string; quoted: boolean } {
+  const quoted = /^"((?:[^"]|"")+)"$/.exec(input)
+  return quoted ? { name: quoted[1]!.replaceAll('""', '"'), quoted: true } : { name: input, quoted: false }
+}
+
+/** Lower case for ASCII letters only, as SQLite and PostgreSQL fold identifiers. */
+export function asciiLowerCase(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase())
+}
+
 /** Quotes a string literal. */
 export function quoteString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`

@@ -128,7 +128,17 @@ export class Output {
   }
 }
 
-/** The JSON shape of an error: `{"error": {"code", "message", "hint"}}`. */
-export function errorJson(err: DbopsError): { error: { code: string; message: string; hint: string | null } } {
-  return { error: { code: err.code, message: err.message, hint: err.hint ?? null } }
+/**
+ * The JSON shape of an error: `{"error": {"code", "message", "hint"}}`, with `sqlstate` when
+ * the database reported the failure and has SQLSTATEs (a failed PostgreSQL migration).
+ */
+export function errorJson(err: DbopsError): { error: { code: string; message: string; hint: string | null; sqlstate?: string } } {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      hint: err.hint ?? null,
+      ...(err.sqlstate === undefined ? {} : { sqlstate: err.sqlstate }),
+    },
+  }
 }

@@ -33,7 +33,7 @@ export function renderTableReport(report: TableReport, colours: ChalkInstance): 
   const parts = [
     colours.bold(`table ${report.schema ? `${report.schema}.` : ''}${report.name}`),
     renderTable(
-      ['COLUMN', 'TYPE', 'NULL', 'DEFAULT', ''],
+      ['COLUMN', 'TYPE', 'NULL', 'DEFAULT', 'NOTES'],
       report.columns.map((c) => [
         c.name,
         c.type,

@@ -211,15 +211,15 @@ describe('sqlite: failures', () => {
   })
 
   test.each([{ args: ['verify', '../etc/passwd'] }, { args: ['restore', 'sub/app-20250101T000000.000Z.db'] }, { args: ['verify', '..'] }])(
-    'a name with .. or / where a backup name is expected: exit 2 ($args)',
+    'a path that reaches no backup file (.. included: the user chose it): exit 2 ($args)',
     async ({ args }) => {
       const db = await fresh(sqlite)
       const plain = await dbops(db, args)
       expect(plain.code).toBe(2)
-      expectOneLineError(plain, /Invalid backup name/)
+      expectOneLineError(plain, /No backup file at /)
       const json = await dbops(db, [...args, '--json'])
       expect(json.code).toBe(2)
-      expect(json.json()).toMatchObject({ error: { code: 'BACKUP_NAME_INVALID' } })
+      expect(json.json()).toMatchObject({ error: { code: 'BACKUP_NOT_FOUND' } })
     },
   )
 

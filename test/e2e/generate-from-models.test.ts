@@ -54,7 +54,7 @@ for (const dialect of testDialects()) {
       expect(drift.code).toBe(3)
       const second = await cli('migrate', 'generate', 'add_active', '--from-models', '--json')
       expect(second.code, second.stderr).toBe(0)
-      const secondFile = fs.readFileSync(second.json().path, 'utf8')
+      const secondFile = fs.readFileSync(path.join(cwd, second.json().path), 'utf8')
       expect(secondFile).toMatch(/-- migrate:up/)
       expect(secondFile).toMatch(/active/)
       expect(secondFile).toMatch(/-- migrate:down/)
@@ -68,11 +68,11 @@ for (const dialect of testDialects()) {
       expect(third.code, third.stderr).toBe(0)
       expect(third.json().commented_steps).toBeGreaterThan(0)
       expect(third.stderr).toMatch(/warning:/)
-      expect(fs.readFileSync(third.json().path, 'utf8')).toMatch(/DATA LOSS/)
+      expect(fs.readFileSync(path.join(cwd, third.json().path), 'utf8')).toMatch(/DATA LOSS/)
 
       // with nothing to do, nothing is written
       fs.writeFileSync(path.join(cwd, 'models.ts'), MODELS_V2)
-      fs.rmSync(third.json().path)
+      fs.rmSync(path.join(cwd, third.json().path))
       const before = migrationFiles()
       const none = await cli('migrate', 'generate', 'nothing', '--from-models')
       expect(none.code).toBe(0)

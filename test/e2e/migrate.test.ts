@@ -161,7 +161,7 @@ for (const dialect of testDialects()) {
       expect(failed.stderr).toContain('applied 20250101000001_a.sql')
       expect(failed.stderr).toContain('error: Migration migrations/20250101000002_bad.sql (up) failed at line 3')
       expect(failed.stderr).toContain(
-        'hint: Nothing of it was applied: it ran in one transaction. The 1 migration before it in this run stay applied.',
+        'hint: Nothing of it was applied: it ran in one transaction. The migration before it in this run stays applied.',
       )
       expect(failed.stderr).toMatch(/^::error file=migrations\/20250101000002_bad\.sql,line=3,col=\d+,title=dbops migrate::Migration /m)
       expect(failed.stderr).not.toMatch(/\n\s+at /)

@@ -217,7 +217,7 @@ for (const dialect of testDialects()) {
       expect(doc.status).toBe('ok')
       expect(doc.components.map((c: any) => c.name).slice(0, 3)).toEqual(['connection', 'migrations', 'backups'])
       expect(component(doc, 'connection').details).toMatchObject({
-        server_version: expect.stringMatching(/^\d+\.\d+/),
+        [dialect.name === 'sqlite' ? 'sqlite_version' : 'server_version']: expect.stringMatching(/^\d+\.\d+/),
         size_bytes: expect.any(Number),
       })
       expect(component(doc, 'migrations').details).toMatchObject({ applied: 1, pending: 0, head: '20250101000000_users.sql' })

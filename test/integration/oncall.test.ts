@@ -146,8 +146,7 @@ for (const dialect of testDialects()) {
       }
       const refusals: Array<[Parameters<typeof inspectRows>[1], string]> = [
         [{ table: 'users; DROP TABLE users' }, 'UNKNOWN_TABLE'],
-        [{ table: '"users"' }, 'UNKNOWN_TABLE'],
-        [{ table: 'USERS' }, 'UNKNOWN_TABLE'],
+        [{ table: '"users' }, 'UNKNOWN_TABLE'],
         [{ table: 'users', where: [{ column: 'email = email OR 1', value: '1' }] }, 'UNKNOWN_COLUMN'],
         [{ table: 'users', order: { column: 'id; DROP TABLE users', direction: 'desc' } }, 'UNKNOWN_COLUMN'],
         [{ table: 'users', order: { column: '1', direction: 'asc' } }, 'UNKNOWN_COLUMN'],
@@ -155,6 +154,11 @@ for (const dialect of testDialects()) {
       for (const [request, code] of refusals) {
         await expect(read(request), JSON.stringify(request)).rejects.toThrow(expect.objectContaining({ code, exitCode: 2 }))
       }
+      // the database's own rules for names: a quoted name, and an upper-case one (folded, or matched regardless of case)
+      expect((await read({ table: '"users"' })).table).toBe('users')
+      expect((await read({ table: 'USERS', where: [{ column: 'EMAIL', value: 'bob@example.com' }] })).rows).toEqual([
+        { id: 2, email: 'bob@example.com' },
+      ])
       await expect(read({ table: 'users', limit: 0 })).rejects.toThrow(UsageError)
       const all = await read({ table: 'users', limit: 10 })
       expect(all.rows.map((r) => r.id)).toEqual([1, 2, 3])

@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'vitest'
 import { type DialectName, dialectTraits } from '../../src/dialects/index.js'
-import { SqlMigrationFormatError, parseSqlMigration as parseWithSyntax } from '../../src/migrate/parse-sql-migration.js'
+import {
+  SqlMigrationFormatError,
+  indentedMarkerWarning,
+  parseSqlMigration as parseWithSyntax,
+} from '../../src/migrate/parse-sql-migration.js'
 import { classifyMigrations } from '../../src/migrate/classify-migrations.js'
 import { checksumOf, compareVersions } from '../../src/migrate/discover-migrations.js'
 import type { MigrationFile } from '../../src/migrate/discover-migrations.js'
@@ -142,6 +146,28 @@ describe('parseSqlMigration (dbmate format)', () => {
   test('transaction control is allowed in a transaction:false section', () => {
     const parsed = parseSqlMigration('-- migrate:up transaction:false\nBEGIN;\nSELECT 1;\nCOMMIT;\n', 'postgres')
     expect(parsed.up.statements).toHaveLength(3)
+  })
+})
+
+describe('indented markers (dbops splits there, dbmate does not)', () => {
+  test.each([
+    { name: 'markers at column 1', text: '-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n', expected: undefined },
+    { name: 'no space after --', text: '--migrate:up\nSELECT 1;\n', expected: undefined },
+    {
+      name: 'an indented down',
+      text: '-- migrate:up\nSELECT 1;\n  -- migrate:down\nSELECT 2;\n',
+      expected: 'm.sql: indented `-- migrate:down` (line 3): dbmate would not split there; start the marker at column 1',
+    },
+    {
+      name: 'both, a tab and CRLF',
+      text: '\t-- migrate:up\r\nSELECT 1;\r\n -- migrate:down\r\nSELECT 2;\r\n',
+      expected:
+        'm.sql: indented `-- migrate:up` (line 1) and `-- migrate:down` (line 3): dbmate would not split there; start the markers at column 1',
+    },
+  ])('$name', ({ text, expected }) => {
+    expect(indentedMarkerWarning(text, 'm.sql')).toBe(expected)
+    // accepted all the same
+    expect(parseSqlMigration(text, 'sqlite').up.statements.map((st) => st.text)).toEqual(['SELECT 1'])
   })
 })
 
@@ -299,7 +325,15 @@ describe('durations in run output', () => {
       status: 'applied' as const,
       duration_ms: 0.4,
     }))
-    const summary = renderRunSummary({ database: 'sqlite x.db', direction: 'up', dry_run: false, results, head: '200', error: undefined })
+    const summary = renderRunSummary({
+      database: 'sqlite x.db',
+      direction: 'up',
+      dry_run: false,
+      results,
+      head: '200',
+      error: undefined,
+      warnings: [],
+    })
     expect(summary).toBe('Applied 200 migrations in 80 ms; head is 200.')
   })
 })

@@ -11,6 +11,7 @@ import { connectStepOf } from '../../src/health/connect-step.js'
 import { HEALTH_THRESHOLDS, resolveThresholds, thresholdEnvName } from '../../src/health/health-thresholds.js'
 import { parseRowFilter, parseRowOrder, toJsonValue } from '../../src/inspect/inspect-rows.js'
 import { checkName } from '../../src/inspect/check-name.js'
+import { dialectTraits } from '../../src/dialects/index.js'
 import { formatBytes, formatDetails, formatSeconds, truncate } from '../../src/ui/format-details.js'
 
 describe('thresholds', () => {
@@ -91,13 +92,22 @@ describe('inspect rows arguments', () => {
     { name: 'text', value: 'x', expected: 'x' },
   ])('JSON value of $name', ({ value, expected }) => expect(toJsonValue(value)).toBe(expected))
 
-  test('names: exact, else a usage error suggesting the nearest', () => {
-    expect(checkName('users', ['orders', 'users'], 'table', 'in schema public')).toBe('users')
-    expect(() => checkName('usres', ['orders', 'users'], 'table', 'in schema public')).toThrow(/Unknown table "usres" in schema public/)
-    expect(() => checkName('Users', ['orders', 'users'], 'table', 'in x')).toThrow(
-      expect.objectContaining({ code: 'UNKNOWN_TABLE', exitCode: 2, hint: expect.stringContaining('Did you mean "users"?') }),
+  test("names: by the dialect's rules, else a usage error suggesting the nearest", () => {
+    const { resolveTypedName: postgres } = dialectTraits('postgres')
+    const { resolveTypedName: sqlite } = dialectTraits('sqlite')
+    expect(checkName('users', ['orders', 'users'], 'table', 'in schema public', postgres)).toBe('users')
+    expect(checkName('USERS', ['orders', 'users'], 'table', 'in schema public', postgres)).toBe('users')
+    expect(checkName('"Track"', ['Track', 'users'], 'table', 'in schema public', postgres)).toBe('Track')
+    expect(checkName('"Track"', ['Track', 'users'], 'table', 'in x.db', sqlite)).toBe('Track')
+    expect(checkName('track', ['Track', 'users'], 'table', 'in x.db', sqlite)).toBe('Track')
+    expect(() => checkName('usres', ['orders', 'users'], 'table', 'in schema public', postgres)).toThrow(
+      /Unknown table "usres" in schema public/,
     )
-    expect(() => checkName('zzz', [], 'column', 'in table t')).toThrow(
+    expect(() => checkName('Track', ['Track', 'users'], 'table', 'in x', postgres)).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_TABLE', exitCode: 2, hint: expect.stringContaining('Did you mean "Track"?') }),
+    )
+    expect(() => checkName('"users', ['users'], 'table', 'in x', postgres)).toThrow(expect.objectContaining({ code: 'UNKNOWN_TABLE' }))
+    expect(() => checkName('zzz', [], 'column', 'in table t', sqlite)).toThrow(
       expect.objectContaining({ code: 'UNKNOWN_COLUMN', hint: expect.stringMatching(/^There are no columns/) }),
     )
   })

@@ -1,7 +1,7 @@
-import { Args, Flags } from '../../cli/oclif.js'
+import { Flags } from '../../cli/oclif.js'
 import { type RestoreResult, restoreBackup } from '../../backup/restore-backup.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { dirFlag } from '../../cli/backup-flags.js'
+import { backupArg, dirFlag } from '../../cli/backup-flags.js'
 import { progressLine } from '../../ui/progress-line.js'
 
 /** `dbops backup restore`: into a new database by default; guarded; safety backup first. */
@@ -17,10 +17,11 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
   static override examples = [
     '<%= config.bin %> backup restore --latest',
     '<%= config.bin %> backup restore app-20250101T030000.000Z.dump --in-place --yes',
+    '<%= config.bin %> backup restore /mnt/backups/app-20250101T030000.000Z.dump',
     '<%= config.bin %> backup restore app-20250101T030000.000Z.dump --target-url postgres://app@db/app_copy --no-owner',
   ]
   static override args = {
-    name: Args.string({ description: 'The backup, as `backup list` shows it.', required: false }),
+    name: backupArg,
   }
   static override flags = {
     dir: dirFlag,

@@ -1,7 +1,7 @@
-import { Args, Flags } from '../../cli/oclif.js'
+import { Flags } from '../../cli/oclif.js'
 import { type VerifyResult, verifyBackup } from '../../backup/verify-backup.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { dirFlag } from '../../cli/backup-flags.js'
+import { backupArg, dirFlag } from '../../cli/backup-flags.js'
 
 /** `dbops backup verify`: check a backup to a level and record it in the manifest. */
 export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
@@ -13,12 +13,10 @@ export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
   static override examples = [
     '<%= config.bin %> backup verify --latest',
     '<%= config.bin %> backup verify app-20250101T030000.000Z.db --level restore',
+    '<%= config.bin %> backup verify backups/app-20250101T030000.000Z.db',
   ]
   static override args = {
-    name: Args.string({
-      description: 'The backup, as `backup list` shows it (a file name in the backup directory).',
-      required: false,
-    }),
+    name: backupArg,
   }
   static override flags = {
     dir: dirFlag,

@@ -1,11 +1,14 @@
 import { Args, Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { schemaScopeFlags, withSchemaScope } from '../../cli/schema-flags.js'
+import { modelsFlag } from '../../cli/models-flag.js'
 import { type GenerateResult, generateMigration } from '../../migrate/generate-migration.js'
+import { displayPath } from '../../migrate/migration-runner.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'
 
 /** What `migrate generate --from-models` returns. */
 interface FromModelsResult {
+  /** Relative to the working directory; null when nothing was written. */
   path: string | null
   changes: number
   commented_steps: number
@@ -24,6 +27,7 @@ export default class MigrateGenerate extends DbopsCommand<typeof MigrateGenerate
     '<%= config.bin %> migrate generate add_users',
     '<%= config.bin %> migrate generate "backfill emails" --ts',
     '<%= config.bin %> migrate generate add_orders --from-models',
+    '<%= config.bin %> migrate generate add_orders --from-models --models db/models.ts',
     '<%= config.bin %> migrate generate rename_name --from-models --rename users.name=full_name',
   ]
   static override args = {
@@ -42,6 +46,7 @@ export default class MigrateGenerate extends DbopsCommand<typeof MigrateGenerate
       dependsOn: ['from-models'],
     }),
     ...schemaScopeFlags(['from-models']),
+    models: modelsFlag({ dependsOn: ['from-models'] }),
   }
 
   async run(): Promise<GenerateResult | FromModelsResult> {
@@ -56,17 +61,18 @@ export default class MigrateGenerate extends DbopsCommand<typeof MigrateGenerate
       name: this.args.name,
       connect: this.connectOptions(config, 'write'),
       renames: (this.flags.rename ?? []).map(parseRenameDecision),
+      modelsPath: this.flags.models,
     })
     for (const warning of generated.warnings) this.out.warn(warning)
-    if (generated.file === undefined) this.out.result('Nothing to do: the migrations already give the models. No file written.')
+    // relative to the working directory, as `migrate generate` without --from-models prints it
+    const file = generated.file === undefined ? undefined : displayPath(config, generated.file)
+    if (file === undefined) this.out.result('Nothing to do: the migrations already give the models. No file written.')
     else {
       const commented = generated.commentedSteps > 0 ? `; ${generated.commentedSteps} data-loss step(s) commented out — review them` : ''
-      this.out.result(
-        `Created ${generated.file} (${generated.changes.length} change${generated.changes.length === 1 ? '' : 's'}${commented})`,
-      )
+      this.out.result(`Created ${file} (${generated.changes.length} change${generated.changes.length === 1 ? '' : 's'}${commented})`)
     }
     return {
-      path: generated.file ?? null,
+      path: file ?? null,
       changes: generated.changes.length,
       commented_steps: generated.commentedSteps,
       warnings: generated.warnings,

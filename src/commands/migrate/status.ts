@@ -47,6 +47,7 @@ export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
       connect: this.connectOptions(config, 'read'),
     })
     this.out.result(renderStatus(report, this.out.out))
+    for (const warning of report.warnings) this.out.warn(warning)
     return report
   }
 

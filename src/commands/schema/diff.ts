@@ -1,11 +1,11 @@
-import { qualifiedName } from '../../sql/qualified-name.js'
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { schemaScopeFlags, withSchemaScope } from '../../cli/schema-flags.js'
+import { modelsFlag } from '../../cli/models-flag.js'
 import { compareSchemas } from '../../drift/compare-schemas.js'
 import { describeNotCompared } from '../../drift/compared-schemas.js'
 import { parseRenameDecision } from '../../schema/diff-schemas.js'
-
+import { qualifiedName } from '../../sql/qualified-name.js'
 import { formatSqlScript } from '../../schema/render-schema-sql.js'
 import { renderSchemaDiffText, schemaDiffJson } from '../../ui/render-schema-diff.js'
 
@@ -30,7 +30,7 @@ export default class SchemaDiff extends DbopsCommand<typeof SchemaDiff> {
     sql: Flags.boolean({ summary: 'Print the SQL that would make the database match the models.' }),
     against: Flags.string({ summary: 'What to compare the models with.', options: ['live', 'migrations'], default: 'live' }),
     rename: Flags.string({ summary: 'Decide a rename: old=new (a table) or table.old=new (a column). Repeatable.', multiple: true }),
-    models: Flags.string({ summary: 'The models module (default: `models` in the config file).' }),
+    models: modelsFlag(),
     ...schemaScopeFlags(),
   }
 

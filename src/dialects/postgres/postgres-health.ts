@@ -41,7 +41,7 @@ export async function probePostgresHealth(conn: DbConnection, options: HealthPro
         status: warnAbove(latencyMs, t.latency_ms),
         latencyMs,
         details: {
-          server_version: conn.serverVersion,
+          [conn.dialect.versionDetail]: conn.serverVersion,
           database: row.database,
           user: row.user,
           size_bytes: Number(row.size),

@@ -305,6 +305,8 @@ export class PostgresMigrationSession implements MigrationSession {
     return new MigrationStepError(message, {
       ...where,
       code,
+      // the server's SQLSTATE; not a Node error code (EPERM) from a module's own failure
+      sqlstate: err instanceof pg.DatabaseError ? code : undefined,
       cancelled: this.cancelRequested && (code === '57014' || err instanceof InterruptedError),
       lockTimeout: code === '55P03',
       cause: err,

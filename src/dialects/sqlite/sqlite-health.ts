@@ -53,7 +53,12 @@ export async function probeSqliteHealth(conn: DbConnection, options: HealthProbe
       return {
         status: warnAbove(latencyMs, t.latency_ms),
         latencyMs,
-        details: { server_version: conn.serverVersion, file, size_bytes: pageSize * pageCount, connect_ms: roundMs(conn.connectMs) },
+        details: {
+          [conn.dialect.versionDetail]: conn.serverVersion,
+          file,
+          size_bytes: pageSize * pageCount,
+          connect_ms: roundMs(conn.connectMs),
+        },
       }
     }),
   )
