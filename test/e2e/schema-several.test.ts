@@ -139,7 +139,7 @@ describe('three schemas (PostgreSQL)', () => {
     const generated = await cli('migrate', 'generate', 'profile_bio', '--from-models', '--all-schemas', '--json')
     expect(generated.code).toBe(0)
     expect(generated.json().changes).toBe(3) // the enum, the column, the table
-    const migration = fs.readFileSync(generated.json().path, 'utf8')
+    const migration = fs.readFileSync(path.resolve(tmp.dir, generated.json().path), 'utf8')
     expect(migration).toContain("ALTER TYPE app.mood ADD VALUE 'calm' AFTER 'sad';")
     expect(migration).toContain('ALTER TABLE app.profiles ADD COLUMN bio text;')
     expect(migration).toContain('CREATE SCHEMA IF NOT EXISTS billing;\nCREATE TABLE billing.invoices (')
