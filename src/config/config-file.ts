@@ -42,12 +42,26 @@ export interface BackupFileSettings {
   keepMonthly?: number
 }
 
+/** The object form of the `schema` key. */
+export interface SchemaFileSettings {
+  /** The default schema (as the string form); default `public`. */
+  default?: string
+  /** The schemas compared; default the default schema alone. `'all'`: every non-system schema. */
+  schemas?: string[] | 'all'
+}
+
 /** Settings of one database: the default one at the top level, or a named entry. */
 export interface DatabaseFileSettings {
   /** Connection URL (see docs/configuration.md, "DATABASE_URL forms"). */
   url?: string
-  /** PostgreSQL schema dbops introspects, and the default schema of the history table (default `public`). */
-  schema?: string
+  /**
+   * PostgreSQL schemas. A string names the default schema (default `public`): where
+   * unqualified names live, and the one schema compared by `schema pull`/`diff`, `migrate
+   * generate --from-models` and `inspect`, and the history table's default schema. The object form also says which schemas those
+   * compare: `{ default: 'public', schemas: ['public', 'app', 'auth'] }`, or `schemas: 'all'`
+   * for every schema but the system ones (the flags `--schema a,b` / `--all-schemas` win).
+   */
+  schema?: string | SchemaFileSettings
   /** Destructive commands refuse without `--yes` on a protected database. */
   protected?: boolean
   pool?: PoolFileSettings
@@ -155,7 +169,11 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-type Check = 'string' | 'boolean' | 'number' | Record<string, unknown>
+/**
+ * How a key is checked: its type, the shape of a nested object, or a function that returns
+ * what the value should have been (undefined when it is fine) for a key of several forms.
+ */
+type Check = 'string' | 'boolean' | 'number' | Record<string, unknown> | ((value: unknown, label: string, keyPath: string) => void)
 
 const POOL_SCHEMA: Record<string, Check> = { size: 'number', maxOverflow: 'number', timeout: 'number', recycle: 'number' }
 const SQLITE_SCHEMA: Record<string, Check> = {
@@ -172,9 +190,23 @@ const BACKUP_SCHEMA: Record<string, Check> = {
   keepWeekly: 'number',
   keepMonthly: 'number',
 }
+const SCHEMA_EXAMPLE = "Example: schema: { default: 'public', schemas: ['public', 'app'] } (or schemas: 'all')."
+
+/** `schema`: a name, or `{ default?: string, schemas?: string[] | 'all' }`. */
+function checkSchemaKey(value: unknown, label: string, keyPath: string): void {
+  if (typeof value === 'string') return
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, 'a schema name or an object { default, schemas }', value, SCHEMA_EXAMPLE)
+  checkObject(value, { default: 'string', schemas: checkSchemaList }, label, `${keyPath}.`)
+}
+
+function checkSchemaList(value: unknown, label: string, keyPath: string): void {
+  if (value === 'all' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))) return
+  throw wrongType(label, keyPath, "'all' or a non-empty list of schema names", value, SCHEMA_EXAMPLE)
+}
+
 const DATABASE_SCHEMA: Record<string, Check> = {
   url: 'string',
-  schema: 'string',
+  schema: checkSchemaKey,
   protected: 'boolean',
   pool: POOL_SCHEMA,
   sqlite: SQLITE_SCHEMA,
@@ -226,7 +258,9 @@ function checkObject(obj: Record<string, unknown>, schema: Record<string, Check>
       })
     }
     if (value === undefined) continue
-    if (typeof check === 'string') {
+    if (typeof check === 'function') {
+      check(value, label, `${prefix}${key}`)
+    } else if (typeof check === 'string') {
       if (typeof value !== check || (check === 'number' && !Number.isFinite(value))) {
         throw wrongType(label, `${prefix}${key}`, `a ${check}`, value)
       }
@@ -237,9 +271,9 @@ function checkObject(obj: Record<string, unknown>, schema: Record<string, Check>
   }
 }
 
-function wrongType(label: string, keyPath: string, expected: string, value: unknown): ConfigError {
+function wrongType(label: string, keyPath: string, expected: string, value: unknown, hint?: string): ConfigError {
   const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
-  return new ConfigError(`${label}: ${keyPath} must be ${expected}, got ${got}`, { code: 'CONFIG_FILE_INVALID' })
+  return new ConfigError(`${label}: ${keyPath} must be ${expected}, got ${got}`, { code: 'CONFIG_FILE_INVALID', ...(hint ? { hint } : {}) })
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -21,6 +21,7 @@ import {
   parseChoice,
   parseIdentifier,
   parseInteger,
+  parseSchemaList,
   parseSeconds,
   parseTableName,
   parseText,
@@ -78,8 +79,13 @@ export interface ResolvedConfig {
   /** Which rule chose the target, in words: "DATABASE_URL from the environment". */
   rule: string
   target: DatabaseTarget
-  /** PostgreSQL schema that dbops introspects, first on the migrations' `search_path`. */
+  /** PostgreSQL: the default schema, where unqualified names live, first on the migrations' `search_path`. */
   schema: string
+  /**
+   * The schemas `schema pull`/`diff`, `migrate generate --from-models` and `inspect` compare:
+   * names, or `'all'` (every non-system schema). Default: the default schema alone.
+   */
+  schemas: readonly string[] | 'all'
   /**
    * The migration history table: `DBOPS_MIGRATIONS_TABLE` / `migrations.table`, by default
    * `dbops_migrations` in `schema` (where every dbops before this setting kept it, so nobody's
@@ -161,7 +167,20 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
 
   const { target, rule } = resolveTarget({ cwd, flags, layers, databaseName, entry, fileConfig, file })
 
-  const schema = layers.pick('schema', { env: ['DATABASE_SCHEMA'], file: 'schema', def: 'public', parse: parseIdentifier })
+  // `schema` in the file: the default schema's name, or { default, schemas }
+  const schemaObject = typeof layers.fileValue('schema')?.value === 'object'
+  const schema = layers.pick('schema', {
+    env: ['DATABASE_SCHEMA'],
+    file: schemaObject ? 'schema.default' : 'schema',
+    def: 'public',
+    parse: parseIdentifier,
+  })
+  const schemas = layers.pick<readonly string[] | 'all'>('schema.compared', {
+    ...(schemaObject ? { file: 'schema.schemas' } : {}),
+    def: [schema],
+    parse: parseSchemaList,
+    show: (value) => (value === 'all' ? 'all' : value.join(',')),
+  })
   const pool: PoolSettings = {
     size: layers.pick('pool.size', {
       env: ['POOL_SIZE', 'DB_POOL_SIZE'],
@@ -276,6 +295,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     rule,
     target,
     schema,
+    schemas,
     pool,
     sqlite,
     connectTimeoutSeconds,

@@ -76,3 +76,15 @@ export function parseText(value: RawValue, where: string): string {
   if (text === '') throw invalid(where, 'a non-empty value', value)
   return text
 }
+
+/**
+ * The schemas to compare: `'all'`, or a list of plain identifiers (an array from the config
+ * file, or `a,b` as text), without repeats.
+ */
+export function parseSchemaList(value: RawValue | readonly string[], where: string): readonly string[] | 'all' {
+  if (typeof value === 'string' && value.trim() === 'all') return 'all'
+  const items = Array.isArray(value) ? value : String(value).split(',')
+  const names = items.map((item) => parseIdentifier(item, where))
+  if (names.length === 0) throw invalid(where, "'all' or a list of schema names", String(value))
+  return [...new Set(names)]
+}

@@ -28,6 +28,12 @@ export interface ColumnBrief {
   primaryKeyPosition: number
 }
 
+/** A schema (PostgreSQL namespace) and how many tables it holds, dbops' own left out. */
+export interface SchemaBrief {
+  name: string
+  tables: number
+}
+
 /** The catalog queries of one dialect, over the connection it was made for. */
 export interface Catalog {
   /**
@@ -40,6 +46,13 @@ export interface Catalog {
   listTables(options: { schema: string }): Promise<TableStats[]>
   /** Names of the tables of `schema`, sorted; cheaper than {@link Catalog.listTables}. */
   tableNames(options: { schema: string }): Promise<string[]>
+  /**
+   * The schemas of the database but the system ones (`pg_catalog`, `information_schema`,
+   * `pg_toast*`, `pg_temp*`), by name, each with its number of tables (dbops' and dbmate's
+   * history tables not counted): what `--all-schemas` compares, and what the "not compared"
+   * note counts. Empty on SQLite, which has no schemas.
+   */
+  listSchemas(): Promise<SchemaBrief[]>
   /** Columns of one table in their order; empty when the table does not exist. */
   listColumns(options: { schema: string; table: string }): Promise<ColumnBrief[]>
 }

@@ -204,8 +204,10 @@ export interface ShadowDatabase {
 
 /** What {@link Dialect.introspect} reads. */
 export interface IntrospectOptions {
-  /** PostgreSQL: the schema read. */
-  schema: string
+  /** PostgreSQL: the schemas read. */
+  schemas: readonly string[]
+  /** PostgreSQL: the schema whose objects stay unqualified (see `normalised-schema.ts`). */
+  defaultSchema: string
   /** The migration history table, left out like `dbops_migrations` whatever its name (default: none). */
   historyTable?: MigrationTableName | undefined
 }
@@ -236,7 +238,10 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<DbConnection>
   /** The catalog queries of the on-call commands, over `conn` (see {@link Catalog}). */
   createCatalog(conn: DbConnection): Catalog
-  /** Reads the normalised schema of `schema` (PostgreSQL) or the file (SQLite). */
+  /**
+   * Reads the normalised schema of the schemas `schemas` (PostgreSQL; objects of
+   * `defaultSchema` unqualified, see `normalised-schema.ts`) or of the file (SQLite).
+   */
   introspect(conn: DbConnection, options: IntrospectOptions): Promise<DatabaseSchema>
   /**
    * Takes the migration lock, waiting up to `timeoutMs`, and returns the session that runs

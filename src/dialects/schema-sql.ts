@@ -5,6 +5,7 @@
  * differ and renders changes its own way (`postgres/postgres-schema-sql.ts`,
  * `sqlite/sqlite-schema-sql.ts`).
  */
+import { splitQualifiedName } from '../sql/qualified-name.js'
 import type {
   ColumnSchema,
   DatabaseSchema,
@@ -16,7 +17,7 @@ import type {
 import type { SchemaChange } from '../schema/schema-change.js'
 import { type ParsedColumnType, parseColumnType } from '../sql/column-type.js'
 import type { Severity } from '../sql/severity.js'
-import { delimitIdentifier, quoteIdentifier, quoteString } from '../sql/sql-text.js'
+import { delimitIdentifier, quoteIdentifier, quoteQualified, quoteString } from '../sql/sql-text.js'
 
 /** Statements that make one or more changes together. */
 export interface SqlStep {
@@ -83,10 +84,13 @@ export abstract class SchemaSql {
     return `COLLATE ${delimitIdentifier(collation)}`
   }
 
-  /** How the dialect spells a logical type in DDL; an enum is a type of its own name. */
+  /** How the dialect spells a logical type in DDL; an enum is a type of its own name (`app.mood` in another schema). */
   typeSql(type: string): string {
     const parsed = parseColumnType(type)
-    if (parsed.logical === 'enum') return quoteIdentifier(type.slice('enum:'.length))
+    if (parsed.logical === 'enum') {
+      const { schema, name } = splitQualifiedName(type.slice('enum:'.length))
+      return quoteQualified(schema, name)
+    }
     if (parsed.logical === undefined) return type
     const args = this.typeArguments(parsed)
     switch (parsed.logical) {
@@ -140,7 +144,7 @@ export abstract class SchemaSql {
 
   /** `FOREIGN KEY (…) REFERENCES t (…) ON DELETE … ON UPDATE …`, actions omitted when `no action`. */
   foreignKeyClause(fk: ForeignKeySchema): string {
-    let clause = `FOREIGN KEY (${this.columnList(fk.columns)}) REFERENCES ${quoteIdentifier(fk.referencedTable)} (${this.columnList(fk.referencedColumns)})`
+    let clause = `FOREIGN KEY (${this.columnList(fk.columns)}) REFERENCES ${quoteQualified(fk.referencedSchema, fk.referencedTable)} (${this.columnList(fk.referencedColumns)})`
     if (fk.onDelete !== 'no action') clause += ` ON DELETE ${fk.onDelete.toUpperCase()}`
     if (fk.onUpdate !== 'no action') clause += ` ON UPDATE ${fk.onUpdate.toUpperCase()}`
     return clause
@@ -165,7 +169,8 @@ export abstract class SchemaSql {
     for (const c of table.checks) lines.push(`${this.constraintPrefix(c.name)}CHECK (${c.expression})`)
     if (options.withForeignKeys)
       for (const fk of table.foreignKeys) lines.push(`${this.constraintPrefix(fk.name)}${this.foreignKeyClause(fk)}`)
-    return `CREATE TABLE ${quoteIdentifier(options.name ?? table.name)} (\n  ${lines.join(',\n  ')}\n);`
+    const name = options.name === undefined ? quoteQualified(table.schema, table.name) : quoteIdentifier(options.name)
+    return `CREATE TABLE ${name} (\n  ${lines.join(',\n  ')}\n);`
   }
 
   /** The index's method as written after the table (` USING gin`), or nothing. */
@@ -173,13 +178,13 @@ export abstract class SchemaSql {
     return ''
   }
 
-  /** `CREATE [UNIQUE] INDEX name ON table [USING method] (…) [WHERE …];` */
-  createIndexSql(tableName: string, index: IndexSchema): string {
+  /** `CREATE [UNIQUE] INDEX name ON table [USING method] (…) [WHERE …];`, the table in `schema` when given (the index goes there too). */
+  createIndexSql(tableName: string, index: IndexSchema, schema?: string): string {
     const elements = index.columns
       .map((e) => `${e.kind === 'column' ? quoteIdentifier(e.value) : `(${e.value})`}${e.descending ? ' DESC' : ''}`)
       .join(', ')
     const where = index.where ? ` WHERE ${index.where}` : ''
-    return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdentifier(index.name)} ON ${quoteIdentifier(tableName)}${this.indexMethodClause(index)} (${elements})${where};`
+    return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdentifier(index.name)} ON ${quoteQualified(schema, tableName)}${this.indexMethodClause(index)} (${elements})${where};`
   }
 
   /**
@@ -210,10 +215,10 @@ export abstract class SchemaSql {
 
   /** The statements of a change both dialects make the same way (see {@link CommonChange}). */
   protected commonChangeSql(change: CommonChange): string[] {
-    const t = quoteIdentifier(change.table)
+    const t = quoteQualified(change.schema, change.table)
     switch (change.kind) {
       case 'rename_table':
-        return [`ALTER TABLE ${quoteIdentifier(change.from)} RENAME TO ${t};`]
+        return [`ALTER TABLE ${quoteQualified(change.schema, change.from)} RENAME TO ${quoteIdentifier(change.table)};`]
       case 'rename_column':
         return [`ALTER TABLE ${t} RENAME COLUMN ${quoteIdentifier(change.from)} TO ${quoteIdentifier(change.to)};`]
       case 'add_column':
@@ -221,9 +226,9 @@ export abstract class SchemaSql {
       case 'drop_column':
         return [`ALTER TABLE ${t} DROP COLUMN ${quoteIdentifier(change.column.name)};`]
       case 'add_index':
-        return [this.createIndexSql(change.table, change.index)]
+        return [this.createIndexSql(change.table, change.index, change.schema)]
       case 'drop_index':
-        return [`DROP INDEX ${quoteIdentifier(change.index.name)};`]
+        return [`DROP INDEX ${quoteQualified(change.schema, change.index.name)};`]
     }
   }
 }

@@ -19,4 +19,6 @@ export interface SchemaTraits {
   readonly currentTimestamp: string
   /** Indexes have methods (`USING gin`); otherwise a model's index method is ignored. */
   readonly indexMethods: boolean
+  /** Tables live in named schemas (`app.users`); otherwise a model's `schema` option is an error. */
+  readonly schemas: boolean
 }

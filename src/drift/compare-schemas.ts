@@ -6,6 +6,8 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { describeTarget } from '../config/database-url.js'
 import { ConfigError } from '../errors.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
+import type { SchemaBrief } from '../dialects/catalog-port.js'
+import { keepCompared, resolveSchemaScope } from './compared-schemas.js'
 import type { RenderedSql } from '../dialects/schema-sql.js'
 import { usingDatabase } from '../dialects/index.js'
 import { type RenameDecision, diffSchemas } from '../schema/diff-schemas.js'
@@ -46,6 +48,8 @@ export interface SchemaComparison {
   warnings: string[]
   /** Objects dbops does not manage, found in the database: never drift. */
   unmanaged: UnmanagedObject[]
+  /** Schemas of the live database that hold tables but were not compared (empty against migrations). */
+  notCompared: SchemaBrief[]
   /** The SQL of the changes. */
   sql: RenderedSql
   /** The database's (or the replay's) schema and the models', for callers that render more. */
@@ -55,14 +59,18 @@ export interface SchemaComparison {
 
 /**
  * The models as a normalised schema for the config's dialect: `source.models` when given,
- * else the module at `source.modelsPath`, else the config's `models`.
+ * else the module at `source.modelsPath`, else the config's `models`; only their tables and
+ * enums in the compared schemas (see {@link keepCompared}).
  */
 export async function loadModelsSchema(
   config: ResolvedConfig,
   source: { modelsPath?: string | undefined; models?: Models | readonly Table[] | undefined } = {},
 ): Promise<{ schema: DatabaseSchema; label: string }> {
-  if (source.models !== undefined)
-    return { schema: modelsToSchema(source.models, config.target.dialect, { source: 'models' }), label: 'the models' }
+  const defaultSchema = config.schema
+  if (source.models !== undefined) {
+    const schema = modelsToSchema(source.models, config.target.dialect, { source: 'models', defaultSchema })
+    return { schema: keepCompared(schema, config), label: 'the models' }
+  }
   const file = source.modelsPath ?? config.modelsPath
   if (file === undefined) {
     throw new ConfigError('No models module is configured', {
@@ -71,7 +79,8 @@ export async function loadModelsSchema(
     })
   }
   const loaded = await loadModels(file, { cwd: config.cwd })
-  return { schema: modelsToSchema(loaded.tables, config.target.dialect, { source: loaded.label }), label: loaded.label }
+  const schema = modelsToSchema(loaded.tables, config.target.dialect, { source: loaded.label, defaultSchema })
+  return { schema: keepCompared(schema, config), label: loaded.label }
 }
 
 /** The warnings the changes carry, each once. */
@@ -91,14 +100,14 @@ export async function compareSchemas(config: ResolvedConfig, options: CompareSch
   const against = options.against ?? 'live'
   const models = await loadModelsSchema(config, options)
   let from: DatabaseSchema
+  let notCompared: SchemaBrief[] = []
   if (against === 'live') {
-    from = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) =>
-      conn.dialect.introspect(conn, { schema: config.schema, historyTable: config.migrationsTable }),
-    )
+    ;({ schema: from, notCompared } = await introspectCompared(config, options.connect))
   } else {
     const apply = options.apply ?? applyMigrationsWithRunner
     from = await replayMigrations(config, { apply, shadowUrl: options.shadowUrl ?? config.shadowUrl, connect: options.connect })
   }
+  from = keepCompared(from, config) // enums of other schemas the compared tables use are not compared
   const changes = diffSchemas(from, models.schema, { renames: options.renames ?? [] })
   return {
     against,
@@ -107,6 +116,7 @@ export async function compareSchemas(config: ResolvedConfig, options: CompareSch
     changes,
     warnings: collectWarnings(changes),
     unmanaged: from.unmanaged,
+    notCompared,
     sql: renderSchemaSql(changes, { from, to: models.schema }),
     from,
     to: models.schema,
@@ -117,6 +127,22 @@ export async function compareSchemas(config: ResolvedConfig, options: CompareSch
 export interface PulledModels {
   source: string
   schema: DatabaseSchema
+  /** Schemas that hold tables but were not pulled. */
+  notCompared: SchemaBrief[]
+}
+
+/** The live database's compared schemas, introspected, and the schemas left out. */
+async function introspectCompared(
+  config: ResolvedConfig,
+  connect: ConnectOptions,
+): Promise<{ schema: DatabaseSchema; notCompared: SchemaBrief[] }> {
+  return usingDatabase(config, { ...connect, mode: 'read' }, async (conn) => {
+    const scope = await resolveSchemaScope(conn, config)
+    return {
+      schema: await conn.dialect.introspect(conn, { ...scope, historyTable: config.migrationsTable }),
+      notCompared: scope.notCompared,
+    }
+  })
 }
 
 /**
@@ -124,8 +150,7 @@ export interface PulledModels {
  * caller decides where it goes).
  */
 export async function pullModels(config: ResolvedConfig, options: { connect: ConnectOptions }): Promise<PulledModels> {
-  const schema = await usingDatabase(config, { ...options.connect, mode: 'read' }, (conn) =>
-    conn.dialect.introspect(conn, { schema: config.schema, historyTable: config.migrationsTable }),
-  )
-  return { schema, source: renderModelsSource(schema, { origin: describeTarget(config.target).replace(/^\S+\s+/, '') }) }
+  const { schema, notCompared } = await introspectCompared(config, options.connect)
+  const origin = describeTarget(config.target).replace(/^\S+\s+/, '')
+  return { schema, notCompared, source: renderModelsSource(schema, { origin, defaultSchema: config.schema }) }
 }

@@ -17,6 +17,7 @@ import type { ConnectOptions } from '../dialects/dialect.js'
 import type { RenderedSql, SqlStep } from '../dialects/schema-sql.js'
 import { writeFileAtomic } from '../project/scaffold-project.js'
 import { collectWarnings, loadModelsSchema } from './compare-schemas.js'
+import { keepCompared } from './compared-schemas.js'
 import type { Models, Table } from '../schema/define-models.js'
 import { type RenameDecision, diffSchemas } from '../schema/diff-schemas.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
@@ -150,7 +151,7 @@ export async function generateMigrationFromModels(config: ResolvedConfig, option
     shadowUrl: options.shadowUrl ?? config.shadowUrl,
     connect: options.connect,
   })
-  const rendered = renderMigrationFromModels(replayed, models.schema, { renames: options.renames ?? [] })
+  const rendered = renderMigrationFromModels(keepCompared(replayed, config), models.schema, { renames: options.renames ?? [] })
   if (rendered.content === undefined) return { file: undefined, changes: [], warnings: [], commentedSteps: 0 }
   fs.mkdirSync(config.migrationsDir, { recursive: true })
   const file = path.join(config.migrationsDir, `${migrationVersion(options.now ?? new Date())}_${slug}.sql`)

@@ -12,6 +12,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { ShadowOptions } from '../dialects/dialect.js'
 import { loadDialect, usingDatabase } from '../dialects/index.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
+import { resolveSchemaScope } from './compared-schemas.js'
 
 /**
  * Applies every migration of `migrationsDir` to the database `shadow` points at (a fresh,
@@ -61,8 +62,12 @@ export async function replayMigrations(
 ): Promise<DatabaseSchema> {
   return usingShadowDatabase(config, options, async (shadow) => {
     await options.apply(shadow, { migrationsDir: config.migrationsDir, signal: options.connect.signal })
-    return usingDatabase(shadow, { ...options.connect, mode: 'write' }, (conn) =>
-      conn.dialect.introspect(conn, { schema: shadow.schema, historyTable: shadow.migrationsTable }),
+    // the compared schemas as the replay left them: a schema the migrations did not make is simply empty
+    return usingDatabase(shadow, { ...options.connect, mode: 'write' }, async (conn) =>
+      conn.dialect.introspect(conn, {
+        ...(await resolveSchemaScope(conn, shadow, { allowMissing: true })),
+        historyTable: shadow.migrationsTable,
+      }),
     )
   })
 }

@@ -15,7 +15,7 @@ import { OperationError, UsageError, errorCodeOf, messageOf } from '../errors.js
 import { ON_CALL_STATEMENT_TIMEOUT_MS } from '../health/on-call-session.js'
 import { usingInspectSession } from './using-inspect-session.js'
 import { checkName } from './check-name.js'
-import { whereNamesLive } from './inspect-table.js'
+import { findTable } from './inspect-table.js'
 
 /** Rows per page unless `--limit` says otherwise: one screen. */
 export const DEFAULT_ROW_LIMIT = 20
@@ -127,10 +127,9 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
     throw new UsageError(`--offset ${offset}: expected a whole number from 0 to ${MAX_ROW_OFFSET}`)
   return usingInspectSession(config, options.connect, async (conn) => {
     const catalog = conn.dialect.createCatalog(conn)
-    const where = whereNamesLive(config, conn.dialect.supportsSchemas)
+    const { schema, table } = await findTable(conn, config, request.table)
     const resolve = conn.dialect.resolveTypedName
-    const table = checkName(request.table, await catalog.tableNames({ schema: config.schema }), 'table', where, resolve)
-    const columns = await catalog.listColumns({ schema: config.schema, table })
+    const columns = await catalog.listColumns({ schema, table })
     const columnNames = columns.map((c) => c.name)
     const inTable = `in table ${table}`
     // names as the database spells them: they are quoted (exact) in the query below
@@ -146,7 +145,7 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
     const order: RowOrder[] = [...requested, ...primaryKey.filter((pk) => !requested.some((o) => o.column === pk.column))]
 
     // identifiers: checked above, then quoted by sql.id; values: bound parameters only
-    const from = conn.dialect.supportsSchemas ? sql.id(config.schema, table) : sql.id(table)
+    const from = conn.dialect.supportsSchemas ? sql.id(schema, table) : sql.id(table)
     const conditions = filters.map((f) => sql`${sql.id(f.column)} = ${f.value}`)
     const whereClause = conditions.length > 0 ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``
     const orderClause =
@@ -165,7 +164,7 @@ export async function inspectRows(config: ResolvedConfig, request: RowsRequest, 
     const hasMore = rows.length > limit
     const page = rows.slice(0, limit).map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, toJsonValue(v)])))
     return {
-      table,
+      table: schema === config.schema ? table : `${schema}.${table}`,
       columns: columnNames,
       rows: page,
       limit,

@@ -51,6 +51,7 @@ export interface IndexDefinition<K extends string> {
 /** A table-level foreign key (composite, or named). */
 export interface ForeignKeyDefinition<K extends string> {
   columns: K[]
+  /** The table: `users` in the table's own schema, `auth.users` in another one. */
   references: { table: string; columns: string[] }
   onDelete?: ReferentialAction
   onUpdate?: ReferentialAction
@@ -58,8 +59,14 @@ export interface ForeignKeyDefinition<K extends string> {
   name?: string
 }
 
-/** Table-level parts of a table: keys, constraints, indexes, former names. */
+/** Table-level parts of a table: its schema, keys, constraints, indexes, former names. */
 export interface TableOptions<K extends string> {
+  /**
+   * The PostgreSQL schema the table lives in; default the default schema (`DATABASE_SCHEMA`,
+   * `public`). Unqualified references from this table (`.references('users', 'id')`, an enum's
+   * `name`) name objects of this schema; `auth.users` names one elsewhere.
+   */
+  schema?: string
   /** A composite primary key (or a single one, named). Default name `<table>_pkey`. */
   primaryKey?: K[] | { columns: K[]; name?: string }
   /** Unique constraints; default name `<table>_<columns>_key`. */
@@ -72,10 +79,12 @@ export interface TableOptions<K extends string> {
   renamedFrom?: string | string[]
 }
 
-/** A table of the models. Make one with {@link table}. */
-export interface Table<N extends string = string, C extends Record<string, AnyColumn> = any> {
+/** A table of the models. Make one with {@link table}. `S` is its schema, when the table names one. */
+export interface Table<N extends string = string, C extends Record<string, AnyColumn> = any, S extends string = any> {
   readonly [TABLE]: true
   readonly name: N
+  /** Type-level only: the schema given in the options (`never` when none). */
+  readonly schema?: S
   readonly columns: C
   readonly options: TableOptions<Extract<keyof C, string>>
 }
@@ -90,12 +99,17 @@ export interface Table<N extends string = string, C extends Record<string, AnyCo
  *   team_id: col.bigint().references('teams', 'id', { onDelete: 'cascade' }),
  *   role: col.enum(['owner', 'member']).default('member'),
  * }, { primaryKey: ['user_id', 'team_id'] })
+ *
+ * // in another schema: Kysely knows it as 'auth.sessions'
+ * export const sessions = table('sessions', {
+ *   user_id: col.bigint().references('users', 'id'), // auth.users
+ * }, { schema: 'auth' })
  */
-export function table<const N extends string, C extends Record<string, AnyColumn>>(
+export function table<const N extends string, C extends Record<string, AnyColumn>, const S extends string = never>(
   name: N,
   columns: C,
-  options: TableOptions<Extract<keyof C, string>> = {},
-): Table<N, C> {
+  options: TableOptions<Extract<keyof C, string>> & { schema?: S } = {},
+): Table<N, C, S> {
   return { [TABLE]: true, name, columns, options }
 }
 
@@ -167,8 +181,12 @@ export type InferTable<T, D extends InferDialect = 'any'> =
 
 type TablesOf<M> = M extends Models<infer T> ? T : M extends { default: Models<infer T> } ? T : M
 
+/** A table's key in Kysely's `Database`: `users`, or `app.users` for a table in schema `app`. */
+type KyselyTableName<T> = T extends Table<infer N, any, infer S> ? ([S] extends [never] ? N : string extends S ? N : `${S}.${N}`) : never
+
 /**
- * The Kysely `Database` type of the models: one entry per table, under its SQL name.
+ * The Kysely `Database` type of the models: one entry per table, under its SQL name
+ * (`schema.name` for a table that names its schema, as Kysely writes schema-qualified tables).
  * Defaulted and generated columns are `Generated<>` (identity `ALWAYS`: `GeneratedAlways`),
  * nullable ones are `T | null` and optional on insert. `M` is the `defineModels()` result,
  * or a module namespace (`typeof import('./models.js')`). `D` picks the driver types
@@ -179,5 +197,5 @@ type TablesOf<M> = M extends Models<infer T> ? T : M extends { default: Models<i
  * await db.insertInto('users').values({ email: 'a@b.c' }).execute() // id, created_at generated
  */
 export type InferDatabase<M, D extends InferDialect = 'any'> = {
-  [K in keyof TablesOf<M> as TablesOf<M>[K] extends Table<infer N, any> ? N : never]: InferTable<TablesOf<M>[K], D>
+  [K in keyof TablesOf<M> as KyselyTableName<TablesOf<M>[K]>]: InferTable<TablesOf<M>[K], D>
 }

@@ -9,7 +9,11 @@
  * drops them. Renames are never guessed: a table or column is renamed when the models
  * declare `renamedFrom` or a rename decision says so (`--rename users.name=full_name`); a
  * drop and an add that look like a rename carry a warning instead.
+ *
+ * Tables and enums are matched by (schema, name), so `app.users` and `users` are two tables;
+ * a rename stays within its schema. Each change carries the schema of its table or enum.
  */
+import { inSchema, qualifiedName } from '../sql/qualified-name.js'
 import { canonicalExpression, sameExpression } from './canonical-expression.js'
 import { canonicalType, parseColumnType } from '../sql/column-type.js'
 import type { ColumnSchema, DatabaseSchema, ForeignKeySchema, IndexSchema, TableSchema } from './normalised-schema.js'
@@ -57,59 +61,68 @@ export function diffSchemas(from: DatabaseSchema, to: DatabaseSchema, options: D
   const decisions = options.renames ?? []
 
   // ---- enums (PostgreSQL) ----
-  const fromEnums = new Map(from.enums.map((e) => [e.name, e]))
-  const toEnums = new Map(to.enums.map((e) => [e.name, e]))
+  const enumKey = (e: { schema?: string | undefined; name: string }) => qualifiedName(e.schema, e.name)
+  const fromEnums = new Map(from.enums.map((e) => [enumKey(e), e]))
+  const toEnums = new Map(to.enums.map((e) => [enumKey(e), e]))
   for (const e of to.enums) {
-    const before = fromEnums.get(e.name)
-    if (!before) changes.push({ kind: 'create_enum', enum: e })
+    const before = fromEnums.get(enumKey(e))
+    if (!before) changes.push({ kind: 'create_enum', enum: e, ...inSchema(e.schema) })
     else if (before.values.join('\u0000') !== e.values.join('\u0000'))
-      changes.push({ kind: 'alter_enum', name: e.name, from: before.values, to: e.values })
+      changes.push({ kind: 'alter_enum', name: e.name, ...inSchema(e.schema), from: before.values, to: e.values })
   }
-  for (const e of from.enums) if (!toEnums.has(e.name)) changes.push({ kind: 'drop_enum', enum: e })
+  for (const e of from.enums) if (!toEnums.has(enumKey(e))) changes.push({ kind: 'drop_enum', enum: e, ...inSchema(e.schema) })
 
   // ---- tables: match by name, then by declared rename ----
-  const fromTables = new Map(from.tables.map((t) => [t.name, t]))
-  const toNames = new Set(to.tables.map((t) => t.name))
+  const fromTables = new Map(from.tables.map((t) => [tableKey(t), t]))
+  const toNames = new Set(to.tables.map(tableKey))
   const pairs: Array<[TableSchema, TableSchema]> = []
   const created: TableSchema[] = []
   const matchedFrom = new Set<string>()
   for (const t of to.tables) {
-    const same = fromTables.get(t.name)
+    const same = fromTables.get(tableKey(t))
     if (same) {
       pairs.push([same, t])
-      matchedFrom.add(same.name)
+      matchedFrom.add(tableKey(same))
     }
   }
   for (const t of to.tables) {
-    if (fromTables.has(t.name)) continue
+    if (fromTables.has(tableKey(t))) continue
     const candidates = [...decisions.filter((d) => d.kind === 'table' && d.to === t.name).map((d) => d.from), ...(t.renamedFrom ?? [])]
-    const old = candidates.find((name) => fromTables.has(name) && !matchedFrom.has(name) && !toNames.has(name))
+    const old = candidates
+      .map((name) => qualifiedName(t.schema, name))
+      .find((key) => fromTables.has(key) && !matchedFrom.has(key) && !toNames.has(key))
     if (old) {
-      changes.push({ kind: 'rename_table', table: t.name, from: old })
-      pairs.push([fromTables.get(old)!, t])
+      const before = fromTables.get(old)!
+      changes.push({ kind: 'rename_table', table: t.name, ...inSchema(t.schema), from: before.name })
+      pairs.push([before, t])
       matchedFrom.add(old)
     } else {
       created.push(t)
     }
   }
-  const dropped = from.tables.filter((t) => !matchedFrom.has(t.name))
-  const tableRenames = new Map<string, string>() // old name → new name
-  for (const [a, b] of pairs) if (a.name !== b.name) tableRenames.set(a.name, b.name)
+  const dropped = from.tables.filter((t) => !matchedFrom.has(tableKey(t)))
+  const tableRenames = new Map<string, string>() // old qualified name → new one
+  for (const [a, b] of pairs) if (a.name !== b.name) tableRenames.set(tableKey(a), tableKey(b))
 
   // likely table renames: a dropped and a created table with the same columns
   const warned = new Map<string, string>()
   for (const d of dropped) {
-    const twin = created.find((c) => !warned.has(c.name) && columnShape(c) === columnShape(d))
+    const twin = created.find((c) => !warned.has(tableKey(c)) && c.schema === d.schema && columnShape(c) === columnShape(d))
     if (!twin) continue
-    const hint = `looks like a rename of ${d.name} to ${twin.name}; declare renamedFrom: '${d.name}' on ${twin.name} or pass --rename ${d.name}=${twin.name}`
-    warned.set(d.name, hint)
-    warned.set(twin.name, hint)
+    const hint = `looks like a rename of ${tableKey(d)} to ${tableKey(twin)}; declare renamedFrom: '${d.name}' on ${twin.name} or pass --rename ${d.name}=${twin.name}`
+    warned.set(tableKey(d), hint)
+    warned.set(tableKey(twin), hint)
   }
-  const warningOf = (name: string) => (warned.has(name) ? { warning: warned.get(name) } : {})
-  for (const t of created) changes.push({ kind: 'create_table', table: t.name, definition: t, ...warningOf(t.name) })
-  for (const d of orderDrops(dropped)) changes.push({ kind: 'drop_table', table: d.name, definition: d, ...warningOf(d.name) })
+  const warningOf = (t: TableSchema) => (warned.has(tableKey(t)) ? { warning: warned.get(tableKey(t)) } : {})
+  for (const t of created) changes.push({ kind: 'create_table', table: t.name, ...inSchema(t.schema), definition: t, ...warningOf(t) })
+  for (const d of orderDrops(dropped))
+    changes.push({ kind: 'drop_table', table: d.name, ...inSchema(d.schema), definition: d, ...warningOf(d) })
 
-  for (const [a, b] of pairs) diffTable(a, b, decisions, tableRenames, changes)
+  for (const [a, b] of pairs) {
+    const first = changes.length
+    diffTable(a, b, decisions, tableRenames, changes)
+    if (b.schema !== undefined) for (let i = first; i < changes.length; i++) changes[i]!.schema = b.schema
+  }
 
   // stable order by kind; within a kind, the order found (tables in model order)
   const rank = new Map(CHANGE_ORDER.map((kind, i) => [kind, i]))
@@ -117,6 +130,16 @@ export function diffSchemas(from: DatabaseSchema, to: DatabaseSchema, options: D
     .map((change, i) => ({ change, i }))
     .sort((x, y) => rank.get(x.change.kind)! - rank.get(y.change.kind)! || x.i - y.i)
     .map(({ change }) => withSeverity(change))
+}
+
+/** What tables are matched by: `app.users`, or `users` in the default schema. */
+function tableKey(t: TableSchema): string {
+  return qualifiedName(t.schema, t.name)
+}
+
+/** The table a foreign key points at, as {@link tableKey} names it. */
+function referencedKey(fk: ForeignKeySchema): string {
+  return qualifiedName(fk.referencedSchema, fk.referencedTable)
 }
 
 /** Column names and types of a table, as one string, to spot a likely rename. */
@@ -129,18 +152,17 @@ function columnShape(t: TableSchema): string {
 
 /** Dropped tables, children first, so a foreign key never points at a table already gone. */
 function orderDrops(tables: TableSchema[]): TableSchema[] {
-  const names = new Set(tables.map((t) => t.name))
   const done = new Set<string>()
   const out: TableSchema[] = []
   const visiting = new Set<string>()
-  const byName = new Map(tables.map((t) => [t.name, t]))
-  const referrers = (name: string) => tables.filter((t) => t.name !== name && t.foreignKeys.some((fk) => fk.referencedTable === name))
+  const referrers = (key: string) => tables.filter((t) => tableKey(t) !== key && t.foreignKeys.some((fk) => referencedKey(fk) === key))
   const visit = (t: TableSchema) => {
-    if (done.has(t.name) || visiting.has(t.name)) return
-    visiting.add(t.name)
-    for (const child of referrers(t.name)) if (names.has(child.name)) visit(byName.get(child.name)!)
-    visiting.delete(t.name)
-    done.add(t.name)
+    const key = tableKey(t)
+    if (done.has(key) || visiting.has(key)) return
+    visiting.add(key)
+    for (const child of referrers(key)) visit(child)
+    visiting.delete(key)
+    done.add(key)
     out.push(t)
   }
   for (const t of tables) visit(t)
@@ -177,6 +199,7 @@ function isSameTable(a: TableSchema, b: TableSchema): boolean {
     const y = b.foreignKeys[i]!
     if (
       x.referencedTable !== y.referencedTable ||
+      x.referencedSchema !== y.referencedSchema ||
       x.onDelete !== y.onDelete ||
       x.onUpdate !== y.onUpdate ||
       !sameList(x.columns, y.columns) ||
@@ -206,6 +229,7 @@ function diffTable(
   changes: ChangeWithoutSeverity[],
 ): void {
   if (a.name === b.name && isSameTable(a, b)) return
+  // the caller sets each change's schema (the table's)
   const table = b.name
   const fromColumns = new Map(a.columns.map((c) => [c.name, c]))
   const toNames = new Set(b.columns.map((c) => c.name))
@@ -280,7 +304,7 @@ function diffTable(
 
   // foreign keys, by columns, target and actions
   const fkKey = (fk: ForeignKeySchema, mapCols: (c: string) => string, mapTable: (t: string) => string) =>
-    `${fk.columns.map(mapCols).join(',')}>${mapTable(fk.referencedTable)}(${fk.referencedColumns.join(',')})|${fk.onDelete}|${fk.onUpdate}`
+    `${fk.columns.map(mapCols).join(',')}>${mapTable(referencedKey(fk))}(${fk.referencedColumns.join(',')})|${fk.onDelete}|${fk.onUpdate}`
   const fromFks = new Map(a.foreignKeys.map((fk) => [fkKey(fk, col, tbl), fk]))
   const toFks = new Map(
     b.foreignKeys.map((fk) => [

@@ -6,7 +6,12 @@
  * schema SQL writes the literals. Validates as it goes: two tables with one name, a foreign
  * key to a missing table or column, an unknown column type, a key or index on a column the
  * table lacks are {@link ConfigError}s (exit 2) naming the models file, the table and column.
+ *
+ * Schemas: a table's `schema` option places it (default: the default schema, left implicit
+ * in the normalised schema); unqualified references from a table (foreign keys, enum names)
+ * mean its own schema, `auth.users` another one.
  */
+import { inSchema, qualifiedName, splitQualifiedName } from '../sql/qualified-name.js'
 import type { DialectTraits } from '../dialects/dialect.js'
 import { dialectTraits } from '../dialects/index.js'
 import type { SchemaSql } from '../dialects/schema-sql.js'
@@ -32,6 +37,8 @@ import type {
 export interface ModelsToSchemaOptions {
   /** Names the models file in error messages (`models.ts`). */
   source?: string
+  /** The schema a table without a `schema` option is in (`DATABASE_SCHEMA`); default `public`. */
+  defaultSchema?: string
 }
 
 /** PostgreSQL's identifier limit; generated names are cut to it. */
@@ -68,23 +75,32 @@ export function modelsToSchema(
     })
   }
   const tables: readonly Table[] = isModels(models) ? Object.values(models.tables) : models
-  const seen = new Map<string, Table>()
+  const traits = dialectTraits(dialect)
+  const defaultSchema = options.defaultSchema ?? 'public'
+  const seen = new Set<string>()
   for (const t of tables) {
     if (typeof t.name !== 'string' || t.name === '') fail('a table has no name')
-    if (seen.has(t.name)) fail(`two tables are named ${t.name}`, 'Table names must be unique; rename one of them.')
-    seen.set(t.name, t)
+    const schema = t.options?.schema
+    if (schema !== undefined && (typeof schema !== 'string' || schema === '')) fail(`table ${t.name}: schema must be a schema's name`)
+    if (schema !== undefined && !traits.schemaTraits.schemas && schema !== 'main')
+      fail(
+        `table ${t.name} is in schema ${schema}, but ${traits.displayName} has no schemas`,
+        'Remove the schema option for this database.',
+      )
+    const key = qualifiedName(schema, t.name)
+    if (seen.has(key)) fail(`two tables are named ${key}`, 'Table names must be unique in a schema; rename one of them.')
+    seen.add(key)
   }
 
   const enums = new Map<string, EnumSchema>()
-  const traits = dialectTraits(dialect)
-  const target: Target = { traits, sql: traits.createSchemaSql() }
+  const target: Target = { traits, sql: traits.createSchemaSql(), defaultSchema }
   const result: TableSchema[] = tables.map((t) => convertTable(t, target, fail, enums))
   const usedNames = new Set<string>()
   for (const t of result) {
     for (const index of t.indexes) {
-      if (usedNames.has(index.name))
-        fail(`index name ${index.name} is used twice`, 'Index names are unique in a schema; give one index another name.')
-      usedNames.add(index.name)
+      const key = qualifiedName(t.schema, index.name)
+      if (usedNames.has(key)) fail(`index name ${key} is used twice`, 'Index names are unique in a schema; give one index another name.')
+      usedNames.add(key)
     }
   }
   validateForeignKeys(result, fail)
@@ -93,15 +109,28 @@ export function modelsToSchema(
 
 type Fail = (message: string, hint?: string) => never
 
-/** The dialect the models are mapped to: its traits, and its SQL for literals. */
+/** The dialect the models are mapped to: its traits, its SQL for literals, the schema names default to. */
 interface Target {
   traits: DialectTraits
   sql: SchemaSql
+  defaultSchema: string
+}
+
+/**
+ * A name as a table in `schema` writes it (`users`, `auth.users`), resolved: the schema
+ * (undefined for the default one) and the name.
+ */
+function resolveName(text: string, schema: string | undefined, target: Target): { schema: string | undefined; name: string } {
+  if (!target.traits.schemaTraits.schemas) return { schema: undefined, name: text }
+  const split = splitQualifiedName(text, target.defaultSchema)
+  return text.includes('.') ? split : { schema, name: text }
 }
 
 function convertTable(t: Table, target: Target, fail: Fail, enums: Map<string, EnumSchema>): TableSchema {
   const { schemaTraits, name: dialect } = target.traits
   const name = t.name
+  const own = t.options?.schema
+  const tableSchema = own === undefined || own === target.defaultSchema || !schemaTraits.schemas ? undefined : own
   const entries = Object.entries(t.columns ?? {}) as Array<[string, Table['columns'][string]]>
   if (entries.length === 0) fail(`table ${name} has no columns`)
   for (const [columnName, column] of entries) {
@@ -146,11 +175,13 @@ function convertTable(t: Table, target: Target, fail: Fail, enums: Map<string, E
       const values = def.enumValues ?? []
       if (values.length === 0) fail(`${at}: an enum needs at least one value`)
       if (def.enumName && schemaTraits.enumTypes) {
-        const existing = enums.get(def.enumName)
+        const enumName = resolveName(def.enumName, tableSchema, target)
+        const key = qualifiedName(enumName.schema, enumName.name)
+        const existing = enums.get(key)
         if (existing && existing.values.join('\u0000') !== values.join('\u0000'))
-          fail(`${at}: enum type ${def.enumName} is declared twice with different values`)
-        enums.set(def.enumName, { name: def.enumName, values: [...values] })
-        type = `enum:${def.enumName}`
+          fail(`${at}: enum type ${key} is declared twice with different values`)
+        enums.set(key, { name: enumName.name, ...inSchema(enumName.schema), values: [...values] })
+        type = `enum:${key}`
       } else {
         type = 'text'
         const list = values.map((v) => target.sql.literal(v, 'text')).join(', ')
@@ -206,10 +237,12 @@ function convertTable(t: Table, target: Target, fail: Fail, enums: Map<string, E
     if (def.unique) uniques.push({ name: def.unique.name ?? defaultName(name, [columnName], 'key'), columns: [columnName] })
     if (def.references) {
       const ref = def.references
+      const referenced = resolveName(ref.table, tableSchema, target)
       foreignKeys.push({
         name: ref.name ?? defaultName(name, [columnName], 'fkey'),
         columns: [columnName],
-        referencedTable: ref.table,
+        referencedTable: referenced.name,
+        ...(referenced.schema === undefined ? {} : { referencedSchema: referenced.schema }),
         referencedColumns: [ref.column],
         onDelete: ref.onDelete ?? 'no action',
         onUpdate: ref.onUpdate ?? 'no action',
@@ -236,10 +269,12 @@ function convertTable(t: Table, target: Target, fail: Fail, enums: Map<string, E
     if (!fk.references || fk.references.columns.length !== fk.columns.length) {
       fail(`${name}: foreign key (${fk.columns.join(', ')}) must reference as many columns as it has`)
     }
+    const referenced = resolveName(fk.references.table, tableSchema, target)
     foreignKeys.push({
       name: fk.name ?? defaultName(name, fk.columns, 'fkey'),
       columns: [...fk.columns],
-      referencedTable: fk.references.table,
+      referencedTable: referenced.name,
+      ...(referenced.schema === undefined ? {} : { referencedSchema: referenced.schema }),
       referencedColumns: [...fk.references.columns],
       onDelete: fk.onDelete ?? 'no action',
       onUpdate: fk.onUpdate ?? 'no action',
@@ -284,6 +319,7 @@ function convertTable(t: Table, target: Target, fail: Fail, enums: Map<string, E
     options.renamedFrom === undefined ? [] : Array.isArray(options.renamedFrom) ? options.renamedFrom : [options.renamedFrom]
   return {
     name,
+    ...inSchema(tableSchema),
     columns,
     primaryKey,
     primaryKeyName: primaryKey.length > 0 ? primaryKeyName : undefined,
@@ -321,23 +357,27 @@ function renderDefault(def: ColumnDefinition, type: string, target: Target, at: 
   }
 }
 
+/**
+ * Each foreign key points at a table and columns of the models. A table in a schema the
+ * models have no table of is taken on trust: that schema is not modelled (not compared).
+ */
 function validateForeignKeys(tables: TableSchema[], fail: Fail): void {
-  const byName = new Map(tables.map((t) => [t.name, t]))
+  const byName = new Map(tables.map((t) => [qualifiedName(t.schema, t.name), t]))
+  const modelledSchemas = new Set(tables.map((t) => t.schema))
   for (const t of tables) {
     for (const fk of t.foreignKeys) {
-      const target = byName.get(fk.referencedTable)
-      const from = `${t.name}(${fk.columns.join(', ')})`
+      const referenced = qualifiedName(fk.referencedSchema, fk.referencedTable)
+      const target = byName.get(referenced)
+      const from = `${qualifiedName(t.schema, t.name)}(${fk.columns.join(', ')})`
       if (!target) {
-        fail(
-          `${from} references table ${fk.referencedTable}, which the models do not have`,
-          `Known tables: ${[...byName.keys()].join(', ')}.`,
-        )
+        if (!modelledSchemas.has(fk.referencedSchema)) continue
+        fail(`${from} references table ${referenced}, which the models do not have`, `Known tables: ${[...byName.keys()].join(', ')}.`)
       }
       for (const c of fk.referencedColumns) {
         if (!target.columns.some((col) => col.name === c))
           fail(
-            `${from} references ${fk.referencedTable}.${c}, which does not exist`,
-            `Columns of ${fk.referencedTable}: ${target.columns.map((col) => col.name).join(', ')}.`,
+            `${from} references ${referenced}.${c}, which does not exist`,
+            `Columns of ${referenced}: ${target.columns.map((col) => col.name).join(', ')}.`,
           )
       }
     }

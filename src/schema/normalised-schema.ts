@@ -5,6 +5,13 @@
  * equal. Expressions (defaults, checks, index expressions, predicates) are kept as the
  * dialect's own SQL text, valid to render back, and compared in canonical form
  * (`canonical-expression.ts`), so PostgreSQL's `((price > (0)::numeric))` equals `price > 0`.
+ *
+ * Several PostgreSQL schemas: tables, enums and unmanaged objects carry their `schema`, and a
+ * table's identity is (schema, name). The default schema (`DATABASE_SCHEMA`, default
+ * `public`) is left implicit: `schema` is undefined for its objects, as for every object on
+ * SQLite, which has no schemas. So a one-schema database reads, renders and diffs exactly as
+ * before, and SQL names an object qualified (`"app"."users"`) only when it lives elsewhere.
+ * Names in text (an enum column's `enum:app.mood`, messages) are `qualifiedName`'s (`sql/qualified-name.ts`).
  */
 
 /** The dialects a schema can come from. */
@@ -67,6 +74,8 @@ export interface ForeignKeySchema {
   name: string | undefined
   columns: string[]
   referencedTable: string
+  /** The referenced table's schema when it is not the default one (PostgreSQL). */
+  referencedSchema?: string | undefined
   referencedColumns: string[]
   onDelete: ReferentialAction
   onUpdate: ReferentialAction
@@ -88,6 +97,8 @@ export interface CheckSchema {
 /** A table. */
 export interface TableSchema {
   name: string
+  /** Its PostgreSQL schema when not the default one; undefined in the default schema and on SQLite. */
+  schema?: string | undefined
   columns: ColumnSchema[]
   /** Primary key columns, in key order; empty when the table has none. */
   primaryKey: string[]
@@ -104,6 +115,8 @@ export interface TableSchema {
 /** A PostgreSQL enum type. */
 export interface EnumSchema {
   name: string
+  /** Its schema when not the default one. */
+  schema?: string | undefined
   values: string[]
 }
 
@@ -111,6 +124,8 @@ export interface EnumSchema {
 export interface UnmanagedObject {
   kind: 'view' | 'trigger' | 'function' | 'sequence' | 'type' | 'other'
   name: string
+  /** Its schema when not the default one. */
+  schema?: string | undefined
   /** The table a trigger belongs to. */
   table?: string
   /**

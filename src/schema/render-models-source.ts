@@ -1,8 +1,11 @@
 /**
  * Normalised schema → a TypeScript models module (`dbops schema pull`). The module loads back
  * into the same schema: pull, then `schema diff`, shows no changes. Names the database chose
- * (constraints, indexes) are written only where they differ from the DSL's defaults.
+ * (constraints, indexes) are written only where they differ from the DSL's defaults. A table
+ * outside the default schema gets `{ schema: 'app' }`, and names it references elsewhere are
+ * qualified (`auth.users`), so a one-schema module reads as it always did.
  */
+import { qualifiedName, splitQualifiedName } from '../sql/qualified-name.js'
 import { dialectTraits } from '../dialects/index.js'
 import type { SchemaTraits } from '../dialects/schema-traits.js'
 import { parseColumnType } from '../sql/column-type.js'
@@ -14,6 +17,16 @@ import type { ColumnSchema, DatabaseSchema, IndexSchema, TableSchema } from './n
 export interface RenderModelsOptions {
   /** A line for the header comment (where the schema came from). */
   origin?: string
+  /** The schema objects without a `schema` are in (`DATABASE_SCHEMA`); default `public`. */
+  defaultSchema?: string
+}
+
+/**
+ * How a table in `tableSchema` names an object in `schema`: bare in its own schema, else
+ * qualified (the default schema by its name).
+ */
+function nameFrom(tableSchema: string | undefined, schema: string | undefined, name: string, defaultSchema: string): string {
+  return schema === tableSchema ? name : `${schema ?? defaultSchema}.${name}`
 }
 
 const JS_RESERVED = new Set(
@@ -45,13 +58,22 @@ function variableName(table: string, used: Set<string>): string {
   return candidate
 }
 
+/** What a table is rendered with: the dialect, the enums by qualified name, the default schema. */
+interface RenderContext {
+  traits: SchemaTraits
+  enums: Map<string, string[]>
+  defaultSchema: string
+}
+
 /** `col.…()` for a column's type. */
-function typeCall(column: ColumnSchema, enums: Map<string, string[]>, checkEnum: string[] | undefined): string {
+function typeCall(column: ColumnSchema, table: TableSchema, context: RenderContext, checkEnum: string[] | undefined): string {
   if (checkEnum) return `col.enum([${checkEnum.map(q).join(', ')}])`
   const parsed = parseColumnType(column.type)
   if (parsed.logical === 'enum') {
-    const name = column.type.slice('enum:'.length)
-    return `col.enum([${(enums.get(name) ?? []).map(q).join(', ')}], { name: ${q(name)} })`
+    const key = column.type.slice('enum:'.length)
+    const { schema, name } = splitQualifiedName(key)
+    const written = nameFrom(table.schema, schema, name, context.defaultSchema)
+    return `col.enum([${(context.enums.get(key) ?? []).map(q).join(', ')}], { name: ${q(written)} })`
   }
   if (parsed.logical === undefined) return `col.custom(${q(column.type)})`
   switch (parsed.logical) {
@@ -118,7 +140,10 @@ function indexElement(e: IndexSchema['columns'][number]): string {
   return e.descending ? `{ expression: ${q(e.value)}, descending: true }` : `raw(${q(e.value)})`
 }
 
-function renderTable(table: TableSchema, traits: SchemaTraits, enums: Map<string, string[]>, variable: string): string {
+function renderTable(table: TableSchema, context: RenderContext, variable: string): string {
+  const traits = context.traits
+  const referenced = (fk: TableSchema['foreignKeys'][number]) =>
+    nameFrom(table.schema, fk.referencedSchema, fk.referencedTable, context.defaultSchema)
   const single = table.primaryKey.length === 1 ? table.primaryKey[0] : undefined
   const checks = [...table.checks]
   const columnLines = table.columns.map((column) => {
@@ -131,7 +156,7 @@ function renderTable(table: TableSchema, traits: SchemaTraits, enums: Map<string
         checks.splice(at, 1)
       }
     }
-    let call = typeCall(column, enums, checkEnum)
+    let call = typeCall(column, table, context, checkEnum)
     const isPk = column.name === single
     if (column.nullable && !table.primaryKey.includes(column.name)) call += '.nullable()'
     if (isPk) call += '.primaryKey()'
@@ -155,12 +180,13 @@ function renderTable(table: TableSchema, traits: SchemaTraits, enums: Map<string
         fk.onUpdate !== 'no action' ? `onUpdate: ${q(fk.onUpdate)}` : '',
         fk.name !== undefined && fk.name !== defaultName(table.name, [column.name], 'fkey') ? `name: ${q(fk.name)}` : '',
       ].filter(Boolean)
-      call += `.references(${q(fk.referencedTable)}, ${q(fk.referencedColumns[0]!)}${options.length > 0 ? `, { ${options.join(', ')} }` : ''})`
+      call += `.references(${q(referenced(fk))}, ${q(fk.referencedColumns[0]!)}${options.length > 0 ? `, { ${options.join(', ')} }` : ''})`
     }
     return `    ${key(column.name)}: ${call},`
   })
 
   const options: string[] = []
+  if (table.schema !== undefined) options.push(`schema: ${q(table.schema)},`)
   if (table.primaryKey.length > 1) {
     const name = table.primaryKeyName && table.primaryKeyName !== `${table.name}_pkey` ? `, name: ${q(table.primaryKeyName)}` : ''
     options.push(
@@ -188,7 +214,7 @@ function renderTable(table: TableSchema, traits: SchemaTraits, enums: Map<string
     const items = fks.map((fk) => {
       const parts = [
         `columns: [${fk.columns.map(q).join(', ')}]`,
-        `references: { table: ${q(fk.referencedTable)}, columns: [${fk.referencedColumns.map(q).join(', ')}] }`,
+        `references: { table: ${q(referenced(fk))}, columns: [${fk.referencedColumns.map(q).join(', ')}] }`,
         fk.onDelete !== 'no action' ? `onDelete: ${q(fk.onDelete)}` : '',
         fk.onUpdate !== 'no action' ? `onUpdate: ${q(fk.onUpdate)}` : '',
         fk.name !== undefined && fk.name !== defaultName(table.name, fk.columns, 'fkey') ? `name: ${q(fk.name)}` : '',
@@ -223,18 +249,21 @@ function renderTable(table: TableSchema, traits: SchemaTraits, enums: Map<string
  */
 export function renderModelsSource(schema: DatabaseSchema, options: RenderModelsOptions = {}): string {
   const dialect = dialectTraits(schema.dialect)
-  const enums = new Map(schema.enums.map((e) => [e.name, e.values]))
+  const enums = new Map(schema.enums.map((e) => [qualifiedName(e.schema, e.name), e.values]))
+  const context: RenderContext = { traits: dialect.schemaTraits, enums, defaultSchema: options.defaultSchema ?? 'public' }
   const used = new Set<string>(['col', 'defineModels', 'raw', 'table'])
-  const variables = schema.tables.map((t) => variableName(t.name, used))
-  const bodies = schema.tables.map((t, i) => renderTable(t, dialect.schemaTraits, enums, variables[i]!))
+  const variables = schema.tables.map((t) => variableName(t.schema === undefined ? t.name : `${t.schema}_${t.name}`, used))
+  const bodies = schema.tables.map((t, i) => renderTable(t, context, variables[i]!))
   const needsRaw = bodies.some((b) => b.includes('raw('))
   const header = [
     `// Models of the ${dialect.displayName} database${options.origin ? ` ${options.origin}` : ''}, written by \`dbops schema pull\`.`,
   ]
   header.push('// From now on this file is the source of truth: change it, then `dbops migrate generate NAME --from-models`.')
   const usedEnums = new Set(schema.tables.flatMap((t) => t.columns.map((c) => c.type)))
-  const unusedEnums = schema.enums.filter((e) => !usedEnums.has(`enum:${e.name}`)).map((e) => `type ${e.name}`)
-  const unmanaged = [...schema.unmanaged.map((u) => `${u.kind} ${u.name}`), ...unusedEnums]
+  const unusedEnums = schema.enums
+    .filter((e) => !usedEnums.has(`enum:${qualifiedName(e.schema, e.name)}`))
+    .map((e) => `type ${qualifiedName(e.schema, e.name)}`)
+  const unmanaged = [...schema.unmanaged.map((u) => `${u.kind} ${qualifiedName(u.schema, u.name)}`), ...unusedEnums]
   if (unmanaged.length > 0) header.push(`// Not managed by dbops (left as they are): ${unmanaged.join(', ')}.`)
   const imports = `import { col, defineModels, ${needsRaw ? 'raw, ' : ''}table } from 'dbops'`
   const models = `export default defineModels({${variables.length > 0 ? ` ${variables.join(', ')} ` : ''}})`

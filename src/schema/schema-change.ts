@@ -4,6 +4,7 @@
  * for down migrations). Changes carry the whole object they add or remove, so a renderer
  * needs nothing else to write its SQL.
  */
+import { inSchema, qualifiedName } from '../sql/qualified-name.js'
 import { canonicalExpression } from './canonical-expression.js'
 import { isWideningTypeChange } from '../sql/column-type.js'
 import { type Severity, worseSeverity } from '../sql/severity.js'
@@ -44,6 +45,11 @@ export type SchemaChange = (
   | { kind: 'drop_foreign_key'; table: string; foreignKey: ForeignKeySchema }
 ) & {
   severity: Severity
+  /**
+   * The schema of the change's table (or enum) when it is not the default one; `table` (and
+   * an enum's name) are unqualified.
+   */
+  schema?: string | undefined
   /** Why a reader should look twice: a likely rename that was not declared. */
   warning?: string
 }
@@ -147,30 +153,33 @@ function describeIndex(index: IndexSchema): string {
 }
 
 function describeForeignKey(table: string, fk: ForeignKeySchema): string {
+  const target = qualifiedName(fk.referencedSchema, fk.referencedTable)
   const actions = [
     fk.onDelete !== 'no action' ? ` on delete ${fk.onDelete}` : '',
     fk.onUpdate !== 'no action' ? ` on update ${fk.onUpdate}` : '',
   ].join('')
-  return `foreign key ${table}(${fk.columns.join(', ')}) → ${fk.referencedTable}(${fk.referencedColumns.join(', ')})${actions}`
+  return `foreign key ${table}(${fk.columns.join(', ')}) → ${target}(${fk.referencedColumns.join(', ')})${actions}`
 }
 
 /**
  * One line describing a change, without colour or severity: `add column users.bio text null`.
  */
 export function summariseChange(change: SchemaChange): string {
+  const qualify = (name: string) => qualifiedName(change.schema, name)
+  if (change.table !== undefined) change = { ...change, table: qualify(change.table) }
   switch (change.kind) {
     case 'create_enum':
-      return `create enum ${change.enum.name} (${change.enum.values.join(', ')})`
+      return `create enum ${qualify(change.enum.name)} (${change.enum.values.join(', ')})`
     case 'drop_enum':
-      return `drop enum ${change.enum.name}`
+      return `drop enum ${qualify(change.enum.name)}`
     case 'alter_enum':
-      return `alter enum ${change.name}: (${change.from.join(', ')}) → (${change.to.join(', ')})`
+      return `alter enum ${qualify(change.name)}: (${change.from.join(', ')}) → (${change.to.join(', ')})`
     case 'create_table':
       return `create table ${change.table} (${change.definition.columns.length} column${change.definition.columns.length === 1 ? '' : 's'})`
     case 'drop_table':
       return `drop table ${change.table}`
     case 'rename_table':
-      return `rename table ${change.from} → ${change.table}`
+      return `rename table ${qualify(change.from)} → ${change.table}`
     case 'add_column':
       return `add column ${change.table}.${change.column.name} ${describeColumn(change.column)}`
     case 'drop_column':
@@ -286,7 +295,7 @@ export function invertChange(change: SchemaChange): SchemaChange {
       inverse = { kind: 'add_foreign_key', table: c.table, foreignKey: c.foreignKey }
       break
   }
-  return withSeverity(inverse)
+  return withSeverity({ ...inverse, ...inSchema(c.schema) })
 }
 
 /** The canonical key of a check (its expression), used to match checks across schemas. */

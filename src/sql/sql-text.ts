@@ -33,6 +33,14 @@ export function quoteIdentifier(name: string): string {
 }
 
 /**
+ * A name in its schema, each part quoted as {@link quoteIdentifier} does: `app.users`, or
+ * just `users` when the schema is undefined (the default one, or SQLite).
+ */
+export function quoteQualified(schema: string | undefined, name: string): string {
+  return schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`
+}
+
+/**
  * Always quotes an identifier (a "delimited identifier"): `"…"` with `"` doubled, for names
  * whose case and spelling must be kept exactly (database names, collations).
  *

@@ -14,9 +14,10 @@ const CELL_CHARS = 40
 
 /** `inspect tables`. */
 export function renderTables(report: TablesReport): string {
-  if (report.tables.length === 0) return `no tables${report.schema ? ` in schema ${report.schema}` : ''}`
+  if (report.tables.length === 0)
+    return `no tables${report.schema ? ` in schema ${report.schema}` : report.schemas ? ` in schemas ${report.schemas.join(', ')}` : ''}`
   const rows = report.tables.map((t) => [
-    t.name,
+    t.schema === undefined ? t.name : `${t.schema}.${t.name}`,
     t.rows === null ? '?' : `${t.rows_exact ? '' : '~'}${t.rows}`,
     t.size_bytes === null ? '?' : formatBytes(t.size_bytes),
   ])

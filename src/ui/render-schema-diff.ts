@@ -62,6 +62,7 @@ export function schemaDiffJson(result: SchemaComparison): Record<string, unknown
     changes: result.changes.map((change) => snakeCaseKeys({ ...change, summary: summariseChange(change) })),
     warnings: result.warnings,
     unmanaged: snakeCaseKeys(result.unmanaged.map(({ definition: _definition, ...rest }) => rest)),
+    not_compared: result.notCompared.map((s) => ({ schema: s.name, tables: s.tables })),
     sql: formatSqlScript(result.sql),
   }
 }

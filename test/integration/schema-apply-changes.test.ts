@@ -111,7 +111,9 @@ async function query(conn: Conn, text: string): Promise<Array<Record<string, unk
 }
 
 async function introspect(config: ResolvedConfig): Promise<DatabaseSchema> {
-  return usingDatabase(config, { mode: 'read', command: 'test' }, (conn) => conn.dialect.introspect(conn, { schema: config.schema }))
+  return usingDatabase(config, { mode: 'read', command: 'test' }, (conn) =>
+    conn.dialect.introspect(conn, { schemas: [config.schema], defaultSchema: config.schema }),
+  )
 }
 
 /** Renders and runs changes as a migration would (foreign keys off around a SQLite rebuild). */

@@ -137,11 +137,11 @@ for (const dialect of testDialects()) {
             file,
           )
         }
-        const afterUp = await conn.dialect.introspect(conn, { schema: config.schema })
+        const afterUp = await conn.dialect.introspect(conn, { schemas: [config.schema], defaultSchema: config.schema })
         const v2Schema = modelsToSchema(models(2), dialect.name)
         expect(diffSchemas(afterUp, v2Schema).map(summariseChange)).toEqual([])
         await runSection(conn as SqliteConnection | PostgresConnection, parseMigrationFile(uncommentDataLoss(v2)).down, 'down')
-        const afterDown = await conn.dialect.introspect(conn, { schema: config.schema })
+        const afterDown = await conn.dialect.introspect(conn, { schemas: [config.schema], defaultSchema: config.schema })
         const replayedV1 = await replayOnly(config, first.file!)
         expect(diffSchemas(afterDown, replayedV1).map(summariseChange)).toEqual([])
       })

@@ -32,7 +32,9 @@ async function exec(conn: Conn, sqlText: string): Promise<void> {
 }
 
 async function introspect(config: ResolvedConfig): Promise<DatabaseSchema> {
-  return usingDatabase(config, { mode: 'read', command: 'test' }, (conn) => conn.dialect.introspect(conn, { schema: config.schema }))
+  return usingDatabase(config, { mode: 'read', command: 'test' }, (conn) =>
+    conn.dialect.introspect(conn, { schemas: [config.schema], defaultSchema: config.schema }),
+  )
 }
 
 /** Applies the SQL that turns `from` into `to`, as a migration would run it. */

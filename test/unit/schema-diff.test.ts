@@ -388,6 +388,7 @@ describe('rendering a comparison', () => {
     changes,
     warnings: [],
     unmanaged: [{ kind: 'trigger', name: 't', table: 'users', definition: 'CREATE TRIGGER …' }],
+    notCompared: [],
     sql: renderSchemaSql(changes, { from: before, to: after }),
     from: before,
     to: after,

@@ -1,5 +1,6 @@
 import { Args, Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
+import { schemaScopeFlags, withSchemaScope } from '../../cli/schema-flags.js'
 import {
   DEFAULT_ROW_LIMIT,
   MAX_ROW_LIMIT,
@@ -23,9 +24,10 @@ export default class InspectRows extends DbopsCommand<typeof InspectRows> {
     '<%= config.bin %> inspect rows orders --order -created_at --limit 50 --offset 50',
   ]
   static override args = {
-    name: Args.string({ description: 'Table name, as the database spells it.', required: true }),
+    name: Args.string({ description: 'Table name, as the database spells it; app.users for one in schema app.', required: true }),
   }
   static override flags = {
+    ...schemaScopeFlags(),
     // parsed here rather than by Flags.integer: the message states the range, and an offset
     // past 2^53 is refused instead of rounded
     limit: Flags.custom<number>({ parse: async (input) => parseRowLimit(input) })({
@@ -47,7 +49,7 @@ export default class InspectRows extends DbopsCommand<typeof InspectRows> {
   }
 
   async run(): Promise<RowsReport> {
-    const config = await this.loadConfig()
+    const config = withSchemaScope(await this.loadConfig(), this.flags)
     this.announce(config)
     const report = await inspectRows(
       config,

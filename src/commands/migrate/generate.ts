@@ -1,5 +1,6 @@
 import { Args, Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
+import { schemaScopeFlags, withSchemaScope } from '../../cli/schema-flags.js'
 import { modelsFlag } from '../../cli/models-flag.js'
 import { type GenerateResult, generateMigration } from '../../migrate/generate-migration.js'
 import { displayPath } from '../../migrate/migration-runner.js'
@@ -44,11 +45,12 @@ export default class MigrateGenerate extends DbopsCommand<typeof MigrateGenerate
       multiple: true,
       dependsOn: ['from-models'],
     }),
+    ...schemaScopeFlags(['from-models']),
     models: modelsFlag({ dependsOn: ['from-models'] }),
   }
 
   async run(): Promise<GenerateResult | FromModelsResult> {
-    const config = await this.loadConfig()
+    const config = withSchemaScope(await this.loadConfig(), this.flags)
     if (!this.flags['from-models']) {
       const result = await generateMigration(config, { name: this.args.name, kind: this.flags.ts ? 'ts' : 'sql' })
       this.out.result(`Created ${result.path}`)

@@ -1,7 +1,11 @@
+import { qualifiedName } from '../../sql/qualified-name.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
+import { schemaScopeFlags, withSchemaScope } from '../../cli/schema-flags.js'
+import { describeNotCompared } from '../../drift/compared-schemas.js'
+
 import { DbopsError, ExitCode } from '../../errors.js'
 import { writeFileAtomic } from '../../project/scaffold-project.js'
 import { pullModels } from '../../drift/compare-schemas.js'
@@ -10,16 +14,22 @@ import { pullModels } from '../../drift/compare-schemas.js'
 export default class SchemaPull extends DbopsCommand<typeof SchemaPull> {
   static override summary = 'Write TypeScript models from the live database.'
   static override description =
-    'Reads the database (the schema in DATABASE_SCHEMA on PostgreSQL) and writes a models module that `schema diff` ' +
-    'finds identical to it. Without --out the module goes to stdout.'
-  static override examples = ['<%= config.bin %> schema pull --out models.ts', '<%= config.bin %> schema pull > models.ts']
+    'Reads the database (on PostgreSQL the default schema, DATABASE_SCHEMA, or the schemas of --schema a,b / ' +
+    '--all-schemas) and writes a models module that `schema diff` finds identical to it; tables outside the default ' +
+    "schema get { schema: 'app' }. Without --out the module goes to stdout."
+  static override examples = [
+    '<%= config.bin %> schema pull --out models.ts',
+    '<%= config.bin %> schema pull > models.ts',
+    '<%= config.bin %> schema pull --all-schemas --out models.ts',
+  ]
   static override flags = {
     out: Flags.string({ summary: 'Write the models to this file instead of stdout.' }),
     force: Flags.boolean({ summary: 'Overwrite --out if it exists.' }),
+    ...schemaScopeFlags(),
   }
 
   async run(): Promise<Record<string, unknown>> {
-    const config = await this.loadConfig()
+    const config = withSchemaScope(await this.loadConfig(), this.flags)
     this.announce(config)
     const out = this.flags.out === undefined ? undefined : path.resolve(process.cwd(), this.flags.out)
     if (out !== undefined && fs.existsSync(out) && !this.flags.force) {
@@ -28,6 +38,8 @@ export default class SchemaPull extends DbopsCommand<typeof SchemaPull> {
       })
     }
     const pulled = await pullModels(config, { connect: this.connectOptions(config, 'read') })
+    const notCompared = describeNotCompared(pulled.notCompared)
+    if (notCompared !== undefined) this.out.info(notCompared)
     if (out !== undefined) {
       fs.mkdirSync(path.dirname(out), { recursive: true })
       writeFileAtomic(out, pulled.source)
@@ -37,8 +49,13 @@ export default class SchemaPull extends DbopsCommand<typeof SchemaPull> {
     }
     return {
       file: out ?? null,
-      tables: pulled.schema.tables.map((t) => t.name),
-      unmanaged: pulled.schema.unmanaged.map((u) => ({ kind: u.kind, name: u.name, ...(u.table ? { table: u.table } : {}) })),
+      tables: pulled.schema.tables.map((t) => qualifiedName(t.schema, t.name)),
+      unmanaged: pulled.schema.unmanaged.map((u) => ({
+        kind: u.kind,
+        name: qualifiedName(u.schema, u.name),
+        ...(u.table ? { table: qualifiedName(u.schema, u.table) } : {}),
+      })),
+      not_compared: pulled.notCompared.map((s) => ({ schema: s.name, tables: s.tables })),
       source: pulled.source,
     }
   }

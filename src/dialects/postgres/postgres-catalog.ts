@@ -4,8 +4,17 @@
  * Every name and value is a bound parameter.
  */
 import { type Kysely, sql } from 'kysely'
-import type { Catalog, ColumnBrief, TableStats } from '../catalog-port.js'
+import { isInternalTable } from '../../sql/internal-tables.js'
+import type { Catalog, ColumnBrief, SchemaBrief, TableStats } from '../catalog-port.js'
 import type { DbConnection } from '../dialect.js'
+
+/**
+ * The condition on `n` (a `pg_namespace` row) that keeps the schemas users make: not
+ * `pg_catalog`, `information_schema`, `pg_toast*` or `pg_temp_*`.
+ */
+export const USER_SCHEMA_CONDITION = sql.raw(
+  "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'",
+)
 
 /** Never-analysed tables below this size get an exact `count(*)` instead of "unknown". */
 const EXACT_COUNT_MAX_BYTES = 16 * 1024 * 1024
@@ -19,6 +28,7 @@ export function createPostgresCatalog(conn: DbConnection): Catalog {
     },
     listTables: (options) => listTables(conn, options),
     tableNames: (options) => tableNames(conn, options),
+    listSchemas: () => listSchemas(conn),
     listColumns: (options) => listColumns(conn, options),
   }
 }
@@ -51,6 +61,16 @@ async function tableNames(conn: DbConnection, { schema }: { schema: string }): P
       SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') ORDER BY c.relname`.execute(conn.db)
   return rows.map((row) => row.name)
+}
+
+async function listSchemas(conn: DbConnection): Promise<SchemaBrief[]> {
+  const { rows } = await sql<{ name: string; tables: string[] }>`
+      SELECT n.nspname AS name,
+             coalesce(array_agg(c.relname::text) FILTER (WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition), '{}') AS tables
+      FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
+      WHERE ${USER_SCHEMA_CONDITION}
+      GROUP BY n.nspname ORDER BY n.nspname`.execute(conn.db)
+  return rows.map((row) => ({ name: row.name, tables: row.tables.filter((name) => !isInternalTable(name)).length }))
 }
 
 async function listColumns(conn: DbConnection, { schema, table }: { schema: string; table: string }): Promise<ColumnBrief[]> {

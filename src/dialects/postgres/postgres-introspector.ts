@@ -1,11 +1,12 @@
 /**
- * PostgreSQL → normalised schema, in four catalog queries for the whole schema (never one per
- * table), on one pinned connection: columns, constraints, indexes, and one for enum types,
+ * PostgreSQL → normalised schema, in four catalog queries for all the compared schemas (never
+ * one per table or per schema), on one pinned connection: columns, constraints, indexes, and one for enum types,
  * sequences and the objects dbops does not manage (views, functions, triggers, other types).
  * Check and index expressions come back deparsed by PostgreSQL (`pg_get_expr`,
  * `pg_get_indexdef`, only where there is an expression); the diff compares them in canonical
  * form.
  */
+import { inSchema, qualifiedName } from '../../sql/qualified-name.js'
 import { type Kysely, sql } from 'kysely'
 import { canonicalType } from '../../sql/column-type.js'
 import { isInternalTable } from '../../sql/internal-tables.js'
@@ -21,6 +22,7 @@ import type { DbConnection, IntrospectOptions } from '../dialect.js'
 
 interface ColumnRow {
   table_oid: string
+  table_schema: string
   table_name: string
   attnum: number
   name: string
@@ -62,6 +64,7 @@ interface IndexRow {
 }
 interface ObjectRow {
   kind: 'enum' | 'sequence' | UnmanagedObject['kind']
+  schema: string
   name: string
   table_name: string | null
   owner_oid: string | null
@@ -72,9 +75,10 @@ interface ObjectRow {
 
 const ACTIONS: Record<string, ReferentialAction> = { a: 'no action', r: 'restrict', c: 'cascade', n: 'set null', d: 'set default' }
 
-async function runQueries(db: Kysely<any>, schema: string) {
+async function runQueries(db: Kysely<any>, schemas: readonly string[]) {
+  const inSchemas = (column: string) => sql`${sql.ref(column)} = ANY(${[...schemas]}::text[])`
   const columns = await sql<ColumnRow>`
-    SELECT c.oid::text AS table_oid, c.relname AS table_name, a.attnum, a.attname AS name,
+    SELECT c.oid::text AS table_oid, n.nspname AS table_schema, c.relname AS table_name, a.attnum, a.attname AS name,
            format_type(a.atttypid, a.atttypmod) AS type, t.typtype, t.typname, tn.nspname AS type_schema,
            a.attnotnull AS notnull, pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity AS identity,
            CASE WHEN a.attcollation <> t.typcollation THEN co.collname END AS collation
@@ -85,13 +89,13 @@ async function runQueries(db: Kysely<any>, schema: string) {
       JOIN pg_namespace tn ON tn.oid = t.typnamespace
       LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
       LEFT JOIN pg_collation co ON co.oid = a.attcollation
-     WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attgenerated = ''
-     ORDER BY c.relname, a.attnum`.execute(db)
+     WHERE ${inSchemas('n.nspname')} AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND a.attgenerated = ''
+     ORDER BY n.nspname, c.relname, a.attnum`.execute(db)
   const constraints = await sql<ConstraintRow>`
     SELECT con.conrelid::text AS table_oid, con.conname AS name, con.contype AS type,
            con.conkey::text AS conkey, con.confkey::text AS confkey,
            fc.relname AS ref_table, fn.nspname AS ref_schema,
-           CASE WHEN fn.nspname <> ${schema} THEN ARRAY(
+           CASE WHEN con.contype = 'f' THEN ARRAY(
              SELECT fa.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
                JOIN pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.attnum ORDER BY k.ord) END AS ref_columns,
            con.confdeltype AS on_delete, con.confupdtype AS on_update,
@@ -102,7 +106,7 @@ async function runQueries(db: Kysely<any>, schema: string) {
       JOIN pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_class fc ON fc.oid = con.confrelid
       LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-     WHERE n.nspname = ${schema} AND con.contype IN ('p', 'u', 'c', 'f')
+     WHERE ${inSchemas('n.nspname')} AND con.contype IN ('p', 'u', 'c', 'f')
      ORDER BY con.conrelid, con.conname`.execute(db)
   const indexes = await sql<IndexRow>`
     SELECT i.indrelid::text AS table_oid, i.indexrelid::text AS index_oid, ic.relname AS name, i.indisunique AS unique,
@@ -116,54 +120,58 @@ async function runQueries(db: Kysely<any>, schema: string) {
       JOIN pg_class c ON c.oid = i.indrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace
       JOIN pg_am am ON am.oid = ic.relam
-     WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') AND NOT i.indisprimary
-     ORDER BY ic.relname`.execute(db)
+     WHERE ${inSchemas('n.nspname')} AND c.relkind IN ('r', 'p') AND NOT i.indisprimary
+     ORDER BY n.nspname, ic.relname`.execute(db)
   // enum types, sequences (with their owner, if any) and the objects dbops does not manage, in one query
   const objects = await sql<ObjectRow>`
-    SELECT 'enum' AS kind, t.typname AS name, NULL AS table_name, NULL AS owner_oid, NULL::int AS owner_attnum, NULL AS deptype,
+    SELECT 'enum' AS kind, n.nspname AS schema, t.typname AS name, NULL AS table_name, NULL AS owner_oid, NULL::int AS owner_attnum, NULL AS deptype,
            array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
-     WHERE n.nspname = ${schema}
-     GROUP BY t.typname
+     WHERE ${inSchemas('n.nspname')}
+        -- an enum of another schema that a compared table uses: its values, for schema pull
+        OR t.oid IN (SELECT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                       JOIN pg_namespace cn ON cn.oid = c.relnamespace
+                      WHERE ${inSchemas('cn.nspname')} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped)
+     GROUP BY n.nspname, t.typname
     UNION ALL
-    SELECT 'sequence', s.relname, NULL, d.refobjid::text, d.refobjsubid::int, d.deptype::text, NULL
+    SELECT 'sequence', n.nspname, s.relname, NULL, d.refobjid::text, d.refobjsubid::int, d.deptype::text, NULL
       FROM pg_class s
       JOIN pg_namespace n ON n.oid = s.relnamespace
       LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
                            AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-     WHERE n.nspname = ${schema} AND s.relkind = 'S'
+     WHERE ${inSchemas('n.nspname')} AND s.relkind = 'S'
     UNION ALL
-    SELECT 'view', c.relname, NULL, NULL, NULL, NULL, NULL
+    SELECT 'view', n.nspname, c.relname, NULL, NULL, NULL, NULL, NULL
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = ${schema} AND c.relkind IN ('v', 'm')
+     WHERE ${inSchemas('n.nspname')} AND c.relkind IN ('v', 'm')
     UNION ALL
-    SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, NULL, NULL, NULL, NULL
+    SELECT 'function', n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, NULL, NULL, NULL, NULL
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-     WHERE n.nspname = ${schema}
+     WHERE ${inSchemas('n.nspname')}
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
     UNION ALL
-    SELECT 'trigger', t.tgname, c.relname, NULL, NULL, NULL, NULL
+    SELECT 'trigger', n.nspname, t.tgname, c.relname, NULL, NULL, NULL, NULL
       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = ${schema} AND NOT t.tgisinternal
+     WHERE ${inSchemas('n.nspname')} AND NOT t.tgisinternal
     UNION ALL
-    SELECT 'type', t.typname, NULL, NULL, NULL, NULL, NULL
+    SELECT 'type', n.nspname, t.typname, NULL, NULL, NULL, NULL, NULL
       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       LEFT JOIN pg_class c ON c.oid = t.typrelid
-     WHERE n.nspname = ${schema} AND (t.typtype = 'd' OR (t.typtype = 'c' AND c.relkind = 'c'))
+     WHERE ${inSchemas('n.nspname')} AND (t.typtype = 'd' OR (t.typtype = 'c' AND c.relkind = 'c'))
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
-     ORDER BY 1, 2`.execute(db)
+     ORDER BY 1, 2, 3`.execute(db)
   const rows = objects.rows
   return {
     columns: columns.rows,
     constraints: constraints.rows,
     indexes: indexes.rows,
-    enums: rows.filter((r) => r.kind === 'enum').map((r) => ({ name: r.name, labels: r.labels ?? [] })),
+    enums: rows.filter((r) => r.kind === 'enum').map((r) => ({ schema: r.schema, name: r.name, labels: r.labels ?? [] })),
     sequences: rows
       .filter((r) => r.kind === 'sequence')
-      .map((r) => ({ name: r.name, owner_oid: r.owner_oid, owner_attnum: r.owner_attnum, deptype: r.deptype })),
+      .map((r) => ({ schema: r.schema, name: r.name, owner_oid: r.owner_oid, owner_attnum: r.owner_attnum, deptype: r.deptype })),
     unmanaged: rows
       .filter((r) => r.kind !== 'enum' && r.kind !== 'sequence')
-      .map((r) => ({ kind: r.kind as UnmanagedObject['kind'], name: r.name, table_name: r.table_name })),
+      .map((r) => ({ kind: r.kind as UnmanagedObject['kind'], schema: r.schema, name: r.name, table_name: r.table_name })),
   }
 }
 
@@ -178,30 +186,36 @@ function numbers(text: string | null): number[] {
 }
 
 /**
- * Reads schema `schema` of the connected database into the normalised schema. dbops' own
- * tables (`dbops_*`, the history table) and dbmate's `schema_migrations` are left out; views,
- * functions, triggers, standalone sequences and other types are listed as unmanaged.
+ * Reads the schemas `schemas` of the connected database into one normalised schema. Objects
+ * of `defaultSchema` are unqualified (`schema` undefined), the others carry their schema, as
+ * do references to them (foreign keys, enum column types), so a one-schema database reads as
+ * it always did. Enum types of other schemas that the tables use are read too (their values
+ * are part of a column's definition). dbops' own tables (`dbops_*`, the history table) and dbmate's
+ * `schema_migrations` are left out; views, functions, triggers, standalone sequences and other
+ * types are listed as unmanaged.
  */
 export async function introspectPostgres(conn: DbConnection, options: IntrospectOptions): Promise<DatabaseSchema> {
-  const rows = await conn.db.connection().execute((db) => runQueries(db, options.schema))
-  const history = options.historyTable?.schema === options.schema ? options.historyTable.name : undefined
-  const isInternal = (table: string) => isInternalTable(table, history)
+  const rows = await conn.db.connection().execute((db) => runQueries(db, options.schemas))
+  const own = (schema: string | null) => (schema === null || schema === options.defaultSchema ? undefined : schema)
+  const isInternal = (schema: string, table: string) =>
+    isInternalTable(table, options.historyTable?.schema === schema ? options.historyTable.name : undefined)
 
   const tables = new Map<string, TableSchema>()
   const attnames = new Map<string, Map<number, string>>()
   const ownedSequences = new Set<string>()
   const serialSequences = new Map<string, string>() // `${oid}:${attnum}` → sequence name
   for (const s of rows.sequences) {
-    if (s.owner_oid !== null) ownedSequences.add(s.name)
+    if (s.owner_oid !== null) ownedSequences.add(qualifiedName(s.schema, s.name))
     if (s.deptype === 'a' && s.owner_oid !== null) serialSequences.set(`${s.owner_oid}:${s.owner_attnum}`, s.name)
   }
 
   for (const r of rows.columns) {
-    if (isInternal(r.table_name)) continue
+    if (isInternal(r.table_schema, r.table_name)) continue
     let table = tables.get(r.table_oid)
     if (!table) {
       table = {
         name: r.table_name,
+        ...inSchema(own(r.table_schema)),
         columns: [],
         primaryKey: [],
         primaryKeyName: undefined,
@@ -221,14 +235,12 @@ export async function introspectPostgres(conn: DbConnection, options: Introspect
       generated = 'serial'
       defaultExpr = undefined
     }
-    const type =
-      r.typtype === 'e' ? `enum:${r.type_schema === options.schema ? r.typname : `${r.type_schema}.${r.typname}`}` : canonicalType(r.type)
+    const type = r.typtype === 'e' ? `enum:${qualifiedName(own(r.type_schema), r.typname)}` : canonicalType(r.type)
     table.columns.push({ name: r.name, type, nullable: !r.notnull, default: defaultExpr, generated, collation: r.collation ?? undefined })
   }
 
   const names = (oid: string, attnums: number[]) => attnums.map((n) => attnames.get(oid)?.get(n) ?? `#${n}`)
   const constraintIndexes = new Set<string>()
-  const oidByName = new Map([...tables].map(([oid, t]) => [t.name, oid]))
   for (const c of rows.constraints) {
     const table = tables.get(c.table_oid)
     if (!table) continue
@@ -243,13 +255,13 @@ export async function introspectPostgres(conn: DbConnection, options: Introspect
     } else if (c.type === 'c') {
       table.checks.push({ name: c.name, expression: c.check_expr ?? '' })
     } else {
-      const sameSchema = c.ref_schema === options.schema
-      const refOid = sameSchema && c.ref_table !== null ? oidByName.get(c.ref_table) : undefined
+      const referencedSchema = own(c.ref_schema)
       table.foreignKeys.push({
         name: c.name,
         columns,
-        referencedTable: sameSchema ? (c.ref_table ?? '') : `${c.ref_schema}.${c.ref_table}`,
-        referencedColumns: refOid ? names(refOid, numbers(c.confkey)) : (c.ref_columns ?? []),
+        referencedTable: c.ref_table ?? '',
+        ...(referencedSchema === undefined ? {} : { referencedSchema }),
+        referencedColumns: c.ref_columns ?? [],
         onDelete: ACTIONS[c.on_delete] ?? 'no action',
         onUpdate: ACTIONS[c.on_update] ?? 'no action',
       })
@@ -276,14 +288,14 @@ export async function introspectPostgres(conn: DbConnection, options: Introspect
     })
   }
 
-  const enums: EnumSchema[] = rows.enums.map((e) => ({ name: e.name, values: e.labels }))
+  const enums: EnumSchema[] = rows.enums.map((e) => ({ name: e.name, ...inSchema(own(e.schema)), values: e.labels }))
   const unmanaged: UnmanagedObject[] = [
     ...rows.unmanaged
-      .filter((u) => u.table_name === null || !isInternal(u.table_name))
-      .map((u) => ({ kind: u.kind, name: u.name, ...(u.table_name ? { table: u.table_name } : {}) })),
+      .filter((u) => u.table_name === null || !isInternal(u.schema, u.table_name))
+      .map((u) => ({ kind: u.kind, name: u.name, ...inSchema(own(u.schema)), ...(u.table_name ? { table: u.table_name } : {}) })),
     ...rows.sequences
-      .filter((s) => s.owner_oid === null && !ownedSequences.has(s.name))
-      .map((s) => ({ kind: 'sequence' as const, name: s.name })),
+      .filter((s) => s.owner_oid === null && !ownedSequences.has(qualifiedName(s.schema, s.name)))
+      .map((s) => ({ kind: 'sequence' as const, name: s.name, ...inSchema(own(s.schema)) })),
   ]
   return { dialect: 'postgres', tables: [...tables.values()], enums, unmanaged }
 }

@@ -4,10 +4,11 @@
  * which are added once every table exists (so cyclic and self references work); tables
  * dropped together go in one `DROP TABLE`, so foreign keys between them do not matter.
  */
+import { qualifiedName } from '../../sql/qualified-name.js'
 import type { ColumnSchema, DatabaseSchema, IndexSchema } from '../../schema/normalised-schema.js'
 import type { SchemaChange } from '../../schema/schema-change.js'
 import { parseColumnType } from '../../sql/column-type.js'
-import { quoteIdentifier, quoteString } from '../../sql/sql-text.js'
+import { quoteIdentifier, quoteQualified, quoteString } from '../../sql/sql-text.js'
 import { type RenderedSteps, SchemaSql, type SchemaTransition, type SqlStep } from '../schema-sql.js'
 
 /** The schema-SQL renderer of PostgreSQL. */
@@ -40,23 +41,34 @@ export class PostgresSchemaSql extends SchemaSql {
     const deferredForeignKeys: SqlStep[] = []
     const step = (change: SchemaChange, statements: string[], note?: string) =>
       steps.push({ statements, changes: [change], severity: change.severity, ...(note ? { note } : {}) })
+    // a schema `from` has nothing in may not exist yet: the first object created there makes it
+    const present = new Set([...context.from.tables, ...context.from.enums].map((o) => o.schema))
+    const ensureSchema = (schema: string | undefined): string[] => {
+      if (present.has(schema)) return []
+      present.add(schema)
+      return [`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema!)};`]
+    }
+    present.add(undefined)
 
     for (let i = 0; i < changes.length; i++) {
       const change = changes[i]!
-      const t = change.table !== undefined ? quoteIdentifier(change.table) : ''
+      const t = change.table !== undefined ? quoteQualified(change.schema, change.table) : ''
       switch (change.kind) {
         case 'create_enum':
-          step(change, [`CREATE TYPE ${quoteIdentifier(change.enum.name)} AS ENUM (${change.enum.values.map(quoteString).join(', ')});`])
+          step(change, [
+            ...ensureSchema(change.schema),
+            `CREATE TYPE ${quoteQualified(change.schema, change.enum.name)} AS ENUM (${change.enum.values.map(quoteString).join(', ')});`,
+          ])
           break
         case 'drop_enum':
-          step(change, [`DROP TYPE ${quoteIdentifier(change.enum.name)};`])
+          step(change, [`DROP TYPE ${quoteQualified(change.schema, change.enum.name)};`])
           break
         case 'alter_enum':
-          step(change, alterEnum(change.name, change.from, change.to, context.to))
+          step(change, alterEnum(change.schema, change.name, change.from, change.to, context.to))
           break
         case 'create_table': {
-          const statements = [this.createTableSql(change.definition, { withForeignKeys: false })]
-          for (const index of change.definition.indexes) statements.push(this.createIndexSql(change.table, index))
+          const statements = [...ensureSchema(change.schema), this.createTableSql(change.definition, { withForeignKeys: false })]
+          for (const index of change.definition.indexes) statements.push(this.createIndexSql(change.table, index, change.schema))
           step(change, statements)
           for (const fk of change.definition.foreignKeys) {
             deferredForeignKeys.push({
@@ -72,7 +84,7 @@ export class PostgresSchemaSql extends SchemaSql {
           const group: SchemaChange[] = [change]
           while (changes[i + 1]?.kind === 'drop_table') group.push(changes[++i]!)
           steps.push({
-            statements: [`DROP TABLE ${group.map((c) => quoteIdentifier(c.table!)).join(', ')};`],
+            statements: [`DROP TABLE ${group.map((c) => quoteQualified(c.schema, c.table!)).join(', ')};`],
             changes: group,
             severity: 'data_loss',
           })
@@ -93,7 +105,7 @@ export class PostgresSchemaSql extends SchemaSql {
           break
         }
         case 'rename_index':
-          step(change, [`ALTER INDEX ${quoteIdentifier(change.from)} RENAME TO ${quoteIdentifier(change.to)};`])
+          step(change, [`ALTER INDEX ${quoteQualified(change.schema, change.from)} RENAME TO ${quoteIdentifier(change.to)};`])
           break
         case 'add_unique':
           step(change, [
@@ -125,7 +137,7 @@ export class PostgresSchemaSql extends SchemaSql {
   }
 
   private alterColumn(change: Extract<SchemaChange, { kind: 'alter_column' }>): { statements: string[]; note?: string } {
-    const t = quoteIdentifier(change.table)
+    const t = quoteQualified(change.schema, change.table)
     const c = quoteIdentifier(change.column)
     const alter = (clause: string) => `ALTER TABLE ${t} ALTER COLUMN ${c} ${clause};`
     const statements: string[] = []
@@ -152,10 +164,10 @@ export class PostgresSchemaSql extends SchemaSql {
         statements.push(alter(`ADD GENERATED ${to.generated === 'identity-always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY`))
         // start after the rows already there
         statements.push(
-          `SELECT setval(pg_get_serial_sequence(${quoteString(change.table)}, ${quoteString(change.column)}), COALESCE(MAX(${c}), 0) + 1, false) FROM ${t};`,
+          `SELECT setval(pg_get_serial_sequence(${quoteString(t)}, ${quoteString(change.column)}), COALESCE(MAX(${c}), 0) + 1, false) FROM ${t};`,
         )
       } else {
-        note = `change ${change.table}.${change.column} from ${from.generated ?? 'plain'} to ${to.generated ?? 'plain'} by hand (serial columns own a sequence)`
+        note = `change ${qualifiedName(change.schema, change.table)}.${change.column} from ${from.generated ?? 'plain'} to ${to.generated ?? 'plain'} by hand (serial columns own a sequence)`
       }
     }
     if (changesDefault && to.default !== undefined && to.generated === undefined) statements.push(alter(`SET DEFAULT ${to.default}`))
@@ -163,8 +175,8 @@ export class PostgresSchemaSql extends SchemaSql {
   }
 }
 
-function alterEnum(name: string, from: string[], to: string[], target: DatabaseSchema): string[] {
-  const type = quoteIdentifier(name)
+function alterEnum(schema: string | undefined, name: string, from: string[], to: string[], target: DatabaseSchema): string[] {
+  const type = quoteQualified(schema, name)
   if (from.every((v) => to.includes(v)) && from.every((v, i) => i === 0 || to.indexOf(v) > to.indexOf(from[i - 1]!))) {
     // only additions, order kept: ALTER TYPE … ADD VALUE, each placed after its predecessor
     return to
@@ -176,12 +188,15 @@ function alterEnum(name: string, from: string[], to: string[], target: DatabaseS
       .filter((s): s is string => s !== undefined)
   }
   // values removed or reordered: a new type, columns cast through text (fails on rows with a removed value)
-  const old = quoteIdentifier(`${name}__old`)
-  const statements = [`ALTER TYPE ${type} RENAME TO ${old};`, `CREATE TYPE ${type} AS ENUM (${to.map(quoteString).join(', ')});`]
+  const old = quoteQualified(schema, `${name}__old`)
+  const statements = [
+    `ALTER TYPE ${type} RENAME TO ${quoteIdentifier(`${name}__old`)};`,
+    `CREATE TYPE ${type} AS ENUM (${to.map(quoteString).join(', ')});`,
+  ]
   for (const t of target.tables) {
     for (const c of t.columns) {
-      if (c.type !== `enum:${name}`) continue
-      const alter = (clause: string) => `ALTER TABLE ${quoteIdentifier(t.name)} ALTER COLUMN ${quoteIdentifier(c.name)} ${clause};`
+      if (c.type !== `enum:${qualifiedName(schema, name)}`) continue
+      const alter = (clause: string) => `ALTER TABLE ${quoteQualified(t.schema, t.name)} ALTER COLUMN ${quoteIdentifier(c.name)} ${clause};`
       if (c.default !== undefined) statements.push(alter('DROP DEFAULT'))
       statements.push(alter(`TYPE ${type} USING ${quoteIdentifier(c.name)}::text::${type}`))
       if (c.default !== undefined) statements.push(alter(`SET DEFAULT ${c.default}`))

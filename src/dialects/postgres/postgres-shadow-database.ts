@@ -11,6 +11,7 @@ import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { ConfigError, DbopsError, ExitCode, errorCodeOf, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect, ShadowDatabase, ShadowOptions } from '../dialect.js'
 import { whereOf } from './postgres-errors.js'
+import { USER_SCHEMA_CONDITION } from './postgres-catalog.js'
 
 function withTarget(config: ResolvedConfig, target: PostgresTarget): ResolvedConfig {
   return { ...config, target }
@@ -90,9 +91,9 @@ async function createPostgresShadow(dialect: Dialect, config: ResolvedConfig, co
 
 /**
  * Uses `shadowTarget` (from `SHADOW_DATABASE_URL`): refuses the configured database itself
- * and a database whose schemas (`DATABASE_SCHEMA` and the history table's) already hold tables
- * (a wrong URL must not cost data); empties them again when done, and drops the schemas the
- * replay created, so the next replay starts from the same state (without a history).
+ * and a database where any schema already holds tables or views (a wrong URL must not cost
+ * data); when done, drops the schemas the replay created and empties the others, so the next
+ * replay starts from the same state (without a history).
  */
 async function usePostgresShadow(
   dialect: Dialect,
@@ -113,23 +114,19 @@ async function usePostgresShadow(
     })
   }
   const shadowConfig = withTarget(config, shadowTarget)
-  const schemas = [...new Set([config.schema, config.migrationsTable.schema])]
   const conn = await dialect.connect(shadowConfig, { ...connect, mode: 'read' })
   let before: Set<string>
   try {
-    before = new Set(await userSchemas(conn.db))
-    const count = Number(
-      (
-        await sql<{
-          n: string
-        }>`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN (${sql.join(schemas)}) AND c.relkind IN ('r', 'p', 'v', 'm')`.execute(
-          conn.db,
-        )
-      ).rows[0]?.n,
-    )
+    const { rows } = await sql<{ name: string; n: string }>`
+      SELECT n.nspname AS name, count(c.oid) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm')) AS n
+      FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
+      WHERE ${USER_SCHEMA_CONDITION} GROUP BY n.nspname ORDER BY n.nspname`.execute(conn.db)
+    before = new Set(rows.map((row) => row.name))
+    const used = rows.filter((row) => Number(row.n) > 0)
+    const count = used.reduce((sum, row) => sum + Number(row.n), 0)
     if (count > 0) {
       throw new ConfigError(
-        `SHADOW_DATABASE_URL: schema ${schemas.join(', ')} of database "${shadowTarget.database}" is not empty (${count} tables or views)`,
+        `SHADOW_DATABASE_URL: schema ${used.map((row) => row.name).join(', ')} of database "${shadowTarget.database}" is not empty (${count} tables or views)`,
         {
           code: 'SHADOW_NOT_EMPTY',
           hint: 'dbops replays the migrations into it and empties it afterwards; point it at an empty database.',
@@ -148,9 +145,9 @@ async function usePostgresShadow(
         try {
           // schemas the migrations created go, so the next replay can create them again
           for (const schema of await userSchemas(c.db)) {
-            if (!before.has(schema)) await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(c.db)
+            if (before.has(schema)) await emptySchema(c.db, schema)
+            else await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(c.db)
           }
-          for (const schema of schemas) if (before.has(schema)) await emptySchema(c.db, schema)
         } finally {
           await c.close()
         }
@@ -162,12 +159,8 @@ async function usePostgresShadow(
 
 /** The database's schemas but the system's. */
 async function userSchemas(db: Kysely<any>): Promise<string[]> {
-  const rows = await sql<{
-    name: string
-  }>`SELECT nspname AS name FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'`.execute(
-    db,
-  )
-  return rows.rows.map((r) => r.name)
+  const { rows } = await sql<{ name: string }>`SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA_CONDITION}`.execute(db)
+  return rows.map((r) => r.name)
 }
 
 /** Drops every table, view, sequence, routine and type in `schema` (the replay's leftovers). */

@@ -19,7 +19,7 @@ const postgresSqlSyntax: SqlSyntax = {
 export const postgresTraits: DialectTraits = {
   name: 'postgres',
   displayName: 'PostgreSQL',
-  schemaTraits: { enumTypes: true, rowidPrimaryKey: false, currentTimestamp: 'now()', indexMethods: true },
+  schemaTraits: { enumTypes: true, rowidPrimaryKey: false, currentTimestamp: 'now()', indexMethods: true, schemas: true },
   sqlSyntax: postgresSqlSyntax,
   createSchemaSql: () => new PostgresSchemaSql(),
   hasServerSessions: true,

@@ -64,6 +64,10 @@ export function createSqliteCatalog(conn: DbConnection): Catalog {
       handle.pragma('query_only = 1')
     },
 
+    async listSchemas() {
+      return []
+    },
+
     async listTables() {
       const sizes = sizesOf(handle)
       const analyzed = analyzedRowsOf(handle)

@@ -20,7 +20,7 @@ export const sqliteSqlSyntax: SqlSyntax = {
 export const sqliteTraits: DialectTraits = {
   name: 'sqlite',
   displayName: 'SQLite',
-  schemaTraits: { enumTypes: false, rowidPrimaryKey: true, currentTimestamp: 'CURRENT_TIMESTAMP', indexMethods: false },
+  schemaTraits: { enumTypes: false, rowidPrimaryKey: true, currentTimestamp: 'CURRENT_TIMESTAMP', indexMethods: false, schemas: false },
   sqlSyntax: sqliteSqlSyntax,
   createSchemaSql: () => new SqliteSchemaSql(),
   hasServerSessions: false,
