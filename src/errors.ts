@@ -7,7 +7,7 @@
 
 /**
  * Exit codes, the same in every command, so a pipeline can tell a retry from a fix.
- * See the table in README.md ("Exit codes").
+ * See the table in docs/exit-codes.md ("Exit codes").
  */
 export const ExitCode = {
   /** Success; healthy; nothing to report. */

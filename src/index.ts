@@ -1,7 +1,7 @@
 /**
  * dbops' programmatic API: what each command does, as a function, with the types of its
  * options and results; the config and models helpers; the errors to catch. The list is
- * deliberate (README, "Programmatic use"): internals (the migrations table's name, the SQL
+ * deliberate (docs/api.md, "What the package exports"): internals (the migrations table's name, the SQL
  * splitter, the dialects' parts) stay out of it, so that they can change.
  *
  * @example

@@ -2,9 +2,9 @@ import { Flags } from '../cli/oclif.js'
 import { DbopsCommand } from '../cli/base-command.js'
 import { type ScaffoldResult, scaffoldProject } from '../project/scaffold-project.js'
 
-/** `dbops init`: scaffold dbops.config.ts, migrations/ and .env.example. */
+/** `dbops init`: scaffold dbops.config.ts, models.ts, .env.example and migrations/. */
 export default class Init extends DbopsCommand<typeof Init> {
-  static override summary = 'Create dbops.config.ts, migrations/ and .env.example here.'
+  static override summary = 'Create dbops.config.ts, models.ts, .env.example and migrations/ here.'
   static override examples = ['<%= config.bin %> init', '<%= config.bin %> init --force']
   static override flags = {
     force: Flags.boolean({ summary: 'Overwrite existing files.' }),

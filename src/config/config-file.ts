@@ -52,7 +52,7 @@ export interface SchemaFileSettings {
 
 /** Settings of one database: the default one at the top level, or a named entry. */
 export interface DatabaseFileSettings {
-  /** Connection URL (see README, "DATABASE_URL forms"). */
+  /** Connection URL (see docs/configuration.md, "DATABASE_URL forms"). */
   url?: string
   /**
    * PostgreSQL schemas. A string names the default schema (default `public`): where

@@ -142,7 +142,7 @@ function parseSqliteUrl(rest: string, context: UrlContext): SqliteTarget {
   return { dialect: 'sqlite', path: path.resolve(context.cwd, filePath) }
 }
 
-/** The advice every message about a password that breaks the URL ends with (README: "Special characters"). */
+/** The advice every message about a password that breaks the URL ends with (docs/configuration.md, "DATABASE_URL forms"). */
 const ENCODE_PASSWORD_HINT = 'URL-encode the password: @ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25.'
 
 function passwordNotEncoded(key: string): ConfigError {

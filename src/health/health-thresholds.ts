@@ -13,7 +13,7 @@ import { UsageError } from '../errors.js'
 export interface ThresholdSpec {
   default: number
   unit: string
-  /** What crossing it means, for `--help` and the README. */
+  /** What crossing it means, for `--help` and docs/on-call.md. */
   description: string
 }
 

@@ -1,5 +1,5 @@
 /**
- * `dbops init`: writes `dbops.config.ts`, `migrations/` and `.env.example` into a directory.
+ * `dbops init`: writes `dbops.config.ts`, `models.ts`, `.env.example` and `migrations/` into a directory.
  * Refuses to overwrite an existing file unless `force` is set, and checks every file before
  * writing any, so a refusal leaves the directory as it was. A write that fails (a read-only
  * directory, a full disk) removes the files this run created and names the file and the

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { postgresMigrationLockKey } from '../../src/dialects/postgres/postgres-migration-lock.js'
 import { type CliResult, makeTempDir, repoRoot, runCli, startCli, waitFor } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
+import { readMarkdown } from '../support/markdown.js'
 import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
 
 /** A statement that keeps the database busy for a while, per dialect. */
@@ -20,6 +21,22 @@ function slowStatement(dialect: string, seconds: number): string {
     : `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${Math.round(seconds * 1_500_000)}) SELECT count(*) FROM c;`
 }
 
+/**
+ * The set-up line of the README's "Quick start" (`npm install && npx dbops …`), read from the
+ * README so the test runs what it says: `npm install` is checked for and not run (the tests
+ * run the built CLI), and the dbops arguments are returned.
+ */
+function quickStartArgs(): string[] {
+  const readme = readMarkdown('README.md')
+  const start = readme.headings.find((heading) => heading.text === 'Quick start')!
+  const block = readme.blocks.find((b) => b.line > start.line && b.info === 'sh')!
+  const steps = block.lines[0]!.split('&&').map((step) => step.trim())
+  expect(steps[0]).toBe('npm install')
+  expect(steps).toHaveLength(2)
+  expect(steps[1]).toMatch(/^npx dbops /)
+  return steps[1]!.split(/\s+/).slice(2)
+}
+
 describe('quick start (README): npx dbops migrate up with no configuration', () => {
   test('applies the example migrations to ./data/app.db, and status agrees', async () => {
     const tmp = makeTempDir()
@@ -27,7 +44,9 @@ describe('quick start (README): npx dbops migrate up with no configuration', () 
       fs.cpSync(path.join(repoRoot, 'migrations'), path.join(tmp.dir, 'migrations'), {
         recursive: true,
       })
-      const up = await runCli(['migrate', 'up'], { cwd: tmp.dir })
+      const args = quickStartArgs()
+      expect(args).toEqual(['migrate', 'up'])
+      const up = await runCli(args, { cwd: tmp.dir })
       for (const name of ['create_users', 'create_posts', 'create_personas', 'create_sessions', 'create_api_keys', 'create_audit_logs']) {
         expect(up.stderr).toMatch(new RegExp(`^applied \\d{14}_${name}\\.sql \\(\\d+(\\.\\d)? ms\\)$`, 'm'))
       }

@@ -19,7 +19,7 @@ import { freePort, silentListener } from '../support/tcp.js'
 const { defer, fresh } = perTestCleanup()
 
 // ---------------------------------------------------------------------------------------
-// Documented JSON shapes (README, on-call section)
+// Documented JSON shapes (docs/on-call.md)
 
 const SNAKE = /^[a-z][a-z0-9_]*$/
 

@@ -1,22 +1,20 @@
 /**
  * The package's API as a user gets it: `import … from 'dbops'` (this package by its own name,
  * through its `exports`, so the built dist/), not the source. Its exports are exactly the list
- * in the README's "Programmatic use" section, and a script's first steps work through it.
+ * in docs/api.md ("What the package exports"), and a script's first steps work through it.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { sql } from 'kysely'
 import { afterEach, describe, expect, test } from 'vitest'
 import * as dbops from 'dbops'
-import { makeTempDir, repoRoot } from '../support/cli.js'
+import { makeTempDir } from '../support/cli.js'
+import { readMarkdown, sectionOf } from '../support/markdown.js'
 
-/** The names the README lists under "## Programmatic use", in its bullet list. */
+/** The names docs/api.md lists under "## What the package exports", in its bullet list. */
 function documentedNames(): string[] {
-  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8')
-  const start = readme.indexOf('\n## Programmatic use')
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
-  const bullets = section.slice(section.indexOf('\n- **'))
-  return [...bullets.matchAll(/`([A-Za-z]\w*)`/g)].map((m) => m[1]!)
+  const bullets = sectionOf(readMarkdown('docs/api.md'), 'What the package exports')
+  return [...bullets.slice(bullets.indexOf('\n- **')).matchAll(/`([A-Za-z]\w*)`/g)].map((m) => m[1]!)
 }
 
 describe("the API, imported as 'dbops'", () => {
@@ -25,7 +23,7 @@ describe("the API, imported as 'dbops'", () => {
     for (const cleanup of cleanups.splice(0)) cleanup()
   })
 
-  test('exports exactly what the README lists', () => {
+  test('exports exactly what docs/api.md lists', () => {
     expect(Object.keys(dbops).sort()).toEqual([...new Set(documentedNames())].sort())
   })
 
