@@ -6,6 +6,7 @@
  * (pending ones or all) and the server version from the target when it is reachable.
  */
 import path from 'node:path'
+import type { LintFileSettings } from '../config/config-file.js'
 import type { DialectName } from '../dialects/dialect.js'
 import { dialectTraits } from '../dialects/index.js'
 import { type LintFinding, type LintRule, type LintSeverity, LintSyntaxError, newLintState } from '../dialects/lint-port.js'
@@ -13,17 +14,8 @@ import { DbopsError, ExitCode } from '../errors.js'
 import { SqlMigrationFormatError, parseSqlMigration } from './parse-sql-migration.js'
 import { applyIgnoreComments } from './lint-ignore-comments.js'
 
-/** A rule's setting in the config file's `lint.rules`. */
-export type LintRuleSetting = 'off' | LintSeverity
-
-/** The config file's `lint` key. */
-export interface LintConfig {
-  rules?: Record<string, LintRuleSetting>
-  /** The least severity that fails the lint (exit 3). Default `error`. */
-  failOn?: LintSeverity
-  /** Under both, a table counts as small for the gate of `migrate up`. */
-  smallTable?: { rows?: number; bytes?: number }
-}
+/** The config file's `lint` key (see {@link LintFileSettings}). */
+export type LintConfig = LintFileSettings
 
 /** One file to lint: its path as shown, its text, and whether it is SQL or a module. */
 export interface LintInputFile {

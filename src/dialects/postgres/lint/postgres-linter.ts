@@ -10,8 +10,6 @@ import { checkColumnTypes } from './column-checks.js'
 import { type RangeVarNode, type SectionState, type StatementContext, isNew, markCreated, report, tableName, tableOf } from './lint-context.js'
 import { POSTGRES_LINT_RULES } from './postgres-lint-rules.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the parse tree is read as JSON */
-
 let loaded: Promise<void> | undefined
 
 /** The PostgreSQL linter, once its parser is loaded. */
