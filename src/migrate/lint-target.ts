@@ -102,5 +102,5 @@ async function selectFiles(config: ResolvedConfig, options: LintMigrationsOption
     )
     files = files.filter((f) => pending.has(f.version))
   }
-  return files.map((f) => ({ ...lintInputOf(f, config.cwd), file: displayPath(config, f.path) }))
+  return files.map((f) => lintInputOf(f, displayPath(config, f.path)))
 }

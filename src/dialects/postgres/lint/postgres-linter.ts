@@ -71,17 +71,16 @@ function lockedTables(ctx: StatementContext, kind: string, node: any): RangeVarN
 function checkStatement(ctx: StatementContext, stmt: any): void {
   const kind = Object.keys(stmt)[0]!
   const node = stmt[kind]
-  if (ctx.section.transaction && ctx.sectionState.accessExclusive) {
-    const rels = lockedTables(ctx, kind, node)
-    if (rels.length > 0)
-      report(
-        ctx,
-        'lock-after-access-exclusive',
-        `locks ${rels.map((r) => tableName(tableOf(r))).join(', ')} while ${tableName(ctx.sectionState.accessExclusive)} is held ACCESS EXCLUSIVE`,
-        [ctx.sectionState.accessExclusive, ...rels.map(tableOf)],
-      )
-  }
+  const held = ctx.section.transaction ? ctx.sectionState.accessExclusive : undefined
+  const rels = held ? lockedTables(ctx, kind, node) : []
   const exclusive = checkByKind(ctx, kind, node)
+  if (held && rels.length > 0)
+    report(
+      ctx,
+      'lock-after-access-exclusive',
+      `locks ${rels.map((r) => tableName(tableOf(r))).join(', ')} while ${tableName(held)} is held ACCESS EXCLUSIVE`,
+      [held, ...rels.map(tableOf)],
+    )
   if (exclusive && ctx.section.transaction) ctx.sectionState.accessExclusive ??= exclusive
 }
 
