@@ -71,7 +71,7 @@ export async function lintMigrations(config: ResolvedConfig, options: LintMigrat
       serverVersionNum ??= serverVersionNumber(version)
     } catch (err) {
       if (!isOffline(err)) throw err
-      offline = `no database reachable (${err.message}): linting from the files alone${options.files || options.all ? '' : ', every migration'}`
+      offline = `cannot read the database (${err.message}): linting from the files alone${options.files || options.all ? '' : ', every migration'}`
     }
   }
 

@@ -94,7 +94,7 @@ describe('postgres: migrate lint', () => {
 
     const offline = await cli(['--json'], { DATABASE_URL: OFFLINE })
     expect([offline.code, offline.json().selection, offline.json().files]).toEqual([0, 'all', 2])
-    expect(offline.stderr).toMatch(/^no database reachable \(.*\): linting from the files alone, every migration$/m)
+    expect(offline.stderr).toMatch(/^cannot read the database \(.*\): linting from the files alone, every migration$/m)
     const bad = await cli(['--pg-version', 'eleven'])
     expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([2, 'error: --pg-version eleven: not a PostgreSQL version'])
   })

@@ -150,3 +150,11 @@ test('a rule id the dialect does not have in the config is a config error (exit 
     message: 'lint.rules.drop-table: no SQLite lint rule has this id',
   })
 })
+
+test('docs/lint.md documents every rule of the registry, and no other, with why and the safe rewrite', async () => {
+  const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/lint.md'), 'utf8')
+  const documented = [...doc.matchAll(/^### `([a-z0-9-]+)`\n\n(.*)\n\n\*\*Safe rewrite:\*\* (.+)$/gm)].map((m) => m[1])
+  const registry: string[] = []
+  for (const dialect of ['postgres', 'sqlite'] as const) registry.push(...(await lintMigrationFiles([], { dialect })).rules.map((r) => r.id))
+  expect(documented).toEqual(registry)
+})

@@ -139,7 +139,9 @@ function checkIndex(ctx: StatementContext, node: any): undefined {
     if (ctx.section.transaction) report(ctx, 'concurrently-in-transaction', `CREATE INDEX CONCURRENTLY on ${tableName(table)} in a transactional section`, [table])
     return undefined
   }
-  if (!isNew(ctx, table))
+  if (isNew(ctx, table)) {
+    if (node.idxname) ctx.state.createdTables.add(`index:${String(node.idxname).toLowerCase()}`)
+  } else
     report(ctx, 'create-index-non-concurrently', `CREATE ${node.unique ? 'UNIQUE ' : ''}INDEX ${node.idxname ?? ''} on ${tableName(table)}`.replace('  ', ' '), [table])
   return undefined
 }
