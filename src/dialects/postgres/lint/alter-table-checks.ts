@@ -57,6 +57,8 @@ export function checkAlterTable(ctx: StatementContext, node: any): boolean {
         const rewrite = defaultIsRewriting(cmd.def?.ColumnDef, versionOf(ctx))
         if (rewrite)
           report(ctx, 'add-column-volatile-default', `column ${cmd.def.ColumnDef.colname} added to ${name} with ${rewrite}`, [table])
+        // inline UNIQUE / PRIMARY KEY / CHECK / REFERENCES behave as the table constraints they are
+        for (const c of cmd.def?.ColumnDef?.constraints ?? []) addConstraint(ctx, c.Constraint, table, fresh)
         break
       }
       case 'AT_DropColumn':
