@@ -26,7 +26,6 @@ export function lintSarif(
           driver: {
             name: 'dbops',
             version,
-            informationUri: 'https://github.com/dbops/dbops/blob/main/docs/lint.md',
             rules: rules.map((r) => ({
               id: r.id,
               name: r.id,
