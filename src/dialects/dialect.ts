@@ -21,6 +21,7 @@ import type {
   VerifyBackupRequest,
 } from './backup-port.js'
 import type { Catalog } from './catalog-port.js'
+import type { MigrationPlanner } from './plan-port.js'
 import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
 import type { SqlSyntax } from '../sql/sql-tokenizer.js'
@@ -308,6 +309,11 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   probePool(conn: DbConnection): Promise<PoolProbe>
   /** Makes a fresh, empty database of this dialect beside the configured one (see {@link ShadowDatabase}). */
   createShadowDatabase(config: ResolvedConfig, options: ShadowOptions): Promise<ShadowDatabase>
+  /**
+   * Traces migrations in a copy of the target's schema for `migrate plan` (locks, rewrites,
+   * validations); undefined where the database cannot (SQLite).
+   */
+  readonly planner?: MigrationPlanner | undefined
 }
 
 /**
@@ -321,3 +327,4 @@ export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits
 
 export type * from './backup-port.js'
 export type * from './catalog-port.js'
+export type * from './plan-port.js'

@@ -1,0 +1,137 @@
+/**
+ * `dbops migrate plan` through the built CLI on the real PostgreSQL: the pending migrations
+ * traced in a schema-only copy of the target, graded by the target's sizes; the target is only
+ * read and the copy is gone afterwards; `migrate up --plan` applies exactly the saved plan.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { runCli } from '../support/cli.js'
+import { testDialects } from '../support/dialects.js'
+import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
+
+const postgres = testDialects().find((d) => d.name === 'postgres')!
+const sqlite = testDialects().find((d) => d.name === 'sqlite')!
+
+describe('postgres: migrate plan', () => {
+  let p: MigrationProject
+  beforeEach(async () => {
+    p = await createMigrationProject(postgres)
+  })
+  afterEach(async () => {
+    await p.cleanup()
+  })
+  const cli = (args: string[], extra: Record<string, string> = {}) =>
+    runCli(['migrate', ...args], { cwd: p.dir, env: { DATABASE_URL: p.url, ...extra }, timeoutMs: 60_000 })
+  /** Copies of this project's database that plan may have left behind. */
+  const leftovers = async () =>
+    (await p.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'dbops\\_plan\\_%'`)).map((r) => r.datname)
+
+  test('a type change on a table with rows: ACCESS EXCLUSIVE and a rewrite, graded by the target; the target unchanged', async () => {
+    await p.query('CREATE TABLE orders (id integer PRIMARY KEY, amount integer NOT NULL)')
+    await p.query('INSERT INTO orders SELECT g, g FROM generate_series(1, 20000) g')
+    await p.query('ANALYZE orders')
+    const before = await leftovers()
+    p.write('20250101000001_amount_bigint.sql', sqlMigration('ALTER TABLE orders ALTER COLUMN amount TYPE bigint;'))
+
+    const json = await cli(['plan', '--json'])
+    expect(json.stderr).toBe('')
+    expect(json.code).toBe(0)
+    const doc = json.json()
+    const statement = doc.migrations[0].statements[0]
+    expect(statement.line).toBe(2)
+    expect(statement.locks).toContainEqual(expect.objectContaining({ relation: 'public.orders', mode: 'AccessExclusiveLock' }))
+    expect(statement.rewritten).toContain('public.orders')
+    expect(statement.blocks).toEqual({ reads: true, writes: true, ddl: true })
+    expect(statement.grade).toBe('high')
+    expect(statement.reason).toMatch(/public\.orders \(.*~20 k rows\)/)
+
+    const text = await cli(['plan'])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toContain('20250101000001_amount_bigint.sql')
+    expect(text.stdout).toMatch(/ACCESS EXCLUSIVE on public\.orders .*rewrite.*blocks reads and writes/)
+
+    // only read: no history, no change, no copy left
+    expect(await p.query(`SELECT to_regclass('public.dbops_migrations') AS t`)).toEqual([{ t: null }])
+    expect(await p.query(`SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'amount'`)).toEqual([
+      { data_type: 'integer' },
+    ])
+    expect(await leftovers()).toEqual(before)
+  })
+
+  test('CREATE INDEX CONCURRENTLY (transaction:false) takes no write-blocking lock; the same on a table created in the plan is low', async () => {
+    await p.query('CREATE TABLE events (id integer, kind text)')
+    await p.query('INSERT INTO events SELECT g, g::text FROM generate_series(1, 20000) g')
+    await p.query('ANALYZE events')
+    p.write('20250101000001_idx.sql', sqlMigration('CREATE INDEX CONCURRENTLY events_kind_idx ON events (kind);', undefined, 'transaction:false'))
+    p.write('20250101000002_fresh.sql', sqlMigration('CREATE TABLE fresh (id integer);\nALTER TABLE fresh ALTER COLUMN id TYPE bigint;'))
+    const doc = (await cli(['plan', '--json'])).json()
+    const [index, fresh] = doc.migrations
+    expect(index.transaction).toBe(false)
+    const locks = index.statements[0].locks
+    expect(locks).toContainEqual(expect.objectContaining({ relation: 'public.events', mode: 'ShareUpdateExclusiveLock' }))
+    expect(index.statements[0].blocks.writes).toBe(false)
+    expect(index.statements[0].blocks.reads).toBe(false)
+    expect(fresh.statements[1].rewritten).toEqual(['public.fresh'])
+    expect(fresh.statements[1].grade).toBe('low')
+    expect(fresh.statements[1].reason).toContain('created in this plan')
+    expect(fresh.commit_locks).toContainEqual(expect.objectContaining({ relation: 'public.fresh', mode: 'AccessExclusiveLock' }))
+  })
+
+  test('a migration failing in the copy: exit 1 naming file and line, nothing left behind', async () => {
+    const before = await leftovers()
+    p.write('20250101000001_bad.sql', sqlMigration('CREATE TABLE a (id integer);\nINSERT INTO nowhere VALUES (1);'))
+    for (const args of [['plan'], ['plan', '--json']]) {
+      const result = await cli(args)
+      expect(result.code).toBe(1)
+      if (args.length === 1) expect(result.stderr).toMatch(/error: Migration migrations\/20250101000001_bad\.sql failed in the schema copy at line 3/)
+      else expect(result.json().error.code).toBe('MIGRATION_FAILED')
+    }
+    expect(await leftovers()).toEqual(before)
+    expect(await p.tables()).toEqual([])
+  })
+
+  test('unreachable target: exit 4', async () => {
+    p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
+    const result = await runCli(['migrate', 'plan'], {
+      cwd: p.dir,
+      env: { DATABASE_URL: 'postgres://u:p@127.0.0.1:1/app', DATABASE_CONNECT_TIMEOUT: '2', DATABASE_MAX_RETRIES: '0' },
+    })
+    expect(result.code).toBe(4)
+  })
+
+  test('--out then up --plan applies it; a changed file since: exit 6 naming it', async () => {
+    p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
+    p.write('20250101000002_b.sql', sqlMigration('CREATE TABLE b (id integer);'))
+    const out = path.join(p.dir, 'plan.json')
+    const saved = await cli(['plan', '--out', out])
+    expect(saved.code).toBe(0)
+    expect(JSON.parse(fs.readFileSync(out, 'utf8')).migrations).toHaveLength(2)
+    expect(fs.readdirSync(p.dir).filter((f) => f.startsWith('.plan') || f.includes('.tmp'))).toEqual([])
+
+    p.write('20250101000002_b.sql', sqlMigration('CREATE TABLE b (id bigint);'))
+    for (const args of [['up', '--plan', out], ['up', '--plan', out, '--json']]) {
+      const stale = await cli(args)
+      expect(stale.code).toBe(6)
+      if (args.length === 3) expect(stale.stderr).toMatch(/20250101000002_b\.sql changed since the plan/)
+    }
+    expect(await p.tables()).toEqual([])
+
+    p.write('20250101000002_b.sql', sqlMigration('CREATE TABLE b (id integer);'))
+    const applied = await cli(['up', '--plan', out])
+    expect(applied.code).toBe(0)
+    expect(await p.tables()).toEqual(['a', 'b'])
+  })
+})
+
+test('sqlite: plan needs PostgreSQL (exit 2, pointing at migrate lint)', async () => {
+  const db = await sqlite.create()
+  try {
+    fs.mkdirSync(path.join(db.dir, 'migrations'))
+    const result = await runCli(['migrate', 'plan'], { cwd: db.dir, env: { DATABASE_URL: db.url } })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/plan needs PostgreSQL.*migrate lint/)
+  } finally {
+    await db.cleanup()
+  }
+})
