@@ -1,13 +1,12 @@
 /**
  * The plan port: what `migrate plan` asks of a dialect that can trace migrations (PostgreSQL).
- * A {@link MigrationPlanner} makes a throwaway copy of the target's schema, runs migrations in
+ * A `MigrationPlanner` (in `dialect.ts`, beside the connection types it takes) makes a throwaway copy of the target's schema, runs migrations in
  * it statement by statement recording the locks, rewrites and validations each one causes
  * ({@link MigrationTracer}), reads the target's real sizes, and says what each lock mode blocks.
  * The feature (`src/migrate/plan-migrations.ts`) grades and renders; a dialect without a planner
  * (SQLite) has nothing to trace.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ConnectionScope, DbConnection } from './dialect.js'
 import type { MigrationStep } from './migration-port.js'
 
 /** A relation lock a statement held, as the database names it. */
@@ -68,16 +67,7 @@ export interface LockEffect {
   blocks: { reads: boolean; writes: boolean; ddl: boolean }
 }
 
-/** A schema-only copy of the target: a connection to it, and how to get rid of it. */
-export interface SchemaCopy {
-  conn: DbConnection
-  /** Where it lives, for messages: `database dbops_plan_… (dropped afterwards)`. */
-  description: string
-  /** Drops (or empties) the copy. Safe to call twice. */
-  dispose(): Promise<void>
-}
-
-/** Options of {@link MigrationPlanner.copySchema}. */
+/** Options of `MigrationPlanner.copySchema`. */
 export interface CopySchemaOptions {
   /** The configuration (for the shadow database's settings). */
   config: ResolvedConfig
@@ -87,7 +77,7 @@ export interface CopySchemaOptions {
   onNote?: ((text: string) => void) | undefined
 }
 
-/** Options of {@link MigrationPlanner.openTracer}: the session set-up `migrate up` makes. */
+/** Options of `MigrationPlanner.openTracer`: the session set-up `migrate up` makes. */
 export interface TracerOptions {
   /** `DATABASE_SCHEMA`: first on the `search_path`. */
   schema: string
@@ -106,14 +96,3 @@ export interface MigrationTracer {
   close(): Promise<void>
 }
 
-/** A dialect's migration planner. */
-export interface MigrationPlanner {
-  /** Makes the schema-only copy of `scope.target` (the target is only read). */
-  copySchema(scope: ConnectionScope, options: CopySchemaOptions): Promise<SchemaCopy>
-  /** A tracer on the copy, set up as `migrate up` sets up its session. */
-  openTracer(copy: SchemaCopy, options: TracerOptions): Promise<MigrationTracer>
-  /** The target's sizes of `relations` (`schema.name`); relations it lacks are left out. */
-  relationSizes(target: DbConnection, relations: string[]): Promise<Map<string, RelationSize>>
-  /** What lock `mode` blocks (an unknown mode: assumed to block everything). */
-  lockEffect(mode: string): LockEffect
-}

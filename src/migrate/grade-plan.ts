@@ -15,6 +15,8 @@ export type PlanGrade = 'low' | 'medium' | 'high'
 export interface PlanLock extends HeldLock {
   label: string
   blocks: LockEffect['blocks']
+  /** Taken by an earlier statement of the same transaction, and still held. */
+  held_before?: boolean
 }
 
 /** Under both of these a table counts as small: locking it is over before anyone notices. */

@@ -9,7 +9,6 @@ import path from 'node:path'
 import { fsyncDirectory, writeFileAtomically } from '../backup/durable-file.js'
 import { IntegrityError, UsageError, messageOf } from '../errors.js'
 import type { ClassifiedMigration } from './classify-migrations.js'
-import type { MigrationPlan } from './plan-migrations.js'
 
 /** What `migrate up --plan` holds the pending migrations to: the plan's file and its migrations. */
 export interface PlanPin {
@@ -19,7 +18,7 @@ export interface PlanPin {
 }
 
 /** Writes `plan` to `file` durably: never a half-written file under that name. */
-export function savePlan(file: string, plan: MigrationPlan): void {
+export function savePlan(file: string, plan: object): void {
   const dir = path.dirname(path.resolve(file))
   writeFileAtomically(path.resolve(file), `${JSON.stringify(plan, null, 2)}\n`, `.${path.basename(file)}.${process.pid}.tmp`)
   fsyncDirectory(dir)
@@ -36,7 +35,7 @@ export function readPlanFile(file: string): PlanPin {
       hint: 'Save one with `dbops migrate plan --out plan.json`.',
     })
   }
-  const plan = doc as Partial<MigrationPlan>
+  const plan = (doc ?? {}) as { format?: unknown; migrations?: Array<{ name?: unknown; checksum?: unknown }> }
   if (plan.format !== 'dbops-plan/1' || !Array.isArray(plan.migrations)) {
     throw new UsageError(`--plan ${file}: not a dbops plan (no "format": "dbops-plan/1")`, {
       code: 'PLAN_UNREADABLE',

@@ -136,13 +136,16 @@ export async function planMigrations(config: ResolvedConfig, options: PlanMigrat
       const context = { existing: tracer.existing, sizes, lockEffect: planner.lockEffect }
       plan.migrations = prepared.map((item, index) => {
         const trace = traces[index]!
+        let heldBefore = new Set<string>()
         const statements = trace.statements.map((s): PlannedStatement => {
           const graded = gradeStatement(s, context)
+          const locks = graded.locks.map((l) => ({ ...l, held_before: heldBefore.has(`${l.relation} ${l.mode}`) }))
+          if (item.step.transaction) heldBefore = new Set(locks.map((l) => `${l.relation} ${l.mode}`))
           return {
             line: s.line ?? null,
             column: s.column ?? null,
             sql: sqlExcerpt(s.sql),
-            locks: graded.locks,
+            locks,
             rewritten: s.rewritten,
             validated: s.validated,
             not_null_checked: s.notNullChecked,

@@ -15,7 +15,12 @@ function lockList(locks: PlanLock[]): string {
 
 function statementLines(s: PlannedStatement, color: ChalkInstance): string[] {
   const where = s.line === null ? '' : `line ${s.line}: `
-  const lines = [`  ${paintGrade(s.grade, color)}  ${where}${printable(s.sql)}`, `        locks: ${lockList(s.locks)}`]
+  const taken = s.locks.filter((l) => !l.held_before)
+  const held = s.locks.length - taken.length
+  const lines = [
+    `  ${paintGrade(s.grade, color)}  ${where}${printable(s.sql)}`,
+    `        takes: ${lockList(taken)}${held > 0 ? ` (and still holds ${held} lock${held === 1 ? '' : 's'} from earlier statements)` : ''}`,
+  ]
   const changes = [
     ...s.rewritten.map((r) => `rewrites ${r}`),
     ...s.validated.map((v) => `validates ${v}`),

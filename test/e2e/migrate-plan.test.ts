@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { runCli } from '../support/cli.js'
+import { runCli, startCli, waitFor } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
 import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
 
@@ -89,6 +89,21 @@ describe('postgres: migrate plan', () => {
     }
     expect(await leftovers()).toEqual(before)
     expect(await p.tables()).toEqual([])
+  })
+
+  test('SIGTERM while a statement runs in the copy: 143, the copy dropped', async () => {
+    const before = await leftovers()
+    p.write('20250101000001_slow.sql', sqlMigration('CREATE TABLE slow (id integer);\nSELECT pg_sleep(60);'))
+    const run = startCli(['migrate', 'plan'], { cwd: p.dir, env: { DATABASE_URL: p.url }, timeoutMs: 60_000 })
+    await waitFor('the sleep in the copy', async () => {
+      const rows = await p.query(`SELECT 1 FROM pg_stat_activity WHERE datname LIKE 'dbops\\_plan\\_%' AND query LIKE '%pg_sleep(60)%'`)
+      return rows.length > 0
+    })
+    run.child().kill('SIGTERM')
+    const result = await run.done
+    expect(result.code).toBe(143)
+    expect(result.stderr).toMatch(/Interrupted by SIGTERM/)
+    expect(await leftovers()).toEqual(before)
   })
 
   test('unreachable target: exit 4', async () => {

@@ -2,7 +2,8 @@
  * PostgreSQL's migration planner (see `plan-port.ts`): the schema copy, the tracer, the
  * target's sizes from the catalog's estimates, and the lock-mode table.
  */
-import type { MigrationPlanner, RelationSize } from '../../plan-port.js'
+import type { MigrationPlanner } from '../../dialect.js'
+import type { RelationSize } from '../../plan-port.js'
 import type { PostgresConnection } from '../postgres-connection.js'
 import { postgresLockEffect } from './postgres-lock-modes.js'
 
