@@ -80,8 +80,10 @@ export function gradeStatement(trace: StatementTrace, context: GradeContext): St
   for (const lock of locks) {
     const table = lock.table ?? lock.relation
     const hurts = lock.blocks.reads || lock.blocks.writes
-    if (!context.existing.has(table)) {
-      if (hurts && reasonGrade === undefined) reason = `${lock.label} on ${table}, created in this plan: nothing else uses it yet`
+    // a relation made by this plan (a new table, or a new index being built) is seen by no one else yet
+    if (!context.existing.has(table) || !context.existing.has(lock.relation)) {
+      const created = context.existing.has(table) ? lock.relation : table
+      if (hurts && reasonGrade === undefined) reason = `${lock.label} on ${created}, created in this plan: nothing else uses it yet`
       continue
     }
     blocks.reads ||= lock.blocks.reads

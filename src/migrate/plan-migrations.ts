@@ -8,12 +8,14 @@
 import { describeTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connectionScope, loadDialect } from '../dialects/index.js'
+import type { LintFinding } from '../dialects/lint-port.js'
 import type { MigrationTrace, MigrationTracer } from '../dialects/plan-port.js'
 import { MigrationStepError } from '../dialects/migration-port.js'
 import { DbopsError, ExitCode, UsageError } from '../errors.js'
 import { classifyMigrations } from './classify-migrations.js'
 import { type PlanGrade, type PlanLock, gradeStatement, worseGrade } from './grade-plan.js'
 import { selectPending } from './migrate-up.js'
+import { attachLintFindings } from './plan-lint.js'
 import { assertUpAllowed, dbmateManagedError } from './migration-integrity.js'
 import { MigrationFailedError, describeLocation } from './migration-failed-error.js'
 import { type MigrationOptions, displayPath, readMigrationsDir, readRowsReadOnly } from './migration-runner.js'
@@ -36,6 +38,8 @@ export interface PlannedStatement {
   blocks: { reads: boolean; writes: boolean; ddl: boolean }
   grade: PlanGrade
   reason: string
+  /** The static lint's findings on this statement, downgraded where the trace disproves them. */
+  lint: LintFinding[]
 }
 
 /** One pending migration of the plan. */
@@ -63,6 +67,8 @@ export interface MigrationPlan {
   migrations: PlannedMigration[]
   /** The worst statement's grade; `low` when nothing is pending. */
   grade: PlanGrade
+  /** Set when the static lint could not run beside the trace. */
+  lint_note?: string
 }
 
 /** Options of {@link planMigrations}. */
@@ -154,6 +160,7 @@ export async function planMigrations(config: ResolvedConfig, options: PlanMigrat
             blocks: graded.blocks,
             grade: graded.grade,
             reason: graded.reason,
+            lint: [],
           }
         })
         return {
@@ -167,6 +174,8 @@ export async function planMigrations(config: ResolvedConfig, options: PlanMigrat
           grade: statements.reduce<PlanGrade>((worst, s) => worseGrade(worst, s.grade), 'low'),
         }
       })
+      const lintNote = await attachLintFindings(config, plan.migrations, prepared, target.serverVersion)
+      if (lintNote) plan.lint_note = lintNote
       plan.grade = plan.migrations.reduce<PlanGrade>((worst, m) => worseGrade(worst, m.grade), 'low')
       return plan
     } finally {

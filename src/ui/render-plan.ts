@@ -29,6 +29,10 @@ function statementLines(s: PlannedStatement, color: ChalkInstance): string[] {
   ]
   if (changes.length > 0) lines.push(`        ${printable(changes.join(', '))}`)
   lines.push(`        ${printable(s.reason)}`)
+  for (const f of s.lint) {
+    const severity = f.ignored ? `ignored: ${f.ignored.reason}` : f.downgraded ? `warning, downgraded: ${f.downgraded}` : f.severity
+    lines.push(`        lint ${f.rule} (${printable(severity)}): ${printable(f.message)}`)
+  }
   return lines
 }
 
@@ -45,6 +49,7 @@ export function renderMigrationPlan(plan: MigrationPlan, color: ChalkInstance): 
     for (const s of m.statements) lines.push(...statementLines(s, color))
     if (m.commit_locks) lines.push(`  held until COMMIT: ${lockList(m.commit_locks)}`)
   }
+  if (plan.lint_note) lines.push('', printable(plan.lint_note))
   lines.push('', `Overall: ${paintGrade(plan.grade, color)}`)
   return lines.join('\n')
 }

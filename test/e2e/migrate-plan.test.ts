@@ -45,6 +45,9 @@ describe('postgres: migrate plan', () => {
     expect(statement.blocks).toEqual({ reads: true, writes: true, ddl: true })
     expect(statement.grade).toBe('high')
     expect(statement.reason).toMatch(/public\.orders \(.*~20 k rows\)/)
+    // the static lint beside it, confirmed by the trace: not downgraded
+    expect(statement.lint).toEqual([expect.objectContaining({ rule: 'column-type-rewrite', severity: 'error' })])
+    expect(statement.lint[0].downgraded).toBeUndefined()
 
     const text = await cli(['plan'])
     expect(text.code).toBe(0)
@@ -65,8 +68,10 @@ describe('postgres: migrate plan', () => {
     await p.query('ANALYZE events')
     p.write('20250101000001_idx.sql', sqlMigration('CREATE INDEX CONCURRENTLY events_kind_idx ON events (kind);', undefined, 'transaction:false'))
     p.write('20250101000002_fresh.sql', sqlMigration('CREATE TABLE fresh (id integer);\nALTER TABLE fresh ALTER COLUMN id TYPE bigint;'))
+    await p.query('CREATE TABLE tiny (id integer)')
+    p.write('20250101000003_tiny.sql', sqlMigration('CREATE INDEX tiny_id_idx ON tiny (id);'))
     const doc = (await cli(['plan', '--json'])).json()
-    const [index, fresh] = doc.migrations
+    const [index, fresh, tiny] = doc.migrations
     expect(index.transaction).toBe(false)
     const locks = index.statements[0].locks
     expect(locks).toContainEqual(expect.objectContaining({ relation: 'public.events', mode: 'ShareUpdateExclusiveLock' }))
@@ -75,6 +80,15 @@ describe('postgres: migrate plan', () => {
     expect(fresh.statements[1].rewritten).toEqual(['public.fresh'])
     expect(fresh.statements[1].grade).toBe('low')
     expect(fresh.statements[1].reason).toContain('created in this plan')
+    // the lint's finding on an empty table of the target, downgraded by the trace with its reason
+    expect(tiny.statements[0].locks).toContainEqual(expect.objectContaining({ relation: 'public.tiny', mode: 'ShareLock' }))
+    expect(tiny.statements[0].lint).toEqual([
+      expect.objectContaining({
+        rule: 'create-index-non-concurrently',
+        severity: 'warning',
+        downgraded: expect.stringMatching(/^the trace disagrees: SHARE on public\.tiny \(.*~0 rows\) with an index build/),
+      }),
+    ])
     expect(fresh.commit_locks).toContainEqual(expect.objectContaining({ relation: 'public.fresh', mode: 'AccessExclusiveLock' }))
   })
 
