@@ -165,11 +165,15 @@ class PostgresMigrationTracer implements MigrationTracer {
       let done = false
       const running = this.client.query(text).finally(() => (done = true))
       running.catch(() => undefined)
-      while (!done) {
+      const look = async () => {
         for (const lock of await readRelationLocks(gate, this.pid)) seen.set(`${lock.oid} ${lock.mode}`, lock)
+      }
+      while (!done) {
+        await look()
         if (open) {
           const { rows } = await gate.query<{ waits: boolean }>('SELECT $2::int = ANY(pg_blocking_pids($1)) AS waits', [this.pid, gatePid])
           if (rows[0]?.waits) {
+            await look() // it waits for the snapshot: everything it locked so far is held now
             open = false
             await gate.query('COMMIT')
           }
