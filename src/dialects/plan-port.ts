@@ -95,4 +95,3 @@ export interface MigrationTracer {
   readonly existing: ReadonlySet<string>
   close(): Promise<void>
 }
-

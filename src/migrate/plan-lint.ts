@@ -77,9 +77,7 @@ export async function attachLintFindings(
       if (at === undefined) continue
       const statement = migration.statements[at]!
       const disproved = LOCK_RULES.has(finding.rule) && statement.grade === 'low' && !finding.ignored
-      statement.lint.push(
-        disproved ? { ...finding, severity: 'warning', downgraded: `the trace disagrees: ${statement.reason}` } : finding,
-      )
+      statement.lint.push(disproved ? { ...finding, severity: 'warning', downgraded: `the trace disagrees: ${statement.reason}` } : finding)
     }
   })
   return undefined

@@ -138,7 +138,10 @@ export async function planMigrations(config: ResolvedConfig, options: PlanMigrat
         await tracer.close()
       }
       const relations = new Set(traces.flatMap((t) => t.statements.flatMap((s) => s.locks.map((l) => l.table ?? l.relation))))
-      const sizes = await planner.relationSizes(target, [...relations].filter((r) => tracer.existing.has(r)))
+      const sizes = await planner.relationSizes(
+        target,
+        [...relations].filter((r) => tracer.existing.has(r)),
+      )
       const context = { existing: tracer.existing, sizes, lockEffect: planner.lockEffect }
       plan.migrations = prepared.map((item, index) => {
         const trace = traces[index]!

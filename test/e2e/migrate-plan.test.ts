@@ -5,10 +5,12 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import { afterEach, beforeEach, describe, expect, inject, test } from 'vitest'
 import { runCli, startCli, waitFor } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
 import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
+import { createTestDatabase, withUrl } from '../support/postgres.js'
 
 const postgres = testDialects().find((d) => d.name === 'postgres')!
 const sqlite = testDialects().find((d) => d.name === 'sqlite')!
@@ -56,9 +58,9 @@ describe('postgres: migrate plan', () => {
 
     // only read: no history, no change, no copy left
     expect(await p.query(`SELECT to_regclass('public.dbops_migrations') AS t`)).toEqual([{ t: null }])
-    expect(await p.query(`SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'amount'`)).toEqual([
-      { data_type: 'integer' },
-    ])
+    expect(
+      await p.query(`SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'amount'`),
+    ).toEqual([{ data_type: 'integer' }])
     expect(await leftovers()).toEqual(before)
   })
 
@@ -66,7 +68,10 @@ describe('postgres: migrate plan', () => {
     await p.query('CREATE TABLE events (id integer, kind text)')
     await p.query('INSERT INTO events SELECT g, g::text FROM generate_series(1, 20000) g')
     await p.query('ANALYZE events')
-    p.write('20250101000001_idx.sql', sqlMigration('CREATE INDEX CONCURRENTLY events_kind_idx ON events (kind);', undefined, 'transaction:false'))
+    p.write(
+      '20250101000001_idx.sql',
+      sqlMigration('CREATE INDEX CONCURRENTLY events_kind_idx ON events (kind);', undefined, 'transaction:false'),
+    )
     p.write('20250101000002_fresh.sql', sqlMigration('CREATE TABLE fresh (id integer);\nALTER TABLE fresh ALTER COLUMN id TYPE bigint;'))
     await p.query('CREATE TABLE tiny (id integer)')
     p.write('20250101000003_tiny.sql', sqlMigration('CREATE INDEX tiny_id_idx ON tiny (id);'))
@@ -98,7 +103,8 @@ describe('postgres: migrate plan', () => {
     for (const args of [['plan'], ['plan', '--json']]) {
       const result = await cli(args)
       expect(result.code).toBe(1)
-      if (args.length === 1) expect(result.stderr).toMatch(/error: Migration migrations\/20250101000001_bad\.sql failed in the schema copy at line 3/)
+      if (args.length === 1)
+        expect(result.stderr).toMatch(/error: Migration migrations\/20250101000001_bad\.sql failed in the schema copy at line 3/)
       else expect(result.json().error.code).toBe('MIGRATION_FAILED')
     }
     expect(await leftovers()).toEqual(before)
@@ -120,6 +126,61 @@ describe('postgres: migrate plan', () => {
     expect(await leftovers()).toEqual(before)
   })
 
+  test('a role that may not create databases: exit 2 naming SHADOW_DATABASE_URL; with it set, the plan runs there and empties it', async () => {
+    const role = `dbops_plan_role_${randomBytes(4).toString('hex')}`
+    const shadow = await createTestDatabase(inject('pgAdminUrl'), 'dbops_plan_shadow')
+    await p.query(`CREATE ROLE ${role} LOGIN PASSWORD 'pw' NOCREATEDB`)
+    try {
+      const db = new URL(p.url).pathname.slice(1)
+      await p.query(`ALTER DATABASE ${db} OWNER TO ${role}; ALTER SCHEMA public OWNER TO ${role}`)
+      await p.query(`ALTER DATABASE ${shadow.name} OWNER TO ${role}`)
+      p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
+      const env = { DATABASE_URL: withUrl(p.url, { user: role, password: 'pw' }) }
+      const denied = await cli(['plan'], env)
+      expect(denied.code).toBe(2)
+      expect(denied.stderr).toMatch(/^error: Cannot create a temporary database .* for the schema copy: permission denied/m)
+      expect(denied.stderr).toMatch(/^hint: Set SHADOW_DATABASE_URL to an empty PostgreSQL database/m)
+
+      const shadowUrl = withUrl(shadow.url, { user: role, password: 'pw' })
+      const planned = await cli(['plan', '--json'], { ...env, SHADOW_DATABASE_URL: shadowUrl })
+      expect(planned.code).toBe(0)
+      expect(planned.json().copy).toContain('SHADOW_DATABASE_URL')
+      const { Client } = (await import('pg')).default
+      const client = new Client({ connectionString: shadow.url })
+      await client.connect()
+      try {
+        const left = await client.query(
+          `SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'`,
+        )
+        expect(left.rows).toEqual([])
+      } finally {
+        await client.end()
+      }
+    } finally {
+      await shadow.drop()
+      await p.cleanup()
+      const { Client } = (await import('pg')).default
+      const admin = new Client({ connectionString: inject('pgAdminUrl') })
+      await admin.connect()
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).finally(() => admin.end())
+    }
+  })
+
+  test('a .ts migration is traced as one step, its locks read at the end of its transaction', async () => {
+    await p.query('CREATE TABLE items (id integer)')
+    p.write(
+      '20250101000001_items_index.ts',
+      "export async function up(db: any) { await db.schema.createIndex('items_id_idx').on('items').column('id').execute() }\n",
+    )
+    const doc = (await cli(['plan', '--json'])).json()
+    const [migration] = doc.migrations
+    expect(migration.traced).toBe('whole')
+    expect(migration.statements).toHaveLength(1)
+    expect(migration.statements[0].line).toBeNull()
+    expect(migration.statements[0].locks).toContainEqual(expect.objectContaining({ relation: 'public.items', mode: 'ShareLock' }))
+    expect(migration.statements[0].indexes_built).toEqual(['public.items_id_idx on public.items'])
+  })
+
   test('unreachable target: exit 4', async () => {
     p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
     const result = await runCli(['migrate', 'plan'], {
@@ -139,7 +200,10 @@ describe('postgres: migrate plan', () => {
     expect(fs.readdirSync(p.dir).filter((f) => f.startsWith('.plan') || f.includes('.tmp'))).toEqual([])
 
     p.write('20250101000002_b.sql', sqlMigration('CREATE TABLE b (id bigint);'))
-    for (const args of [['up', '--plan', out], ['up', '--plan', out, '--json']]) {
+    for (const args of [
+      ['up', '--plan', out],
+      ['up', '--plan', out, '--json'],
+    ]) {
       const stale = await cli(args)
       expect(stale.code).toBe(6)
       if (args.length === 3) expect(stale.stderr).toMatch(/20250101000002_b\.sql changed since the plan/)

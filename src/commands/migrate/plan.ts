@@ -13,7 +13,11 @@ export default class MigratePlan extends DbopsCommand<typeof MigratePlan> {
     'runs each pending migration there as `migrate up` would, statement by statement, and grades each statement by the ' +
     'target’s real table sizes. The target is only read; the copy is dropped afterwards. --out saves the plan for ' +
     '`migrate up --plan`. Exit 1: a migration failed in the copy; 2: no way to make the copy (set SHADOW_DATABASE_URL).'
-  static override examples = ['<%= config.bin %> migrate plan', '<%= config.bin %> migrate plan --out plan.json', '<%= config.bin %> migrate plan --json']
+  static override examples = [
+    '<%= config.bin %> migrate plan',
+    '<%= config.bin %> migrate plan --out plan.json',
+    '<%= config.bin %> migrate plan --json',
+  ]
   static override flags = {
     out: Flags.string({ summary: 'Save the plan to FILE, for `migrate up --plan FILE`.', helpValue: 'FILE' }),
     to: Flags.string({ summary: 'Plan up to and including this migration (version or file name).', exclusive: ['step'] }),
