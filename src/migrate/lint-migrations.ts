@@ -5,12 +5,11 @@
  * applied. `lintMigrationFiles` is pure (no database); `lintMigrations` picks the files
  * (pending ones or all) and the server version from the target when it is reachable.
  */
-import path from 'node:path'
 import type { LintFileSettings } from '../config/config-file.js'
 import type { DialectName } from '../dialects/dialect.js'
 import { dialectTraits } from '../dialects/index.js'
 import { type LintFinding, type LintRule, type LintSeverity, LintSyntaxError, newLintState } from '../dialects/lint-port.js'
-import { DbopsError, ExitCode } from '../errors.js'
+import { ConfigError, DbopsError, ExitCode } from '../errors.js'
 import { SqlMigrationFormatError, parseSqlMigration } from './parse-sql-migration.js'
 import { applyIgnoreComments } from './lint-ignore-comments.js'
 
@@ -66,6 +65,11 @@ export async function lintMigrationFiles(files: readonly LintInputFile[], option
   const linter = await traits.loadLinter()
   const settings = options.config?.rules ?? {}
   const known = new Set(linter.rules.map((r) => r.id))
+  const unknown = Object.keys(settings).find((id) => !known.has(id))
+  if (unknown !== undefined)
+    throw new ConfigError(`lint.rules.${unknown}: no ${traits.displayName} lint rule has this id`, {
+      hint: `Known rules: ${[...known].join(', ')}.`,
+    })
   const state = newLintState()
   const findings: LintFinding[] = []
   const notes: string[] = []
@@ -107,7 +111,9 @@ export async function lintMigrationFiles(files: readonly LintInputFile[], option
     })
     findings.push(...applyIgnoreComments(input.file, input.text, configured, known))
   }
-  const rules = linter.rules.filter((r) => settings[r.id] !== 'off').map((r) => ({ ...r, severity: (settings[r.id] as LintSeverity | undefined) ?? r.severity }))
+  const rules = linter.rules
+    .filter((r) => settings[r.id] !== 'off')
+    .map((r) => ({ ...r, severity: (settings[r.id] as LintSeverity | undefined) ?? r.severity }))
   return { findings, notes, files: linted, rules }
 }
 
@@ -117,8 +123,7 @@ export function failsLint(finding: LintFinding, failOn: LintSeverity = 'error'):
   return failOn === 'warning' || finding.severity === 'error'
 }
 
-/** A migration file as {@link lintMigrationFiles} reads it, shown relative to `cwd`. */
-export function lintInputOf(file: { path: string; content: string; kind: 'sql' | 'module' }, cwd = process.cwd()): LintInputFile {
-  const relative = path.relative(cwd, file.path)
-  return { file: relative.startsWith('..') ? file.path : relative, text: file.content, kind: file.kind }
+/** A discovered migration file as {@link lintMigrationFiles} reads it, shown as `label`. */
+export function lintInputOf(file: { content: string; kind: 'sql' | 'module' }, label: string): LintInputFile {
+  return { file: label, text: file.content, kind: file.kind }
 }

@@ -71,7 +71,7 @@ export async function lintMigrations(config: ResolvedConfig, options: LintMigrat
       serverVersionNum ??= serverVersionNumber(version)
     } catch (err) {
       if (!isOffline(err)) throw err
-      offline = `no database reachable (${err.message}): linting from the files alone${options.files || options.all ? '' : ', every migration'}`
+      offline = `cannot read the database (${err.message}): linting from the files alone${options.files || options.all ? '' : ', every migration'}`
     }
   }
 
@@ -85,7 +85,9 @@ function readNamedFiles(config: ResolvedConfig, names: readonly string[]): Array
   return names.map((name) => {
     const full = path.resolve(config.cwd, name)
     if (!fs.existsSync(full) || !fs.statSync(full).isFile())
-      throw new UsageError(`${name}: no such migration file`, { hint: 'Name .sql migration files, or run `dbops migrate lint` for the pending ones.' })
+      throw new UsageError(`${name}: no such migration file`, {
+        hint: 'Name .sql migration files, or run `dbops migrate lint` for the pending ones.',
+      })
     return { file: displayPath(config, full), text: fs.readFileSync(full, 'utf8') }
   })
 }
@@ -102,5 +104,5 @@ async function selectFiles(config: ResolvedConfig, options: LintMigrationsOption
     )
     files = files.filter((f) => pending.has(f.version))
   }
-  return files.map((f) => ({ ...lintInputOf(f, config.cwd), file: displayPath(config, f.path) }))
+  return files.map((f) => lintInputOf(f, displayPath(config, f.path)))
 }
