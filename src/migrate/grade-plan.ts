@@ -19,7 +19,10 @@ export interface PlanLock extends HeldLock {
   held_before?: boolean
 }
 
-/** Under both of these a table counts as small: locking it is over before anyone notices. */
+/**
+ * Under both of these a table counts as small: locking it is over before anyone notices.
+ * The default of the config file's `lint.smallTable`, which the lint gate reads too.
+ */
 export const SMALL_TABLE = { rows: 10_000, bytes: 10 * 1024 * 1024 }
 
 /** What the grading reads besides the trace. */
@@ -28,6 +31,8 @@ export interface GradeContext {
   existing: ReadonlySet<string>
   sizes: ReadonlyMap<string, RelationSize>
   lockEffect(mode: string): LockEffect
+  /** Default {@link SMALL_TABLE}. */
+  smallTable?: { rows?: number | undefined; bytes?: number | undefined } | undefined
 }
 
 /** A statement's grade, what it blocks, and the one sentence saying why. */
@@ -92,7 +97,8 @@ export function gradeStatement(trace: StatementTrace, context: GradeContext): St
     if (!hurts) continue
     const size = context.sizes.get(table)
     const sizeText = size ? ` (${formatBytes(size.bytes)}, ~${formatCount(size.rows)} rows)` : ''
-    const small = !size || (size.rows < SMALL_TABLE.rows && size.bytes < SMALL_TABLE.bytes)
+    const limit = { ...SMALL_TABLE, ...context.smallTable }
+    const small = !size || (size.rows < limit.rows && size.bytes < limit.bytes)
     const heavy = work.get(table)
     const lockGrade: PlanGrade = small ? 'low' : heavy ? 'high' : 'medium'
     if (reasonGrade !== undefined && ORDER[lockGrade] <= ORDER[reasonGrade]) continue

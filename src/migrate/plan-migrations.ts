@@ -142,7 +142,7 @@ export async function planMigrations(config: ResolvedConfig, options: PlanMigrat
         target,
         [...relations].filter((r) => tracer.existing.has(r)),
       )
-      const context = { existing: tracer.existing, sizes, lockEffect: planner.lockEffect }
+      const context = { existing: tracer.existing, sizes, lockEffect: planner.lockEffect, smallTable: config.lint.smallTable }
       plan.migrations = prepared.map((item, index) => {
         const trace = traces[index]!
         let heldBefore = new Set<string>()

@@ -86,6 +86,11 @@ describe('gradeStatement', () => {
     else expect(graded.reason).toMatch(reason)
   })
 
+  test('a config smallTable above the table: low', () => {
+    const input = trace({ locks: [lock('app.orders', 'AccessExclusiveLock')], rewritten: ['app.orders'] })
+    expect(gradeStatement(input, { ...context, smallTable: { rows: 1e9, bytes: 1e12 } }).grade).toBe('low')
+  })
+
   test.each([
     { input: 0, expected: '0' },
     { input: 999, expected: '999' },
