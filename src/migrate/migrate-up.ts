@@ -20,6 +20,7 @@ import {
   readRowsReadOnly,
   usingMigrationSession,
 } from './migration-runner.js'
+import { type PlanPin, assertPlanHolds } from './plan-file.js'
 import { prepareMigrations } from './prepare-migrations.js'
 import { runMigrations } from './run-migrations.js'
 
@@ -33,6 +34,8 @@ export interface MigrateUpOptions extends MigrationOptions {
   dryRun?: boolean
   /** Apply pending migrations older than the newest applied one instead of refusing. */
   allowOutOfOrder?: boolean
+  /** `--plan`: apply only if the pending migrations are exactly these (exit 6 otherwise). */
+  plan?: PlanPin | undefined
 }
 
 /**
@@ -56,6 +59,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const classification = classifyMigrations(discovered.files, state.rows, state.runner)
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
+    if (options.plan) assertPlanHolds(options.plan, plan)
     const prepared = await prepareMigrations(config, plan, 'up')
     return {
       database,
@@ -88,6 +92,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const classification = classifyMigrations(discovered.files, await store.readRows(session))
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
+    if (options.plan) assertPlanHolds(options.plan, plan)
     const prepared = await prepareMigrations(config, plan, 'up')
     const { results, error } = await runMigrations(session, prepared, 'up', options)
     const head = await store
@@ -102,8 +107,8 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
   })
 }
 
-/** The pending migrations a run applies, in order, cut by `to` or `step`. */
-function selectPending(classification: Classification, options: MigrateUpOptions, dirLabel: string): ClassifiedMigration[] {
+/** The pending migrations a run applies (or a plan traces), in order, cut by `to` or `step`. */
+export function selectPending(classification: Classification, options: MigrateUpOptions, dirLabel: string): ClassifiedMigration[] {
   const pending = classification.migrations.filter((m) => m.state === 'pending')
   if (options.to !== undefined) {
     const target = findMigration(options.to, classification.migrations, dirLabel)

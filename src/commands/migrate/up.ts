@@ -3,6 +3,7 @@ import { DbopsCommand } from '../../cli/base-command.js'
 import { annotate, finishRun, lockFlags, migrationOptions, newHistoryFlag, type MigrationRunJson } from '../../cli/migrate-support.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
+import { readPlanFile } from '../../migrate/plan-file.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { renderPlan, renderRunSummary } from '../../ui/render-migrations.js'
 
@@ -33,6 +34,10 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     all: Flags.boolean({
       summary: 'Every database under `databases` in the config file, in order; stops at the first failure.',
     }),
+    plan: Flags.string({
+      summary: 'Apply exactly the plan saved by `migrate plan --out FILE`; exit 6 if the pending migrations changed since.',
+      helpValue: 'FILE',
+    }),
     ...lockFlags,
     ...newHistoryFlag,
   }
@@ -56,6 +61,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
         step: this.flags.step,
         dryRun: this.flags['dry-run'],
         allowOutOfOrder: this.flags['allow-out-of-order'],
+        plan: this.flags.plan === undefined ? undefined : readPlanFile(this.flags.plan),
       })
     } catch (err) {
       await progress?.finish()
