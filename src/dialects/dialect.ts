@@ -233,6 +233,12 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   readonly migrationTable: MigrationTableSyntax
   /** Namespaces (`DATABASE_SCHEMA`) exist. */
   readonly supportsSchemas: boolean
+  /**
+   * The SQLSTATEs that mean a statement gave up waiting for a lock (PostgreSQL `55P03`,
+   * lock_not_available, which `lock_timeout` raises); a transactional migration failing with
+   * one was rolled back and may be retried. Empty where errors carry no SQLSTATE (SQLite).
+   */
+  readonly lockNotAvailableSqlstates: readonly string[]
 
   /** Opens a connection and proves it with a real login; maps failures to typed errors. */
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<DbConnection>
@@ -315,7 +321,10 @@ export interface Dialect extends PresentationTraits, NamingTraits {
  * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering, the SQL
  * lexer, the reports, backup names and the matching of typed names read.
  */
-export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName'> &
+export type DialectTraits = Pick<
+  Dialect,
+  'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'lockNotAvailableSqlstates'
+> &
   PresentationTraits &
   NamingTraits
 

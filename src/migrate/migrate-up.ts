@@ -21,6 +21,7 @@ import {
   usingMigrationSession,
 } from './migration-runner.js'
 import { prepareMigrations } from './prepare-migrations.js'
+import { lockRetryPolicy } from './lock-retry.js'
 import { runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateUp}. */
@@ -89,7 +90,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
     const prepared = await prepareMigrations(config, plan, 'up')
-    const { results, error } = await runMigrations(session, prepared, 'up', options)
+    const { results, error } = await runMigrations(session, prepared, 'up', options, lockRetryPolicy(config, options))
     const head = await store
       .readRows(session)
       .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)

@@ -12,6 +12,7 @@ import { type MigrationRow, type MigrationSession, queryable } from '../dialects
 import { DbopsError, InterruptedError, LockTimeoutError, UsageError } from '../errors.js'
 import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
 import { assertHistoryHere } from './history-guard.js'
+import type { LockRetry } from './lock-retry.js'
 import { indentedMarkerWarning } from './parse-sql-migration.js'
 import { MigrationStore, withMigrationRunner } from './migration-store.js'
 
@@ -25,6 +26,11 @@ export interface MigrationOptions {
   lockTimeoutMs?: number
   /** PostgreSQL `lock_timeout` for migration statements, ms (0: wait forever). Default: the config's (5 s). */
   statementLockTimeoutMs?: number
+  /**
+   * Retries of a transactional migration that hit `lock_timeout` (see `lock-retry.ts`).
+   * Default: the config's `migrations.lockRetries` (3).
+   */
+  lockRetries?: number
   /** SIGINT/SIGTERM: cancels the running statement and stops the run. */
   signal?: AbortSignal
   /** Connection options (application name, SQL echo, retries). */
@@ -53,6 +59,8 @@ export type MigrationProgress =
       durationMs: number
     }
   | { type: 'failed'; version: string; name: string; error: DbopsError }
+  /** A transactional migration hit `lock_timeout`, was rolled back, and runs again after `retry.delay_ms`. */
+  | { type: 'retry'; version: string; name: string; retry: LockRetry; of: number }
 
 /** What happened to one migration in a run. */
 export type MigrationResultStatus = 'applied' | 'reverted' | 'skipped' | 'failed' | 'not_run' | 'planned'
@@ -67,6 +75,10 @@ export interface MigrationResult {
   statements?: string[]
   /** With `--dry-run`: false for `transaction:false`. */
   transaction?: boolean
+  /** How many times it ran, when it was retried after `lock_timeout`. */
+  attempts?: number
+  /** Its retries after `lock_timeout`, when it had any. */
+  lock_retries?: LockRetry[]
 }
 
 /**

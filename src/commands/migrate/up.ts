@@ -1,6 +1,6 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { annotate, finishRun, lockFlags, migrationOptions, newHistoryFlag, type MigrationRunJson } from '../../cli/migrate-support.js'
+import { annotate, finishRun, lockFlags, lockRetriesFlag, migrationOptions, newHistoryFlag, type MigrationRunJson } from '../../cli/migrate-support.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
@@ -34,6 +34,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
       summary: 'Every database under `databases` in the config file, in order; stops at the first failure.',
     }),
     ...lockFlags,
+    ...lockRetriesFlag,
     ...newHistoryFlag,
   }
 
