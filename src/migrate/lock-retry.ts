@@ -9,7 +9,7 @@
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { dialectTraits } from '../dialects/index.js'
 import { MigrationStepError } from '../dialects/migration-port.js'
-import { InterruptedError } from '../errors.js'
+import { sleep } from '../dialects/retry-within-deadline.js'
 
 /** One retry of a migration (snake_case: it is part of the `--json` document). */
 export interface LockRetry {
@@ -92,19 +92,4 @@ function retryableSqlstate(err: unknown, policy: LockRetryPolicy, transactional:
   const { sqlstate, dirty, cancelled } = err.details
   if (dirty || cancelled || sqlstate === undefined) return undefined
   return policy.sqlstates.includes(sqlstate) ? sqlstate : undefined
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      clearTimeout(timer)
-      reject(signal?.reason instanceof Error ? signal.reason : new InterruptedError('SIGINT'))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stop)
-      resolve()
-    }, ms)
-    if (signal?.aborted) stop()
-    else signal?.addEventListener('abort', stop, { once: true })
-  })
 }

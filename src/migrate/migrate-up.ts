@@ -21,6 +21,7 @@ import {
   usingMigrationSession,
 } from './migration-runner.js'
 import { prepareMigrations } from './prepare-migrations.js'
+import { withInvalidIndexesOf } from './invalid-indexes.js'
 import { lockRetryPolicy } from './lock-retry.js'
 import { runMigrations } from './run-migrations.js'
 
@@ -79,7 +80,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     }
   }
 
-  return usingMigrationSession(config, options, 'migrate up', async (session, store) => {
+  return usingMigrationSession(config, options, 'migrate up', async (session, store, conn) => {
     // dbmate's table and none of ours: adopt its history rather than re-run everything
     if (!(await store.exists(session))) {
       const dbmate = await store.readDbmateVersions(session)
@@ -90,7 +91,11 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
     const prepared = await prepareMigrations(config, plan, 'up')
-    const { results, error } = await runMigrations(session, prepared, 'up', options, lockRetryPolicy(config, options))
+    const run = await runMigrations(session, prepared, 'up', options, lockRetryPolicy(config, options))
+    const { results } = run
+    const failed = prepared[results.findIndex((r) => r.status === 'failed')]
+    // outside a transaction, a failed CREATE INDEX CONCURRENTLY leaves its index behind
+    const error = run.error && failed && !failed.step.transaction ? await withInvalidIndexesOf(conn, run.error, failed.file) : run.error
     const head = await store
       .readRows(session)
       .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)

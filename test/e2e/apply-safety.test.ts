@@ -151,7 +151,8 @@ describe('postgres: failing safely at apply time', () => {
       // repaired (the row forgotten), but the invalid index is still there
       expect((await cli(['migrate', 'repair', '20250101000002_index.sql', '--yes'])).code).toBe(0)
       // an invalid index no migration created is not dbops' business
-      await p.query('CREATE TABLE other (x integer)')
+      await expect(p.query('CREATE UNIQUE INDEX CONCURRENTLY by_hand_key ON t (note)')).rejects.toThrow(/could not create unique index/)
+      expect(await p.query("SELECT 1 FROM pg_index WHERE indexrelid = 'by_hand_key'::regclass AND NOT indisvalid")).toHaveLength(1)
 
       const text = await cli(['migrate', 'status', '--exit-code'])
       expect(text.code, text.stderr).toBe(6)
