@@ -111,7 +111,7 @@ export async function withInvalidIndexesOf(conn: DbConnection, error: DbopsError
     `${error.message}; it left the invalid index${left.length === 1 ? '' : 'es'} ${names} behind`,
     error.location,
     {
-      hint: `${error.hint ? `${error.hint} ` : ''}The invalid index${left.length === 1 ? '' : 'es'} it left: ${fixes}`,
+      hint: `${error.hint ? `${error.hint} ` : ''}Drop the invalid index${left.length === 1 ? '' : 'es'} it left with ${fixes}`,
       cause: error.cause,
       sqlstate: error.sqlstate,
     },
