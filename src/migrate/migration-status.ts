@@ -99,7 +99,12 @@ export async function getMigrationStatus(config: ResolvedConfig, options: Migrat
   const dbmate = !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
   const problems = integrityProblems(classification, displayPath(config, discovered.dir), dbmate?.versions)
   // an invalid index blocks re-running its migration, as a dirty one does
-  const exitCode = problems.length > 0 || state.invalidIndexes.length > 0 ? ExitCode.integrity : c.pending + c.running > 0 ? ExitCode.attention : ExitCode.ok
+  const exitCode =
+    problems.length > 0 || state.invalidIndexes.length > 0
+      ? ExitCode.integrity
+      : c.pending + c.running > 0
+        ? ExitCode.attention
+        : ExitCode.ok
   const runner = c.running > 0 ? state.runner : undefined
   return {
     database: describeTarget(config.target),

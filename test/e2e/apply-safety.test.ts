@@ -113,7 +113,11 @@ describe('postgres: failing safely at apply time', () => {
       p.write('20250101000001_t.sql', sqlMigration("CREATE TABLE t (id integer, note text);\nINSERT INTO t VALUES (1, 'a'), (2, 'a');"))
       p.write(
         '20250101000002_index.sql',
-        sqlMigration('CREATE UNIQUE INDEX CONCURRENTLY t_note_key ON t (note);', 'DROP INDEX CONCURRENTLY t_note_key;', 'transaction:false'),
+        sqlMigration(
+          'CREATE UNIQUE INDEX CONCURRENTLY t_note_key ON t (note);',
+          'DROP INDEX CONCURRENTLY t_note_key;',
+          'transaction:false',
+        ),
       )
     }
 

@@ -1,6 +1,14 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { annotate, finishRun, lockFlags, lockRetriesFlag, migrationOptions, newHistoryFlag, type MigrationRunJson } from '../../cli/migrate-support.js'
+import {
+  annotate,
+  finishRun,
+  lockFlags,
+  lockRetriesFlag,
+  migrationOptions,
+  newHistoryFlag,
+  type MigrationRunJson,
+} from '../../cli/migrate-support.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
