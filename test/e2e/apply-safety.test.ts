@@ -91,6 +91,19 @@ describe('postgres: failing safely at apply time', () => {
       expect(outside.stderr).toContain('outside a transaction and is now dirty')
     })
 
+    test('migrate down retries too (--lock-retries)', async () => {
+      p.write('20250101000001_busy.sql', sqlMigration('CREATE TABLE busy (id integer);', 'DROP TABLE busy;'))
+      expect((await cli(['migrate', 'up'])).code).toBe(0)
+      holder = new pg.Client({ connectionString: p.url })
+      await holder.connect()
+      await holder.query('BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE')
+      const down = await cli(['migrate', 'down', '--statement-lock-timeout', '0.1', '--lock-retries', '1'])
+      expect(down.code).toBe(5)
+      expect(down.stderr).toContain('20250101000001_busy.sql hit lock_timeout (SQLSTATE 55P03); it was rolled back, retry 1 of 1')
+      expect(down.stderr).toContain('gave up after 2 attempts')
+      expect((await p.rows()).map((r) => r.version)).toEqual(['20250101000001'])
+    })
+
     test('SIGTERM during the backoff ends the run at once (143), nothing of the migration left', async () => {
       await lockBusyTable()
       const run = startCli(['migrate', 'up', '--statement-lock-timeout', '0.1', '--lock-retries', '8'], {
