@@ -76,6 +76,17 @@ export interface DatabaseFileSettings {
   backup?: BackupFileSettings
 }
 
+/**
+ * `migrate lint` and the lint gate of `migrate up`: rules turned `off` or given another
+ * severity by id, the least severity that fails (`failOn`, default `error`), and the size under
+ * which the gate counts a table as small (`smallTable`: estimated rows and bytes).
+ */
+export interface LintFileSettings {
+  rules?: Record<string, 'off' | 'warning' | 'error'>
+  failOn?: 'error' | 'warning'
+  smallTable?: { rows?: number; bytes?: number }
+}
+
 /** The whole config file. */
 export interface DbopsConfigFile extends DatabaseFileSettings {
   /**
@@ -89,6 +100,7 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
   migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number; lockRetries?: number; table?: string }
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
+  lint?: LintFileSettings
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
   databases?: Record<string, DatabaseFileSettings>
 }
@@ -191,6 +203,25 @@ const BACKUP_SCHEMA: Record<string, Check> = {
   keepWeekly: 'number',
   keepMonthly: 'number',
 }
+const LINT_SCHEMA: Record<string, Check> = {
+  rules: checkLintRules,
+  failOn: (value, label, keyPath) => {
+    if (value !== 'error' && value !== 'warning') throw wrongType(label, keyPath, "'error' or 'warning'", value)
+  },
+  smallTable: { rows: 'number', bytes: 'number' },
+}
+
+/** `lint.rules`: rule ids to `'off'`, `'warning'` or `'error'` (the ids are checked against the dialect's rules by the lint). */
+function checkLintRules(value: unknown, label: string, keyPath: string): void {
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, "an object of rule ids to 'off', 'warning' or 'error'", value)
+  for (const [rule, setting] of Object.entries(value)) {
+    if (setting !== 'off' && setting !== 'warning' && setting !== 'error') {
+      throw new ConfigError(`${label}: ${keyPath}.${rule} must be 'off', 'warning' or 'error', got ${JSON.stringify(setting)}`, {
+        code: 'CONFIG_FILE_INVALID',
+      })
+    }
+  }
+}
 const SCHEMA_EXAMPLE = "Example: schema: { default: 'public', schemas: ['public', 'app'] } (or schemas: 'all')."
 
 /** `schema`: a name, or `{ default?: string, schemas?: string[] | 'all' }`. */
@@ -221,6 +252,7 @@ const FILE_SCHEMA: Record<string, Check> = {
   ...DATABASE_SCHEMA,
   migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', lockRetries: 'number', table: 'string' },
   models: 'string',
+  lint: LINT_SCHEMA,
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import { type DbopsConfigFile, type DatabaseFileSettings, loadConfigFile } from './config-file.js'
+import { type DbopsConfigFile, type DatabaseFileSettings, type LintFileSettings, loadConfigFile } from './config-file.js'
 import { type DatabaseTarget, formatTargetUrl, parseDatabaseUrl } from './database-url.js'
 import { type ConfigSetting, Layers, type Variable, lookUp } from './config-layers.js'
 import { loadDotenv } from './env-file.js'
@@ -111,6 +111,8 @@ export interface ResolvedConfig {
   lockRetries: number
   /** The models module, when configured. */
   modelsPath: string | undefined
+  /** The config file's `lint` settings, as written (rule ids are checked by the lint). */
+  lint: LintFileSettings
   backup: BackupSettings
   /**
    * `SHADOW_DATABASE_URL`: a PostgreSQL database `schema diff --against migrations` and
@@ -316,6 +318,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     migrationsTable,
     statementLockTimeoutSeconds,
     lockRetries,
+    lint: fileConfig.lint ?? {},
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
     shadowUrl,

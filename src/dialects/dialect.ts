@@ -24,6 +24,7 @@ import type { Catalog } from './catalog-port.js'
 import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
 import type { SqlSyntax } from '../sql/sql-tokenizer.js'
+import type { MigrationLinter } from './lint-port.js'
 
 /** The databases dbops supports. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -239,6 +240,8 @@ export interface Dialect extends PresentationTraits, NamingTraits {
    * one was rolled back and may be retried. Empty where errors carry no SQLSTATE (SQLite).
    */
   readonly lockNotAvailableSqlstates: readonly string[]
+  /** The static linter of its migrations' SQL (loads the parser it needs). */
+  loadLinter(): Promise<MigrationLinter>
 
   /** Opens a connection and proves it with a real login; maps failures to typed errors. */
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<DbConnection>
@@ -323,7 +326,7 @@ export interface Dialect extends PresentationTraits, NamingTraits {
  */
 export type DialectTraits = Pick<
   Dialect,
-  'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'lockNotAvailableSqlstates'
+  'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'lockNotAvailableSqlstates' | 'loadLinter'
 > &
   PresentationTraits &
   NamingTraits
