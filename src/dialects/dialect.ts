@@ -256,6 +256,12 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   readonly migrationTable: MigrationTableSyntax
   /** Namespaces (`DATABASE_SCHEMA`) exist. */
   readonly supportsSchemas: boolean
+  /**
+   * The SQLSTATEs that mean a statement gave up waiting for a lock (PostgreSQL `55P03`,
+   * lock_not_available, which `lock_timeout` raises); a transactional migration failing with
+   * one was rolled back and may be retried. Empty where errors carry no SQLSTATE (SQLite).
+   */
+  readonly lockNotAvailableSqlstates: readonly string[]
   /** The static linter of its migrations' SQL (loads the parser it needs). */
   loadLinter(): Promise<MigrationLinter>
 
@@ -347,7 +353,7 @@ export interface Dialect extends PresentationTraits, NamingTraits {
  */
 export type DialectTraits = Pick<
   Dialect,
-  'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'loadLinter'
+  'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'lockNotAvailableSqlstates' | 'loadLinter'
 > &
   PresentationTraits &
   NamingTraits

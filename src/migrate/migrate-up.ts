@@ -22,6 +22,8 @@ import {
 } from './migration-runner.js'
 import { type PlanPin, assertPlanHolds } from './plan-file.js'
 import { prepareMigrations } from './prepare-migrations.js'
+import { withInvalidIndexesOf } from './invalid-indexes.js'
+import { lockRetryPolicy } from './lock-retry.js'
 import { runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateUp}. */
@@ -82,7 +84,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     }
   }
 
-  return usingMigrationSession(config, options, 'migrate up', async (session, store) => {
+  return usingMigrationSession(config, options, 'migrate up', async (session, store, conn) => {
     // dbmate's table and none of ours: adopt its history rather than re-run everything
     if (!(await store.exists(session))) {
       const dbmate = await store.readDbmateVersions(session)
@@ -94,7 +96,11 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const plan = selectPending(classification, options, dirLabel)
     if (options.plan) assertPlanHolds(options.plan, plan)
     const prepared = await prepareMigrations(config, plan, 'up')
-    const { results, error } = await runMigrations(session, prepared, 'up', options)
+    const run = await runMigrations(session, prepared, 'up', options, lockRetryPolicy(config, options))
+    const { results } = run
+    const failed = prepared[results.findIndex((r) => r.status === 'failed')]
+    // outside a transaction, a failed CREATE INDEX CONCURRENTLY leaves its index behind
+    const error = run.error && failed && !failed.step.transaction ? await withInvalidIndexesOf(conn, run.error, failed.file) : run.error
     const head = await store
       .readRows(session)
       .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)

@@ -1,6 +1,14 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { annotate, finishRun, lockFlags, migrationOptions, newHistoryFlag, type MigrationRunJson } from '../../cli/migrate-support.js'
+import {
+  annotate,
+  finishRun,
+  lockFlags,
+  lockRetriesFlag,
+  migrationOptions,
+  newHistoryFlag,
+  type MigrationRunJson,
+} from '../../cli/migrate-support.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
 import { readPlanFile } from '../../migrate/plan-file.js'
@@ -39,6 +47,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
       helpValue: 'FILE',
     }),
     ...lockFlags,
+    ...lockRetriesFlag,
     ...newHistoryFlag,
   }
 

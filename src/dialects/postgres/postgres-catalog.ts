@@ -5,7 +5,8 @@
  */
 import { type Kysely, sql } from 'kysely'
 import { isInternalTable } from '../../sql/internal-tables.js'
-import type { Catalog, ColumnBrief, SchemaBrief, TableStats } from '../catalog-port.js'
+import { quoteQualified } from '../../sql/sql-text.js'
+import type { Catalog, ColumnBrief, InvalidIndex, SchemaBrief, TableStats } from '../catalog-port.js'
 import type { DbConnection } from '../dialect.js'
 
 /**
@@ -30,7 +31,20 @@ export function createPostgresCatalog(conn: DbConnection): Catalog {
     tableNames: (options) => tableNames(conn, options),
     listSchemas: () => listSchemas(conn),
     listColumns: (options) => listColumns(conn, options),
+    invalidIndexes: () => invalidIndexes(conn),
   }
+}
+
+async function invalidIndexes(conn: DbConnection): Promise<InvalidIndex[]> {
+  const { rows } = await sql<{ schema: string; name: string; table: string }>`
+      SELECT n.nspname AS schema, c.relname AS name, t.relname AS table
+      FROM pg_index i
+      JOIN pg_class c ON c.oid = i.indexrelid
+      JOIN pg_class t ON t.oid = i.indrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT i.indisvalid AND ${USER_SCHEMA_CONDITION}
+      ORDER BY n.nspname, c.relname`.execute(conn.db)
+  return rows.map((row) => ({ ...row, fix: `DROP INDEX CONCURRENTLY ${quoteQualified(row.schema, row.name)};` }))
 }
 
 async function listTables(conn: DbConnection, { schema }: { schema: string }): Promise<TableStats[]> {
