@@ -11,6 +11,7 @@ import { runCli, startCli, waitFor } from '../support/cli.js'
 import { testDialects } from '../support/dialects.js'
 import { type MigrationProject, createMigrationProject, sqlMigration } from '../support/migrations.js'
 import { createTestDatabase, withUrl } from '../support/postgres.js'
+import { copyDatabaseName } from '../../src/dialects/postgres/plan/postgres-schema-copy.js'
 
 const postgres = testDialects().find((d) => d.name === 'postgres')!
 const sqlite = testDialects().find((d) => d.name === 'sqlite')!
@@ -25,9 +26,12 @@ describe('postgres: migrate plan', () => {
   })
   const cli = (args: string[], extra: Record<string, string> = {}) =>
     runCli(['migrate', ...args], { cwd: p.dir, env: { DATABASE_URL: p.url, ...extra }, timeoutMs: 60_000 })
-  /** Copies of this project's database that plan may have left behind. */
-  const leftovers = async () =>
-    (await p.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'dbops\\_plan\\_%'`)).map((r) => r.datname)
+  /** Copies of this project's database that plan may have left behind (other tests plan other databases at the same time). */
+  const leftovers = async () => {
+    const prefix = copyDatabaseName(new URL(p.url).pathname.slice(1)).replace(/[0-9a-f]+$/, '')
+    const rows = await p.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, '${prefix}')`)
+    return rows.map((r) => r.datname)
+  }
 
   test('a type change on a table with rows: ACCESS EXCLUSIVE and a rewrite, graded by the target; the target unchanged', async () => {
     await p.query('CREATE TABLE orders (id integer PRIMARY KEY, amount integer NOT NULL)')

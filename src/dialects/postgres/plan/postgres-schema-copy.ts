@@ -94,7 +94,7 @@ async function makeEmptyDatabase(
     const copyTarget = shadow.config.target as PostgresTarget
     return { copyTarget, description: `SHADOW_DATABASE_URL (database "${copyTarget.database}", emptied afterwards)` }
   }
-  const name = `dbops_plan_${randomBytes(6).toString('hex')}`
+  const name = copyDatabaseName(target.database)
   try {
     await admin.pool.query(`CREATE DATABASE ${delimitIdentifier(name)} TEMPLATE template0`)
   } catch (err) {
@@ -115,4 +115,17 @@ async function makeEmptyDatabase(
 /** The copy's connection, typed as the tracer needs it. */
 export function copyConnection(conn: DbConnection): PostgresConnection {
   return conn as PostgresConnection
+}
+
+/**
+ * `dbops_plan_<target>_<random>`: the target's name (folded to `[a-z0-9_]`, cut to 30
+ * characters, so the whole stays within PostgreSQL's 63) tells an operator whose copy a
+ * leftover was, and lets concurrent plans of different databases tell their copies apart.
+ */
+export function copyDatabaseName(targetDatabase: string): string {
+  const of = targetDatabase
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30)
+  return `dbops_plan_${of}_${randomBytes(6).toString('hex')}`
 }
