@@ -76,8 +76,10 @@ export {
   type PlannedStatement,
   type PlanMigrationsOptions,
 } from './migrate/plan-migrations.js'
-export { gradeStatement, type PlanGrade, type PlanLock, type StatementGrade } from './migrate/grade-plan.js'
-export { savePlan, readPlanFile, assertPlanHolds, type PlanPin } from './migrate/plan-file.js'
+export type { PlanGrade, PlanLock, StatementGrade } from './migrate/grade-plan.js'
+export type { PlanPin } from './migrate/plan-file.js'
+export { lintMigrations, type LintMigrationsOptions, type ProjectLintResult } from './migrate/lint-target.js'
+export type { LintFinding, LintSeverity } from './dialects/lint-port.js'
 export type { MigrationOptions, MigrationProgress, MigrationResult, MigrationRunResult } from './migrate/migration-runner.js'
 
 // On call: health, pool, inspect
