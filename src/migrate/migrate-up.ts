@@ -9,6 +9,8 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { UsageError } from '../errors.js'
 import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
+import type { DbConnection } from '../dialects/dialect.js'
+import { type GateReport, UnsafeMigrationError, isStanding, runMigrationGate } from './migration-gate.js'
 import { assertUpAllowed, dbmateManagedError } from './migration-integrity.js'
 import {
   type MigrationOptions,
@@ -19,8 +21,9 @@ import {
   readMigrationsDir,
   readRowsReadOnly,
   usingMigrationSession,
+  usingReadConnection,
 } from './migration-runner.js'
-import { prepareMigrations } from './prepare-migrations.js'
+import { type PreparedMigration, prepareMigrations } from './prepare-migrations.js'
 import { runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateUp}. */
@@ -33,6 +36,18 @@ export interface MigrateUpOptions extends MigrationOptions {
   dryRun?: boolean
   /** Apply pending migrations older than the newest applied one instead of refusing. */
   allowOutOfOrder?: boolean
+  /**
+   * Lint the pending `.sql` migrations first and stop (exit 3, nothing applied) on error-level
+   * findings that the target does not make harmless (see `migration-gate.ts`). Default true.
+   */
+  lint?: boolean
+  /** Apply despite error-level findings; each such migration's history row records them. */
+  allowUnsafe?: boolean
+}
+
+/** The result of {@link migrateUp}: a run's, and what its gate decided (undefined with `lint: false`). */
+export interface MigrateUpResult extends MigrationRunResult {
+  lint?: GateReport | undefined
 }
 
 /**
@@ -44,7 +59,7 @@ export interface MigrateUpOptions extends MigrationOptions {
  * const result = await migrateUp(await resolveConfig(), { step: 1 })
  * if (result.error) throw result.error
  */
-export async function migrateUp(config: ResolvedConfig, options: MigrateUpOptions = {}): Promise<MigrationRunResult> {
+export async function migrateUp(config: ResolvedConfig, options: MigrateUpOptions = {}): Promise<MigrateUpResult> {
   if (options.to !== undefined && options.step !== undefined) throw new UsageError('--to and --step cannot be used together')
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
@@ -57,10 +72,12 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
     const prepared = await prepareMigrations(config, plan, 'up')
+    const lint = await usingReadConnection(config, options, 'migrate up', (conn) => gate(config, prepared, options, conn))
     return {
       database,
       direction: 'up',
       dry_run: true,
+      lint,
       results: prepared.map((p) => ({
         version: p.file.version,
         name: p.file.name,
@@ -70,7 +87,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
         statements: p.preview.statements,
       })),
       head: classification.head ?? null,
-      error: undefined,
+      error: lint?.blocked ? new UnsafeMigrationError(lint.findings.filter(isStanding)) : undefined,
       warnings: indentedMarkerWarnings(
         config,
         plan.map((m) => m.file!),
@@ -78,7 +95,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     }
   }
 
-  return usingMigrationSession(config, options, 'migrate up', async (session, store) => {
+  return usingMigrationSession(config, options, 'migrate up', async (session, store, conn) => {
     // dbmate's table and none of ours: adopt its history rather than re-run everything
     if (!(await store.exists(session))) {
       const dbmate = await store.readDbmateVersions(session)
@@ -89,6 +106,17 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
     const prepared = await prepareMigrations(config, plan, 'up')
+    const lint = await gate(config, prepared, options, conn)
+    if (lint?.blocked) {
+      const results = prepared.map((p) => ({ version: p.file.version, name: p.file.name, status: 'not_run' as const, duration_ms: null }))
+      const error = new UnsafeMigrationError(lint.findings.filter(isStanding))
+      const warnings = indentedMarkerWarnings(
+        config,
+        plan.map((m) => m.file!),
+      )
+      return { database, direction: 'up', dry_run: false, results, head: classification.head ?? null, error, warnings, lint }
+    }
+    if (prepared.some((p) => p.step.row.allowedUnsafe !== undefined)) await store.ensureUnsafeColumn(session)
     const { results, error } = await runMigrations(session, prepared, 'up', options)
     const head = await store
       .readRows(session)
@@ -98,7 +126,28 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
       config,
       plan.map((m) => m.file!),
     )
-    return { database, direction: 'up', dry_run: false, results, head, error, warnings }
+    return { database, direction: 'up', dry_run: false, results, head, error, warnings, lint }
+  })
+}
+
+/**
+ * The gate over `prepared` (nothing to lint: undefined), with the target's facts from `conn`
+ * (undefined: the database does not exist yet, so neither does any table).
+ */
+async function gate(
+  config: ResolvedConfig,
+  prepared: PreparedMigration[],
+  options: MigrateUpOptions,
+  conn: DbConnection | undefined,
+): Promise<GateReport | undefined> {
+  if (options.lint === false || prepared.length === 0) return undefined
+  return runMigrationGate(config, prepared, {
+    allowUnsafe: options.allowUnsafe,
+    serverVersionNum: conn ? conn.dialect.serverVersionNum?.(conn) : undefined,
+    targetFacts: async (relations, factOptions) =>
+      conn
+        ? conn.dialect.createCatalog(conn).targetFacts(relations, factOptions)
+        : { empty: true, relations: relations.map((r) => ({ ...r, exists: false, rows: 0, bytes: 0 })) },
   })
 }
 

@@ -152,7 +152,7 @@ export async function usingMigrationSession<T>(
   config: ResolvedConfig,
   options: MigrationOptions,
   command: string,
-  fn: (session: MigrationSession, store: MigrationStore) => Promise<T>,
+  fn: (session: MigrationSession, store: MigrationStore, conn: DbConnection) => Promise<T>,
   mode: 'read' | 'write' = 'write',
 ): Promise<T> {
   const conn = await connectForMigrations(config, options, mode, command, lockTimeoutMsFor(config, options))
@@ -186,10 +186,35 @@ export async function usingMigrationSession<T>(
     }
     try {
       if (!options.newHistory) await assertHistoryHere(store, session)
-      return await fn(session, store)
+      return await fn(session, store, conn)
     } finally {
       await session.release()
     }
+  } finally {
+    await conn.close()
+  }
+}
+
+/**
+ * Runs `fn` over a read connection to the target without the lock, or with undefined when the
+ * database does not exist yet (a SQLite file not made yet).
+ */
+export async function usingReadConnection<T>(
+  config: ResolvedConfig,
+  options: MigrationOptions,
+  command: string,
+  fn: (conn: DbConnection | undefined) => Promise<T>,
+): Promise<T> {
+  let conn: DbConnection
+  try {
+    // a read that takes no lock waits as long as the user asked, else as any read does
+    conn = await connectForMigrations(config, options, 'read', command, options.lockTimeoutMs)
+  } catch (err) {
+    if (err instanceof DbopsError && err.code === 'DB_FILE_MISSING') return fn(undefined)
+    throw err
+  }
+  try {
+    return await fn(conn)
   } finally {
     await conn.close()
   }
@@ -212,17 +237,8 @@ export async function readRowsReadOnly(
   tableExists: boolean
   databaseExists: boolean
 }> {
-  let conn: DbConnection
-  try {
-    // a read that takes no lock waits as long as the user asked, else as any read does
-    conn = await connectForMigrations(config, options, 'read', command, options.lockTimeoutMs)
-  } catch (err) {
-    if (err instanceof DbopsError && err.code === 'DB_FILE_MISSING') {
-      return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false }
-    }
-    throw err
-  }
-  try {
+  return usingReadConnection(config, options, command, async (conn) => {
+    if (!conn) return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false }
     const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
     const db = queryable(conn.db)
     if (!options.newHistory) await assertHistoryHere(store, db)
@@ -230,9 +246,7 @@ export async function readRowsReadOnly(
     const { rows, runner } = await withMigrationRunner(conn, store, exists ? await store.selectRows(db) : [])
     const dbmateVersions = exists ? undefined : await store.readDbmateVersions(db)
     return { rows, runner, dbmateVersions, tableExists: exists, databaseExists: true }
-  } finally {
-    await conn.close()
-  }
+  })
 }
 
 /**
