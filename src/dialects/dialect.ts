@@ -24,6 +24,7 @@ import type { Catalog } from './catalog-port.js'
 import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
 import type { SqlSyntax } from '../sql/sql-tokenizer.js'
+import type { MigrationLinter } from './lint-port.js'
 
 /** The databases dbops supports. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -233,6 +234,8 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   readonly migrationTable: MigrationTableSyntax
   /** Namespaces (`DATABASE_SCHEMA`) exist. */
   readonly supportsSchemas: boolean
+  /** The static linter of its migrations' SQL (loads the parser it needs). */
+  loadLinter(): Promise<MigrationLinter>
 
   /** Opens a connection and proves it with a real login; maps failures to typed errors. */
   connect(config: ResolvedConfig, options: ConnectOptions): Promise<DbConnection>
@@ -315,7 +318,7 @@ export interface Dialect extends PresentationTraits, NamingTraits {
  * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering, the SQL
  * lexer, the reports, backup names and the matching of typed names read.
  */
-export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName'> &
+export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'loadLinter'> &
   PresentationTraits &
   NamingTraits
 

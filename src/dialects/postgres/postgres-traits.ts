@@ -38,4 +38,5 @@ export const postgresTraits: DialectTraits = {
     return known.find((k) => k === wanted)
   },
   backupBaseName: (target) => (target.dialect === 'postgres' ? target.database : undefined),
+  loadLinter: async () => (await import('./lint/postgres-linter.js')).loadPostgresLinter(),
 }
