@@ -38,8 +38,8 @@ await build({
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   // drivers (native code, optional natives), oclif (must be the instance bin/run.js loads),
-  // jiti (loaded on demand through its own files)
-  external: ['@oclif/core', 'better-sqlite3', 'pg', 'pg-native', 'jiti'],
+  // jiti (loaded on demand through its own files), libpg-query (loads its WebAssembly from beside itself)
+  external: ['@oclif/core', 'better-sqlite3', 'pg', 'pg-native', 'jiti', 'libpg-query'],
   banner: {
     js: "import { createRequire as __dbopsCreateRequire } from 'node:module'; const require = __dbopsCreateRequire(import.meta.url);",
   },

@@ -76,6 +76,18 @@ export interface DatabaseFileSettings {
   backup?: BackupFileSettings
 }
 
+/**
+ * The config file's `lint`: rule settings by id (`'off' | 'warning' | 'error'`), the least
+ * severity that fails `migrate lint` (`failOn`, default `error`), and `smallTable`: under both
+ * `rows` (default 10,000) and `bytes` (default 10 MB) a table is small, and `migrate up`'s
+ * gate makes an error-level finding on it a warning.
+ */
+export interface LintFileSettings {
+  rules?: Record<string, 'off' | 'warning' | 'error'>
+  failOn?: 'error' | 'warning'
+  smallTable?: { rows?: number; bytes?: number }
+}
+
 /** The whole config file. */
 export interface DbopsConfigFile extends DatabaseFileSettings {
   /**
@@ -86,6 +98,8 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
    * (`table`: `name` or, on PostgreSQL, `schema.name`; default `dbops_migrations` in `schema`).
    */
   migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number; table?: string }
+  /** The migration lint (`migrate lint`, and the gate of `migrate up`). */
+  lint?: LintFileSettings
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
@@ -219,7 +233,29 @@ const DATABASE_SCHEMA: Record<string, Check> = {
 const FILE_SCHEMA: Record<string, Check> = {
   ...DATABASE_SCHEMA,
   migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', table: 'string' },
+  lint: { rules: checkLintRules, failOn: checkSeverity, smallTable: { rows: checkCount, bytes: checkCount } },
   models: 'string',
+}
+
+/** `lint.rules`: an object of rule ids to `'off' | 'warning' | 'error'`. */
+function checkLintRules(value: unknown, label: string, keyPath: string): void {
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, "an object of rule ids to 'off', 'warning' or 'error'", value)
+  for (const [id, setting] of Object.entries(value)) {
+    if (setting !== 'off' && setting !== 'warning' && setting !== 'error')
+      throw new ConfigError(`${label}: ${keyPath}.${id} must be 'off', 'warning' or 'error', got ${JSON.stringify(setting)}`, {
+        code: 'CONFIG_FILE_INVALID',
+      })
+  }
+}
+
+function checkSeverity(value: unknown, label: string, keyPath: string): void {
+  if (value === 'error' || value === 'warning') return
+  throw new ConfigError(`${label}: ${keyPath} must be 'error' or 'warning', got ${JSON.stringify(value)}`, { code: 'CONFIG_FILE_INVALID' })
+}
+
+/** A whole number ≥ 0 (`lint.smallTable.rows`, `.bytes`). */
+function checkCount(value: unknown, label: string, keyPath: string): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw wrongType(label, keyPath, 'a whole number ≥ 0', value)
 }
 
 /**

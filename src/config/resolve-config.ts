@@ -9,7 +9,7 @@
  */
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import { type DbopsConfigFile, type DatabaseFileSettings, loadConfigFile } from './config-file.js'
+import { type DbopsConfigFile, type DatabaseFileSettings, type LintFileSettings, loadConfigFile } from './config-file.js'
 import { type DatabaseTarget, formatTargetUrl, parseDatabaseUrl } from './database-url.js'
 import { type ConfigSetting, Layers, type Variable, lookUp } from './config-layers.js'
 import { loadDotenv } from './env-file.js'
@@ -110,6 +110,8 @@ export interface ResolvedConfig {
   /** The models module, when configured. */
   modelsPath: string | undefined
   backup: BackupSettings
+  /** The config file's `lint` (rule settings, `failOn`, `smallTable`), as written; `{}` when absent. */
+  lint: LintFileSettings
   /**
    * `SHADOW_DATABASE_URL`: a PostgreSQL database `schema diff --against migrations` and
    * `migrate generate --from-models` may empty and replay into, instead of creating one.
@@ -309,6 +311,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     statementLockTimeoutSeconds,
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
+    lint: fileConfig.lint ?? {},
     shadowUrl,
     databases: Object.keys(fileConfig.databases ?? {}),
     settings: layers.settings,

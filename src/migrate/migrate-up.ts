@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js'
 import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
 import type { DbConnection } from '../dialects/dialect.js'
-import { type GateReport, UnsafeMigrationError, isStanding, runMigrationGate } from './migration-gate.js'
+import { type GateReport, UnsafeMigrationError, isStanding, runMigrationGate, serverVersionNumOf } from './migration-gate.js'
 import { assertUpAllowed, dbmateManagedError } from './migration-integrity.js'
 import {
   type MigrationOptions,
@@ -143,7 +143,7 @@ async function gate(
   if (options.lint === false || prepared.length === 0) return undefined
   return runMigrationGate(config, prepared, {
     allowUnsafe: options.allowUnsafe,
-    serverVersionNum: conn ? conn.dialect.serverVersionNum?.(conn) : undefined,
+    serverVersionNum: conn ? serverVersionNumOf(conn.serverVersion) : undefined,
     targetFacts: async (relations, factOptions) =>
       conn
         ? conn.dialect.createCatalog(conn).targetFacts(relations, factOptions)

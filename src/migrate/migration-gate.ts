@@ -9,6 +9,7 @@
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { RelationFacts, RelationRef, TargetFacts } from '../dialects/catalog-port.js'
 import type { LintFinding } from '../dialects/lint-port.js'
+import { formatBytes } from '../backup/durable-file.js'
 import { DbopsError, ExitCode } from '../errors.js'
 import { lintInputOf, lintMigrationFiles } from './lint-migrations.js'
 import type { PreparedMigration } from './prepare-migrations.js'
@@ -145,12 +146,17 @@ function recordAllowed(config: ResolvedConfig, prepared: PreparedMigration[], st
   }
 }
 
+/**
+ * A server version as a number, the way `server_version_num` spells it: `15.18` → 150018,
+ * `9.6.24` → 90624; undefined when it does not read as one.
+ */
+export function serverVersionNumOf(version: string): number | undefined {
+  const [major, minor = 0, patch = 0] = version.split(/[.\s]/).map((part) => Number.parseInt(part, 10))
+  if (major === undefined || !Number.isFinite(major)) return undefined
+  return major >= 10 ? major * 10_000 + (minor || 0) : major * 10_000 + (minor || 0) * 100 + (patch || 0)
+}
+
 function keyOf(table: RelationRef): string {
   return `${table.schema ?? ''}\u0000${table.name}`
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} kB`
-  return `${Math.round(bytes / (1024 * 1024))} MB`
-}

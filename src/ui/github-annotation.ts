@@ -13,6 +13,8 @@ export interface AnnotationSource {
   line?: number | undefined
   column?: number | undefined
   title?: string
+  /** `error` (default) or `warning`. */
+  level?: 'error' | 'warning'
 }
 
 /** Escapes a workflow command's message (`%`, CR, LF), per GitHub's toolkit. */
@@ -42,5 +44,5 @@ export function githubErrorAnnotation(source: AnnotationSource, env: Record<stri
   if (source.line !== undefined) properties.push(`line=${source.line}`)
   if (source.column !== undefined) properties.push(`col=${source.column}`)
   if (source.title) properties.push(`title=${escapeProperty(source.title)}`)
-  return `::error ${properties.join(',')}::${escapeData(printableLines(source.message))}`
+  return `::${source.level ?? 'error'} ${properties.join(',')}::${escapeData(printableLines(source.message))}`
 }

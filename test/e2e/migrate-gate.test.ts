@@ -15,8 +15,8 @@ const postgres = testDialects().find((d) => d.name === 'postgres')!
 const sqlite = testDialects().find((d) => d.name === 'sqlite')!
 
 /** Config with a low threshold: a table of more than 10 rows is large. */
-function writeConfig(p: MigrationProject, smallTable: { rows?: number; bytes?: number } = { rows: 10 }): void {
-  fs.writeFileSync(path.join(p.dir, 'dbops.config.json'), JSON.stringify({ lint: { smallTable } }))
+function writeConfig(p: MigrationProject, smallTable: { rows?: number; bytes?: number } = { rows: 10 }, rules?: Record<string, string>): void {
+  fs.writeFileSync(path.join(p.dir, 'dbops.config.json'), JSON.stringify({ lint: { smallTable, rules } }))
 }
 
 describe('postgres: migrate up runs the lint first', () => {
@@ -140,7 +140,8 @@ describe('sqlite: migrate up runs the lint first', () => {
   let p: MigrationProject
   beforeEach(async () => {
     p = await createMigrationProject(sqlite)
-    writeConfig(p)
+    // a warning by default: the gate stops on errors only
+    writeConfig(p, { rows: 10 }, { 'sqlite-table-rebuild': 'error' })
   })
   afterEach(async () => {
     await p.cleanup()
