@@ -72,7 +72,8 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     await progress?.finish()
     reportGate(this.out, result.lint, config.cwd)
     const json = finishRun(this.out, config, result)
-    this.out.result(this.flags['dry-run'] ? renderPlan(result, this.out.out) : `${name ? `${name}: ` : ''}${renderRunSummary(result)}`)
+    if (this.flags['dry-run']) this.out.result(renderPlan(result, this.out.out))
+    else if (!result.lint?.blocked) this.out.result(`${name ? `${name}: ` : ''}${renderRunSummary(result)}`)
     return json
   }
 }
