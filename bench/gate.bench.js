@@ -18,11 +18,14 @@ function writeMigrations(dir) {
   fs.mkdirSync(migrations, { recursive: true })
   fs.writeFileSync(
     path.join(migrations, SEED),
-    '-- migrate:up\nCREATE TABLE existing (id integer PRIMARY KEY, note text);\nINSERT INTO existing VALUES (1, \'a\'), (2, \'b\');\n',
+    "-- migrate:up\nCREATE TABLE existing (id integer PRIMARY KEY, note text);\nINSERT INTO existing VALUES (1, 'a'), (2, 'b');\n",
   )
   for (let i = 0; i < MIGRATIONS; i++) {
     const version = String(20250101000000 + i)
-    const lines = [`CREATE TABLE bench_${i} (id integer PRIMARY KEY, name text NOT NULL);`, `CREATE INDEX bench_${i}_name ON bench_${i} (name);`]
+    const lines = [
+      `CREATE TABLE bench_${i} (id integer PRIMARY KEY, name text NOT NULL);`,
+      `CREATE INDEX bench_${i}_name ON bench_${i} (name);`,
+    ]
     if (i % 10 === 0) lines.push(`CREATE INDEX existing_note_${i} ON existing (note);`)
     fs.writeFileSync(path.join(migrations, `${version}_bench_${i}.sql`), `-- migrate:up\n${lines.join('\n')}\n`)
   }

@@ -15,6 +15,9 @@ export const gateFlags = {
 }
 
 /** The core's gate options from the flags. */
-export function gateOptions(flags: { 'allow-unsafe'?: boolean | undefined; lint?: boolean | undefined }): Pick<MigrateUpOptions, 'allowUnsafe' | 'lint'> {
+export function gateOptions(flags: {
+  'allow-unsafe'?: boolean | undefined
+  lint?: boolean | undefined
+}): Pick<MigrateUpOptions, 'allowUnsafe' | 'lint'> {
   return { allowUnsafe: flags['allow-unsafe'], lint: flags.lint }
 }

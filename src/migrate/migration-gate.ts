@@ -159,4 +159,3 @@ export function serverVersionNumOf(version: string): number | undefined {
 function keyOf(table: RelationRef): string {
   return `${table.schema ?? ''}\u0000${table.name}`
 }
-

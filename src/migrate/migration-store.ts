@@ -57,7 +57,10 @@ const UNSAFE_COLUMN = 'allowed_unsafe'
  */
 export class MigrationStore implements MigrationRecords {
   private readonly qualified: string
-  private readonly sql: Record<'insert' | 'insertUnsafe' | 'selectStatus' | 'markStarted' | 'markApplied' | 'setChecksum' | 'delete', string>
+  private readonly sql: Record<
+    'insert' | 'insertUnsafe' | 'selectStatus' | 'markStarted' | 'markApplied' | 'setChecksum' | 'delete',
+    string
+  >
 
   constructor(
     private readonly syntax: MigrationTableSyntax,

@@ -24,7 +24,12 @@ export function renderFinding(finding: LintFinding): string {
  * holds them too): standing errors and warnings, the `--allow-unsafe` notice, and GitHub
  * annotations when `GITHUB_ACTIONS=true`.
  */
-export function reportGate(out: Output, gate: GateReport | undefined, cwd: string, env: Record<string, string | undefined> = process.env): void {
+export function reportGate(
+  out: Output,
+  gate: GateReport | undefined,
+  cwd: string,
+  env: Record<string, string | undefined> = process.env,
+): void {
   if (!gate) return
   const shown = gate.findings.filter((f) => !f.ignored)
   const standing = shown.filter(isStanding)

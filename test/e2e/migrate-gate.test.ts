@@ -15,7 +15,11 @@ const postgres = testDialects().find((d) => d.name === 'postgres')!
 const sqlite = testDialects().find((d) => d.name === 'sqlite')!
 
 /** Config with a low threshold: a table of more than 10 rows is large. */
-function writeConfig(p: MigrationProject, smallTable: { rows?: number; bytes?: number } = { rows: 10 }, rules?: Record<string, string>): void {
+function writeConfig(
+  p: MigrationProject,
+  smallTable: { rows?: number; bytes?: number } = { rows: 10 },
+  rules?: Record<string, string>,
+): void {
   fs.writeFileSync(path.join(p.dir, 'dbops.config.json'), JSON.stringify({ lint: { smallTable, rules } }))
 }
 
@@ -51,7 +55,9 @@ describe('postgres: migrate up runs the lint first', () => {
   async function largeOrders(index = 'CREATE INDEX orders_total ON orders (total);') {
     p.write(
       '20250101000001_orders.sql',
-      sqlMigration('CREATE TABLE orders (id integer PRIMARY KEY, total integer);\nINSERT INTO orders SELECT g, g FROM generate_series(1, 50) g;'),
+      sqlMigration(
+        'CREATE TABLE orders (id integer PRIMARY KEY, total integer);\nINSERT INTO orders SELECT g, g FROM generate_series(1, 50) g;',
+      ),
     )
     expect((await cli(['up'])).code).toBe(0)
     return p.write('20250101000002_orders_total.sql', sqlMigration(index))
@@ -95,7 +101,9 @@ describe('postgres: migrate up runs the lint first', () => {
   })
 
   test('with an ignore comment the same index is applied', async () => {
-    await largeOrders('-- dbops:lint-ignore create-index-non-concurrently built during the maintenance window\nCREATE INDEX orders_total ON orders (total);')
+    await largeOrders(
+      '-- dbops:lint-ignore create-index-non-concurrently built during the maintenance window\nCREATE INDEX orders_total ON orders (total);',
+    )
     const up = await cli(['up'])
     expect(up.code, up.stderr).toBe(0)
     expect((await p.rows()).length).toBe(2)
@@ -180,7 +188,7 @@ describe('sqlite: migrate up runs the lint first', () => {
 /** The table rebuild recipe: what SQLite needs for a change ALTER TABLE cannot make. */
 const SQLITE_REBUILD = [
   'CREATE TABLE items_new (id integer PRIMARY KEY, name text NOT NULL);',
-  'INSERT INTO items_new SELECT id, coalesce(name, \'\') FROM items;',
+  "INSERT INTO items_new SELECT id, coalesce(name, '') FROM items;",
   'DROP TABLE items;',
   'ALTER TABLE items_new RENAME TO items;',
 ].join('\n')

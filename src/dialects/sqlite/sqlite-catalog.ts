@@ -109,7 +109,9 @@ export function createSqliteCatalog(conn: DbConnection): Catalog {
  * of a table under the cap (bounded work); undefined without `dbstat` or above the cap.
  */
 function targetFacts(handle: SqliteHandle, relations: readonly RelationRef[], countUpTo: number): TargetFacts {
-  const lookup = handle.prepare("SELECT type, tbl_name AS tbl FROM sqlite_schema WHERE name = ? COLLATE NOCASE AND type IN ('table', 'index')")
+  const lookup = handle.prepare(
+    "SELECT type, tbl_name AS tbl FROM sqlite_schema WHERE name = ? COLLATE NOCASE AND type IN ('table', 'index')",
+  )
   const facts = relations.map((ref): RelationFacts => {
     const row = lookup.get(ref.name) as { type: string; tbl: string } | undefined
     if (!row) return { ...ref, exists: false, rows: 0, bytes: 0 }
