@@ -77,10 +77,9 @@ export interface DatabaseFileSettings {
 }
 
 /**
- * The config file's `lint`: rule settings by id (`'off' | 'warning' | 'error'`), the least
- * severity that fails `migrate lint` (`failOn`, default `error`), and `smallTable`: under both
- * `rows` (default 10,000) and `bytes` (default 10 MB) a table is small, and `migrate up`'s
- * gate makes an error-level finding on it a warning.
+ * `migrate lint` and the lint gate of `migrate up`: rules turned `off` or given another
+ * severity by id, the least severity that fails (`failOn`, default `error`), and the size under
+ * which the gate counts a table as small (`smallTable`: estimated rows and bytes).
  */
 export interface LintFileSettings {
   rules?: Record<string, 'off' | 'warning' | 'error'>
@@ -98,10 +97,9 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
    * (`table`: `name` or, on PostgreSQL, `schema.name`; default `dbops_migrations` in `schema`).
    */
   migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number; table?: string }
-  /** The migration lint (`migrate lint`, and the gate of `migrate up`). */
-  lint?: LintFileSettings
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
+  lint?: LintFileSettings
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
   databases?: Record<string, DatabaseFileSettings>
 }
@@ -204,6 +202,25 @@ const BACKUP_SCHEMA: Record<string, Check> = {
   keepWeekly: 'number',
   keepMonthly: 'number',
 }
+const LINT_SCHEMA: Record<string, Check> = {
+  rules: checkLintRules,
+  failOn: (value, label, keyPath) => {
+    if (value !== 'error' && value !== 'warning') throw wrongType(label, keyPath, "'error' or 'warning'", value)
+  },
+  smallTable: { rows: 'number', bytes: 'number' },
+}
+
+/** `lint.rules`: rule ids to `'off'`, `'warning'` or `'error'` (the ids are checked against the dialect's rules by the lint). */
+function checkLintRules(value: unknown, label: string, keyPath: string): void {
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, "an object of rule ids to 'off', 'warning' or 'error'", value)
+  for (const [rule, setting] of Object.entries(value)) {
+    if (setting !== 'off' && setting !== 'warning' && setting !== 'error') {
+      throw new ConfigError(`${label}: ${keyPath}.${rule} must be 'off', 'warning' or 'error', got ${JSON.stringify(setting)}`, {
+        code: 'CONFIG_FILE_INVALID',
+      })
+    }
+  }
+}
 const SCHEMA_EXAMPLE = "Example: schema: { default: 'public', schemas: ['public', 'app'] } (or schemas: 'all')."
 
 /** `schema`: a name, or `{ default?: string, schemas?: string[] | 'all' }`. */
@@ -233,29 +250,8 @@ const DATABASE_SCHEMA: Record<string, Check> = {
 const FILE_SCHEMA: Record<string, Check> = {
   ...DATABASE_SCHEMA,
   migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', table: 'string' },
-  lint: { rules: checkLintRules, failOn: checkSeverity, smallTable: { rows: checkCount, bytes: checkCount } },
   models: 'string',
-}
-
-/** `lint.rules`: an object of rule ids to `'off' | 'warning' | 'error'`. */
-function checkLintRules(value: unknown, label: string, keyPath: string): void {
-  if (!isPlainObject(value)) throw wrongType(label, keyPath, "an object of rule ids to 'off', 'warning' or 'error'", value)
-  for (const [id, setting] of Object.entries(value)) {
-    if (setting !== 'off' && setting !== 'warning' && setting !== 'error')
-      throw new ConfigError(`${label}: ${keyPath}.${id} must be 'off', 'warning' or 'error', got ${JSON.stringify(setting)}`, {
-        code: 'CONFIG_FILE_INVALID',
-      })
-  }
-}
-
-function checkSeverity(value: unknown, label: string, keyPath: string): void {
-  if (value === 'error' || value === 'warning') return
-  throw new ConfigError(`${label}: ${keyPath} must be 'error' or 'warning', got ${JSON.stringify(value)}`, { code: 'CONFIG_FILE_INVALID' })
-}
-
-/** A whole number ≥ 0 (`lint.smallTable.rows`, `.bytes`). */
-function checkCount(value: unknown, label: string, keyPath: string): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw wrongType(label, keyPath, 'a whole number ≥ 0', value)
+  lint: LINT_SCHEMA,
 }
 
 /**

@@ -109,9 +109,9 @@ export interface ResolvedConfig {
   statementLockTimeoutSeconds: number
   /** The models module, when configured. */
   modelsPath: string | undefined
-  backup: BackupSettings
-  /** The config file's `lint` (rule settings, `failOn`, `smallTable`), as written; `{}` when absent. */
+  /** The config file's `lint` settings, as written (rule ids are checked by the lint). */
   lint: LintFileSettings
+  backup: BackupSettings
   /**
    * `SHADOW_DATABASE_URL`: a PostgreSQL database `schema diff --against migrations` and
    * `migrate generate --from-models` may empty and replay into, instead of creating one.
@@ -309,9 +309,9 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     migrationLockTimeoutSeconds,
     migrationsTable,
     statementLockTimeoutSeconds,
+    lint: fileConfig.lint ?? {},
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
-    lint: fileConfig.lint ?? {},
     shadowUrl,
     databases: Object.keys(fileConfig.databases ?? {}),
     settings: layers.settings,

@@ -5,25 +5,16 @@
  * applied. `lintMigrationFiles` is pure (no database); `lintMigrations` picks the files
  * (pending ones or all) and the server version from the target when it is reachable.
  */
-import path from 'node:path'
+import type { LintFileSettings } from '../config/config-file.js'
 import type { DialectName } from '../dialects/dialect.js'
 import { dialectTraits } from '../dialects/index.js'
 import { type LintFinding, type LintRule, type LintSeverity, LintSyntaxError, newLintState } from '../dialects/lint-port.js'
-import { DbopsError, ExitCode } from '../errors.js'
+import { ConfigError, DbopsError, ExitCode } from '../errors.js'
 import { SqlMigrationFormatError, parseSqlMigration } from './parse-sql-migration.js'
 import { applyIgnoreComments } from './lint-ignore-comments.js'
 
-/** A rule's setting in the config file's `lint.rules`. */
-export type LintRuleSetting = 'off' | LintSeverity
-
-/** The config file's `lint` key. */
-export interface LintConfig {
-  rules?: Record<string, LintRuleSetting>
-  /** The least severity that fails the lint (exit 3). Default `error`. */
-  failOn?: LintSeverity
-  /** Under both, a table counts as small for the gate of `migrate up`. */
-  smallTable?: { rows?: number; bytes?: number }
-}
+/** The config file's `lint` key (see {@link LintFileSettings}). */
+export type LintConfig = LintFileSettings
 
 /** One file to lint: its path as shown, its text, and whether it is SQL or a module. */
 export interface LintInputFile {
@@ -74,6 +65,11 @@ export async function lintMigrationFiles(files: readonly LintInputFile[], option
   const linter = await traits.loadLinter()
   const settings = options.config?.rules ?? {}
   const known = new Set(linter.rules.map((r) => r.id))
+  const unknown = Object.keys(settings).find((id) => !known.has(id))
+  if (unknown !== undefined)
+    throw new ConfigError(`lint.rules.${unknown}: no ${traits.displayName} lint rule has this id`, {
+      hint: `Known rules: ${[...known].join(', ')}.`,
+    })
   const state = newLintState()
   const findings: LintFinding[] = []
   const notes: string[] = []
@@ -125,8 +121,7 @@ export function failsLint(finding: LintFinding, failOn: LintSeverity = 'error'):
   return failOn === 'warning' || finding.severity === 'error'
 }
 
-/** A migration file as {@link lintMigrationFiles} reads it, shown relative to `cwd`. */
-export function lintInputOf(file: { path: string; content: string; kind: 'sql' | 'module' }, cwd = process.cwd()): LintInputFile {
-  const relative = path.relative(cwd, file.path)
-  return { file: relative.startsWith('..') ? file.path : relative, text: file.content, kind: file.kind }
+/** A discovered migration file as {@link lintMigrationFiles} reads it, shown as `label`. */
+export function lintInputOf(file: { content: string; kind: 'sql' | 'module' }, label: string): LintInputFile {
+  return { file: label, text: file.content, kind: file.kind }
 }

@@ -10,7 +10,9 @@ import { UsageError } from '../errors.js'
 import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
 import type { DbConnection } from '../dialects/dialect.js'
-import { type GateReport, UnsafeMigrationError, isStanding, runMigrationGate, serverVersionNumOf } from './migration-gate.js'
+import { dialectTraits } from '../dialects/index.js'
+import { serverVersionNumber } from './lint-target.js'
+import { type GateReport, UnsafeMigrationError, isStanding, runMigrationGate } from './migration-gate.js'
 import { assertUpAllowed, dbmateManagedError } from './migration-integrity.js'
 import {
   type MigrationOptions,
@@ -61,6 +63,8 @@ export interface MigrateUpResult extends MigrationRunResult {
  */
 export async function migrateUp(config: ResolvedConfig, options: MigrateUpOptions = {}): Promise<MigrateUpResult> {
   if (options.to !== undefined && options.step !== undefined) throw new UsageError('--to and --step cannot be used together')
+  // the linter's parser loads (import and WebAssembly compile) while the connection and the lock are made
+  if (options.lint !== false) dialectTraits(config.target.dialect).loadLinter().catch(() => undefined)
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
   const database = describeTarget(config.target)
@@ -143,7 +147,7 @@ async function gate(
   if (options.lint === false || prepared.length === 0) return undefined
   return runMigrationGate(config, prepared, {
     allowUnsafe: options.allowUnsafe,
-    serverVersionNum: conn ? serverVersionNumOf(conn.serverVersion) : undefined,
+    serverVersionNum: conn ? serverVersionNumber(conn.serverVersion) : undefined,
     targetFacts: async (relations, factOptions) =>
       conn
         ? conn.dialect.createCatalog(conn).targetFacts(relations, factOptions)

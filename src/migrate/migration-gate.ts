@@ -37,6 +37,8 @@ export interface GateReport {
   allow_unsafe: boolean
   /** Files the lint could not read statically (modules). */
   notes: string[]
+  /** How many `.sql` files were linted. */
+  files: number
 }
 
 /** Options of {@link runMigrationGate}. */
@@ -75,7 +77,7 @@ export class UnsafeMigrationError extends DbopsError {
  */
 export async function runMigrationGate(config: ResolvedConfig, prepared: PreparedMigration[], options: GateOptions): Promise<GateReport> {
   const lint = await lintMigrationFiles(
-    prepared.map((p) => lintInputOf(p.file, config.cwd)),
+    prepared.map((p) => lintInputOf(p.file, p.label)),
     { dialect: config.target.dialect, serverVersionNum: options.serverVersionNum, config: config.lint },
   )
   const small: SmallTable = { ...DEFAULT_SMALL_TABLE, ...config.lint?.smallTable }
@@ -84,8 +86,8 @@ export async function runMigrationGate(config: ResolvedConfig, prepared: Prepare
   )
   const standing = findings.filter(isStanding)
   const allowUnsafe = options.allowUnsafe === true
-  if (allowUnsafe) recordAllowed(config, prepared, standing)
-  return { findings, blocked: standing.length > 0 && !allowUnsafe, allow_unsafe: allowUnsafe, notes: lint.notes }
+  if (allowUnsafe) recordAllowed(prepared, standing)
+  return { findings, blocked: standing.length > 0 && !allowUnsafe, allow_unsafe: allowUnsafe, notes: lint.notes, files: lint.files }
 }
 
 /** Findings that stop the run: error-level and not ignored. */
@@ -138,22 +140,11 @@ function downgradeReason(finding: LintFinding, empty: boolean, facts: Map<string
 }
 
 /** Marks the history row of each migration with a standing error: `rule at line N; …`. */
-function recordAllowed(config: ResolvedConfig, prepared: PreparedMigration[], standing: LintFinding[]): void {
+function recordAllowed(prepared: PreparedMigration[], standing: LintFinding[]): void {
   for (const item of prepared) {
-    const file = lintInputOf(item.file, config.cwd).file
-    const mine = standing.filter((f) => f.file === file)
+    const mine = standing.filter((f) => f.file === item.label)
     if (mine.length > 0) item.step.row.allowedUnsafe = mine.map((f) => `${f.rule} at line ${f.line}`).join('; ')
   }
-}
-
-/**
- * A server version as a number, the way `server_version_num` spells it: `15.18` → 150018,
- * `9.6.24` → 90624; undefined when it does not read as one.
- */
-export function serverVersionNumOf(version: string): number | undefined {
-  const [major, minor = 0, patch = 0] = version.split(/[.\s]/).map((part) => Number.parseInt(part, 10))
-  if (major === undefined || !Number.isFinite(major)) return undefined
-  return major >= 10 ? major * 10_000 + (minor || 0) : major * 10_000 + (minor || 0) * 100 + (patch || 0)
 }
 
 function keyOf(table: RelationRef): string {

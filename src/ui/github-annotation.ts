@@ -13,8 +13,6 @@ export interface AnnotationSource {
   line?: number | undefined
   column?: number | undefined
   title?: string
-  /** `error` (default) or `warning`. */
-  level?: 'error' | 'warning'
 }
 
 /** Escapes a workflow command's message (`%`, CR, LF), per GitHub's toolkit. */
@@ -37,12 +35,23 @@ function escapeProperty(text: string): string {
  */
 export function githubErrorAnnotation(source: AnnotationSource, env: Record<string, string | undefined>, cwd: string): string | undefined {
   if (env.GITHUB_ACTIONS !== 'true') return undefined
-  const root = env.GITHUB_WORKSPACE || cwd
-  const relative = path.relative(root, source.file)
+  return githubAnnotation(source, 'error', env.GITHUB_WORKSPACE || cwd)
+}
+
+/**
+ * The `::error …::` / `::warning …::` / `::notice …::` line for `source`, whatever the
+ * environment (`--format github`), the file made relative to `root`.
+ *
+ * @example
+ * githubAnnotation({ message: 'SET NOT NULL on users.email', file: '/w/migrations/2_b.sql', line: 4, column: 1 }, 'warning', '/w')
+ * // '::warning file=migrations/2_b.sql,line=4,col=1::SET NOT NULL on users.email'
+ */
+export function githubAnnotation(source: AnnotationSource, level: 'error' | 'warning' | 'notice', root: string): string {
+  const relative = path.relative(root, path.resolve(root, source.file))
   const file = relative.startsWith('..') || path.isAbsolute(relative) ? source.file : relative.split(path.sep).join('/')
   const properties = [`file=${escapeProperty(printable(file))}`]
   if (source.line !== undefined) properties.push(`line=${source.line}`)
   if (source.column !== undefined) properties.push(`col=${source.column}`)
   if (source.title) properties.push(`title=${escapeProperty(source.title)}`)
-  return `::${source.level ?? 'error'} ${properties.join(',')}::${escapeData(printableLines(source.message))}`
+  return `::${level} ${properties.join(',')}::${escapeData(printableLines(source.message))}`
 }

@@ -70,7 +70,7 @@ describe('postgres: migrate up runs the lint first', () => {
     expect(up.code, up.stderr).toBe(3)
     expect(up.stderr).toMatch(/migrations\/20250101000002_orders_total\.sql:2:\d+ .*create-index-non-concurrently/)
     expect(up.stderr).toMatch(
-      /^::error file=migrations\/20250101000002_orders_total\.sql,line=2,col=\d+,title=dbops lint create-index-non-concurrently::/m,
+      /^::error file=migrations\/20250101000002_orders_total\.sql,line=2,col=\d+,title=dbops lint%3A create-index-non-concurrently::/m,
     )
     expect(up.stderr).toMatch(/^error: .*unsafe/m)
     expect(up.stderr).toMatch(/^hint: .*-- dbops:lint-ignore create-index-non-concurrently <reason>.*--allow-unsafe/m)

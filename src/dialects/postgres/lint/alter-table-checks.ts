@@ -5,8 +5,6 @@
 import { type RangeVarNode, type StatementContext, isNew, report, tableKey, tableName, tableOf, versionOf } from './lint-context.js'
 import { checkColumnTypes, defaultIsRewriting } from './column-checks.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the parse tree is read as JSON */
-
 /** Subcommands that take less than ACCESS EXCLUSIVE. */
 const WEAKER_LOCK = new Set([
   'AT_ValidateConstraint',

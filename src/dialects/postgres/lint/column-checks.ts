@@ -2,8 +2,6 @@
 import type { LintTable } from '../../lint-port.js'
 import { type StatementContext, report, tableName } from './lint-context.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the parse tree is read as JSON */
-
 const SERIALS = new Set(['serial', 'serial4', 'serial8', 'bigserial', 'smallserial', 'serial2'])
 
 /**

@@ -10,8 +10,6 @@ import { checkColumnTypes } from './column-checks.js'
 import { type RangeVarNode, type SectionState, type StatementContext, isNew, markCreated, report, tableName, tableOf } from './lint-context.js'
 import { POSTGRES_LINT_RULES } from './postgres-lint-rules.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the parse tree is read as JSON */
-
 let loaded: Promise<void> | undefined
 
 /** The PostgreSQL linter, once its parser is loaded. */
@@ -73,17 +71,16 @@ function lockedTables(ctx: StatementContext, kind: string, node: any): RangeVarN
 function checkStatement(ctx: StatementContext, stmt: any): void {
   const kind = Object.keys(stmt)[0]!
   const node = stmt[kind]
-  if (ctx.section.transaction && ctx.sectionState.accessExclusive) {
-    const rels = lockedTables(ctx, kind, node)
-    if (rels.length > 0)
-      report(
-        ctx,
-        'lock-after-access-exclusive',
-        `locks ${rels.map((r) => tableName(tableOf(r))).join(', ')} while ${tableName(ctx.sectionState.accessExclusive)} is held ACCESS EXCLUSIVE`,
-        [ctx.sectionState.accessExclusive, ...rels.map(tableOf)],
-      )
-  }
+  const held = ctx.section.transaction ? ctx.sectionState.accessExclusive : undefined
+  const rels = held ? lockedTables(ctx, kind, node) : []
   const exclusive = checkByKind(ctx, kind, node)
+  if (held && rels.length > 0)
+    report(
+      ctx,
+      'lock-after-access-exclusive',
+      `locks ${rels.map((r) => tableName(tableOf(r))).join(', ')} while ${tableName(held)} is held ACCESS EXCLUSIVE`,
+      [held, ...rels.map(tableOf)],
+    )
   if (exclusive && ctx.section.transaction) ctx.sectionState.accessExclusive ??= exclusive
 }
 
@@ -142,7 +139,9 @@ function checkIndex(ctx: StatementContext, node: any): undefined {
     if (ctx.section.transaction) report(ctx, 'concurrently-in-transaction', `CREATE INDEX CONCURRENTLY on ${tableName(table)} in a transactional section`, [table])
     return undefined
   }
-  if (!isNew(ctx, table))
+  if (isNew(ctx, table)) {
+    if (node.idxname) ctx.state.createdTables.add(`index:${String(node.idxname).toLowerCase()}`)
+  } else
     report(ctx, 'create-index-non-concurrently', `CREATE ${node.unique ? 'UNIQUE ' : ''}INDEX ${node.idxname ?? ''} on ${tableName(table)}`.replace('  ', ' '), [table])
   return undefined
 }
