@@ -64,7 +64,10 @@ export interface MigrateUpResult extends MigrationRunResult {
 export async function migrateUp(config: ResolvedConfig, options: MigrateUpOptions = {}): Promise<MigrateUpResult> {
   if (options.to !== undefined && options.step !== undefined) throw new UsageError('--to and --step cannot be used together')
   // the linter's parser loads (import and WebAssembly compile) while the connection and the lock are made
-  if (options.lint !== false) dialectTraits(config.target.dialect).loadLinter().catch(() => undefined)
+  if (options.lint !== false)
+    dialectTraits(config.target.dialect)
+      .loadLinter()
+      .catch(() => undefined)
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
   const database = describeTarget(config.target)

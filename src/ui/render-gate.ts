@@ -13,7 +13,12 @@ import { renderLintGithub, renderLintText } from './render-lint.js'
  * lint's text report, the `--allow-unsafe` notice, and GitHub annotations when
  * `GITHUB_ACTIONS=true` (files relative to `GITHUB_WORKSPACE`, else `cwd`).
  */
-export function reportGate(out: Output, gate: GateReport | undefined, cwd: string, env: Record<string, string | undefined> = process.env): void {
+export function reportGate(
+  out: Output,
+  gate: GateReport | undefined,
+  cwd: string,
+  env: Record<string, string | undefined> = process.env,
+): void {
   if (!gate || gate.findings.length === 0) return
   const view = { findings: gate.findings, notes: gate.notes, files: gate.files, failOn: 'error' as const }
   if (env.GITHUB_ACTIONS === 'true') process.stderr.write(`${renderLintGithub(view, env.GITHUB_WORKSPACE || cwd)}\n`)
