@@ -45,6 +45,8 @@ export interface MigrateUpOptions extends MigrationOptions {
   lint?: boolean
   /** Apply despite error-level findings; each such migration's history row records them. */
   allowUnsafe?: boolean
+  /** Called with the gate's verdict once it is known, before anything is applied (to print it then). */
+  onGate?: (report: GateReport) => void
 }
 
 /** The result of {@link migrateUp}: a run's, and what its gate decided (undefined with `lint: false`). */
@@ -148,7 +150,7 @@ async function gate(
   conn: DbConnection | undefined,
 ): Promise<GateReport | undefined> {
   if (options.lint === false || prepared.length === 0) return undefined
-  return runMigrationGate(config, prepared, {
+  const report = await runMigrationGate(config, prepared, {
     allowUnsafe: options.allowUnsafe,
     serverVersionNum: conn ? serverVersionNumber(conn.serverVersion) : undefined,
     targetFacts: async (relations, factOptions) =>
@@ -156,6 +158,8 @@ async function gate(
         ? conn.dialect.createCatalog(conn).targetFacts(relations, factOptions)
         : { empty: true, relations: relations.map((r) => ({ ...r, exists: false, rows: 0, bytes: 0 })) },
   })
+  options.onGate?.(report)
+  return report
 }
 
 /** The pending migrations a run applies, in order, cut by `to` or `step`. */

@@ -63,6 +63,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
         dryRun: this.flags['dry-run'],
         allowOutOfOrder: this.flags['allow-out-of-order'],
         ...gateOptions(this.flags),
+        onGate: (report) => reportGate(this.out, report, config.cwd),
       })
     } catch (err) {
       await progress?.finish()
@@ -70,7 +71,6 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
       throw err
     }
     await progress?.finish()
-    reportGate(this.out, result.lint, config.cwd)
     const json = finishRun(this.out, config, result)
     if (this.flags['dry-run']) this.out.result(renderPlan(result, this.out.out))
     else if (!result.lint?.blocked) this.out.result(`${name ? `${name}: ` : ''}${renderRunSummary(result)}`)
