@@ -318,7 +318,10 @@ export interface Dialect extends PresentationTraits, NamingTraits {
  * (`dialectTraits` in the loader): what the model mapping, schema SQL rendering, the SQL
  * lexer, the reports, backup names and the matching of typed names read.
  */
-export type DialectTraits = Pick<Dialect, 'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'loadLinter'> &
+export type DialectTraits = Pick<
+  Dialect,
+  'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'loadLinter'
+> &
   PresentationTraits &
   NamingTraits
 

@@ -111,7 +111,9 @@ export async function lintMigrationFiles(files: readonly LintInputFile[], option
     })
     findings.push(...applyIgnoreComments(input.file, input.text, configured, known))
   }
-  const rules = linter.rules.filter((r) => settings[r.id] !== 'off').map((r) => ({ ...r, severity: (settings[r.id] as LintSeverity | undefined) ?? r.severity }))
+  const rules = linter.rules
+    .filter((r) => settings[r.id] !== 'off')
+    .map((r) => ({ ...r, severity: (settings[r.id] as LintSeverity | undefined) ?? r.severity }))
   return { findings, notes, files: linted, rules }
 }
 

@@ -85,7 +85,9 @@ function readNamedFiles(config: ResolvedConfig, names: readonly string[]): Array
   return names.map((name) => {
     const full = path.resolve(config.cwd, name)
     if (!fs.existsSync(full) || !fs.statSync(full).isFile())
-      throw new UsageError(`${name}: no such migration file`, { hint: 'Name .sql migration files, or run `dbops migrate lint` for the pending ones.' })
+      throw new UsageError(`${name}: no such migration file`, {
+        hint: 'Name .sql migration files, or run `dbops migrate lint` for the pending ones.',
+      })
     return { file: displayPath(config, full), text: fs.readFileSync(full, 'utf8') }
   })
 }

@@ -7,7 +7,12 @@ import path from 'node:path'
 import type { LintFinding, LintRule } from '../dialects/lint-port.js'
 
 /** The SARIF document of `findings` judged by `rules`; file URIs relative to `root` when inside it. */
-export function lintSarif(findings: readonly LintFinding[], rules: readonly LintRule[], root: string, version: string): Record<string, unknown> {
+export function lintSarif(
+  findings: readonly LintFinding[],
+  rules: readonly LintRule[],
+  root: string,
+  version: string,
+): Record<string, unknown> {
   const uri = (file: string): string => {
     const relative = path.relative(root, path.resolve(root, file))
     return (relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(root, file) : relative).split(path.sep).join('/')
@@ -21,7 +26,6 @@ export function lintSarif(findings: readonly LintFinding[], rules: readonly Lint
           driver: {
             name: 'dbops',
             version,
-            informationUri: 'https://github.com/dbops/dbops/blob/main/docs/lint.md',
             rules: rules.map((r) => ({
               id: r.id,
               name: r.id,

@@ -50,7 +50,9 @@ export function renderLintText(view: LintReportView, color: ChalkInstance): stri
   const parts = [plural(c.errors, 'error'), plural(c.warnings, 'warning')]
   if (c.ignored > 0) parts.push(`${c.ignored} ignored`)
   const summary =
-    c.errors + c.warnings === 0 ? `No findings in ${plural(view.files, 'migration')}` : `${parts.join(', ')} in ${plural(view.files, 'migration')}`
+    c.errors + c.warnings === 0
+      ? `No findings in ${plural(view.files, 'migration')}`
+      : `${parts.join(', ')} in ${plural(view.files, 'migration')}`
   if (lines.length > 0) lines.push('')
   lines.push(summary + (c.ignored > 0 && c.errors + c.warnings === 0 ? ` (${c.ignored} ignored)` : ''))
   return lines.join('\n')

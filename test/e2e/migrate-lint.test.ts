@@ -17,10 +17,14 @@ describe('postgres: migrate lint', () => {
   let p: MigrationProject
   beforeEach(async () => {
     p = await createMigrationProject(postgres!)
-    p.write('20250101000001_users.sql', sqlMigration('CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_email ON users (email);'))
+    p.write(
+      '20250101000001_users.sql',
+      sqlMigration('CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_email ON users (email);'),
+    )
   })
   afterEach(() => p.cleanup())
-  const cli = (args: string[], env: Record<string, string> = {}) => runCli(['migrate', 'lint', ...args], { cwd: p.dir, env: { DATABASE_URL: p.url, ...env } })
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCli(['migrate', 'lint', ...args], { cwd: p.dir, env: { DATABASE_URL: p.url, ...env } })
   const migrateUp = async () => expect((await runCli(['migrate', 'up'], { cwd: p.dir, env: { DATABASE_URL: p.url } })).code).toBe(0)
 
   test('pending only by default, every file with --all; exit 3 on an error, 0 when clean', async () => {
@@ -55,17 +59,27 @@ describe('postgres: migrate lint', () => {
     expect([all.code, all.json().selection, all.json().files, all.json().findings]).toEqual([0, 'all', 3, []])
 
     const text = await cli([])
-    expect(text.stdout).toContain('migrations/20250101000003_index.sql:3:1  error  create-index-non-concurrently  CREATE INDEX users_email2 on users')
+    expect(text.stdout).toContain(
+      'migrations/20250101000003_index.sql:3:1  error  create-index-non-concurrently  CREATE INDEX users_email2 on users',
+    )
     expect(text.stdout).toMatch(/ {2}hint: CREATE INDEX CONCURRENTLY/)
     expect(text.stdout.trim().split('\n').at(-1)).toBe('1 error, 0 warnings in 2 migrations')
   })
 
   test('--format github prints annotations; --format sarif a SARIF 2.1.0 log with the rules', async () => {
     await migrateUp()
-    p.write('20250101000002_bad.sql', sqlMigration('ALTER TABLE users ALTER COLUMN email SET NOT NULL;\nCREATE TABLE events (at timestamp);'))
+    p.write(
+      '20250101000002_bad.sql',
+      sqlMigration('ALTER TABLE users ALTER COLUMN email SET NOT NULL;\nCREATE TABLE events (at timestamp);'),
+    )
     const github = await cli(['--format', 'github'])
     expect(github.code).toBe(3)
-    expect(github.stdout.trim().split('\n').map((l) => l.slice(0, l.indexOf('::', 2)))).toEqual([
+    expect(
+      github.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.slice(0, l.indexOf('::', 2))),
+    ).toEqual([
       '::error file=migrations/20250101000002_bad.sql,line=2,col=1,title=dbops lint%3A set-not-null-unsafe',
       '::warning file=migrations/20250101000002_bad.sql,line=3,col=1,title=dbops lint%3A prefer-timestamptz',
     ])
@@ -76,8 +90,17 @@ describe('postgres: migrate lint', () => {
     expect(run.tool.driver.name).toBe('dbops')
     const ruleIds = run.tool.driver.rules.map((r: { id: string }) => r.id)
     expect(ruleIds).toContain('set-not-null-unsafe')
-    expect(run.tool.driver.rules.find((r: { id: string }) => r.id === 'set-not-null-unsafe').help.text).toMatch(/^Safe rewrite: ADD CONSTRAINT/)
-    expect(run.results.map((r: any) => [r.ruleId, r.level, r.locations[0].physicalLocation.artifactLocation.uri, r.locations[0].physicalLocation.region.startLine])).toEqual([
+    expect(run.tool.driver.rules.find((r: { id: string }) => r.id === 'set-not-null-unsafe').help.text).toMatch(
+      /^Safe rewrite: ADD CONSTRAINT/,
+    )
+    expect(
+      run.results.map((r: any) => [
+        r.ruleId,
+        r.level,
+        r.locations[0].physicalLocation.artifactLocation.uri,
+        r.locations[0].physicalLocation.region.startLine,
+      ]),
+    ).toEqual([
       ['set-not-null-unsafe', 'error', 'migrations/20250101000002_bad.sql', 2],
       ['prefer-timestamptz', 'warning', 'migrations/20250101000002_bad.sql', 3],
     ])
@@ -89,7 +112,11 @@ describe('postgres: migrate lint', () => {
     const file = 'migrations/20250101000002_flag.sql'
     expect((await cli([file])).code).toBe(0)
     const old = await cli([file, '--pg-version', '10', '--json'])
-    expect([old.code, old.json().findings.map((f: { rule: string }) => f.rule), old.json().server_version_num]).toEqual([3, ['add-column-volatile-default'], 100000])
+    expect([old.code, old.json().findings.map((f: { rule: string }) => f.rule), old.json().server_version_num]).toEqual([
+      3,
+      ['add-column-volatile-default'],
+      100000,
+    ])
     expect((await cli([file, '--pg-version', '11'])).code).toBe(0)
 
     const offline = await cli(['--json'], { DATABASE_URL: OFFLINE })
@@ -101,12 +128,22 @@ describe('postgres: migrate lint', () => {
 
   test('ignore comments: with a reason the finding is ignored (exit 0); without one, exit 2 naming file and line', async () => {
     await migrateUp()
-    p.write('20250101000002_drop.sql', sqlMigration('-- dbops:lint-ignore drop-column nothing reads it since v2.3\nALTER TABLE users DROP COLUMN email;'))
+    p.write(
+      '20250101000002_drop.sql',
+      sqlMigration('-- dbops:lint-ignore drop-column nothing reads it since v2.3\nALTER TABLE users DROP COLUMN email;'),
+    )
     const ok = await cli(['--json'])
-    expect([ok.code, ok.json().summary, ok.json().findings[0].ignored]).toEqual([0, { errors: 0, warnings: 0, ignored: 1 }, { reason: 'nothing reads it since v2.3' }])
+    expect([ok.code, ok.json().summary, ok.json().findings[0].ignored]).toEqual([
+      0,
+      { errors: 0, warnings: 0, ignored: 1 },
+      { reason: 'nothing reads it since v2.3' },
+    ])
     p.write('20250101000002_drop.sql', sqlMigration('-- dbops:lint-ignore drop-column\nALTER TABLE users DROP COLUMN email;'))
     const bad = await cli([])
-    expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([2, 'error: migrations/20250101000002_drop.sql:2: dbops:lint-ignore drop-column without a reason'])
+    expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error: migrations/20250101000002_drop.sql:2: dbops:lint-ignore drop-column without a reason',
+    ])
   })
 
   test('the config file turns a rule off; --fail-on warning fails on warnings; unparsable SQL is exit 2', async () => {
@@ -120,7 +157,10 @@ describe('postgres: migrate lint', () => {
 
     p.write('20250101000003_broken.sql', sqlMigration('SELECT 1;\nALTER TABEL users ADD COLUMN x int;'))
     const broken = await cli([])
-    expect([broken.code, broken.stderr.split('\n')[0]]).toEqual([2, 'error: migrations/20250101000003_broken.sql:3:7: SQL does not parse: syntax error at or near "TABEL"'])
+    expect([broken.code, broken.stderr.split('\n')[0]]).toEqual([
+      2,
+      'error: migrations/20250101000003_broken.sql:3:7: SQL does not parse: syntax error at or near "TABEL"',
+    ])
   })
 
   test('a .ts migration is noted as not lintable, not an error', async () => {

@@ -84,7 +84,12 @@ describe('lintMigrationFiles', () => {
 
   test('a finding names its file, line, column, the tables it locks, and the statement', async () => {
     const result = await lintMigrationFiles(
-      [{ file: 'migrations/2_fk.sql', text: '-- migrate:up\nSELECT 1;\n  ALTER TABLE app.orders ADD CONSTRAINT fk FOREIGN KEY (user_id)\n    REFERENCES users (id);\n' }],
+      [
+        {
+          file: 'migrations/2_fk.sql',
+          text: '-- migrate:up\nSELECT 1;\n  ALTER TABLE app.orders ADD CONSTRAINT fk FOREIGN KEY (user_id)\n    REFERENCES users (id);\n',
+        },
+      ],
       { dialect: 'postgres' },
     )
     expect(result.findings).toEqual([
@@ -103,17 +108,27 @@ describe('lintMigrationFiles', () => {
 
   test('ignore comments: marks the finding with the reason; no reason or an unknown rule is exit 2 naming file and line', async () => {
     const ignored = await lintMigrationFiles(
-      [{ file: '1_a.sql', text: '-- migrate:up\n-- dbops:lint-ignore drop-column nothing reads it since v2.3\nALTER TABLE users DROP COLUMN legacy;\n' }],
+      [
+        {
+          file: '1_a.sql',
+          text: '-- migrate:up\n-- dbops:lint-ignore drop-column nothing reads it since v2.3\nALTER TABLE users DROP COLUMN legacy;\n',
+        },
+      ],
       { dialect: 'postgres' },
     )
     expect(ignored.findings.map((f) => [f.rule, f.ignored])).toEqual([['drop-column', { reason: 'nothing reads it since v2.3' }]])
     await expect(
-      lintMigrationFiles([{ file: '1_a.sql', text: '-- migrate:up\n-- dbops:lint-ignore drop-column\nALTER TABLE users DROP COLUMN legacy;\n' }], {
-        dialect: 'postgres',
-      }),
+      lintMigrationFiles(
+        [{ file: '1_a.sql', text: '-- migrate:up\n-- dbops:lint-ignore drop-column\nALTER TABLE users DROP COLUMN legacy;\n' }],
+        {
+          dialect: 'postgres',
+        },
+      ),
     ).rejects.toMatchObject({ exitCode: 2, message: '1_a.sql:2: dbops:lint-ignore drop-column without a reason' })
     await expect(
-      lintMigrationFiles([{ file: '1_a.sql', text: '-- migrate:up\n-- dbops:lint-ignore drop-colum typo\nSELECT 1;\n' }], { dialect: 'postgres' }),
+      lintMigrationFiles([{ file: '1_a.sql', text: '-- migrate:up\n-- dbops:lint-ignore drop-colum typo\nSELECT 1;\n' }], {
+        dialect: 'postgres',
+      }),
     ).rejects.toMatchObject({ exitCode: 2, message: '1_a.sql:2: unknown lint rule `drop-colum` in dbops:lint-ignore' })
   })
 
@@ -155,6 +170,7 @@ test('docs/lint.md documents every rule of the registry, and no other, with why 
   const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/lint.md'), 'utf8')
   const documented = [...doc.matchAll(/^### `([a-z0-9-]+)`\n\n(.*)\n\n\*\*Safe rewrite:\*\* (.+)$/gm)].map((m) => m[1])
   const registry: string[] = []
-  for (const dialect of ['postgres', 'sqlite'] as const) registry.push(...(await lintMigrationFiles([], { dialect })).rules.map((r) => r.id))
+  for (const dialect of ['postgres', 'sqlite'] as const)
+    registry.push(...(await lintMigrationFiles([], { dialect })).rules.map((r) => r.id))
   expect(documented).toEqual(registry)
 })

@@ -29,9 +29,17 @@ export default class MigrateLint extends DbopsCommand<typeof MigrateLint> {
   static override flags = {
     all: Flags.boolean({ summary: 'Lint every migration, applied ones included.' }),
     format: Flags.string({ summary: 'Output format.', options: ['text', 'github', 'sarif'], default: 'text' }),
-    'fail-on': Flags.string({ summary: 'Exit 3 for findings of this severity or worse (default: the config’s lint.failOn, else error).', options: ['error', 'warning'] }),
-    'pg-version': Flags.string({ summary: 'PostgreSQL version the rules judge by, e.g. 11 or 15.4 (default: the server’s, else the newest).' }),
-    dialect: Flags.string({ summary: 'The migrations’ SQL dialect when the configured database is not theirs: lints from the files alone.', options: ['postgres', 'sqlite'] }),
+    'fail-on': Flags.string({
+      summary: 'Exit 3 for findings of this severity or worse (default: the config’s lint.failOn, else error).',
+      options: ['error', 'warning'],
+    }),
+    'pg-version': Flags.string({
+      summary: 'PostgreSQL version the rules judge by, e.g. 11 or 15.4 (default: the server’s, else the newest).',
+    }),
+    dialect: Flags.string({
+      summary: 'The migrations’ SQL dialect when the configured database is not theirs: lints from the files alone.',
+      options: ['postgres', 'sqlite'],
+    }),
   }
 
   async run(): Promise<Record<string, unknown>> {

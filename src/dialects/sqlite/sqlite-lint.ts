@@ -4,9 +4,8 @@
  * existing table, `PRAGMA foreign_keys` inside a transaction, and a NOT NULL column added
  * without a default.
  */
-import { type SqlToken, identifierOf, isKeyword, isOp, tokenizeSql } from '../../sql/sql-tokenizer.js'
+import { type SqlSyntax, type SqlToken, identifierOf, isKeyword, isOp, tokenizeSql } from '../../sql/sql-tokenizer.js'
 import type { LintFinding, LintRule, LintSection, LintState, MigrationLinter } from '../lint-port.js'
-import { sqliteSqlSyntax } from './sqlite-traits.js'
 
 /** Every SQLite rule, in the order the docs list them. */
 export const SQLITE_LINT_RULES: readonly LintRule[] = [
@@ -29,14 +28,16 @@ export const SQLITE_LINT_RULES: readonly LintRule[] = [
     severity: 'error',
     title: 'NOT NULL column added without a default',
     why: 'SQLite refuses ADD COLUMN … NOT NULL without a non-null default ("Cannot add a NOT NULL column with default value NULL"): the migration fails',
-    hint: 'give the column a default (ADD COLUMN c TEXT NOT NULL DEFAULT \'\'), or rebuild the table',
+    hint: "give the column a default (ADD COLUMN c TEXT NOT NULL DEFAULT ''), or rebuild the table",
   },
 ]
 
 const RULES = new Map(SQLITE_LINT_RULES.map((r) => [r.id, r]))
 
-/** The SQLite linter. */
-export const sqliteLinter: MigrationLinter = { rules: SQLITE_LINT_RULES, lintSection }
+/** The SQLite linter, reading statements by SQLite's lexical rules `syntax`. */
+export function createSqliteLinter(syntax: SqlSyntax): MigrationLinter {
+  return { rules: SQLITE_LINT_RULES, lintSection: (section, state) => lintSection(section, state, syntax) }
+}
 
 function excerptOf(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim()
@@ -54,10 +55,10 @@ function nameAt(tokens: SqlToken[], i: number): { name: string | undefined; next
   return { name: name?.toLowerCase(), next }
 }
 
-function lintSection(section: LintSection, state: LintState): LintFinding[] {
+function lintSection(section: LintSection, state: LintState, syntax: SqlSyntax): LintFinding[] {
   const findings: LintFinding[] = []
   for (const statement of section.statements) {
-    const tokens = tokenizeSql(statement.text, sqliteSqlSyntax)
+    const tokens = tokenizeSql(statement.text, syntax)
     const emit = (ruleId: string, detail: string, tables: string[]): void => {
       const rule = RULES.get(ruleId)!
       findings.push({
@@ -93,7 +94,9 @@ function lintSection(section: LintSection, state: LintState): LintFinding[] {
         const defaultAt = rest.findIndex((t) => isKeyword(t, 'default'))
         const nullDefault = defaultAt !== -1 && isKeyword(rest[defaultAt + 1], 'null')
         if (notNull && (defaultAt === -1 || nullDefault))
-          emit('sqlite-not-null-without-default', `column ${identifierOf(rest[0]) ?? ''} added to ${name} as NOT NULL without a default`, [name])
+          emit('sqlite-not-null-without-default', `column ${identifierOf(rest[0]) ?? ''} added to ${name} as NOT NULL without a default`, [
+            name,
+          ])
       } else if (word(next, 'drop') && !state.createdTables.has(name)) {
         emit('sqlite-table-rebuild', `a column dropped from ${name}`, [name])
       } else if (word(next, 'rename') && word(next + 1, 'to')) {

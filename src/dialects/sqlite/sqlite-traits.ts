@@ -44,5 +44,5 @@ export const sqliteTraits: DialectTraits = {
     const dot = base.lastIndexOf('.')
     return dot > 0 ? base.slice(0, dot) : base
   },
-  loadLinter: async () => (await import('./sqlite-lint.js')).sqliteLinter,
+  loadLinter: async () => (await import('./sqlite-lint.js')).createSqliteLinter(sqliteSqlSyntax),
 }

@@ -55,7 +55,10 @@ export function checkAlterTable(ctx: StatementContext, node: any): boolean {
         break
       case 'AT_AddColumn': {
         const rewrite = defaultIsRewriting(cmd.def?.ColumnDef, versionOf(ctx))
-        if (rewrite) report(ctx, 'add-column-volatile-default', `column ${cmd.def.ColumnDef.colname} added to ${name} with ${rewrite}`, [table])
+        if (rewrite)
+          report(ctx, 'add-column-volatile-default', `column ${cmd.def.ColumnDef.colname} added to ${name} with ${rewrite}`, [table])
+        // inline UNIQUE / PRIMARY KEY / CHECK / REFERENCES behave as the table constraints they are
+        for (const c of cmd.def?.ColumnDef?.constraints ?? []) addConstraint(ctx, c.Constraint, table, fresh)
         break
       }
       case 'AT_DropColumn':
@@ -84,7 +87,12 @@ function addConstraint(ctx: StatementContext, constraint: any, table: ReturnType
     const tables = [table]
     if (constraint.pktable) tables.push(tableOf(constraint.pktable))
     const kind = constraint.contype === 'CONSTR_CHECK' ? 'CHECK' : 'FOREIGN KEY'
-    report(ctx, 'constraint-not-valid-missing', `${kind} ${constraint.conname ?? ''} added to ${name} and validated at once`.replace('  ', ' '), tables)
+    report(
+      ctx,
+      'constraint-not-valid-missing',
+      `${kind} ${constraint.conname ?? ''} added to ${name} and validated at once`.replace('  ', ' '),
+      tables,
+    )
   }
   if ((constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') && !constraint.indexname) {
     const kind = constraint.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'
@@ -97,7 +105,12 @@ function validateConstraint(ctx: StatementContext, constraintName: string, table
   const column = ctx.state.pendingNotNullChecks.get(key)
   if (column) ctx.state.notNullChecks.add(column)
   if (ctx.section.transaction && ctx.sectionState.notValidAdded.has(key))
-    report(ctx, 'validate-same-transaction', `VALIDATE CONSTRAINT ${constraintName} on ${tableName(table)} in the transaction that added it`, [table])
+    report(
+      ctx,
+      'validate-same-transaction',
+      `VALIDATE CONSTRAINT ${constraintName} on ${tableName(table)} in the transaction that added it`,
+      [table],
+    )
 }
 
 /** The column of a `col IS NOT NULL` expression, lower-cased, or undefined. */

@@ -151,6 +151,6 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
     severity: 'error',
     title: 'lock_timeout disabled',
     why: 'turns off dbops’ lock_timeout: a DDL waiting for its lock queues every later query on the table behind it, without limit',
-    hint: 'leave lock_timeout alone, or SET LOCAL lock_timeout to a short value such as \'5s\'',
+    hint: "leave lock_timeout alone, or SET LOCAL lock_timeout to a short value such as '5s'",
   },
 ]

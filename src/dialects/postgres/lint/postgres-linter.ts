@@ -3,11 +3,27 @@
  * (libpg-query, its WebAssembly build), then checked by the rules of this folder.
  */
 import { loadModule, parseSync } from 'libpg-query'
-import { type LintFinding, type LintSection, type LintState, LintSyntaxError, type LintTarget, type MigrationLinter } from '../../lint-port.js'
+import {
+  type LintFinding,
+  type LintSection,
+  type LintState,
+  LintSyntaxError,
+  type LintTarget,
+  type MigrationLinter,
+} from '../../lint-port.js'
 import { lineStarts, locate } from '../../../sql/text-position.js'
 import { checkAlterTable } from './alter-table-checks.js'
 import { checkColumnTypes } from './column-checks.js'
-import { type RangeVarNode, type SectionState, type StatementContext, isNew, markCreated, report, tableName, tableOf } from './lint-context.js'
+import {
+  type RangeVarNode,
+  type SectionState,
+  type StatementContext,
+  isNew,
+  markCreated,
+  report,
+  tableName,
+  tableOf,
+} from './lint-context.js'
 import { POSTGRES_LINT_RULES } from './postgres-lint-rules.js'
 
 let loaded: Promise<void> | undefined
@@ -36,7 +52,8 @@ function lintSection(section: LintSection, state: LintState, target: LintTarget)
     } catch (err) {
       const details = (err as { sqlDetails?: { cursorPosition?: number } }).sqlDetails
       // the cursor is a byte offset into the statement
-      const cursor = details?.cursorPosition === undefined ? 0 : Buffer.from(statement.text).subarray(0, details.cursorPosition).toString().length
+      const cursor =
+        details?.cursorPosition === undefined ? 0 : Buffer.from(statement.text).subarray(0, details.cursorPosition).toString().length
       const { line, column } = locate(starts, statement.offset + cursor)
       throw new LintSyntaxError((err as Error).message, line, column)
     }
@@ -136,13 +153,19 @@ function isConcurrent(ctx: StatementContext, what: string): boolean {
 function checkIndex(ctx: StatementContext, node: any): undefined {
   const table = tableOf(node.relation)
   if (node.concurrent) {
-    if (ctx.section.transaction) report(ctx, 'concurrently-in-transaction', `CREATE INDEX CONCURRENTLY on ${tableName(table)} in a transactional section`, [table])
+    if (ctx.section.transaction)
+      report(ctx, 'concurrently-in-transaction', `CREATE INDEX CONCURRENTLY on ${tableName(table)} in a transactional section`, [table])
     return undefined
   }
   if (isNew(ctx, table)) {
     if (node.idxname) ctx.state.createdTables.add(`index:${String(node.idxname).toLowerCase()}`)
   } else
-    report(ctx, 'create-index-non-concurrently', `CREATE ${node.unique ? 'UNIQUE ' : ''}INDEX ${node.idxname ?? ''} on ${tableName(table)}`.replace('  ', ' '), [table])
+    report(
+      ctx,
+      'create-index-non-concurrently',
+      `CREATE ${node.unique ? 'UNIQUE ' : ''}INDEX ${node.idxname ?? ''} on ${tableName(table)}`.replace('  ', ' '),
+      [table],
+    )
   return undefined
 }
 
@@ -172,10 +195,12 @@ function checkRename(ctx: StatementContext, node: any): ReturnType<typeof tableO
   if (!node.relation) return undefined
   const table = tableOf(node.relation)
   if (isNew(ctx, table)) {
-    if (node.renameType === 'OBJECT_TABLE') markCreated(ctx, table.schema ? { schema: table.schema, name: node.newname } : { name: node.newname })
+    if (node.renameType === 'OBJECT_TABLE')
+      markCreated(ctx, table.schema ? { schema: table.schema, name: node.newname } : { name: node.newname })
     return undefined
   }
-  if (node.renameType === 'OBJECT_COLUMN') report(ctx, 'rename-column', `column ${tableName(table)}.${node.subname} renamed to ${node.newname}`, [table])
+  if (node.renameType === 'OBJECT_COLUMN')
+    report(ctx, 'rename-column', `column ${tableName(table)}.${node.subname} renamed to ${node.newname}`, [table])
   else if (node.renameType === 'OBJECT_TABLE') report(ctx, 'rename-table', `table ${tableName(table)} renamed to ${node.newname}`, [table])
   else return undefined
   return table
@@ -186,7 +211,12 @@ function checkVacuum(ctx: StatementContext, node: any): ReturnType<typeof tableO
   if (!full || !node.is_vacuumcmd) return undefined
   const tables = (node.rels ?? []).map((r: any) => tableOf(r.VacuumRelation.relation)).filter((t: any) => !isNew(ctx, t))
   if (tables.length === 0 && (node.rels ?? []).length > 0) return undefined
-  report(ctx, 'vacuum-full', tables.length > 0 ? `VACUUM FULL ${tables.map(tableName).join(', ')}` : 'VACUUM FULL of the whole database', tables)
+  report(
+    ctx,
+    'vacuum-full',
+    tables.length > 0 ? `VACUUM FULL ${tables.map(tableName).join(', ')}` : 'VACUUM FULL of the whole database',
+    tables,
+  )
   return tables[0]
 }
 
@@ -207,5 +237,6 @@ function checkSet(ctx: StatementContext, node: any): void {
   }
   const arg = node.args?.[0]?.A_Const
   const value = arg?.sval?.sval ?? (arg?.ival ? String(arg.ival.ival ?? 0) : undefined)
-  if (value !== undefined && /^\s*0+\s*(ms|s|min|h|d)?\s*$/i.test(value)) report(ctx, 'lock-timeout-disabled', 'lock_timeout set to 0 (no limit)', [])
+  if (value !== undefined && /^\s*0+\s*(ms|s|min|h|d)?\s*$/i.test(value))
+    report(ctx, 'lock-timeout-disabled', 'lock_timeout set to 0 (no limit)', [])
 }
