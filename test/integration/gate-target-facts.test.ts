@@ -68,12 +68,10 @@ describe('postgres: a table analysed when small and grown since is not taken for
       'CREATE TABLE app.elsewhere (id integer)',
     ])
     const got = await usingDatabase(config, { mode: 'read', command: 'test' }, (conn) =>
-      conn.dialect
-        .createCatalog(conn)
-        .targetFacts([{ name: 'grown' }, { schema: 'app', name: 'elsewhere' }, { name: 'elsewhere' }], {
-          defaultSchema: 'public',
-          countUpTo: 10_000,
-        }),
+      conn.dialect.createCatalog(conn).targetFacts([{ name: 'grown' }, { schema: 'app', name: 'elsewhere' }, { name: 'elsewhere' }], {
+        defaultSchema: 'public',
+        countUpTo: 10_000,
+      }),
     )
     expect(got.relations[0]!.rows).toBeGreaterThan(10_000)
     expect(got.relations[1]).toMatchObject({ exists: true, rows: 0 })
