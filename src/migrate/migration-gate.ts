@@ -71,19 +71,23 @@ export class UnsafeMigrationError extends DbopsError {
 
 /**
  * Lints the pending `.sql` migrations of `prepared` in order and weighs error-level findings
- * against the target. With `allowUnsafe`, the history row of each migration with a standing
+ * against the target; a target without tables is not linted (nothing there to lock). With `allowUnsafe`, the history row of each migration with a standing
  * error says which (`allowed_unsafe`). Throws the lint's input errors (unparsable SQL, a bad
  * ignore comment: exit 2).
  */
 export async function runMigrationGate(config: ResolvedConfig, prepared: PreparedMigration[], options: GateOptions): Promise<GateReport> {
+  const small: SmallTable = { ...DEFAULT_SMALL_TABLE, ...config.lint?.smallTable }
+  const facts = (refs: readonly RelationRef[]) => options.targetFacts(refs, { defaultSchema: config.schema, countUpTo: small.rows })
+  // every table the run touches is then new: no finding could stand, so the parser is not even loaded
+  if ((await facts([])).empty) {
+    const note = 'the target holds no tables yet: nothing to lock, the pending migrations were not linted'
+    return { findings: [], blocked: false, allow_unsafe: options.allowUnsafe === true, notes: [note], files: 0 }
+  }
   const lint = await lintMigrationFiles(
     prepared.map((p) => lintInputOf(p.file, p.label)),
     { dialect: config.target.dialect, serverVersionNum: options.serverVersionNum, config: config.lint },
   )
-  const small: SmallTable = { ...DEFAULT_SMALL_TABLE, ...config.lint?.smallTable }
-  const findings = await weighFindings(lint.findings, small, (refs) =>
-    options.targetFacts(refs, { defaultSchema: config.schema, countUpTo: small.rows }),
-  )
+  const findings = await weighFindings(lint.findings, small, facts)
   const standing = findings.filter(isStanding)
   const allowUnsafe = options.allowUnsafe === true
   if (allowUnsafe) recordAllowed(prepared, standing)
@@ -98,7 +102,7 @@ export function isStanding(finding: LintFinding): boolean {
 /**
  * Each standing error whose tables all do not exist in the target or are small becomes a
  * warning with `downgraded` saying why; a finding naming no table is downgraded only when the
- * target holds no table at all (nothing there to lock). The target is asked once, and only when
+ * target holds no table at all (callers skip the lint then). The target is asked once, and only when
  * there is a standing error.
  */
 export async function weighFindings(

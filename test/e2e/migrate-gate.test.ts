@@ -45,10 +45,11 @@ describe('postgres: migrate up runs the lint first', () => {
         ),
       )
     }
-    const up = await cli(['up'])
+    const up = await cli(['up', '--json'])
     expect(up.code, up.stderr).toBe(0)
     expect((await p.rows()).length).toBe(60)
     expect(up.stderr).not.toMatch(/^error/m)
+    expect(up.json().lint).toMatchObject({ blocked: false, notes: [expect.stringContaining('holds no tables yet')] })
   })
 
   /** `orders` with 50 rows, applied; then a plain CREATE INDEX on it is pending. */
