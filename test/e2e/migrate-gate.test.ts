@@ -125,6 +125,15 @@ describe('postgres: migrate up runs the lint first', () => {
     expect(rows[1]!.allowed_unsafe).toMatch(/create-index-non-concurrently at line 2/)
   })
 
+  test('SQL the parser refuses in a pending migration: exit 2 naming file and line, nothing of the run applied', async () => {
+    await largeOrders('CREATE INDEX orders_total ON orders (total);')
+    p.write('20250101000003_broken.sql', sqlMigration('CREATE TABLE broken (id integer,);'))
+    const up = await cli(['up'])
+    expect(up.code, up.stderr).toBe(2)
+    expect(up.stderr).toMatch(/^error: migrations\/20250101000003_broken\.sql:2:\d+: SQL does not parse/m)
+    expect((await p.rows()).length).toBe(1)
+  })
+
   test('a table under the threshold, or created in the same run: a warning that says why, and the run goes on', async () => {
     writeConfig(p, { rows: 100 })
     await largeOrders()
