@@ -69,6 +69,15 @@ export { baselineMigrations, type BaselineResult } from './migrate/baseline-migr
 export { importDbmate, type ImportDbmateResult } from './migrate/import-dbmate.js'
 export { generateMigration, type GenerateOptions, type GenerateResult } from './migrate/generate-migration.js'
 export { MigrationFailedError, type MigrationLocation } from './migrate/migration-failed-error.js'
+export {
+  planMigrations,
+  type MigrationPlan,
+  type PlannedMigration,
+  type PlannedStatement,
+  type PlanMigrationsOptions,
+} from './migrate/plan-migrations.js'
+export { gradeStatement, type PlanGrade, type PlanLock, type StatementGrade } from './migrate/grade-plan.js'
+export { savePlan, readPlanFile, assertPlanHolds, type PlanPin } from './migrate/plan-file.js'
 export type { MigrationOptions, MigrationProgress, MigrationResult, MigrationRunResult } from './migrate/migration-runner.js'
 
 // On call: health, pool, inspect

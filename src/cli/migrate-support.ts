@@ -29,6 +29,16 @@ export const lockFlags = {
   }),
 }
 
+/** `--lock-retries` of the commands that apply or roll back migrations (`up`, `down`). */
+export const lockRetriesFlag = {
+  'lock-retries': Flags.integer({
+    summary: 'Retries of a transactional migration that hit lock_timeout, with backoff (default 3; 0: none).',
+    helpValue: 'N',
+    min: 0,
+    max: 100,
+  }),
+}
+
 /**
  * `--new-history` of the commands that may start a history table (`up`, `baseline`): start
  * the configured one although another history with rows exists in the database (two
@@ -42,7 +52,12 @@ export const newHistoryFlag = {
 
 /** The core's options from the lock flags (and `--new-history`), the abort signal and the progress view. */
 export function migrationOptions(
-  flags: { 'lock-timeout'?: number | undefined; 'statement-lock-timeout'?: number | undefined; 'new-history'?: boolean | undefined },
+  flags: {
+    'lock-timeout'?: number | undefined
+    'statement-lock-timeout'?: number | undefined
+    'lock-retries'?: number | undefined
+    'new-history'?: boolean | undefined
+  },
   base: Pick<MigrationOptions, 'signal' | 'connect'>,
   progress: MigrationProgressView | undefined,
 ): MigrationOptions {
@@ -50,6 +65,7 @@ export function migrationOptions(
     ...base,
     lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000,
     statementLockTimeoutMs: flags['statement-lock-timeout'] === undefined ? undefined : flags['statement-lock-timeout'] * 1000,
+    lockRetries: flags['lock-retries'],
     onProgress: progress?.onProgress,
     onWait: progress?.onWait,
     newHistory: flags['new-history'],

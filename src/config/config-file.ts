@@ -93,10 +93,11 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
    * Migrations: the directory, relative to the config file (default `migrations`); how many
    * seconds `migrate` waits for another run's lock (`lockTimeout`; default 60); PostgreSQL's
    * `lock_timeout` for migration statements
-   * (`statementLockTimeout`, seconds, default 5, 0 = wait forever); the history table
+   * (`statementLockTimeout`, seconds, default 5, 0 = wait forever); how many times a
+   * transactional migration that hit it is retried (`lockRetries`, default 3); the history table
    * (`table`: `name` or, on PostgreSQL, `schema.name`; default `dbops_migrations` in `schema`).
    */
-  migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number; table?: string }
+  migrations?: { dir?: string; lockTimeout?: number; statementLockTimeout?: number; lockRetries?: number; table?: string }
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
   lint?: LintFileSettings
@@ -249,7 +250,7 @@ const DATABASE_SCHEMA: Record<string, Check> = {
 }
 const FILE_SCHEMA: Record<string, Check> = {
   ...DATABASE_SCHEMA,
-  migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', table: 'string' },
+  migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', lockRetries: 'number', table: 'string' },
   models: 'string',
   lint: LINT_SCHEMA,
 }

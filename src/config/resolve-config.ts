@@ -107,6 +107,8 @@ export interface ResolvedConfig {
   migrationLockTimeoutSeconds: number | undefined
   /** PostgreSQL `lock_timeout` for migration statements, seconds; 0 waits forever. */
   statementLockTimeoutSeconds: number
+  /** Retries of a transactional migration that hit `lock_timeout` (`migrations.lockRetries`), default 3. */
+  lockRetries: number
   /** The models module, when configured. */
   modelsPath: string | undefined
   /** The config file's `lint` settings, as written (rule ids are checked by the lint). */
@@ -271,6 +273,12 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     def: 5,
     parse: (v, w) => parseSeconds(v, w, 0),
   })
+  const lockRetries = layers.pick('migrations.lock_retries', {
+    env: ['DBOPS_LOCK_RETRIES'],
+    file: 'migrations.lockRetries',
+    def: 3,
+    parse: (v, w) => parseInteger(v, w, 0, 100),
+  })
   const models = layers.pick<string | undefined>('models', { file: 'models', def: undefined, parse: parseText })
   const backup: BackupSettings = {
     dir: path.resolve(baseDir, layers.pick('backup.dir', { env: ['BACKUP_DIR'], file: 'backup.dir', def: 'backups', parse: parseText })),
@@ -309,6 +317,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     migrationLockTimeoutSeconds,
     migrationsTable,
     statementLockTimeoutSeconds,
+    lockRetries,
     lint: fileConfig.lint ?? {},
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,

@@ -59,6 +59,20 @@ export interface TargetFacts {
   relations: RelationFacts[]
 }
 
+/**
+ * An index the database keeps but does not use because building it failed: what a failed
+ * `CREATE INDEX CONCURRENTLY` leaves behind on PostgreSQL (`pg_index.indisvalid` false).
+ */
+export interface InvalidIndex {
+  /** Its schema (PostgreSQL), or undefined where there are none. */
+  schema: string | undefined
+  name: string
+  /** The table it indexes. */
+  table: string
+  /** The statement that drops it without blocking writes: `DROP INDEX CONCURRENTLY app.orders_email_key;`. */
+  fix: string
+}
+
 /** The catalog queries of one dialect, over the connection it was made for. */
 export interface Catalog {
   /**
@@ -87,4 +101,9 @@ export interface Catalog {
   targetFacts(relations: readonly RelationRef[], options: { defaultSchema: string; countUpTo: number }): Promise<TargetFacts>
   /** Columns of one table in their order; empty when the table does not exist. */
   listColumns(options: { schema: string; table: string }): Promise<ColumnBrief[]>
+  /**
+   * Every invalid index of the database, by schema and name (system schemas left out). Empty
+   * where indexes cannot be invalid (SQLite builds an index in its transaction, or not at all).
+   */
+  invalidIndexes(): Promise<InvalidIndex[]>
 }

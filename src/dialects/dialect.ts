@@ -21,6 +21,7 @@ import type {
   VerifyBackupRequest,
 } from './backup-port.js'
 import type { Catalog } from './catalog-port.js'
+import type { CopySchemaOptions, LockEffect, MigrationTracer, RelationSize, TracerOptions } from './plan-port.js'
 import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
 import type { SqlSyntax } from '../sql/sql-tokenizer.js'
@@ -213,6 +214,27 @@ export interface IntrospectOptions {
   historyTable?: MigrationTableName | undefined
 }
 
+/** A schema-only copy of the target: a connection to it, and how to get rid of it. */
+export interface SchemaCopy {
+  conn: DbConnection
+  /** Where it lives, for messages: `database dbops_plan_… (dropped afterwards)`. */
+  description: string
+  /** Drops (or empties) the copy. Safe to call twice. */
+  dispose(): Promise<void>
+}
+
+/** A dialect's migration planner. */
+export interface MigrationPlanner {
+  /** Makes the schema-only copy of `scope.target` (the target is only read). */
+  copySchema(scope: ConnectionScope, options: CopySchemaOptions): Promise<SchemaCopy>
+  /** A tracer on the copy, set up as `migrate up` sets up its session. */
+  openTracer(copy: SchemaCopy, options: TracerOptions): Promise<MigrationTracer>
+  /** The target's sizes of `relations` (`schema.name`); relations it lacks are left out. */
+  relationSizes(target: DbConnection, relations: string[]): Promise<Map<string, RelationSize>>
+  /** What lock `mode` blocks (an unknown mode: assumed to block everything). */
+  lockEffect(mode: string): LockEffect
+}
+
 /**
  * One database engine. Implementations: `SqliteDialect`, `PostgresDialect`.
  *
@@ -234,6 +256,12 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   readonly migrationTable: MigrationTableSyntax
   /** Namespaces (`DATABASE_SCHEMA`) exist. */
   readonly supportsSchemas: boolean
+  /**
+   * The SQLSTATEs that mean a statement gave up waiting for a lock (PostgreSQL `55P03`,
+   * lock_not_available, which `lock_timeout` raises); a transactional migration failing with
+   * one was rolled back and may be retried. Empty where errors carry no SQLSTATE (SQLite).
+   */
+  readonly lockNotAvailableSqlstates: readonly string[]
   /** The static linter of its migrations' SQL (loads the parser it needs). */
   loadLinter(): Promise<MigrationLinter>
 
@@ -311,6 +339,11 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   probePool(conn: DbConnection): Promise<PoolProbe>
   /** Makes a fresh, empty database of this dialect beside the configured one (see {@link ShadowDatabase}). */
   createShadowDatabase(config: ResolvedConfig, options: ShadowOptions): Promise<ShadowDatabase>
+  /**
+   * Traces migrations in a copy of the target's schema for `migrate plan` (locks, rewrites,
+   * validations); undefined where the database cannot (SQLite).
+   */
+  readonly planner?: MigrationPlanner | undefined
 }
 
 /**
@@ -320,10 +353,11 @@ export interface Dialect extends PresentationTraits, NamingTraits {
  */
 export type DialectTraits = Pick<
   Dialect,
-  'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'loadLinter'
+  'name' | 'displayName' | 'schemaTraits' | 'createSchemaSql' | 'sqlSyntax' | 'backupBaseName' | 'lockNotAvailableSqlstates' | 'loadLinter'
 > &
   PresentationTraits &
   NamingTraits
 
 export type * from './backup-port.js'
 export type * from './catalog-port.js'
+export type * from './plan-port.js'

@@ -15,6 +15,7 @@ import { connect } from '../dialects/index.js'
 import { roundMs, runProbe } from '../dialects/run-probe.js'
 import { sleep } from '../dialects/retry-within-deadline.js'
 import { DbopsError, ExitCode, InterruptedError } from '../errors.js'
+import { invalidIndexLabel } from '../migrate/invalid-indexes.js'
 import { describeConnectStep } from './connect-step.js'
 import { type HealthSourceContext, type HealthSources, defaultHealthSources } from './health-sources.js'
 import type { HealthThresholds } from './health-thresholds.js'
@@ -89,7 +90,15 @@ function migrationsComponent(config: ResolvedConfig, sources: HealthSources, con
     if (broken > 0) details.hint = '`dbops migrate status` lists them; `dbops migrate repair` once you have decided'
     else if (summary.running > 0) details.hint = `a migration run (pid ${summary.runningBy?.pid ?? 'unknown'}) is applying them now`
     else if (summary.pending > 0) details.hint = '`dbops migrate up` applies them'
-    return { status: broken > 0 ? 'fail' : summary.pending + summary.running > 0 ? 'warn' : 'ok', details }
+    const invalid = summary.invalidIndexes ?? []
+    if (invalid.length > 0) {
+      const drop = `invalid index${invalid.length === 1 ? '' : 'es'} left by a failed CREATE INDEX CONCURRENTLY: ${invalid.map((i) => i.fix).join(' ')}`
+      const hint = details.hint ? `${String(details.hint)}; ${drop}` : drop
+      delete details.hint // last, after what it is about
+      Object.assign(details, { invalid_indexes: invalid.map(invalidIndexLabel), hint })
+    }
+    const warn = summary.pending + summary.running + invalid.length > 0
+    return { status: broken > 0 ? 'fail' : warn ? 'warn' : 'ok', details }
   })
 }
 

@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { classifyMigrations } from '../migrate/classify-migrations.js'
 import { discoverMigrations } from '../migrate/discover-migrations.js'
+import { type MigrationInvalidIndex, readMigrationInvalidIndexes } from '../migrate/invalid-indexes.js'
 import { queryable } from '../dialects/migration-port.js'
 import { type MigrationRunnerReport, runnerReport } from '../migrate/migration-status.js'
 import { assertHistoryHere } from '../migrate/history-guard.js'
@@ -33,6 +34,8 @@ export interface MigrationSummary {
   runningBy: MigrationRunnerReport | undefined
   /** The latest applied migration, `<version>_<name>`. */
   head: string | undefined
+  /** Invalid indexes a failed `CREATE INDEX CONCURRENTLY` of the migrations left (warn). */
+  invalidIndexes?: MigrationInvalidIndex[]
 }
 
 /** What health needs to know about backups. */
@@ -83,6 +86,7 @@ export async function readMigrationSummary(config: ResolvedConfig, context: Heal
     running: counts.running,
     runningBy: runner && counts.running > 0 ? runnerReport(runner) : undefined,
     head: migrations.find((m) => m.version === head)?.name,
+    invalidIndexes: await readMigrationInvalidIndexes(conn, files),
   }
 }
 

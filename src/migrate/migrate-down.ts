@@ -21,6 +21,7 @@ import {
   usingMigrationSession,
 } from './migration-runner.js'
 import { prepareMigrations } from './prepare-migrations.js'
+import { lockRetryPolicy } from './lock-retry.js'
 import { runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateDown}. */
@@ -54,7 +55,7 @@ export async function migrateDown(config: ResolvedConfig, options: MigrateDownOp
       const classification = classifyMigrations(discovered.files, await store.readRows(session))
       const plan = selectApplied(classification, options, dirLabel)
       const prepared = await prepareMigrations(config, plan, 'down')
-      const { results, error } = await runMigrations(session, prepared, 'down', options)
+      const { results, error } = await runMigrations(session, prepared, 'down', options, lockRetryPolicy(config, options))
       const head = await store
         .readRows(session)
         .then((after) => classifyMigrations(discovered.files, after).head ?? null)

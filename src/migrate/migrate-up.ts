@@ -25,7 +25,10 @@ import {
   usingMigrationSession,
   usingReadConnection,
 } from './migration-runner.js'
+import { type PlanPin, assertPlanHolds } from './plan-file.js'
 import { type PreparedMigration, prepareMigrations } from './prepare-migrations.js'
+import { withInvalidIndexesOf } from './invalid-indexes.js'
+import { lockRetryPolicy } from './lock-retry.js'
 import { runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateUp}. */
@@ -38,6 +41,8 @@ export interface MigrateUpOptions extends MigrationOptions {
   dryRun?: boolean
   /** Apply pending migrations older than the newest applied one instead of refusing. */
   allowOutOfOrder?: boolean
+  /** `--plan`: apply only if the pending migrations are exactly these (exit 6 otherwise). */
+  plan?: PlanPin | undefined
   /**
    * Lint the pending `.sql` migrations first and stop (exit 3, nothing applied) on error-level
    * findings that the target does not make harmless (see `migration-gate.ts`). Default true.
@@ -80,6 +85,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const classification = classifyMigrations(discovered.files, state.rows, state.runner)
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
+    if (options.plan) assertPlanHolds(options.plan, plan)
     const prepared = await prepareMigrations(config, plan, 'up')
     const lint = await usingReadConnection(config, options, 'migrate up', (conn) => gate(config, prepared, options, conn))
     return {
@@ -114,6 +120,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const classification = classifyMigrations(discovered.files, await store.readRows(session))
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
+    if (options.plan) assertPlanHolds(options.plan, plan)
     const prepared = await prepareMigrations(config, plan, 'up')
     const lint = await gate(config, prepared, options, conn)
     if (lint?.blocked) {
@@ -126,7 +133,11 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
       return { database, direction: 'up', dry_run: false, results, head: classification.head ?? null, error, warnings, lint }
     }
     if (prepared.some((p) => p.step.row.allowedUnsafe !== undefined)) await store.ensureUnsafeColumn(session)
-    const { results, error } = await runMigrations(session, prepared, 'up', options)
+    const run = await runMigrations(session, prepared, 'up', options, lockRetryPolicy(config, options))
+    const { results } = run
+    const failed = prepared[results.findIndex((r) => r.status === 'failed')]
+    // outside a transaction, a failed CREATE INDEX CONCURRENTLY leaves its index behind
+    const error = run.error && failed && !failed.step.transaction ? await withInvalidIndexesOf(conn, run.error, failed.file) : run.error
     const head = await store
       .readRows(session)
       .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)
@@ -162,8 +173,8 @@ async function gate(
   return report
 }
 
-/** The pending migrations a run applies, in order, cut by `to` or `step`. */
-function selectPending(classification: Classification, options: MigrateUpOptions, dirLabel: string): ClassifiedMigration[] {
+/** The pending migrations a run applies (or a plan traces), in order, cut by `to` or `step`. */
+export function selectPending(classification: Classification, options: MigrateUpOptions, dirLabel: string): ClassifiedMigration[] {
   const pending = classification.migrations.filter((m) => m.state === 'pending')
   if (options.to !== undefined) {
     const target = findMigration(options.to, classification.migrations, dirLabel)

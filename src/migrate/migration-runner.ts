@@ -12,6 +12,8 @@ import { type MigrationRow, type MigrationSession, queryable } from '../dialects
 import { DbopsError, InterruptedError, LockTimeoutError, UsageError } from '../errors.js'
 import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
 import { assertHistoryHere } from './history-guard.js'
+import { type MigrationInvalidIndex, readMigrationInvalidIndexes } from './invalid-indexes.js'
+import type { LockRetry } from './lock-retry.js'
 import { indentedMarkerWarning } from './parse-sql-migration.js'
 import { MigrationStore, withMigrationRunner } from './migration-store.js'
 
@@ -25,6 +27,11 @@ export interface MigrationOptions {
   lockTimeoutMs?: number
   /** PostgreSQL `lock_timeout` for migration statements, ms (0: wait forever). Default: the config's (5 s). */
   statementLockTimeoutMs?: number
+  /**
+   * Retries of a transactional migration that hit `lock_timeout` (see `lock-retry.ts`).
+   * Default: the config's `migrations.lockRetries` (3).
+   */
+  lockRetries?: number
   /** SIGINT/SIGTERM: cancels the running statement and stops the run. */
   signal?: AbortSignal
   /** Connection options (application name, SQL echo, retries). */
@@ -53,6 +60,8 @@ export type MigrationProgress =
       durationMs: number
     }
   | { type: 'failed'; version: string; name: string; error: DbopsError }
+  /** A transactional migration hit `lock_timeout`, was rolled back, and runs again after `retry.delay_ms`. */
+  | { type: 'retry'; version: string; name: string; retry: LockRetry; of: number }
 
 /** What happened to one migration in a run. */
 export type MigrationResultStatus = 'applied' | 'reverted' | 'skipped' | 'failed' | 'not_run' | 'planned'
@@ -67,6 +76,10 @@ export interface MigrationResult {
   statements?: string[]
   /** With `--dry-run`: false for `transaction:false`. */
   transaction?: boolean
+  /** How many times it ran, when it was retried after `lock_timeout`. */
+  attempts?: number
+  /** Its retries after `lock_timeout`, when it had any. */
+  lock_retries?: LockRetry[]
 }
 
 /**
@@ -144,7 +157,8 @@ async function connectForMigrations(
 /**
  * Opens a connection and the migration session (the lock), checks that the history is where
  * the settings say (`assertHistoryHere`, unless `options.newHistory`), runs `fn` with the
- * session and the database's migration store, and releases both, whatever happens. `mode: 'read'`
+ * session, the database's migration store and the connection (for catalog reads beside the
+ * session), and releases both, whatever happens. `mode: 'read'`
  * (commands that need an existing database: down, repair…) never creates a SQLite file; the
  * connection can still write.
  */
@@ -225,27 +239,32 @@ export async function usingReadConnection<T>(
  * after the guard (`assertHistoryHere`, unless `options.newHistory`).
  * A SQLite file that does not exist yet reads as an empty database. `runner`: the run holding
  * the migration lock when a row is `started` (see `withMigrationRunner`), for `classifyMigrations`.
+ * With `files`, also the invalid indexes their `CREATE INDEX` statements left (`invalidIndexes`).
  */
 export async function readRowsReadOnly(
   config: ResolvedConfig,
   options: MigrationOptions,
   command: string,
+  files?: readonly MigrationFile[],
 ): Promise<{
   rows: MigrationRow[]
   runner: LockHolder | undefined
   dbmateVersions: string[] | undefined
   tableExists: boolean
   databaseExists: boolean
+  invalidIndexes: MigrationInvalidIndex[]
 }> {
   return usingReadConnection(config, options, command, async (conn) => {
-    if (!conn) return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false }
+    if (!conn)
+      return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false, invalidIndexes: [] }
     const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
     const db = queryable(conn.db)
     if (!options.newHistory) await assertHistoryHere(store, db)
     const exists = await store.exists(db)
     const { rows, runner } = await withMigrationRunner(conn, store, exists ? await store.selectRows(db) : [])
     const dbmateVersions = exists ? undefined : await store.readDbmateVersions(db)
-    return { rows, runner, dbmateVersions, tableExists: exists, databaseExists: true }
+    const invalidIndexes = files ? await readMigrationInvalidIndexes(conn, files) : []
+    return { rows, runner, dbmateVersions, tableExists: exists, databaseExists: true, invalidIndexes }
   })
 }
 

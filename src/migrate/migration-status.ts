@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { LockHolder } from '../dialects/dialect.js'
 import { ExitCode } from '../errors.js'
 import { type MigrationState, classifyMigrations } from './classify-migrations.js'
+import type { MigrationInvalidIndex } from './invalid-indexes.js'
 import { integrityProblems } from './migration-integrity.js'
 import { type MigrationOptions, displayPath, indentedMarkerWarnings, readMigrationsDir, readRowsReadOnly } from './migration-runner.js'
 
@@ -54,6 +55,11 @@ export interface MigrationStatusReport {
   running_by: MigrationRunnerReport | null
   /** dbmate's history, when it manages the database and dbops does not yet. */
   dbmate: { versions: number } | null
+  /**
+   * Invalid indexes (a failed `CREATE INDEX CONCURRENTLY`) that a `CREATE INDEX` of the
+   * migrations names, each with the statement that drops it.
+   */
+  invalid_indexes: MigrationInvalidIndex[]
   /** Files in the directory that are not migrations (no version prefix, other extension). */
   ignored_files: string[]
   /** One sentence per problem, with the command that resolves it. */
@@ -61,7 +67,7 @@ export interface MigrationStatusReport {
   /** Things to fix that are not problems yet, one per file (indented dbmate markers). */
   warnings: string[]
   /**
-   * What `status --exit-code` exits with: 6 integrity, else 3 pending or running (not applied
+   * What `status --exit-code` exits with: 6 integrity (invalid indexes too), else 3 pending or running (not applied
    * yet, and no fault: it ends by itself), else 0.
    */
   exit_code: 0 | 3 | 6
@@ -87,12 +93,18 @@ export function runnerReport(holder: LockHolder): MigrationRunnerReport {
  */
 export async function getMigrationStatus(config: ResolvedConfig, options: MigrationOptions = {}): Promise<MigrationStatusReport> {
   const discovered = readMigrationsDir(config)
-  const state = await readRowsReadOnly(config, options, 'migrate status')
+  const state = await readRowsReadOnly(config, options, 'migrate status', discovered.files)
   const classification = classifyMigrations(discovered.files, state.rows, state.runner)
   const c = classification.counts
   const dbmate = !state.tableExists && state.dbmateVersions ? { versions: state.dbmateVersions.length } : null
   const problems = integrityProblems(classification, displayPath(config, discovered.dir), dbmate?.versions)
-  const exitCode = problems.length > 0 ? ExitCode.integrity : c.pending + c.running > 0 ? ExitCode.attention : ExitCode.ok
+  // an invalid index blocks re-running its migration, as a dirty one does
+  const exitCode =
+    problems.length > 0 || state.invalidIndexes.length > 0
+      ? ExitCode.integrity
+      : c.pending + c.running > 0
+        ? ExitCode.attention
+        : ExitCode.ok
   const runner = c.running > 0 ? state.runner : undefined
   return {
     database: describeTarget(config.target),
@@ -117,6 +129,7 @@ export async function getMigrationStatus(config: ResolvedConfig, options: Migrat
     },
     running_by: runner ? runnerReport(runner) : null,
     dbmate,
+    invalid_indexes: state.invalidIndexes,
     ignored_files: discovered.ignored,
     problems,
     warnings: indentedMarkerWarnings(config, discovered.files),

@@ -13,6 +13,7 @@ import { guardModuleSteps } from './guard-module-steps.js'
 import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
 import type { MigrationOptions, MigrationResult, MigrationResultStatus } from './migration-runner.js'
 import type { PreparedMigration } from './prepare-migrations.js'
+import { type LockRetry, type LockRetryPolicy, withLockRetries } from './lock-retry.js'
 
 /**
  * Runs prepared migrations in order, each through the session (its row written inside its
@@ -25,6 +26,7 @@ export async function runMigrations(
   prepared: PreparedMigration[],
   direction: 'up' | 'down',
   options: MigrationOptions,
+  retry: LockRetryPolicy = { retries: 0, sqlstates: [], baseDelayMs: 0, maxDelayMs: 0 },
 ): Promise<{ results: MigrationResult[]; error: DbopsError | undefined }> {
   const results: MigrationResult[] = prepared.map((p) => ({
     version: p.file.version,
@@ -48,7 +50,18 @@ export async function runMigrations(
     guard.throwStray()
     options.onProgress?.({ type: 'start', version: item.file.version, name })
     results[index]!.status = 'failed'
-    const outcome = await session.run(guard.supervise(item.step, name))
+    const retries: LockRetry[] = []
+    const outcome = await withLockRetries(() => session.run(guard.supervise(item.step, name)), {
+      policy: retry,
+      transactional: item.step.transaction,
+      retries,
+      signal,
+      onRetry: (r) => {
+        // listed in the result only when there were any
+        Object.assign(results[index]!, { attempts: retries.length + 1, lock_retries: retries })
+        options.onProgress?.({ type: 'retry', version: item.file.version, name, retry: r, of: retry.retries })
+      },
+    })
     const status: MigrationResultStatus = outcome.status === 'skipped' ? 'skipped' : direction === 'up' ? 'applied' : 'reverted'
     // to 0.1 ms: most small migrations take under 1 ms, and the run's total sums these
     results[index] = { ...results[index]!, status, duration_ms: Math.round(outcome.durationMs * 10) / 10 }
@@ -142,10 +155,11 @@ function describeRunError(
     )
   }
   if (stepError?.details.lockTimeout) {
+    const attempts = results.find((r) => r.status === 'failed')?.attempts
     return new MigrationFailedError(
       'STATEMENT_LOCK_TIMEOUT',
       ExitCode.lockTimeout,
-      `Migration ${item.label} (${direction}) waited longer than lock_timeout for a table lock${where}: ${reason}`,
+      `Migration ${item.label} (${direction}) waited longer than lock_timeout for a table lock${where}: ${reason}${attempts ? `; gave up after ${attempts} attempts` : ''}`,
       location,
       {
         hint: `Another session holds a lock on a table it changes; nothing of it was ${verb}.${earlier} Retry when the database is quieter, or raise --statement-lock-timeout (DBOPS_STATEMENT_LOCK_TIMEOUT; 0 waits forever).`,

@@ -117,6 +117,8 @@ export async function createMigrationProgress(
         running = list.run().catch(() => undefined)
       } else if (event.type === 'done') {
         deferred.get(event.name)?.resolve({ status: event.status, durationMs: event.durationMs })
+      } else if (event.type === 'retry') {
+        out.info(out.err.yellow(retryLine(event)))
       } else if (event.type === 'failed') {
         // listr2 shows the message under the task: printable, as every error dbops prints
         deferred.get(event.name)?.reject(new Error(printable(event.error.message)))
@@ -126,6 +128,12 @@ export async function createMigrationProgress(
       await running
     },
   }
+}
+
+/** "20250101_add.sql hit lock_timeout (SQLSTATE 55P03); it was rolled back, retry 1 of 3 in 612 ms" */
+export function retryLine(event: Extract<MigrationProgress, { type: 'retry' }>): string {
+  const { retry } = event
+  return `${printable(event.name)} hit lock_timeout (SQLSTATE ${retry.sqlstate}); it was rolled back, retry ${retry.attempt} of ${event.of} in ${formatDuration(retry.delay_ms)}`
 }
 
 function plainProgress(out: Output): MigrationProgressView {
@@ -140,6 +148,8 @@ function plainProgress(out: Output): MigrationProgressView {
             ? `skipped ${name} (done by another run)`
             : `${event.status} ${name} (${formatDuration(event.durationMs)})`
         out.info(what)
+      } else if (event.type === 'retry') {
+        out.info(retryLine(event))
       } else if (event.type === 'failed') {
         out.info(event.error.code === 'INTERRUPTED' ? `interrupted ${name}` : `failed ${name}`)
       }

@@ -3,6 +3,7 @@
  * colours come in as a chalk instance.
  */
 import type { ChalkInstance } from 'chalk'
+import { invalidIndexLabel } from '../migrate/invalid-indexes.js'
 import type { MigrationRunResult } from '../migrate/migration-runner.js'
 import type { MigrationStatusReport } from '../migrate/migration-status.js'
 import { printable } from '../printable-text.js'
@@ -74,6 +75,11 @@ export function renderStatus(report: MigrationStatusReport, color: ChalkInstance
   if (s.out_of_order) parts.push(`${s.out_of_order} out of order`)
   lines.push('', `${parts.join(', ')}; head ${report.head ?? 'empty'}.`)
   for (const problem of report.problems) lines.push(color.red(`! ${printable(problem)}`))
+  // a failed CREATE INDEX CONCURRENTLY: the index stays, unused, until dropped
+  for (const index of report.invalid_indexes)
+    lines.push(
+      color.red(`! invalid index ${printable(invalidIndexLabel(index))} (from ${printable(index.migration)}): run ${printable(index.fix)}`),
+    )
   if (report.ignored_files.length > 0)
     lines.push(color.dim(`Not migrations (no <version>_ prefix or other extension): ${report.ignored_files.map(printable).join(', ')}`))
   return lines.join('\n')

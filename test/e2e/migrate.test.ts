@@ -430,7 +430,9 @@ async function lockIsFree(p: MigrationProject): Promise<boolean> {
   if (p.dialect === 'postgres') {
     const [a, b] = postgresMigrationLockKey('public')
     const rows = await p.query(
-      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = ${a >>> 0} AND objid::bigint = ${b >>> 0} AND objsubid = 2`,
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = ${a >>> 0} AND objid::bigint = ${b >>> 0} AND objsubid = 2` +
+        // this test's database only: other tests on the server take the same key in theirs
+        ' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())',
     )
     return rows.length === 0
   }

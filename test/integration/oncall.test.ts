@@ -115,14 +115,23 @@ for (const dialect of testDialects()) {
         `INSERT INTO dbops_migrations VALUES ('000', 'gone', 'x', 'applied')`,
       ])
       const summary = await usingOnCallSession(config, connect, (conn) => readMigrationSummary(config, { conn }))
-      expect(summary).toEqual({ applied: 3, pending: 1, changed: 1, missing: 1, dirty: 1, running: 0, head: '002_two.sql' })
+      expect(summary).toEqual({
+        applied: 3,
+        pending: 1,
+        changed: 1,
+        missing: 1,
+        dirty: 1,
+        running: 0,
+        head: '002_two.sql',
+        invalidIndexes: [],
+      })
     })
 
     test('migration summary without a table or a directory: nothing to report', async () => {
       const { config } = await fresh(dialect)
       await setUp(config, []) // SQLite: create the (empty) file
       const summary = await usingOnCallSession(config, connect, (conn) => readMigrationSummary(config, { conn }))
-      expect(summary).toEqual({ applied: 0, pending: 0, changed: 0, missing: 0, dirty: 0, running: 0, head: undefined })
+      expect(summary).toEqual({ applied: 0, pending: 0, changed: 0, missing: 0, dirty: 0, running: 0, head: undefined, invalidIndexes: [] })
     })
 
     test('inspect rows: pages in primary-key order; every value is data; every name is checked', async () => {

@@ -1,6 +1,6 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { annotate, finishRun, lockFlags, migrationOptions, type MigrationRunJson } from '../../cli/migrate-support.js'
+import { annotate, finishRun, lockFlags, lockRetriesFlag, migrationOptions, type MigrationRunJson } from '../../cli/migrate-support.js'
 import { migrateDown } from '../../migrate/migrate-down.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { renderRunSummary } from '../../ui/render-migrations.js'
@@ -29,6 +29,7 @@ export default class MigrateDown extends DbopsCommand<typeof MigrateDown> {
     }),
     yes: Flags.boolean({ char: 'y', summary: 'Confirm on a production or protected database.' }),
     ...lockFlags,
+    ...lockRetriesFlag,
   }
 
   async run(): Promise<MigrationRunJson> {

@@ -1,9 +1,18 @@
 import { Flags } from '../../cli/oclif.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { annotate, finishRun, lockFlags, migrationOptions, newHistoryFlag, type MigrationRunJson } from '../../cli/migrate-support.js'
+import {
+  annotate,
+  finishRun,
+  lockFlags,
+  lockRetriesFlag,
+  migrationOptions,
+  newHistoryFlag,
+  type MigrationRunJson,
+} from '../../cli/migrate-support.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
 import { gateFlags, gateOptions } from '../../cli/gate-flags.js'
+import { readPlanFile } from '../../migrate/plan-file.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { reportGate } from '../../ui/render-gate.js'
 import { renderPlan, renderRunSummary } from '../../ui/render-migrations.js'
@@ -38,7 +47,12 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     all: Flags.boolean({
       summary: 'Every database under `databases` in the config file, in order; stops at the first failure.',
     }),
+    plan: Flags.string({
+      summary: 'Apply exactly the plan saved by `migrate plan --out FILE`; exit 6 if the pending migrations changed since.',
+      helpValue: 'FILE',
+    }),
     ...lockFlags,
+    ...lockRetriesFlag,
     ...newHistoryFlag,
     ...gateFlags,
   }
@@ -64,6 +78,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
         allowOutOfOrder: this.flags['allow-out-of-order'],
         ...gateOptions(this.flags),
         onGate: (report) => reportGate(this.out, report, config.cwd),
+        plan: this.flags.plan === undefined ? undefined : readPlanFile(this.flags.plan),
       })
     } catch (err) {
       await progress?.finish()

@@ -70,7 +70,7 @@ export function toolConnection(scope: ConnectionScope, target: PostgresTarget, c
  * Kysely over one pinned client (its transaction included), echoing to `onQuery` like the
  * connection's own; `release` is the caller's business.
  */
-function kyselyOverClient(client: pg.PoolClient, onQuery: ConnectOptions['onQuery']): Kysely<any> {
+export function kyselyOverClient(client: pg.PoolClient, onQuery: ConnectOptions['onQuery']): Kysely<any> {
   const pinned = { query: client.query.bind(client), release: () => undefined }
   return new Kysely<any>({
     dialect: new KyselyPostgresDialect({

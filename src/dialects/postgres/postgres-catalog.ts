@@ -5,7 +5,17 @@
  */
 import { type Kysely, sql } from 'kysely'
 import { isInternalTable } from '../../sql/internal-tables.js'
-import type { Catalog, ColumnBrief, RelationFacts, RelationRef, SchemaBrief, TableStats, TargetFacts } from '../catalog-port.js'
+import { quoteQualified } from '../../sql/sql-text.js'
+import type {
+  Catalog,
+  ColumnBrief,
+  InvalidIndex,
+  RelationFacts,
+  RelationRef,
+  SchemaBrief,
+  TableStats,
+  TargetFacts,
+} from '../catalog-port.js'
 import type { DbConnection } from '../dialect.js'
 
 /**
@@ -31,6 +41,7 @@ export function createPostgresCatalog(conn: DbConnection): Catalog {
     listSchemas: () => listSchemas(conn),
     listColumns: (options) => listColumns(conn, options),
     targetFacts: (relations, options) => targetFacts(conn, relations, options),
+    invalidIndexes: () => invalidIndexes(conn),
   }
 }
 
@@ -91,6 +102,18 @@ async function targetFacts(
   }
   const schemas = await listSchemas(conn)
   return { empty: schemas.every((s) => s.tables === 0), relations: facts }
+}
+
+async function invalidIndexes(conn: DbConnection): Promise<InvalidIndex[]> {
+  const { rows } = await sql<{ schema: string; name: string; table: string }>`
+      SELECT n.nspname AS schema, c.relname AS name, t.relname AS table
+      FROM pg_index i
+      JOIN pg_class c ON c.oid = i.indexrelid
+      JOIN pg_class t ON t.oid = i.indrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT i.indisvalid AND ${USER_SCHEMA_CONDITION}
+      ORDER BY n.nspname, c.relname`.execute(conn.db)
+  return rows.map((row) => ({ ...row, fix: `DROP INDEX CONCURRENTLY ${quoteQualified(row.schema, row.name)};` }))
 }
 
 async function listTables(conn: DbConnection, { schema }: { schema: string }): Promise<TableStats[]> {

@@ -13,6 +13,7 @@ import type { PostgresConnection } from './postgres-connection.js'
 import { readPostgresBackupIdentity } from './postgres-identity.js'
 import { restorePostgresBackup } from './postgres-restore.js'
 import { postgresMigrationTable } from './postgres-migration-table.js'
+import { postgresPlanner } from './plan/postgres-planner.js'
 import { postgresTraits } from './postgres-traits.js'
 
 /** PostgreSQL: schemas; migrations serialised by a session-level advisory lock. */
@@ -61,4 +62,5 @@ export const postgresDialect: Dialect = {
   async createShadowDatabase(config, options) {
     return (await import('./postgres-shadow-database.js')).openPostgresShadow(postgresDialect, config, options)
   },
+  planner: postgresPlanner,
 }

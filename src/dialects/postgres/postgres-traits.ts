@@ -23,6 +23,8 @@ export const postgresTraits: DialectTraits = {
   sqlSyntax: postgresSqlSyntax,
   createSchemaSql: () => new PostgresSchemaSql(),
   hasServerSessions: true,
+  // lock_not_available: what lock_timeout raises
+  lockNotAvailableSqlstates: ['55P03'],
   backupProgressUnit: 'bytes',
   versionDetail: 'server_version',
   corruption: {

@@ -24,6 +24,8 @@ export const sqliteTraits: DialectTraits = {
   sqlSyntax: sqliteSqlSyntax,
   createSchemaSql: () => new SqliteSchemaSql(),
   hasServerSessions: false,
+  // SQLite's busy errors are result codes, not SQLSTATEs; its write lock is waited for before a migration starts
+  lockNotAvailableSqlstates: [],
   // the online backup API reports pages copied, not bytes
   backupProgressUnit: 'pages',
   versionDetail: 'sqlite_version',
