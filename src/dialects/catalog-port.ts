@@ -34,6 +34,31 @@ export interface SchemaBrief {
   tables: number
 }
 
+/** A relation `migrate up`'s gate asks about: `schema` left out means where unqualified names resolve. */
+export interface RelationRef {
+  schema?: string | undefined
+  name: string
+}
+
+/** What the target holds of one relation, from the catalog's cheap estimates. */
+export interface RelationFacts extends RelationRef {
+  exists: boolean
+  /**
+   * Rows: exact when at most `countUpTo` (a capped count), else an estimate of at least that
+   * many; undefined when unknown (no privilege to count).
+   */
+  rows: number | undefined
+  /** Bytes on disk, its indexes (and TOAST) included; undefined when the dialect cannot tell cheaply. */
+  bytes: number | undefined
+}
+
+/** The target as `migrate up`'s gate sees it: whether it holds any table yet, and the relations asked about. */
+export interface TargetFacts {
+  /** No table of the application yet (dbops' and dbmate's history tables not counted). */
+  empty: boolean
+  relations: RelationFacts[]
+}
+
 /**
  * An index the database keeps but does not use because building it failed: what a failed
  * `CREATE INDEX CONCURRENTLY` leaves behind on PostgreSQL (`pg_index.indisvalid` false).
@@ -67,6 +92,13 @@ export interface Catalog {
    * note counts. Empty on SQLite, which has no schemas.
    */
   listSchemas(): Promise<SchemaBrief[]>
+  /**
+   * Whether each of `relations` exists and how large it is, cheaply (a catalog read and, where
+   * estimates are missing, a count capped at `countUpTo` + 1 rows), and whether the target
+   * holds any table at all. Unqualified names resolve as the migrations' `search_path` does
+   * (`defaultSchema`, then `public`).
+   */
+  targetFacts(relations: readonly RelationRef[], options: { defaultSchema: string; countUpTo: number }): Promise<TargetFacts>
   /** Columns of one table in their order; empty when the table does not exist. */
   listColumns(options: { schema: string; table: string }): Promise<ColumnBrief[]>
   /**

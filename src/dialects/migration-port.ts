@@ -28,6 +28,8 @@ export interface MigrationRow {
   appliedAt: string | undefined
   durationMs: number | undefined
   dbopsVersion: string | undefined
+  /** The lint findings `--allow-unsafe` let through when it was applied (`allowed_unsafe`); undefined for most. */
+  allowedUnsafe?: string | undefined
 }
 
 /** The values that identify a migration's row. */
@@ -36,6 +38,11 @@ export interface MigrationRowValues {
   name: string
   checksum: string
   dbopsVersion: string
+  /**
+   * The lint findings `--allow-unsafe` let through, one line (`rule-id at line N; …`), written
+   * to the nullable `allowed_unsafe` column; undefined leaves the column out of the insert.
+   */
+  allowedUnsafe?: string | undefined
 }
 
 /** One statement of a `.sql` section, where it starts in the file (1-based). */

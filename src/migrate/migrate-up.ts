@@ -9,6 +9,10 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { UsageError } from '../errors.js'
 import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
+import type { DbConnection } from '../dialects/dialect.js'
+import { dialectTraits } from '../dialects/index.js'
+import { serverVersionNumber } from './lint-target.js'
+import { type GateReport, UnsafeMigrationError, isStanding, runMigrationGate } from './migration-gate.js'
 import { assertUpAllowed, dbmateManagedError } from './migration-integrity.js'
 import {
   type MigrationOptions,
@@ -19,9 +23,10 @@ import {
   readMigrationsDir,
   readRowsReadOnly,
   usingMigrationSession,
+  usingReadConnection,
 } from './migration-runner.js'
 import { type PlanPin, assertPlanHolds } from './plan-file.js'
-import { prepareMigrations } from './prepare-migrations.js'
+import { type PreparedMigration, prepareMigrations } from './prepare-migrations.js'
 import { withInvalidIndexesOf } from './invalid-indexes.js'
 import { lockRetryPolicy } from './lock-retry.js'
 import { runMigrations } from './run-migrations.js'
@@ -38,6 +43,20 @@ export interface MigrateUpOptions extends MigrationOptions {
   allowOutOfOrder?: boolean
   /** `--plan`: apply only if the pending migrations are exactly these (exit 6 otherwise). */
   plan?: PlanPin | undefined
+  /**
+   * Lint the pending `.sql` migrations first and stop (exit 3, nothing applied) on error-level
+   * findings that the target does not make harmless (see `migration-gate.ts`). Default true.
+   */
+  lint?: boolean
+  /** Apply despite error-level findings; each such migration's history row records them. */
+  allowUnsafe?: boolean
+  /** Called with the gate's verdict once it is known, before anything is applied (to print it then). */
+  onGate?: (report: GateReport) => void
+}
+
+/** The result of {@link migrateUp}: a run's, and what its gate decided (undefined with `lint: false`). */
+export interface MigrateUpResult extends MigrationRunResult {
+  lint?: GateReport | undefined
 }
 
 /**
@@ -49,8 +68,13 @@ export interface MigrateUpOptions extends MigrationOptions {
  * const result = await migrateUp(await resolveConfig(), { step: 1 })
  * if (result.error) throw result.error
  */
-export async function migrateUp(config: ResolvedConfig, options: MigrateUpOptions = {}): Promise<MigrationRunResult> {
+export async function migrateUp(config: ResolvedConfig, options: MigrateUpOptions = {}): Promise<MigrateUpResult> {
   if (options.to !== undefined && options.step !== undefined) throw new UsageError('--to and --step cannot be used together')
+  // the linter's parser loads (import and WebAssembly compile) while the connection and the lock are made
+  if (options.lint !== false)
+    dialectTraits(config.target.dialect)
+      .loadLinter()
+      .catch(() => undefined)
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
   const database = describeTarget(config.target)
@@ -63,10 +87,12 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const plan = selectPending(classification, options, dirLabel)
     if (options.plan) assertPlanHolds(options.plan, plan)
     const prepared = await prepareMigrations(config, plan, 'up')
+    const lint = await usingReadConnection(config, options, 'migrate up', (conn) => gate(config, prepared, options, conn))
     return {
       database,
       direction: 'up',
       dry_run: true,
+      lint,
       results: prepared.map((p) => ({
         version: p.file.version,
         name: p.file.name,
@@ -76,7 +102,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
         statements: p.preview.statements,
       })),
       head: classification.head ?? null,
-      error: undefined,
+      error: lint?.blocked ? new UnsafeMigrationError(lint.findings.filter(isStanding)) : undefined,
       warnings: indentedMarkerWarnings(
         config,
         plan.map((m) => m.file!),
@@ -96,6 +122,17 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const plan = selectPending(classification, options, dirLabel)
     if (options.plan) assertPlanHolds(options.plan, plan)
     const prepared = await prepareMigrations(config, plan, 'up')
+    const lint = await gate(config, prepared, options, conn)
+    if (lint?.blocked) {
+      const results = prepared.map((p) => ({ version: p.file.version, name: p.file.name, status: 'not_run' as const, duration_ms: null }))
+      const error = new UnsafeMigrationError(lint.findings.filter(isStanding))
+      const warnings = indentedMarkerWarnings(
+        config,
+        plan.map((m) => m.file!),
+      )
+      return { database, direction: 'up', dry_run: false, results, head: classification.head ?? null, error, warnings, lint }
+    }
+    if (prepared.some((p) => p.step.row.allowedUnsafe !== undefined)) await store.ensureUnsafeColumn(session)
     const run = await runMigrations(session, prepared, 'up', options, lockRetryPolicy(config, options))
     const { results } = run
     const failed = prepared[results.findIndex((r) => r.status === 'failed')]
@@ -109,8 +146,31 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
       config,
       plan.map((m) => m.file!),
     )
-    return { database, direction: 'up', dry_run: false, results, head, error, warnings }
+    return { database, direction: 'up', dry_run: false, results, head, error, warnings, lint }
   })
+}
+
+/**
+ * The gate over `prepared` (nothing to lint: undefined), with the target's facts from `conn`
+ * (undefined: the database does not exist yet, so neither does any table).
+ */
+async function gate(
+  config: ResolvedConfig,
+  prepared: PreparedMigration[],
+  options: MigrateUpOptions,
+  conn: DbConnection | undefined,
+): Promise<GateReport | undefined> {
+  if (options.lint === false || prepared.length === 0) return undefined
+  const report = await runMigrationGate(config, prepared, {
+    allowUnsafe: options.allowUnsafe,
+    serverVersionNum: conn ? serverVersionNumber(conn.serverVersion) : undefined,
+    targetFacts: async (relations, factOptions) =>
+      conn
+        ? conn.dialect.createCatalog(conn).targetFacts(relations, factOptions)
+        : { empty: true, relations: relations.map((r) => ({ ...r, exists: false, rows: 0, bytes: 0 })) },
+  })
+  options.onGate?.(report)
+  return report
 }
 
 /** The pending migrations a run applies (or a plan traces), in order, cut by `to` or `step`. */

@@ -210,6 +210,31 @@ export async function usingMigrationSession<T>(
 }
 
 /**
+ * Runs `fn` over a read connection to the target without the lock, or with undefined when the
+ * database does not exist yet (a SQLite file not made yet).
+ */
+export async function usingReadConnection<T>(
+  config: ResolvedConfig,
+  options: MigrationOptions,
+  command: string,
+  fn: (conn: DbConnection | undefined) => Promise<T>,
+): Promise<T> {
+  let conn: DbConnection
+  try {
+    // a read that takes no lock waits as long as the user asked, else as any read does
+    conn = await connectForMigrations(config, options, 'read', command, options.lockTimeoutMs)
+  } catch (err) {
+    if (err instanceof DbopsError && err.code === 'DB_FILE_MISSING') return fn(undefined)
+    throw err
+  }
+  try {
+    return await fn(conn)
+  } finally {
+    await conn.close()
+  }
+}
+
+/**
  * Reads the recorded rows without taking the lock or creating anything (status, dry runs),
  * after the guard (`assertHistoryHere`, unless `options.newHistory`).
  * A SQLite file that does not exist yet reads as an empty database. `runner`: the run holding
@@ -229,17 +254,9 @@ export async function readRowsReadOnly(
   databaseExists: boolean
   invalidIndexes: MigrationInvalidIndex[]
 }> {
-  let conn: DbConnection
-  try {
-    // a read that takes no lock waits as long as the user asked, else as any read does
-    conn = await connectForMigrations(config, options, 'read', command, options.lockTimeoutMs)
-  } catch (err) {
-    if (err instanceof DbopsError && err.code === 'DB_FILE_MISSING') {
+  return usingReadConnection(config, options, command, async (conn) => {
+    if (!conn)
       return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false, invalidIndexes: [] }
-    }
-    throw err
-  }
-  try {
     const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
     const db = queryable(conn.db)
     if (!options.newHistory) await assertHistoryHere(store, db)
@@ -248,9 +265,7 @@ export async function readRowsReadOnly(
     const dbmateVersions = exists ? undefined : await store.readDbmateVersions(db)
     const invalidIndexes = files ? await readMigrationInvalidIndexes(conn, files) : []
     return { rows, runner, dbmateVersions, tableExists: exists, databaseExists: true, invalidIndexes }
-  } finally {
-    await conn.close()
-  }
+  })
 }
 
 /**

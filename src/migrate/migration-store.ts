@@ -40,6 +40,11 @@ export type RowChange =
   | { kind: 'delete'; version: string }
 
 const COLUMNS = 'version, name, checksum, status, applied_at, duration_ms, dbops_version'
+/**
+ * Nullable, added by the first `--allow-unsafe` run that needs it (older dbops versions
+ * insert with {@link COLUMNS} and never see it); written only for rows that carry a value.
+ */
+const UNSAFE_COLUMN = 'allowed_unsafe'
 
 /**
  * The history table `table` of one database. Reads work over any runner and never fail on a
@@ -52,7 +57,10 @@ const COLUMNS = 'version, name, checksum, status, applied_at, duration_ms, dbops
  */
 export class MigrationStore implements MigrationRecords {
   private readonly qualified: string
-  private readonly sql: Record<'insert' | 'selectStatus' | 'markStarted' | 'markApplied' | 'setChecksum' | 'delete', string>
+  private readonly sql: Record<
+    'insert' | 'insertUnsafe' | 'selectStatus' | 'markStarted' | 'markApplied' | 'setChecksum' | 'delete',
+    string
+  >
 
   constructor(
     private readonly syntax: MigrationTableSyntax,
@@ -63,6 +71,7 @@ export class MigrationStore implements MigrationRecords {
     const p = (n: number) => syntax.parameter(n)
     this.sql = {
       insert: `INSERT INTO ${t} (${COLUMNS}) VALUES (${[1, 2, 3, 4, 5, 6, 7].map(p).join(', ')})`,
+      insertUnsafe: `INSERT INTO ${t} (${COLUMNS}, ${UNSAFE_COLUMN}) VALUES (${[1, 2, 3, 4, 5, 6, 7, 8].map(p).join(', ')})`,
       selectStatus: `SELECT status FROM ${t} WHERE version = ${p(1)}`,
       markStarted: `UPDATE ${t} SET status = 'started' WHERE version = ${p(1)}`,
       markApplied: `UPDATE ${t} SET status = 'applied', duration_ms = ${p(1)}, applied_at = ${p(2)} WHERE version = ${p(3)}`,
@@ -118,9 +127,22 @@ export class MigrationStore implements MigrationRecords {
   status TEXT NOT NULL DEFAULT 'applied',
   applied_at ${this.syntax.timestampColumn},
   duration_ms INTEGER,
-  dbops_version TEXT NOT NULL
+  dbops_version TEXT NOT NULL,
+  ${UNSAFE_COLUMN} TEXT
 )`
     await session.createTable({ ...this.table, ddl })
+  }
+
+  /**
+   * Adds the nullable `allowed_unsafe` column to a history table made by an older dbops, when
+   * missing; `--allow-unsafe` records there what it let through.
+   */
+  async ensureUnsafeColumn(session: MigrationSession): Promise<void> {
+    const has = await session.query(`SELECT ${UNSAFE_COLUMN} FROM ${this.qualified} WHERE 1 = 0`, []).then(
+      () => true,
+      () => false,
+    )
+    if (!has) await session.query(`ALTER TABLE ${this.qualified} ADD COLUMN ${UNSAFE_COLUMN} TEXT`, [])
   }
 
   /** Every row, in version order; empty when the table does not exist. */
@@ -189,19 +211,15 @@ export class MigrationStore implements MigrationRecords {
     const { row } = step
     if (step.direction === 'down') return `DELETE FROM ${this.qualified} WHERE version = ${literal(row.version)}`
     const values = [literal(row.version), literal(row.name), literal(row.checksum), `'applied'`, spelling.appliedAt, spelling.durationMs]
-    return `INSERT INTO ${this.qualified} (${COLUMNS}) VALUES (${values.join(', ')}, ${literal(row.dbopsVersion)})`
+    values.push(literal(row.dbopsVersion))
+    if (row.allowedUnsafe === undefined) return `INSERT INTO ${this.qualified} (${COLUMNS}) VALUES (${values.join(', ')})`
+    return `INSERT INTO ${this.qualified} (${COLUMNS}, ${UNSAFE_COLUMN}) VALUES (${values.join(', ')}, ${literal(row.allowedUnsafe)})`
   }
 
   private async insert(runner: StatementRunner, row: MigrationRowValues, status: 'applied' | 'started', durationMs: number | null) {
-    await runner.query(this.sql.insert, [
-      row.version,
-      row.name,
-      row.checksum,
-      status,
-      new Date().toISOString(),
-      durationMs,
-      row.dbopsVersion,
-    ])
+    const values = [row.version, row.name, row.checksum, status, new Date().toISOString(), durationMs, row.dbopsVersion]
+    if (row.allowedUnsafe === undefined) await runner.query(this.sql.insert, values)
+    else await runner.query(this.sql.insertUnsafe, [...values, row.allowedUnsafe])
   }
 
   private async tableExists(runner: StatementRunner, name: string): Promise<boolean> {
@@ -259,5 +277,6 @@ function toMigrationRow(raw: Record<string, unknown>): MigrationRow {
     appliedAt: appliedAt instanceof Date ? appliedAt.toISOString() : appliedAt == null ? undefined : String(appliedAt),
     durationMs: duration == null ? undefined : Number(duration),
     dbopsVersion: raw.dbops_version == null ? undefined : String(raw.dbops_version),
+    allowedUnsafe: raw.allowed_unsafe == null ? undefined : String(raw.allowed_unsafe),
   }
 }

@@ -11,8 +11,10 @@ import {
 } from '../../cli/migrate-support.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { migrateUp } from '../../migrate/migrate-up.js'
+import { gateFlags, gateOptions } from '../../cli/gate-flags.js'
 import { readPlanFile } from '../../migrate/plan-file.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
+import { reportGate } from '../../ui/render-gate.js'
 import { renderPlan, renderRunSummary } from '../../ui/render-migrations.js'
 
 /** `dbops migrate up`: apply pending migrations, each in its own transaction with its record. */
@@ -22,12 +24,15 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     'Each migration runs in its own transaction together with its row in dbops_migrations. Concurrent runs apply each ' +
     'migration once (PostgreSQL: advisory lock; SQLite: BEGIN IMMEDIATE). Refuses (exit 6) on changed, missing or dirty ' +
     'migrations and on pending ones older than the head. Exit 1: a migration failed (those before it stay applied); ' +
-    'exit 5: lock not acquired in time.'
+    'exit 5: lock not acquired in time. The pending .sql migrations are linted first: an error-level finding on a table ' +
+    'that exists and is not small stops the run before anything is applied (exit 3), unless ignored per statement or ' +
+    '--allow-unsafe is given.'
   static override examples = [
     '<%= config.bin %> migrate up',
     '<%= config.bin %> migrate up --dry-run',
     '<%= config.bin %> migrate up --to 20250101120000 --lock-timeout 300',
     '<%= config.bin %> migrate up --all --json',
+    '<%= config.bin %> migrate up --allow-unsafe',
   ]
   static override flags = {
     to: Flags.string({
@@ -49,6 +54,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     ...lockFlags,
     ...lockRetriesFlag,
     ...newHistoryFlag,
+    ...gateFlags,
   }
 
   async run(): Promise<MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> }> {
@@ -70,6 +76,8 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
         step: this.flags.step,
         dryRun: this.flags['dry-run'],
         allowOutOfOrder: this.flags['allow-out-of-order'],
+        ...gateOptions(this.flags),
+        onGate: (report) => reportGate(this.out, report, config.cwd),
         plan: this.flags.plan === undefined ? undefined : readPlanFile(this.flags.plan),
       })
     } catch (err) {
@@ -79,7 +87,8 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     }
     await progress?.finish()
     const json = finishRun(this.out, config, result)
-    this.out.result(this.flags['dry-run'] ? renderPlan(result, this.out.out) : `${name ? `${name}: ` : ''}${renderRunSummary(result)}`)
+    if (this.flags['dry-run']) this.out.result(renderPlan(result, this.out.out))
+    else if (!result.lint?.blocked) this.out.result(`${name ? `${name}: ` : ''}${renderRunSummary(result)}`)
     return json
   }
 }

@@ -6,7 +6,16 @@
 import { type Kysely, sql } from 'kysely'
 import { isInternalTable } from '../../sql/internal-tables.js'
 import { quoteQualified } from '../../sql/sql-text.js'
-import type { Catalog, ColumnBrief, InvalidIndex, SchemaBrief, TableStats } from '../catalog-port.js'
+import type {
+  Catalog,
+  ColumnBrief,
+  InvalidIndex,
+  RelationFacts,
+  RelationRef,
+  SchemaBrief,
+  TableStats,
+  TargetFacts,
+} from '../catalog-port.js'
 import type { DbConnection } from '../dialect.js'
 
 /**
@@ -31,8 +40,68 @@ export function createPostgresCatalog(conn: DbConnection): Catalog {
     tableNames: (options) => tableNames(conn, options),
     listSchemas: () => listSchemas(conn),
     listColumns: (options) => listColumns(conn, options),
+    targetFacts: (relations, options) => targetFacts(conn, relations, options),
     invalidIndexes: () => invalidIndexes(conn),
   }
+}
+
+/**
+ * Existence and size of `relations` (an index stands for its table, whose lock it takes):
+ * `pg_total_relation_size` for bytes (a partitioned table: the sum of its partitions), and for
+ * rows the planner's own estimate, `reltuples` scaled by the heap's current size over
+ * `relpages` (so a table that grew since its last ANALYZE is not taken for small). A table
+ * never analysed (`reltuples` -1) is counted, the count capped at `countUpTo` + 1 rows.
+ */
+async function targetFacts(
+  conn: DbConnection,
+  relations: readonly RelationRef[],
+  { defaultSchema, countUpTo }: { defaultSchema: string; countUpTo: number },
+): Promise<TargetFacts> {
+  const candidates = (ref: RelationRef) => (ref.schema !== undefined ? [ref.schema] : [...new Set([defaultSchema, 'public'])])
+  const pairs = relations.flatMap((ref) => candidates(ref).map((schema) => [schema, ref.name] as const))
+  const { rows } = await sql<{
+    asked_schema: string
+    asked_name: string
+    schema: string
+    name: string
+    reltuples: number
+    relpages: number
+    heap_bytes: string
+    bytes: string
+    block_size: number
+  }>`
+      SELECT w.schema AS asked_schema, w.name AS asked_name, tn.nspname AS schema, t.relname AS name,
+             t.reltuples::float8 AS reltuples, t.relpages,
+             pg_relation_size(t.oid) AS heap_bytes,
+             CASE WHEN t.relkind = 'p'
+                  THEN (SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) FROM pg_inherits i WHERE i.inhparent = t.oid)
+                  ELSE pg_total_relation_size(t.oid) END AS bytes,
+             current_setting('block_size')::int AS block_size
+      FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) AS w(schema, name)
+        JOIN pg_namespace n ON n.nspname = w.schema
+        JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+        LEFT JOIN pg_index x ON x.indexrelid = c.oid
+        JOIN pg_class t ON t.oid = coalesce(x.indrelid, c.oid)
+        JOIN pg_namespace tn ON tn.oid = t.relnamespace`.execute(conn.db)
+  const found = new Map(rows.map((row) => [`${row.asked_schema}\u0000${row.asked_name}`, row]))
+  const facts: RelationFacts[] = []
+  for (const ref of relations) {
+    const row = candidates(ref)
+      .map((schema) => found.get(`${schema}\u0000${ref.name}`))
+      .find((r) => r !== undefined)
+    if (!row) {
+      facts.push({ ...ref, exists: false, rows: 0, bytes: 0 })
+      continue
+    }
+    const heapPages = Number(row.heap_bytes) / row.block_size
+    let estimate: number | undefined
+    if (row.reltuples >= 0 && row.relpages > 0) estimate = Math.round((row.reltuples / row.relpages) * heapPages)
+    else if (heapPages === 0) estimate = 0
+    else estimate = await countRows(conn.db, row.schema, row.name, countUpTo + 1)
+    facts.push({ ...ref, exists: true, rows: estimate, bytes: Number(row.bytes) })
+  }
+  const schemas = await listSchemas(conn)
+  return { empty: schemas.every((s) => s.tables === 0), relations: facts }
 }
 
 async function invalidIndexes(conn: DbConnection): Promise<InvalidIndex[]> {
@@ -102,10 +171,11 @@ async function listColumns(conn: DbConnection, { schema, table }: { schema: stri
   return rows
 }
 
-/** Exact row count, or undefined when the role may not read the table. */
-async function countRows(db: Kysely<any>, schema: string, table: string): Promise<number | undefined> {
+/** Exact row count (at most `limit` when given), or undefined when the role may not read the table. */
+async function countRows(db: Kysely<any>, schema: string, table: string, limit?: number): Promise<number | undefined> {
   try {
-    const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.id(schema, table)}`.execute(db)
+    const from = limit === undefined ? sql.id(schema, table) : sql`(SELECT 1 FROM ${sql.id(schema, table)} LIMIT ${limit}) AS capped`
+    const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM ${from}`.execute(db)
     return Number(rows[0]?.n ?? 0)
   } catch {
     return undefined // no SELECT privilege, or the statement timeout: keep the estimate

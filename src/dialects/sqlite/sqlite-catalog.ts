@@ -4,7 +4,8 @@
  * built with it; better-sqlite3 is), and `sqlite_stat1` or `count(*)` for rows.
  */
 import { delimitIdentifier } from '../../sql/sql-text.js'
-import type { Catalog, ColumnBrief, TableStats } from '../catalog-port.js'
+import { isInternalTable } from '../../sql/internal-tables.js'
+import type { Catalog, ColumnBrief, RelationFacts, RelationRef, TableStats, TargetFacts } from '../catalog-port.js'
 import type { DbConnection } from '../dialect.js'
 import type { SqliteConnection, SqliteHandle } from './sqlite-connection.js'
 
@@ -92,10 +93,53 @@ export function createSqliteCatalog(conn: DbConnection): Catalog {
       return tableNamesOf(handle)
     },
 
+    async targetFacts(relations, { countUpTo }) {
+      return targetFacts(handle, relations, countUpTo)
+    },
+
     async listColumns({ table }) {
       return handle
         .prepare('SELECT name, type, pk AS primaryKeyPosition FROM pragma_table_info(?) ORDER BY cid')
         .all(table) as ColumnBrief[]
     },
+  }
+}
+
+/**
+ * Existence and size of `relations` (an index stands for its table) for `migrate up`'s gate.
+ * Rows: a count capped at `countUpTo` + 1 (`SELECT count(*) FROM (SELECT 1 … LIMIT n)`), which
+ * reads at most that many rows, so it is cheap on any table and exact below the cap.
+ * `sqlite_stat1` is not used: it is as old as the last ANALYZE, and a table that grew since
+ * would pass for small. Bytes: `dbstat` over the table's and its indexes' b-trees, asked only
+ * of a table under the cap (bounded work); undefined without `dbstat` or above the cap.
+ */
+function targetFacts(handle: SqliteHandle, relations: readonly RelationRef[], countUpTo: number): TargetFacts {
+  const lookup = handle.prepare(
+    "SELECT type, tbl_name AS tbl FROM sqlite_schema WHERE name = ? COLLATE NOCASE AND type IN ('table', 'index')",
+  )
+  const facts = relations.map((ref): RelationFacts => {
+    const row = lookup.get(ref.name) as { type: string; tbl: string } | undefined
+    if (!row) return { ...ref, exists: false, rows: 0, bytes: 0 }
+    const table = row.tbl
+    const counted = handle.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${delimitIdentifier(table)} LIMIT ?)`).get(countUpTo + 1) as {
+      n: number
+    }
+    return { ...ref, exists: true, rows: counted.n, bytes: counted.n > countUpTo ? undefined : bytesOf(handle, table) }
+  })
+  return { empty: tableNamesOf(handle).every((name) => isInternalTable(name)), relations: facts }
+}
+
+/** Bytes of `table` and its indexes from `dbstat`, or undefined without it. */
+function bytesOf(handle: SqliteHandle, table: string): number | undefined {
+  try {
+    const row = handle
+      .prepare(
+        `SELECT sum(d.pgsize) AS bytes FROM dbstat AS d
+         WHERE d.aggregate = TRUE AND d.name IN (SELECT name FROM sqlite_schema WHERE tbl_name = ?)`,
+      )
+      .get(table) as { bytes: number | null }
+    return row.bytes ?? 0
+  } catch {
+    return undefined // SQLite built without SQLITE_ENABLE_DBSTAT_VTAB
   }
 }
