@@ -32,6 +32,8 @@ export interface LintFinding {
   statement: string
   /** The relations the statement locks or changes. */
   tables: LintTable[]
+  /** The rule's {@link LintRule.sizeMatters}: whether a new or small table makes it harmless. */
+  sizeMatters: boolean
   /** Set when a `-- dbops:lint-ignore <rule> <reason>` comment covers it. */
   ignored?: { reason: string }
   /** Why a gate or plan made it a warning. */
@@ -49,6 +51,13 @@ export interface LintRule {
   why: string
   /** The safe rewrite. */
   hint: string
+  /**
+   * Whether the harm is a lock whose cost grows with the table (a scan, a rewrite, an index
+   * build): the gate and the plan may downgrade it on a new or small table. False for what hurts
+   * whatever the size: a dropped or renamed column breaks the running application on an empty
+   * table too.
+   */
+  sizeMatters: boolean
 }
 
 /** One section of a migration (its `-- migrate:up`), as the linter reads it. */

@@ -100,8 +100,8 @@ export function isStanding(finding: LintFinding): boolean {
 }
 
 /**
- * Each standing error whose tables all do not exist in the target or are small becomes a
- * warning with `downgraded` saying why; a finding naming no table is downgraded only when the
+ * Each standing error about a lock ({@link LintFinding.sizeMatters}) whose tables all do not
+ * exist in the target or are small becomes a warning with `downgraded` saying why; a finding naming no table is downgraded only when the
  * target holds no table at all (callers skip the lint then). The target is asked once, and only when
  * there is a standing error.
  */
@@ -124,6 +124,7 @@ export async function weighFindings(
 }
 
 function downgradeReason(finding: LintFinding, empty: boolean, facts: Map<string, RelationFacts>, small: SmallTable): string | undefined {
+  if (!finding.sizeMatters) return undefined
   if (finding.tables.length === 0) return empty ? 'the target holds no tables yet' : undefined
   const reasons: string[] = []
   for (const table of finding.tables) {

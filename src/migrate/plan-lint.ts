@@ -14,23 +14,6 @@ import { serverVersionNumber } from './lint-target.js'
 import type { PlanGrade } from './grade-plan.js'
 import type { PreparedMigration } from './prepare-migrations.js'
 
-/** Rules about what a statement locks, and for how long: the ones a trace can confirm or disprove. */
-const LOCK_RULES = new Set([
-  'create-index-non-concurrently',
-  'drop-index-non-concurrently',
-  'constraint-not-valid-missing',
-  'validate-same-transaction',
-  'set-not-null-unsafe',
-  'column-type-rewrite',
-  'add-column-volatile-default',
-  'unique-without-index',
-  'vacuum-full',
-  'cluster',
-  'reindex-non-concurrently',
-  'lock-after-access-exclusive',
-  'sqlite-table-rebuild',
-])
-
 /** What of a planned migration the lint reads and fills in. */
 interface LintedMigration {
   statements: Array<{ line: number | null; grade: PlanGrade; reason: string; lint: LintFinding[] }>
@@ -76,7 +59,7 @@ export async function attachLintFindings(
       const at = statementAt(starts, finding.line)
       if (at === undefined) continue
       const statement = migration.statements[at]!
-      const disproved = LOCK_RULES.has(finding.rule) && statement.grade === 'low' && !finding.ignored
+      const disproved = finding.sizeMatters && statement.grade === 'low' && !finding.ignored
       statement.lint.push(disproved ? { ...finding, severity: 'warning', downgraded: `the trace disagrees: ${statement.reason}` } : finding)
     }
   })

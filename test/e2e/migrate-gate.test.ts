@@ -152,6 +152,15 @@ describe('postgres: migrate up runs the lint first', () => {
     expect(up.stderr).toMatch(/warning/)
     expect((await p.rows()).length).toBe(4)
   })
+
+  test('a dropped column breaks the running application whatever the size: a small table does not make it a warning', async () => {
+    writeConfig(p, { rows: 100 })
+    await largeOrders('ALTER TABLE orders DROP COLUMN total;')
+    const up = await cli(['up', '--json'])
+    expect(up.code, up.stderr).toBe(3)
+    expect(up.json().lint.findings).toContainEqual(expect.objectContaining({ rule: 'drop-column', severity: 'error' }))
+    expect((await p.rows()).length).toBe(1)
+  })
 })
 
 describe('sqlite: migrate up runs the lint first', () => {

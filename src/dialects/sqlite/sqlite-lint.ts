@@ -12,6 +12,7 @@ export const SQLITE_LINT_RULES: readonly LintRule[] = [
   {
     id: 'sqlite-table-rebuild',
     severity: 'warning',
+    sizeMatters: true,
     title: 'table rebuilt (copied) or rewritten',
     why: 'copying an existing table into a new one (the rebuild recipe) or dropping a column rewrites every row while holding the database’s write lock: every other writer waits',
     hint: 'run it when the table is small or in a quiet window; batch the copy for a large table, and keep `foreign_keys:off` with the recipe',
@@ -19,6 +20,7 @@ export const SQLITE_LINT_RULES: readonly LintRule[] = [
   {
     id: 'sqlite-pragma-in-transaction',
     severity: 'error',
+    sizeMatters: false,
     title: 'PRAGMA foreign_keys inside a transaction',
     why: 'SQLite ignores PRAGMA foreign_keys inside a transaction: the statement does nothing and foreign keys stay as they were',
     hint: 'use the section option `-- migrate:up foreign_keys:off` (dbops turns them off before the transaction and checks them before commit)',
@@ -26,6 +28,7 @@ export const SQLITE_LINT_RULES: readonly LintRule[] = [
   {
     id: 'sqlite-not-null-without-default',
     severity: 'error',
+    sizeMatters: false,
     title: 'NOT NULL column added without a default',
     why: 'SQLite refuses ADD COLUMN … NOT NULL without a non-null default ("Cannot add a NOT NULL column with default value NULL"): the migration fails',
     hint: "give the column a default (ADD COLUMN c TEXT NOT NULL DEFAULT ''), or rebuild the table",
@@ -71,6 +74,7 @@ function lintSection(section: LintSection, state: LintState, syntax: SqlSyntax):
         hint: rule.hint,
         statement: excerptOf(statement.text),
         tables: tables.map((name) => ({ name })),
+        sizeMatters: rule.sizeMatters,
       })
     }
     const word = (i: number, keyword: string): boolean => isKeyword(tokens[i], keyword)

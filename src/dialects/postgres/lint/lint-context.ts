@@ -53,6 +53,7 @@ export function report(ctx: StatementContext, ruleId: string, detail: string, ta
     hint: rule.hint,
     statement: ctx.excerpt,
     tables,
+    sizeMatters: rule.sizeMatters,
   })
 }
 

@@ -9,6 +9,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'create-index-non-concurrently',
     severity: 'error',
+    sizeMatters: true,
     title: 'CREATE INDEX without CONCURRENTLY',
     why: 'takes a SHARE lock on the table for the whole build: every INSERT, UPDATE and DELETE waits until the index is built',
     hint: 'CREATE INDEX CONCURRENTLY in a `-- migrate:up transaction:false` section',
@@ -16,6 +17,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'drop-index-non-concurrently',
     severity: 'error',
+    sizeMatters: true,
     title: 'DROP INDEX without CONCURRENTLY',
     why: 'takes an ACCESS EXCLUSIVE lock on the index’s table: reads and writes wait behind it, and it waits behind every running query',
     hint: 'DROP INDEX CONCURRENTLY in a `-- migrate:up transaction:false` section',
@@ -23,6 +25,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'concurrently-in-transaction',
     severity: 'error',
+    sizeMatters: false,
     title: 'CONCURRENTLY inside a transaction',
     why: 'CREATE/DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY cannot run inside a transaction block: the migration fails',
     hint: 'put the statement in its own migration whose section is `-- migrate:up transaction:false`',
@@ -30,6 +33,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'constraint-not-valid-missing',
     severity: 'error',
+    sizeMatters: true,
     title: 'FOREIGN KEY or CHECK added without NOT VALID',
     why: 'validates every existing row while holding the lock (ACCESS EXCLUSIVE for CHECK; SHARE ROW EXCLUSIVE on both tables for a foreign key): writes wait for the whole scan',
     hint: 'ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT in a later migration (it takes only SHARE UPDATE EXCLUSIVE)',
@@ -37,6 +41,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'validate-same-transaction',
     severity: 'error',
+    sizeMatters: true,
     title: 'VALIDATE CONSTRAINT in the transaction that added it NOT VALID',
     why: 'the ADD’s lock is still held while VALIDATE scans the table, so NOT VALID buys nothing: writes wait for the whole scan',
     hint: 'move VALIDATE CONSTRAINT to a later migration (or a `transaction:false` section)',
@@ -44,6 +49,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'set-not-null-unsafe',
     severity: 'error',
+    sizeMatters: true,
     title: 'SET NOT NULL without a validated CHECK first',
     why: 'scans the whole table under an ACCESS EXCLUSIVE lock: reads and writes wait for the scan',
     hint: 'ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c in a later migration; then SET NOT NULL (PostgreSQL 12+ skips the scan) and DROP CONSTRAINT c',
@@ -51,6 +57,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'column-type-rewrite',
     severity: 'error',
+    sizeMatters: true,
     title: 'column type change',
     why: 'most type changes rewrite the table and its indexes under an ACCESS EXCLUSIVE lock: reads and writes wait for the rewrite',
     hint: 'add a new column, backfill it in batches, switch the application, then drop the old one (varchar(n) to a longer varchar or to text does not rewrite)',
@@ -58,6 +65,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'add-column-volatile-default',
     severity: 'error',
+    sizeMatters: true,
     title: 'ADD COLUMN with a default that rewrites the table',
     why: 'a volatile default (or any default before PostgreSQL 11) rewrites the table under an ACCESS EXCLUSIVE lock: reads and writes wait for the rewrite',
     hint: 'add the column without a default (or with a constant one on PostgreSQL 11+), set the default, then backfill in batches',
@@ -65,6 +73,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'unique-without-index',
     severity: 'error',
+    sizeMatters: true,
     title: 'PRIMARY KEY or UNIQUE constraint without a prebuilt index',
     why: 'builds the unique index while holding an ACCESS EXCLUSIVE lock: reads and writes wait for the build',
     hint: 'CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … PRIMARY KEY / UNIQUE USING INDEX',
@@ -72,6 +81,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'rename-column',
     severity: 'error',
+    sizeMatters: false,
     title: 'column renamed',
     why: 'the running application still uses the old name: its queries fail from the moment the migration commits',
     hint: 'add the new column, write both, backfill, switch reads, then drop the old one; or a view with the old name',
@@ -79,6 +89,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'drop-column',
     severity: 'error',
+    sizeMatters: false,
     title: 'column dropped',
     why: 'the running application may still read or write the column: its queries fail from the moment the migration commits',
     hint: 'stop using the column in the application and deploy that first, then drop it (ignore this finding with that reason)',
@@ -86,6 +97,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'rename-table',
     severity: 'error',
+    sizeMatters: false,
     title: 'table renamed',
     why: 'the running application still uses the old name: its queries fail from the moment the migration commits',
     hint: 'rename, then CREATE VIEW old_name AS SELECT * FROM new_name until the application uses the new name',
@@ -93,6 +105,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'drop-table',
     severity: 'error',
+    sizeMatters: false,
     title: 'table dropped',
     why: 'the running application may still use the table, and its data is gone: queries fail from the moment the migration commits',
     hint: 'stop using the table in the application and deploy that first, take a backup, then drop it (ignore this finding with that reason)',
@@ -100,6 +113,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'vacuum-full',
     severity: 'error',
+    sizeMatters: true,
     title: 'VACUUM FULL',
     why: 'rewrites the table under an ACCESS EXCLUSIVE lock: reads and writes wait for the rewrite',
     hint: 'plain VACUUM, or pg_repack / pg_squeeze to reclaim space online',
@@ -107,6 +121,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'cluster',
     severity: 'error',
+    sizeMatters: true,
     title: 'CLUSTER',
     why: 'rewrites the table under an ACCESS EXCLUSIVE lock: reads and writes wait for the rewrite',
     hint: 'pg_repack --order-by to reorder online, or leave it to a maintenance window',
@@ -114,6 +129,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'reindex-non-concurrently',
     severity: 'error',
+    sizeMatters: true,
     title: 'REINDEX without CONCURRENTLY',
     why: 'locks out writes to the table (and reads that use the index) while the index is rebuilt',
     hint: 'REINDEX … CONCURRENTLY (PostgreSQL 12+) in a `transaction:false` section',
@@ -121,6 +137,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'lock-after-access-exclusive',
     severity: 'warning',
+    sizeMatters: true,
     title: 'more statements after an ACCESS EXCLUSIVE lock in the same transaction',
     why: 'the ACCESS EXCLUSIVE lock taken earlier is held until commit: every later statement makes reads and writes on that table wait longer',
     hint: 'put the statement that takes the ACCESS EXCLUSIVE lock last, or in its own migration',
@@ -128,6 +145,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'prefer-identity',
     severity: 'warning',
+    sizeMatters: false,
     title: 'serial column',
     why: 'serial makes a sequence owned by the column with odd permissions and dump behaviour; identity columns are the SQL standard',
     hint: 'bigint GENERATED BY DEFAULT AS IDENTITY (or integer …)',
@@ -135,6 +153,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'prefer-jsonb',
     severity: 'warning',
+    sizeMatters: false,
     title: 'json column',
     why: 'json stores the text as written: no equality operator, no GIN index, reparsed on every access',
     hint: 'jsonb',
@@ -142,6 +161,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'prefer-timestamptz',
     severity: 'warning',
+    sizeMatters: false,
     title: 'timestamp without time zone',
     why: 'stores wall-clock time without its zone: values change meaning with the session’s TimeZone',
     hint: 'timestamptz (timestamp with time zone)',
@@ -149,6 +169,7 @@ export const POSTGRES_LINT_RULES: readonly LintRule[] = [
   {
     id: 'lock-timeout-disabled',
     severity: 'error',
+    sizeMatters: false,
     title: 'lock_timeout disabled',
     why: 'turns off dbops’ lock_timeout: a DDL waiting for its lock queues every later query on the table behind it, without limit',
     hint: "leave lock_timeout alone, or SET LOCAL lock_timeout to a short value such as '5s'",
