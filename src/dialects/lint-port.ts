@@ -32,8 +32,6 @@ export interface LintFinding {
   statement: string
   /** The relations the statement locks or changes. */
   tables: LintTable[]
-  /** The rule's {@link LintRule.sizeMatters}: whether a new or small table makes it harmless. */
-  sizeMatters: boolean
   /** Set when a `-- dbops:lint-ignore <rule> <reason>` comment covers it. */
   ignored?: { reason: string }
   /** Why a gate or plan made it a warning. */

@@ -44,6 +44,11 @@ export interface LintResult {
   rules: LintRule[]
 }
 
+/** The ids of `rules` whose harm grows with the table ({@link LintRule.sizeMatters}): the ones a new or small table makes harmless. */
+export function sizeMattersRules(rules: readonly LintRule[]): Set<string> {
+  return new Set(rules.filter((rule) => rule.sizeMatters).map((rule) => rule.id))
+}
+
 /** A migration the linter cannot read: its SQL does not parse, or an ignore comment is wrong. Exit 2. */
 export class LintInputError extends DbopsError {
   constructor(message: string, hint: string) {

@@ -11,7 +11,7 @@ import type { RelationFacts, RelationRef, TargetFacts } from '../dialects/catalo
 import type { LintFinding } from '../dialects/lint-port.js'
 import { formatBytes } from '../backup/durable-file.js'
 import { DbopsError, ExitCode } from '../errors.js'
-import { lintInputOf, lintMigrationFiles } from './lint-migrations.js'
+import { lintInputOf, lintMigrationFiles, sizeMattersRules } from './lint-migrations.js'
 import type { PreparedMigration } from './prepare-migrations.js'
 
 /** Under both, a table is small: a lock on it is over before anyone notices. */
@@ -87,7 +87,7 @@ export async function runMigrationGate(config: ResolvedConfig, prepared: Prepare
     prepared.map((p) => lintInputOf(p.file, p.label)),
     { dialect: config.target.dialect, serverVersionNum: options.serverVersionNum, config: config.lint },
   )
-  const findings = await weighFindings(lint.findings, small, facts)
+  const findings = await weighFindings(lint.findings, small, facts, sizeMattersRules(lint.rules))
   const standing = findings.filter(isStanding)
   const allowUnsafe = options.allowUnsafe === true
   if (allowUnsafe) recordAllowed(prepared, standing)
@@ -100,7 +100,7 @@ export function isStanding(finding: LintFinding): boolean {
 }
 
 /**
- * Each standing error about a lock ({@link LintFinding.sizeMatters}) whose tables all do not
+ * Each standing error about a lock (a rule in `scaling`) whose tables all do not
  * exist in the target or are small becomes a warning with `downgraded` saying why; a finding naming no table is downgraded only when the
  * target holds no table at all (callers skip the lint then). The target is asked once, and only when
  * there is a standing error.
@@ -109,6 +109,8 @@ export async function weighFindings(
   findings: LintFinding[],
   small: SmallTable,
   targetFacts: (relations: readonly RelationRef[]) => Promise<TargetFacts>,
+  /** The rules whose harm grows with the table; the others are never downgraded. */
+  scaling: ReadonlySet<string>,
 ): Promise<LintFinding[]> {
   const standing = findings.filter(isStanding)
   if (standing.length === 0) return findings
@@ -118,13 +120,12 @@ export async function weighFindings(
   const byKey = new Map(facts.relations.map((fact) => [keyOf(fact), fact]))
   return findings.map((finding) => {
     if (!isStanding(finding)) return finding
-    const why = downgradeReason(finding, facts.empty, byKey, small)
+    const why = scaling.has(finding.rule) ? downgradeReason(finding, facts.empty, byKey, small) : undefined
     return why === undefined ? finding : { ...finding, severity: 'warning', downgraded: why }
   })
 }
 
 function downgradeReason(finding: LintFinding, empty: boolean, facts: Map<string, RelationFacts>, small: SmallTable): string | undefined {
-  if (!finding.sizeMatters) return undefined
   if (finding.tables.length === 0) return empty ? 'the target holds no tables yet' : undefined
   const reasons: string[] = []
   for (const table of finding.tables) {

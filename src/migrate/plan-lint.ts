@@ -9,7 +9,7 @@
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { LintFinding } from '../dialects/lint-port.js'
 import { messageOf } from '../errors.js'
-import { lintInputOf, lintMigrationFiles } from './lint-migrations.js'
+import { lintInputOf, lintMigrationFiles, sizeMattersRules } from './lint-migrations.js'
 import { serverVersionNumber } from './lint-target.js'
 import type { PlanGrade } from './grade-plan.js'
 import type { PreparedMigration } from './prepare-migrations.js'
@@ -39,15 +39,16 @@ export async function attachLintFindings(
   serverVersion: string,
 ): Promise<string | undefined> {
   let findings: LintFinding[]
+  let scaling: Set<string>
   try {
     const files = prepared.map((p) => lintInputOf(p.file, config.cwd))
-    findings = (
-      await lintMigrationFiles(files, {
-        dialect: config.target.dialect,
-        serverVersionNum: serverVersionNumber(serverVersion),
-        config: config.lint,
-      })
-    ).findings
+    const lint = await lintMigrationFiles(files, {
+      dialect: config.target.dialect,
+      serverVersionNum: serverVersionNumber(serverVersion),
+      config: config.lint,
+    })
+    findings = lint.findings
+    scaling = sizeMattersRules(lint.rules)
   } catch (err) {
     return `the static lint did not run: ${messageOf(err)}`
   }
@@ -59,7 +60,7 @@ export async function attachLintFindings(
       const at = statementAt(starts, finding.line)
       if (at === undefined) continue
       const statement = migration.statements[at]!
-      const disproved = finding.sizeMatters && statement.grade === 'low' && !finding.ignored
+      const disproved = scaling.has(finding.rule) && statement.grade === 'low' && !finding.ignored
       statement.lint.push(disproved ? { ...finding, severity: 'warning', downgraded: `the trace disagrees: ${statement.reason}` } : finding)
     }
   })

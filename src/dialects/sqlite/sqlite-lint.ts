@@ -74,7 +74,6 @@ function lintSection(section: LintSection, state: LintState, syntax: SqlSyntax):
         hint: rule.hint,
         statement: excerptOf(statement.text),
         tables: tables.map((name) => ({ name })),
-        sizeMatters: rule.sizeMatters,
       })
     }
     const word = (i: number, keyword: string): boolean => isKeyword(tokens[i], keyword)

@@ -53,7 +53,6 @@ export function report(ctx: StatementContext, ruleId: string, detail: string, ta
     hint: rule.hint,
     statement: ctx.excerpt,
     tables,
-    sizeMatters: rule.sizeMatters,
   })
 }
 
