@@ -10,7 +10,6 @@ import { UsageError } from '../errors.js'
 import { type ClassifiedMigration, type Classification, classifyMigrations } from './classify-migrations.js'
 import { compareVersions } from './discover-migrations.js'
 import type { DbConnection } from '../dialects/dialect.js'
-import { dialectTraits } from '../dialects/index.js'
 import { serverVersionNumber } from './lint-target.js'
 import { type GateReport, UnsafeMigrationError, isStanding, runMigrationGate } from './migration-gate.js'
 import { assertUpAllowed, dbmateManagedError } from './migration-integrity.js'
@@ -70,11 +69,6 @@ export interface MigrateUpResult extends MigrationRunResult {
  */
 export async function migrateUp(config: ResolvedConfig, options: MigrateUpOptions = {}): Promise<MigrateUpResult> {
   if (options.to !== undefined && options.step !== undefined) throw new UsageError('--to and --step cannot be used together')
-  // the linter's parser loads (import and WebAssembly compile) while the connection and the lock are made
-  if (options.lint !== false)
-    dialectTraits(config.target.dialect)
-      .loadLinter()
-      .catch(() => undefined)
   const discovered = readMigrationsDir(config)
   const dirLabel = displayPath(config, discovered.dir)
   const database = describeTarget(config.target)
