@@ -41,7 +41,7 @@ export async function attachLintFindings(
   let findings: LintFinding[]
   let scaling: Set<string>
   try {
-    const files = prepared.map((p) => lintInputOf(p.file, config.cwd))
+    const files = prepared.map((p) => lintInputOf(p.file, p.label))
     const lint = await lintMigrationFiles(files, {
       dialect: config.target.dialect,
       serverVersionNum: serverVersionNumber(serverVersion),
@@ -54,7 +54,7 @@ export async function attachLintFindings(
   }
   prepared.forEach((item, index) => {
     const migration = migrations[index]!
-    const file = lintInputOf(item.file, config.cwd).file
+    const file = item.label
     const starts = migration.statements.map((s) => s.line)
     for (const finding of findings.filter((f) => f.file === file)) {
       const at = statementAt(starts, finding.line)
