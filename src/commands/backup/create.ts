@@ -2,7 +2,9 @@ import { Flags } from '../../cli/oclif.js'
 import { type CreateBackupResult, createBackup } from '../../backup/create-backup.js'
 import { formatBytes } from '../../backup/durable-file.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { dirFlag, lockTimeoutFlag, retentionFlags } from '../../cli/backup-flags.js'
+import { dirFlag, expandRemoteFlag, lockTimeoutFlag, remoteFlag, retentionFlags } from '../../cli/backup-flags.js'
+import { type ShipResult, shipBackup } from '../../backup/offsite-backup.js'
+import { remoteSettingsOf } from '../../backup/remote-backup.js'
 import { dialectTraits } from '../../dialects/index.js'
 import { progressLine } from '../../ui/progress-line.js'
 
@@ -31,10 +33,20 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       summary: 'Compress the copy with gzip (SQLite; pg_dump archives are compressed already).',
     }),
     'lock-timeout': lockTimeoutFlag,
+    remote: remoteFlag,
+    'remote-only': Flags.boolean({
+      summary: 'Delete the local copy once the upload to the remote is checked (for small disks).',
+    }),
   }
 
-  async run(): Promise<CreateBackupResult> {
+  public override async init(): Promise<void> {
+    this.argv = expandRemoteFlag(this.argv)
+    await super.init()
+  }
+
+  async run(): Promise<CreateBackupResult & { remote: ShipResult | null }> {
     const config = await this.loadConfig()
+    const remote = remoteSettingsOf(config, this.flags.remote, this.flags['remote-only'])
     this.announce(config)
     const interactive = this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json
     const progress = progressLine(process.stderr, interactive, 'backup', dialectTraits(config.target.dialect).backupProgressUnit)
@@ -58,6 +70,11 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     } finally {
       progress.done()
     }
+    let shipped: ShipResult | null = null
+    if (remote) {
+      this.out.debug(`uploading ${result.file} to ${remote.url}`)
+      shipped = await shipBackup(config, remote, result.path, { remoteOnly: this.flags['remote-only'], signal: this.abort.signal })
+    }
     if (this.out.mode.verbose || interactive) {
       const deleted = result.retention ? `, retention deleted ${result.retention.deleted.length}` : ''
       const restarts = result.restarts > 0 ? `, ${result.restarts} restart${result.restarts === 1 ? '' : 's'}` : ''
@@ -70,6 +87,11 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
         `copy ${t.copy_ms} ms, fsync ${t.fsync_ms} ms, hash ${t.hash_ms} ms, checks ${t.verify_ms} ms (hash and checks overlap)`,
       )
     }
-    return result
+    if (shipped && (this.out.mode.verbose || interactive)) {
+      this.out.result(
+        `uploaded to ${shipped.url} (${shipped.stored_check === 'read-back' ? 'read back and checked' : 'SHA-256 checked by the server'})${shipped.local_deleted ? ', local copy deleted' : ''}`,
+      )
+    }
+    return { ...result, remote: shipped }
   }
 }

@@ -1,0 +1,236 @@
+/**
+ * The off-site steps of the backup commands: ship a new backup to the remote (and with
+ * `remoteOnly` drop the local copy once the upload is checked), list, verify, restore and
+ * prune there. Each works through the same manifest, verification, restore and retention code
+ * as local backups: a remote backup is downloaded (checked) into the backup directory and
+ * handled there.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { RemoteSettings } from '../config/backup-remote-settings.js'
+import { assertDestructiveAllowed } from '../config/production-guard.js'
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import { DbopsError, UsageError } from '../errors.js'
+import { resolveBackupOwner } from './backup-identity.js'
+import { isLevelAtLeast, manifestPathOf, readManifest } from './backup-manifest.js'
+import { manifestNameOf } from './backup-name.js'
+import { removeQuietly } from './durable-file.js'
+import { type PruneResult } from './prune-backups.js'
+import {
+  type RemoteEntry,
+  type RemoteManifest,
+  type RemoteRecord,
+  chooseRemoteBackup,
+  fetchRemoteBackup,
+  listRemoteBackups,
+  uploadBackup,
+  withRemote,
+} from './remote-backup.js'
+import { type RestoreOptions, type RestoreResult, restoreBackup } from './restore-backup.js'
+import { type RetentionPolicy, hasRetentionRules, planRetention } from './retention.js'
+import { type VerifyOptions, type VerifyResult, verifyBackup } from './verify-backup.js'
+import type { ConnectOptions } from '../dialects/dialect.js'
+
+/** What shipping a backup did; the `remote` part of `backup create --json`. */
+export interface ShipResult extends RemoteRecord {
+  /** The local copy was deleted after the checked upload (`--remote-only`). */
+  local_deleted: boolean
+}
+
+/**
+ * Uploads the finished local backup at `file` (data, then manifest). On any failure the local
+ * backup stays and the error's hint says so. `remoteOnly` deletes the local copy after the
+ * upload's bytes were checked.
+ */
+export async function shipBackup(
+  config: ResolvedConfig,
+  settings: RemoteSettings,
+  file: string,
+  options: { remoteOnly?: boolean; signal?: AbortSignal } = {},
+): Promise<ShipResult> {
+  const read = readManifest(file)
+  if (read.status !== 'ok') throw new UsageError(`${path.basename(file)} has no valid manifest to upload`)
+  if (config.backup.offsite.encryptionRequired && !(read.manifest as { encrypted?: boolean }).encrypted) {
+    throw new UsageError(`${path.basename(file)} is not encrypted, and backup.encrypt.required refuses to upload it`, {
+      code: 'BACKUP_NOT_ENCRYPTED',
+      hint: 'Set backup.encrypt.recipients (age public keys) so that backups are encrypted before they leave the machine.',
+    })
+  }
+  const record = await withRemote(settings, async (store) => {
+    try {
+      return await uploadBackup(store, file, read.manifest, options.signal)
+    } catch (err) {
+      if (err instanceof DbopsError && !(options.signal?.aborted ?? false)) {
+        throw new DbopsError(err.code, err.exitCode, err.message, {
+          hint: `${err.hint ?? ''} The local backup ${path.basename(file)} is kept.`.trim(),
+          cause: err.cause,
+        })
+      }
+      throw err
+    }
+  })
+  if (options.remoteOnly) removeQuietly(file, manifestPathOf(file))
+  return { ...record, local_deleted: options.remoteOnly ?? false }
+}
+
+/** The `--json` document of `backup list --remote`. */
+export interface RemoteListResult {
+  remote: string
+  backups: Array<Omit<RemoteEntry, 'manifest'>>
+}
+
+/** The backups on the remote (incomplete uploads included, marked). */
+export async function listOffsite(settings: RemoteSettings, signal?: AbortSignal): Promise<RemoteListResult> {
+  return withRemote(settings, async (store) => ({
+    remote: store.urlOf('').replace(/\/$/, ''),
+    backups: (await listRemoteBackups(store, signal)).map(({ manifest: _m, ...rest }) => rest),
+  }))
+}
+
+/** Which remote backup: a name or `s3://…` URL, or the newest of the configured database. */
+async function pick(
+  config: ResolvedConfig,
+  entries: RemoteEntry[],
+  where: string,
+  options: {
+    name?: string | undefined
+    latest?: boolean | undefined
+    signal?: AbortSignal | undefined
+    connect?: Partial<Omit<ConnectOptions, 'mode'>> | undefined
+  },
+): Promise<RemoteEntry> {
+  if (options.name !== undefined && options.latest) throw new UsageError('Give a backup name or --latest, not both')
+  if (options.name === undefined && !options.latest) {
+    throw new UsageError('Which backup? Give its name (see `dbops backup list --remote`) or --latest', { code: 'BACKUP_NOT_CHOSEN' })
+  }
+  const owner = options.latest ? await resolveBackupOwner(config, { signal: options.signal, connect: options.connect }) : undefined
+  return chooseRemoteBackup(entries, { name: options.name, owner }, where)
+}
+
+/**
+ * Verifies a remote backup to `level`: downloaded (unchecked) into a scratch directory,
+ * verified there as any local backup, and the outcome recorded in the manifest on the remote
+ * (a failure too, exit 6). A `restore`-level run is the restore drill.
+ */
+export async function verifyOffsite(
+  config: ResolvedConfig,
+  settings: RemoteSettings,
+  options: VerifyOptions,
+): Promise<VerifyResult & { remote: string }> {
+  return withRemote(settings, async (store) => {
+    const where = store.urlOf('').replace(/\/$/, '')
+    const entries = await listRemoteBackups(store, options.signal)
+    const entry = await pick(config, entries, where, options)
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'dbops-verify-'))
+    try {
+      const local = await fetchRemoteBackup(config, store, entry, { dir: scratch, check: false, signal: options.signal })
+      let outcome: VerifyResult | undefined
+      let failure: unknown
+      try {
+        outcome = await verifyBackup(config, { ...options, latest: false, name: local })
+      } catch (err) {
+        failure = err
+      }
+      const after = readManifest(local)
+      if (after.status === 'ok') {
+        const stored = entry.manifest as RemoteManifest
+        const record: RemoteManifest = { ...stored, verification: after.manifest.verification }
+        await store.putText(manifestNameOf(entry.file), `${JSON.stringify(record, null, 2)}\n`, options.signal)
+      }
+      if (failure !== undefined) throw failure
+      return { ...outcome!, path: entry.path, remote: where }
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true })
+    }
+  })
+}
+
+/**
+ * Restores a remote backup: downloaded into the backup directory (checked: exit 6 and nothing
+ * restored on a mismatch), then restored as any local backup.
+ */
+export async function restoreOffsite(
+  config: ResolvedConfig,
+  settings: RemoteSettings,
+  options: RestoreOptions,
+): Promise<RestoreResult & { remote: string }> {
+  const local = await withRemote(settings, async (store) => {
+    const where = store.urlOf('').replace(/\/$/, '')
+    const entry = await pick(config, await listRemoteBackups(store, options.signal), where, options)
+    if (config.backup.offsite.encryptionRequired && !(entry.manifest as { encrypted?: boolean } | null)?.encrypted) {
+      throw new UsageError(`${entry.file} is not encrypted, and backup.encrypt.required refuses to restore it`, {
+        code: 'BACKUP_NOT_ENCRYPTED',
+      })
+    }
+    return fetchRemoteBackup(config, store, entry, { dir: options.dir, signal: options.signal })
+  })
+  const result = await restoreBackup(config, { ...options, latest: false, name: local })
+  return { ...result, remote: settings.url }
+}
+
+/**
+ * Applies the retention rules to the configured database's backups on the remote (the newest
+ * verified one is always kept), and removes incomplete uploads older than the newest complete
+ * backup. Guarded in production unless `dryRun`.
+ */
+export async function pruneOffsite(
+  config: ResolvedConfig,
+  settings: RemoteSettings,
+  options: {
+    retention?: RetentionPolicy
+    dryRun?: boolean
+    yes?: boolean
+    signal?: AbortSignal
+    connect?: Partial<Omit<ConnectOptions, 'mode'>>
+  },
+): Promise<PruneResult & { incomplete_removed: string[] }> {
+  const policy: RetentionPolicy = {
+    keepLast: options.retention?.keepLast ?? config.backup.keepLast,
+    keepDaily: options.retention?.keepDaily ?? config.backup.keepDaily,
+    keepWeekly: options.retention?.keepWeekly ?? config.backup.keepWeekly,
+    keepMonthly: options.retention?.keepMonthly ?? config.backup.keepMonthly,
+  }
+  const dryRun = options.dryRun ?? false
+  if (!dryRun) assertDestructiveAllowed(config, { yes: options.yes ?? false, action: 'prune remote backups' })
+  const owner = await resolveBackupOwner(config, { signal: options.signal, connect: options.connect })
+  return withRemote(settings, async (store) => {
+    const entries = await listRemoteBackups(store, options.signal)
+    const mine = entries.filter((e) => e.status === 'ok' && owner.owns(e))
+    const decisions = planRetention(
+      mine.map((b) => ({
+        file: b.file,
+        database: owner.identity,
+        createdAt: new Date(b.created_at),
+        verified: isLevelAtLeast(b.verification_level, 'hash'),
+      })),
+      policy,
+    )
+    const deleted = hasRetentionRules(policy) ? decisions.filter((d) => d.action === 'delete') : []
+    // an incomplete upload of this series that a later complete backup superseded: never finished, never needed
+    const newestComplete = mine[0]?.created_at
+    const incomplete = entries.filter(
+      (e) => e.status === 'incomplete upload' && owner.isNamedAsOwn(e) && newestComplete !== undefined && e.created_at < newestComplete,
+    )
+    if (!dryRun) {
+      const names = [...deleted.flatMap((d) => [d.file, manifestNameOf(d.file)]), ...incomplete.map((e) => e.file)]
+      if (names.length > 0) await store.remove(names, options.signal)
+    }
+    return {
+      dir: store.urlOf('').replace(/\/$/, ''),
+      database: owner.database,
+      source_identity: owner.identity,
+      dry_run: dryRun,
+      policy: {
+        keep_last: policy.keepLast ?? null,
+        keep_daily: policy.keepDaily ?? null,
+        keep_weekly: policy.keepWeekly ?? null,
+        keep_monthly: policy.keepMonthly ?? null,
+      },
+      kept: decisions.filter((d) => d.action === 'keep' || !hasRetentionRules(policy)).map((d) => ({ file: d.file, reasons: d.reasons })),
+      deleted: deleted.map((d) => ({ file: d.file, reasons: d.reasons })),
+      skipped: [],
+      incomplete_removed: incomplete.map((e) => e.file),
+    }
+  })
+}

@@ -1,0 +1,213 @@
+/**
+ * Off-site backups end to end: the built CLI against a real S3-compatible server (s3rver on
+ * a free loopback port), real SQLite files and the test PostgreSQL. Round trips through the
+ * remote, incomplete uploads, altered objects, refused credentials, a missing bucket and an
+ * unreachable endpoint.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { parseBackupFileName } from '../../src/backup/backup-name.js'
+import { execSql, fingerprintTables, sampleData, sqlitePathOf } from '../support/backup-fixtures.js'
+import { type CliResult, expectOneLineError, runCli } from '../support/cli.js'
+import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
+import { S3_SECRET, type S3Server, startS3Server } from '../support/s3-server.js'
+import { freePort } from '../support/tcp.js'
+
+const { defer, fresh } = perTestCleanup()
+let s3: S3Server
+let prefixes = 0
+
+beforeAll(async () => {
+  s3 = await startS3Server()
+})
+afterAll(async () => {
+  await s3?.close()
+})
+
+/** A prefix of its own for each test, so tests never see each other's backups. */
+function remoteEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...s3.env(`t${++prefixes}-${process.pid}`), ...extra }
+}
+
+function dbops(db: TestDatabase, args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runCli(['backup', ...args], { cwd: db.dir, env: { DATABASE_URL: db.url, ...env }, timeoutMs: 60_000 })
+}
+
+function localBackups(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => parseBackupFileName(f) && !f.endsWith('.json')) : []
+}
+
+function remoteKeys(env: Record<string, string>): string[] {
+  const prefix = env.BACKUP_REMOTE_URL!.split('/').slice(3).join('/')
+  const dir = path.join(s3.dir, s3.bucket, prefix)
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .map((f) => f.replace(/\._S3rver_.*$/, ''))
+        .filter((v, i, a) => a.indexOf(v) === i)
+    : []
+}
+
+/** `url` with the database (or SQLite file) of `other`. */
+function withDatabaseOf(url: string, other: string): string {
+  if (sqlitePathOf(url)) return other
+  const u = new URL(url)
+  u.pathname = new URL(other).pathname
+  return u.toString()
+}
+
+for (const dialect of testDialects()) {
+  describe(dialect.name, () => {
+    test('create --remote → list → local copy gone → restore from the remote: the same rows', async () => {
+      const db = await fresh(dialect)
+      await execSql(db.url, sampleData(dialect.name, 200))
+      const env = remoteEnv()
+      const created = await dbops(db, ['create', '--remote-only', '--json'], env)
+      expect(created.code, created.stderr).toBe(0)
+      const doc = created.json()
+      expect(doc.remote.url).toBe(`${env.BACKUP_REMOTE_URL}/${doc.file}`)
+      expect(doc.remote.stored_check).toBe('read-back') // s3rver reports no checksum, so dbops read it back
+      expect(doc.remote.local_deleted).toBe(true)
+      expect(localBackups(path.join(db.dir, 'backups'))).toEqual([])
+      expect(remoteKeys(env).sort()).toEqual([doc.file, `${doc.file}.json`])
+
+      const listed = await dbops(db, ['list', '--remote', '--json'], env)
+      expect(listed.code, listed.stderr).toBe(0)
+      expect(listed.json().backups.map((b: { file: string; status: string }) => [b.file, b.status])).toEqual([[doc.file, 'ok']])
+
+      const restored = await dbops(db, ['restore', '--remote', doc.file, '--json'], env)
+      expect(restored.code, restored.stderr).toBe(0)
+      // the URL printed names no password; the test's own URL has it
+      const target = withDatabaseOf(db.url, restored.json().target_url as string)
+      defer(async () => {
+        if (dialect.name === 'postgres') await execSql(db.url, `DROP DATABASE IF EXISTS "${new URL(target).pathname.slice(1)}"`)
+      })
+      expect(await fingerprintTables(target)).toEqual(await fingerprintTables(db.url))
+      expect(Object.keys(await fingerprintTables(target))).toContain('users')
+    })
+  })
+}
+
+describe('sqlite', () => {
+  const sqlite = testDialects()[0]!
+
+  test('restore from an s3:// URL and a drill recorded in the remote manifest', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 50))
+    const env = remoteEnv()
+    const created = await dbops(db, ['create', '--json'], env)
+    expect(created.code, created.stderr).toBe(0)
+    const file = created.json().file as string
+    const drill = await dbops(db, ['verify', '--remote', '--latest', '--level', 'restore', '--json'], env)
+    expect(drill.code, drill.stderr).toBe(0)
+    expect(drill.json().row_counts.users).toBe(50)
+    const manifest = JSON.parse(
+      fs.readFileSync(s3.objectPath(`${env.BACKUP_REMOTE_URL!.split('/').slice(3).join('/')}/${file}.json`), 'utf8'),
+    )
+    expect(manifest.verification.level).toBe('restore')
+    expect(manifest.verification.row_counts.users).toBe(50)
+
+    fs.rmSync(path.join(db.dir, 'backups'), { recursive: true })
+    const { BACKUP_REMOTE_URL: url, ...withoutUrl } = env
+    const restored = await dbops(db, ['restore', `${url}/${file}`, '--json'], withoutUrl)
+    expect(restored.code, restored.stderr).toBe(0)
+    expect((await fingerprintTables(restored.json().target_url)).users!.rows).toBe(50)
+  })
+
+  test('an altered remote object fails verify and restore (exit 6), nothing restored, the failure recorded', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 20))
+    const env = remoteEnv()
+    const created = await dbops(db, ['create', '--remote-only', '--json'], env)
+    expect(created.code, created.stderr).toBe(0)
+    const file = created.json().file as string
+    const prefix = env.BACKUP_REMOTE_URL!.split('/').slice(3).join('/')
+    const stored = s3.objectPath(`${prefix}/${file}`)
+    const bytes = fs.readFileSync(stored)
+    bytes[bytes.length - 100] ^= 0xff
+    fs.writeFileSync(stored, bytes)
+
+    const verify = await dbops(db, ['verify', '--remote', file], env)
+    expect(verify.code).toBe(6)
+    expectOneLineError(verify, /failed verification at the sha256 check/)
+    expect(JSON.parse(fs.readFileSync(s3.objectPath(`${prefix}/${file}.json`), 'utf8')).verification).toMatchObject({
+      level: 'none',
+      failed_check: 'sha256',
+    })
+
+    const restore = await dbops(db, ['restore', '--remote', '--latest', '--json'], env)
+    expect(restore.code).toBe(6)
+    expect(restore.json().error.code).toBe('BACKUP_CORRUPT')
+    const dir = path.join(db.dir, 'backups')
+    expect(fs.readdirSync(dir).filter((f) => !f.endsWith('.backup-lock'))).toEqual([]) // neither the download nor its temporary
+    expect(fs.readdirSync(db.dir).filter((f) => f.includes('restored'))).toEqual([])
+  })
+
+  test('an upload without its manifest is listed as incomplete and pruned', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 10))
+    const env = remoteEnv()
+    const first = await dbops(db, ['create', '--json'], env)
+    expect(first.code, first.stderr).toBe(0)
+    const second = await dbops(db, ['create', '--json'], env)
+    expect(second.code, second.stderr).toBe(0)
+    // the first upload loses its manifest: as if the run had died before the last step
+    const prefix = env.BACKUP_REMOTE_URL!.split('/').slice(3).join('/')
+    for (const f of fs.readdirSync(path.join(s3.dir, s3.bucket, prefix))) {
+      if (f.startsWith(`${first.json().file}.json`)) fs.rmSync(path.join(s3.dir, s3.bucket, prefix, f))
+    }
+    const listed = await dbops(db, ['list', '--remote', '--json'], env)
+    expect(listed.json().backups.map((b: { file: string; status: string }) => [b.file, b.status])).toEqual([
+      [second.json().file, 'ok'],
+      [first.json().file, 'incomplete upload'],
+    ])
+    const pruned = await dbops(db, ['prune', '--remote', '--keep-last', '1', '--json'], env)
+    expect(pruned.code, pruned.stderr).toBe(0)
+    expect(pruned.json().incomplete_removed).toEqual([first.json().file])
+    expect(remoteKeys(env).sort()).toEqual([second.json().file, `${second.json().file}.json`])
+  })
+
+  test('refused credentials: exit 7 naming the source, never the secret; the local backup kept', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 5))
+    const env = remoteEnv({ AWS_ACCESS_KEY_ID: 'NOT-A-KEY', AWS_SECRET_ACCESS_KEY: 'super-secret-value-123' })
+    const result = await dbops(db, ['create'], env)
+    expect(result.code).toBe(7)
+    expectOneLineError(result, /refused the credentials from the environment \(AWS_ACCESS_KEY_ID\)/)
+    expect(result.stderr).not.toContain('super-secret-value-123')
+    expect(result.stderr).toMatch(/local backup .* is kept/)
+    expect(localBackups(path.join(db.dir, 'backups'))).toHaveLength(1)
+    const json = await dbops(db, ['list', '--remote', '--json'], env)
+    expect(json.code).toBe(7)
+    expect(json.json().error.code).toBe('REMOTE_ACCESS_DENIED')
+    expect(json.stdout + json.stderr).not.toContain('super-secret-value-123')
+    expect(S3_SECRET).not.toBe('super-secret-value-123')
+  })
+
+  test('a missing bucket exits 7; an unreachable endpoint exits 4 after retries, the local backup kept', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 5))
+    const missing = await dbops(db, ['list', '--remote', 's3://no-such-bucket/app'], remoteEnv())
+    expect(missing.code).toBe(7)
+    expectOneLineError(missing, /Bucket no-such-bucket does not exist/)
+
+    const env = remoteEnv({ AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await freePort()}` })
+    const down = await dbops(db, ['create', '--json'], env)
+    expect(down.code).toBe(4)
+    expect(down.json().error.code).toBe('REMOTE_UNREACHABLE')
+    expect(localBackups(path.join(db.dir, 'backups'))).toHaveLength(1)
+  })
+
+  test('--remote-only without a remote is bad usage (exit 2); a malformed remote URL names --remote', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 5))
+    const none = await dbops(db, ['create', '--remote-only'], { AWS_EC2_METADATA_DISABLED: 'true' })
+    expect(none.code).toBe(2)
+    expectOneLineError(none, /No remote configured/)
+    const bad = await dbops(db, ['list', '--remote', 's3://B/x'], remoteEnv())
+    expect(bad.code).toBe(2)
+    expectOneLineError(bad, /--remote: "s3:\/\/B\/x" is not an s3:\/\/bucket\/prefix URL/)
+    expect(sqlitePathOf(db.url)).toBeDefined()
+  })
+})
