@@ -11,7 +11,7 @@ import path from 'node:path'
 import type { RemoteSettings } from '../config/backup-remote-settings.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import { DbopsError, UsageError } from '../errors.js'
+import { DbopsError, IntegrityError, UsageError } from '../errors.js'
 import { resolveBackupOwner } from './backup-identity.js'
 import { isLevelAtLeast, manifestPathOf, readManifest } from './backup-manifest.js'
 import { manifestNameOf } from './backup-name.js'
@@ -21,6 +21,7 @@ import {
   type RemoteEntry,
   type RemoteManifest,
   type RemoteRecord,
+  checkRemoteHash,
   chooseRemoteBackup,
   fetchRemoteBackup,
   listRemoteBackups,
@@ -34,6 +35,9 @@ import type { ConnectOptions } from '../dialects/dialect.js'
 
 /** What shipping a backup did; the `remote` part of `backup create --json`. */
 export interface ShipResult extends RemoteRecord {
+  /** The name on the remote (`….age` when encrypted). */
+  file: string
+  encrypted: boolean
   /** The local copy was deleted after the checked upload (`--remote-only`). */
   local_deleted: boolean
 }
@@ -51,15 +55,16 @@ export async function shipBackup(
 ): Promise<ShipResult> {
   const read = readManifest(file)
   if (read.status !== 'ok') throw new UsageError(`${path.basename(file)} has no valid manifest to upload`)
-  if (config.backup.offsite.encryptionRequired && !(read.manifest as { encrypted?: boolean }).encrypted) {
-    throw new UsageError(`${path.basename(file)} is not encrypted, and backup.encrypt.required refuses to upload it`, {
+  const recipients = config.backup.offsite.recipients
+  if (config.backup.offsite.encryptionRequired && recipients.length === 0) {
+    throw new UsageError(`${path.basename(file)} would leave the machine unencrypted, and backup.encrypt.required refuses that`, {
       code: 'BACKUP_NOT_ENCRYPTED',
       hint: 'Set backup.encrypt.recipients (age public keys) so that backups are encrypted before they leave the machine.',
     })
   }
   const record = await withRemote(settings, async (store) => {
     try {
-      return await uploadBackup(store, file, read.manifest, options.signal)
+      return await uploadBackup(store, file, read.manifest, recipients, options.signal)
     } catch (err) {
       if (err instanceof DbopsError && !(options.signal?.aborted ?? false)) {
         throw new DbopsError(err.code, err.exitCode, err.message, {
@@ -123,27 +128,81 @@ export async function verifyOffsite(
     const entries = await listRemoteBackups(store, options.signal)
     const entry = await pick(config, entries, where, options)
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'dbops-verify-'))
+    const stored = entry.manifest as RemoteManifest | null
+    const record = async (verification: RemoteManifest['verification']) => {
+      if (!stored) return
+      await store.putText(manifestNameOf(entry.file), `${JSON.stringify({ ...stored, verification }, null, 2)}\n`, options.signal)
+    }
     try {
-      const local = await fetchRemoteBackup(config, store, entry, { dir: scratch, check: false, signal: options.signal })
+      if (stored?.encrypted && (options.level ?? 'read') === 'hash')
+        return await verifyEncryptedHash(store, entry, stored, scratch, where, record, options.signal)
       let outcome: VerifyResult | undefined
       let failure: unknown
+      let local: string | undefined
       try {
+        local = await fetchRemoteBackup(config, store, entry, { dir: scratch, check: stored?.encrypted === true, signal: options.signal })
         outcome = await verifyBackup(config, { ...options, latest: false, name: local })
       } catch (err) {
         failure = err
       }
-      const after = readManifest(local)
-      if (after.status === 'ok') {
-        const stored = entry.manifest as RemoteManifest
-        const record: RemoteManifest = { ...stored, verification: after.manifest.verification }
-        await store.putText(manifestNameOf(entry.file), `${JSON.stringify(record, null, 2)}\n`, options.signal)
+      const after = local === undefined ? undefined : readManifest(local)
+      if (after?.status === 'ok') {
+        await record(after.manifest.verification)
+      } else if (failure instanceof DbopsError && failure.exitCode === 6 && stored) {
+        await record({
+          level: 'none',
+          verified_at: new Date().toISOString(),
+          checks: [{ name: 'sha256', ok: false, detail: failure.message }],
+          failed_check: 'sha256',
+        })
       }
       if (failure !== undefined) throw failure
-      return { ...outcome!, path: entry.path, remote: where }
+      return { ...outcome!, file: entry.file, path: entry.path, remote: where }
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true })
     }
   })
+}
+
+/** `verify --level hash` of an encrypted copy: the stored bytes against the manifest, no identity needed. */
+async function verifyEncryptedHash(
+  store: Parameters<Parameters<typeof withRemote>[1]>[0],
+  entry: RemoteEntry,
+  stored: RemoteManifest,
+  scratch: string,
+  where: string,
+  record: (verification: RemoteManifest['verification']) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<VerifyResult & { remote: string }> {
+  const ok = await checkRemoteHash(store, entry, scratch, signal)
+  const verifiedAt = new Date().toISOString()
+  const checks = [
+    { name: 'sha256', ok, detail: ok ? 'the stored age file matches the manifest' : 'the stored age file does not match the manifest' },
+  ]
+  const previous = stored.verification.level
+  const level = ok ? (isLevelAtLeast(previous, 'hash') ? previous : 'hash') : 'none'
+  await record({ ...stored.verification, level, verified_at: verifiedAt, checks, ...(ok ? {} : { failed_check: 'sha256' }) })
+  if (!ok) {
+    throw new IntegrityError(
+      'BACKUP_CORRUPT',
+      `Backup ${entry.file} failed verification at the sha256 check: the stored age file does not match its manifest`,
+      {
+        hint: 'Do not restore it. Make a new backup and check who can write to the bucket.',
+      },
+    )
+  }
+  return {
+    file: entry.file,
+    path: entry.path,
+    database: stored.database,
+    dialect: stored.dialect,
+    level_requested: 'hash',
+    verification_level: level,
+    checks,
+    row_counts: null,
+    verified_at: verifiedAt,
+    remote: where,
+  }
 }
 
 /**

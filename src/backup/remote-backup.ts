@@ -6,7 +6,9 @@
  * backup's name in the backup directory, where restore and verify work on them as on any
  * local backup.
  */
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+import { pipeline } from 'node:stream/promises'
 import path from 'node:path'
 import { parseRemoteUrl, type RemoteSettings } from '../config/backup-remote-settings.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
@@ -17,6 +19,7 @@ import { type BackupManifest, LEVELS, writeManifest } from './backup-manifest.js
 import { manifestNameOf, parseBackupFileName, tempFileName } from './backup-name.js'
 import { fsyncDirectory, removeQuietly } from './durable-file.js'
 import { type RemoteStore, type StoredCheck, openRemoteStore } from './remote-store.js'
+import { AGE_SUFFIX, decryptStream, encryptStream, readIdentities } from './age-crypt.js'
 
 /** What the remote manifest adds: where the copy went and how its bytes were checked. */
 export interface RemoteRecord {
@@ -26,8 +29,24 @@ export interface RemoteRecord {
   stored_check: StoredCheck
 }
 
-/** A manifest as stored on the remote. */
-export type RemoteManifest = BackupManifest & { remote?: RemoteRecord }
+/** What an encrypted copy's manifest says of the file before encryption (the local backup). */
+export interface PlaintextRecord {
+  file: string
+  size_bytes: number
+  sha256: string
+}
+
+/**
+ * A manifest as stored on the remote. For an encrypted copy, `file`, `size_bytes` and `sha256`
+ * are those of the age file stored (so `verify --level hash` needs no identity), `encrypted`
+ * and `recipients` say to whom, and `plaintext` describes the backup inside.
+ */
+export type RemoteManifest = BackupManifest & {
+  remote?: RemoteRecord
+  encrypted?: boolean
+  recipients?: string[]
+  plaintext?: PlaintextRecord
+}
 
 /**
  * The remote a command uses: `--remote URL` (with the config's endpoint, region and addressing),
@@ -57,22 +76,44 @@ export async function withRemote<T>(settings: RemoteSettings, work: (store: Remo
 }
 
 /**
- * Uploads a finished local backup (file, then manifest with its `remote` record). The local
- * backup is left as it is whatever happens. Refuses an unencrypted backup when the config
- * requires encryption (exit 2).
+ * Uploads a finished local backup: the file (encrypted to `recipients` on the way when there
+ * are any, as `<name>.age`), then its manifest with the `remote` record. The local backup is
+ * left as it is whatever happens. Exit 6 when the bytes sent are not those the manifest describes.
  */
 export async function uploadBackup(
   store: RemoteStore,
   file: string,
   manifest: BackupManifest,
+  recipients: readonly string[],
   signal?: AbortSignal,
-): Promise<RemoteRecord> {
+): Promise<RemoteRecord & { file: string; encrypted: boolean }> {
   const name = path.basename(file)
-  const storedCheck = await store.upload(name, file, manifest.sha256, signal)
-  const record: RemoteRecord = { url: store.urlOf(name), uploaded_at: new Date().toISOString(), stored_check: storedCheck }
+  const encrypted = recipients.length > 0
+  const remoteName = encrypted ? `${name}${AGE_SUFFIX}` : name
+  const source = fs.createReadStream(file)
+  const body = encrypted ? await encryptStream(source, recipients) : source
+  const sent = await store.upload(remoteName, body, signal)
+  if (!encrypted && sent.sha256 !== manifest.sha256) {
+    throw new IntegrityError('BACKUP_CHANGED', `${name} changed while it was uploaded: its sha256 no longer matches its manifest`, {
+      hint: 'Something else writes into the backup directory; run `dbops backup verify` on it.',
+    })
+  }
+  const record: RemoteRecord = { url: store.urlOf(remoteName), uploaded_at: new Date().toISOString(), stored_check: sent.check }
+  const stored: RemoteManifest = encrypted
+    ? {
+        ...manifest,
+        file: remoteName,
+        size_bytes: sent.size,
+        sha256: sent.sha256,
+        encrypted: true,
+        recipients: [...recipients],
+        plaintext: { file: name, size_bytes: manifest.size_bytes, sha256: manifest.sha256 },
+        remote: record,
+      }
+    : { ...manifest, remote: record }
   signal?.throwIfAborted()
-  await store.putText(manifestNameOf(name), `${JSON.stringify({ ...manifest, remote: record }, null, 2)}\n`, signal)
-  return record
+  await store.putText(manifestNameOf(remoteName), `${JSON.stringify(stored, null, 2)}\n`, signal)
+  return { ...record, file: remoteName, encrypted }
 }
 
 /** One backup on the remote, as `backup list --remote` shows it. */
@@ -170,15 +211,17 @@ export function chooseRemoteBackup(
 export interface FetchOptions {
   /** Where the backup lands (default: the backup directory). */
   dir?: string | undefined
-  /** Check the bytes against the manifest before the file takes its name (default true). */
+  /** Check the bytes against the manifest before the file takes its name (default true; an encrypted copy is always checked). */
   check?: boolean
   signal?: AbortSignal | undefined
 }
 
 /**
  * Downloads a remote backup and its manifest into the backup directory: streamed to a
- * temporary name, checked (size and sha256, exit 6 on a mismatch), then renamed; the manifest
- * written beside it. Disk full: exit 1, the partial file removed. Returns the local path.
+ * temporary name, checked (size and sha256, exit 6 on a mismatch), decrypted when it is
+ * encrypted (the identity from `BACKUP_AGE_IDENTITY_FILE`, exit 7 without it) and checked
+ * again, then renamed to the backup's own name; the manifest written beside it. Disk full:
+ * exit 1, the partial file removed. Returns the local path.
  */
 export async function fetchRemoteBackup(
   config: ResolvedConfig,
@@ -196,27 +239,52 @@ export async function fetchRemoteBackup(
     )
   }
   const manifest = entry.manifest as RemoteManifest
+  const plain = manifest.encrypted ? manifest.plaintext : undefined
+  if (manifest.encrypted && !plain) {
+    throw new IntegrityError('BACKUP_MANIFEST_INVALID', `The manifest of ${entry.file} says it is encrypted but not what it holds`, {
+      hint: 'Do not trust this backup. Pick another one.',
+    })
+  }
+  const identities = manifest.encrypted ? readIdentities() : []
   const where = options.dir === undefined ? resolveBackupDirectory(config) : { dir: options.dir, explicit: true }
   prepareBackupDirectory(where)
-  const finalPath = path.join(where.dir, entry.file)
+  const localName = plain?.file ?? entry.file
+  const finalPath = path.join(where.dir, localName)
   const temp = path.join(where.dir, tempFileName(entry.file, process.pid, 'download'))
+  const decrypted = path.join(where.dir, tempFileName(localName, process.pid, 'decrypted'))
+  const corrupt = (what: string) =>
+    new IntegrityError(
+      'BACKUP_CORRUPT',
+      `Backup ${entry.file} at ${store.urlOf('')} failed the sha256 check: ${what} do not match its manifest, so nothing was restored`,
+      { hint: 'Do not use this copy. Pick an older backup (`dbops backup list --remote`) and check who can write to the bucket.' },
+    )
   try {
-    removeQuietly(temp)
+    removeQuietly(temp, decrypted)
     const got = await store.download(entry.file, temp, options.signal)
-    if ((options.check ?? true) && (got.size !== manifest.size_bytes || got.sha256 !== manifest.sha256)) {
-      throw new IntegrityError(
-        'BACKUP_CORRUPT',
-        `Backup ${entry.file} at ${store.urlOf('')} failed the sha256 check: the stored bytes do not match its manifest, so nothing was restored`,
-        { hint: 'Do not use this copy. Pick an older backup (`dbops backup list --remote`) and check who can write to the bucket.' },
-      )
+    if ((plain || (options.check ?? true)) && (got.size !== manifest.size_bytes || got.sha256 !== manifest.sha256)) {
+      throw corrupt('the stored bytes')
     }
-    fs.renameSync(temp, finalPath)
-    const { remote: _remote, ...local } = manifest
-    writeManifest(finalPath, local)
+    if (plain) {
+      const out = await decryptStream(fs.createReadStream(temp), identities, entry.file)
+      const hash = createHash('sha256')
+      out.on('data', (chunk: Buffer) => hash.update(chunk))
+      await pipeline(out, fs.createWriteStream(decrypted, { flags: 'wx', mode: 0o600 }), { signal: options.signal }).catch(
+        (err: unknown) => {
+          throw errorCodeOf(err) === 'ENOSPC' || options.signal?.aborted ? err : corrupt('the decrypted bytes')
+        },
+      )
+      removeQuietly(temp)
+      if (hash.digest('hex') !== plain.sha256) throw corrupt('the decrypted bytes')
+      fs.renameSync(decrypted, finalPath)
+    } else {
+      fs.renameSync(temp, finalPath)
+    }
+    const { remote: _remote, encrypted: _e, recipients: _r, plaintext: _p, ...local } = manifest
+    writeManifest(finalPath, plain ? { ...local, file: plain.file, size_bytes: plain.size_bytes, sha256: plain.sha256 } : local)
     fsyncDirectory(where.dir)
     return finalPath
   } catch (err) {
-    removeQuietly(temp)
+    removeQuietly(temp, decrypted)
     if (errorCodeOf(err) === 'ENOSPC') {
       throw new DbopsError('BACKUP_NO_SPACE', ExitCode.failed, `No space left on device in ${where.dir} while downloading ${entry.file}`, {
         hint: 'Free space or give another --dir; the partial download was removed.',
@@ -224,5 +292,20 @@ export async function fetchRemoteBackup(
       })
     }
     throw err
+  }
+}
+
+/**
+ * `verify --level hash` of a remote copy without its identity: the stored bytes' size and
+ * sha256 against the remote manifest, streamed through a scratch file that is then removed.
+ */
+export async function checkRemoteHash(store: RemoteStore, entry: RemoteEntry, scratchDir: string, signal?: AbortSignal): Promise<boolean> {
+  const manifest = entry.manifest as RemoteManifest
+  const temp = path.join(scratchDir, tempFileName(entry.file, process.pid, 'hash'))
+  try {
+    const got = await store.download(entry.file, temp, signal)
+    return got.size === manifest.size_bytes && got.sha256 === manifest.sha256
+  } finally {
+    removeQuietly(temp)
   }
 }

@@ -45,8 +45,11 @@ export interface RemoteStore {
   urlOf(name: string): string
   /** Fails early (exit 7 / 4) when the bucket is missing, the credentials are refused or the endpoint is down. */
   check(signal?: AbortSignal): Promise<void>
-  /** Uploads a file; resolves to how its stored bytes were checked against `sha256`. */
-  upload(name: string, file: string, sha256: string, signal?: AbortSignal): Promise<StoredCheck>
+  /**
+   * Uploads a stream (multipart, bounded memory); resolves to the sha256 and size of the bytes
+   * sent and how the stored bytes were shown to be those: the server's SHA-256 check, or a read-back.
+   */
+  upload(name: string, body: Readable, signal?: AbortSignal): Promise<{ check: StoredCheck; sha256: string; size: number }>
   putText(name: string, text: string, signal?: AbortSignal): Promise<void>
   /** The object's text, or undefined when there is no such object. */
   getText(name: string, signal?: AbortSignal): Promise<string | undefined>
@@ -85,10 +88,20 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
         throw await fail(err, `reach bucket ${settings.bucket}`, signal)
       }
     },
-    async upload(name, file, sha256, signal) {
+    async upload(name, body, signal) {
+      const hash = createHash('sha256')
+      let size = 0
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk)
+          size += chunk.length
+          done(null, chunk)
+        },
+      })
+      body.on('error', (err) => tap.destroy(err))
       const upload = new Upload({
         client,
-        params: { Bucket: settings.bucket, Key: key(name), Body: fs.createReadStream(file), ChecksumAlgorithm: 'SHA256' },
+        params: { Bucket: settings.bucket, Key: key(name), Body: body.pipe(tap), ChecksumAlgorithm: 'SHA256' },
         partSize: UPLOAD_PART_BYTES,
         queueSize: UPLOAD_CONCURRENCY,
         leavePartsOnError: false,
@@ -99,6 +112,7 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
       try {
         result = await upload.done()
       } catch (err) {
+        body.destroy()
         // done() rejects at once on abort(); the parts in flight may still be running, so the
         // multipart upload is aborted here, not left to the library's later cleanup
         const uploadId = (upload as unknown as { uploadId?: string }).uploadId
@@ -111,20 +125,21 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
       } finally {
         signal?.removeEventListener('abort', onAbort)
       }
+      const sha256 = hash.digest('hex')
       const whole = result.ChecksumSHA256
-      // a single-part upload's checksum is the file's; a multipart one's is of its parts (`…-N`)
-      if (whole && !whole.includes('-')) {
-        if (Buffer.from(whole, 'base64').toString('hex') !== sha256)
+      // the server checked the SHA-256 of each part dbops sent; a single part's is the whole object's
+      if (whole) {
+        if (!whole.includes('-') && Buffer.from(whole, 'base64').toString('hex') !== sha256) {
           throw storedMismatch(store.urlOf(name), 'the server reported another SHA-256')
-        return 'server-sha256'
+        }
+        return { check: 'server-sha256', sha256, size }
       }
-      if (whole) return 'server-sha256'
       // the server said nothing about checksums (s3rver, some gateways): read the bytes back
       const back = await readBack(client, settings.bucket, key(name), signal).catch(async (err: unknown) => {
         throw await fail(err, `read back ${name}`, signal)
       })
-      if (back !== sha256) throw storedMismatch(store.urlOf(name), 'the bytes read back differ from the file')
-      return 'read-back'
+      if (back !== sha256) throw storedMismatch(store.urlOf(name), 'the bytes read back differ from those sent')
+      return { check: 'read-back', sha256, size }
     },
     async putText(name, text, signal) {
       try {

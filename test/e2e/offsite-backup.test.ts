@@ -6,6 +6,8 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parseBackupFileName } from '../../src/backup/backup-name.js'
 import { execSql, fingerprintTables, sampleData, sqlitePathOf } from '../support/backup-fixtures.js'
@@ -17,9 +19,15 @@ import { freePort } from '../support/tcp.js'
 const { defer, fresh } = perTestCleanup()
 let s3: S3Server
 let prefixes = 0
+/** An age key pair for the test file: the identity in a file, as a restoring machine keeps it. */
+let key: { recipient: string; identity: string; file: string }
 
 beforeAll(async () => {
   s3 = await startS3Server()
+  const identity = await generateIdentity()
+  const file = path.join(s3.dir, 'key.txt')
+  fs.writeFileSync(file, `# test key\n${identity}\n`, { mode: 0o600 })
+  key = { recipient: await identityToRecipient(identity), identity, file }
 })
 afterAll(async () => {
   await s3?.close()
@@ -62,21 +70,22 @@ for (const dialect of testDialects()) {
     test('create --remote → list → local copy gone → restore from the remote: the same rows', async () => {
       const db = await fresh(dialect)
       await execSql(db.url, sampleData(dialect.name, 200))
-      const env = remoteEnv()
+      const env = remoteEnv({ BACKUP_AGE_RECIPIENTS: key.recipient, BACKUP_AGE_IDENTITY_FILE: key.file })
       const created = await dbops(db, ['create', '--remote-only', '--json'], env)
       expect(created.code, created.stderr).toBe(0)
       const doc = created.json()
-      expect(doc.remote.url).toBe(`${env.BACKUP_REMOTE_URL}/${doc.file}`)
+      expect(doc.remote.url).toBe(`${env.BACKUP_REMOTE_URL}/${doc.file}.age`)
+      expect(doc.remote.encrypted).toBe(true)
       expect(doc.remote.stored_check).toBe('read-back') // s3rver reports no checksum, so dbops read it back
       expect(doc.remote.local_deleted).toBe(true)
       expect(localBackups(path.join(db.dir, 'backups'))).toEqual([])
-      expect(remoteKeys(env).sort()).toEqual([doc.file, `${doc.file}.json`])
+      expect(remoteKeys(env).sort()).toEqual([`${doc.file}.age`, `${doc.file}.age.json`])
 
       const listed = await dbops(db, ['list', '--remote', '--json'], env)
       expect(listed.code, listed.stderr).toBe(0)
-      expect(listed.json().backups.map((b: { file: string; status: string }) => [b.file, b.status])).toEqual([[doc.file, 'ok']])
+      expect(listed.json().backups.map((b: { file: string; status: string }) => [b.file, b.status])).toEqual([[`${doc.file}.age`, 'ok']])
 
-      const restored = await dbops(db, ['restore', '--remote', doc.file, '--json'], env)
+      const restored = await dbops(db, ['restore', '--remote', `${doc.file}.age`, '--json'], env)
       expect(restored.code, restored.stderr).toBe(0)
       // the URL printed names no password; the test's own URL has it
       const target = withDatabaseOf(db.url, restored.json().target_url as string)
@@ -209,5 +218,50 @@ describe('sqlite', () => {
     expect(bad.code).toBe(2)
     expectOneLineError(bad, /--remote: "s3:\/\/B\/x" is not an s3:\/\/bucket\/prefix URL/)
     expect(sqlitePathOf(db.url)).toBeDefined()
+  })
+
+  test('encrypted copies: age -d reads them; hash-level verify needs no identity, deeper levels and restore do (exit 7)', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 30))
+    const env = remoteEnv({ BACKUP_AGE_RECIPIENTS: key.recipient })
+    const created = await dbops(db, ['create', '--json'], env)
+    expect(created.code, created.stderr).toBe(0)
+    const file = created.json().file as string
+    const prefix = env.BACKUP_REMOTE_URL!.split('/').slice(3).join('/')
+    const stored = s3.objectPath(`${prefix}/${file}.age`)
+    // Debian's age decrypts what dbops stored, to the local backup's bytes
+    const plain = execFileSync('age', ['-d', '-i', key.file, stored])
+    expect(plain.equals(fs.readFileSync(path.join(db.dir, 'backups', file)))).toBe(true)
+    const manifest = JSON.parse(fs.readFileSync(s3.objectPath(`${prefix}/${file}.age.json`), 'utf8'))
+    expect(manifest).toMatchObject({ encrypted: true, recipients: [key.recipient], plaintext: { file } })
+    expect(JSON.stringify(manifest)).not.toContain('AGE-SECRET-KEY')
+
+    const hash = await dbops(db, ['verify', '--remote', '--latest', '--level', 'hash'], env)
+    expect(hash.code, hash.stderr).toBe(0)
+    const read = await dbops(db, ['verify', '--remote', '--latest', '--level', 'read'], env)
+    expect(read.code).toBe(7)
+    expectOneLineError(read, /encrypted and no age identity was given/)
+    const other = path.join(db.dir, 'other.txt')
+    fs.writeFileSync(other, `${await generateIdentity()}\n`)
+    const wrong = await dbops(db, ['restore', '--remote', '--latest', '--json'], { ...env, BACKUP_AGE_IDENTITY_FILE: other })
+    expect(wrong.code).toBe(7)
+    expect(wrong.json().error.code).toBe('AGE_IDENTITY_WRONG')
+    expect(wrong.stdout + wrong.stderr).not.toContain('AGE-SECRET-KEY')
+    const drill = await dbops(db, ['verify', '--remote', '--latest', '--level', 'restore', '--json'], {
+      ...env,
+      BACKUP_AGE_IDENTITY_FILE: key.file,
+    })
+    expect(drill.code, drill.stderr).toBe(0)
+    expect(drill.json().row_counts.users).toBe(30)
+  })
+
+  test('a config that requires encryption refuses to upload an unencrypted backup (exit 2), the local backup kept', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 5))
+    fs.writeFileSync(path.join(db.dir, 'dbops.config.json'), JSON.stringify({ backup: { encrypt: { required: true } } }))
+    const result = await dbops(db, ['create'], remoteEnv())
+    expect(result.code).toBe(2)
+    expectOneLineError(result, /unencrypted, and backup.encrypt.required refuses/)
+    expect(localBackups(path.join(db.dir, 'backups'))).toHaveLength(1)
   })
 })
