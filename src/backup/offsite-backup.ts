@@ -31,7 +31,7 @@ import {
 import { type RestoreOptions, type RestoreResult, restoreBackup } from './restore-backup.js'
 import { type RetentionPolicy, hasRetentionRules, planRetention } from './retention.js'
 import { type VerifyOptions, type VerifyResult, verifyBackup } from './verify-backup.js'
-import type { ConnectOptions } from '../dialects/dialect.js'
+import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
 
 /** What shipping a backup did; the `remote` part of `backup create --json`. */
 export interface ShipResult extends RemoteRecord {
@@ -290,6 +290,44 @@ export async function pruneOffsite(
       deleted: deleted.map((d) => ({ file: d.file, reasons: d.reasons })),
       skipped: [],
       incomplete_removed: incomplete.map((e) => e.file),
+    }
+  })
+}
+
+/** What `health` shows of the remote: the newest off-site backup and the newest restore drill. */
+export interface OffsiteSummary {
+  remote: string
+  count: number
+  newestAt: Date | undefined
+  newestFile: string | undefined
+  /** When the newest restore-level verification (a drill) of one of this database's remote backups passed. */
+  newestDrillAt: Date | undefined
+  newestDrillFile: string | undefined
+}
+
+/**
+ * The configured database's complete backups on the configured remote; undefined when no
+ * remote is configured. Identity from `conn` (the on-call connection).
+ */
+export async function readOffsiteSummary(
+  config: ResolvedConfig,
+  context: { conn: DbConnection; signal?: AbortSignal | undefined },
+): Promise<OffsiteSummary | undefined> {
+  const settings = config.backup.offsite.remote
+  if (!settings) return undefined
+  const owner = await resolveBackupOwner(config, { conn: context.conn, signal: context.signal })
+  return withRemote(settings, async (store) => {
+    const mine = (await listRemoteBackups(store, context.signal)).filter((e) => e.status === 'ok' && owner.owns(e))
+    const drills = mine
+      .filter((e) => e.verification_level === 'restore' && e.verified_at !== null)
+      .sort((a, b) => b.verified_at!.localeCompare(a.verified_at!))
+    return {
+      remote: settings.url,
+      count: mine.length,
+      newestAt: mine[0] ? new Date(mine[0].created_at) : undefined,
+      newestFile: mine[0]?.file,
+      newestDrillAt: drills[0] ? new Date(drills[0].verified_at!) : undefined,
+      newestDrillFile: drills[0]?.file,
     }
   })
 }

@@ -108,8 +108,19 @@ describe('sqlite', () => {
     const created = await dbops(db, ['create', '--json'], env)
     expect(created.code, created.stderr).toBe(0)
     const file = created.json().file as string
+    const offsite = async () => {
+      const health = await runCli(['health', '--json'], { cwd: db.dir, env: { DATABASE_URL: db.url, ...env } })
+      return health.json().components.find((c: { name: string }) => c.name === 'offsite_backups')
+    }
+    const before = await offsite()
+    expect(before).toMatchObject({ status: 'warn', details: { newest_file: file, drill_age_hours: null } })
+    expect(before.details.problem).toMatch(/no restore drill recorded/)
     const drill = await dbops(db, ['verify', '--remote', '--latest', '--level', 'restore', '--json'], env)
     expect(drill.code, drill.stderr).toBe(0)
+    const after = await offsite()
+    expect(after.status).toBe('ok')
+    expect(after.details).toMatchObject({ newest_drill_file: file, count: 1 })
+    expect(after.details.drill_age_hours).toBeLessThan(0.1)
     expect(drill.json().row_counts.users).toBe(50)
     const manifest = JSON.parse(
       fs.readFileSync(s3.objectPath(`${env.BACKUP_REMOTE_URL!.split('/').slice(3).join('/')}/${file}.json`), 'utf8'),
