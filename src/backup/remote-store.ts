@@ -104,7 +104,9 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
         params: { Bucket: settings.bucket, Key: key(name), Body: body.pipe(tap), ChecksumAlgorithm: 'SHA256' },
         partSize: UPLOAD_PART_BYTES,
         queueSize: UPLOAD_CONCURRENCY,
-        leavePartsOnError: false,
+        // dbops aborts the multipart upload itself (below), so that the failure reported is
+        // the first one, not an error of the abort (a server without AbortMultipartUpload)
+        leavePartsOnError: true,
       })
       const onAbort = () => void upload.abort()
       signal?.addEventListener('abort', onAbort, { once: true })

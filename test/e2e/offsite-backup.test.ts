@@ -10,11 +10,11 @@ import { execFileSync } from 'node:child_process'
 import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parseBackupFileName } from '../../src/backup/backup-name.js'
-import { execSql, fingerprintTables, sampleData, sqlitePathOf } from '../support/backup-fixtures.js'
-import { type CliResult, expectOneLineError, runCli } from '../support/cli.js'
+import { execSql, fingerprintTables, paddingData, sampleData, sqlitePathOf } from '../support/backup-fixtures.js'
+import { type CliResult, expectOneLineError, runCli, startCli, waitFor } from '../support/cli.js'
 import { type TestDatabase, perTestCleanup, testDialects } from '../support/dialects.js'
 import { S3_SECRET, type S3Server, startS3Server } from '../support/s3-server.js'
-import { freePort } from '../support/tcp.js'
+import { faultyRelay, freePort } from '../support/tcp.js'
 
 const { defer, fresh } = perTestCleanup()
 let s3: S3Server
@@ -63,6 +63,11 @@ function withDatabaseOf(url: string, other: string): string {
   const u = new URL(url)
   u.pathname = new URL(other).pathname
   return u.toString()
+}
+
+/** Whether an AbortMultipartUpload request passed the relay (s3rver itself does not implement it, so its disk cannot tell). */
+function sentAbort(relay: { requests(): string[] }): boolean {
+  return relay.requests().some((r) => r.startsWith('DELETE ') && r.includes('uploadId='))
 }
 
 for (const dialect of testDialects()) {
@@ -274,5 +279,37 @@ describe('sqlite', () => {
     expect(result.code).toBe(2)
     expectOneLineError(result, /unencrypted, and backup.encrypt.required refuses/)
     expect(localBackups(path.join(db.dir, 'backups'))).toHaveLength(1)
+  })
+
+  test('connections dropped mid-upload: exit 4 after retries, the multipart upload aborted, the local backup kept', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 5) + paddingData('sqlite', 10)) // two 8 MiB parts
+    const relay = await faultyRelay(Number(new URL(s3.endpoint).port), 256 * 1024, 'drop')
+    defer(() => relay.close())
+    const env = remoteEnv({ AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${relay.port}` })
+    const result = await dbops(db, ['create', '--json'], env)
+    expect(result.code, result.stderr).toBe(4)
+    expect(result.json().error.code).toBe('REMOTE_UNREACHABLE')
+    expect(result.json().error.hint).toMatch(/local backup .* is kept/)
+    expect(relay.cut()).toBeGreaterThan(2) // retried before giving up
+    expect(localBackups(path.join(db.dir, 'backups'))).toHaveLength(1)
+    expect(remoteKeys(env)).toEqual([]) // no object, no manifest
+    expect(sentAbort(relay)).toBe(true) // and the multipart upload aborted
+  })
+
+  test('SIGINT mid-upload: exit 130, the multipart upload aborted, the local backup kept', async () => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 5) + paddingData('sqlite', 10))
+    const relay = await faultyRelay(Number(new URL(s3.endpoint).port), 256 * 1024, 'stall')
+    defer(() => relay.close())
+    const env = remoteEnv({ AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${relay.port}` })
+    const run = startCli(['backup', 'create'], { cwd: db.dir, env: { DATABASE_URL: db.url, ...env } })
+    await waitFor('the upload to stall', () => relay.cut() > 0)
+    run.child().kill('SIGINT')
+    const result = await run.done
+    expect(result.code).toBe(130)
+    expect(localBackups(path.join(db.dir, 'backups'))).toHaveLength(1)
+    expect(remoteKeys(env)).toEqual([])
+    expect(sentAbort(relay)).toBe(true)
   })
 })
