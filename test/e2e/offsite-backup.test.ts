@@ -312,4 +312,25 @@ describe('sqlite', () => {
     expect(remoteKeys(env)).toEqual([])
     expect(sentAbort(relay)).toBe(true)
   })
+
+  test('disk full while downloading: exit 1, the partial download removed, nothing restored', async (ctx) => {
+    const db = await fresh(sqlite)
+    await execSql(db.url, sampleData('sqlite', 5) + paddingData('sqlite', 3))
+    const env = remoteEnv()
+    const created = await dbops(db, ['create', '--remote-only', '--json'], env)
+    expect(created.code, created.stderr).toBe(0)
+    const small = fs.mkdtempSync(path.join(db.dir, 'tmpfs-'))
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', small], { stdio: 'pipe' })
+    } catch {
+      ctx.skip() // mounting needs root
+    }
+    defer(() => execFileSync('umount', [small]))
+    const result = await dbops(db, ['restore', '--remote', '--latest', '--dir', small, '--json'], env)
+    expect(result.code).toBe(1)
+    expect(result.json().error.code).toBe('BACKUP_NO_SPACE')
+    expect(result.json().error.message).toMatch(/while downloading/)
+    expect(fs.readdirSync(small).filter((f) => !f.endsWith('.backup-lock'))).toEqual([])
+    expect(fs.readdirSync(db.dir).filter((f) => f.includes('restored'))).toEqual([])
+  })
 })
