@@ -38,6 +38,10 @@ export interface ShipResult extends RemoteRecord {
   /** The name on the remote (`….age` when encrypted). */
   file: string
   encrypted: boolean
+  /** Milliseconds of the transfer, encryption included. */
+  upload_ms: number
+  /** Milliseconds of reading the object back to check it (0 when the server checked it). */
+  read_back_ms: number
   /** The local copy was deleted after the checked upload (`--remote-only`). */
   local_deleted: boolean
 }

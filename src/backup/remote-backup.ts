@@ -86,7 +86,7 @@ export async function uploadBackup(
   manifest: BackupManifest,
   recipients: readonly string[],
   signal?: AbortSignal,
-): Promise<RemoteRecord & { file: string; encrypted: boolean }> {
+): Promise<RemoteRecord & { file: string; encrypted: boolean; upload_ms: number; read_back_ms: number }> {
   const name = path.basename(file)
   const encrypted = recipients.length > 0
   const remoteName = encrypted ? `${name}${AGE_SUFFIX}` : name
@@ -113,7 +113,7 @@ export async function uploadBackup(
     : { ...manifest, remote: record }
   signal?.throwIfAborted()
   await store.putText(manifestNameOf(remoteName), `${JSON.stringify(stored, null, 2)}\n`, signal)
-  return { ...record, file: remoteName, encrypted }
+  return { ...record, file: remoteName, encrypted, upload_ms: sent.upload_ms, read_back_ms: sent.read_back_ms }
 }
 
 /** One backup on the remote, as `backup list --remote` shows it. */

@@ -38,6 +38,17 @@ export interface RemoteObject {
 /** How an upload's bytes were shown to be the ones stored. */
 export type StoredCheck = 'server-sha256' | 'read-back'
 
+/** What an upload sent, how it was checked, and how long the steps took. */
+export interface UploadOutcome {
+  check: StoredCheck
+  sha256: string
+  size: number
+  /** Milliseconds of the transfer (encryption included when the body encrypts). */
+  upload_ms: number
+  /** Milliseconds of reading the object back (0 when the server checked the SHA-256). */
+  read_back_ms: number
+}
+
 /** An opened remote: the bucket, the prefix and a client. */
 export interface RemoteStore {
   settings: RemoteSettings
@@ -49,7 +60,7 @@ export interface RemoteStore {
    * Uploads a stream (multipart, bounded memory); resolves to the sha256 and size of the bytes
    * sent and how the stored bytes were shown to be those: the server's SHA-256 check, or a read-back.
    */
-  upload(name: string, body: Readable, signal?: AbortSignal): Promise<{ check: StoredCheck; sha256: string; size: number }>
+  upload(name: string, body: Readable, signal?: AbortSignal): Promise<UploadOutcome>
   putText(name: string, text: string, signal?: AbortSignal): Promise<void>
   /** The object's text, or undefined when there is no such object. */
   getText(name: string, signal?: AbortSignal): Promise<string | undefined>
@@ -89,6 +100,7 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
       }
     },
     async upload(name, body, signal) {
+      const started = performance.now()
       const hash = createHash('sha256')
       let size = 0
       const tap = new Transform({
@@ -134,14 +146,21 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
         if (!whole.includes('-') && Buffer.from(whole, 'base64').toString('hex') !== sha256) {
           throw storedMismatch(store.urlOf(name), 'the server reported another SHA-256')
         }
-        return { check: 'server-sha256', sha256, size }
+        return { check: 'server-sha256', sha256, size, upload_ms: Math.round(performance.now() - started), read_back_ms: 0 }
       }
       // the server said nothing about checksums (s3rver, some gateways): read the bytes back
+      const uploaded = performance.now()
       const back = await readBack(client, settings.bucket, key(name), signal).catch(async (err: unknown) => {
         throw await fail(err, `read back ${name}`, signal)
       })
       if (back !== sha256) throw storedMismatch(store.urlOf(name), 'the bytes read back differ from those sent')
-      return { check: 'read-back', sha256, size }
+      return {
+        check: 'read-back',
+        sha256,
+        size,
+        upload_ms: Math.round(uploaded - started),
+        read_back_ms: Math.round(performance.now() - uploaded),
+      }
     },
     async putText(name, text, signal) {
       try {
