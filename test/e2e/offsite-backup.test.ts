@@ -150,7 +150,7 @@ describe('sqlite', () => {
     const prefix = env.BACKUP_REMOTE_URL!.split('/').slice(3).join('/')
     const stored = s3.objectPath(`${prefix}/${file}`)
     const bytes = fs.readFileSync(stored)
-    bytes[bytes.length - 100] ^= 0xff
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0xff, bytes.length - 100)
     fs.writeFileSync(stored, bytes)
 
     const verify = await dbops(db, ['verify', '--remote', file], env)
@@ -325,7 +325,9 @@ describe('sqlite', () => {
     } catch {
       ctx.skip() // mounting needs root
     }
-    defer(() => execFileSync('umount', [small]))
+    defer(() => {
+      execFileSync('umount', [small])
+    })
     const result = await dbops(db, ['restore', '--remote', '--latest', '--dir', small, '--json'], env)
     expect(result.code).toBe(1)
     expect(result.json().error.code).toBe('BACKUP_NO_SPACE')
