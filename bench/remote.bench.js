@@ -1,5 +1,5 @@
 // Off-site upload: dbops' upload step against a bare script that uploads the same file with the
-// SDK's Upload (same 8 MiB parts, 4 at a time), alternating in the same run, to a local s3rver.
+// SDK's Upload (same 5 MiB parts, 4 at a time), alternating in the same run, to a local s3rver.
 //
 // A SQLite database of BENCH_REMOTE_MB (default 500) MB of random (incompressible) rows is
 // backed up with `dbops backup create --verify hash --remote …` (plain, and with
@@ -28,7 +28,7 @@ const client = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL_S3, region:
   requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' })
 let t = performance.now()
 await new Upload({ client, params: { Bucket: bucket, Key: key, Body: fs.createReadStream(file), ChecksumAlgorithm: 'SHA256' },
-  partSize: 8 * 1024 * 1024, queueSize: 4 }).done()
+  partSize: 5 * 1024 * 1024, queueSize: 4 }).done()
 const upload = performance.now() - t
 t = performance.now()
 const hash = createHash('sha256')

@@ -16,7 +16,7 @@ import { resolveBackupOwner } from './backup-identity.js'
 import { isLevelAtLeast, manifestPathOf, readManifest } from './backup-manifest.js'
 import { manifestNameOf } from './backup-name.js'
 import { removeQuietly } from './durable-file.js'
-import { type PruneResult } from './prune-backups.js'
+import { type PruneResult, retentionPolicyOf } from './prune-backups.js'
 import {
   type RemoteEntry,
   type RemoteManifest,
@@ -248,12 +248,7 @@ export async function pruneOffsite(
     connect?: Partial<Omit<ConnectOptions, 'mode'>>
   },
 ): Promise<PruneResult & { incomplete_removed: string[] }> {
-  const policy: RetentionPolicy = {
-    keepLast: options.retention?.keepLast ?? config.backup.keepLast,
-    keepDaily: options.retention?.keepDaily ?? config.backup.keepDaily,
-    keepWeekly: options.retention?.keepWeekly ?? config.backup.keepWeekly,
-    keepMonthly: options.retention?.keepMonthly ?? config.backup.keepMonthly,
-  }
+  const policy = retentionPolicyOf(config, options.retention)
   const dryRun = options.dryRun ?? false
   if (!dryRun) assertDestructiveAllowed(config, { yes: options.yes ?? false, action: 'prune remote backups' })
   const owner = await resolveBackupOwner(config, { signal: options.signal, connect: options.connect })

@@ -13,7 +13,7 @@ import path from 'node:path'
 import { parseRemoteUrl, type RemoteSettings } from '../config/backup-remote-settings.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { DbopsError, ExitCode, IntegrityError, OperationError, UsageError, errorCodeOf } from '../errors.js'
-import { type BackupEntry, prepareBackupDirectory, resolveBackupDirectory } from './backup-directory.js'
+import { type BackupEntry, backupEntry, prepareBackupDirectory, resolveBackupDirectory } from './backup-directory.js'
 import { type BackupOwner } from './backup-identity.js'
 import { type BackupManifest, LEVELS, writeManifest } from './backup-manifest.js'
 import { manifestNameOf, parseBackupFileName, tempFileName } from './backup-name.js'
@@ -92,7 +92,7 @@ export async function uploadBackup(
   const remoteName = encrypted ? `${name}${AGE_SUFFIX}` : name
   const source = fs.createReadStream(file)
   const body = encrypted ? await encryptStream(source, recipients) : source
-  const sent = await store.upload(remoteName, body, signal)
+  const sent = await store.upload(remoteName, body, manifest.size_bytes, signal)
   if (!encrypted && sent.sha256 !== manifest.sha256) {
     throw new IntegrityError('BACKUP_CHANGED', `${name} changed while it was uploaded: its sha256 no longer matches its manifest`, {
       hint: 'Something else writes into the backup directory; run `dbops backup verify` on it.',
@@ -136,30 +136,14 @@ export async function listRemoteBackups(store: RemoteStore, signal?: AbortSignal
     const hasManifest = isManifest || present.has(manifestNameOf(file))
     const read = hasManifest ? parseRemoteManifest(await store.getText(manifestNameOf(file), signal), file) : undefined
     const manifest = read && typeof read !== 'string' ? read : null
-    const createdAt = manifest ? new Date(manifest.created_at) : parsed.createdAt
-    entries.push({
-      file,
-      path: store.urlOf(file),
-      database: manifest?.database ?? parsed.database,
-      dialect: manifest?.dialect ?? null,
-      source: manifest?.source ?? null,
-      source_identity: manifest?.source_identity ?? null,
-      created_at: createdAt.toISOString(),
-      age_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
-      size_bytes: isManifest ? null : object.size,
-      sha256: manifest?.sha256 ?? null,
-      migration_head: manifest?.migration_head ?? null,
-      verification_level: manifest?.verification.level ?? 'none',
-      verified_at: manifest?.verification.verified_at ?? null,
-      status: isManifest
-        ? 'file missing'
-        : !hasManifest
-          ? 'incomplete upload'
-          : typeof read === 'string'
-            ? `manifest invalid: ${read}`
-            : 'ok',
-      manifest,
-    })
+    const status = isManifest
+      ? 'file missing'
+      : !hasManifest
+        ? 'incomplete upload'
+        : typeof read === 'string'
+          ? `manifest invalid: ${read}`
+          : 'ok'
+    entries.push(backupEntry(file, store.urlOf(file), parsed, manifest, isManifest ? null : object.size, now, status))
   }
   return entries.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.file.localeCompare(a.file))
 }

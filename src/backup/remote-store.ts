@@ -22,8 +22,16 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { RemoteSettings } from '../config/backup-remote-settings.js'
 import { DbopsError, ExitCode, errorCodeOf } from '../errors.js'
 
-/** Part size and concurrency of uploads: 8 MiB × 4 in memory at most. */
-export const UPLOAD_PART_BYTES = 8 * 1024 * 1024
+/**
+ * Part size of uploads: S3's minimum, 5 MiB, so that parts in flight stay small (5 MiB × 4),
+ * grown only for files past 9,000 parts (~44 GiB: S3 allows 10,000 parts).
+ */
+export const UPLOAD_PART_BYTES = 5 * 1024 * 1024
+
+/** The part size for a file of about `sizeBytes`. */
+export function partSizeFor(sizeBytes: number): number {
+  return Math.max(UPLOAD_PART_BYTES, Math.ceil((sizeBytes * 1.01) / 9000))
+}
 /** Parts in flight at once. */
 export const UPLOAD_CONCURRENCY = 4
 
@@ -59,8 +67,9 @@ export interface RemoteStore {
   /**
    * Uploads a stream (multipart, bounded memory); resolves to the sha256 and size of the bytes
    * sent and how the stored bytes were shown to be those: the server's SHA-256 check, or a read-back.
+   * `sizeBytes` (about the body's size) sets the part size.
    */
-  upload(name: string, body: Readable, signal?: AbortSignal): Promise<UploadOutcome>
+  upload(name: string, body: Readable, sizeBytes: number, signal?: AbortSignal): Promise<UploadOutcome>
   putText(name: string, text: string, signal?: AbortSignal): Promise<void>
   /** The object's text, or undefined when there is no such object. */
   getText(name: string, signal?: AbortSignal): Promise<string | undefined>
@@ -99,7 +108,7 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
         throw await fail(err, `reach bucket ${settings.bucket}`, signal)
       }
     },
-    async upload(name, body, signal) {
+    async upload(name, body, sizeBytes, signal) {
       const started = performance.now()
       const hash = createHash('sha256')
       let size = 0
@@ -114,7 +123,7 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
       const upload = new Upload({
         client,
         params: { Bucket: settings.bucket, Key: key(name), Body: body.pipe(tap), ChecksumAlgorithm: 'SHA256' },
-        partSize: UPLOAD_PART_BYTES,
+        partSize: partSizeFor(sizeBytes),
         queueSize: UPLOAD_CONCURRENCY,
         // dbops aborts the multipart upload itself (below), so that the failure reported is
         // the first one, not an error of the abort (a server without AbortMultipartUpload)

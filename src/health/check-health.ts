@@ -17,7 +17,7 @@ import { sleep } from '../dialects/retry-within-deadline.js'
 import { DbopsError, ExitCode, InterruptedError } from '../errors.js'
 import { invalidIndexLabel } from '../migrate/invalid-indexes.js'
 import { describeConnectStep } from './connect-step.js'
-import { type HealthSourceContext, type HealthSources, defaultHealthSources } from './health-sources.js'
+import { type HealthSourceContext, type HealthSources, type OffsiteSummary, defaultHealthSources } from './health-sources.js'
 import type { HealthThresholds } from './health-thresholds.js'
 import { onCallConnectOptions } from './on-call-session.js'
 
@@ -154,15 +154,13 @@ function hoursSince(then: Date, now: Date): number {
 
 /** `offsite_backups`: the newest backup on the remote and the newest restore drill, against their thresholds. */
 function offsiteComponent(
-  config: ResolvedConfig,
-  sources: HealthSources,
-  context: HealthSourceContext,
-  maxAgeHours: number,
+  read: () => Promise<OffsiteSummary | undefined>,
+  limits: { maxAgeHours: number; maxDrillAgeHours: number },
   now: Date,
 ): Promise<HealthComponent> {
   return runProbe('offsite_backups', async () => {
-    const summary = (await sources.offsite!(config, context))!
-    const maxDrillAgeHours = config.backup.offsite.maxDrillAgeHours
+    const summary = (await read())!
+    const { maxAgeHours, maxDrillAgeHours } = limits
     const ageHours = summary.newestAt ? hoursSince(summary.newestAt, now) : null
     const drillHours = summary.newestDrillAt ? hoursSince(summary.newestDrillAt, now) : null
     const problems: string[] = []
@@ -233,7 +231,8 @@ export async function checkHealth(
       fromSources.push(await backupsComponent(config, sources, context, options.thresholds.backup_age_hours, checkedAt))
     }
     if (sources.offsite && config.backup.offsite.remote && Number.isFinite(options.thresholds.backup_age_hours)) {
-      fromSources.push(await offsiteComponent(config, sources, context, options.thresholds.backup_age_hours, checkedAt))
+      const limits = { maxAgeHours: options.thresholds.backup_age_hours, maxDrillAgeHours: config.backup.offsite.maxDrillAgeHours }
+      fromSources.push(await offsiteComponent(() => sources.offsite!(config, context), limits, checkedAt))
     }
     // connection first, then what on-call asks next (migrations, backups), then the rest
     const [first, ...rest] = probed

@@ -15,6 +15,8 @@ import { assertHistoryHere } from '../migrate/history-guard.js'
 import { MigrationStore, withMigrationRunner } from '../migrate/migration-store.js'
 import { listBackups } from '../backup/list-backups.js'
 import { type OffsiteSummary, readOffsiteSummary } from '../backup/offsite-backup.js'
+
+export type { OffsiteSummary }
 import type { DbConnection } from '../dialects/dialect.js'
 
 /** What health needs to know about migrations. */
