@@ -16,10 +16,13 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     '(a logical backup: no point-in-time recovery). The file is written under a temporary name, fsynced, verified ' +
     '(--verify, default read), renamed to <db>-<UTC timestamp>.<ext> (mode 0600) with a .json manifest beside it. ' +
     'Retention runs only after a successful backup and counts only verified backups. Silent on success ' +
-    '(a one-line summary with --verbose); any failure exits non-zero with one line on stderr.'
+    '(a one-line summary with --verbose); any failure exits non-zero with one line on stderr. With a remote ' +
+    '(--remote s3://bucket/prefix, BACKUP_REMOTE_URL, backup.remote.url) the verified backup is then uploaded, ' +
+    'encrypted with age when backup.encrypt.recipients are set, its manifest last (see docs/offsite-backups.md).'
   static override examples = [
     '<%= config.bin %> backup create --keep-daily 7 --keep-weekly 4 --keep-monthly 12',
     '<%= config.bin %> backup create --dir /var/backups/app --json',
+    '<%= config.bin %> backup create --remote s3://acme-backups/app --remote-only',
   ]
   static override flags = {
     dir: dirFlag,
