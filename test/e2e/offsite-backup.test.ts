@@ -233,7 +233,11 @@ describe('sqlite', () => {
     const bad = await dbops(db, ['list', '--remote', 's3://B/x'], remoteEnv())
     expect(bad.code).toBe(2)
     expectOneLineError(bad, /--remote: "s3:\/\/B\/x" is not an s3:\/\/bucket\/prefix URL/)
-    expect(sqlitePathOf(db.url)).toBeDefined()
+    const secret = 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ'
+    const identity = await dbops(db, ['list', '--remote'], remoteEnv({ BACKUP_AGE_RECIPIENTS: secret }))
+    expect(identity.code).toBe(2)
+    expectOneLineError(identity, /BACKUP_AGE_RECIPIENTS: an age identity \(secret key\) was given where a recipient/)
+    expect(identity.stderr).not.toContain(secret)
   })
 
   test('encrypted copies: age -d reads them; hash-level verify needs no identity, deeper levels and restore do (exit 7)', async () => {
