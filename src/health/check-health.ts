@@ -159,7 +159,14 @@ function offsiteComponent(
   now: Date,
 ): Promise<HealthComponent> {
   return runProbe('offsite_backups', async () => {
-    const summary = (await read())!
+    let summary: OffsiteSummary
+    try {
+      summary = (await read())!
+    } catch (err) {
+      // the database is as healthy as it was; the off-site copies cannot be seen from here
+      if (!(err instanceof DbopsError)) throw err
+      return { status: 'warn', details: { error_code: err.code, problem: err.message, hint: err.hint ?? null } }
+    }
     const { maxAgeHours, maxDrillAgeHours } = limits
     const ageHours = summary.newestAt ? hoursSince(summary.newestAt, now) : null
     const drillHours = summary.newestDrillAt ? hoursSince(summary.newestDrillAt, now) : null

@@ -216,6 +216,13 @@ describe('sqlite', () => {
     const missing = await dbops(db, ['list', '--remote', 's3://no-such-bucket/app'], remoteEnv())
     expect(missing.code).toBe(7)
     expectOneLineError(missing, /Bucket no-such-bucket does not exist/)
+    // health: a warning about the off-site copies, not a failed database
+    const health = await runCli(['health', '--json'], {
+      cwd: db.dir,
+      env: { DATABASE_URL: db.url, ...remoteEnv(), BACKUP_REMOTE_URL: 's3://no-such-bucket/app' },
+    })
+    const offsite = health.json().components.find((c: { name: string }) => c.name === 'offsite_backups')
+    expect(offsite).toMatchObject({ status: 'warn', details: { error_code: 'REMOTE_BUCKET_MISSING' } })
 
     const env = remoteEnv({ AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await freePort()}` })
     const down = await dbops(db, ['create', '--json'], env)
