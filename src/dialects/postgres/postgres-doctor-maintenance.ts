@@ -39,9 +39,17 @@ export async function readWraparound(db: Kysely<any>, limits: Readonly<Record<st
 }
 
 /**
+ * Steps (nextval calls) past which a sequence's range is not read: at a million a second,
+ * 2^53 steps last 285 years. A bigint sequence on a bigint column is counted, not opened,
+ * which keeps hundreds of `bigserial` columns from costing a relation open each.
+ */
+const FAR_STEPS = 2 ** 53
+
+/**
  * Sequences (serial and identity columns' included) by how much of their range is used: the
  * least of the sequence's own maximum and its column's type (a `serial` is an int4 column
- * fed by a sequence that could go further). Only those at or over `sequence_warn_pct`.
+ * fed by a sequence that could go further). Only those at or over `sequence_warn_pct`; those
+ * with more than 2^53 steps of range are not read (see {@link FAR_STEPS}).
  */
 export async function readSequences(db: Kysely<any>, limits: Readonly<Record<string, number>>): Promise<DoctorReading> {
   const minPct = Number.isFinite(limits.sequence_warn_pct) ? limits.sequence_warn_pct! : 100
@@ -68,15 +76,17 @@ export async function readSequences(db: Kysely<any>, limits: Readonly<Record<str
       WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0),
     v AS (
       SELECT s.*, o.table_name, o.column_name, format_type(o.atttypid, NULL) AS column_type,
-             CASE WHEN s.readable THEN pg_sequence_last_value(s.oid) END AS last_value,
              CASE WHEN s.seqincrement > 0
                   THEN least(s.seqmax, CASE o.atttypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647 ELSE s.seqmax END)
                   ELSE greatest(s.seqmin, CASE o.atttypid WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN -2147483648 ELSE s.seqmin END)
              END AS limit_value
-      FROM s LEFT JOIN owner o ON o.objid = s.oid)
+      FROM s LEFT JOIN owner o ON o.objid = s.oid),
+    r AS (
+      SELECT v.*, CASE WHEN readable AND abs(limit_value::numeric / seqincrement) < ${FAR_STEPS} THEN pg_sequence_last_value(oid) END AS last_value
+      FROM v)
     SELECT name, last_value, readable, limit_value, table_name, column_name, column_type,
            round(100 * last_value::numeric / nullif(limit_value, 0), 1) AS pct
-    FROM v ORDER BY pct DESC NULLS LAST`.execute(db)
+    FROM r ORDER BY pct DESC NULLS LAST`.execute(db)
   const unreadable = rows.filter((r) => !r.readable).length
   const items = rows
     .filter((r) => num(r.pct) !== null && num(r.pct)! >= minPct)
