@@ -56,6 +56,17 @@ function pctJudge(warn: DoctorThresholdName, fail: DoctorThresholdName, what: st
   }
 }
 
+/** Adds other databases' sessions (`facts.elsewhere`) to the finding: `info` when this database has none. */
+function elsewhereToo(judge: DoctorCheckSpec['judge']): DoctorCheckSpec['judge'] {
+  return (r, t) => {
+    const verdict = judge(r, t)
+    const count = Number(r.facts.elsewhere ?? 0)
+    if (count === 0) return verdict
+    const note = `${count} in other databases, oldest ${r.facts.elsewhere_oldest}`
+    return { ...verdict, status: verdict.status === 'ok' ? 'info' : verdict.status, finding: `${verdict.finding} here; ${note}` }
+  }
+}
+
 /** Every check, by id, in the order a report lists them. */
 export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
   xid_wraparound: {
@@ -111,12 +122,12 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
   long_transactions: {
     title: 'long-running transactions',
     thresholds: ['transaction_seconds'],
-    judge: anyFound('transaction open too long', 'no long transactions', 'transactions open too long'),
+    judge: elsewhereToo(anyFound('transaction open too long', 'no long transactions', 'transactions open too long')),
   },
   idle_in_transaction: {
     title: 'sessions idle in a transaction',
     thresholds: ['idle_in_transaction_seconds'],
-    judge: anyFound('session idle in a transaction', 'no session idle in a transaction', 'sessions idle in a transaction'),
+    judge: elsewhereToo(anyFound('session idle in a transaction', 'no session idle in a transaction', 'sessions idle in a transaction')),
   },
   blocking: {
     title: 'queries waiting on locks, and who blocks them',

@@ -149,7 +149,9 @@ describe('postgres: doctor', () => {
     await applyFixes(db.url, [at('blocking'), { ...at('replication_slots'), fix: at('replication_slots').fix.filter((f) => f.includes(slot)) }])
     await blocked
     const after = await doctor(db.url, ['--only', ids], project.dir)
-    expect(after.checks.get('idle_in_transaction')).toMatchObject({ status: 'ok' })
+    // sessions of other databases on the shared server may still be counted (info), never listed
+    expect(['ok', 'info']).toContain(after.checks.get('idle_in_transaction')!.status)
+    expect(subjects(after.checks.get('idle_in_transaction'))).toEqual([])
     expect(after.checks.get('blocking')).toMatchObject({ status: 'ok' })
     expect(subjects(after.checks.get('replication_slots'))).not.toContain(slot)
     expect(after.checks.get('settings')!.finding).not.toMatch(/idle_in_transaction_session_timeout/)

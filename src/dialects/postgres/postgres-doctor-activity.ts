@@ -12,7 +12,6 @@ import {
   QUERY_PREVIEW_CHARS,
   readBlockedQueries,
   readConnectionSlots,
-  readIdleTransactions,
   terminateCommand,
 } from './postgres-activity.js'
 import { num, round1 } from './postgres-doctor-indexes.js'
@@ -22,42 +21,61 @@ function visibility(scope: ActivityScope): { partial?: string } {
   return scope.visibility ? { partial: scope.visibility } : {}
 }
 
-/** Transactions of this database open longer than `transaction_seconds`, oldest first. */
+/**
+ * Transactions open longer than `transaction_seconds`, oldest first: this database's as items,
+ * other databases' counted in `facts.elsewhere` (named there: check_postgres looks server-wide).
+ */
 export async function readLongTransactions(db: Kysely<any>, scope: ActivityScope, limits: Readonly<Record<string, number>>): Promise<DoctorReading> {
-  const seconds = Number.isFinite(limits.transaction_seconds) ? limits.transaction_seconds! : 1e12
-  const { rows } = await sql<{ pid: number; usename: string | null; app: string | null; state: string | null; secs: string; query: string | null }>`
-    SELECT pid, usename, application_name AS app, state, extract(epoch FROM now() - xact_start) AS secs, left(query, ${QUERY_PREVIEW_CHARS}) AS query
-    FROM pg_stat_activity
-    WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database()
-      AND now() - xact_start >= make_interval(secs => ${seconds})
-    ORDER BY xact_start`.execute(db)
-  return {
-    items: rows.map((r) => ({
-      subject: `pid ${r.pid}`,
-      values: { seconds: round1(num(r.secs)), user: r.usename, application_name: r.app, state: r.state, query: r.query },
-      fix: terminateCommand(r.pid),
-    })),
-    facts: {},
-    ...visibility(scope),
-  }
+  return readOldSessions(db, scope, Number.isFinite(limits.transaction_seconds) ? limits.transaction_seconds! : 1e12, false)
 }
 
-/** Sessions of this database idle inside a transaction for `idle_in_transaction_seconds` or more. */
+/**
+ * Sessions idle inside a transaction for `idle_in_transaction_seconds` or more: this
+ * database's as items, other databases' counted in `facts.elsewhere`.
+ */
 export async function readIdleInTransaction(db: Kysely<any>, scope: ActivityScope, limits: Readonly<Record<string, number>>): Promise<DoctorReading> {
-  const idle = (await readIdleTransactions(db)).filter((s) => s.idleSeconds >= (limits.idle_in_transaction_seconds ?? 0))
+  return readOldSessions(db, scope, Number.isFinite(limits.idle_in_transaction_seconds) ? limits.idle_in_transaction_seconds! : 1e12, true)
+}
+
+async function readOldSessions(db: Kysely<any>, scope: ActivityScope, seconds: number, idleOnly: boolean): Promise<DoctorReading> {
+  const { rows } = await sql<{
+    pid: number
+    datname: string
+    here: boolean
+    usename: string | null
+    app: string | null
+    state: string | null
+    secs: string
+    idle: string | null
+    query: string | null
+  }>`
+    SELECT pid, datname, datname = current_database() AS here, usename, application_name AS app, state,
+           extract(epoch FROM now() - xact_start) AS secs, extract(epoch FROM now() - state_change) AS idle,
+           left(query, ${QUERY_PREVIEW_CHARS}) AS query
+    FROM pg_stat_activity
+    WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+      AND ${idleOnly ? sql`state LIKE 'idle in transaction%' AND now() - state_change` : sql`now() - xact_start`} >= make_interval(secs => ${seconds})
+    ORDER BY ${idleOnly ? sql`state_change` : sql`xact_start`}`.execute(db)
+  const elsewhere = rows.filter((r) => !r.here)
   return {
-    items: idle.map((s) => ({
-      subject: `pid ${s.pid}`,
-      values: {
-        idle_seconds: s.idleSeconds,
-        transaction_seconds: s.transactionSeconds ?? null,
-        user: s.user ?? null,
-        application_name: s.applicationName ?? null,
-        last_query: s.lastQuery ?? null,
-      },
-      fix: terminateCommand(s.pid),
-    })),
-    facts: {},
+    items: rows
+      .filter((r) => r.here)
+      .map((r) => ({
+        subject: `pid ${r.pid}`,
+        values: {
+          ...(idleOnly ? { idle_seconds: round1(num(r.idle)) } : {}),
+          transaction_seconds: round1(num(r.secs)),
+          user: r.usename,
+          application_name: r.app,
+          state: r.state,
+          query: r.query,
+        },
+        fix: terminateCommand(r.pid),
+      })),
+    facts: {
+      elsewhere: elsewhere.length,
+      elsewhere_oldest: elsewhere[0] ? `database ${elsewhere[0].datname} pid ${elsewhere[0].pid} (${round1(num(idleOnly ? elsewhere[0].idle : elsewhere[0].secs))} s)` : null,
+    },
     ...visibility(scope),
   }
 }
