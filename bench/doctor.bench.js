@@ -10,7 +10,18 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 
 const TABLES = 300
-const CHECK_POSTGRES_ACTIONS = ['txn_wraparound', 'sequence', 'bloat', 'last_vacuum', 'last_analyze', 'txn_idle', 'txn_time', 'locks', 'replication_slots', 'backends']
+const CHECK_POSTGRES_ACTIONS = [
+  'txn_wraparound',
+  'sequence',
+  'bloat',
+  'last_vacuum',
+  'last_analyze',
+  'txn_idle',
+  'txn_time',
+  'locks',
+  'replication_slots',
+  'backends',
+]
 
 function timeRun(command, args, env) {
   const started = process.hrtime.bigint()
@@ -50,7 +61,13 @@ export default async function (ctx) {
     ctx.print(`database: ${rows[0].tables} tables, ${rows[0].indexes} indexes`)
 
     const env = { NO_COLOR: '1', DATABASE_URL: url.toString() }
-    const cpEnv = { PGHOST: url.hostname, PGPORT: url.port, PGUSER: decodeURIComponent(url.username), PGPASSWORD: decodeURIComponent(url.password), PGDATABASE: dbName }
+    const cpEnv = {
+      PGHOST: url.hostname,
+      PGPORT: url.port,
+      PGUSER: decodeURIComponent(url.username),
+      PGPASSWORD: decodeURIComponent(url.password),
+      PGDATABASE: dbName,
+    }
     const cpArgs = (action) => [`--action=${action}`, `--dbname=${dbName}`, '--no-check_postgresrc']
     const times = { 'dbops doctor': [], 'dbops doctor --json': [], 'check_postgres (10 actions)': [] }
     let concurrency
@@ -66,10 +83,16 @@ export default async function (ctx) {
       times['check_postgres (10 actions)'].push(cp)
     }
     for (const [name, values] of Object.entries(times)) {
-      ctx.print(`${name.padEnd(30)} median ${ctx.median(values).toFixed(1).padStart(7)} ms  max ${Math.max(...values).toFixed(1).padStart(7)} ms  (${runs} runs)`)
+      ctx.print(
+        `${name.padEnd(30)} median ${ctx.median(values).toFixed(1).padStart(7)} ms  max ${Math.max(...values)
+          .toFixed(1)
+          .padStart(7)} ms  (${runs} runs)`,
+      )
     }
     const med = ctx.median(times['dbops doctor'])
-    ctx.print(`dbops doctor: ${med.toFixed(0)} ms end to end on ${concurrency} connections (target < 1000 ms): ${med < 1000 ? 'met' : 'NOT met'}`)
+    ctx.print(
+      `dbops doctor: ${med.toFixed(0)} ms end to end on ${concurrency} connections (target < 1000 ms): ${med < 1000 ? 'met' : 'NOT met'}`,
+    )
   } finally {
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [dbName])
     await admin.query(`DROP DATABASE IF EXISTS ${dbName}`)

@@ -79,7 +79,9 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
     thresholds: ['sequence_warn_pct', 'sequence_fail_pct'],
     judge: (r, t) => {
       const verdict = pctJudge('sequence_warn_pct', 'sequence_fail_pct', 'its range')(r, t)
-      return r.items.length === 0 ? { status: 'ok', finding: `${r.facts.sequences ?? 0} sequences, highest at ${r.facts.highest_pct ?? 0} %` } : verdict
+      return r.items.length === 0
+        ? { status: 'ok', finding: `${r.facts.sequences ?? 0} sequences, highest at ${r.facts.highest_pct ?? 0} %` }
+        : verdict
     },
   },
   replication_slots: {
@@ -89,7 +91,8 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
       const retained = (i: DoctorItem) => Number(i.values.retained_wal_bytes ?? 0)
       const heavy = r.items.filter((i) => retained(i) >= t.slot_retained_wal_mb * MB)
       const offending = r.items.filter((i) => i.values.active === false || heavy.includes(i))
-      if (offending.length === 0) return { status: 'ok', finding: r.items.length === 0 ? 'no replication slots' : `${r.items.length} slots, all active` }
+      if (offending.length === 0)
+        return { status: 'ok', finding: r.items.length === 0 ? 'no replication slots' : `${r.items.length} slots, all active` }
       const inactive = offending.filter((i) => i.values.active === false)
       const parts = [
         ...(inactive.length > 0 ? [listed(inactive, 'inactive slot')] : []),
@@ -105,8 +108,12 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
       const lag = (i: DoctorItem) => Number(i.values.lag_seconds ?? 0)
       const offending = r.items.filter((i) => lag(i) > t.replication_lag_seconds)
       if (r.items.length === 0) return { status: 'ok', finding: 'no replicas attached' }
-      if (offending.length > 0) return { status: 'warn', finding: `${offending.map((i) => `${i.subject} ${lag(i)} s behind`).join(', ')}`, offending }
-      return { status: 'ok', finding: `${r.items.length} replica${r.items.length === 1 ? '' : 's'}, at most ${Math.max(...r.items.map(lag))} s behind` }
+      if (offending.length > 0)
+        return { status: 'warn', finding: `${offending.map((i) => `${i.subject} ${lag(i)} s behind`).join(', ')}`, offending }
+      return {
+        status: 'ok',
+        finding: `${r.items.length} replica${r.items.length === 1 ? '' : 's'}, at most ${Math.max(...r.items.map(lag))} s behind`,
+      }
     },
   },
   connections: {
@@ -134,11 +141,26 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
     thresholds: ['lock_wait_seconds'],
     judge: (r) => {
       if (r.items.length === 0) return { status: 'ok', finding: 'no query waits on a lock' }
-      const roots = [...new Set(r.items.flatMap((i) => String(i.values.root_blockers ?? '').split(', ').filter(Boolean)))]
-      return { status: 'warn', finding: `${listed(r.items, 'blocked query', 'blocked queries')}; root blocker${roots.length === 1 ? '' : 's'}: pid ${roots.join(', ')}` }
+      const roots = [
+        ...new Set(
+          r.items.flatMap((i) =>
+            String(i.values.root_blockers ?? '')
+              .split(', ')
+              .filter(Boolean),
+          ),
+        ),
+      ]
+      return {
+        status: 'warn',
+        finding: `${listed(r.items, 'blocked query', 'blocked queries')}; root blocker${roots.length === 1 ? '' : 's'}: pid ${roots.join(', ')}`,
+      }
     },
   },
-  invalid_indexes: { title: 'invalid indexes (failed CREATE INDEX CONCURRENTLY)', thresholds: [], judge: anyFound('invalid index', 'no invalid indexes', 'invalid indexes') },
+  invalid_indexes: {
+    title: 'invalid indexes (failed CREATE INDEX CONCURRENTLY)',
+    thresholds: [],
+    judge: anyFound('invalid index', 'no invalid indexes', 'invalid indexes'),
+  },
   duplicate_indexes: {
     title: 'duplicate and redundant indexes',
     thresholds: [],
@@ -152,7 +174,10 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
       const since = age === null || age === undefined ? 'statistics never reset' : `statistics ${age} days old`
       if (r.items.length === 0) return { status: 'ok', finding: `every index scanned (${since})` }
       const young = typeof age === 'number' && age < t.unused_index_min_stats_days
-      return { status: young ? 'info' : 'warn', finding: `${listed(r.items, 'unused index', 'unused indexes')} (${since}${young ? ', too young to judge' : ''}; check replicas before dropping)` }
+      return {
+        status: young ? 'info' : 'warn',
+        finding: `${listed(r.items, 'unused index', 'unused indexes')} (${since}${young ? ', too young to judge' : ''}; check replicas before dropping)`,
+      }
     },
   },
   fk_without_index: {
@@ -170,7 +195,10 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
     thresholds: ['bloat_warn_pct', 'bloat_min_mb'],
     judge: (r, t) =>
       r.items.length === 0
-        ? { status: 'ok', finding: `${r.facts.estimated ?? 0} relations estimated, none over ${t.bloat_warn_pct} % and ${t.bloat_min_mb} MB wasted` }
+        ? {
+            status: 'ok',
+            finding: `${r.facts.estimated ?? 0} relations estimated, none over ${t.bloat_warn_pct} % and ${t.bloat_min_mb} MB wasted`,
+          }
         : { status: 'warn', finding: listed(r.items, 'bloated relation') },
   },
   vacuum: {
@@ -191,17 +219,25 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
       const text = r.items.map((i) => `${i.subject} ${i.values.pct ?? '–'} %`).join(', ')
       if (measured.length === 0) return { status: 'info', finding: `too little traffic to judge (${text})`, offending: [] }
       const low = measured.filter((i) => pctOf(i) < t.cache_hit_min_pct)
-      return low.length > 0 ? { status: 'warn', finding: `low cache hit ratio: ${text}`, offending: low } : { status: 'ok', finding: text, offending: [] }
+      return low.length > 0
+        ? { status: 'warn', finding: `low cache hit ratio: ${text}`, offending: low }
+        : { status: 'ok', finding: text, offending: [] }
     },
   },
   top_queries: {
     title: 'top statements by total time (pg_stat_statements)',
     thresholds: [],
     judge: (r) => {
-      if (r.facts.installed === false) return { status: 'info', finding: 'pg_stat_statements is not installed: enable it to see the top queries' }
-      if (r.facts.loaded === false) return { status: 'info', finding: 'pg_stat_statements is installed but not in shared_preload_libraries' }
+      if (r.facts.installed === false)
+        return { status: 'info', finding: 'pg_stat_statements is not installed: enable it to see the top queries' }
+      if (r.facts.loaded === false)
+        return { status: 'info', finding: 'pg_stat_statements is installed but not in shared_preload_libraries' }
       const top = r.items[0]
-      return { status: 'info', finding: top ? `top: ${top.values.share_pct} % of the time in ${top.subject.slice(0, 80)}` : 'no statements recorded yet', offending: [] }
+      return {
+        status: 'info',
+        finding: top ? `top: ${top.values.share_pct} % of the time in ${top.subject.slice(0, 80)}` : 'no statements recorded yet',
+        offending: [],
+      }
     },
   },
   settings: {
@@ -221,7 +257,11 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
         ? { status: 'ok', finding: `${r.facts.check}: ok` }
         : { status: 'fail', finding: `${r.facts.check}: ${listed(r.items, 'problem')}` },
   },
-  foreign_keys: { title: 'foreign key violations (foreign_key_check)', thresholds: [], judge: anyFound('foreign key violated', 'no foreign key violations', 'foreign keys violated') },
+  foreign_keys: {
+    title: 'foreign key violations (foreign_key_check)',
+    thresholds: [],
+    judge: anyFound('foreign key violated', 'no foreign key violations', 'foreign keys violated'),
+  },
   freelist: {
     title: 'free pages in the file (VACUUM advice)',
     thresholds: ['freelist_pct'],
@@ -243,7 +283,10 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
   auto_vacuum: {
     title: 'auto_vacuum mode',
     thresholds: [],
-    judge: (r) => ({ status: r.items.length > 0 ? 'info' : 'ok', finding: `auto_vacuum = ${r.facts.mode}${r.items.length > 0 ? ': deleted space stays in the file until VACUUM' : ''}` }),
+    judge: (r) => ({
+      status: r.items.length > 0 ? 'info' : 'ok',
+      finding: `auto_vacuum = ${r.facts.mode}${r.items.length > 0 ? ': deleted space stays in the file until VACUUM' : ''}`,
+    }),
   },
   page_size: {
     title: 'page size against the typical row',

@@ -82,7 +82,10 @@ export function doctorExitCode(status: DoctorStatus): number {
 /** Splits `a,b , c` into ids and checks each is a known check (exit 2 with the closest match otherwise). */
 export function parseCheckIds(flag: string, values: readonly string[] | undefined, known: readonly string[]): string[] | undefined {
   if (values === undefined) return undefined
-  const ids = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
+  const ids = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean)
   for (const id of ids) {
     if (!known.includes(id)) {
       const near = closestMatch(id, [...known])
@@ -172,7 +175,14 @@ export async function runDoctor(config: ResolvedConfig, options: DoctorOptions):
           skipped.push({ id: outcome.id, reason })
           continue
         }
-        checks.push({ ...base, status: 'fail', finding: `the check failed: ${messageOf(outcome.error)}`, evidence: {}, fix: [], partial: null })
+        checks.push({
+          ...base,
+          status: 'fail',
+          finding: `the check failed: ${messageOf(outcome.error)}`,
+          evidence: {},
+          fix: [],
+          partial: null,
+        })
         continue
       }
       checks.push({ ...base, ...judge(outcome.id, outcome.reading!, thresholds) })

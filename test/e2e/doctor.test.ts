@@ -26,7 +26,11 @@ interface CheckDoc {
   partial: string | null
 }
 
-async function doctor(url: string, args: string[] = [], cwd?: string): Promise<{ result: CliResult; checks: Map<string, CheckDoc>; doc: any }> {
+async function doctor(
+  url: string,
+  args: string[] = [],
+  cwd?: string,
+): Promise<{ result: CliResult; checks: Map<string, CheckDoc>; doc: any }> {
   const result = await runCli(['doctor', '--json', ...args], { env: { DATABASE_URL: url }, ...(cwd ? { cwd } : {}) })
   const doc = result.json()
   return { result, checks: new Map((doc.checks ?? []).map((c: CheckDoc) => [c.id, c])), doc }
@@ -76,8 +80,15 @@ describe('postgres: doctor', () => {
     expect(before.result.code).toBe(1) // the sequence is past sequence_fail_pct
     const at = (id: string) => before.checks.get(id)!
     expect(at('sequences')).toMatchObject({ status: 'fail' })
-    expect(at('sequences').evidence.items[0]).toMatchObject({ subject: 'public.ids_id_seq (public.ids.id)', pct: 95, column_type: 'integer' })
-    expect(at('invalid_indexes')).toMatchObject({ status: 'warn', fix: ['DROP INDEX CONCURRENTLY public.dupes_w;  -- then CREATE INDEX CONCURRENTLY again'] })
+    expect(at('sequences').evidence.items[0]).toMatchObject({
+      subject: 'public.ids_id_seq (public.ids.id)',
+      pct: 95,
+      column_type: 'integer',
+    })
+    expect(at('invalid_indexes')).toMatchObject({
+      status: 'warn',
+      fix: ['DROP INDEX CONCURRENTLY public.dupes_w;  -- then CREATE INDEX CONCURRENTLY again'],
+    })
     expect(at('duplicate_indexes').status).toBe('warn')
     expect(subjects(at('duplicate_indexes'))).toEqual(['public.child_email_twin'])
     expect(at('unused_indexes').status).toBe('warn')
@@ -111,7 +122,11 @@ describe('postgres: doctor', () => {
     const slot = `dbops_doctor_${randomBytes(4).toString('hex')}`
     await withClient(db.url, (c) => c.query(`CREATE TABLE jobs (id int PRIMARY KEY, state text); INSERT INTO jobs VALUES (1, 'new');`))
     await withClient(db.url, (c) => c.query('SELECT pg_create_physical_replication_slot($1)', [slot]))
-    defer(() => withClient(db.url, (c) => c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot])).then(() => undefined))
+    defer(() =>
+      withClient(db.url, (c) =>
+        c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]),
+      ).then(() => undefined),
+    )
     const holder = new pg.Client({ connectionString: db.url })
     const waiter = new pg.Client({ connectionString: db.url })
     await holder.connect()
@@ -146,7 +161,10 @@ describe('postgres: doctor', () => {
     expect(at('settings').finding).toMatch(/idle_in_transaction_session_timeout = 0/)
 
     // the printed fixes, as printed: terminate the root blocker, drop the slot
-    await applyFixes(db.url, [at('blocking'), { ...at('replication_slots'), fix: at('replication_slots').fix.filter((f) => f.includes(slot)) }])
+    await applyFixes(db.url, [
+      at('blocking'),
+      { ...at('replication_slots'), fix: at('replication_slots').fix.filter((f) => f.includes(slot)) },
+    ])
     await blocked
     const after = await doctor(db.url, ['--only', ids], project.dir)
     // sessions of other databases on the shared server may still be counted (info), never listed
@@ -195,7 +213,10 @@ describe('sqlite: doctor', () => {
     const ids = 'freelist,analyze,foreign_keys,integrity'
     const before = await doctor(db.url, ['--only', ids])
     expect(before.result.code).toBe(3)
-    expect(before.checks.get('freelist')).toMatchObject({ status: 'warn', fix: ['VACUUM;  -- rewrites the file, needs its size free on disk and the write lock'] })
+    expect(before.checks.get('freelist')).toMatchObject({
+      status: 'warn',
+      fix: ['VACUUM;  -- rewrites the file, needs its size free on disk and the write lock'],
+    })
     expect(before.checks.get('freelist')!.evidence.pct).toBeGreaterThan(50)
     expect(before.checks.get('analyze')).toMatchObject({ status: 'warn' })
     expect(before.checks.get('foreign_keys')).toMatchObject({ status: 'warn', finding: '1 foreign key violated: orders → customers' })

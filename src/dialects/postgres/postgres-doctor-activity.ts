@@ -7,15 +7,8 @@
  */
 import { type Kysely, sql } from 'kysely'
 import type { DoctorReading } from '../doctor-port.js'
-import {
-  type ActivityScope,
-  QUERY_PREVIEW_CHARS,
-  readBlockedQueries,
-  readConnectionSlots,
-  terminateCommand,
-} from './postgres-activity.js'
+import { type ActivityScope, QUERY_PREVIEW_CHARS, readBlockedQueries, readConnectionSlots, terminateCommand } from './postgres-activity.js'
 import { num, round1 } from './postgres-doctor-indexes.js'
-
 
 function visibility(scope: ActivityScope): { partial?: string } {
   return scope.visibility ? { partial: scope.visibility } : {}
@@ -25,7 +18,11 @@ function visibility(scope: ActivityScope): { partial?: string } {
  * Transactions open longer than `transaction_seconds`, oldest first: this database's as items,
  * other databases' counted in `facts.elsewhere` (named there: check_postgres looks server-wide).
  */
-export async function readLongTransactions(db: Kysely<any>, scope: ActivityScope, limits: Readonly<Record<string, number>>): Promise<DoctorReading> {
+export async function readLongTransactions(
+  db: Kysely<any>,
+  scope: ActivityScope,
+  limits: Readonly<Record<string, number>>,
+): Promise<DoctorReading> {
   return readOldSessions(db, scope, Number.isFinite(limits.transaction_seconds) ? limits.transaction_seconds! : 1e12, false)
 }
 
@@ -33,7 +30,11 @@ export async function readLongTransactions(db: Kysely<any>, scope: ActivityScope
  * Sessions idle inside a transaction for `idle_in_transaction_seconds` or more: this
  * database's as items, other databases' counted in `facts.elsewhere`.
  */
-export async function readIdleInTransaction(db: Kysely<any>, scope: ActivityScope, limits: Readonly<Record<string, number>>): Promise<DoctorReading> {
+export async function readIdleInTransaction(
+  db: Kysely<any>,
+  scope: ActivityScope,
+  limits: Readonly<Record<string, number>>,
+): Promise<DoctorReading> {
   return readOldSessions(db, scope, Number.isFinite(limits.idle_in_transaction_seconds) ? limits.idle_in_transaction_seconds! : 1e12, true)
 }
 
@@ -74,7 +75,9 @@ async function readOldSessions(db: Kysely<any>, scope: ActivityScope, seconds: n
       })),
     facts: {
       elsewhere: elsewhere.length,
-      elsewhere_oldest: elsewhere[0] ? `database ${elsewhere[0].datname} pid ${elsewhere[0].pid} (${round1(num(idleOnly ? elsewhere[0].idle : elsewhere[0].secs))} s)` : null,
+      elsewhere_oldest: elsewhere[0]
+        ? `database ${elsewhere[0].datname} pid ${elsewhere[0].pid} (${round1(num(idleOnly ? elsewhere[0].idle : elsewhere[0].secs))} s)`
+        : null,
     },
     ...visibility(scope),
   }
@@ -85,7 +88,11 @@ async function readOldSessions(db: Kysely<any>, scope: ActivityScope, seconds: n
  * chain of blockers up to the root (a session holding locks and waiting on nobody): the one
  * to end is the root.
  */
-export async function readBlocking(db: Kysely<any>, scope: ActivityScope, limits: Readonly<Record<string, number>>): Promise<DoctorReading> {
+export async function readBlocking(
+  db: Kysely<any>,
+  scope: ActivityScope,
+  limits: Readonly<Record<string, number>>,
+): Promise<DoctorReading> {
   const blocked = await readBlockedQueries(db, scope)
   const blockersOf = new Map(blocked.map((b) => [b.pid, b.blockedBy]))
   const rootsOf = (pid: number, seen = new Set<number>()): number[] => {
@@ -175,4 +182,3 @@ export async function readReplicaLag(db: Kysely<any>): Promise<DoctorReading> {
 export function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`
 }
-

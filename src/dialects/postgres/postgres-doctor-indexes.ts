@@ -244,7 +244,9 @@ export async function readBloat(db: Kysely<any>, limits: Readonly<Record<string,
       estimated_bloat_bytes: estimated.reduce((sum, r) => sum + num(r.bloat_bytes)!, 0),
     },
     ...(unknown > 0
-      ? { partial: `${unknown} relation${unknown === 1 ? '' : 's'} not estimated: no pg_stats (never analyzed, or no SELECT privilege for this role)` }
+      ? {
+          partial: `${unknown} relation${unknown === 1 ? '' : 's'} not estimated: no pg_stats (never analyzed, or no SELECT privilege for this role)`,
+        }
       : {}),
   }
 }

@@ -25,7 +25,9 @@ export async function readWraparound(db: Kysely<any>, limits: Readonly<Record<st
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'm', 't') AND c.relfrozenxid <> '0' AND age(c.relfrozenxid) >= ${tableAge}
     ORDER BY 2 DESC LIMIT 20`.execute(db)
-  const { rows: setting } = await sql<{ freeze_max_age: string }>`SELECT current_setting('autovacuum_freeze_max_age') AS freeze_max_age`.execute(db)
+  const { rows: setting } = await sql<{
+    freeze_max_age: string
+  }>`SELECT current_setting('autovacuum_freeze_max_age') AS freeze_max_age`.execute(db)
   const pct = (age: number) => round1((100 * age) / WRAPAROUND_XIDS)
   const items: DoctorItem[] = [
     ...dbs.map((d) => ({
@@ -33,7 +35,11 @@ export async function readWraparound(db: Kysely<any>, limits: Readonly<Record<st
       values: { xid_age: d.age, pct: pct(d.age), multixact_age: d.mxid_age },
       fix: `-- connected to ${d.datname}: VACUUM (FREEZE, VERBOSE);  (or vacuumdb --freeze --jobs=4 ${d.datname}); end long transactions and drop stale slots first`,
     })),
-    ...tables.map((t) => ({ subject: `table ${t.name}`, values: { xid_age: t.age, pct: pct(t.age) }, fix: `VACUUM (FREEZE, VERBOSE) ${t.name};` })),
+    ...tables.map((t) => ({
+      subject: `table ${t.name}`,
+      values: { xid_age: t.age, pct: pct(t.age) },
+      fix: `VACUUM (FREEZE, VERBOSE) ${t.name};`,
+    })),
   ]
   return { items, facts: { autovacuum_freeze_max_age: num(setting[0]?.freeze_max_age) } }
 }
@@ -209,7 +215,10 @@ export async function readTopQueries(db: Kysely<any>, versionNum: number): Promi
       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       ORDER BY ${sql.raw(total)} DESC LIMIT 5`.execute(db)
     return {
-      items: rows.map((r) => ({ subject: r.query, values: { calls: num(r.calls), total_ms: num(r.total_ms), mean_ms: num(r.mean_ms), share_pct: num(r.pct) } })),
+      items: rows.map((r) => ({
+        subject: r.query,
+        values: { calls: num(r.calls), total_ms: num(r.total_ms), mean_ms: num(r.mean_ms), share_pct: num(r.pct) },
+      })),
       facts: { installed: true },
     }
   } catch (err) {
@@ -251,7 +260,11 @@ export async function readSettings(db: Kysely<any>): Promise<DoctorReading> {
   if (value.get('idle_in_transaction_session_timeout') === '0' && idle > 0) {
     items.push({
       subject: 'idle_in_transaction_session_timeout',
-      values: { value: '0', severity: 'warn', why: `${idle} session${idle === 1 ? '' : 's'} idle in a transaction now, holding locks and the vacuum horizon` },
+      values: {
+        value: '0',
+        severity: 'warn',
+        why: `${idle} session${idle === 1 ? '' : 's'} idle in a transaction now, holding locks and the vacuum horizon`,
+      },
       fix: `ALTER DATABASE ${rows[0]!.db} SET idle_in_transaction_session_timeout = '5min';  -- new sessions; or ALTER SYSTEM for the server`,
     })
   }

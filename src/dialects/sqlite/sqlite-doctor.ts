@@ -39,7 +39,12 @@ function readIntegrity(handle: SqliteHandle, deep: boolean): DoctorReading {
 }
 
 function readForeignKeys(handle: SqliteHandle): DoctorReading {
-  const rows = handle.prepare('PRAGMA foreign_key_check').all() as Array<{ table: string; rowid: number | null; parent: string; fkid: number }>
+  const rows = handle.prepare('PRAGMA foreign_key_check').all() as Array<{
+    table: string
+    rowid: number | null
+    parent: string
+    fkid: number
+  }>
   const groups = new Map<string, { table: string; parent: string; rowids: number[]; count: number }>()
   for (const r of rows) {
     const key = `${r.table}\u0000${r.parent}`
@@ -71,7 +76,10 @@ function readFreelist(handle: SqliteHandle, limits: Readonly<Record<string, numb
           {
             subject: 'free pages',
             values: { pct, free_pages: free, page_count: pages, free_bytes: free * pageSize },
-            fix: autoVacuum === 2 ? 'PRAGMA incremental_vacuum;' : 'VACUUM;  -- rewrites the file, needs its size free on disk and the write lock',
+            fix:
+              autoVacuum === 2
+                ? 'PRAGMA incremental_vacuum;'
+                : 'VACUUM;  -- rewrites the file, needs its size free on disk and the write lock',
           },
         ]
       : [],
@@ -87,7 +95,12 @@ function readWalSize(handle: SqliteHandle, file: string | undefined, limits: Rea
   const checkpointBytes = autocheckpoint * pageSize
   const factor = limits.wal_checkpoint_factor ?? Number.POSITIVE_INFINITY
   const over = journalMode === 'wal' && (autocheckpoint <= 0 || walBytes > factor * checkpointBytes)
-  const facts = { journal_mode: journalMode, wal_bytes: walBytes, wal_autocheckpoint: autocheckpoint, autocheckpoint_bytes: checkpointBytes }
+  const facts = {
+    journal_mode: journalMode,
+    wal_bytes: walBytes,
+    wal_autocheckpoint: autocheckpoint,
+    autocheckpoint_bytes: checkpointBytes,
+  }
   return {
     items: over
       ? [
@@ -107,7 +120,15 @@ function readStat1(handle: SqliteHandle): DoctorReading {
   const hasStat1 = handle.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'").get() !== undefined
   const missing = indexes > 0 && !hasStat1
   return {
-    items: missing ? [{ subject: 'the whole file (no sqlite_stat1: ANALYZE never ran)', values: { indexes }, fix: 'ANALYZE;  -- or PRAGMA optimize; on closing each connection' }] : [],
+    items: missing
+      ? [
+          {
+            subject: 'the whole file (no sqlite_stat1: ANALYZE never ran)',
+            values: { indexes },
+            fix: 'ANALYZE;  -- or PRAGMA optimize; on closing each connection',
+          },
+        ]
+      : [],
     facts: { indexes, sqlite_stat1: hasStat1 },
   }
 }
@@ -135,7 +156,11 @@ function readPageSize(handle: SqliteHandle): DoctorReading {
   const hasStat1 = handle.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat1'").get() !== undefined
   // sqlite_stat1's first number is the table's row count (on each of its indexes' rows)
   const rows = hasStat1
-    ? ((handle.prepare('SELECT sum(n) AS n FROM (SELECT max(CAST(stat AS INTEGER)) AS n FROM sqlite_stat1 GROUP BY tbl)').get() as { n: number | null }).n ?? 0)
+    ? ((
+        handle.prepare('SELECT sum(n) AS n FROM (SELECT max(CAST(stat AS INTEGER)) AS n FROM sqlite_stat1 GROUP BY tbl)').get() as {
+          n: number | null
+        }
+      ).n ?? 0)
     : 0
   const avgRowBytes = rows > 0 ? Math.round((pages * pageSize) / rows) : null
   const items: DoctorItem[] = []
@@ -153,7 +178,16 @@ function readPageSize(handle: SqliteHandle): DoctorReading {
 function readJournalMode(handle: SqliteHandle): DoctorReading {
   const mode = String(pragma(handle, 'journal_mode')).toLowerCase()
   return {
-    items: mode === 'wal' || mode === 'memory' ? [] : [{ subject: 'journal_mode', values: { value: mode, recommended: 'wal' }, fix: 'PRAGMA journal_mode = WAL;  -- persists in the file; readers no longer block the writer' }],
+    items:
+      mode === 'wal' || mode === 'memory'
+        ? []
+        : [
+            {
+              subject: 'journal_mode',
+              values: { value: mode, recommended: 'wal' },
+              fix: 'PRAGMA journal_mode = WAL;  -- persists in the file; readers no longer block the writer',
+            },
+          ],
     facts: { journal_mode: mode },
   }
 }
@@ -161,7 +195,16 @@ function readJournalMode(handle: SqliteHandle): DoctorReading {
 function readSynchronous(handle: SqliteHandle): DoctorReading {
   const value = ['off', 'normal', 'full', 'extra'][Number(pragma(handle, 'synchronous'))] ?? 'unknown'
   return {
-    items: value === 'off' ? [{ subject: 'synchronous', values: { value, recommended: 'normal' }, fix: "sqlite.synchronous: 'NORMAL' in dbops.config (or SQLITE_SYNCHRONOUS=NORMAL)" }] : [],
+    items:
+      value === 'off'
+        ? [
+            {
+              subject: 'synchronous',
+              values: { value, recommended: 'normal' },
+              fix: "sqlite.synchronous: 'NORMAL' in dbops.config (or SQLITE_SYNCHRONOUS=NORMAL)",
+            },
+          ]
+        : [],
     facts: { synchronous: value },
   }
 }
