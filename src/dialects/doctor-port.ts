@@ -32,8 +32,6 @@ export interface DoctorReading {
   fixes?: string[]
   /** Set when part could not be read (a privilege missing): what was left out and why. */
   partial?: string
-  /** Set when the check could not run at all (privilege, extension, server role): why. */
-  skipped?: string
 }
 
 /** Options of {@link DoctorReader.read}. */

@@ -213,6 +213,6 @@ function judge(id: string, reading: DoctorReading, thresholds: DoctorThresholds)
     finding: verdict.finding,
     evidence: { ...reading.facts, items, items_total: reading.items.length },
     fix,
-    partial: reading.partial ?? reading.skipped ?? null,
+    partial: reading.partial ?? null,
   }
 }

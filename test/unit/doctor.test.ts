@@ -83,7 +83,7 @@ describe('doctor: thresholds and check ids', () => {
   ])('exit 2 for $name', ({ input, message, hint }) => {
     const err = (() => {
       try {
-        resolveDoctorThresholds(input as Record<string, number>, 'dbops.config.json')
+        resolveDoctorThresholds(input as unknown as Record<string, number>, 'dbops.config.json')
       } catch (e) {
         return e as { exitCode: number; message: string; hint?: string }
       }
