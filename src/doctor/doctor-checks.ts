@@ -293,8 +293,10 @@ export const DOCTOR_CHECKS: Record<string, DoctorCheckSpec> = {
     thresholds: [],
     judge: (r) => {
       const f = r.facts
-      const rows = f.avg_row_bytes === null ? 'row size unknown until ANALYZE' : `average row ~${f.avg_row_bytes} bytes`
-      return { status: r.items.length > 0 ? 'info' : 'ok', finding: `page_size ${f.page_size}, ${rows}` }
+      const rows =
+        f.file_bytes_per_row === null ? 'row size unknown until ANALYZE' : `~${f.file_bytes_per_row} file bytes per row (indexes included)`
+      const small = r.items.length > 0 ? ' (under the 4096 default: more pages per row, more I/O)' : ''
+      return { status: r.items.length > 0 ? 'info' : 'ok', finding: `page_size ${f.page_size}${small}, ${rows}` }
     },
   },
   journal_mode: {

@@ -164,15 +164,16 @@ function readPageSize(handle: SqliteHandle): DoctorReading {
     : 0
   const avgRowBytes = rows > 0 ? Math.round((pages * pageSize) / rows) : null
   const items: DoctorItem[] = []
-  if (pageSize < 4096 || (avgRowBytes !== null && avgRowBytes > pageSize / 4)) {
-    const better = Math.min(65536, Math.max(4096, 2 ** Math.ceil(Math.log2(Math.max(4096, (avgRowBytes ?? 0) * 4)))))
+  // the file's bytes per row count the indexes too: a hint of wide rows, not a measure to act on alone
+  if (pageSize < 4096) {
+    const better = 4096
     items.push({
       subject: 'page_size',
-      values: { page_size: pageSize, avg_row_bytes: avgRowBytes },
+      values: { page_size: pageSize, file_bytes_per_row: avgRowBytes },
       fix: `PRAGMA journal_mode = DELETE; PRAGMA page_size = ${better}; VACUUM; PRAGMA journal_mode = WAL;  -- rewrites the file`,
     })
   }
-  return { items, facts: { page_size: pageSize, avg_row_bytes: avgRowBytes, rows_estimate: hasStat1 ? rows : null } }
+  return { items, facts: { page_size: pageSize, file_bytes_per_row: avgRowBytes, rows_estimate: hasStat1 ? rows : null } }
 }
 
 function readJournalMode(handle: SqliteHandle): DoctorReading {
