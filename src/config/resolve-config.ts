@@ -9,7 +9,13 @@
  */
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import { type DbopsConfigFile, type DatabaseFileSettings, type LintFileSettings, loadConfigFile } from './config-file.js'
+import {
+  type DbopsConfigFile,
+  type DatabaseFileSettings,
+  type DoctorFileSettings,
+  type LintFileSettings,
+  loadConfigFile,
+} from './config-file.js'
 import { type DatabaseTarget, formatTargetUrl, parseDatabaseUrl } from './database-url.js'
 import { type ConfigSetting, Layers, type Variable, lookUp } from './config-layers.js'
 import { loadDotenv } from './env-file.js'
@@ -113,6 +119,8 @@ export interface ResolvedConfig {
   modelsPath: string | undefined
   /** The config file's `lint` settings, as written (rule ids are checked by the lint). */
   lint: LintFileSettings
+  /** The config file's `doctor` settings, as written (threshold names are checked by the doctor). */
+  doctor: DoctorFileSettings
   backup: BackupSettings
   /**
    * `SHADOW_DATABASE_URL`: a PostgreSQL database `schema diff --against migrations` and
@@ -319,6 +327,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     statementLockTimeoutSeconds,
     lockRetries,
     lint: fileConfig.lint ?? {},
+    doctor: fileConfig.doctor ?? {},
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
     shadowUrl,
