@@ -5,6 +5,9 @@ import { DbopsCommand } from '../../cli/base-command.js'
 import { dirFlag, lockTimeoutFlag, retentionFlags } from '../../cli/backup-flags.js'
 import { dialectTraits } from '../../dialects/index.js'
 import { progressLine } from '../../ui/progress-line.js'
+import { type FleetJson, fleetFlags, isFleetRun, runFleetCommand } from '../../cli/fleet-support.js'
+import { type FleetBackupDetails, backupTask } from '../../fleet/fleet-tasks.js'
+import { resolveBackupDirectory } from '../../backup/backup-directory.js'
 
 /** `dbops backup create`: a verified backup, then retention; silent on success, for cron. */
 export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
@@ -31,10 +34,12 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       summary: 'Compress the copy with gzip (SQLite; pg_dump archives are compressed already).',
     }),
     'lock-timeout': lockTimeoutFlag,
+    ...fleetFlags,
   }
 
-  async run(): Promise<CreateBackupResult> {
+  async run(): Promise<CreateBackupResult | FleetJson<FleetBackupDetails>> {
     const config = await this.loadConfig()
+    if (isFleetRun(this.flags)) return this.backUpFleet(config)
     this.announce(config)
     const interactive = this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json
     const progress = progressLine(process.stderr, interactive, 'backup', dialectTraits(config.target.dialect).backupProgressUnit)
@@ -71,5 +76,35 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       )
     }
     return result
+  }
+
+  /** One backup per database of the fleet, each in its own subdirectory of the backup directory. */
+  private async backUpFleet(config: Awaited<ReturnType<typeof this.loadConfig>>): Promise<FleetJson<FleetBackupDetails>> {
+    const task = backupTask(resolveBackupDirectory(config, this.flags.dir).dir, (target, signal) => ({
+      retention: {
+        keepLast: this.flags['keep-last'],
+        keepDaily: this.flags['keep-daily'],
+        keepWeekly: this.flags['keep-weekly'],
+        keepMonthly: this.flags['keep-monthly'],
+      },
+      verifyLevel: this.flags.verify as 'hash' | 'read' | 'restore',
+      gzip: this.flags.gzip,
+      lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+      connect: this.connectOptions(target.config, 'read'),
+      ...this.reporting(),
+      signal,
+    }))
+    const json = await runFleetCommand(
+      { out: this.out, config, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
+      task,
+      [
+        { header: 'FILE', cell: (r) => r.file ?? '' },
+        { header: 'SIZE', cell: (r) => (r.size_bytes === null || r.size_bytes === undefined ? '' : formatBytes(r.size_bytes)) },
+      ],
+      // a backup is of a whole database: schemas of one database would be the same dump N times
+      this.flags.schemas === undefined ? [] : ['--schemas'],
+    )
+    process.exitCode = json.exit_code
+    return json
   }
 }
