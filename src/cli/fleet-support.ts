@@ -4,7 +4,7 @@
  * table and the JSON document, and the exit code (the worst of the targets').
  */
 import { Flags } from './oclif.js'
-import type { ResolvedConfig } from '../config/resolve-config.js'
+import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { UsageError } from '../errors.js'
 import { fleetHeadroom } from '../fleet/fleet-headroom.js'
@@ -59,7 +59,6 @@ export function isFleetRun(flags: FleetFlagValues): boolean {
 /** What a command hands to {@link runFleetCommand}. */
 export interface FleetCommandContext {
   out: Output
-  config: ResolvedConfig
   flags: FleetFlagValues
   signal: AbortSignal
   connect: (config: ResolvedConfig, mode: 'read' | 'write') => ConnectOptions
@@ -88,14 +87,17 @@ export async function runFleetCommand<D>(
   columns: Array<FleetColumn<D>>,
   incompatible: string[] = [],
 ): Promise<FleetJson<D>> {
-  const { out, flags, config } = ctx
+  const { out, flags } = ctx
+  const env = process.env
   if (flags.fleet !== undefined && (flags.url !== undefined || flags.db !== undefined))
     throw new UsageError('--fleet cannot be combined with --url or --db', { hint: 'The fleet names its databases; use --schemas with --url or --db.' })
   if (incompatible.length > 0) throw new UsageError(`${incompatible.join(', ')} cannot be used with --fleet or --schemas`)
+  const config = await resolveConfig({ env: baseEnv(env), flags: { url: flags.url, db: flags.db, config: flags.config } })
   const targets = await resolveFleetTargets(config, {
     fleet: flags.fleet,
     schemas: flags.schemas,
     configPath: flags.config,
+    env,
     connect: ctx.connect(config, 'read'),
   })
   const requested = flags.concurrency ?? (flags.fleet ? config.fleets[flags.fleet]?.concurrency : undefined) ?? DEFAULT_FLEET_CONCURRENCY
@@ -132,4 +134,14 @@ export async function runFleetCommand<D>(
     exit_code: run.exitCode,
     targets: run.rows.map((row) => ({ ...row, error: row.error ? errorJson(row.error).error : null })),
   }
+}
+
+/**
+ * The environment the fleet's base settings are resolved from: `DATABASE_PASSWORD` alone (no
+ * `DATABASE_HOST`) is the fleet's password, not a half-described default database.
+ */
+function baseEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  if (env.DATABASE_PASSWORD === undefined || env.DATABASE_HOST !== undefined) return env
+  const { DATABASE_PASSWORD: _password, ...rest } = env
+  return rest
 }

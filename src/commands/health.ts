@@ -41,12 +41,11 @@ export default class Health extends DbopsCommand<typeof Health> {
   }
 
   async run(): Promise<HealthReport | FleetJson<FleetHealthDetails> | undefined> {
-    const config = await this.loadConfig()
     const thresholds = resolveThresholds(this.flags.threshold ?? [], process.env)
     if (isFleetRun(this.flags)) {
       const task = healthTask((target) => ({ deep: this.flags.deep, thresholds, connect: this.connectOptions(target.config, 'read') }))
       const json = await runFleetCommand(
-        { out: this.out, config, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
+        { out: this.out, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
         task,
         [
           { header: 'HEALTH', cell: (r) => r.health ?? '-' },
@@ -57,6 +56,7 @@ export default class Health extends DbopsCommand<typeof Health> {
       process.exitCode = json.exit_code
       return json
     }
+    const config = await this.loadConfig()
     this.announce(config)
     const options = { deep: this.flags.deep, thresholds, connect: this.connectOptions(config, 'read') }
     if (this.flags.watch === undefined) {

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { type DatabaseTarget, formatHostPort, parseDatabaseUrl } from '../config/database-url.js'
+import { type DatabaseTarget, formatHostPort, formatTargetUrl, parseDatabaseUrl } from '../config/database-url.js'
 import type { FleetFileSettings } from '../config/config-file.js'
 import { registerSecret } from '../config/redact.js'
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
@@ -62,7 +62,9 @@ export async function resolveFleetTargets(base: ResolvedConfig, options: FleetTa
     const lines = settings.urls
       ? settings.urls.map((url, i) => ({ url, origin: `${key}.urls[${i}]` }))
       : readUrlsFile(path.resolve(baseDir, settings.urlsFile!), `${key}.urlsFile`)
-    databases = lines.map(({ url, origin }) => ({ config: withUrl(base, url, origin, env, passfile), origin }))
+    const resolve = urlResolver(base, options.configPath, env, passfile)
+    databases = []
+    for (const { url, origin } of lines) databases.push({ config: await resolve(url, origin), origin })
   }
 
   const targets: Array<FleetTarget & { origin: string }> = []
@@ -105,21 +107,25 @@ function readUrlsFile(file: string, key: string): Array<{ url: string; origin: s
     .filter(({ url }) => url !== '' && !url.startsWith('#'))
 }
 
-/** `base` pointed at `url`, its password filled from the passfile or `DATABASE_PASSWORD` when the URL has none. */
-function withUrl(
-  base: ResolvedConfig,
-  url: string,
-  origin: string,
-  env: Record<string, string | undefined>,
-  passfile: PassfileEntry[],
-): ResolvedConfig {
-  let target: DatabaseTarget = parseDatabaseUrl(url, { key: origin, cwd: base.configFile ? path.dirname(base.configFile) : base.cwd })
-  if (target.dialect === 'postgres') {
-    const password = target.password ?? findPassword(passfile, target) ?? env.DATABASE_PASSWORD
-    target = { ...target, password }
-    registerSecret(password, [target.user, target.database, target.host])
+/**
+ * Resolves URL targets: the settings a URL of each dialect gets (its default schema, history
+ * table, pool) are resolved once, as `--url` would, then each URL gets its own target, its
+ * password filled from the passfile or `DATABASE_PASSWORD` when the URL has none.
+ */
+function urlResolver(base: ResolvedConfig, configPath: string | undefined, env: Record<string, string | undefined>, passfile: PassfileEntry[]) {
+  const perDialect = new Map<string, Promise<ResolvedConfig>>()
+  return async (url: string, origin: string): Promise<ResolvedConfig> => {
+    let target: DatabaseTarget = parseDatabaseUrl(url, { key: origin, cwd: base.configFile ? path.dirname(base.configFile) : base.cwd })
+    if (!perDialect.has(target.dialect))
+      perDialect.set(target.dialect, resolveConfig({ cwd: base.cwd, env, flags: { url: formatTargetUrl(target.dialect === 'postgres' ? { ...target, password: undefined } : target), config: configPath } }))
+    const settings = await perDialect.get(target.dialect)!
+    if (target.dialect === 'postgres') {
+      const password = target.password ?? findPassword(passfile, target) ?? env.DATABASE_PASSWORD
+      target = { ...target, password }
+      registerSecret(password, [target.user, target.database, target.host])
+    }
+    return { ...settings, target }
   }
-  return { ...base, target, databaseName: base.databaseName }
 }
 
 /** `config` with `schema` as its default schema and the history table's home. */
@@ -174,12 +180,15 @@ async function queryTargets(
   } finally {
     await conn.close()
   }
-  return rows.map((row, i) => {
+  const resolve = urlResolver(base, options.configPath, env, passfile)
+  const databases: Array<{ config: ResolvedConfig; origin: string; schema?: string }> = []
+  for (const [i, row] of rows.entries()) {
     const value = String(Object.values(row)[0] ?? '').trim()
     const origin = `${key} row ${i + 1}`
-    if (/^[a-z][a-z0-9+.-]*:/i.test(value)) return { config: withUrl(base, value, origin, env, passfile), origin }
-    return { config: on, origin, schema: value }
-  })
+    if (/^[a-z][a-z0-9+.-]*:/i.test(value)) databases.push({ config: await resolve(value, origin), origin })
+    else databases.push({ config: on, origin, schema: value })
+  }
+  return databases
 }
 
 function labelOf(target: DatabaseTarget, schema: string | undefined, cwd: string): string {

@@ -5,6 +5,7 @@
  * target's own configuration: its own connection, lock and result.
  */
 import path from 'node:path'
+import { resolveBackupDirectory } from '../backup/backup-directory.js'
 import { type CreateBackupOptions, createBackup } from '../backup/create-backup.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { ExitCode } from '../errors.js'
@@ -104,9 +105,10 @@ export interface FleetBackupDetails {
  * after the target), so that retention and locks are per target and two servers' databases
  * of one name never meet.
  */
-export function backupTask(dir: string, options: PerTarget<CreateBackupOptions>) {
+export function backupTask(dir: string | undefined, options: PerTarget<CreateBackupOptions>) {
   return async (target: FleetTarget, signal: AbortSignal | undefined): Promise<FleetTaskOutcome<FleetBackupDetails>> => {
-    const result = await createBackup(target.config, { ...options(target, signal), dir: path.join(dir, fleetDirectoryName(target.label)) })
+    const root = resolveBackupDirectory(target.config, dir).dir
+    const result = await createBackup(target.config, { ...options(target, signal), dir: path.join(root, fleetDirectoryName(target.label)) })
     return { exitCode: ExitCode.ok, failed: false, details: { file: result.path, size_bytes: result.size_bytes } }
   }
 }

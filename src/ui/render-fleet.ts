@@ -49,7 +49,8 @@ export function renderFleetTable<D>(rows: Array<FleetRow<D>>, columns: Array<Fle
     ['TARGET', ...columns.map((c) => c.header), 'TIME', 'STATUS', 'ERROR'],
     rows.map((row) => [
       row.target,
-      ...columns.map((c) => (row.status === 'not_run' ? '' : c.cell(row))),
+      // a target that never got as far as the command (not run, not reached) has no values
+      ...columns.map((c) => (row.status === 'not_run' || (row.error && !hasDetails(row)) ? '' : c.cell(row))),
       row.duration_ms === null ? '' : `${row.duration_ms} ms`,
       status(row),
       row.error ? `${row.error.code}: ${firstLine(row.error.message)}` : '',
@@ -89,6 +90,12 @@ export function groupFleetStatus(rows: readonly StatusRowLike[]): Array<{ group:
   const groups = new Map<string, number>()
   for (const row of rows) groups.set(statusGroupOf(row), (groups.get(statusGroupOf(row)) ?? 0) + 1)
   return [...groups].map(([group, targets]) => ({ group, targets })).sort((a, b) => b.targets - a.targets || a.group.localeCompare(b.group))
+}
+
+const ROW_KEYS = new Set(['target', 'status', 'exit_code', 'duration_ms', 'error'])
+
+function hasDetails(row: object): boolean {
+  return Object.keys(row).some((key) => !ROW_KEYS.has(key))
 }
 
 function firstLine(text: string): string {

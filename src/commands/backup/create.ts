@@ -7,7 +7,6 @@ import { dialectTraits } from '../../dialects/index.js'
 import { progressLine } from '../../ui/progress-line.js'
 import { type FleetJson, fleetFlags, isFleetRun, runFleetCommand } from '../../cli/fleet-support.js'
 import { type FleetBackupDetails, backupTask } from '../../fleet/fleet-tasks.js'
-import { resolveBackupDirectory } from '../../backup/backup-directory.js'
 
 /** `dbops backup create`: a verified backup, then retention; silent on success, for cron. */
 export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
@@ -38,8 +37,8 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
   }
 
   async run(): Promise<CreateBackupResult | FleetJson<FleetBackupDetails>> {
+    if (isFleetRun(this.flags)) return this.backUpFleet()
     const config = await this.loadConfig()
-    if (isFleetRun(this.flags)) return this.backUpFleet(config)
     this.announce(config)
     const interactive = this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json
     const progress = progressLine(process.stderr, interactive, 'backup', dialectTraits(config.target.dialect).backupProgressUnit)
@@ -79,8 +78,8 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
   }
 
   /** One backup per database of the fleet, each in its own subdirectory of the backup directory. */
-  private async backUpFleet(config: Awaited<ReturnType<typeof this.loadConfig>>): Promise<FleetJson<FleetBackupDetails>> {
-    const task = backupTask(resolveBackupDirectory(config, this.flags.dir).dir, (target, signal) => ({
+  private async backUpFleet(): Promise<FleetJson<FleetBackupDetails>> {
+    const task = backupTask(this.flags.dir, (target, signal) => ({
       retention: {
         keepLast: this.flags['keep-last'],
         keepDaily: this.flags['keep-daily'],
@@ -95,7 +94,7 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       signal,
     }))
     const json = await runFleetCommand(
-      { out: this.out, config, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
+      { out: this.out, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
       task,
       [
         { header: 'FILE', cell: (r) => r.file ?? '' },

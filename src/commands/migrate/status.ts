@@ -55,7 +55,7 @@ export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
   private async statusOfFleet(): Promise<FleetJson<FleetStatusDetails> & { groups: Array<{ group: string; targets: number }> }> {
     const task = statusTask((target, signal) => ({ signal, connect: this.connectOptions(target.config, 'read') }))
     const json = await runFleetCommand(
-      { out: this.out, config: await this.loadConfig(), flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
+      { out: this.out, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
       task,
       [
         { header: 'HEAD', cell: (r) => r.head ?? '-' },

@@ -80,7 +80,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
       ...gateOptions(flags),
     }))
     const json = await runFleetCommand(
-      { out: this.out, config: await this.loadConfig(), flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'write' },
+      { out: this.out, flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'write' },
       task,
       [
         { header: 'BEFORE → AFTER', cell: (r) => `${r.before ?? '-'} → ${r.after ?? '-'}` },
