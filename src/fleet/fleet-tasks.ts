@@ -4,8 +4,9 @@
  * (status) and `backup create` (file, size). Each calls the single-database core with the
  * target's own configuration: its own connection, lock and result.
  */
+import fs from 'node:fs'
 import path from 'node:path'
-import { resolveBackupDirectory } from '../backup/backup-directory.js'
+import { prepareBackupDirectory, resolveBackupDirectory } from '../backup/backup-directory.js'
 import { type CreateBackupOptions, createBackup } from '../backup/create-backup.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { ExitCode } from '../errors.js'
@@ -107,8 +108,12 @@ export interface FleetBackupDetails {
  */
 export function backupTask(dir: string | undefined, options: PerTarget<CreateBackupOptions>) {
   return async (target: FleetTarget, signal: AbortSignal | undefined): Promise<FleetTaskOutcome<FleetBackupDetails>> => {
-    const root = resolveBackupDirectory(target.config, dir).dir
-    const result = await createBackup(target.config, { ...options(target, signal), dir: path.join(root, fleetDirectoryName(target.label)) })
+    // the root as for one database (a chosen one must exist); the target's own directory is made
+    const where = resolveBackupDirectory(target.config, dir)
+    prepareBackupDirectory(where)
+    const own = path.join(where.dir, fleetDirectoryName(target.label))
+    fs.mkdirSync(own, { recursive: true, mode: 0o700 })
+    const result = await createBackup(target.config, { ...options(target, signal), dir: own })
     return { exitCode: ExitCode.ok, failed: false, details: { file: result.path, size_bytes: result.size_bytes } }
   }
 }
