@@ -45,7 +45,9 @@ export default async function fleetBench(ctx) {
   await adminClient.connect()
   const started = Date.now()
   for (const name of names) await adminClient.query(`CREATE DATABASE ${name}`)
-  ctx.print(`${DATABASES} databases created in ${((Date.now() - started) / 1000).toFixed(1)} s; ${MIGRATIONS} migrations each, ${ROUNDS} rounds`)
+  ctx.print(
+    `${DATABASES} databases created in ${((Date.now() - started) / 1000).toFixed(1)} s; ${MIGRATIONS} migrations each, ${ROUNDS} rounds`,
+  )
 
   const reset = async () => {
     for (const name of names) {
@@ -58,7 +60,10 @@ export default async function fleetBench(ctx) {
   const dbmateArgs = `--no-dump-schema --migrations-dir ${JSON.stringify(migrations)} migrate`
   const candidates = {
     'dbops --concurrency 4': [process.execPath, [ctx.binPath, 'migrate', 'up', '--fleet', 'bench', '--concurrency', '4', '--quiet']],
-    'dbmate loop (sequential)': ['sh', ['-c', `while read -r url; do ${dbmate} --url "$url" ${dbmateArgs} >/dev/null || exit 1; done < tenants.txt`]],
+    'dbmate loop (sequential)': [
+      'sh',
+      ['-c', `while read -r url; do ${dbmate} --url "$url" ${dbmateArgs} >/dev/null || exit 1; done < tenants.txt`],
+    ],
     'xargs -P 4 dbmate': ['sh', ['-c', `xargs -P 4 -I{} ${dbmate} --url {} ${dbmateArgs} < tenants.txt >/dev/null`]],
   }
   const times = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]))
@@ -68,8 +73,12 @@ export default async function fleetBench(ctx) {
         await reset()
         times[name].push(ctx.timeProcess(command, args, { cwd: dir }))
         // every database really migrated
-        const check = spawnSync(process.execPath, [ctx.binPath, 'migrate', 'status', '--url', urlOf(names.at(-1)), '--json'], { cwd: dir, encoding: 'utf8' })
-        if (name.startsWith('dbops') && JSON.parse(check.stdout).summary.applied !== MIGRATIONS) throw new Error(`${name} did not apply every migration`)
+        const check = spawnSync(process.execPath, [ctx.binPath, 'migrate', 'status', '--url', urlOf(names.at(-1)), '--json'], {
+          cwd: dir,
+          encoding: 'utf8',
+        })
+        if (name.startsWith('dbops') && JSON.parse(check.stdout).summary.applied !== MIGRATIONS)
+          throw new Error(`${name} did not apply every migration`)
       }
     }
   } finally {
@@ -80,6 +89,8 @@ export default async function fleetBench(ctx) {
   const xargs = ctx.median(times['xargs -P 4 dbmate'])
   for (const [name, ms] of Object.entries(times)) {
     const m = ctx.median(ms)
-    ctx.print(`${name.padEnd(26)} median ${(m / 1000).toFixed(2)} s  (${ms.map((t) => (t / 1000).toFixed(2)).join(', ')})  ${(m / xargs).toFixed(2)}× xargs -P 4`)
+    ctx.print(
+      `${name.padEnd(26)} median ${(m / 1000).toFixed(2)} s  (${ms.map((t) => (t / 1000).toFixed(2)).join(', ')})  ${(m / xargs).toFixed(2)}× xargs -P 4`,
+    )
   }
 }

@@ -90,7 +90,9 @@ export async function runFleetCommand<D>(
   const { out, flags } = ctx
   const env = process.env
   if (flags.fleet !== undefined && (flags.url !== undefined || flags.db !== undefined))
-    throw new UsageError('--fleet cannot be combined with --url or --db', { hint: 'The fleet names its databases; use --schemas with --url or --db.' })
+    throw new UsageError('--fleet cannot be combined with --url or --db', {
+      hint: 'The fleet names its databases; use --schemas with --url or --db.',
+    })
   if (incompatible.length > 0) throw new UsageError(`${incompatible.join(', ')} cannot be used with --fleet or --schemas`)
   const config = await resolveConfig({ env: baseEnv(env), flags: { url: flags.url, db: flags.db, config: flags.config } })
   const targets = await resolveFleetTargets(config, {
@@ -122,9 +124,11 @@ export async function runFleetCommand<D>(
   out.result(renderFleetTable(run.rows, columns, out.out))
   out.result('')
   out.result(renderFleetSummary(run.rows))
-  if (run.stopped === 'canary') out.warn(`a canary target failed: the other ${run.rows.filter((r) => r.status === 'not_run').length} were not run`)
+  if (run.stopped === 'canary')
+    out.warn(`a canary target failed: the other ${run.rows.filter((r) => r.status === 'not_run').length} were not run`)
   if (run.stopped === 'fail_fast') out.warn('--fail-fast: stopped after the first failure; the targets not run are left as they were')
-  if (run.stopped === 'interrupted') out.warn('interrupted: running targets finished or rolled back their current migration; the rest were not started')
+  if (run.stopped === 'interrupted')
+    out.warn('interrupted: running targets finished or rolled back their current migration; the rest were not started')
   return {
     fleet: flags.fleet ?? null,
     schemas: flags.schemas ?? null,

@@ -276,7 +276,8 @@ const FILE_SCHEMA: Record<string, Check> = {
   fleets: checkFleets,
 }
 
-const FLEET_EXAMPLE = "Example: fleets: { tenants: { urlsFile: 'tenants.txt' } } (or { urls: [...] }, or { query: 'SELECT url FROM tenants', on: 'main' })."
+const FLEET_EXAMPLE =
+  "Example: fleets: { tenants: { urlsFile: 'tenants.txt' } } (or { urls: [...] }, or { query: 'SELECT url FROM tenants', on: 'main' })."
 
 /** `fleets`: named groups, each with exactly one of `urls`, `urlsFile` or `query` (+ `on`). */
 function checkFleets(value: unknown, label: string, keyPath: string): void {
@@ -302,10 +303,13 @@ function checkFleets(value: unknown, label: string, keyPath: string): void {
     )
     const sources = ['urls', 'urlsFile', 'query'].filter((key) => fleet[key] !== undefined)
     if (sources.length !== 1)
-      throw new ConfigError(`${label}: ${at} needs exactly one of urls, urlsFile or query, got ${sources.length === 0 ? 'none' : sources.join(' and ')}`, {
-        code: 'CONFIG_FILE_INVALID',
-        hint: FLEET_EXAMPLE,
-      })
+      throw new ConfigError(
+        `${label}: ${at} needs exactly one of urls, urlsFile or query, got ${sources.length === 0 ? 'none' : sources.join(' and ')}`,
+        {
+          code: 'CONFIG_FILE_INVALID',
+          hint: FLEET_EXAMPLE,
+        },
+      )
     if ((fleet.query === undefined) !== (fleet.on === undefined))
       throw new ConfigError(`${label}: ${at}: query and on go together (the query runs on the database named by on)`, {
         code: 'CONFIG_FILE_INVALID',

@@ -9,7 +9,13 @@
  */
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import { type DbopsConfigFile, type DatabaseFileSettings, type FleetFileSettings, type LintFileSettings, loadConfigFile } from './config-file.js'
+import {
+  type DbopsConfigFile,
+  type DatabaseFileSettings,
+  type FleetFileSettings,
+  type LintFileSettings,
+  loadConfigFile,
+} from './config-file.js'
 import { type DatabaseTarget, formatTargetUrl, parseDatabaseUrl } from './database-url.js'
 import { type ConfigSetting, Layers, type Variable, lookUp } from './config-layers.js'
 import { loadDotenv } from './env-file.js'

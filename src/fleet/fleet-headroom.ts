@@ -7,6 +7,7 @@
  * (its targets will report their own errors); SQLite has no such limit.
  */
 import type { DbConnection, ConnectOptions } from '../dialects/dialect.js'
+import { targetServer } from '../config/target-identity.js'
 import { connect } from '../dialects/index.js'
 import type { FleetTarget } from './fleet-targets.js'
 
@@ -35,7 +36,7 @@ export interface FleetHeadroom {
 export async function fleetHeadroom(targets: readonly FleetTarget[], requested: number, options: ConnectOptions): Promise<FleetHeadroom> {
   const byServer = new Map<string, FleetTarget[]>()
   for (const t of targets) {
-    const key = t.config.target.dialect === 'postgres' ? `${t.config.target.host}:${t.config.target.port}` : undefined
+    const key = targetServer(t.config.target)
     if (key === undefined) continue
     byServer.set(key, [...(byServer.get(key) ?? []), t])
   }
@@ -65,7 +66,11 @@ async function probeFree(members: readonly FleetTarget[], options: ConnectOption
   for (const member of members) {
     let conn: DbConnection | undefined
     try {
-      conn = await connect(member.config, { ...options, mode: "read", deadlineMs: Math.min(3000, member.config.connectTimeoutSeconds * 1000) })
+      conn = await connect(member.config, {
+        ...options,
+        mode: 'read',
+        deadlineMs: Math.min(3000, member.config.connectTimeoutSeconds * 1000),
+      })
       const probe = await conn.dialect.probePool(conn)
       // the probe's own connection is counted as used; it closes before the run
       return probe.free === undefined ? undefined : probe.free + 1

@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { type DatabaseTarget, formatHostPort, formatTargetUrl, parseDatabaseUrl } from '../config/database-url.js'
+import { type DatabaseTarget, parseDatabaseUrl } from '../config/database-url.js'
+import { passwordlessUrl, targetIdentity, targetLabel, withPassword } from '../config/target-identity.js'
 import type { FleetFileSettings } from '../config/config-file.js'
-import { registerSecret } from '../config/redact.js'
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
@@ -72,14 +72,22 @@ export async function resolveFleetTargets(base: ResolvedConfig, options: FleetTa
   const listed = databases.flatMap((d) => (d.schema === undefined ? [] : [d.schema])).join(',')
   for (const database of databases) {
     if (database.schema !== undefined) targets.push(inSchema(database.config, database.schema, listed, database.origin))
-    else if (glob === undefined) targets.push({ label: labelOf(database.config.target, undefined, base.cwd), config: database.config, origin: database.origin })
-    else for (const schema of await matchingSchemas(database.config, glob, options.connect)) targets.push(inSchema(database.config, schema, glob, database.origin))
+    else if (glob === undefined)
+      targets.push({ label: targetLabel(database.config.target, undefined, base.cwd), config: database.config, origin: database.origin })
+    else
+      for (const schema of await matchingSchemas(database.config, glob, options.connect))
+        targets.push(inSchema(database.config, schema, glob, database.origin))
   }
   if (targets.length === 0)
-    throw new ConfigError(`${options.fleet ? `--fleet ${options.fleet}` : '--schemas'}: no targets${glob ? ` (no schema matches ${glob})` : ''}`, {
-      code: 'FLEET_EMPTY',
-      hint: glob ? 'Check the glob: `dbops inspect tables --all-schemas` lists the schemas.' : 'List the databases under fleets in the config file.',
-    })
+    throw new ConfigError(
+      `${options.fleet ? `--fleet ${options.fleet}` : '--schemas'}: no targets${glob ? ` (no schema matches ${glob})` : ''}`,
+      {
+        code: 'FLEET_EMPTY',
+        hint: glob
+          ? 'Check the glob: `dbops inspect tables --all-schemas` lists the schemas.'
+          : 'List the databases under fleets in the config file.',
+      },
+    )
   assertNoDuplicates(targets)
   return targets.map(({ label, config }) => ({ label, config }))
 }
@@ -88,10 +96,16 @@ function fleetSettings(base: ResolvedConfig, name: string): FleetFileSettings {
   const settings = base.fleets[name]
   if (settings) return settings
   const known = Object.keys(base.fleets)
-  throw new ConfigError(`--fleet ${name}: no fleet of that name in ${base.configFile ? path.basename(base.configFile) : 'the config (there is no config file)'}`, {
-    code: 'CONFIG_UNKNOWN_FLEET',
-    hint: known.length > 0 ? `Known fleets: ${known.join(', ')}.` : "Add it under `fleets` in dbops.config.ts, e.g. fleets: { tenants: { urlsFile: 'tenants.txt' } }.",
-  })
+  throw new ConfigError(
+    `--fleet ${name}: no fleet of that name in ${base.configFile ? path.basename(base.configFile) : 'the config (there is no config file)'}`,
+    {
+      code: 'CONFIG_UNKNOWN_FLEET',
+      hint:
+        known.length > 0
+          ? `Known fleets: ${known.join(', ')}.`
+          : "Add it under `fleets` in dbops.config.ts, e.g. fleets: { tenants: { urlsFile: 'tenants.txt' } }.",
+    },
+  )
 }
 
 function readUrlsFile(file: string, key: string): Array<{ url: string; origin: string }> {
@@ -99,7 +113,11 @@ function readUrlsFile(file: string, key: string): Array<{ url: string; origin: s
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(`${key}: cannot read ${file}: ${messageOf(err)}`, { code: 'FLEET_URLS_FILE', hint: 'The path is relative to the config file.', cause: err })
+    throw new ConfigError(`${key}: cannot read ${file}: ${messageOf(err)}`, {
+      code: 'FLEET_URLS_FILE',
+      hint: 'The path is relative to the config file.',
+      cause: err,
+    })
   }
   return text
     .split(/\r?\n/)
@@ -112,18 +130,19 @@ function readUrlsFile(file: string, key: string): Array<{ url: string; origin: s
  * table, pool) are resolved once, as `--url` would, then each URL gets its own target, its
  * password filled from the passfile or `DATABASE_PASSWORD` when the URL has none.
  */
-function urlResolver(base: ResolvedConfig, configPath: string | undefined, env: Record<string, string | undefined>, passfile: PassfileEntry[]) {
+function urlResolver(
+  base: ResolvedConfig,
+  configPath: string | undefined,
+  env: Record<string, string | undefined>,
+  passfile: PassfileEntry[],
+) {
   const perDialect = new Map<string, Promise<ResolvedConfig>>()
   return async (url: string, origin: string): Promise<ResolvedConfig> => {
-    let target: DatabaseTarget = parseDatabaseUrl(url, { key: origin, cwd: base.configFile ? path.dirname(base.configFile) : base.cwd })
-    if (!perDialect.has(target.dialect))
-      perDialect.set(target.dialect, resolveConfig({ cwd: base.cwd, env, flags: { url: formatTargetUrl(target.dialect === 'postgres' ? { ...target, password: undefined } : target), config: configPath } }))
-    const settings = await perDialect.get(target.dialect)!
-    if (target.dialect === 'postgres') {
-      const password = target.password ?? findPassword(passfile, target) ?? env.DATABASE_PASSWORD
-      target = { ...target, password }
-      registerSecret(password, [target.user, target.database, target.host])
-    }
+    const parsed: DatabaseTarget = parseDatabaseUrl(url, { key: origin, cwd: base.configFile ? path.dirname(base.configFile) : base.cwd })
+    if (!perDialect.has(parsed.dialect))
+      perDialect.set(parsed.dialect, resolveConfig({ cwd: base.cwd, env, flags: { url: passwordlessUrl(parsed), config: configPath } }))
+    const settings = await perDialect.get(parsed.dialect)!
+    const target = withPassword(parsed, (t) => findPassword(passfile, t) ?? env.DATABASE_PASSWORD)
     return { ...settings, target }
   }
 }
@@ -131,7 +150,7 @@ function urlResolver(base: ResolvedConfig, configPath: string | undefined, env: 
 /** `config` with `schema` as its default schema and the history table's home. */
 function inSchema(config: ResolvedConfig, schema: string, siblings: string, origin: string): FleetTarget & { origin: string } {
   return {
-    label: labelOf(config.target, schema, config.cwd),
+    label: targetLabel(config.target, schema, config.cwd),
     origin,
     config: {
       ...config,
@@ -191,19 +210,10 @@ async function queryTargets(
   return databases
 }
 
-function labelOf(target: DatabaseTarget, schema: string | undefined, cwd: string): string {
-  if (target.dialect === 'sqlite') {
-    const relative = path.relative(cwd, target.path)
-    return relative.startsWith('..') ? target.path : relative
-  }
-  return `${formatHostPort(target.host, target.port)}/${target.database}${schema === undefined ? '' : `/${schema}`}`
-}
-
 function assertNoDuplicates(targets: Array<FleetTarget & { origin: string }>): void {
   const seen = new Map<string, string>()
   for (const { label, config, origin } of targets) {
-    const t = config.target
-    const key = t.dialect === 'sqlite' ? `sqlite:${t.path}` : `${t.host.toLowerCase()}:${t.port}/${t.database}/${config.schema}`
+    const key = targetIdentity(config.target, config.schema)
     const first = seen.get(key)
     if (first !== undefined)
       throw new ConfigError(`Duplicate fleet target ${label}: ${origin} repeats ${first}`, {

@@ -43,7 +43,11 @@ export function readPassfile(file: string): PassfileEntry[] {
 export function findPassword(entries: readonly PassfileEntry[], target: PostgresTarget): string | undefined {
   const matches = (field: string, value: string) => field === '*' || field === value
   return entries.find(
-    (e) => matches(e.host, target.host) && matches(e.port, String(target.port)) && matches(e.database, target.database) && matches(e.user, target.user),
+    (e) =>
+      matches(e.host, target.host) &&
+      matches(e.port, String(target.port)) &&
+      matches(e.database, target.database) &&
+      matches(e.user, target.user),
   )?.password
 }
 

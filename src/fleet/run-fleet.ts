@@ -61,7 +61,17 @@ export interface RunFleetOptions {
 }
 
 // worst first: interrupted, then what no retry fixes, then what a retry may, then attention
-const SEVERITY = [ExitCode.sigterm, ExitCode.sigint, ExitCode.integrity, ExitCode.access, ExitCode.failed, ExitCode.usage, ExitCode.lockTimeout, ExitCode.unreachable, ExitCode.attention]
+const SEVERITY = [
+  ExitCode.sigterm,
+  ExitCode.sigint,
+  ExitCode.integrity,
+  ExitCode.access,
+  ExitCode.failed,
+  ExitCode.usage,
+  ExitCode.lockTimeout,
+  ExitCode.unreachable,
+  ExitCode.attention,
+]
 
 /** The worst of `codes` by the exit-code table (130 > 6 > 7 > 1 > 2 > 5 > 4 > 3 > 0). */
 export function worstExitCode(codes: Iterable<number>): number {
@@ -86,7 +96,9 @@ export async function runFleet<D>(
   task: (target: FleetTarget, signal: AbortSignal | undefined) => Promise<FleetTaskOutcome<D>>,
   options: RunFleetOptions,
 ): Promise<FleetRun<D>> {
-  const rows: Array<FleetRow<D>> = targets.map((t) => ({ target: t.label, status: 'not_run', exit_code: null, duration_ms: null, error: undefined }) as FleetRow<D>)
+  const rows: Array<FleetRow<D>> = targets.map(
+    (t) => ({ target: t.label, status: 'not_run', exit_code: null, duration_ms: null, error: undefined }) as FleetRow<D>,
+  )
   const progress: FleetProgress = { total: targets.length, done: 0, running: 0, failed: 0, pending: targets.length }
   let stopped: FleetRun<D>['stopped'] = null
   const report = () => options.onProgress?.({ ...progress })

@@ -54,7 +54,12 @@ function historyElsewhereError(store: MigrationStore, found: HistoryTable, more:
  * matches `tenant_1`, not `old_tenant_1`).
  */
 export function globMatcher(globs: string): (name: string) => boolean {
-  const one = (glob: string) => glob.trim().replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.')
+  const one = (glob: string) =>
+    glob
+      .trim()
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')
   const re = new RegExp(`^(?:${globs.split(',').map(one).join('|')})$`)
   return (name) => re.test(name)
 }

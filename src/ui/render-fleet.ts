@@ -43,7 +43,13 @@ export function fleetProgressView(stream: { write(text: string): unknown }, enab
 export function renderFleetTable<D>(rows: Array<FleetRow<D>>, columns: Array<FleetColumn<D>>, chalk: ChalkInstance): string {
   const status = (row: FleetRow<D>) => {
     const text = row.exit_code && row.exit_code !== 0 ? `${row.status} (${row.exit_code})` : row.status
-    return row.status === 'ok' ? (row.exit_code === 3 ? chalk.yellow(text) : chalk.green(text)) : row.status === 'not_run' ? chalk.dim(text) : chalk.red(text)
+    return row.status === 'ok'
+      ? row.exit_code === 3
+        ? chalk.yellow(text)
+        : chalk.green(text)
+      : row.status === 'not_run'
+        ? chalk.dim(text)
+        : chalk.red(text)
   }
   return renderTable(
     ['TARGET', ...columns.map((c) => c.header), 'TIME', 'STATUS', 'ERROR'],
@@ -76,7 +82,8 @@ export interface StatusRowLike {
 
 /** The group a status row belongs to: `at HEAD`, `dirty`, `unreachable`, … */
 export function statusGroupOf(row: StatusRowLike): string {
-  if (row.error !== null && row.error !== undefined) return row.exit_code === 4 ? 'unreachable' : row.exit_code === 7 ? 'no access' : row.exit_code === 130 ? 'interrupted' : 'failed'
+  if (row.error !== null && row.error !== undefined)
+    return row.exit_code === 4 ? 'unreachable' : row.exit_code === 7 ? 'no access' : row.exit_code === 130 ? 'interrupted' : 'failed'
   if (row.status === 'not_run') return 'not checked'
   if ((row.dirty ?? 0) > 0) return 'dirty'
   return `at ${row.head ?? 'nothing applied'}`

@@ -64,7 +64,11 @@ describe('postgres: a fleet of 50 databases', () => {
   const env = { DATABASE_PASSWORD: password, DATABASE_CONNECT_TIMEOUT: '2' }
 
   beforeAll(async () => {
-    dbs = await eachAtOnce(Array.from({ length: 50 }, (_, i) => i), 4, () => createTestDatabase(admin, 'dbops_fleet'))
+    dbs = await eachAtOnce(
+      Array.from({ length: 50 }, (_, i) => i),
+      4,
+      () => createTestDatabase(admin, 'dbops_fleet'),
+    )
     const unreachable = withUrl(bare(dbs[0]!), { port: 1 })
     p = project({
       fleets: {
@@ -88,7 +92,11 @@ describe('postgres: a fleet of 50 databases', () => {
     await holder.connect()
     await holder.query('SELECT pg_advisory_lock($1, $2)', postgresMigrationLockKey('public'))
 
-    const up = await runCli(['migrate', 'up', '--fleet', 'tenants', '--concurrency', '8', '--lock-timeout', '1', '--json'], { cwd: p.dir, env, timeoutMs: 120_000 })
+    const up = await runCli(['migrate', 'up', '--fleet', 'tenants', '--concurrency', '8', '--lock-timeout', '1', '--json'], {
+      cwd: p.dir,
+      env,
+      timeoutMs: 120_000,
+    })
     expect(up.code).toBe(1) // the worst: a failed migration outranks a lock timeout (5) and an unreachable server (4)
     const doc = up.json()
     expect(doc.targets).toHaveLength(51)
@@ -96,7 +104,12 @@ describe('postgres: a fleet of 50 databases', () => {
     expect(row(dbs[10]!)).toMatchObject({ status: 'failed', exit_code: 1, before: null, after: V1, applied: 1 })
     expect(row(dbs[10]!).error.message).toMatch(/20250101000002_b\.sql.*already exists/s)
     expect(row(dbs[20]!)).toMatchObject({ status: 'failed', exit_code: 5, error: { code: 'LOCK_TIMEOUT' } })
-    expect(doc.targets[50]).toMatchObject({ target: expect.stringMatching(/:1\//), status: 'failed', exit_code: 4, error: { code: 'DB_UNREACHABLE' } })
+    expect(doc.targets[50]).toMatchObject({
+      target: expect.stringMatching(/:1\//),
+      status: 'failed',
+      exit_code: 4,
+      error: { code: 'DB_UNREACHABLE' },
+    })
     const ok = doc.targets.filter((t: { status: string }) => t.status === 'ok')
     expect(ok).toHaveLength(48)
     for (const t of ok) expect(t).toMatchObject({ before: null, after: V3, applied: 3, exit_code: 0, error: null })
@@ -104,7 +117,11 @@ describe('postgres: a fleet of 50 databases', () => {
     expect(await sqlOn(dbs[30]!.url, 'SELECT version FROM dbops_migrations ORDER BY version')).toHaveLength(3)
 
     // status groups the fleet by head; with --exit-code the unreachable one (4) outranks the behind ones (3)
-    const status = await runCli(['migrate', 'status', '--fleet', 'tenants', '--concurrency', '8', '--exit-code'], { cwd: p.dir, env, timeoutMs: 60_000 })
+    const status = await runCli(['migrate', 'status', '--fleet', 'tenants', '--concurrency', '8', '--exit-code'], {
+      cwd: p.dir,
+      env,
+      timeoutMs: 60_000,
+    })
     expect(status.stdout).toContain(`48 at ${V3}, 1 at ${V1}, 1 at nothing applied, 1 unreachable`)
     expect(status.stdout).toContain('2 targets behind')
     expect(status.code).toBe(4)
@@ -112,14 +129,22 @@ describe('postgres: a fleet of 50 databases', () => {
 
     await holder.end()
     await sqlOn(dbs[10]!.url, 'DROP TABLE b')
-    const again = await runCli(['migrate', 'up', '--fleet', 'reachable', '--concurrency', '8', '--json'], { cwd: p.dir, env, timeoutMs: 120_000 })
+    const again = await runCli(['migrate', 'up', '--fleet', 'reachable', '--concurrency', '8', '--json'], {
+      cwd: p.dir,
+      env,
+      timeoutMs: 120_000,
+    })
     expect(again.code).toBe(0)
     const applied = again.json().targets.map((t: { applied: number }) => t.applied)
     expect(applied.filter((n: number) => n > 0)).toEqual([2, 3]) // dbs[10] and dbs[20] only
     expect(again.json().targets.every((t: { after: string }) => t.after === V3)).toBe(true)
 
     p.write('20250101000004_d.sql', sqlMigration('CREATE TABLE d (id integer);', 'DROP TABLE d;'))
-    const pending = await runCli(['migrate', 'status', '--fleet', 'reachable', '--concurrency', '8', '--exit-code', '--json'], { cwd: p.dir, env, timeoutMs: 60_000 })
+    const pending = await runCli(['migrate', 'status', '--fleet', 'reachable', '--concurrency', '8', '--exit-code', '--json'], {
+      cwd: p.dir,
+      env,
+      timeoutMs: 60_000,
+    })
     expect(pending.code).toBe(3)
     expect(pending.json().groups).toEqual([{ group: `at ${V3}`, targets: 50 }])
     fs.rmSync(path.join(p.dir, 'migrations', '20250101000004_d.sql'))
@@ -174,14 +199,21 @@ describe('postgres: 50 tenant schemas in one database', () => {
 
   test("migrate up --schemas 'tenant_*': each schema its own history; --concurrency capped by the role's free connections; siblings do not trip the guard, which still guards the rest", async () => {
     const env = { DATABASE_URL: url }
-    const up = await runCli(['migrate', 'up', '--schemas', 'tenant_*', '--concurrency', '20', '--json'], { cwd: p.dir, env, timeoutMs: 120_000 })
+    const up = await runCli(['migrate', 'up', '--schemas', 'tenant_*', '--concurrency', '20', '--json'], {
+      cwd: p.dir,
+      env,
+      timeoutMs: 120_000,
+    })
     expect(up.stderr).toMatch(/warning: --concurrency 20 capped to [1-3]: .* free connections? for this role/)
     const doc = up.json()
     expect(doc.concurrency).toBeLessThanOrEqual(3)
     expect(doc.targets).toHaveLength(50)
     expect(doc.targets.every((t: { status: string; applied: number }) => t.status === 'ok' && t.applied === 3)).toBe(true)
     expect(up.code).toBe(0)
-    const histories = await sqlOn<{ n: string }>(url, "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'dbops_migrations' AND schemaname LIKE 'tenant_%'")
+    const histories = await sqlOn<{ n: string }>(
+      url,
+      "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'dbops_migrations' AND schemaname LIKE 'tenant_%'",
+    )
     expect(histories[0]!.n).toBe('50')
     expect(await sqlOn(url, "SELECT to_regclass('tenant_07.c') IS NOT NULL AS ok")).toEqual([{ ok: true }])
 
@@ -195,15 +227,23 @@ describe('postgres: 50 tenant schemas in one database', () => {
     // an ordinary single-schema user pointed at an empty schema is still stopped
     const single = await runCli(['migrate', 'up'], { cwd: p.dir, env: { ...env, DATABASE_SCHEMA: 'app' } })
     expect(single.code).toBe(6)
-    expect(single.stderr).toMatch(/error: The migration history is in tenant_\d+\.dbops_migrations \(3 rows\) and 50 others, not in app\.dbops_migrations/)
+    expect(single.stderr).toMatch(
+      /error: The migration history is in tenant_\d+\.dbops_migrations \(3 rows\) and 50 others, not in app\.dbops_migrations/,
+    )
 
     // a tenant fleet still sees a history outside the tenants (the application's, in public)
-    await sqlOn(url, `CREATE TABLE public.dbops_migrations (version text, name text, checksum text, status text, applied_at timestamptz, duration_ms int, dbops_version text); INSERT INTO public.dbops_migrations VALUES ('${V1}', 'x', 'x', 'applied', now(), 1, 'x')`)
+    await sqlOn(
+      url,
+      `CREATE TABLE public.dbops_migrations (version text, name text, checksum text, status text, applied_at timestamptz, duration_ms int, dbops_version text); INSERT INTO public.dbops_migrations VALUES ('${V1}', 'x', 'x', 'applied', now(), 1, 'x')`,
+    )
     await sqlOn(url, 'CREATE SCHEMA tenant_52')
     const guarded = await runCli(['migrate', 'up', '--schemas', 'tenant_*', '--json'], { cwd: p.dir, env, timeoutMs: 60_000 })
     expect(guarded.code).toBe(6)
     const row = guarded.json().targets.find((t: { target: string }) => t.target.endsWith('/tenant_52'))
-    expect(row).toMatchObject({ exit_code: 6, error: { code: 'HISTORY_ELSEWHERE', message: expect.stringContaining('public.dbops_migrations (1 row)') } })
+    expect(row).toMatchObject({
+      exit_code: 6,
+      error: { code: 'HISTORY_ELSEWHERE', message: expect.stringContaining('public.dbops_migrations (1 row)') },
+    })
     await sqlOn(url, 'DROP TABLE public.dbops_migrations; DROP SCHEMA tenant_52')
 
     expect(up.stdout + up.stderr + next.stdout + guarded.stdout).not.toContain('tenant-secret-pw')
@@ -222,9 +262,16 @@ describe('postgres: 50 tenant schemas in one database', () => {
   })
 
   test('health --fleet: one row per tenant schema', async () => {
-    const health = await runCli(['health', '--schemas', 'tenant_0*', '--json'], { cwd: p.dir, env: { DATABASE_URL: url }, timeoutMs: 60_000 })
+    const health = await runCli(['health', '--schemas', 'tenant_0*', '--json'], {
+      cwd: p.dir,
+      env: { DATABASE_URL: url },
+      timeoutMs: 60_000,
+    })
     expect(health.json().targets).toHaveLength(9)
-    expect(health.json().targets[0]).toMatchObject({ target: expect.stringMatching(/\/tenant_01$/), health: expect.stringMatching(/ok|warn/) })
+    expect(health.json().targets[0]).toMatchObject({
+      target: expect.stringMatching(/\/tenant_01$/),
+      health: expect.stringMatching(/ok|warn/),
+    })
     expect([0, 3]).toContain(health.code)
   })
 })
@@ -236,8 +283,15 @@ describe('postgres: SIGINT during a fleet run', () => {
     try {
       await sqlOn(db.url, Array.from({ length: 6 }, (_, i) => `CREATE SCHEMA s_${i + 1};`).join(''))
       p.write('20250101000005_slow.sql', sqlMigration('CREATE TABLE slow (id integer); SELECT pg_sleep(3);', 'DROP TABLE slow;'))
-      const run = startCli(['migrate', 'up', '--schemas', 's_*', '--concurrency', '2'], { cwd: p.dir, env: { DATABASE_URL: db.url, CI: '1' } })
-      await waitFor('the slow migration to run', async () => (await sqlOn(db.url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()")).length >= 2)
+      const run = startCli(['migrate', 'up', '--schemas', 's_*', '--concurrency', '2'], {
+        cwd: p.dir,
+        env: { DATABASE_URL: db.url, CI: '1' },
+      })
+      await waitFor(
+        'the slow migration to run',
+        async () =>
+          (await sqlOn(db.url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(3)%' AND pid <> pg_backend_pid()")).length >= 2,
+      )
       run.child().kill('SIGINT')
       const result = await run.done
       expect(result.code).toBe(130)

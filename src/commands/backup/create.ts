@@ -1,5 +1,5 @@
 import { Flags } from '../../cli/oclif.js'
-import { type CreateBackupResult, createBackup } from '../../backup/create-backup.js'
+import { type CreateBackupOptions, type CreateBackupResult, createBackup } from '../../backup/create-backup.js'
 import { formatBytes } from '../../backup/durable-file.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { dirFlag, lockTimeoutFlag, retentionFlags } from '../../cli/backup-flags.js'
@@ -46,15 +46,7 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     try {
       result = await createBackup(config, {
         dir: this.flags.dir,
-        retention: {
-          keepLast: this.flags['keep-last'],
-          keepDaily: this.flags['keep-daily'],
-          keepWeekly: this.flags['keep-weekly'],
-          keepMonthly: this.flags['keep-monthly'],
-        },
-        verifyLevel: this.flags.verify as 'hash' | 'read' | 'restore',
-        gzip: this.flags.gzip,
-        lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+        ...this.backupOptions(),
         connect: this.connectOptions(config, 'read'),
         onProgress: (done, total) => progress.update(done, total),
         ...this.reporting(),
@@ -77,9 +69,9 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     return result
   }
 
-  /** One backup per database of the fleet, each in its own subdirectory of the backup directory. */
-  private async backUpFleet(): Promise<FleetJson<FleetBackupDetails>> {
-    const task = backupTask(this.flags.dir, (target, signal) => ({
+  /** The options of a backup from the flags: retention, verification, gzip, lock wait. */
+  private backupOptions(): Pick<CreateBackupOptions, 'retention' | 'verifyLevel' | 'gzip' | 'lockTimeoutMs'> {
+    return {
       retention: {
         keepLast: this.flags['keep-last'],
         keepDaily: this.flags['keep-daily'],
@@ -89,6 +81,13 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       verifyLevel: this.flags.verify as 'hash' | 'read' | 'restore',
       gzip: this.flags.gzip,
       lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+    }
+  }
+
+  /** One backup per database of the fleet, each in its own subdirectory of the backup directory. */
+  private async backUpFleet(): Promise<FleetJson<FleetBackupDetails>> {
+    const task = backupTask(this.flags.dir, (target, signal) => ({
+      ...this.backupOptions(),
       connect: this.connectOptions(target.config, 'read'),
       ...this.reporting(),
       signal,

@@ -71,7 +71,9 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
 
   private async applyToFleet(): Promise<FleetJson<FleetMigrateDetails>> {
     const flags = this.flags
-    const incompatible = [flags.all && '--all', flags['dry-run'] && '--dry-run', flags.plan !== undefined && '--plan'].filter((f): f is string => typeof f === 'string')
+    const incompatible = [flags.all && '--all', flags['dry-run'] && '--dry-run', flags.plan !== undefined && '--plan'].filter(
+      (f): f is string => typeof f === 'string',
+    )
     const task = migrateUpTask((target, signal) => ({
       ...migrationOptions(flags, { signal, connect: this.connectOptions(target.config, 'write') }, undefined),
       to: flags.to,
