@@ -2,8 +2,8 @@
 //   dbops migrate up --fleet bench --concurrency 4
 //   dbmate once per database in a shell loop (sequential)
 //   xargs -P 4 of dbmate (four at once)
-// dbmate comes from the npm `dbmate` package in a scratch directory (DBMATE_BIN, default
-// /tmp/peers/node_modules/.bin/dbmate; `cd /tmp/peers && npm i dbmate`), never from package.json.
+// dbmate comes from the npm `dbmate` package in a scratch directory (DBMATE_BIN, default its
+// native binary under /tmp/peers/node_modules/@dbmate/; `cd /tmp/peers && npm i dbmate`), never from package.json.
 // Between runs every database is emptied (public dropped and recreated), so each run does the same work.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -15,7 +15,9 @@ const MIGRATIONS = 20
 const ROUNDS = Number(process.env.FLEET_BENCH_ROUNDS ?? 3)
 
 export default async function fleetBench(ctx) {
-  const dbmate = process.env.DBMATE_BIN ?? '/tmp/peers/node_modules/.bin/dbmate'
+  // the Go binary itself, not the package's Node wrapper around it (which adds a Node start per database)
+  const native = `/tmp/peers/node_modules/@dbmate/${process.platform}-${process.arch === 'x64' ? 'x64' : process.arch}/bin/dbmate`
+  const dbmate = process.env.DBMATE_BIN ?? (fs.existsSync(native) ? native : '/tmp/peers/node_modules/.bin/dbmate')
   if (!fs.existsSync(dbmate)) {
     ctx.print(`skipped: no dbmate at ${dbmate} (cd /tmp/peers && npm i dbmate, or set DBMATE_BIN)`)
     return

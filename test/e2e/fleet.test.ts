@@ -187,6 +187,8 @@ describe('postgres: 50 tenant schemas in one database', () => {
       fleets: {
         listed: { query: "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_0%' ORDER BY 1", on: 'main' },
         broken: { query: 'SELECT url FROM no_such_table', on: 'main' },
+        pass: { urls: [withUrl(db.url, { user: role, password: '' }).replace(/:@/, '@')], passfile: 'pgpass' },
+        wrong: { urls: [withUrl(db.url, { user: role, password: '' }).replace(/:@/, '@')], passfile: 'badpass' },
       },
       databases: { main: { url } },
     })
@@ -255,6 +257,17 @@ describe('postgres: 50 tenant schemas in one database', () => {
     expect(status.json().targets).toHaveLength(9)
     expect(status.json().groups).toEqual([{ group: `at ${V3}`, targets: 9 }])
 
+    // passwords from a .pgpass-style file; a wrong one is that target's 7
+    fs.writeFileSync(path.join(p.dir, 'pgpass'), `*:*:*:${role}:tenant-secret-pw\n`)
+    fs.writeFileSync(path.join(p.dir, 'badpass'), `*:*:*:${role}:not-the-password\n`)
+    const pass = await runCli(['migrate', 'status', '--fleet', 'pass', '--json'], { cwd: p.dir })
+    expect(pass.code).toBe(0)
+    expect(pass.json().targets[0]).toMatchObject({ head: V3, exit_code: 0 })
+    const wrong = await runCli(['migrate', 'status', '--fleet', 'wrong'], { cwd: p.dir })
+    expect(wrong.code).toBe(7)
+    expect(wrong.stdout).toMatch(/failed \(7\)\s+AUTH_FAILED/)
+    expect(wrong.stdout + wrong.stderr).not.toContain('not-the-password')
+
     const broken = await runCli(['migrate', 'up', '--fleet', 'broken'], { cwd: p.dir })
     expect(broken.code).toBe(2)
     expect(broken.stderr).toMatch(/^error: fleets\.broken\.query failed on main: relation "no_such_table" does not exist\nhint: /)
@@ -311,6 +324,23 @@ describe('postgres: SIGINT during a fleet run', () => {
 })
 
 describe('sqlite: a fleet of files', () => {
+  test('a fleet with two sources, or an unknown fleet: exit 2 naming the key', async () => {
+    const p = project({ fleets: { both: { urls: ['sqlite:///a.db'], query: 'SELECT 1', on: 'main' } } })
+    try {
+      const both = await runCli(['migrate', 'up', '--fleet', 'both'], { cwd: p.dir })
+      expect(both.code).toBe(2)
+      expect(both.stderr).toMatch(
+        /^error: dbops\.config\.json: fleets\.both needs exactly one of urls, urlsFile or query, got urls and query\nhint: /,
+      )
+      fs.writeFileSync(path.join(p.dir, 'dbops.config.json'), JSON.stringify({ fleets: { files: { urls: ['sqlite:///a.db'] } } }))
+      const unknown = await runCli(['migrate', 'status', '--fleet', 'tenants', '--json'], { cwd: p.dir })
+      expect(unknown.code).toBe(2)
+      expect(unknown.json().error).toMatchObject({ code: 'CONFIG_UNKNOWN_FLEET', hint: 'Known fleets: files.' })
+    } finally {
+      p.cleanup()
+    }
+  })
+
   test('--canary stops the rest after a failing canary; --fail-fast stops after the first failure; otherwise all run', async () => {
     const p = project({ fleets: { files: { urls: ['sqlite:///t1.db', 'sqlite:///t2.db', 'sqlite:///t3.db', 'sqlite:///t4.db'] } } })
     try {
