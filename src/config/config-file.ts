@@ -87,6 +87,14 @@ export interface LintFileSettings {
   smallTable?: { rows?: number; bytes?: number }
 }
 
+/**
+ * `dbops doctor`: thresholds by name (docs/doctor.md lists them with their defaults), each a
+ * number ≥ 0 or `'off'`; the names are checked by the doctor.
+ */
+export interface DoctorFileSettings {
+  thresholds?: Record<string, number | 'off'>
+}
+
 /** The whole config file. */
 export interface DbopsConfigFile extends DatabaseFileSettings {
   /**
@@ -101,6 +109,7 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
   lint?: LintFileSettings
+  doctor?: DoctorFileSettings
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
   databases?: Record<string, DatabaseFileSettings>
   /** Named groups of targets for `--fleet NAME` (see {@link FleetFileSettings}). */
@@ -242,6 +251,17 @@ function checkLintRules(value: unknown, label: string, keyPath: string): void {
     }
   }
 }
+/** `doctor.thresholds`: names to a number ≥ 0 or `'off'` (the names are checked by the doctor). */
+function checkDoctorThresholds(value: unknown, label: string, keyPath: string): void {
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, "an object of threshold names to a number or 'off'", value)
+  for (const [name, setting] of Object.entries(value)) {
+    if (setting !== 'off' && (typeof setting !== 'number' || !Number.isFinite(setting) || setting < 0)) {
+      throw new ConfigError(`${label}: ${keyPath}.${name} must be a number ≥ 0 or 'off', got ${JSON.stringify(setting)}`, {
+        code: 'CONFIG_FILE_INVALID',
+      })
+    }
+  }
+}
 const SCHEMA_EXAMPLE = "Example: schema: { default: 'public', schemas: ['public', 'app'] } (or schemas: 'all')."
 
 /** `schema`: a name, or `{ default?: string, schemas?: string[] | 'all' }`. */
@@ -273,6 +293,7 @@ const FILE_SCHEMA: Record<string, Check> = {
   migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', lockRetries: 'number', table: 'string' },
   models: 'string',
   lint: LINT_SCHEMA,
+  doctor: { thresholds: checkDoctorThresholds },
   fleets: checkFleets,
 }
 

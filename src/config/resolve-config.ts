@@ -13,6 +13,7 @@ import {
   type DbopsConfigFile,
   type DatabaseFileSettings,
   type FleetFileSettings,
+  type DoctorFileSettings,
   type LintFileSettings,
   loadConfigFile,
 } from './config-file.js'
@@ -119,6 +120,8 @@ export interface ResolvedConfig {
   modelsPath: string | undefined
   /** The config file's `lint` settings, as written (rule ids are checked by the lint). */
   lint: LintFileSettings
+  /** The config file's `doctor` settings, as written (threshold names are checked by the doctor). */
+  doctor: DoctorFileSettings
   backup: BackupSettings
   /**
    * `SHADOW_DATABASE_URL`: a PostgreSQL database `schema diff --against migrations` and
@@ -333,6 +336,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     statementLockTimeoutSeconds,
     lockRetries,
     lint: fileConfig.lint ?? {},
+    doctor: fileConfig.doctor ?? {},
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
     shadowUrl,
