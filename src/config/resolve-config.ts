@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.js'
 import {
   type DbopsConfigFile,
   type DatabaseFileSettings,
+  type FleetFileSettings,
   type DoctorFileSettings,
   type LintFileSettings,
   loadConfigFile,
@@ -129,6 +130,14 @@ export interface ResolvedConfig {
   shadowUrl: string | undefined
   /** Named databases in the config file. */
   databases: string[]
+  /** Named fleets of the config file, as written (`--fleet NAME`). */
+  fleets: Record<string, FleetFileSettings>
+  /**
+   * A glob of schemas whose history tables of the same name are sibling tenants' histories
+   * (schema-per-tenant fleets, `--schemas`), not this target's history kept elsewhere: the
+   * history guard passes over them. Undefined (everyone else): the guard sees every schema.
+   */
+  historySiblings?: string | undefined
   /** Each setting with its source, for `config show`. */
   settings: ConfigSetting[]
 }
@@ -332,6 +341,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     backup,
     shadowUrl,
     databases: Object.keys(fileConfig.databases ?? {}),
+    fleets: fileConfig.fleets ?? {},
     settings: layers.settings,
   }
 }
