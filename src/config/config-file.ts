@@ -40,6 +40,30 @@ export interface BackupFileSettings {
   keepDaily?: number
   keepWeekly?: number
   keepMonthly?: number
+  /** Off-site copies: an S3-compatible bucket and prefix (see docs/offsite-backups.md). */
+  remote?: RemoteFileSettings
+  /** age encryption of backups before they leave the machine. */
+  encrypt?: EncryptFileSettings
+  /** Hours after which `health` warns that no restore drill ran (default 168). */
+  maxDrillAge?: number
+}
+
+/** `backup.remote`: where off-site copies go. Credentials come from the AWS SDK's default chain only. */
+export interface RemoteFileSettings {
+  /** `s3://bucket/prefix`. */
+  url?: string
+  /** The S3 endpoint of a non-AWS service (MinIO, R2, B2, Garage, Ceph); else `AWS_ENDPOINT_URL_S3` or AWS. */
+  endpoint?: string
+  region?: string
+  /** Path-style addressing (`endpoint/bucket/key`), which MinIO, Garage and Ceph usually need. */
+  forcePathStyle?: boolean
+}
+
+/** `backup.encrypt`: age recipients (public keys) backups are encrypted to. */
+export interface EncryptFileSettings {
+  recipients?: string[]
+  /** Refuse to upload or restore a backup that is not encrypted. */
+  required?: boolean
 }
 
 /** The object form of the `schema` key. */
@@ -231,6 +255,15 @@ const BACKUP_SCHEMA: Record<string, Check> = {
   keepDaily: 'number',
   keepWeekly: 'number',
   keepMonthly: 'number',
+  remote: { url: 'string', endpoint: 'string', region: 'string', forcePathStyle: 'boolean' },
+  encrypt: {
+    recipients: (value: unknown, label: string, keyPath: string) => {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+        throw wrongType(label, keyPath, 'a list of age public keys', value)
+    },
+    required: 'boolean',
+  },
+  maxDrillAge: 'number',
 }
 const LINT_SCHEMA: Record<string, Check> = {
   rules: checkLintRules,

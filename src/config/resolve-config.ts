@@ -20,6 +20,7 @@ import {
 import { type DatabaseTarget, formatTargetUrl, parseDatabaseUrl } from './database-url.js'
 import { type ConfigSetting, Layers, type Variable, lookUp } from './config-layers.js'
 import { loadDotenv } from './env-file.js'
+import { type OffsiteSettings, pickOffsiteSettings } from './backup-remote-settings.js'
 import { registerSecret } from './redact.js'
 import { type TargetFlags, resolveTarget } from './resolve-target.js'
 import {
@@ -74,6 +75,8 @@ export interface BackupSettings {
   keepDaily: number | undefined
   keepWeekly: number | undefined
   keepMonthly: number | undefined
+  /** Off-site copies, encryption and drills (see backup-remote-settings.ts). */
+  offsite: OffsiteSettings
 }
 
 /** Everything a command needs to know about its database, resolved and validated. */
@@ -303,6 +306,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     keepDaily: pickKeep(layers, 'keep_daily', 'BACKUP_KEEP_DAILY', 'backup.keepDaily'),
     keepWeekly: pickKeep(layers, 'keep_weekly', 'BACKUP_KEEP_WEEKLY', 'backup.keepWeekly'),
     keepMonthly: pickKeep(layers, 'keep_monthly', 'BACKUP_KEEP_MONTHLY', 'backup.keepMonthly'),
+    offsite: pickOffsiteSettings(layers),
   }
 
   const shadow = layers.variable(['SHADOW_DATABASE_URL'])
