@@ -67,7 +67,7 @@ export function remoteSettingsOf(config: ResolvedConfig, flag: string | undefine
 
 /** Opens the remote of `settings`, runs `work`, closes the client. */
 export async function withRemote<T>(settings: RemoteSettings, work: (store: RemoteStore) => Promise<T>): Promise<T> {
-  const store = openRemoteStore(settings)
+  const store = await openRemoteStore(settings)
   try {
     return await work(store)
   } finally {

@@ -9,16 +9,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { type Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  PutObjectCommand,
-  S3Client,
-  paginateListObjectsV2,
-} from '@aws-sdk/client-s3'
-import { Upload } from '@aws-sdk/lib-storage'
+import type { S3Client } from '@aws-sdk/client-s3'
 import type { RemoteSettings } from '../config/backup-remote-settings.js'
 import { DbopsError, ExitCode, errorCodeOf } from '../errors.js'
 
@@ -80,8 +71,34 @@ export interface RemoteStore {
   close(): void
 }
 
+type Sdk = typeof import('@aws-sdk/client-s3') & typeof import('@aws-sdk/lib-storage')
+let sdkLoaded: Promise<Sdk> | undefined
+/**
+ * The SDK, loaded on first use: it is ~1 MB of code that only the commands with a remote run;
+ * a static import would put it on the start-up of every command that can reach this module
+ * (`migrate up`, `health`, …).
+ */
+function loadSdk(): Promise<Sdk> {
+  sdkLoaded ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => ({
+    ...s3,
+    ...storage,
+  }))
+  return sdkLoaded
+}
+
 /** Opens the remote: a client configured from the settings and the SDK's default chain. */
-export function openRemoteStore(settings: RemoteSettings): RemoteStore {
+export async function openRemoteStore(settings: RemoteSettings): Promise<RemoteStore> {
+  const sdk = await loadSdk()
+  const {
+    AbortMultipartUploadCommand,
+    DeleteObjectsCommand,
+    GetObjectCommand,
+    HeadBucketCommand,
+    PutObjectCommand,
+    S3Client,
+    Upload,
+    paginateListObjectsV2,
+  } = sdk
   // dbops pins an SDK range that supports Node 20 (see docs/offsite-backups.md); its notice
   // about later releases would be noise on stderr of every cron run
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
@@ -159,7 +176,7 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
       }
       // the server said nothing about checksums (s3rver, some gateways): read the bytes back
       const uploaded = performance.now()
-      const back = await readBack(client, settings.bucket, key(name), signal).catch(async (err: unknown) => {
+      const back = await readBack(sdk, client, settings.bucket, key(name), signal).catch(async (err: unknown) => {
         throw await fail(err, `read back ${name}`, signal)
       })
       if (back !== sha256) throw storedMismatch(store.urlOf(name), 'the bytes read back differ from those sent')
@@ -255,9 +272,9 @@ export function openRemoteStore(settings: RemoteSettings): RemoteStore {
   return store
 }
 
-async function readBack(client: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<string> {
+async function readBack(sdk: Sdk, client: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256')
-  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
+  const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
   for await (const chunk of out.Body as Readable) hash.update(chunk as Buffer)
   return hash.digest('hex')
 }
