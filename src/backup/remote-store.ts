@@ -71,7 +71,7 @@ export interface RemoteStore {
   close(): void
 }
 
-type Sdk = typeof import('@aws-sdk/client-s3') & typeof import('@aws-sdk/lib-storage')
+type Sdk = typeof import('@aws-sdk/client-s3') & Pick<typeof import('@aws-sdk/lib-storage'), 'Upload'>
 let sdkLoaded: Promise<Sdk> | undefined
 /**
  * The SDK, loaded on first use: it is ~1 MB of code that only the commands with a remote run;
@@ -79,10 +79,11 @@ let sdkLoaded: Promise<Sdk> | undefined
  * (`migrate up`, `health`, …).
  */
 function loadSdk(): Promise<Sdk> {
-  sdkLoaded ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => ({
-    ...s3,
-    ...storage,
-  }))
+  // both are CommonJS: their exports object is the namespace's default, under Node and in the bundle
+  sdkLoaded ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => {
+    const exportsOf = <T extends object>(ns: T): T => (ns as { default?: T }).default ?? ns
+    return Object.assign(Object.create(exportsOf(s3)) as Sdk, { Upload: exportsOf(storage).Upload })
+  })
   return sdkLoaded
 }
 
@@ -281,7 +282,7 @@ async function readBack(sdk: Sdk, client: S3Client, bucket: string, key: string,
 
 function storedMismatch(url: string, what: string): DbopsError {
   return new DbopsError('REMOTE_CHECKSUM_MISMATCH', ExitCode.integrity, `The upload to ${url} did not store the file's bytes: ${what}`, {
-    hint: 'The local backup is kept. Check the endpoint (a proxy that rewrites bodies?) and run `backup create --remote` again.',
+    hint: 'Check the endpoint (a proxy that rewrites bodies?) and run `backup create --remote` again.',
   })
 }
 
@@ -398,7 +399,7 @@ async function remoteError(
       ExitCode.unreachable,
       `Could not ${action} at ${where}: ${code || name || `HTTP ${status}`} (after retries)`,
       {
-        hint: `Is the endpoint ${settings.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? '(AWS S3)'} reachable? Retry later; the local backup is kept.`,
+        hint: `Is the endpoint ${settings.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? '(AWS S3)'} reachable? Retry later.`,
         cause: err,
       },
     )

@@ -55,7 +55,11 @@ export async function startS3Server(bucket = 'backups'): Promise<S3Server> {
       return path.join(dir, bucket, `${key}._S3rver_object`)
     },
     async close() {
-      await server.close()
+      // a keep-alive connection (the test's own SDK client, a relay) would hold close() open
+      const httpServer = (server as { httpServer?: import('node:http').Server }).httpServer
+      const closed = server.close()
+      httpServer?.closeAllConnections()
+      await closed
       fs.rmSync(dir, { recursive: true, force: true })
     },
   }
