@@ -261,3 +261,44 @@ describe('copy an application database SQLite → PostgreSQL → SQLite', () => 
     }
   }, 30_000)
 })
+
+describe('copy with a models file and --schema', () => {
+  let tmp: ReturnType<typeof makeTempDir>
+  let db: TestDatabase
+  beforeAll(async () => {
+    tmp = makeTempDir()
+    db = await createTestDatabase(inject('pgAdminUrl'), 'dbops_copy_models')
+  })
+  afterAll(async () => {
+    await db?.drop()
+    tmp?.cleanup()
+  })
+
+  test("the models' logical types win over SQLite's declared ones; --schema places the copy and reads it back", async () => {
+    const handle = new Database(path.join(tmp.dir, 'app.db'))
+    handle.exec(
+      "CREATE TABLE flags (id INTEGER PRIMARY KEY, enabled INTEGER NOT NULL, seen_at TEXT); INSERT INTO flags VALUES (1, 1, '2024-05-06T07:08:09+02:00'), (2, 0, NULL)",
+    )
+    handle.close()
+    fs.writeFileSync(
+      path.join(tmp.dir, 'models.ts'),
+      "import { col, defineModels, table } from 'dbops'\nexport const flags = table('flags', { id: col.integer().primaryKey().identity(), enabled: col.boolean(), seen_at: col.timestamptz().nullable() })\nexport default defineModels({ flags })\n",
+    )
+    fs.writeFileSync(path.join(tmp.dir, 'dbops.config.json'), JSON.stringify({ models: 'models.ts' }))
+    const result = await runCli(['copy', '--url', 'sqlite:app.db', '--to', db.url, '--schema', 'app', '--json'], { cwd: tmp.dir })
+    expect(result.code, result.stderr).toBe(0)
+    const types = await query(
+      db.url,
+      "SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'app.flags'::regclass AND attnum > 0 ORDER BY attnum",
+    )
+    expect(types.map((r) => r.t)).toEqual(['integer', 'boolean', 'timestamp with time zone'])
+    const rows = await query(db.url, 'SELECT enabled, extract(epoch FROM seen_at)::int AS epoch FROM app.flags ORDER BY id')
+    expect(rows).toEqual([
+      { enabled: true, epoch: Date.UTC(2024, 4, 6, 5, 8, 9) / 1000 },
+      { enabled: false, epoch: null },
+    ])
+    const back = await runCli(['copy', '--from', db.url, '--schema', 'app', '--to', 'sqlite:back.db', '--json'], { cwd: tmp.dir })
+    expect(back.code, back.stderr).toBe(0)
+    expect(back.json().tables[0]).toMatchObject({ name: 'flags', rows: 2, match: true })
+  }, 30_000)
+})
