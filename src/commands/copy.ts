@@ -52,8 +52,10 @@ export default class Copy extends DbopsCommand<typeof Copy> {
     const source = this.flags.from === undefined ? base : await this.resolveUrl('--from', this.flags.from)
     const target = await this.resolveUrl('--to', this.flags.to)
     const schema = this.flags.schema
-    const from = schema === undefined ? source : { ...source, schema }
-    const to = schema === undefined ? target : { ...target, schema }
+    const inSchema = (config: ResolvedConfig): ResolvedConfig =>
+      schema === undefined ? config : { ...config, schema, migrationsTable: { ...config.migrationsTable, schema } }
+    const from = inSchema(source)
+    const to = inSchema(target)
     this.announce(from)
     const showProgress = !this.out.mode.quiet
     const progress = copyProgressReporter(process.stderr, this.out.stderrIsTTY)

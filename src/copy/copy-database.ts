@@ -190,6 +190,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyResult> {
     const notCopied = [...plan.notCopied]
 
     await writer.begin()
+    await writer.emptyTables(plan.tables.filter((t) => t.existing))
     const results: CopiedTable[] = []
     const sums = new Map<string, TableChecksum>()
     for (const table of plan.tables) {

@@ -60,8 +60,10 @@ export interface CopyWriter {
   introspect(): Promise<DatabaseSchema>
   /** Starts the load: PostgreSQL opens the transaction, SQLite the temporary file. */
   begin(): Promise<void>
+  /** Empties tables that exist already (`--truncate`), all at once. */
+  emptyTables(targets: readonly TargetTable[]): Promise<void>
   /**
-   * Creates the table (or empties an existing one). PostgreSQL creates it bare and adds the
+   * Creates the table (existing ones are left as they are). PostgreSQL creates it bare and adds the
    * rest in {@link completeTable}; SQLite, which cannot add constraints later, creates it whole.
    * Returns what the target refused (a check in SQL only the source understands).
    */

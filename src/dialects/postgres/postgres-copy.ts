@@ -119,6 +119,17 @@ export function openPostgresCopyWriter(conn: PostgresConnection, options: CopyWr
     }
   }
   const qualified = (table: TableSchema) => quoteIdentifier(table.name)
+  /** Identity and serial sequences restart after the greatest value loaded. */
+  const resetIdentities = async (table: TableSchema) => {
+    const t = qualified(table)
+    for (const column of table.columns) {
+      if (column.generated !== 'identity' && column.generated !== 'identity-always' && column.generated !== 'serial') continue
+      const c = quoteIdentifier(column.name)
+      await run(
+        `SELECT setval(pg_get_serial_sequence(${quoteString(`${quoteIdentifier(schema)}.${t}`)}, ${quoteString(column.name)}), COALESCE(MAX(${c}), 0) + 1, false) FROM ${t}`,
+      )
+    }
+  }
   return {
     storesNaN: true,
     async existingTables() {
@@ -139,12 +150,13 @@ export function openPostgresCopyWriter(conn: PostgresConnection, options: CopyWr
       await run(`SET LOCAL search_path = ${quoteIdentifier(schema)}`)
       await run("SET LOCAL TIME ZONE 'UTC'")
     },
+    async emptyTables(targets) {
+      // one statement: foreign keys among them do not get in the way; one from a table not copied does (no CASCADE)
+      if (targets.length > 0) await run(`TRUNCATE ${targets.map((t) => qualified(t.table)).join(', ')}`)
+    },
     async prepareTable(target: TargetTable) {
       const { table } = target
-      if (target.existing) {
-        await run(`TRUNCATE ${qualified(table)} CASCADE`)
-        return []
-      }
+      if (target.existing) return []
       const bare: TableSchema = {
         ...table,
         columns: table.columns.map((c) => ({ ...c, default: undefined })),
@@ -183,9 +195,10 @@ export function openPostgresCopyWriter(conn: PostgresConnection, options: CopyWr
     },
     async completeTable(target) {
       const { table } = target
-      if (target.existing) return []
       const refused: NotCopied[] = []
       const t = qualified(table)
+      await resetIdentities(table)
+      if (target.existing) return []
       for (const column of table.columns) {
         if (column.default === undefined || column.generated !== undefined) continue
         const reason = await attempt(
@@ -200,13 +213,6 @@ export function openPostgresCopyWriter(conn: PostgresConnection, options: CopyWr
       for (const index of table.indexes) {
         const reason = await attempt(render.createIndexSql(table.name, index))
         if (reason) refused.push({ kind: 'index', name: index.name, reason })
-      }
-      for (const column of table.columns) {
-        if (column.generated !== 'identity' && column.generated !== 'identity-always' && column.generated !== 'serial') continue
-        const c = quoteIdentifier(column.name)
-        await run(
-          `SELECT setval(pg_get_serial_sequence(${quoteString(`${quoteIdentifier(schema)}.${t}`)}, ${quoteString(column.name)}), COALESCE(MAX(${c}), 0) + 1, false) FROM ${t}`,
-        )
       }
       return refused
     },

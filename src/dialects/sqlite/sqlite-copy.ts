@@ -178,11 +178,13 @@ export function openSqliteCopyWriter(config: ResolvedConfig, options: CopyWriter
       handle.pragma('foreign_keys = OFF')
       run('BEGIN')
     },
-    async prepareTable(target: TargetTable) {
-      if (target.existing)
+    async emptyTables(targets) {
+      if (targets.length > 0)
         throw new DbopsError('COPY_TRUNCATE_UNSUPPORTED', ExitCode.usage, '--truncate into an existing SQLite file is not supported', {
           hint: 'Copy into a new file, or remove the old one first.',
         })
+    },
+    async prepareTable(target: TargetTable) {
       try {
         run(render.createTableSql(target.table, { withForeignKeys: true }))
         return []
