@@ -21,14 +21,23 @@ import { PostgresSchemaSql } from './postgres-schema-sql.js'
 
 const FETCH = 2000
 const identity = (value: string) => value
-/** int8 as bigint; dates, times, intervals, json as text; everything else as pg parses it (bytea → Buffer, bool, float8). */
-const RAW_TEXT = new Set([1082, 1083, 1114, 1184, 1266, 114, 3802, 1186])
+/**
+ * How values are read: booleans, integers (int8 as bigint), floats and bytea parsed; every
+ * other type as PostgreSQL's text form (timestamps, dates, numerics, json, arrays, ranges…),
+ * which the copy converts by the target column's type without losing anything to a JS Date.
+ */
+const PARSERS: Record<number, (value: string) => unknown> = {
+  16: (v) => v === 't',
+  17: pg.types.getTypeParser(17, 'text') as (value: string) => unknown,
+  20: (v) => BigInt(v),
+  21: Number,
+  23: Number,
+  26: Number,
+  700: Number.parseFloat,
+  701: Number.parseFloat,
+}
 const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
-    if (oid === 20) return (value: string) => BigInt(value)
-    if (RAW_TEXT.has(oid)) return identity
-    return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown
-  },
+  getTypeParser: (oid: number): ((value: string) => unknown) => PARSERS[oid] ?? identity,
 }
 
 async function* cursorBatches(client: pg.PoolClient, sql: string, name: string): AsyncGenerator<unknown[][]> {
