@@ -229,6 +229,8 @@ describe('copy an application database SQLite → PostgreSQL → SQLite', () => 
     const pgResult = await interrupt(target.url)
     expect(pgResult.code).toBe(130)
     expect(await tablesOf(target.url)).toEqual([])
+    // a temporary file of a copy killed with SIGKILL (its process is gone) is cleaned up too
+    fs.writeFileSync(path.join(tmp.dir, '.partial.db.copy-999999.tmp'), 'left by a killed copy')
     const sqliteResult = await interrupt('sqlite:partial.db')
     expect(sqliteResult.code).toBe(130)
     expect(fs.readdirSync(tmp.dir).filter((f) => f.includes('partial'))).toEqual([])

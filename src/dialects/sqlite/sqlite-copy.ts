@@ -126,6 +126,15 @@ export async function openSqliteCopyReader(conn: SqliteConnection, options: Pick
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 /** The value as SQLite binds it: booleans as 1 and 0; NaN, which SQLite would store as NULL, as the text `NaN`. */
 function bindable(value: CopyValue): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0
@@ -149,6 +158,15 @@ export function openSqliteCopyWriter(config: ResolvedConfig, options: CopyWriter
   const removeTemp = () => {
     for (const suffix of ['', '-journal', '-wal', '-shm']) fs.rmSync(`${temp}${suffix}`, { force: true })
   }
+  /** Temporary files of copies whose process is gone (killed with SIGKILL, or the machine stopped). */
+  const removeAbandoned = () => {
+    const prefix = `.${path.basename(file)}.copy-`
+    for (const name of fs.readdirSync(path.dirname(file))) {
+      const pid = name.startsWith(prefix) ? Number(/^(\d+)\.tmp/.exec(name.slice(prefix.length))?.[1]) : NaN
+      if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue
+      fs.rmSync(path.join(path.dirname(file), name), { force: true })
+    }
+  }
   return {
     storesNaN: true,
     async existingTables() {
@@ -171,6 +189,7 @@ export function openSqliteCopyWriter(config: ResolvedConfig, options: CopyWriter
     },
     async begin() {
       fs.mkdirSync(path.dirname(file), { recursive: true })
+      removeAbandoned()
       removeTemp()
       handle = openDatabase(temp)
       handle.pragma('journal_mode = OFF')
