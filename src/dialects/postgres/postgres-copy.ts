@@ -3,7 +3,8 @@
  * transaction through cursors (bounded memory), with values in their text form where pg's
  * parsers would lose something (timestamps, dates, json, int8). The writer loads everything
  * in one transaction on one connection: tables created bare, data through `COPY … FROM STDIN`
- * (pg-copy-streams, with backpressure), then defaults, checks and indexes (each in a savepoint,
+ * (pg-copy-streams, with backpressure), then primary keys and unique constraints (built once,
+ * not row by row), defaults, checks and indexes (each in a savepoint,
  * so one the target refuses is reported, not fatal), foreign keys, identity values past the
  * data. Nothing is visible until `finish()` commits; `abort()` rolls back.
  */
@@ -169,6 +170,9 @@ export function openPostgresCopyWriter(conn: PostgresConnection, options: CopyWr
       const bare: TableSchema = {
         ...table,
         columns: table.columns.map((c) => ({ ...c, default: undefined })),
+        // keys and unique constraints are built once, after the load: cheaper than row by row
+        primaryKey: [],
+        uniques: [],
         checks: [],
         foreignKeys: [],
         indexes: [],
@@ -208,6 +212,12 @@ export function openPostgresCopyWriter(conn: PostgresConnection, options: CopyWr
       const t = qualified(table)
       await resetIdentities(table)
       if (target.existing) return []
+      if (table.primaryKey.length > 0)
+        await run(
+          `ALTER TABLE ${t} ADD ${render.constraintPrefix(table.primaryKeyName)}PRIMARY KEY (${render.columnList(table.primaryKey)})`,
+        )
+      for (const u of table.uniques)
+        await run(`ALTER TABLE ${t} ADD ${render.constraintPrefix(u.name)}UNIQUE (${render.columnList(u.columns)})`)
       for (const column of table.columns) {
         if (column.default === undefined || column.generated !== undefined) continue
         const reason = await attempt(
