@@ -155,32 +155,58 @@ export function scanBackupDirectory(dir: string, now = new Date()): BackupEntry[
         continue // removed while we looked
       }
     }
-    const createdAt = manifest ? new Date(manifest.created_at) : parsed.createdAt
-    entries.push({
-      file,
-      path: full,
-      database: manifest?.database ?? parsed.database,
-      dialect: manifest?.dialect ?? null,
-      source: manifest?.source ?? null,
-      source_identity: manifest?.source_identity ?? null,
-      created_at: createdAt.toISOString(),
-      age_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
-      size_bytes: size,
-      sha256: manifest?.sha256 ?? null,
-      migration_head: manifest?.migration_head ?? null,
-      verification_level: manifest?.verification.level ?? 'none',
-      verified_at: manifest?.verification.verified_at ?? null,
-      status: orphanManifest
-        ? 'file missing'
-        : read.status === 'ok'
-          ? 'ok'
-          : read.status === 'missing'
-            ? `no manifest (${manifestNameOf(file)})`
-            : `manifest invalid: ${read.reason}`,
-      manifest,
-    })
+    entries.push(
+      backupEntry(
+        file,
+        full,
+        parsed,
+        manifest,
+        size,
+        now,
+        orphanManifest
+          ? 'file missing'
+          : read.status === 'ok'
+            ? 'ok'
+            : read.status === 'missing'
+              ? `no manifest (${manifestNameOf(file)})`
+              : `manifest invalid: ${read.reason}`,
+      ),
+    )
   }
   return entries.sort((a, b) => compareText(b.created_at, a.created_at) || compareText(b.file, a.file))
+}
+
+/**
+ * One backup as listed: the manifest's data when there is one (else the name's), and `status`
+ * saying what is wrong. Used for the backup directory and for a remote alike.
+ */
+export function backupEntry(
+  file: string,
+  where: string,
+  parsed: { database: string; createdAt: Date },
+  manifest: BackupManifest | null,
+  size: number | null,
+  now: Date,
+  status: string,
+): BackupEntry {
+  const createdAt = manifest ? new Date(manifest.created_at) : parsed.createdAt
+  return {
+    file,
+    path: where,
+    database: manifest?.database ?? parsed.database,
+    dialect: manifest?.dialect ?? null,
+    source: manifest?.source ?? null,
+    source_identity: manifest?.source_identity ?? null,
+    created_at: createdAt.toISOString(),
+    age_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
+    size_bytes: size,
+    sha256: manifest?.sha256 ?? null,
+    migration_head: manifest?.migration_head ?? null,
+    verification_level: manifest?.verification.level ?? 'none',
+    verified_at: manifest?.verification.verified_at ?? null,
+    status,
+    manifest,
+  }
 }
 
 /** Whether a process with this pid runs on this machine (signal 0 probes without signalling). */

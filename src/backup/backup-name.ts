@@ -13,7 +13,7 @@ import { UsageError } from '../errors.js'
 
 /** `20250101T030000.000Z`: sortable, UTC, milliseconds so two runs in one second differ. */
 const STAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z$/
-const FINAL = /^([A-Za-z0-9_-]+)-(\d{8}T\d{6}\.\d{3}Z)\.([a-z0-9]+(?:\.[a-z0-9]+)?)$/
+const FINAL = /^([A-Za-z0-9_-]+)-(\d{8}T\d{6}\.\d{3}Z)\.([a-z0-9]+(?:\.[a-z0-9]+){0,2})$/
 const TEMP = /^\.([A-Za-z0-9_-]+)-(\d{8}T\d{6}\.\d{3}Z)\..*\.tmp-(\d+)(?:-journal|-wal|-shm)?$/
 
 /** The parts of a backup file name. */

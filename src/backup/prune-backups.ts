@@ -121,6 +121,16 @@ function skipReason(b: BackupEntry, owner: BackupOwner): string | undefined {
   return undefined
 }
 
+/** The retention rules of a run: each rule given, else the config's `backup.keep*`. */
+export function retentionPolicyOf(config: ResolvedConfig, given: RetentionPolicy | undefined): RetentionPolicy {
+  return {
+    keepLast: given?.keepLast ?? config.backup.keepLast,
+    keepDaily: given?.keepDaily ?? config.backup.keepDaily,
+    keepWeekly: given?.keepWeekly ?? config.backup.keepWeekly,
+    keepMonthly: given?.keepMonthly ?? config.backup.keepMonthly,
+  }
+}
+
 /**
  * `backup prune`: retention without a new backup. Guarded in production (`--yes`) unless
  * `dryRun`; takes the directory lock (exit 5 while a backup of the database runs). With no
@@ -128,12 +138,7 @@ function skipReason(b: BackupEntry, owner: BackupOwner): string | undefined {
  */
 export async function pruneBackups(config: ResolvedConfig, options: PruneOptions = {}): Promise<PruneResult> {
   const where = resolveBackupDirectory(config, options.dir)
-  const policy: RetentionPolicy = {
-    keepLast: options.retention?.keepLast ?? config.backup.keepLast,
-    keepDaily: options.retention?.keepDaily ?? config.backup.keepDaily,
-    keepWeekly: options.retention?.keepWeekly ?? config.backup.keepWeekly,
-    keepMonthly: options.retention?.keepMonthly ?? config.backup.keepMonthly,
-  }
+  const policy = retentionPolicyOf(config, options.retention)
   const dryRun = options.dryRun ?? false
   if (!dryRun && hasRetentionRules(policy)) assertDestructiveAllowed(config, { yes: options.yes ?? false, action: 'prune backups' })
   const owner = await resolveBackupOwner(config, { signal: options.signal, connect: options.connect })

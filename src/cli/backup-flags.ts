@@ -58,3 +58,24 @@ export function formatAge(seconds: number): string {
   if (m > 0) return `${m}m ${seconds % 60}s`
   return `${seconds}s`
 }
+
+/** The value `--remote` takes when given without a URL: the configured remote. */
+export const CONFIGURED_REMOTE = 'configured'
+
+/**
+ * `--remote [s3://bucket/prefix]`: the remote to work on; without a URL, the configured one
+ * (BACKUP_REMOTE_URL, backup.remote.url). See {@link expandRemoteFlag}.
+ */
+export const remoteFlag = Flags.string({
+  summary: 'Work on the off-site copy: s3://bucket/prefix, or without a URL the configured remote (BACKUP_REMOTE_URL, backup.remote.url).',
+  helpValue: '[s3://bucket/prefix]',
+})
+
+/**
+ * oclif string flags always take a value; `--remote` may stand alone (`backup list --remote`,
+ * `backup verify --remote NAME`). A `--remote` not followed by an `s3://` URL becomes
+ * `--remote=configured`, and the word after it stays an argument.
+ */
+export function expandRemoteFlag(argv: string[]): string[] {
+  return argv.map((arg, i) => (arg === '--remote' && !(argv[i + 1] ?? '').startsWith('s3://') ? `--remote=${CONFIGURED_REMOTE}` : arg))
+}

@@ -40,6 +40,30 @@ export interface BackupFileSettings {
   keepDaily?: number
   keepWeekly?: number
   keepMonthly?: number
+  /** Off-site copies: an S3-compatible bucket and prefix (see docs/offsite-backups.md). */
+  remote?: RemoteFileSettings
+  /** age encryption of backups before they leave the machine. */
+  encrypt?: EncryptFileSettings
+  /** Hours after which `health` warns that no restore drill ran (default 168). */
+  maxDrillAge?: number
+}
+
+/** `backup.remote`: where off-site copies go. Credentials come from the AWS SDK's default chain only. */
+export interface RemoteFileSettings {
+  /** `s3://bucket/prefix`. */
+  url?: string
+  /** The S3 endpoint of a non-AWS service (MinIO, R2, B2, Garage, Ceph); else `AWS_ENDPOINT_URL_S3` or AWS. */
+  endpoint?: string
+  region?: string
+  /** Path-style addressing (`endpoint/bucket/key`), which MinIO, Garage and Ceph usually need. */
+  forcePathStyle?: boolean
+}
+
+/** `backup.encrypt`: age recipients (public keys) backups are encrypted to. */
+export interface EncryptFileSettings {
+  recipients?: string[]
+  /** Refuse to upload or restore a backup that is not encrypted. */
+  required?: boolean
 }
 
 /** The object form of the `schema` key. */
@@ -87,6 +111,14 @@ export interface LintFileSettings {
   smallTable?: { rows?: number; bytes?: number }
 }
 
+/**
+ * `dbops doctor`: thresholds by name (docs/doctor.md lists them with their defaults), each a
+ * number ≥ 0 or `'off'`; the names are checked by the doctor.
+ */
+export interface DoctorFileSettings {
+  thresholds?: Record<string, number | 'off'>
+}
+
 /** The whole config file. */
 export interface DbopsConfigFile extends DatabaseFileSettings {
   /**
@@ -101,8 +133,29 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
   lint?: LintFileSettings
+  doctor?: DoctorFileSettings
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
   databases?: Record<string, DatabaseFileSettings>
+  /** Named groups of targets for `--fleet NAME` (see {@link FleetFileSettings}). */
+  fleets?: Record<string, FleetFileSettings>
+}
+
+/**
+ * A fleet: the databases (or tenant schemas) one `--fleet NAME` command runs on. Exactly one
+ * source: `urls` (a list), `urlsFile` (one URL per line, `#` comments; relative to the config
+ * file), or `query` run on the named database `on` (each row's first column a URL or a schema
+ * name of that database). `schemas`: a glob (`tenant_*`) that expands each database into its
+ * matching schemas. Passwords need not be in the URLs: `DATABASE_PASSWORD` or a `.pgpass`-style
+ * `passfile` (or `DATABASE_PASSFILE`) supplies them.
+ */
+export interface FleetFileSettings {
+  urls?: string[]
+  urlsFile?: string
+  query?: string
+  on?: string
+  schemas?: string
+  passfile?: string
+  concurrency?: number
 }
 
 /**
@@ -202,6 +255,15 @@ const BACKUP_SCHEMA: Record<string, Check> = {
   keepDaily: 'number',
   keepWeekly: 'number',
   keepMonthly: 'number',
+  remote: { url: 'string', endpoint: 'string', region: 'string', forcePathStyle: 'boolean' },
+  encrypt: {
+    recipients: (value: unknown, label: string, keyPath: string) => {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+        throw wrongType(label, keyPath, 'a list of age public keys', value)
+    },
+    required: 'boolean',
+  },
+  maxDrillAge: 'number',
 }
 const LINT_SCHEMA: Record<string, Check> = {
   rules: checkLintRules,
@@ -217,6 +279,17 @@ function checkLintRules(value: unknown, label: string, keyPath: string): void {
   for (const [rule, setting] of Object.entries(value)) {
     if (setting !== 'off' && setting !== 'warning' && setting !== 'error') {
       throw new ConfigError(`${label}: ${keyPath}.${rule} must be 'off', 'warning' or 'error', got ${JSON.stringify(setting)}`, {
+        code: 'CONFIG_FILE_INVALID',
+      })
+    }
+  }
+}
+/** `doctor.thresholds`: names to a number ≥ 0 or `'off'` (the names are checked by the doctor). */
+function checkDoctorThresholds(value: unknown, label: string, keyPath: string): void {
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, "an object of threshold names to a number or 'off'", value)
+  for (const [name, setting] of Object.entries(value)) {
+    if (setting !== 'off' && (typeof setting !== 'number' || !Number.isFinite(setting) || setting < 0)) {
+      throw new ConfigError(`${label}: ${keyPath}.${name} must be a number ≥ 0 or 'off', got ${JSON.stringify(setting)}`, {
         code: 'CONFIG_FILE_INVALID',
       })
     }
@@ -253,6 +326,50 @@ const FILE_SCHEMA: Record<string, Check> = {
   migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', lockRetries: 'number', table: 'string' },
   models: 'string',
   lint: LINT_SCHEMA,
+  doctor: { thresholds: checkDoctorThresholds },
+  fleets: checkFleets,
+}
+
+const FLEET_EXAMPLE =
+  "Example: fleets: { tenants: { urlsFile: 'tenants.txt' } } (or { urls: [...] }, or { query: 'SELECT url FROM tenants', on: 'main' })."
+
+/** `fleets`: named groups, each with exactly one of `urls`, `urlsFile` or `query` (+ `on`). */
+function checkFleets(value: unknown, label: string, keyPath: string): void {
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, 'an object of named fleets', value, FLEET_EXAMPLE)
+  for (const [name, fleet] of Object.entries(value)) {
+    const at = `${keyPath}.${name}`
+    if (!isPlainObject(fleet)) throw wrongType(label, at, 'an object', fleet, FLEET_EXAMPLE)
+    checkObject(
+      fleet,
+      {
+        urls: (v, l, k) => {
+          if (!Array.isArray(v) || !v.every((u) => typeof u === 'string')) throw wrongType(l, k, 'a list of URLs', v, FLEET_EXAMPLE)
+        },
+        urlsFile: 'string',
+        query: 'string',
+        on: 'string',
+        schemas: 'string',
+        passfile: 'string',
+        concurrency: 'number',
+      },
+      label,
+      `${at}.`,
+    )
+    const sources = ['urls', 'urlsFile', 'query'].filter((key) => fleet[key] !== undefined)
+    if (sources.length !== 1)
+      throw new ConfigError(
+        `${label}: ${at} needs exactly one of urls, urlsFile or query, got ${sources.length === 0 ? 'none' : sources.join(' and ')}`,
+        {
+          code: 'CONFIG_FILE_INVALID',
+          hint: FLEET_EXAMPLE,
+        },
+      )
+    if ((fleet.query === undefined) !== (fleet.on === undefined))
+      throw new ConfigError(`${label}: ${at}: query and on go together (the query runs on the database named by on)`, {
+        code: 'CONFIG_FILE_INVALID',
+        hint: FLEET_EXAMPLE,
+      })
+  }
 }
 
 /**

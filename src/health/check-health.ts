@@ -17,7 +17,7 @@ import { sleep } from '../dialects/retry-within-deadline.js'
 import { DbopsError, ExitCode, InterruptedError } from '../errors.js'
 import { invalidIndexLabel } from '../migrate/invalid-indexes.js'
 import { describeConnectStep } from './connect-step.js'
-import { type HealthSourceContext, type HealthSources, defaultHealthSources } from './health-sources.js'
+import { type HealthSourceContext, type HealthSources, type OffsiteSummary, defaultHealthSources } from './health-sources.js'
 import type { HealthThresholds } from './health-thresholds.js'
 import { onCallConnectOptions } from './on-call-session.js'
 
@@ -147,6 +147,50 @@ function backupsComponent(
   })
 }
 
+/** Hours between `then` and `now`, one decimal. */
+function hoursSince(then: Date, now: Date): number {
+  return Math.round(((now.getTime() - then.getTime()) / 3_600_000) * 10) / 10
+}
+
+/** `offsite_backups`: the newest backup on the remote and the newest restore drill, against their thresholds. */
+function offsiteComponent(
+  read: () => Promise<OffsiteSummary | undefined>,
+  limits: { maxAgeHours: number; maxDrillAgeHours: number },
+  now: Date,
+): Promise<HealthComponent> {
+  return runProbe('offsite_backups', async () => {
+    let summary: OffsiteSummary
+    try {
+      summary = (await read())!
+    } catch (err) {
+      // the database is as healthy as it was; the off-site copies cannot be seen from here
+      if (!(err instanceof DbopsError)) throw err
+      return { status: 'warn', details: { error_code: err.code, problem: err.message, hint: err.hint ?? null } }
+    }
+    const { maxAgeHours, maxDrillAgeHours } = limits
+    const ageHours = summary.newestAt ? hoursSince(summary.newestAt, now) : null
+    const drillHours = summary.newestDrillAt ? hoursSince(summary.newestDrillAt, now) : null
+    const problems: string[] = []
+    if (ageHours === null) problems.push(`no backup of this database at ${summary.remote}`)
+    else if (ageHours > maxAgeHours) problems.push(`the newest off-site backup is ${ageHours} h old (threshold ${maxAgeHours} h)`)
+    if (drillHours === null) problems.push('no restore drill recorded (`dbops backup verify --remote --latest --level restore`)')
+    else if (drillHours > maxDrillAgeHours)
+      problems.push(`the newest restore drill is ${drillHours} h old (threshold ${maxDrillAgeHours} h)`)
+    return {
+      status: problems.length > 0 ? 'warn' : 'ok',
+      details: {
+        remote: summary.remote,
+        count: summary.count,
+        newest_file: summary.newestFile ?? null,
+        age_hours: ageHours,
+        newest_drill_file: summary.newestDrillFile ?? null,
+        drill_age_hours: drillHours,
+        ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
+      },
+    }
+  })
+}
+
 /**
  * Runs every check once. Never throws for an unhealthy database: a connect failure becomes a
  * failed `connection` component naming the step (exit 2, 4 or 7), a failing check a failed
@@ -192,6 +236,10 @@ export async function checkHealth(
     if (sources.migrations) fromSources.push(await migrationsComponent(config, sources, context))
     if (sources.backups && Number.isFinite(options.thresholds.backup_age_hours)) {
       fromSources.push(await backupsComponent(config, sources, context, options.thresholds.backup_age_hours, checkedAt))
+    }
+    if (sources.offsite && config.backup.offsite.remote && Number.isFinite(options.thresholds.backup_age_hours)) {
+      const limits = { maxAgeHours: options.thresholds.backup_age_hours, maxDrillAgeHours: config.backup.offsite.maxDrillAgeHours }
+      fromSources.push(await offsiteComponent(() => sources.offsite!(config, context), limits, checkedAt))
     }
     // connection first, then what on-call asks next (migrations, backups), then the rest
     const [first, ...rest] = probed

@@ -14,6 +14,9 @@ import { type MigrationRunnerReport, runnerReport } from '../migrate/migration-s
 import { assertHistoryHere } from '../migrate/history-guard.js'
 import { MigrationStore, withMigrationRunner } from '../migrate/migration-store.js'
 import { listBackups } from '../backup/list-backups.js'
+import { type OffsiteSummary, readOffsiteSummary } from '../backup/offsite-backup.js'
+
+export type { OffsiteSummary }
 import type { DbConnection } from '../dialects/dialect.js'
 
 /** What health needs to know about migrations. */
@@ -63,6 +66,8 @@ export interface HealthSourceContext {
 export interface HealthSources {
   migrations?: (config: ResolvedConfig, context: HealthSourceContext) => Promise<MigrationSummary>
   backups?: (config: ResolvedConfig, context: HealthSourceContext) => Promise<BackupSummary>
+  /** The newest off-site backup and restore drill; undefined when no remote is configured. */
+  offsite?: (config: ResolvedConfig, context: HealthSourceContext) => Promise<OffsiteSummary | undefined>
 }
 
 /**
@@ -74,7 +79,7 @@ export async function readMigrationSummary(config: ResolvedConfig, context: Heal
   const { conn } = context
   const files = fs.existsSync(config.migrationsDir) ? discoverMigrations(config.migrationsDir).files : []
   const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
-  await assertHistoryHere(store, queryable(conn.db))
+  await assertHistoryHere(store, queryable(conn.db), config.historySiblings)
   const { rows, runner } = await withMigrationRunner(conn, store, await store.readRows(queryable(conn.db)))
   const { counts, head, migrations } = classifyMigrations(files, rows, runner)
   return {
@@ -114,5 +119,6 @@ export function defaultHealthSources(): HealthSources {
   return {
     migrations: readMigrationSummary,
     backups: readBackupSummary,
+    offsite: readOffsiteSummary,
   }
 }

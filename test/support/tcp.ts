@@ -105,3 +105,47 @@ export function tcpRelay(listenHost: string, targetHost: string, targetPort: num
     listenHost,
   )
 }
+
+/**
+ * A relay to `127.0.0.1:targetPort` that lets each connection send `afterBytes` bytes upstream
+ * and then, in mode `drop`, cuts it (a connection dropped mid-upload), or in mode `stall`
+ * stops forwarding and holds it open (a hung transfer). Small requests pass untouched.
+ * `cut()` says how many connections it has cut or stalled; `requests()` the HTTP request lines
+ * that passed (`DELETE /bucket/key?uploadId=…`).
+ */
+export async function faultyRelay(
+  targetPort: number,
+  afterBytes: number,
+  mode: 'drop' | 'stall',
+): Promise<Listener & { cut(): number; requests(): string[] }> {
+  let cut = 0
+  const requests: string[] = []
+  const listener = await listen(
+    net.createServer((client) => {
+      const upstream = net.connect(targetPort, '127.0.0.1')
+      upstream.on('error', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+      let sent = 0
+      let stopped = false
+      client.on('data', (chunk: Buffer) => {
+        if (stopped) return
+        sent += chunk.length
+        if (sent <= afterBytes) {
+          for (const m of chunk.toString('latin1').matchAll(/(?:GET|PUT|POST|DELETE|HEAD) \/\S* HTTP\/1\.1/g)) requests.push(m[0])
+          upstream.write(chunk)
+          return
+        }
+        stopped = true
+        cut++
+        if (mode === 'drop') {
+          client.destroy()
+          upstream.destroy()
+        }
+      })
+      client.on('end', () => upstream.end())
+      upstream.pipe(client)
+    }),
+    '127.0.0.1',
+  )
+  return { ...listener, cut: () => cut, requests: () => [...requests] }
+}

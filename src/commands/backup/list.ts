@@ -4,12 +4,16 @@ import { formatBytes } from '../../backup/durable-file.js'
 import { listBackups } from '../../backup/list-backups.js'
 import { resolveBackupDirectory } from '../../backup/backup-directory.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { dirFlag, formatAge } from '../../cli/backup-flags.js'
+import { dirFlag, expandRemoteFlag, formatAge, remoteFlag } from '../../cli/backup-flags.js'
+import { listOffsite } from '../../backup/offsite-backup.js'
+import { remoteSettingsOf } from '../../backup/remote-backup.js'
 import { renderTable } from '../../ui/render-table.js'
 
 /** The `--json` document of `backup list`. */
 interface ListResult {
   dir: string
+  /** With --remote: the remote listed (dir is then the same URL). */
+  remote?: string
   backups: Array<Omit<BackupEntry, 'manifest'>>
 }
 
@@ -24,18 +28,33 @@ export default class BackupList extends DbopsCommand<typeof BackupList> {
     mine: Flags.boolean({
       summary: "Only the configured database's backups, by identity (default: every database in the directory).",
     }),
+    remote: remoteFlag,
+  }
+
+  public override async init(): Promise<void> {
+    this.argv = expandRemoteFlag(this.argv)
+    await super.init()
   }
 
   async run(): Promise<ListResult> {
     const config = await this.loadConfig()
-    const { dir } = resolveBackupDirectory(config, this.flags.dir)
-    const entries = await listBackups(config, {
-      dir: this.flags.dir,
-      onlyThisDatabase: this.flags.mine,
-      connect: this.connectOptions(config, 'read'),
-      signal: this.abort.signal,
-    })
-    const backups = entries.map(({ manifest: _manifest, ...rest }) => rest)
+    const remote = remoteSettingsOf(config, this.flags.remote, this.flags.remote !== undefined)
+    let dir: string
+    let backups: ListResult['backups']
+    if (remote) {
+      const listed = await listOffsite(remote, this.abort.signal)
+      dir = listed.remote
+      backups = listed.backups
+    } else {
+      dir = resolveBackupDirectory(config, this.flags.dir).dir
+      const entries = await listBackups(config, {
+        dir: this.flags.dir,
+        onlyThisDatabase: this.flags.mine,
+        connect: this.connectOptions(config, 'read'),
+        signal: this.abort.signal,
+      })
+      backups = entries.map(({ manifest: _manifest, ...rest }) => rest)
+    }
     if (backups.length === 0) {
       this.out.info(`no backups in ${dir}`)
     } else {
@@ -56,6 +75,6 @@ export default class BackupList extends DbopsCommand<typeof BackupList> {
         ),
       )
     }
-    return { dir, backups }
+    return remote ? { dir, remote: dir, backups } : { dir, backups }
   }
 }

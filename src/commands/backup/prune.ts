@@ -2,7 +2,9 @@ import { Flags } from '../../cli/oclif.js'
 import { type PruneResult, pruneBackups } from '../../backup/prune-backups.js'
 import { hasRetentionRules } from '../../backup/retention.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { dirFlag, lockTimeoutFlag, retentionFlags } from '../../cli/backup-flags.js'
+import { dirFlag, expandRemoteFlag, lockTimeoutFlag, remoteFlag, retentionFlags } from '../../cli/backup-flags.js'
+import { pruneOffsite } from '../../backup/offsite-backup.js'
+import { remoteSettingsOf } from '../../backup/remote-backup.js'
 import { renderTable } from '../../ui/render-table.js'
 import { compareText } from '../../compare-text.js'
 
@@ -27,6 +29,12 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
     }),
     yes: Flags.boolean({ char: 'y', summary: 'Confirm in production or on a protected database.' }),
     'lock-timeout': lockTimeoutFlag,
+    remote: remoteFlag,
+  }
+
+  public override async init(): Promise<void> {
+    this.argv = expandRemoteFlag(this.argv)
+    await super.init()
   }
 
   async run(): Promise<PruneResult> {
@@ -37,16 +45,25 @@ export default class BackupPrune extends DbopsCommand<typeof BackupPrune> {
       keepWeekly: this.flags['keep-weekly'],
       keepMonthly: this.flags['keep-monthly'],
     }
-    const result = await pruneBackups(config, {
-      dir: this.flags.dir,
-      retention,
-      dryRun: this.flags['dry-run'],
-      yes: this.flags.yes,
-      lockTimeoutMs: this.flags['lock-timeout'] * 1000,
-      connect: this.connectOptions(config, 'read'),
-      signal: this.abort.signal,
-      onWarning: (text) => this.out.warn(text),
-    })
+    const remote = remoteSettingsOf(config, this.flags.remote, this.flags.remote !== undefined)
+    const result = remote
+      ? await pruneOffsite(config, remote, {
+          retention,
+          dryRun: this.flags['dry-run'],
+          yes: this.flags.yes,
+          connect: this.connectOptions(config, 'read'),
+          signal: this.abort.signal,
+        })
+      : await pruneBackups(config, {
+          dir: this.flags.dir,
+          retention,
+          dryRun: this.flags['dry-run'],
+          yes: this.flags.yes,
+          lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+          connect: this.connectOptions(config, 'read'),
+          signal: this.abort.signal,
+          onWarning: (text) => this.out.warn(text),
+        })
     const p = result.policy
     if (
       !hasRetentionRules({

@@ -1,7 +1,9 @@
 import { Flags } from '../../cli/oclif.js'
 import { type RestoreResult, restoreBackup } from '../../backup/restore-backup.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { backupArg, dirFlag } from '../../cli/backup-flags.js'
+import { backupArg, dirFlag, expandRemoteFlag, remoteFlag } from '../../cli/backup-flags.js'
+import { restoreOffsite } from '../../backup/offsite-backup.js'
+import { remoteSettingsOf } from '../../backup/remote-backup.js'
 import { progressLine } from '../../ui/progress-line.js'
 
 /** `dbops backup restore`: into a new database by default; guarded; safety backup first. */
@@ -45,6 +47,12 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
       min: 1,
     }),
     yes: Flags.boolean({ char: 'y', summary: 'Confirm in production or on a protected database.' }),
+    remote: remoteFlag,
+  }
+
+  public override async init(): Promise<void> {
+    this.argv = expandRemoteFlag(this.argv)
+    await super.init()
   }
 
   async run(): Promise<RestoreResult> {
@@ -53,9 +61,16 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
     const progress = progressLine(process.stderr, this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json, 'restore', 'pages')
     let result: RestoreResult
     try {
-      result = await restoreBackup(config, {
+      // `restore s3://bucket/prefix/NAME`: that remote, that backup
+      const url = this.args.name?.startsWith('s3://') ? this.args.name : undefined
+      const remote = remoteSettingsOf(
+        config,
+        url ? url.slice(0, url.lastIndexOf('/')) : this.flags.remote,
+        url !== undefined || this.flags.remote !== undefined,
+      )
+      const options = {
         dir: this.flags.dir,
-        name: this.args.name,
+        name: url ? url.slice(url.lastIndexOf('/') + 1) : this.args.name,
         latest: this.flags.latest,
         targetUrl: this.flags['target-url'],
         inPlace: this.flags['in-place'],
@@ -64,9 +79,10 @@ export default class BackupRestore extends DbopsCommand<typeof BackupRestore> {
         lockTimeoutSeconds: this.flags['lock-timeout'],
         yes: this.flags.yes,
         connect: this.connectOptions(config, 'read'),
-        onProgress: (done, total) => progress.update(done, total),
+        onProgress: (done: number, total: number) => progress.update(done, total),
         ...this.reporting(),
-      })
+      }
+      result = remote ? await restoreOffsite(config, remote, options) : await restoreBackup(config, options)
     } finally {
       progress.done()
     }

@@ -1,7 +1,9 @@
 import { Flags } from '../../cli/oclif.js'
 import { type VerifyResult, verifyBackup } from '../../backup/verify-backup.js'
 import { DbopsCommand } from '../../cli/base-command.js'
-import { backupArg, dirFlag } from '../../cli/backup-flags.js'
+import { backupArg, dirFlag, expandRemoteFlag, remoteFlag } from '../../cli/backup-flags.js'
+import { verifyOffsite } from '../../backup/offsite-backup.js'
+import { remoteSettingsOf } from '../../backup/remote-backup.js'
 
 /** `dbops backup verify`: check a backup to a level and record it in the manifest. */
 export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
@@ -26,18 +28,26 @@ export default class BackupVerify extends DbopsCommand<typeof BackupVerify> {
       options: ['hash', 'read', 'restore'],
       default: 'read',
     }),
+    remote: remoteFlag,
+  }
+
+  public override async init(): Promise<void> {
+    this.argv = expandRemoteFlag(this.argv)
+    await super.init()
   }
 
   async run(): Promise<VerifyResult> {
     const config = await this.loadConfig()
-    const result = await verifyBackup(config, {
+    const options = {
       dir: this.flags.dir,
       name: this.args.name,
       latest: this.flags.latest,
       level: this.flags.level as 'hash' | 'read' | 'restore',
       connect: this.connectOptions(config, 'read'),
       ...this.reporting(),
-    })
+    }
+    const remote = remoteSettingsOf(config, this.flags.remote, this.flags.remote !== undefined)
+    const result = remote ? await verifyOffsite(config, remote, options) : await verifyBackup(config, options)
     if (this.out.mode.verbose || (this.out.stderrIsTTY && !this.out.mode.quiet)) {
       this.out.result(`${result.file}: verified to ${result.level_requested} (${result.checks.map((c) => c.name).join(', ')} ok)`)
       for (const [table, rows] of Object.entries(result.row_counts ?? {})) this.out.debug(`  ${table}: ${rows} rows`)
