@@ -21,6 +21,7 @@ import type {
   VerifyBackupRequest,
 } from './backup-port.js'
 import type { Catalog } from './catalog-port.js'
+import type { CopyReader, CopyWriter, CopyWriterOptions } from './copy-port.js'
 import type { CopySchemaOptions, LockEffect, MigrationTracer, RelationSize, TracerOptions } from './plan-port.js'
 import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
@@ -346,6 +347,16 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   /** Makes a fresh, empty database of this dialect beside the configured one (see {@link ShadowDatabase}). */
   createShadowDatabase(config: ResolvedConfig, options: ShadowOptions): Promise<ShadowDatabase>
   /**
+   * `dbops copy`'s source side: opens one read transaction on `conn` (a consistent snapshot)
+   * and reads the schema in it. Close it.
+   */
+  openCopyReader(conn: DbConnection, options: IntrospectOptions): Promise<CopyReader>
+  /**
+   * `dbops copy`'s target side for `config`'s database: connects (PostgreSQL) or prepares a
+   * temporary file beside it (SQLite). Nothing shows in the target before `finish()`.
+   */
+  openCopyWriter(config: ResolvedConfig, options: ConnectOptions & CopyWriterOptions): Promise<CopyWriter>
+  /**
    * Traces migrations in a copy of the target's schema for `migrate plan` (locks, rewrites,
    * validations); undefined where the database cannot (SQLite).
    */
@@ -366,5 +377,6 @@ export type DialectTraits = Pick<
 
 export type * from './backup-port.js'
 export type * from './catalog-port.js'
+export type * from './copy-port.js'
 export type * from './doctor-port.js'
 export type * from './plan-port.js'

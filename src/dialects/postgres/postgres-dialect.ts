@@ -65,5 +65,14 @@ export const postgresDialect: Dialect = {
   async createShadowDatabase(config, options) {
     return (await import('./postgres-shadow-database.js')).openPostgresShadow(postgresDialect, config, options)
   },
+  async openCopyReader(conn, options) {
+    return (await import('./postgres-copy.js')).openPostgresCopyReader(conn as PostgresConnection, options)
+  },
+  async openCopyWriter(config, options) {
+    if (config.target.dialect !== 'postgres') throw new TypeError('openCopyWriter needs a PostgreSQL target')
+    const conn = await connectPostgres(postgresDialect, config, config.target, options)
+    const writer = (await import('./postgres-copy.js')).openPostgresCopyWriter(conn, options)
+    return { ...writer, close: () => conn.close() }
+  },
   planner: postgresPlanner,
 }

@@ -25,6 +25,12 @@ export const sqliteDialect: Dialect = {
   },
 
   createCatalog: (conn) => createSqliteCatalog(conn),
+  async openCopyReader(conn, options) {
+    return (await import('./sqlite-copy.js')).openSqliteCopyReader(conn as SqliteConnection, options)
+  },
+  async openCopyWriter(config, options) {
+    return (await import('./sqlite-copy.js')).openSqliteCopyWriter(config, options)
+  },
   async introspect(conn, options) {
     return (await import('./sqlite-introspector.js')).introspectSqlite(conn, options)
   },
