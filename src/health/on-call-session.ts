@@ -8,6 +8,7 @@
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
 import { usingDatabase } from '../dialects/index.js'
+import type { SharedSession } from './shared-session.js'
 
 /** Milliseconds a statement may run: catalog reads take milliseconds; 5 s is a stuck one. */
 export const ON_CALL_STATEMENT_TIMEOUT_MS = 5000
@@ -35,13 +36,16 @@ export function onCallConnectOptions(base: ConnectOptions): ConnectOptions {
 
 /**
  * Runs `fn` in an on-call session (see {@link onCallConnectOptions}), read-only on every
- * dialect, one connect attempt, and closes it afterwards.
+ * dialect, one connect attempt, and closes it afterwards; or, given `shared` (a server's
+ * long-lived session), on that one, left open.
  */
 export async function usingOnCallSession<T>(
   config: ResolvedConfig,
   base: ConnectOptions,
   fn: (conn: DbConnection) => Promise<T>,
+  shared?: SharedSession,
 ): Promise<T> {
+  if (shared) return shared.use(fn)
   return usingDatabase(config, { ...onCallConnectOptions(base), maxRetries: 0 }, async (conn) => {
     await conn.dialect.createCatalog(conn).enterReadOnly()
     return fn(conn)

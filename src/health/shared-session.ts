@@ -1,0 +1,86 @@
+/**
+ * A long-lived on-call session for a process that answers many reads (`dbops serve`): one
+ * connection (a pool of `POOL_SIZE + MAX_OVERFLOW` on PostgreSQL, one handle on SQLite) in the
+ * on-call mode of {@link onCallConnectOptions} — read-only, short timeouts — opened on first
+ * use and shared by every read, so a page of rows costs a query, not a login, and the process
+ * never holds more connections than the configured pool.
+ *
+ * When the database goes away the session does not keep failing with driver errors: a read
+ * that fails with anything but a dbops error drops the connection and logs in again once; if
+ * that login fails, its error (exit 4 unreachable, 7 access) is what the caller gets, and the
+ * next read tries again, so the session recovers by itself when the database returns.
+ */
+import type { ResolvedConfig } from '../config/resolve-config.js'
+import type { ClientPoolStats, ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import { connect } from '../dialects/index.js'
+import { DbopsError } from '../errors.js'
+import { onCallConnectOptions } from './on-call-session.js'
+
+/** A session shared by many reads; see the module comment. */
+export interface SharedSession {
+  /** Runs `fn` on the shared connection (opened or reopened as needed). */
+  use<T>(fn: (conn: DbConnection) => Promise<T>): Promise<T>
+  /** The client pool's counts (undefined when not connected, or on a dialect without a pool). */
+  poolStats(): ClientPoolStats | undefined
+  /** Closes the connection; later reads open a new one. Safe to call twice. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens nothing yet: returns a {@link SharedSession} on `config` whose connection is opened
+ * with `base` (application name, echo) in the on-call mode, one connect attempt per use.
+ *
+ * @example
+ * const session = sharedOnCallSession(config, { mode: 'read', command: 'serve' })
+ * const tables = await inspectTables(config, { connect, shared: session })
+ */
+export function sharedOnCallSession(config: ResolvedConfig, base: ConnectOptions): SharedSession {
+  let opening: Promise<DbConnection> | undefined
+  let current: DbConnection | undefined
+
+  const open = (): Promise<DbConnection> => {
+    opening ??= (async () => {
+      const conn = await connect(config, { ...onCallConnectOptions(base), maxRetries: 0 })
+      try {
+        await conn.dialect.createCatalog(conn).enterReadOnly()
+      } catch (err) {
+        await conn.close()
+        throw err
+      }
+      current = conn
+      return conn
+    })().finally(() => {
+      if (current === undefined) opening = undefined
+    })
+    return opening
+  }
+
+  const drop = (conn: DbConnection): void => {
+    if (current !== conn) return
+    current = undefined
+    opening = undefined
+    void conn.close().catch(() => undefined)
+  }
+
+  return {
+    async use(fn) {
+      const conn = await open()
+      try {
+        return await fn(conn)
+      } catch (err) {
+        if (err instanceof DbopsError) throw err
+        // a driver error: the connection may be gone; log in again once (its failure is the answer)
+        drop(conn)
+        const fresh = await open()
+        return fn(fresh)
+      }
+    },
+    poolStats: () => current?.poolStats?.(),
+    async close() {
+      const conn = current ?? (opening ? await opening.catch(() => undefined) : undefined)
+      current = undefined
+      opening = undefined
+      await conn?.close()
+    },
+  }
+}
