@@ -6,9 +6,8 @@
  * `PRAGMA query_only` is set after connecting (see `Catalog.enterReadOnly`).
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import type { ClientPoolStats, ConnectOptions, DbConnection } from '../dialects/dialect.js'
 import { usingDatabase } from '../dialects/index.js'
-import type { SharedSession } from './shared-session.js'
 
 /** Milliseconds a statement may run: catalog reads take milliseconds; 5 s is a stuck one. */
 export const ON_CALL_STATEMENT_TIMEOUT_MS = 5000
@@ -32,6 +31,16 @@ export function onCallConnectOptions(base: ConnectOptions): ConnectOptions {
       idle_in_transaction_session_timeout: '10000',
     },
   }
+}
+
+/** A session shared by many reads of a long-running process (see `shared-session.ts`). */
+export interface SharedSession {
+  /** Runs `fn` on the shared connection (opened or reopened as needed). */
+  use<T>(fn: (conn: DbConnection) => Promise<T>): Promise<T>
+  /** The client pool's counts (undefined when not connected, or on a dialect without a pool). */
+  poolStats(): ClientPoolStats | undefined
+  /** Closes the connection; later reads open a new one. Safe to call twice. */
+  close(): Promise<void>
 }
 
 /**

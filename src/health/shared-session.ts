@@ -11,20 +11,12 @@
  * next read tries again, so the session recovers by itself when the database returns.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ClientPoolStats, ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
 import { connect } from '../dialects/index.js'
 import { DbopsError } from '../errors.js'
-import { onCallConnectOptions } from './on-call-session.js'
+import { type SharedSession, onCallConnectOptions } from './on-call-session.js'
 
-/** A session shared by many reads; see the module comment. */
-export interface SharedSession {
-  /** Runs `fn` on the shared connection (opened or reopened as needed). */
-  use<T>(fn: (conn: DbConnection) => Promise<T>): Promise<T>
-  /** The client pool's counts (undefined when not connected, or on a dialect without a pool). */
-  poolStats(): ClientPoolStats | undefined
-  /** Closes the connection; later reads open a new one. Safe to call twice. */
-  close(): Promise<void>
-}
+export type { SharedSession }
 
 /**
  * Opens nothing yet: returns a {@link SharedSession} on `config` whose connection is opened
