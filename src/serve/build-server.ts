@@ -114,7 +114,14 @@ export async function buildServer(config: ResolvedConfig, options: ServeOptions)
       throw new HttpError(401, 'UNAUTHORIZED', 'A valid bearer token is required', 'Send `Authorization: Bearer <DBOPS_SERVE_TOKEN>`.')
     }
   })
+  // closing (SIGTERM): a response still on its way ends its keep-alive connection, so that the
+  // server can close once the requests in flight are answered
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
   app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
     if (reply.statusCode === 401) reply.header('www-authenticate', 'Bearer')
     // the same redaction as every command's output: no password, no token, whatever a message carries
     return typeof payload === 'string' ? redact(payload) : payload

@@ -6,7 +6,7 @@
  * not a DbopsError is a 500 whose message says nothing of the internals (it is logged).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { DbopsError, ExitCode } from '../errors.js'
+import { DbopsError, ExitCode, errorCodeOf, messageOf } from '../errors.js'
 import { errorJson } from '../ui/output.js'
 
 /** The JSON schema of an error body. */
@@ -31,6 +31,16 @@ export const errorSchema = {
 export const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 413, 500, 503].map((status) => [status, errorSchema]))
 
 const NOT_FOUND_CODES = new Set(['UNKNOWN_TABLE', 'DB_NOT_FOUND', 'DB_FILE_MISSING'])
+
+/** Database refusals a read can meet on a busy database, by SQLSTATE: status, code, hint. */
+const DATABASE_REFUSALS: Record<string, [number, string, string]> = {
+  '55P03': [
+    409,
+    'LOCK_NOT_AVAILABLE',
+    'Another session holds a lock on it (the on-call session waits 1 s at most); /api/v1/db/pool lists the blockers.',
+  ],
+  '57014': [503, 'QUERY_TIMEOUT', 'The read ran past the on-call statement timeout (5 s); filter on an indexed column.'],
+}
 
 /** The HTTP status of a DbopsError. */
 export function httpStatusOf(err: DbopsError): number {
@@ -92,6 +102,11 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
   }
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {
     return sendError(reply, new HttpError(fastifyError.statusCode, fastifyError.code ?? 'BAD_REQUEST', err.message))
+  }
+  const sqlstate = errorCodeOf(err)
+  if (sqlstate && DATABASE_REFUSALS[sqlstate]) {
+    const [status, code, hint] = DATABASE_REFUSALS[sqlstate]
+    return sendError(reply, new HttpError(status, code, messageOf(err), hint))
   }
   request.log.error({ err }, 'unexpected error')
   return sendError(reply, new HttpError(500, 'INTERNAL', 'Internal error', 'The server log (stderr) has the details.'))
