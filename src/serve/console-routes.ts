@@ -19,11 +19,13 @@ export function consoleDirectory(): string {
   return path.join(packageRoot(), 'console')
 }
 
-/** Registers `/`, `/console.js` and `/console.css`. */
+/** Registers `/`, `/console.js`, `/console.css` (and an empty `/favicon.ico`). */
 export function registerConsoleRoutes(app: FastifyInstance): void {
   const dir = consoleDirectory()
   for (const [route, { file, type }] of Object.entries(FILES)) {
     const body = fs.readFileSync(path.join(dir, file))
     app.get(route, async (_request, reply) => reply.type(type).header('cache-control', 'no-cache').send(body))
   }
+  // browsers ask for it on their own; no icon, and no 404 in their console
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send())
 }
