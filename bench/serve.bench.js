@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
+import { clearInterval, setInterval, setTimeout } from 'node:timers'
 
 const require = createRequire(import.meta.url)
 

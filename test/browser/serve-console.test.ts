@@ -96,12 +96,12 @@ describe('dbops serve: the web console in chromium', () => {
     await shot('table-filtered')
     await page.fill('input[name="filter_value"]', '')
     await page.click('form button[type="submit"]')
-    await page.waitForFunction(() => document.querySelectorAll('#rows tbody tr').length === 20)
+    await expect.poll(() => page.locator('#rows tbody tr').count()).toBe(20)
 
     // 45 rows, 20 a page: Next twice reaches the last page
     for (const expected of ['page 2', 'page 3']) {
       await page.click('#next')
-      await page.waitForFunction((text) => document.querySelector('#page')?.textContent === text, expected)
+      await page.locator(`#page:text-is("${expected}")`).waitFor()
     }
     await page.waitForSelector('#end')
     await expect(page.locator('#next').isDisabled()).resolves.toBe(true)
