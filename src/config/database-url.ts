@@ -171,6 +171,21 @@ function hasStrayAt(tail: string): boolean {
   return false
 }
 
+/**
+ * Whether, in a URL without user info, a query value holds `@host/…`: the shape of
+ * `user:12?3@host/db`, where an unencoded '?' in an all-digit password made `user:12` read as
+ * host and port. A legitimate value with an '@' (`?user=a@b`) has no '/' after it.
+ */
+function queryHidesUserInfo(authority: string, tail: string): boolean {
+  if (authority.includes('@')) return false
+  const query = tail.indexOf('?')
+  if (query < 0) return false
+  return tail
+    .slice(query + 1)
+    .split('&')
+    .some((param) => /@[^/]*\//.test(param.slice(param.indexOf('=') + 1)))
+}
+
 /** The text after the host's ':' in `host[:port]` or `[v6]:port`; undefined without one. */
 function portTextOf(hostPort: string): string | undefined {
   const close = hostPort.indexOf(']')
@@ -186,7 +201,7 @@ function portTextOf(hostPort: string): string | undefined {
  * user info is misplaced, any part of it may be the password.
  */
 function assertPasswordEncoded(authority: string, tail: string, key: string): void {
-  if (hasStrayAt(tail)) throw passwordNotEncoded(key)
+  if (hasStrayAt(tail) || queryHidesUserInfo(authority, tail)) throw passwordNotEncoded(key)
   const at = authority.lastIndexOf('@')
   const port = portTextOf(authority.slice(at + 1))
   if (port === undefined || /^\d*$/.test(port)) return

@@ -99,6 +99,7 @@ describe('parseDatabaseUrl', () => {
   test.each([
     { name: 'unencoded / in the password', input: 'postgres://app:pa/ss@h/db', message: /must be URL-encoded/ },
     { name: 'unencoded # in the password', input: 'postgres://app:pa#ss@h/db', message: /must be URL-encoded/ },
+    { name: 'unencoded ? in a digit password', input: 'postgres://app:12?3=ss@h/db', message: /must be URL-encoded/ },
     { name: 'non-numeric port', input: 'postgres://app:pw@h:fivefour/db', message: /the port is not a number/ },
     { name: 'port out of range', input: 'postgres://app@h:70000/db', message: /port|not a valid URL/ },
     { name: 'bad sslmode', input: 'postgres://h/db?sslmode=always', message: /sslmode\) must be one of/ },
@@ -273,7 +274,7 @@ describe('a malformed %-escape outside the password names its part (exit 2)', ()
     { input: 'postgres://u:Pw9secret@h/db?sslrootcert=/ca%zz.pem', part: 'the query parameter sslrootcert' },
     { input: 'postgres://u@h/db?password=Pw9secret%zz', part: 'the query parameter password' },
     { input: 'postgres://u:Pw9secret%E0@h/db', part: 'the password' },
-    { input: 'postgres://app:123?Pw9secret=%zz@h/db', part: 'the value of a query parameter' },
+    { input: 'postgres://app@h/db?Pw9secret=%zz', part: 'the value of a query parameter' },
   ])('$input: $part', ({ input, part }) => {
     let error: unknown
     try {
