@@ -31,6 +31,8 @@ for (const dialect of testDialects()) {
       const ready = await app.inject('/ready')
       expect(ready.statusCode).toBe(200)
       expect(ready.json()).toMatchObject({ ready: true, server_version: expect.any(String) })
+      // cached for a second: the same answer (its latency too), not a second login
+      expect((await app.inject('/ready')).json()).toEqual(ready.json())
 
       const health = await app.inject('/health')
       expect(health.statusCode).toBe(200)
