@@ -1,6 +1,6 @@
 // The import rules of src/ (`npm run lint:deps`), the layering of DESIGN.md's "Architecture":
 //   faces     src/commands/, src/cli/, src/hooks/, src/server/, src/serve/, src/ui/, src/index.ts (the API)
-//   features  src/migrate/, src/drift/, src/backup/, src/health/, src/inspect/, src/project/, …
+//   features  src/migrate/, src/drift/, src/backup/, src/health/, src/inspect/, src/project/, src/fleet/, …
 //   schema    src/schema/
 //   dialects  src/dialects/: the Dialect interface and its ports; one folder per database
 //   base      src/config/, src/sql/, src/errors.ts and the other files at the root of src/
@@ -8,7 +8,7 @@
 // (a port is typed in their terms) but never import their code.
 
 const faces = '^src/(commands|cli|hooks|server|serve|ui)/'
-const features = '^src/(migrate|drift|backup|health|inspect|project|copy|doctor|lint)/'
+const features = '^src/(migrate|drift|backup|health|inspect|project|copy|doctor|lint|fleet)/'
 const schema = '^src/schema/'
 const dialects = '^src/dialects/'
 const base = ['^src/(config|sql)/', '^src/[^/]+[.]ts$']

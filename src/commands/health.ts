@@ -4,6 +4,8 @@ import { type HealthReport, type HealthResult, checkHealth, watchHealth } from '
 import { HEALTH_THRESHOLDS, resolveThresholds, thresholdEnvName } from '../health/health-thresholds.js'
 import { InterruptedError } from '../errors.js'
 import { renderHealthReport } from '../ui/render-health.js'
+import { type FleetJson, fleetFlags, isFleetRun, runFleetCommand } from '../cli/fleet-support.js'
+import { type FleetHealthDetails, healthTask } from '../fleet/fleet-tasks.js'
 
 const thresholdHelp = Object.entries(HEALTH_THRESHOLDS)
   .map(
@@ -25,10 +27,12 @@ export default class Health extends DbopsCommand<typeof Health> {
     '<%= config.bin %> health --json --threshold lock_wait_seconds=5',
     '<%= config.bin %> health --watch 5',
     '<%= config.bin %> health --deep    # SQLite: also PRAGMA quick_check (reads the whole file)',
+    '<%= config.bin %> health --fleet tenants --json',
   ]
   static override flags = {
     watch: Flags.integer({ summary: 'Re-check every SECONDS until interrupted.', helpValue: 'SECONDS', min: 1 }),
     deep: Flags.boolean({ summary: 'Also run checks that read everything (SQLite quick_check).' }),
+    ...fleetFlags,
     threshold: Flags.string({
       summary: 'Override a warning threshold, e.g. lock_wait_seconds=5 (repeatable).',
       helpValue: 'NAME=VALUE',
@@ -36,9 +40,23 @@ export default class Health extends DbopsCommand<typeof Health> {
     }),
   }
 
-  async run(): Promise<HealthReport | undefined> {
-    const config = await this.loadConfig()
+  async run(): Promise<HealthReport | FleetJson<FleetHealthDetails> | undefined> {
     const thresholds = resolveThresholds(this.flags.threshold ?? [], process.env)
+    if (isFleetRun(this.flags)) {
+      const task = healthTask((target) => ({ deep: this.flags.deep, thresholds, connect: this.connectOptions(target.config, 'read') }))
+      const json = await runFleetCommand(
+        { out: this.out, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
+        task,
+        [
+          { header: 'HEALTH', cell: (r) => r.health ?? '-' },
+          { header: 'FINDINGS', cell: (r) => (r.findings ?? []).join(', ') },
+        ],
+        this.flags.watch === undefined ? [] : ['--watch'],
+      )
+      process.exitCode = json.exit_code
+      return json
+    }
+    const config = await this.loadConfig()
     this.announce(config)
     const options = { deep: this.flags.deep, thresholds, connect: this.connectOptions(config, 'read') }
     if (this.flags.watch === undefined) {

@@ -87,6 +87,14 @@ export interface LintFileSettings {
   smallTable?: { rows?: number; bytes?: number }
 }
 
+/**
+ * `dbops doctor`: thresholds by name (docs/doctor.md lists them with their defaults), each a
+ * number ≥ 0 or `'off'`; the names are checked by the doctor.
+ */
+export interface DoctorFileSettings {
+  thresholds?: Record<string, number | 'off'>
+}
+
 /** The whole config file. */
 export interface DbopsConfigFile extends DatabaseFileSettings {
   /**
@@ -101,8 +109,29 @@ export interface DbopsConfigFile extends DatabaseFileSettings {
   /** Module that exports the schema models (used by `schema diff`). */
   models?: string
   lint?: LintFileSettings
+  doctor?: DoctorFileSettings
   /** Named databases, selected with `--db NAME`; `DATABASE_URL_<NAME>` overrides the URL. */
   databases?: Record<string, DatabaseFileSettings>
+  /** Named groups of targets for `--fleet NAME` (see {@link FleetFileSettings}). */
+  fleets?: Record<string, FleetFileSettings>
+}
+
+/**
+ * A fleet: the databases (or tenant schemas) one `--fleet NAME` command runs on. Exactly one
+ * source: `urls` (a list), `urlsFile` (one URL per line, `#` comments; relative to the config
+ * file), or `query` run on the named database `on` (each row's first column a URL or a schema
+ * name of that database). `schemas`: a glob (`tenant_*`) that expands each database into its
+ * matching schemas. Passwords need not be in the URLs: `DATABASE_PASSWORD` or a `.pgpass`-style
+ * `passfile` (or `DATABASE_PASSFILE`) supplies them.
+ */
+export interface FleetFileSettings {
+  urls?: string[]
+  urlsFile?: string
+  query?: string
+  on?: string
+  schemas?: string
+  passfile?: string
+  concurrency?: number
 }
 
 /**
@@ -222,6 +251,17 @@ function checkLintRules(value: unknown, label: string, keyPath: string): void {
     }
   }
 }
+/** `doctor.thresholds`: names to a number ≥ 0 or `'off'` (the names are checked by the doctor). */
+function checkDoctorThresholds(value: unknown, label: string, keyPath: string): void {
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, "an object of threshold names to a number or 'off'", value)
+  for (const [name, setting] of Object.entries(value)) {
+    if (setting !== 'off' && (typeof setting !== 'number' || !Number.isFinite(setting) || setting < 0)) {
+      throw new ConfigError(`${label}: ${keyPath}.${name} must be a number ≥ 0 or 'off', got ${JSON.stringify(setting)}`, {
+        code: 'CONFIG_FILE_INVALID',
+      })
+    }
+  }
+}
 const SCHEMA_EXAMPLE = "Example: schema: { default: 'public', schemas: ['public', 'app'] } (or schemas: 'all')."
 
 /** `schema`: a name, or `{ default?: string, schemas?: string[] | 'all' }`. */
@@ -253,6 +293,50 @@ const FILE_SCHEMA: Record<string, Check> = {
   migrations: { dir: 'string', lockTimeout: 'number', statementLockTimeout: 'number', lockRetries: 'number', table: 'string' },
   models: 'string',
   lint: LINT_SCHEMA,
+  doctor: { thresholds: checkDoctorThresholds },
+  fleets: checkFleets,
+}
+
+const FLEET_EXAMPLE =
+  "Example: fleets: { tenants: { urlsFile: 'tenants.txt' } } (or { urls: [...] }, or { query: 'SELECT url FROM tenants', on: 'main' })."
+
+/** `fleets`: named groups, each with exactly one of `urls`, `urlsFile` or `query` (+ `on`). */
+function checkFleets(value: unknown, label: string, keyPath: string): void {
+  if (!isPlainObject(value)) throw wrongType(label, keyPath, 'an object of named fleets', value, FLEET_EXAMPLE)
+  for (const [name, fleet] of Object.entries(value)) {
+    const at = `${keyPath}.${name}`
+    if (!isPlainObject(fleet)) throw wrongType(label, at, 'an object', fleet, FLEET_EXAMPLE)
+    checkObject(
+      fleet,
+      {
+        urls: (v, l, k) => {
+          if (!Array.isArray(v) || !v.every((u) => typeof u === 'string')) throw wrongType(l, k, 'a list of URLs', v, FLEET_EXAMPLE)
+        },
+        urlsFile: 'string',
+        query: 'string',
+        on: 'string',
+        schemas: 'string',
+        passfile: 'string',
+        concurrency: 'number',
+      },
+      label,
+      `${at}.`,
+    )
+    const sources = ['urls', 'urlsFile', 'query'].filter((key) => fleet[key] !== undefined)
+    if (sources.length !== 1)
+      throw new ConfigError(
+        `${label}: ${at} needs exactly one of urls, urlsFile or query, got ${sources.length === 0 ? 'none' : sources.join(' and ')}`,
+        {
+          code: 'CONFIG_FILE_INVALID',
+          hint: FLEET_EXAMPLE,
+        },
+      )
+    if ((fleet.query === undefined) !== (fleet.on === undefined))
+      throw new ConfigError(`${label}: ${at}: query and on go together (the query runs on the database named by on)`, {
+        code: 'CONFIG_FILE_INVALID',
+        hint: FLEET_EXAMPLE,
+      })
+  }
 }
 
 /**

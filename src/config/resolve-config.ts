@@ -9,7 +9,14 @@
  */
 import path from 'node:path'
 import { ConfigError } from '../errors.js'
-import { type DbopsConfigFile, type DatabaseFileSettings, type LintFileSettings, loadConfigFile } from './config-file.js'
+import {
+  type DbopsConfigFile,
+  type DatabaseFileSettings,
+  type FleetFileSettings,
+  type DoctorFileSettings,
+  type LintFileSettings,
+  loadConfigFile,
+} from './config-file.js'
 import { type DatabaseTarget, formatTargetUrl, parseDatabaseUrl } from './database-url.js'
 import { type ConfigSetting, Layers, type Variable, lookUp } from './config-layers.js'
 import { loadDotenv } from './env-file.js'
@@ -113,6 +120,8 @@ export interface ResolvedConfig {
   modelsPath: string | undefined
   /** The config file's `lint` settings, as written (rule ids are checked by the lint). */
   lint: LintFileSettings
+  /** The config file's `doctor` settings, as written (threshold names are checked by the doctor). */
+  doctor: DoctorFileSettings
   backup: BackupSettings
   /**
    * `SHADOW_DATABASE_URL`: a PostgreSQL database `schema diff --against migrations` and
@@ -121,6 +130,14 @@ export interface ResolvedConfig {
   shadowUrl: string | undefined
   /** Named databases in the config file. */
   databases: string[]
+  /** Named fleets of the config file, as written (`--fleet NAME`). */
+  fleets: Record<string, FleetFileSettings>
+  /**
+   * A glob of schemas whose history tables of the same name are sibling tenants' histories
+   * (schema-per-tenant fleets, `--schemas`), not this target's history kept elsewhere: the
+   * history guard passes over them. Undefined (everyone else): the guard sees every schema.
+   */
+  historySiblings?: string | undefined
   /** Each setting with its source, for `config show`. */
   settings: ConfigSetting[]
 }
@@ -319,10 +336,12 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
     statementLockTimeoutSeconds,
     lockRetries,
     lint: fileConfig.lint ?? {},
+    doctor: fileConfig.doctor ?? {},
     modelsPath: models === undefined ? undefined : path.resolve(baseDir, models),
     backup,
     shadowUrl,
     databases: Object.keys(fileConfig.databases ?? {}),
+    fleets: fileConfig.fleets ?? {},
     settings: layers.settings,
   }
 }

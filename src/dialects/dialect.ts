@@ -26,6 +26,7 @@ import type { SchemaSql } from './schema-sql.js'
 import type { SchemaTraits } from './schema-traits.js'
 import type { SqlSyntax } from '../sql/sql-tokenizer.js'
 import type { MigrationLinter } from './lint-port.js'
+import type { DoctorReader } from './doctor-port.js'
 
 /** The databases dbops supports. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -347,6 +348,11 @@ export interface Dialect extends PresentationTraits, NamingTraits {
   probeHealth(conn: DbConnection, options: HealthProbeOptions): Promise<HealthComponent[]>
   /** Reads the server's view of connections. */
   probePool(conn: DbConnection): Promise<PoolProbe>
+  /**
+   * Opens `dbops doctor`'s reads over `conn` (see {@link DoctorReader}): at most
+   * `maxConnections` queries at once, fewer so that `reserve` free connections stay free.
+   */
+  openDoctor(conn: DbConnection, options: { maxConnections: number; reserve: number }): Promise<DoctorReader>
   /** Makes a fresh, empty database of this dialect beside the configured one (see {@link ShadowDatabase}). */
   createShadowDatabase(config: ResolvedConfig, options: ShadowOptions): Promise<ShadowDatabase>
   /**
@@ -370,4 +376,5 @@ export type DialectTraits = Pick<
 
 export type * from './backup-port.js'
 export type * from './catalog-port.js'
+export type * from './doctor-port.js'
 export type * from './plan-port.js'

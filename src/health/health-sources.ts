@@ -74,7 +74,7 @@ export async function readMigrationSummary(config: ResolvedConfig, context: Heal
   const { conn } = context
   const files = fs.existsSync(config.migrationsDir) ? discoverMigrations(config.migrationsDir).files : []
   const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
-  await assertHistoryHere(store, queryable(conn.db))
+  await assertHistoryHere(store, queryable(conn.db), config.historySiblings)
   const { rows, runner } = await withMigrationRunner(conn, store, await store.readRows(queryable(conn.db)))
   const { counts, head, migrations } = classifyMigrations(files, rows, runner)
   return {

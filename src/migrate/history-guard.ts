@@ -18,10 +18,16 @@ const SETTING = 'DBOPS_MIGRATIONS_TABLE'
  * empty while another history with rows exists in the database (see
  * `MigrationStore.findOtherHistories`). A table with rows is never second-guessed: that is the
  * history, wherever others are. `--new-history` (two applications sharing one database) skips it.
+ * `siblings` (schema-per-tenant fleets: a glob such as `tenant_*`): a table of this table's name
+ * in a matching schema is another tenant's own history, not this one's, and is passed over; any
+ * other history (the default schema's, dbmate's) still stops the run.
  */
-export async function assertHistoryHere(store: MigrationStore, runner: StatementRunner): Promise<void> {
+export async function assertHistoryHere(store: MigrationStore, runner: StatementRunner, siblings?: string): Promise<void> {
   if (await store.hasRows(runner)) return
-  const others = (await store.findOtherHistories(runner)).sort((a, b) => b.rows - a.rows)
+  const isSibling = siblings === undefined ? () => false : globMatcher(siblings)
+  const others = (await store.findOtherHistories(runner))
+    .filter((other) => !(other.name === store.table.name && isSibling(other.schema)))
+    .sort((a, b) => b.rows - a.rows)
   const [found] = others
   if (!found) return
   throw historyElsewhereError(store, found, others.length - 1, await store.exists(runner))
@@ -40,4 +46,20 @@ function historyElsewhereError(store: MigrationStore, found: HistoryTable, more:
       hint: `${pointThere} (or migrations.table in the config file). To start a separate history here on purpose (two applications in one database), run \`dbops migrate up --new-history\` (or \`migrate baseline --new-history\`).`,
     },
   )
+}
+
+/**
+ * A matcher for shell-style globs over names, several separated by commas: `*` any run of
+ * characters, `?` one, the rest literal; the whole name must match one of them (`tenant_*`
+ * matches `tenant_1`, not `old_tenant_1`).
+ */
+export function globMatcher(globs: string): (name: string) => boolean {
+  const one = (glob: string) =>
+    glob
+      .trim()
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')
+  const re = new RegExp(`^(?:${globs.split(',').map(one).join('|')})$`)
+  return (name) => re.test(name)
 }

@@ -199,7 +199,7 @@ export async function usingMigrationSession<T>(
       throw err
     }
     try {
-      if (!options.newHistory) await assertHistoryHere(store, session)
+      if (!options.newHistory) await assertHistoryHere(store, session, config.historySiblings)
       return await fn(session, store, conn)
     } finally {
       await session.release()
@@ -259,7 +259,7 @@ export async function readRowsReadOnly(
       return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false, invalidIndexes: [] }
     const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
     const db = queryable(conn.db)
-    if (!options.newHistory) await assertHistoryHere(store, db)
+    if (!options.newHistory) await assertHistoryHere(store, db, config.historySiblings)
     const exists = await store.exists(db)
     const { rows, runner } = await withMigrationRunner(conn, store, exists ? await store.selectRows(db) : [])
     const dbmateVersions = exists ? undefined : await store.readDbmateVersions(db)

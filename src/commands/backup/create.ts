@@ -1,10 +1,12 @@
 import { Flags } from '../../cli/oclif.js'
-import { type CreateBackupResult, createBackup } from '../../backup/create-backup.js'
+import { type CreateBackupOptions, type CreateBackupResult, createBackup } from '../../backup/create-backup.js'
 import { formatBytes } from '../../backup/durable-file.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { dirFlag, lockTimeoutFlag, retentionFlags } from '../../cli/backup-flags.js'
 import { dialectTraits } from '../../dialects/index.js'
 import { progressLine } from '../../ui/progress-line.js'
+import { type FleetJson, fleetFlags, isFleetRun, runFleetCommand } from '../../cli/fleet-support.js'
+import { type FleetBackupDetails, backupTask } from '../../fleet/fleet-tasks.js'
 
 /** `dbops backup create`: a verified backup, then retention; silent on success, for cron. */
 export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
@@ -31,9 +33,11 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       summary: 'Compress the copy with gzip (SQLite; pg_dump archives are compressed already).',
     }),
     'lock-timeout': lockTimeoutFlag,
+    ...fleetFlags,
   }
 
-  async run(): Promise<CreateBackupResult> {
+  async run(): Promise<CreateBackupResult | FleetJson<FleetBackupDetails>> {
+    if (isFleetRun(this.flags)) return this.backUpFleet()
     const config = await this.loadConfig()
     this.announce(config)
     const interactive = this.out.stderrIsTTY && !this.out.mode.quiet && !this.out.mode.json
@@ -42,15 +46,7 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
     try {
       result = await createBackup(config, {
         dir: this.flags.dir,
-        retention: {
-          keepLast: this.flags['keep-last'],
-          keepDaily: this.flags['keep-daily'],
-          keepWeekly: this.flags['keep-weekly'],
-          keepMonthly: this.flags['keep-monthly'],
-        },
-        verifyLevel: this.flags.verify as 'hash' | 'read' | 'restore',
-        gzip: this.flags.gzip,
-        lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+        ...this.backupOptions(),
         connect: this.connectOptions(config, 'read'),
         onProgress: (done, total) => progress.update(done, total),
         ...this.reporting(),
@@ -71,5 +67,42 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
       )
     }
     return result
+  }
+
+  /** The options of a backup from the flags: retention, verification, gzip, lock wait. */
+  private backupOptions(): Pick<CreateBackupOptions, 'retention' | 'verifyLevel' | 'gzip' | 'lockTimeoutMs'> {
+    return {
+      retention: {
+        keepLast: this.flags['keep-last'],
+        keepDaily: this.flags['keep-daily'],
+        keepWeekly: this.flags['keep-weekly'],
+        keepMonthly: this.flags['keep-monthly'],
+      },
+      verifyLevel: this.flags.verify as 'hash' | 'read' | 'restore',
+      gzip: this.flags.gzip,
+      lockTimeoutMs: this.flags['lock-timeout'] * 1000,
+    }
+  }
+
+  /** One backup per database of the fleet, each in its own subdirectory of the backup directory. */
+  private async backUpFleet(): Promise<FleetJson<FleetBackupDetails>> {
+    const task = backupTask(this.flags.dir, (target, signal) => ({
+      ...this.backupOptions(),
+      connect: this.connectOptions(target.config, 'read'),
+      ...this.reporting(),
+      signal,
+    }))
+    const json = await runFleetCommand(
+      { out: this.out, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },
+      task,
+      [
+        { header: 'FILE', cell: (r) => r.file ?? '' },
+        { header: 'SIZE', cell: (r) => (r.size_bytes === null || r.size_bytes === undefined ? '' : formatBytes(r.size_bytes)) },
+      ],
+      // a backup is of a whole database: schemas of one database would be the same dump N times
+      this.flags.schemas === undefined ? [] : ['--schemas'],
+    )
+    process.exitCode = json.exit_code
+    return json
   }
 }

@@ -16,6 +16,8 @@ import { readPlanFile } from '../../migrate/plan-file.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { reportGate } from '../../ui/render-gate.js'
 import { renderPlan, renderRunSummary } from '../../ui/render-migrations.js'
+import { type FleetJson, fleetFlags, isFleetRun, runFleetCommand } from '../../cli/fleet-support.js'
+import { type FleetMigrateDetails, migrateUpTask } from '../../fleet/fleet-tasks.js'
 
 /** `dbops migrate up`: apply pending migrations, each in its own transaction with its record. */
 export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
@@ -33,6 +35,8 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     '<%= config.bin %> migrate up --to 20250101120000 --lock-timeout 300',
     '<%= config.bin %> migrate up --all --json',
     '<%= config.bin %> migrate up --allow-unsafe',
+    '<%= config.bin %> migrate up --fleet tenants --concurrency 8 --canary 2',
+    "<%= config.bin %> migrate up --schemas 'tenant_*' --json",
   ]
   static override flags = {
     to: Flags.string({
@@ -55,12 +59,39 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     ...lockRetriesFlag,
     ...newHistoryFlag,
     ...gateFlags,
+    ...fleetFlags,
   }
 
-  async run(): Promise<MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> }> {
+  async run(): Promise<MigrationRunJson | { databases: Array<MigrationRunJson & { name: string }> } | FleetJson<FleetMigrateDetails>> {
+    if (isFleetRun(this.flags)) return this.applyToFleet()
     if (!this.flags.all) return this.applyTo(await this.loadConfig())
     const databases = await this.forEachDatabase((config, name) => this.applyTo(config, name), { stopAfter: (run) => run.error !== null })
     return { databases }
+  }
+
+  private async applyToFleet(): Promise<FleetJson<FleetMigrateDetails>> {
+    const flags = this.flags
+    const incompatible = [flags.all && '--all', flags['dry-run'] && '--dry-run', flags.plan !== undefined && '--plan'].filter(
+      (f): f is string => typeof f === 'string',
+    )
+    const task = migrateUpTask((target, signal) => ({
+      ...migrationOptions(flags, { signal, connect: this.connectOptions(target.config, 'write') }, undefined),
+      to: flags.to,
+      step: flags.step,
+      allowOutOfOrder: flags['allow-out-of-order'],
+      ...gateOptions(flags),
+    }))
+    const json = await runFleetCommand(
+      { out: this.out, flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'write' },
+      task,
+      [
+        { header: 'BEFORE → AFTER', cell: (r) => `${r.before ?? '-'} → ${r.after ?? '-'}` },
+        { header: 'APPLIED', cell: (r) => String(r.applied ?? 0) },
+      ],
+      incompatible,
+    )
+    if (json.exit_code !== 0) process.exitCode = json.exit_code
+    return json
   }
 
   private async applyTo(config: ResolvedConfig, name?: string): Promise<MigrationRunJson> {

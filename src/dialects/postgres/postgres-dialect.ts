@@ -59,6 +59,9 @@ export const postgresDialect: Dialect = {
   async probePool(conn) {
     return (await import('./postgres-pool.js')).probePostgresPool(conn)
   },
+  async openDoctor(conn, options) {
+    return (await import('./postgres-doctor.js')).openPostgresDoctor(conn, options)
+  },
   async createShadowDatabase(config, options) {
     return (await import('./postgres-shadow-database.js')).openPostgresShadow(postgresDialect, config, options)
   },

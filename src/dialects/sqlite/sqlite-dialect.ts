@@ -51,6 +51,9 @@ export const sqliteDialect: Dialect = {
   async probePool(conn) {
     return (await import('./sqlite-pool.js')).probeSqlitePool(conn)
   },
+  async openDoctor(conn) {
+    return (await import('./sqlite-doctor.js')).openSqliteDoctor(conn)
+  },
   async createShadowDatabase(config) {
     return (await import('./sqlite-shadow-database.js')).createSqliteShadow(config)
   },
