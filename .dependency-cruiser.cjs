@@ -1,5 +1,5 @@
 // The import rules of src/ (`npm run lint:deps`), the layering of DESIGN.md's "Architecture":
-//   faces     src/commands/, src/cli/, src/hooks/, src/server/, src/ui/, src/index.ts (the API)
+//   faces     src/commands/, src/cli/, src/hooks/, src/server/, src/serve/, src/ui/, src/index.ts (the API)
 //   features  src/migrate/, src/drift/, src/backup/, src/health/, src/inspect/, src/project/, src/fleet/, …
 //   schema    src/schema/
 //   dialects  src/dialects/: the Dialect interface and its ports; one folder per database
@@ -7,7 +7,7 @@
 // Each layer imports only from the layers below it. Dialects may name feature and schema types
 // (a port is typed in their terms) but never import their code.
 
-const faces = '^src/(commands|cli|hooks|server|ui)/'
+const faces = '^src/(commands|cli|hooks|server|serve|ui)/'
 const features = '^src/(migrate|drift|backup|health|inspect|project|copy|doctor|lint|fleet)/'
 const schema = '^src/schema/'
 const dialects = '^src/dialects/'

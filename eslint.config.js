@@ -38,5 +38,12 @@ export default tseslint.config(
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
+  {
+    // the web console of `dbops serve`: plain browser scripts
+    files: ['console/**/*.js'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', Node: 'readonly', URLSearchParams: 'readonly' },
+    },
+  },
   dialectNames,
 )

@@ -76,6 +76,16 @@ export interface DbConnection {
   readonly connectMs: number
   /** Closes every connection. Safe to call twice. */
   close(): Promise<void>
+  /** The client pool's counts now, where the dialect has a pool (PostgreSQL); undefined otherwise. */
+  poolStats?(): ClientPoolStats
+}
+
+/** A client pool's connections now: open in all, idle among them, and callers waiting for one. */
+export interface ClientPoolStats {
+  max: number
+  total: number
+  idle: number
+  waiting: number
 }
 
 /**

@@ -17,6 +17,7 @@ import type { ConnectOptions, DbConnection, PoolProbe } from '../dialects/dialec
 import { roundMs } from '../dialects/run-probe.js'
 import { messageOf } from '../errors.js'
 import { usingOnCallSession } from './on-call-session.js'
+import type { SharedSession } from './shared-session.js'
 
 /** Free connections `dbops pool` leaves untouched unless `--force`. */
 export const DEFAULT_RESERVE = 3
@@ -102,6 +103,18 @@ export interface PoolReport {
   server: PoolServerReport
   /** Why attention is needed (exit 3): blocked queries, acquire failures, no write lock, a pool that does not fit. */
   attention: string[]
+}
+
+/**
+ * The server's view of connections alone (sessions by state and application, idle
+ * transactions, blocked queries and their blockers), without trying the pool: what a page
+ * refreshed every few seconds may ask. Read through `shared` when given.
+ */
+export async function checkServerConnections(
+  config: ResolvedConfig,
+  options: { connect: ConnectOptions; shared?: SharedSession | undefined },
+): Promise<PoolServerReport> {
+  return usingOnCallSession(config, options.connect, async (conn) => serverReport(await conn.dialect.probePool(conn)), options.shared)
 }
 
 /** Nearest-rank percentile of sorted numbers. */

@@ -6,7 +6,7 @@
  * `PRAGMA query_only` is set after connecting (see `Catalog.enterReadOnly`).
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import type { ClientPoolStats, ConnectOptions, DbConnection } from '../dialects/dialect.js'
 import { usingDatabase } from '../dialects/index.js'
 
 /** Milliseconds a statement may run: catalog reads take milliseconds; 5 s is a stuck one. */
@@ -33,15 +33,28 @@ export function onCallConnectOptions(base: ConnectOptions): ConnectOptions {
   }
 }
 
+/** A session shared by many reads of a long-running process (see `shared-session.ts`). */
+export interface SharedSession {
+  /** Runs `fn` on the shared connection (opened or reopened as needed). */
+  use<T>(fn: (conn: DbConnection) => Promise<T>): Promise<T>
+  /** The client pool's counts (undefined when not connected, or on a dialect without a pool). */
+  poolStats(): ClientPoolStats | undefined
+  /** Closes the connection; later reads open a new one. Safe to call twice. */
+  close(): Promise<void>
+}
+
 /**
  * Runs `fn` in an on-call session (see {@link onCallConnectOptions}), read-only on every
- * dialect, one connect attempt, and closes it afterwards.
+ * dialect, one connect attempt, and closes it afterwards; or, given `shared` (a server's
+ * long-lived session), on that one, left open.
  */
 export async function usingOnCallSession<T>(
   config: ResolvedConfig,
   base: ConnectOptions,
   fn: (conn: DbConnection) => Promise<T>,
+  shared?: SharedSession,
 ): Promise<T> {
+  if (shared) return shared.use(fn)
   return usingDatabase(config, { ...onCallConnectOptions(base), maxRetries: 0 }, async (conn) => {
     await conn.dialect.createCatalog(conn).enterReadOnly()
     return fn(conn)

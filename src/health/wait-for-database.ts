@@ -9,6 +9,7 @@ import { connect } from '../dialects/index.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
 import { sleep } from '../dialects/retry-within-deadline.js'
 import { DbUnreachableError, DbopsError, ExitCode } from '../errors.js'
+import { usingOnCallSession } from './on-call-session.js'
 
 /** The result of {@link waitForDatabase}. */
 export interface WaitResult {
@@ -25,6 +26,26 @@ export interface WaitOptions {
   connect: Omit<ConnectOptions, 'maxRetries' | 'deadlineMs' | 'mode'>
   /** Called after each failed attempt. */
   onAttempt?: (attempt: number, reason: string) => void
+}
+
+/** The result of {@link checkReady}. */
+export interface ReadyResult {
+  ready: true
+  latency_ms: number
+  server_version: string
+}
+
+/**
+ * One real login and `SELECT 1` in the on-call (read-only) mode, within the connect deadline,
+ * no retry: a readiness probe's question. Throws the connect failure (exit 4 unreachable, 7
+ * access, 2 configuration).
+ */
+export async function checkReady(config: ResolvedConfig, base: ConnectOptions): Promise<ReadyResult> {
+  const started = performance.now()
+  return usingOnCallSession(config, base, async (conn) => {
+    await sql`SELECT 1`.execute(conn.db)
+    return { ready: true, latency_ms: Math.round((performance.now() - started) * 10) / 10, server_version: conn.serverVersion }
+  })
 }
 
 /**

@@ -10,10 +10,9 @@
  */
 import { sql } from 'kysely'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ConnectOptions } from '../dialects/dialect.js'
 import { OperationError, UsageError, errorCodeOf, messageOf } from '../errors.js'
 import { ON_CALL_STATEMENT_TIMEOUT_MS } from '../health/on-call-session.js'
-import { usingInspectSession } from './using-inspect-session.js'
+import { type InspectOptions, usingInspectSession } from './using-inspect-session.js'
 import { checkName } from './check-name.js'
 import { findTable } from './inspect-table.js'
 
@@ -118,14 +117,14 @@ export function toJsonValue(value: unknown): unknown {
 }
 
 /** Reads one page of rows. */
-export async function inspectRows(config: ResolvedConfig, request: RowsRequest, options: { connect: ConnectOptions }): Promise<RowsReport> {
+export async function inspectRows(config: ResolvedConfig, request: RowsRequest, options: InspectOptions): Promise<RowsReport> {
   const limit = request.limit ?? DEFAULT_ROW_LIMIT
   const offset = request.offset ?? 0
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ROW_LIMIT)
     throw new UsageError(`--limit ${limit}: expected a whole number from 1 to ${MAX_ROW_LIMIT}`)
   if (!Number.isSafeInteger(offset) || offset < 0)
     throw new UsageError(`--offset ${offset}: expected a whole number from 0 to ${MAX_ROW_OFFSET}`)
-  return usingInspectSession(config, options.connect, async (conn) => {
+  return usingInspectSession(config, options, async (conn) => {
     const catalog = conn.dialect.createCatalog(conn)
     const { schema, table } = await findTable(conn, config, request.table)
     const resolve = conn.dialect.resolveTypedName

@@ -6,10 +6,10 @@
  */
 import { qualifiedName, splitQualifiedName } from '../sql/qualified-name.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ConnectOptions, DbConnection } from '../dialects/dialect.js'
+import type { DbConnection } from '../dialects/dialect.js'
 import { OperationError } from '../errors.js'
 
-import { usingInspectSession } from './using-inspect-session.js'
+import { type InspectOptions, usingInspectSession } from './using-inspect-session.js'
 import { checkName } from './check-name.js'
 
 /** The JSON document of `dbops inspect table NAME`. */
@@ -81,8 +81,8 @@ export async function findTable(conn: DbConnection, config: ResolvedConfig, inpu
 }
 
 /** Describes table `name`. */
-export async function inspectTable(config: ResolvedConfig, name: string, options: { connect: ConnectOptions }): Promise<TableReport> {
-  return usingInspectSession(config, options.connect, async (conn) => {
+export async function inspectTable(config: ResolvedConfig, name: string, options: InspectOptions): Promise<TableReport> {
+  return usingInspectSession(config, options, async (conn) => {
     const found = await findTable(conn, config, name)
     // its own schema and the compared ones, so references from other schemas show too
     const compared = config.schemas === 'all' ? (await conn.dialect.createCatalog(conn).listSchemas()).map((s) => s.name) : config.schemas

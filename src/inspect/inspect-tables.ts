@@ -3,8 +3,7 @@
  * from the catalog alone (no full introspection), in the on-call read-only session.
  */
 import type { ResolvedConfig } from '../config/resolve-config.js'
-import type { ConnectOptions } from '../dialects/dialect.js'
-import { usingInspectSession } from './using-inspect-session.js'
+import { type InspectOptions, usingInspectSession } from './using-inspect-session.js'
 
 /** The JSON document of `dbops inspect tables`. */
 export interface TablesReport {
@@ -17,8 +16,8 @@ export interface TablesReport {
 }
 
 /** Lists the tables of the compared schemas (PostgreSQL; the default one unless told) or of the file (SQLite). */
-export async function inspectTables(config: ResolvedConfig, options: { connect: ConnectOptions }): Promise<TablesReport> {
-  return usingInspectSession(config, options.connect, async (conn) => {
+export async function inspectTables(config: ResolvedConfig, options: InspectOptions): Promise<TablesReport> {
+  return usingInspectSession(config, options, async (conn) => {
     const catalog = conn.dialect.createCatalog(conn)
     const schemas = !conn.dialect.supportsSchemas
       ? [config.schema]

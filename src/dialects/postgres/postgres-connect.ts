@@ -138,6 +138,7 @@ export async function connectPostgres(
       pool,
       serverVersion,
       connectMs: performance.now() - started,
+      poolStats: () => ({ max: poolConfig.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       async close() {
         if (closed) return
         closed = true
