@@ -6,34 +6,12 @@
 // Targets: faster than pgloader; dbops' peak RSS under 200 MB whatever the size.
 // BENCH_COPY_RUNS (default 1) rounds. dbops also verifies (reads every row back and compares
 // checksums); pgloader does not, so its time is reported with and without that step.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
-
-/** Runs a command under /usr/bin/time -v; resolves { ms, peakRssKb, stdout, stderr, code }. */
-function run(command, args, { env = {}, cwd } = {}) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint()
-    const child = spawn('/usr/bin/time', ['-v', command, ...args], {
-      env: { ...process.env, ...env },
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c) => (stdout += c))
-    child.stderr.on('data', (c) => (stderr += c))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6
-      const peakRssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1] ?? 0)
-      resolve({ ms, peakRssKb, stdout, stderr, code })
-    })
-  })
-}
 
 /** Generates the SQLite file with the sqlite3 shell (fast: one recursive CTE per table). */
 function generate(file, megabytes) {
@@ -81,11 +59,13 @@ export default async function copyBench(ctx) {
     const results = { dbops: [], pgloader: [] }
     for (let round = 0; round < runs; round++) {
       const dbopsUrl = await fresh('dbops_bench_copy_dbops')
-      const ours = await run(process.execPath, [ctx.binPath, 'copy', '--from', `sqlite:${file}`, '--to', dbopsUrl, '--json'], { cwd: dir })
+      const ours = await ctx.runMeasured(process.execPath, [ctx.binPath, 'copy', '--from', `sqlite:${file}`, '--to', dbopsUrl, '--json'], {
+        cwd: dir,
+      })
       if (ours.code !== 0) throw new Error(`dbops copy failed: ${ours.stdout}${ours.stderr.slice(0, 2000)}`)
       results.dbops.push({ ...ours, doc: JSON.parse(ours.stdout) })
       const loaderUrl = await fresh('dbops_bench_copy_pgloader')
-      const theirs = await run(
+      const theirs = await ctx.runMeasured(
         'pgloader',
         ['--no-ssl-cert-verification', `sqlite://${file}`, loaderUrl.replace(/^postgres:/, 'postgresql:')],
         { cwd: dir },

@@ -34,14 +34,9 @@ function timeRun(command, args, env) {
 export default async function (ctx) {
   const runs = Number(process.env.BENCH_RUNS ?? 10)
   const pg = require('pg')
-  const adminUrl = await ctx.pgAdminUrl()
-  const dbName = `dbops_bench_doctor_${process.pid}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName}`)
-  await admin.query(`CREATE DATABASE ${dbName}`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${dbName}`
+  const bench = await ctx.pgBenchDatabase(`dbops_bench_doctor_${process.pid}`)
+  const dbName = bench.name
+  const url = new URL(bench.url)
   try {
     const client = new pg.Client({ connectionString: url.toString() })
     await client.connect()
@@ -101,8 +96,6 @@ export default async function (ctx) {
       `dbops doctor: ${med.toFixed(0)} ms end to end on ${concurrency} connections, ${over.toFixed(0)} ms over dbops wait (target < 1000 ms): ${med < 1000 ? 'met' : 'NOT met'}`,
     )
   } finally {
-    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [dbName])
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName}`)
-    await admin.end()
+    await bench.drop()
   }
 }

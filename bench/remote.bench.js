@@ -9,7 +9,6 @@
 // same read-back after its upload, so both columns compare like with like. Peak RSS: of each
 // whole process (/usr/bin/time -v). Targets: dbops' upload ≤ 1.1x the bare script's without
 // encryption; peak RSS under 150 MB at any size. BENCH_REMOTE_RUNS (default 3) rounds.
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
@@ -37,25 +36,11 @@ console.log(JSON.stringify({ upload_ms: Math.round(upload), read_back_ms: Math.r
 client.destroy()
 `
 
-/** Runs a command under /usr/bin/time -v; resolves { stdout, peakRssKb }. */
-function run(command, args, { env = {}, cwd } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-v', command, ...args], {
-      env: { ...process.env, ...env },
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c) => (stdout += c))
-    child.stderr.on('data', (c) => (stderr += c))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`))
-      const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
-      resolve({ stdout, peakRssKb: m ? Number(m[1]) : NaN })
-    })
-  })
+/** ctx.runMeasured, failing on a non-zero exit. */
+async function run(ctx, command, args, options) {
+  const result = await ctx.runMeasured(command, args, options)
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}: ${result.stderr.slice(-2000)}`)
+  return result
 }
 
 function makeDatabase(file, megabytes) {
@@ -113,6 +98,7 @@ export default async function remoteBench(ctx) {
       fs.mkdirSync(out)
       clean()
       const plain = await run(
+        ctx,
         process.execPath,
         [ctx.binPath, 'backup', 'create', '--verify', 'hash', '--dir', out, '--remote', 's3://bench/dbops', '--json'],
         { env },
@@ -121,12 +107,13 @@ export default async function remoteBench(ctx) {
       results.dbops.push({ ...doc.remote, rss: plain.peakRssKb })
       const backupFile = doc.path
       clean()
-      const bare = await run(process.execPath, [bareScript, backupFile, 'bench', 'bare/file'], { env, cwd: ctx.repoRoot })
+      const bare = await run(ctx, process.execPath, [bareScript, backupFile, 'bench', 'bare/file'], { env, cwd: ctx.repoRoot })
       results.bare.push({ ...JSON.parse(bare.stdout), rss: bare.peakRssKb })
       clean()
       fs.rmSync(out, { recursive: true, force: true })
       fs.mkdirSync(out)
       const enc = await run(
+        ctx,
         process.execPath,
         [ctx.binPath, 'backup', 'create', '--verify', 'hash', '--dir', out, '--remote', 's3://bench/dbops', '--json'],
         {

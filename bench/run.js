@@ -1,7 +1,7 @@
 // `npm run bench`: runs every bench/*.bench.js in name order against the built dist/ and
 // prints figures. Each bench module's default export gets the context below. Speed is
 // measured here, never asserted in tests.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -73,6 +73,54 @@ const ctx = {
       cluster = await startPgCluster()
     }
     return cluster.url
+  },
+  /**
+   * Runs a command under /usr/bin/time -v; resolves { ms, peakRssKb, stdout, stderr, code }
+   * (peak RSS of the process itself; NaN without /usr/bin/time). Never rejects on an exit code.
+   */
+  runMeasured(command, args, { env = {}, cwd } = {}) {
+    const useTime = fs.existsSync('/usr/bin/time')
+    return new Promise((resolve, reject) => {
+      const started = process.hrtime.bigint()
+      const child = spawn(useTime ? '/usr/bin/time' : command, useTime ? ['-v', command, ...args] : args, {
+        env: withEnv(env),
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (c) => (stdout += c))
+      child.stderr.on('data', (c) => (stderr += c))
+      child.on('error', reject)
+      child.on('close', (code) => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6
+        const peak = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
+        resolve({ ms, peakRssKb: peak ? Number(peak[1]) : NaN, stdout, stderr, code })
+      })
+    })
+  },
+  /**
+   * A new, empty PostgreSQL database on the bench's server: { name, url, admin (a connected
+   * superuser pg.Client), drop() (ends the sessions on it, drops it, closes admin) }.
+   */
+  async pgBenchDatabase(name) {
+    const adminUrl = await ctx.pgAdminUrl()
+    const { default: pg } = await import('pg')
+    const admin = new pg.Client({ connectionString: adminUrl })
+    await admin.connect()
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.query(`CREATE DATABASE ${name}`)
+    const url = new URL(adminUrl)
+    url.pathname = `/${name}`
+    return {
+      name,
+      url: url.toString(),
+      admin,
+      async drop() {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+        await admin.end()
+      },
+    }
   },
   /** A fresh temp dir. */
   tmpDir(prefix = 'dbops-bench-') {

@@ -15,14 +15,8 @@ export default async function (ctx) {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10)
   const autocannon = require('autocannon')
   const pg = require('pg')
-  const adminUrl = await ctx.pgAdminUrl()
-  const dbName = `dbops_bench_serve_${process.pid}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName}`)
-  await admin.query(`CREATE DATABASE ${dbName}`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${dbName}`
+  const bench = await ctx.pgBenchDatabase(`dbops_bench_serve_${process.pid}`)
+  const url = new URL(bench.url)
   const db = new pg.Client({ connectionString: url.toString() })
   await db.connect()
   await db.query('CREATE TABLE tracks (id integer PRIMARY KEY, title text NOT NULL, plays integer NOT NULL)')
@@ -103,8 +97,7 @@ export default async function (ctx) {
     await new Promise((resolve) => server.once('exit', resolve))
     ctx.print(`server exit on SIGTERM: ${server.exitCode}`)
     await db.end()
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-    await admin.end()
+    await bench.drop()
     fs.rmSync(dir, { recursive: true, force: true })
   }
 }
