@@ -5,7 +5,6 @@ import { listBackups } from '../../backup/list-backups.js'
 import { resolveBackupDirectory } from '../../backup/backup-directory.js'
 import { DbopsCommand } from '../../cli/base-command.js'
 import { dirFlag, expandRemoteFlag, formatAge, remoteFlag } from '../../cli/backup-flags.js'
-import { listOffsite } from '../../backup/offsite-backup.js'
 import { remoteSettingsOf } from '../../backup/remote-backup.js'
 import { renderTable } from '../../ui/render-table.js'
 
@@ -42,6 +41,8 @@ export default class BackupList extends DbopsCommand<typeof BackupList> {
     let dir: string
     let backups: ListResult['backups']
     if (remote) {
+      // loaded only for a remote: the off-site code reaches the dialects, which a local list never needs
+      const { listOffsite } = await import('../../backup/offsite-backup.js')
       const listed = await listOffsite(remote, this.abort.signal)
       dir = listed.remote
       backups = listed.backups
