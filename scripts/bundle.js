@@ -21,13 +21,51 @@ const entryPoints = [
   path.join(src, 'index.ts'),
   path.join(src, 'authoring.ts'),
   path.join(src, 'cli', 'top-level-error.ts'),
+  path.join(src, 'cli', 'main.ts'),
   ...walk(path.join(src, 'hooks')),
   ...walk(path.join(src, 'commands')),
   // not part of the API: bench/backup.bench.js times the pg_dump dbops picks
   path.join(src, 'dialects', 'postgres', 'find-pg-tool.ts'),
 ]
 
+/**
+ * oclif requires these when it loads but uses them only on paths a dbops command rarely
+ * takes: help templates (ejs), finding plugins and commands without a manifest (tinyglobby,
+ * minimatch, lilconfig), spinners (cli-spinners), DEBUG=* logging (debug). In the bundle each
+ * is a proxy that requires the package from oclif's own dependencies on first use, so a run
+ * neither compiles nor evaluates their ~270 kB. oclif creates its loggers on every run: with
+ * no DEBUG in the environment (debug's switch) they are no-ops and debug is not loaded.
+ */
+const LAZY_IN_OCLIF = ['debug', 'ejs', 'minimatch', 'tinyglobby', 'lilconfig', 'cli-spinners']
+
+/** esbuild plugin: `require(name)` from inside @oclif/core becomes a lazy proxy of the package. */
+const lazyOclifDependencies = {
+  name: 'lazy-oclif-dependencies',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY_IN_OCLIF.join('|')})$`)
+    b.onResolve({ filter }, (args) =>
+      args.importer.includes(`${path.sep}@oclif${path.sep}core${path.sep}`) ? { path: args.path, namespace: 'lazy-oclif' } : undefined,
+    )
+    b.onLoad({ filter: /.*/, namespace: 'lazy-oclif' }, (args) => ({
+      loader: 'js',
+      contents: `
+const { createRequire } = require('node:module')
+let real
+const load = () => (real ??= createRequire(require.resolve('@oclif/core/package.json'))(${JSON.stringify(args.path)}))
+// a function target, so a package that is a function (debug) can be called through it; none
+// of these packages sets __esModule, so reading it need not load the package
+module.exports = new Proxy(function () {}, {
+  apply: (_, self, argv) => (${args.path === 'debug'} && !process.env.DEBUG ? () => undefined : Reflect.apply(load(), self, argv)),
+  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
+  has: (_, key) => key in load(),
+})
+`,
+    }))
+  },
+}
+
 await build({
+  plugins: [lazyOclifDependencies],
   entryPoints,
   outdir: path.join(root, 'dist'),
   outbase: src,
@@ -37,9 +75,11 @@ await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  // drivers (native code, optional natives), oclif (must be the instance bin/run.js loads),
-  // jiti (loaded on demand through its own files), libpg-query (loads its WebAssembly from beside itself)
-  external: ['@oclif/core', 'better-sqlite3', 'pg', 'pg-native', 'jiti', 'libpg-query'],
+  // drivers (native code, optional natives), jiti (loaded on demand through its own files),
+  // libpg-query (loads its WebAssembly from beside itself), and what oclif loads only when
+  // running TypeScript sources in development (typescript, ts-node, tsx).
+  // oclif itself is bundled: bin/run.js loads it from dist/cli/main.js, the same copy the commands use.
+  external: ['better-sqlite3', 'pg', 'pg-native', 'jiti', 'libpg-query', 'typescript', 'ts-node', 'tsx'],
   banner: {
     js: "import { createRequire as __dbopsCreateRequire } from 'node:module'; const require = __dbopsCreateRequire(import.meta.url);",
   },

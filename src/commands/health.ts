@@ -4,8 +4,9 @@ import { type HealthReport, type HealthResult, checkHealth, watchHealth } from '
 import { HEALTH_THRESHOLDS, resolveThresholds, thresholdEnvName } from '../health/health-thresholds.js'
 import { InterruptedError } from '../errors.js'
 import { renderHealthReport } from '../ui/render-health.js'
-import { type FleetJson, fleetFlags, isFleetRun, runFleetCommand } from '../cli/fleet-support.js'
-import { type FleetHealthDetails, healthTask } from '../fleet/fleet-tasks.js'
+import { fleetFlags, isFleetRun } from '../cli/fleet-flags.js'
+import type { FleetJson } from '../cli/fleet-support.js'
+import type { FleetHealthDetails } from '../fleet/fleet-tasks.js'
 
 const thresholdHelp = Object.entries(HEALTH_THRESHOLDS)
   .map(
@@ -43,6 +44,11 @@ export default class Health extends DbopsCommand<typeof Health> {
   async run(): Promise<HealthReport | FleetJson<FleetHealthDetails> | undefined> {
     const thresholds = resolveThresholds(this.flags.threshold ?? [], process.env)
     if (isFleetRun(this.flags)) {
+      // the fleet machinery loads only for a fleet run: single-database runs start faster
+      const [{ runFleetCommand }, { healthTask }] = await Promise.all([
+        import('../cli/fleet-support.js'),
+        import('../fleet/fleet-tasks.js'),
+      ])
       const task = healthTask((target) => ({ deep: this.flags.deep, thresholds, connect: this.connectOptions(target.config, 'read') }))
       const json = await runFleetCommand(
         { out: this.out, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },

@@ -8,8 +8,9 @@ import { remoteSettingsOf } from '../../backup/remote-backup.js'
 import { dialectTraits } from '../../dialects/index.js'
 import { UsageError } from '../../errors.js'
 import { progressLine } from '../../ui/progress-line.js'
-import { type FleetJson, fleetFlags, isFleetRun, runFleetCommand } from '../../cli/fleet-support.js'
-import { type FleetBackupDetails, backupTask } from '../../fleet/fleet-tasks.js'
+import { fleetFlags, isFleetRun } from '../../cli/fleet-flags.js'
+import type { FleetJson } from '../../cli/fleet-support.js'
+import type { FleetBackupDetails } from '../../fleet/fleet-tasks.js'
 
 /** `dbops backup create`: a verified backup, then retention; silent on success, for cron. */
 export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
@@ -119,6 +120,11 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
 
   /** One backup per database of the fleet, each in its own subdirectory of the backup directory. */
   private async backUpFleet(): Promise<FleetJson<FleetBackupDetails>> {
+    // the fleet machinery loads only for a fleet run: single-database runs start faster
+    const [{ runFleetCommand }, { backupTask }] = await Promise.all([
+      import('../../cli/fleet-support.js'),
+      import('../../fleet/fleet-tasks.js'),
+    ])
     const task = backupTask(this.flags.dir, (target, signal) => ({
       ...this.backupOptions(),
       connect: this.connectOptions(target.config, 'read'),

@@ -16,8 +16,9 @@ import { readPlanFile } from '../../migrate/plan-file.js'
 import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { reportGate } from '../../ui/render-gate.js'
 import { renderPlan, renderRunSummary } from '../../ui/render-migrations.js'
-import { type FleetJson, fleetFlags, isFleetRun, runFleetCommand } from '../../cli/fleet-support.js'
-import { type FleetMigrateDetails, migrateUpTask } from '../../fleet/fleet-tasks.js'
+import { fleetFlags, isFleetRun } from '../../cli/fleet-flags.js'
+import type { FleetJson } from '../../cli/fleet-support.js'
+import type { FleetMigrateDetails } from '../../fleet/fleet-tasks.js'
 
 /** `dbops migrate up`: apply pending migrations, each in its own transaction with its record. */
 export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
@@ -74,6 +75,11 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     const incompatible = [flags.all && '--all', flags['dry-run'] && '--dry-run', flags.plan !== undefined && '--plan'].filter(
       (f): f is string => typeof f === 'string',
     )
+    // the fleet machinery loads only for a fleet run: single-database runs start faster
+    const [{ runFleetCommand }, { migrateUpTask }] = await Promise.all([
+      import('../../cli/fleet-support.js'),
+      import('../../fleet/fleet-tasks.js'),
+    ])
     const task = migrateUpTask((target, signal) => ({
       ...migrationOptions(flags, { signal, connect: this.connectOptions(target.config, 'write') }, undefined),
       to: flags.to,
