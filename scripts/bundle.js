@@ -64,8 +64,29 @@ module.exports = new Proxy(function () {}, {
   },
 }
 
+/** esbuild plugin: a runtime import of 'kysely' fails the build (src/kysely-runtime.ts loads it on first use). */
+const kyselyOnlyOnDemand = {
+  name: 'kysely-only-on-demand',
+  setup(b) {
+    b.onResolve({ filter: /^kysely(\/|$)/ }, (args) => ({
+      errors: [{ text: `${path.relative(root, args.importer)} imports kysely: take it from src/kysely-runtime.ts, which loads it on first use` }],
+    }))
+  },
+}
+
+// Kysely in one CommonJS file, required by src/kysely-runtime.ts the first time it is used
 await build({
-  plugins: [lazyOclifDependencies],
+  entryPoints: [path.join(root, 'node_modules', 'kysely', 'dist', 'esm', 'index.js')],
+  outfile: path.join(root, 'dist', 'vendor', 'kysely.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+})
+
+await build({
+  plugins: [lazyOclifDependencies, kyselyOnlyOnDemand],
   entryPoints,
   outdir: path.join(root, 'dist'),
   outbase: src,

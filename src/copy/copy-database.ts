@@ -12,7 +12,6 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { describeTarget } from '../config/database-url.js'
 import { assertDestructiveAllowed } from '../config/production-guard.js'
 import { loadDialect } from '../dialects/index.js'
-import { queryable } from '../dialects/migration-port.js'
 import type { ConnectOptions, CopyReader, CopyValue, CopyWriter, DbConnection, NotCopied } from '../dialects/dialect.js'
 import { ForeignKeyViolation, LoadRejected } from '../dialects/copy-port.js'
 import { DbopsError, ExitCode, IntegrityError, OperationError, UsageError } from '../errors.js'
@@ -177,7 +176,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyResult> {
       historyTable: from.migrationsTable,
     })
     const sourceStore = new MigrationStore(sourceDialect.migrationTable, from.migrationsTable)
-    const history = await sourceStore.readRows(queryable(sourceConn.db))
+    const history = await sourceStore.readRows(sourceConn)
     const plan = await planCopy(reader, {
       from: sourceDialect,
       to: targetDialect,

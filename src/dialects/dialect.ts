@@ -7,7 +7,14 @@ import type { Kysely } from 'kysely'
 import type { DatabaseTarget } from '../config/database-url.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import type { DatabaseSchema } from '../schema/normalised-schema.js'
-import type { LockHolder, MigrationLockOptions, MigrationSession, MigrationTableName, MigrationTableSyntax } from './migration-port.js'
+import type {
+  LockHolder,
+  MigrationLockOptions,
+  MigrationSession,
+  MigrationTableName,
+  MigrationTableSyntax,
+  StatementRunner,
+} from './migration-port.js'
 import type { NamingTraits } from './naming-traits.js'
 import type { PresentationTraits } from './presentation-traits.js'
 import type {
@@ -64,8 +71,12 @@ export interface ConnectOptions {
   lockWaitMs?: number
 }
 
-/** An open connection (a pool on PostgreSQL, one handle on SQLite). Close it. */
-export interface DbConnection {
+/**
+ * An open connection (a pool on PostgreSQL, one handle on SQLite). Close it. Its `query`
+ * runs one statement through the driver itself, echoed like Kysely's; `db` is Kysely over the
+ * same connection, made (and Kysely loaded) the first time it is read.
+ */
+export interface DbConnection extends StatementRunner {
   readonly dialect: Dialect
   readonly target: DatabaseTarget
   /** Kysely over the connection, for queries and introspection. */

@@ -8,7 +8,7 @@
  *
  * Implementations: `postgres/postgres-migration-session.ts`, `sqlite/sqlite-migration-session.ts`.
  */
-import { CompiledQuery, type Kysely } from 'kysely'
+import { CompiledQuery, type Kysely } from '../kysely-runtime.js'
 import type { MigrationTableName } from '../config/resolve-config.js'
 
 export type { MigrationTableName } from '../config/resolve-config.js'
@@ -119,7 +119,7 @@ export class MigrationStepError extends Error {
 /**
  * Runs the migration store's statements over one connection: SQL text with the dialect's
  * parameters ({@link MigrationTableSyntax.parameter}) and their values, giving back the rows
- * (none for a write). A session is one; {@link queryable} makes one of a Kysely instance.
+ * (none for a write). A session is one, and so is every connection; {@link queryable} makes one of a Kysely instance.
  */
 export interface StatementRunner {
   query(sql: string, parameters: readonly unknown[]): Promise<Array<Record<string, unknown>>>

@@ -13,7 +13,6 @@ import type { FleetFileSettings } from '../config/config-file.js'
 import { type ResolvedConfig, resolveConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
 import type { ConnectOptions } from '../dialects/dialect.js'
-import { queryable } from '../dialects/migration-port.js'
 import { ConfigError, DbopsError, messageOf } from '../errors.js'
 import { globMatcher } from '../migrate/history-guard.js'
 import { type PassfileEntry, findPassword, readPassfile } from './passfile.js'
@@ -188,7 +187,7 @@ async function queryTargets(
   const conn = await connect(on, { ...options.connect, mode: 'read' })
   let rows: Array<Record<string, unknown>>
   try {
-    rows = await queryable(conn.db).query(settings.query!, [])
+    rows = await conn.query(settings.query!, [])
   } catch (err) {
     if (err instanceof DbopsError) throw err
     throw new ConfigError(`${key} failed on ${settings.on}: ${messageOf(err)}`, {

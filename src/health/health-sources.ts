@@ -9,7 +9,6 @@ import type { ResolvedConfig } from '../config/resolve-config.js'
 import { classifyMigrations } from '../migrate/classify-migrations.js'
 import { discoverMigrations } from '../migrate/discover-migrations.js'
 import { type MigrationInvalidIndex, readMigrationInvalidIndexes } from '../migrate/invalid-indexes.js'
-import { queryable } from '../dialects/migration-port.js'
 import { type MigrationRunnerReport, runnerReport } from '../migrate/migration-status.js'
 import { assertHistoryHere } from '../migrate/history-guard.js'
 import { MigrationStore, withMigrationRunner } from '../migrate/migration-store.js'
@@ -79,8 +78,8 @@ export async function readMigrationSummary(config: ResolvedConfig, context: Heal
   const { conn } = context
   const files = fs.existsSync(config.migrationsDir) ? discoverMigrations(config.migrationsDir).files : []
   const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
-  await assertHistoryHere(store, queryable(conn.db), config.historySiblings)
-  const { rows, runner } = await withMigrationRunner(conn, store, await store.readRows(queryable(conn.db)))
+  await assertHistoryHere(store, conn, config.historySiblings)
+  const { rows, runner } = await withMigrationRunner(conn, store, await store.readRows(conn))
   const { counts, head, migrations } = classifyMigrations(files, rows, runner)
   return {
     applied: counts.applied + counts.changed + counts.missing,

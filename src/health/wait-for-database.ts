@@ -3,7 +3,7 @@
  * Retries what waiting can fix (refused, starting up, too many connections, a timeout) until
  * the deadline; stops at once on what it cannot (wrong password, missing database).
  */
-import { sql } from 'kysely'
+import { sql } from '../kysely-runtime.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
 import type { ConnectOptions } from '../dialects/dialect.js'

@@ -8,7 +8,7 @@
  * parameter, compared as data whatever it contains. The session is the on-call one
  * (read-only, 5 s statement timeout), so a page can neither change the database nor run long.
  */
-import { sql } from 'kysely'
+import { sql } from '../kysely-runtime.js'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { OperationError, UsageError, errorCodeOf, messageOf } from '../errors.js'
 import { ON_CALL_STATEMENT_TIMEOUT_MS } from '../health/on-call-session.js'

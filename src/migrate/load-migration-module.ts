@@ -13,6 +13,7 @@
 import path from 'node:path'
 import type { Kysely } from 'kysely'
 import { importUserModule } from '../config/import-user-module.js'
+import { kyselyModule } from '../kysely-runtime.js'
 import { ExitCode, messageOf } from '../errors.js'
 import type { MigrationFile } from './discover-migrations.js'
 import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
@@ -37,7 +38,7 @@ export async function loadMigrationModule(file: MigrationFile, label: string): P
   try {
     // `'kysely'` is the very module the migration's `db` comes from, even when the project
     // has not installed it (npx)
-    const kysely = await import('kysely')
+    const kysely = kyselyModule()
     mod = await importUserModule(file.path, { entry: 'full', interopDefault: true, virtualModules: { kysely } })
   } catch (err) {
     const where = locationInStack(err, file.path)

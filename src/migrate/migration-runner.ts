@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { ResolvedConfig } from '../config/resolve-config.js'
 import { connect } from '../dialects/index.js'
 import type { ConnectOptions, DbConnection, LockHolder } from '../dialects/dialect.js'
-import { type MigrationRow, type MigrationSession, queryable } from '../dialects/migration-port.js'
+import type { MigrationRow, MigrationSession } from '../dialects/migration-port.js'
 import { DbopsError, InterruptedError, LockTimeoutError, UsageError } from '../errors.js'
 import { type DiscoveredMigrations, type MigrationFile, compareVersions, discoverMigrations } from './discover-migrations.js'
 import { assertHistoryHere } from './history-guard.js'
@@ -258,7 +258,7 @@ export async function readRowsReadOnly(
     if (!conn)
       return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false, invalidIndexes: [] }
     const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
-    const db = queryable(conn.db)
+    const db = conn
     if (!options.newHistory) await assertHistoryHere(store, db, config.historySiblings)
     const exists = await store.exists(db)
     const { rows, runner } = await withMigrationRunner(conn, store, exists ? await store.selectRows(db) : [])

@@ -10,7 +10,7 @@
  * Every statement is written here once. The dialect spells what differs (the qualified name,
  * bound parameters, the timestamp column: {@link MigrationTableSyntax}) and runs them: a
  * migration session, inside the transaction it chooses (a row commits with its migration), or
- * any connection through {@link queryable}.
+ * any connection (a {@link DbConnection} runs them itself; {@link queryable} makes a Kysely instance run them).
  */
 import type { Kysely } from 'kysely'
 import { MIGRATION_TABLE } from '../config/resolve-config.js'
@@ -53,7 +53,7 @@ const UNSAFE_COLUMN = 'allowed_unsafe'
  *
  * @example
  * const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
- * const rows = await store.readRows(queryable(conn.db))
+ * const rows = await store.readRows(conn)
  */
 export class MigrationStore implements MigrationRecords {
   private readonly qualified: string
@@ -248,7 +248,7 @@ export async function withMigrationRunner(
   if (rows.every((r) => r.status === 'applied')) return { rows, runner: undefined }
   const ask = () => conn.dialect.migrationLockHolder(conn, { table: store.table })
   const before = await ask()
-  const again = await store.selectRows(queryable(conn.db))
+  const again = await store.selectRows(conn)
   return { rows: again, runner: before ?? (await ask()) }
 }
 

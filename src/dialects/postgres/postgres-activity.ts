@@ -10,7 +10,7 @@
  * are NULL. `pg_locks` and `pg_blocking_pids()` are readable by everyone, so lock waits are
  * complete whatever the role.
  */
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql } from '../../kysely-runtime.js'
 import type { BlockedQuery, IdleTransaction } from '../dialect.js'
 
 /** Characters of a query kept in reports. */

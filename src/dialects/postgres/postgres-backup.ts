@@ -8,7 +8,7 @@
  * the backup's advisory lock ({@link BACKUP_LOCK_KEY}), which the server drops if dbops dies.
  */
 import fs from 'node:fs'
-import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect as KyselyPostgresDialect } from '../../kysely-runtime.js'
 import type pg from 'pg'
 import type { PostgresTarget } from '../../config/database-url.js'
 import { DbopsError, ExitCode, LockTimeoutError, UsageError, messageOf } from '../../errors.js'

@@ -3,7 +3,7 @@
  * estimates (`reltuples`) and sizes (`pg_total_relation_size`), `pg_attribute` for columns.
  * Every name and value is a bound parameter.
  */
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql } from '../../kysely-runtime.js'
 import { isInternalTable } from '../../sql/internal-tables.js'
 import { quoteQualified } from '../../sql/sql-text.js'
 import type {
@@ -22,9 +22,8 @@ import type { DbConnection } from '../dialect.js'
  * The condition on `n` (a `pg_namespace` row) that keeps the schemas users make: not
  * `pg_catalog`, `information_schema`, `pg_toast*` or `pg_temp_*`.
  */
-export const USER_SCHEMA_CONDITION = sql.raw(
-  "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'",
-)
+export const USER_SCHEMA_SQL =
+  "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
 
 /** Never-analysed tables below this size get an exact `count(*)` instead of "unknown". */
 const EXACT_COUNT_MAX_BYTES = 16 * 1024 * 1024
@@ -59,7 +58,24 @@ async function targetFacts(
 ): Promise<TargetFacts> {
   const candidates = (ref: RelationRef) => (ref.schema !== undefined ? [ref.schema] : [...new Set([defaultSchema, 'public'])])
   const pairs = relations.flatMap((ref) => candidates(ref).map((schema) => [schema, ref.name] as const))
-  const { rows } = await sql<{
+  // through the connection's own query, as the other statements `migrate up`'s gate sends:
+  // that path does not load Kysely
+  const rows = (await conn.query(
+    `SELECT w.schema AS asked_schema, w.name AS asked_name, tn.nspname AS schema, t.relname AS name,
+             t.reltuples::float8 AS reltuples, t.relpages,
+             pg_relation_size(t.oid) AS heap_bytes,
+             CASE WHEN t.relkind = 'p'
+                  THEN (SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) FROM pg_inherits i WHERE i.inhparent = t.oid)
+                  ELSE pg_total_relation_size(t.oid) END AS bytes,
+             current_setting('block_size')::int AS block_size
+      FROM unnest($1::text[], $2::text[]) AS w(schema, name)
+        JOIN pg_namespace n ON n.nspname = w.schema
+        JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+        LEFT JOIN pg_index x ON x.indexrelid = c.oid
+        JOIN pg_class t ON t.oid = coalesce(x.indrelid, c.oid)
+        JOIN pg_namespace tn ON tn.oid = t.relnamespace`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  )) as Array<{
     asked_schema: string
     asked_name: string
     schema: string
@@ -69,20 +85,7 @@ async function targetFacts(
     heap_bytes: string
     bytes: string
     block_size: number
-  }>`
-      SELECT w.schema AS asked_schema, w.name AS asked_name, tn.nspname AS schema, t.relname AS name,
-             t.reltuples::float8 AS reltuples, t.relpages,
-             pg_relation_size(t.oid) AS heap_bytes,
-             CASE WHEN t.relkind = 'p'
-                  THEN (SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) FROM pg_inherits i WHERE i.inhparent = t.oid)
-                  ELSE pg_total_relation_size(t.oid) END AS bytes,
-             current_setting('block_size')::int AS block_size
-      FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) AS w(schema, name)
-        JOIN pg_namespace n ON n.nspname = w.schema
-        JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
-        LEFT JOIN pg_index x ON x.indexrelid = c.oid
-        JOIN pg_class t ON t.oid = coalesce(x.indrelid, c.oid)
-        JOIN pg_namespace tn ON tn.oid = t.relnamespace`.execute(conn.db)
+  }>
   const found = new Map(rows.map((row) => [`${row.asked_schema}\u0000${row.asked_name}`, row]))
   const facts: RelationFacts[] = []
   for (const ref of relations) {
@@ -104,15 +107,18 @@ async function targetFacts(
   return { empty: schemas.every((s) => s.tables === 0), relations: facts }
 }
 
+/** Invalid indexes: read by `migrate status` and `up`, through the connection's own query (no Kysely). */
 async function invalidIndexes(conn: DbConnection): Promise<InvalidIndex[]> {
-  const { rows } = await sql<{ schema: string; name: string; table: string }>`
-      SELECT n.nspname AS schema, c.relname AS name, t.relname AS table
+  const rows = (await conn.query(
+    `SELECT n.nspname AS schema, c.relname AS name, t.relname AS table
       FROM pg_index i
       JOIN pg_class c ON c.oid = i.indexrelid
       JOIN pg_class t ON t.oid = i.indrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT i.indisvalid AND ${USER_SCHEMA_CONDITION}
-      ORDER BY n.nspname, c.relname`.execute(conn.db)
+      WHERE NOT i.indisvalid AND ${USER_SCHEMA_SQL}
+      ORDER BY n.nspname, c.relname`,
+    [],
+  )) as Array<{ schema: string; name: string; table: string }>
   return rows.map((row) => ({ ...row, fix: `DROP INDEX CONCURRENTLY ${quoteQualified(row.schema, row.name)};` }))
 }
 
@@ -147,12 +153,14 @@ async function tableNames(conn: DbConnection, { schema }: { schema: string }): P
 }
 
 async function listSchemas(conn: DbConnection): Promise<SchemaBrief[]> {
-  const { rows } = await sql<{ name: string; tables: string[] }>`
-      SELECT n.nspname AS name,
+  const rows = (await conn.query(
+    `SELECT n.nspname AS name,
              coalesce(array_agg(c.relname::text) FILTER (WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition), '{}') AS tables
       FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
-      WHERE ${USER_SCHEMA_CONDITION}
-      GROUP BY n.nspname ORDER BY n.nspname`.execute(conn.db)
+      WHERE ${USER_SCHEMA_SQL}
+      GROUP BY n.nspname ORDER BY n.nspname`,
+    [],
+  )) as Array<{ name: string; tables: string[] }>
   return rows.map((row) => ({ name: row.name, tables: row.tables.filter((name) => !isInternalTable(name)).length }))
 }
 

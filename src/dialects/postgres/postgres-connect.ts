@@ -5,7 +5,7 @@
  * default is to wait forever).
  */
 import fs from 'node:fs'
-import { Kysely, PostgresDialect as KyselyPostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect as KyselyPostgresDialect } from '../../kysely-runtime.js'
 import pg from 'pg'
 import type { PostgresTarget, TlsSettings } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
@@ -129,20 +129,28 @@ export async function connectPostgres(
     } finally {
       client.release()
     }
-    const db = new Kysely<any>({ dialect: new KyselyPostgresDialect({ pool }), log: echoQueries(options.onQuery) })
+    let db: Kysely<any> | undefined
     let closed = false
     return {
       dialect,
       target,
-      db,
+      get db() {
+        return (db ??= new Kysely<any>({ dialect: new KyselyPostgresDialect({ pool }), log: echoQueries(options.onQuery) }))
+      },
       pool,
+      async query(text, parameters) {
+        const started = performance.now()
+        const result = await pool.query(text, [...parameters])
+        options.onQuery?.(text, performance.now() - started)
+        return result.rows as Array<Record<string, unknown>>
+      },
       serverVersion,
       connectMs: performance.now() - started,
       poolStats: () => ({ max: poolConfig.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       async close() {
         if (closed) return
         closed = true
-        await db.destroy()
+        await db?.destroy()
         // Kysely ends the pool only if a query initialised its driver; the login above
         // left an idle client in it either way, which would keep the process alive.
         if (!pool.ended) await pool.end()

@@ -5,7 +5,7 @@
  * the server's. Without `pg_read_all_stats` other roles' session state is hidden: the reading
  * says so (`partial`).
  */
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql } from '../../kysely-runtime.js'
 import type { DoctorReading } from '../doctor-port.js'
 import { type ActivityScope, QUERY_PREVIEW_CHARS, readBlockedQueries, readConnectionSlots, terminateCommand } from './postgres-activity.js'
 import { num, round1 } from './postgres-doctor-indexes.js'

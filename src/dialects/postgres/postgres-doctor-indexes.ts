@@ -4,9 +4,9 @@
  * without a primary key; estimated table and index bloat. Catalog reads only (the bloat
  * estimate reads `pg_stats`), one query each, so hundreds of tables cost milliseconds.
  */
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql } from '../../kysely-runtime.js'
 import type { DoctorReading } from '../doctor-port.js'
-import { USER_SCHEMA_CONDITION } from './postgres-catalog.js'
+import { USER_SCHEMA_SQL } from './postgres-catalog.js'
 
 const MB = 1024 * 1024
 
@@ -36,7 +36,7 @@ export async function readInvalidIndexes(db: Kysely<any>): Promise<DoctorReading
            ${PAGES_BYTES('c')} AS bytes
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
       JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE NOT i.indisvalid AND ${USER_SCHEMA_CONDITION}
+    WHERE NOT i.indisvalid AND ${sql.raw(USER_SCHEMA_SQL)}
     ORDER BY 1`.execute(db)
   return {
     items: rows.map((r) => ({
@@ -65,7 +65,7 @@ export async function readDuplicateIndexes(db: Kysely<any>): Promise<DoctorReadi
              ${PAGES_BYTES('c')} AS bytes
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
         JOIN pg_am am ON am.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE i.indisvalid AND ${USER_SCHEMA_CONDITION})
+      WHERE i.indisvalid AND ${sql.raw(USER_SCHEMA_SQL)})
     SELECT a.name AS index, b.name AS kept, a.table, a.bytes, a.keys = b.keys AS same
     FROM idx a JOIN idx b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
       AND b.amname = a.amname AND b.exprs = a.exprs AND b.pred = a.pred
@@ -134,7 +134,7 @@ export async function readForeignKeysWithoutIndex(db: Kysely<any>): Promise<Doct
               JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) AS columns,
            ${PAGES_BYTES('t')} AS bytes
     FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-    WHERE k.contype = 'f' AND ${USER_SCHEMA_CONDITION}
+    WHERE k.contype = 'f' AND ${sql.raw(USER_SCHEMA_SQL)}
       AND NOT EXISTS (
         SELECT 1 FROM pg_index i
         WHERE i.indrelid = k.conrelid AND i.indisvalid AND i.indpred IS NULL
@@ -165,7 +165,7 @@ export async function readTablesWithoutPrimaryKey(db: Kysely<any>): Promise<Doct
                                JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = u.attnum WHERE NOT a.attnotnull)
              ORDER BY i.indnatts LIMIT 1) AS candidate
     FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
-    WHERE t.relkind IN ('r', 'p') AND NOT t.relispartition AND ${USER_SCHEMA_CONDITION}
+    WHERE t.relkind IN ('r', 'p') AND NOT t.relispartition AND ${sql.raw(USER_SCHEMA_SQL)}
       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = t.oid AND k.contype = 'p')
     ORDER BY 1`.execute(db)
   return {
@@ -204,7 +204,7 @@ export async function readBloat(db: Kysely<any>, limits: Readonly<Record<string,
              coalesce((regexp_match(array_to_string(c.reloptions, ','), 'fillfactor=([0-9]+)'))[1]::int, 100) AS ff,
              24 AS page_overhead, 28 AS tuple_overhead
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'm') AND c.relpages > 8 AND ${USER_SCHEMA_CONDITION}),
+      WHERE c.relkind IN ('r', 'm') AND c.relpages > 8 AND ${sql.raw(USER_SCHEMA_SQL)}),
     ind AS (
       SELECT 'index'::text AS kind, format('%I.%I', n.nspname, ic.relname) AS name, ic.relpages::float8 AS pages, ic.reltuples::float8 AS tuples,
              (SELECT CASE WHEN bool_and(w.width IS NOT NULL) THEN sum(w.width) END
@@ -215,7 +215,7 @@ export async function readBloat(db: Kysely<any>, limits: Readonly<Record<string,
              40 AS page_overhead, 12 AS tuple_overhead
       FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
         JOIN pg_am am ON am.oid = ic.relam JOIN pg_namespace n ON n.oid = ic.relnamespace
-      WHERE am.amname = 'btree' AND ic.relpages > 8 AND ${USER_SCHEMA_CONDITION}),
+      WHERE am.amname = 'btree' AND ic.relpages > 8 AND ${sql.raw(USER_SCHEMA_SQL)}),
     est AS (
       SELECT kind, name, pages, width,
              ceil(tuples * (tuple_overhead + ceil(width / 8) * 8)

@@ -4,7 +4,7 @@
  * vacuum and analyze age with dead tuples, the cache hit ratio, the top statements of
  * `pg_stat_statements`, and settings that commonly hurt.
  */
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql } from '../../kysely-runtime.js'
 import { errorCodeOf } from '../../errors.js'
 import type { DoctorItem, DoctorReading } from '../doctor-port.js'
 import { num, round1 } from './postgres-doctor-indexes.js'

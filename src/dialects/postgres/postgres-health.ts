@@ -5,7 +5,7 @@
  * Where the role lacks `pg_monitor`, each check reports what it can see and says
  * "insufficient privilege" for the rest.
  */
-import { sql } from 'kysely'
+import { sql } from '../../kysely-runtime.js'
 import type { DbConnection, HealthComponent, HealthProbeOptions } from '../dialect.js'
 import { roundMs, runProbe, warnAbove, worstStatus } from '../run-probe.js'
 import {

@@ -7,7 +7,7 @@
  * form.
  */
 import { inSchema, qualifiedName } from '../../sql/qualified-name.js'
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql } from '../../kysely-runtime.js'
 import { canonicalType } from '../../sql/column-type.js'
 import { isInternalTable } from '../../sql/internal-tables.js'
 import type {

@@ -9,11 +9,12 @@
  * located through the error's `position`, or else by counting the statements the server
  * completed before it.
  */
-import { Kysely, PostgresDialect as KyselyPostgresDialect, sql } from 'kysely'
+import { Kysely, PostgresDialect as KyselyPostgresDialect, sql } from '../../kysely-runtime.js'
 import pg from 'pg'
 import { DbopsError, ExitCode, InterruptedError, errorCodeOf, messageOf } from '../../errors.js'
 import { delimitIdentifier } from '../../sql/sql-text.js'
 import { lineStarts, locate } from '../../sql/text-position.js'
+import { echoQueries } from '../echo-queries.js'
 import {
   type InlineRowSpelling,
   type MigrationLockOptions,
@@ -44,7 +45,9 @@ const INLINE_ROW: InlineRowSpelling = {
 
 /** A migration run on the pinned connection holding the migration lock, until `release()`. */
 export class PostgresMigrationSession implements MigrationSession {
-  private readonly db: Kysely<any>
+  /** Kysely over the pinned connection, for module migrations: made on first use (see {@link db}). */
+  private kysely: Kysely<any> | undefined
+  private readonly pinned: { query: (text: string, values: readonly unknown[]) => Promise<pg.QueryResult>; release: () => void }
   private readonly runner: StatementRunner
   private readonly records: MigrationRecords
   private readonly lockTimeout: string
@@ -63,7 +66,7 @@ export class PostgresMigrationSession implements MigrationSession {
   ) {
     this.records = options.records
     this.lockTimeout = `${Math.max(0, Math.round(options.statementLockTimeoutMs ?? 0))}ms`
-    const pinned = {
+    this.pinned = {
       query: async (text: string, values: readonly unknown[]) => {
         this.queriesInFlight++
         this.socket()?.ref()
@@ -75,18 +78,27 @@ export class PostgresMigrationSession implements MigrationSession {
       },
       release: () => undefined,
     }
-    const onQuery = options.onQuery
-    this.db = new Kysely<any>({
+    this.runner = {
+      query: async (text, values) => {
+        const started = performance.now()
+        const result = await this.pinned.query(text, values)
+        options.onQuery?.(text, performance.now() - started)
+        return result.rows as Array<Record<string, unknown>>
+      },
+    }
+  }
+
+  /** Kysely over the pinned connection; made (and Kysely loaded) when a module migration first runs. */
+  private get db(): Kysely<any> {
+    if (this.kysely) return this.kysely
+    const pinned = this.pinned
+    this.kysely = new Kysely<any>({
       dialect: new KyselyPostgresDialect({
         pool: { connect: async () => pinned as never, end: async () => undefined },
       }),
-      log: onQuery
-        ? (event) => {
-            if (event.level === 'query') onQuery(event.query.sql, event.queryDurationMillis)
-          }
-        : undefined,
+      log: echoQueries(this.options.onQuery),
     })
-    this.runner = queryable(this.db)
+    return this.kysely
   }
 
   query(text: string, parameters: readonly unknown[]): Promise<Array<Record<string, unknown>>> {

@@ -4,7 +4,7 @@
  * with their age and last query, and blocked queries with the pids blocking them and the
  * statement an operator would run to end each blocker (printed, never run).
  */
-import { sql } from 'kysely'
+import { sql } from '../../kysely-runtime.js'
 import type { DbConnection, PoolProbe, SessionGroup } from '../dialect.js'
 import { readActivityScope, readBlockedQueries, readConnectionSlots, readIdleTransactions } from './postgres-activity.js'
 

@@ -5,13 +5,13 @@
  * again afterwards.
  */
 import { randomBytes } from 'node:crypto'
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql } from '../../kysely-runtime.js'
 import { type PostgresTarget, parseDatabaseUrl } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { ConfigError, DbopsError, ExitCode, errorCodeOf, messageOf } from '../../errors.js'
 import type { ConnectOptions, DbConnection, Dialect, ShadowDatabase, ShadowOptions } from '../dialect.js'
 import { whereOf } from './postgres-errors.js'
-import { USER_SCHEMA_CONDITION } from './postgres-catalog.js'
+import { USER_SCHEMA_SQL } from './postgres-catalog.js'
 
 function withTarget(config: ResolvedConfig, target: PostgresTarget): ResolvedConfig {
   return { ...config, target }
@@ -120,7 +120,7 @@ async function usePostgresShadow(
     const { rows } = await sql<{ name: string; n: string }>`
       SELECT n.nspname AS name, count(c.oid) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm')) AS n
       FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid
-      WHERE ${USER_SCHEMA_CONDITION} GROUP BY n.nspname ORDER BY n.nspname`.execute(conn.db)
+      WHERE ${sql.raw(USER_SCHEMA_SQL)} GROUP BY n.nspname ORDER BY n.nspname`.execute(conn.db)
     before = new Set(rows.map((row) => row.name))
     const used = rows.filter((row) => Number(row.n) > 0)
     const count = used.reduce((sum, row) => sum + Number(row.n), 0)
@@ -159,7 +159,7 @@ async function usePostgresShadow(
 
 /** The database's schemas but the system's. */
 async function userSchemas(db: Kysely<any>): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA_CONDITION}`.execute(db)
+  const { rows } = await sql<{ name: string }>`SELECT n.nspname AS name FROM pg_namespace n WHERE ${sql.raw(USER_SCHEMA_SQL)}`.execute(db)
   return rows.map((r) => r.name)
 }
 

@@ -13,7 +13,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createHash } from 'node:crypto'
 import zlib from 'node:zlib'
-import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
+import { Kysely, SqliteDialect as KyselySqliteDialect } from '../../kysely-runtime.js'
 import { DbopsError, InterruptedError, OperationError, errorCodeOf, messageOf } from '../../errors.js'
 import { delimitIdentifier } from '../../sql/sql-text.js'
 import type {

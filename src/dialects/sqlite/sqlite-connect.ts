@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { Kysely, SqliteDialect as KyselySqliteDialect } from 'kysely'
+import { Kysely, SqliteDialect as KyselySqliteDialect } from '../../kysely-runtime.js'
 import type { SqliteTarget } from '../../config/database-url.js'
 import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { DatabaseMissingError, DbopsError, ExitCode, IntegrityError, errorCodeOf, messageOf } from '../../errors.js'
@@ -18,8 +18,8 @@ import { describeFileUsers, findSqliteFileUsers, findSqliteWriters } from './sql
 import { formatSeconds } from './sqlite-lock-file.js'
 
 /**
- * Opens the configured SQLite file as a connection of `dialect`, with Kysely over the handle
- * (echoing each statement to `options.onQuery`). A file another process keeps locked is
+ * Opens the configured SQLite file as a connection of `dialect`: statements through the
+ * handle, and Kysely over it once asked for (each statement echoed to `options.onQuery`). A file another process keeps locked is
  * waited for up to `options.lockWaitMs` (default: the busy timeout); see {@link openSqlite}.
  */
 export async function connectSqlite(dialect: Dialect, config: ResolvedConfig, options: ConnectOptions): Promise<SqliteConnection> {
@@ -28,19 +28,29 @@ export async function connectSqlite(dialect: Dialect, config: ResolvedConfig, op
   const started = performance.now()
   const handle = await openSqlite(target, config, options.mode, options.lockWaitMs ?? config.sqlite.busyTimeoutMs, options.signal)
   const serverVersion = (handle.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v
-  const db = new Kysely<any>({ dialect: new KyselySqliteDialect({ database: handle }), log: echoQueries(options.onQuery) })
+  let db: Kysely<any> | undefined
   let closed = false
   return {
     dialect,
     target,
-    db,
+    get db() {
+      return (db ??= new Kysely<any>({ dialect: new KyselySqliteDialect({ database: handle }), log: echoQueries(options.onQuery) }))
+    },
     handle,
     serverVersion,
     connectMs: performance.now() - started,
+    async query(text, parameters) {
+      const started = performance.now()
+      const statement = handle.prepare(text)
+      const rows = statement.reader ? (statement.all(...parameters) as Array<Record<string, unknown>>) : (statement.run(...parameters), [])
+      options.onQuery?.(text, performance.now() - started)
+      return rows
+    },
     async close() {
       if (closed) return
       closed = true
-      await db.destroy() // closes the handle
+      if (db) await db.destroy() // closes the handle
+      else handle.close()
     },
   }
 }

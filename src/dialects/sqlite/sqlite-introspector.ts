@@ -5,7 +5,7 @@
  * (check constraints, constraint names, AUTOINCREMENT, collations, the elements and
  * predicates of expression and partial indexes) comes from the `CREATE` text.
  */
-import { sql } from 'kysely'
+import { sql } from '../../kysely-runtime.js'
 import { canonicalType } from '../../sql/column-type.js'
 import { isInternalTable } from '../../sql/internal-tables.js'
 import type {

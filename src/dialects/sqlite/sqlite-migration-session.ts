@@ -16,7 +16,6 @@
  * and turns them on again after.
  */
 import type { Statement } from 'better-sqlite3'
-import type { Kysely } from 'kysely'
 import { InterruptedError, LockTimeoutError, errorCodeOf, messageOf } from '../../errors.js'
 import {
   type MigrationLockOptions,
@@ -44,7 +43,6 @@ class AlreadyDone extends Error {}
  * `acquireSqliteMigrationLock`) until `release()`.
  */
 export class SqliteMigrationSession implements MigrationSession {
-  private readonly db: Kysely<any>
   private readonly handle: SqliteHandle
   private readonly records: MigrationRecords
   private readonly file: string
@@ -57,11 +55,10 @@ export class SqliteMigrationSession implements MigrationSession {
   private warned = false
 
   constructor(
-    conn: SqliteConnection,
+    private readonly conn: SqliteConnection,
     private readonly options: MigrationLockOptions,
     private readonly runLock: HeldLockFile | undefined,
   ) {
-    this.db = conn.db
     this.handle = conn.handle
     this.records = options.records
     this.file = conn.target.dialect === 'sqlite' ? conn.target.path : ''
@@ -131,7 +128,7 @@ export class SqliteMigrationSession implements MigrationSession {
   private async runBody(step: MigrationStep, dirty: boolean): Promise<void> {
     if (step.body.kind === 'function') {
       try {
-        await step.body.run(this.db)
+        await step.body.run(this.conn.db) // Kysely: made when a module migration first runs
       } catch (err) {
         throw this.stepError(err, { dirty })
       }
