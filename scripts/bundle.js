@@ -69,7 +69,9 @@ const kyselyOnlyOnDemand = {
   name: 'kysely-only-on-demand',
   setup(b) {
     b.onResolve({ filter: /^kysely(\/|$)/ }, (args) => ({
-      errors: [{ text: `${path.relative(root, args.importer)} imports kysely: take it from src/kysely-runtime.ts, which loads it on first use` }],
+      errors: [
+        { text: `${path.relative(root, args.importer)} imports kysely: take it from src/kysely-runtime.ts, which loads it on first use` },
+      ],
     }))
   },
 }

@@ -49,7 +49,8 @@ export async function connectSqlite(dialect: Dialect, config: ResolvedConfig, op
     async close() {
       if (closed) return
       closed = true
-      if (db) await db.destroy() // closes the handle
+      if (db)
+        await db.destroy() // closes the handle
       else handle.close()
     },
   }
