@@ -219,13 +219,40 @@ async function benchDialect(ctx, dialect, peers, dir) {
   }
 }
 
+/**
+ * `--version` of each tool beside the floors, interleaved round by round: `node -e 0` (what every
+ * Node tool pays before its first line) and a one-command oclif CLI with a manifest (what
+ * oclif adds to that). The column "above node" is the part that is each tool's own.
+ */
+function coldStart(ctx, peers) {
+  const [oclifCommand, oclifArgs] = ctx.minimalOclif()
+  const runs = {
+    'node -e 0': [process.execPath, ['-e', '0']],
+    'minimal oclif CLI': [oclifCommand, oclifArgs],
+    dbops: [process.execPath, [ctx.binPath, '--version']],
+    knex: [peers.knex, ['--version']],
+    dbmate: [peers.dbmate, ['--version']],
+  }
+  const samples = mapValues(runs, () => [])
+  for (let round = 0; round < RUNS; round++) {
+    for (const [name, [command, args]] of Object.entries(runs)) samples[name].push(measure(command, args, { cwd: SCRATCH }))
+  }
+  const medians = mapValues(samples, (s) => summarise(ctx, s))
+  const node = medians['node -e 0'].ms
+  ctx.print(`\n  cold start — medians of ${RUNS} interleaved rounds`)
+  ctx.print(`  ${'run'.padEnd(20)} ${'time'.padStart(8)} ${'above node'.padStart(11)} ${'peak RSS'.padStart(9)}`)
+  for (const [name, m] of Object.entries(medians)) {
+    const above = name === 'dbmate' ? '(Go)' : name === 'node -e 0' ? '' : `+${Math.round(m.ms - node)} ms`
+    ctx.print(`  ${name.padEnd(20)} ${fmtMs(m.ms).padStart(8)} ${above.padStart(11)} ${`${Math.round(m.rssKb / 1024)} MB`.padStart(9)}`)
+  }
+}
+
 const mapValues = (object, fn) => Object.fromEntries(Object.entries(object).map(([k, v]) => [k, fn(v)]))
 
 export default async function peersBench(ctx) {
   ctx.print(`peers: apply N = ${COUNTS.join(', ')}; ${RUNS} rounds; ${DIALECTS.join(', ')}`)
   const peers = installPeers(ctx)
-  const nodeStart = ctx.median(Array.from({ length: RUNS }, () => measure(process.execPath, ['-e', '0'], {}).ms))
-  ctx.print(`  node -e 0: ${fmtMs(nodeStart)} (what every Node tool pays before its first line; dbmate is Go)`)
+  coldStart(ctx, peers)
   // inside the scratch directory, so the peers' CLIs find their own packages (knex needs its local copy)
   const dir = fs.mkdtempSync(path.join(SCRATCH, 'run-'))
   try {
