@@ -59,6 +59,8 @@ async function targetFacts(
 ): Promise<TargetFacts> {
   const candidates = (ref: RelationRef) => (ref.schema !== undefined ? [ref.schema] : [...new Set([defaultSchema, 'public'])])
   const pairs = relations.flatMap((ref) => candidates(ref).map((schema) => [schema, ref.name] as const))
+  // asked only whether the target is empty: one query
+  if (pairs.length === 0) return { empty: (await listSchemas(conn)).every((s) => s.tables === 0), relations: [] }
   const { rows } = await sql<{
     asked_schema: string
     asked_name: string

@@ -44,7 +44,7 @@ const INLINE_ROW: InlineRowSpelling = {
 
 /** A migration run on the pinned connection holding the migration lock, until `release()`. */
 export class PostgresMigrationSession implements MigrationSession {
-  private readonly db: Kysely<any>
+  readonly db: Kysely<any>
   private readonly runner: StatementRunner
   private readonly records: MigrationRecords
   private readonly lockTimeout: string

@@ -44,7 +44,7 @@ class AlreadyDone extends Error {}
  * `acquireSqliteMigrationLock`) until `release()`.
  */
 export class SqliteMigrationSession implements MigrationSession {
-  private readonly db: Kysely<any>
+  readonly db: Kysely<any>
   private readonly handle: SqliteHandle
   private readonly records: MigrationRecords
   private readonly file: string
