@@ -20,7 +20,7 @@ import {
   findMigration,
   indentedMarkerWarnings,
   readMigrationsDir,
-  readRowsReadOnly,
+  readRowsOn,
   usingMigrationSession,
   usingReadConnection,
 } from './migration-runner.js'
@@ -74,14 +74,18 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
   const database = describeTarget(config.target)
 
   if (options.dryRun) {
-    const state = await readRowsReadOnly(config, options, 'migrate up')
-    if (!state.tableExists && state.dbmateVersions) throw dbmateManagedError(state.dbmateVersions)
-    const classification = classifyMigrations(discovered.files, state.rows, state.runner)
-    assertUpAllowed(classification, options, dirLabel)
-    const plan = selectPending(classification, options, dirLabel)
-    if (options.plan) assertPlanHolds(options.plan, plan)
-    const prepared = await prepareMigrations(config, plan, 'up')
-    const lint = await usingReadConnection(config, options, 'migrate up', (conn) => gate(config, prepared, options, conn))
+    // one read connection for the rows and the gate's catalog reads
+    const read = await usingReadConnection(config, options, 'migrate up', async (conn) => {
+      const state = await readRowsOn(conn, config, options)
+      if (!state.tableExists && state.dbmateVersions) throw dbmateManagedError(state.dbmateVersions)
+      const classification = classifyMigrations(discovered.files, state.rows, state.runner)
+      assertUpAllowed(classification, options, dirLabel)
+      const plan = selectPending(classification, options, dirLabel)
+      if (options.plan) assertPlanHolds(options.plan, plan)
+      const prepared = await prepareMigrations(config, plan, 'up')
+      return { classification, plan, prepared, lint: await gate(config, prepared, options, conn) }
+    })
+    const { classification, plan, prepared, lint } = read
     return {
       database,
       direction: 'up',

@@ -248,31 +248,42 @@ export async function usingReadConnection<T>(
  * the migration lock when a row is `started` (see `withMigrationRunner`), for `classifyMigrations`.
  * With `files`, also the invalid indexes their `CREATE INDEX` statements left (`invalidIndexes`).
  */
-export async function readRowsReadOnly(
+export function readRowsReadOnly(
   config: ResolvedConfig,
   options: MigrationOptions,
   command: string,
   files?: readonly MigrationFile[],
-): Promise<{
+): Promise<ReadOnlyRows> {
+  return usingReadConnection(config, options, command, (conn) => readRowsOn(conn, config, options, files))
+}
+
+/** What {@link readRowsReadOnly} reads. */
+export interface ReadOnlyRows {
   rows: MigrationRow[]
   runner: LockHolder | undefined
   dbmateVersions: string[] | undefined
   tableExists: boolean
   databaseExists: boolean
   invalidIndexes: MigrationInvalidIndex[]
-}> {
-  return usingReadConnection(config, options, command, async (conn) => {
-    if (!conn)
-      return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false, invalidIndexes: [] }
-    const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
-    const db = queryable(conn.db)
-    const history = await store.readHistory(db)
-    if (!options.newHistory) await assertHistoryHere(store, db, config.historySiblings, history)
-    const { rows, runner } = await withMigrationRunner(conn, store, history.rows)
-    const dbmateVersions = history.exists ? undefined : await store.readDbmateVersions(db, history.dbmateExists)
-    const invalidIndexes = files ? await readMigrationInvalidIndexes(conn, files) : []
-    return { rows, runner, dbmateVersions, tableExists: history.exists, databaseExists: true, invalidIndexes }
-  })
+}
+
+/** {@link readRowsReadOnly} over a connection the caller holds (undefined: the database does not exist yet). */
+export async function readRowsOn(
+  conn: DbConnection | undefined,
+  config: ResolvedConfig,
+  options: MigrationOptions,
+  files?: readonly MigrationFile[],
+): Promise<ReadOnlyRows> {
+  if (!conn)
+    return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false, invalidIndexes: [] }
+  const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
+  const db = queryable(conn.db)
+  const history = await store.readHistory(db)
+  if (!options.newHistory) await assertHistoryHere(store, db, config.historySiblings, history)
+  const { rows, runner } = await withMigrationRunner(conn, store, history.rows)
+  const dbmateVersions = history.exists ? undefined : await store.readDbmateVersions(db, history.dbmateExists)
+  const invalidIndexes = files ? await readMigrationInvalidIndexes(conn, files) : []
+  return { rows, runner, dbmateVersions, tableExists: history.exists, databaseExists: true, invalidIndexes }
 }
 
 /**
