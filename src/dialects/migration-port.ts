@@ -145,8 +145,8 @@ export interface MigrationTableSyntax {
   parameter(n: number): string
   /** Type, nullability and default of `applied_at`: a timestamptz on PostgreSQL, ISO-8601 text on SQLite. */
   timestampColumn: string
-  /** A query, with its parameters, that returns one row when table `name` exists in `schema` and none otherwise. */
-  tableExists(schema: string, name: string): { sql: string; parameters: unknown[] }
+  /** A query, with its parameters, that returns one row (its `name`) for each of the tables `names` that exists in `schema`. */
+  existingTables(schema: string, names: readonly string[]): { sql: string; parameters: unknown[] }
   /**
    * A query, with its parameters, that returns `schema` and `name` of every table that may be a
    * migration history: named one of `names`, or with the history's own columns `checksum` and
@@ -227,6 +227,11 @@ export interface MigrationLockOptions {
  * the lock timeout, and re-reads the migration's row inside, so a migration is applied once.
  */
 export interface MigrationSession extends MigrationLock, StatementRunner {
+  /**
+   * Kysely over the session's own connection (on PostgreSQL the pinned one holding the lock):
+   * catalog reads of the run go through it rather than opening a connection of their own.
+   */
+  readonly db: Kysely<any>
   /**
    * Creates the history table with `table.ddl` (and, on PostgreSQL, `table.schema` when
    * missing); a role that may not: exit 7 naming what to grant.

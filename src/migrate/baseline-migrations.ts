@@ -32,9 +32,9 @@ export async function baselineMigrations(config: ResolvedConfig, options: Migrat
     config,
     options,
     'migrate baseline',
-    async (session, store) => {
-      await store.ensureTable(session)
-      const classification = classifyMigrations(discovered.files, await store.readRows(session))
+    async (session, store, _conn, history) => {
+      await store.ensureTable(session, history.exists)
+      const classification = classifyMigrations(discovered.files, history.rows)
       const target = findMigration(options.to, discovered.files, dirLabel)
       const toRecord = classification.migrations.filter((m) => m.state === 'pending' && compareVersions(m.version, target.version) <= 0)
       await store.changeRows(

@@ -8,7 +8,7 @@
  */
 import { IntegrityError } from '../errors.js'
 import type { HistoryTable, StatementRunner } from '../dialects/migration-port.js'
-import { DBMATE_TABLE, type MigrationStore } from './migration-store.js'
+import { DBMATE_TABLE, type HistoryState, type MigrationStore } from './migration-store.js'
 
 /** How the history table is chosen, for hints. */
 const SETTING = 'DBOPS_MIGRATIONS_TABLE'
@@ -22,15 +22,21 @@ const SETTING = 'DBOPS_MIGRATIONS_TABLE'
  * in a matching schema is another tenant's own history, not this one's, and is passed over; any
  * other history (the default schema's, dbmate's) still stops the run.
  */
-export async function assertHistoryHere(store: MigrationStore, runner: StatementRunner, siblings?: string): Promise<void> {
-  if (await store.hasRows(runner)) return
+export async function assertHistoryHere(
+  store: MigrationStore,
+  runner: StatementRunner,
+  siblings?: string,
+  /** The history as already read (`MigrationStore.readHistory`), so it is not asked again. */
+  history?: Pick<HistoryState, 'exists' | 'rows'>,
+): Promise<void> {
+  if (history ? history.rows.length > 0 : await store.hasRows(runner)) return
   const isSibling = siblings === undefined ? () => false : globMatcher(siblings)
   const others = (await store.findOtherHistories(runner))
     .filter((other) => !(other.name === store.table.name && isSibling(other.schema)))
     .sort((a, b) => b.rows - a.rows)
   const [found] = others
   if (!found) return
-  throw historyElsewhereError(store, found, others.length - 1, await store.exists(runner))
+  throw historyElsewhereError(store, found, others.length - 1, history?.exists ?? (await store.exists(runner)))
 }
 
 function historyElsewhereError(store: MigrationStore, found: HistoryTable, more: number, exists: boolean): IntegrityError {

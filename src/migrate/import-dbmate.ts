@@ -34,15 +34,15 @@ export async function importDbmate(config: ResolvedConfig, options: MigrationOpt
     config,
     options,
     'migrate import-dbmate',
-    async (session, store) => {
-      const versions = await store.readDbmateVersions(session)
+    async (session, store, _conn, history) => {
+      const versions = await store.readDbmateVersions(session, history.dbmateExists)
       if (!versions) {
         throw new DbopsError('DBMATE_NOT_FOUND', ExitCode.failed, `No dbmate schema_migrations table in ${describeTarget(config.target)}`, {
           hint: 'Check --url, and on PostgreSQL the schema dbmate used: dbops looks beside its history table (DBOPS_MIGRATIONS_TABLE, default dbops_migrations in DATABASE_SCHEMA).',
         })
       }
-      await store.ensureTable(session)
-      const before = classifyMigrations(discovered.files, await store.readRows(session))
+      await store.ensureTable(session, history.exists)
+      const before = classifyMigrations(discovered.files, history.rows)
       const recorded = new Set(before.migrations.filter((m) => m.row).map((m) => m.version))
       const imported: Array<{ version: string; name: string }> = []
       const alreadyRecorded: string[] = []

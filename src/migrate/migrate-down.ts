@@ -22,7 +22,7 @@ import {
 } from './migration-runner.js'
 import { prepareMigrations } from './prepare-migrations.js'
 import { lockRetryPolicy } from './lock-retry.js'
-import { runMigrations } from './run-migrations.js'
+import { headAfter, runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateDown}. */
 export interface MigrateDownOptions extends MigrationOptions {
@@ -51,15 +51,12 @@ export async function migrateDown(config: ResolvedConfig, options: MigrateDownOp
     config,
     options,
     'migrate down',
-    async (session, store) => {
-      const classification = classifyMigrations(discovered.files, await store.readRows(session))
+    async (session, store, _conn, history) => {
+      const classification = classifyMigrations(discovered.files, history.rows)
       const plan = selectApplied(classification, options, dirLabel)
       const prepared = await prepareMigrations(config, plan, 'down')
       const { results, error } = await runMigrations(session, prepared, 'down', options, lockRetryPolicy(config, options))
-      const head = await store
-        .readRows(session)
-        .then((after) => classifyMigrations(discovered.files, after).head ?? null)
-        .catch(() => classification.head ?? null)
+      const head = await headAfter(session, store, history.rows, results, classification.head)
       const warnings = indentedMarkerWarnings(
         config,
         plan.map((m) => m.file!),

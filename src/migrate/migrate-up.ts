@@ -20,7 +20,7 @@ import {
   findMigration,
   indentedMarkerWarnings,
   readMigrationsDir,
-  readRowsReadOnly,
+  readRowsOn,
   usingMigrationSession,
   usingReadConnection,
 } from './migration-runner.js'
@@ -28,7 +28,7 @@ import { type PlanPin, assertPlanHolds } from './plan-file.js'
 import { type PreparedMigration, prepareMigrations } from './prepare-migrations.js'
 import { withInvalidIndexesOf } from './invalid-indexes.js'
 import { lockRetryPolicy } from './lock-retry.js'
-import { runMigrations } from './run-migrations.js'
+import { headAfter, runMigrations } from './run-migrations.js'
 
 /** Options of {@link migrateUp}. */
 export interface MigrateUpOptions extends MigrationOptions {
@@ -74,14 +74,18 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
   const database = describeTarget(config.target)
 
   if (options.dryRun) {
-    const state = await readRowsReadOnly(config, options, 'migrate up')
-    if (!state.tableExists && state.dbmateVersions) throw dbmateManagedError(state.dbmateVersions)
-    const classification = classifyMigrations(discovered.files, state.rows, state.runner)
-    assertUpAllowed(classification, options, dirLabel)
-    const plan = selectPending(classification, options, dirLabel)
-    if (options.plan) assertPlanHolds(options.plan, plan)
-    const prepared = await prepareMigrations(config, plan, 'up')
-    const lint = await usingReadConnection(config, options, 'migrate up', (conn) => gate(config, prepared, options, conn))
+    // one read connection for the rows and the gate's catalog reads
+    const read = await usingReadConnection(config, options, 'migrate up', async (conn) => {
+      const state = await readRowsOn(conn, config, options)
+      if (!state.tableExists && state.dbmateVersions) throw dbmateManagedError(state.dbmateVersions)
+      const classification = classifyMigrations(discovered.files, state.rows, state.runner)
+      assertUpAllowed(classification, options, dirLabel)
+      const plan = selectPending(classification, options, dirLabel)
+      if (options.plan) assertPlanHolds(options.plan, plan)
+      const prepared = await prepareMigrations(config, plan, 'up')
+      return { classification, plan, prepared, lint: await gate(config, prepared, options, conn) }
+    })
+    const { classification, plan, prepared, lint } = read
     return {
       database,
       direction: 'up',
@@ -104,14 +108,14 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     }
   }
 
-  return usingMigrationSession(config, options, 'migrate up', async (session, store, conn) => {
+  return usingMigrationSession(config, options, 'migrate up', async (session, store, conn, history) => {
     // dbmate's table and none of ours: adopt its history rather than re-run everything
-    if (!(await store.exists(session))) {
-      const dbmate = await store.readDbmateVersions(session)
+    if (!history.exists) {
+      const dbmate = await store.readDbmateVersions(session, history.dbmateExists)
       if (dbmate) throw dbmateManagedError(dbmate)
     }
-    await store.ensureTable(session)
-    const classification = classifyMigrations(discovered.files, await store.readRows(session))
+    await store.ensureTable(session, history.exists)
+    const classification = classifyMigrations(discovered.files, history.rows)
     assertUpAllowed(classification, options, dirLabel)
     const plan = selectPending(classification, options, dirLabel)
     if (options.plan) assertPlanHolds(options.plan, plan)
@@ -132,10 +136,7 @@ export async function migrateUp(config: ResolvedConfig, options: MigrateUpOption
     const failed = prepared[results.findIndex((r) => r.status === 'failed')]
     // outside a transaction, a failed CREATE INDEX CONCURRENTLY leaves its index behind
     const error = run.error && failed && !failed.step.transaction ? await withInvalidIndexesOf(conn, run.error, failed.file) : run.error
-    const head = await store
-      .readRows(session)
-      .then((rows) => classifyMigrations(discovered.files, rows).head ?? null)
-      .catch(() => classification.head ?? null)
+    const head = await headAfter(session, store, history.rows, results, classification.head)
     const warnings = indentedMarkerWarnings(
       config,
       plan.map((m) => m.file!),

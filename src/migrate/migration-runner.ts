@@ -15,7 +15,7 @@ import { assertHistoryHere } from './history-guard.js'
 import { type MigrationInvalidIndex, readMigrationInvalidIndexes } from './invalid-indexes.js'
 import type { LockRetry } from './lock-retry.js'
 import { indentedMarkerWarning } from './parse-sql-migration.js'
-import { MigrationStore, withMigrationRunner } from './migration-store.js'
+import { type HistoryState, MigrationStore, withMigrationRunner } from './migration-store.js'
 
 /** Options every migrate operation takes. */
 export interface MigrationOptions {
@@ -157,8 +157,9 @@ async function connectForMigrations(
 /**
  * Opens a connection and the migration session (the lock), checks that the history is where
  * the settings say (`assertHistoryHere`, unless `options.newHistory`), runs `fn` with the
- * session, the database's migration store and the connection (for catalog reads beside the
- * session), and releases both, whatever happens. `mode: 'read'`
+ * session, the database's migration store, the connection (its queries sent through the
+ * session: catalog reads need no connection of their own) and the history as read under the
+ * lock, and releases both, whatever happens. `mode: 'read'`
  * (commands that need an existing database: down, repair…) never creates a SQLite file; the
  * connection can still write.
  */
@@ -166,7 +167,7 @@ export async function usingMigrationSession<T>(
   config: ResolvedConfig,
   options: MigrationOptions,
   command: string,
-  fn: (session: MigrationSession, store: MigrationStore, conn: DbConnection) => Promise<T>,
+  fn: (session: MigrationSession, store: MigrationStore, conn: DbConnection, history: HistoryState) => Promise<T>,
   mode: 'read' | 'write' = 'write',
 ): Promise<T> {
   const conn = await connectForMigrations(config, options, mode, command, lockTimeoutMsFor(config, options))
@@ -199,14 +200,23 @@ export async function usingMigrationSession<T>(
       throw err
     }
     try {
-      if (!options.newHistory) await assertHistoryHere(store, session, config.historySiblings)
-      return await fn(session, store, conn)
+      const history = await store.readHistory(session)
+      if (!options.newHistory) await assertHistoryHere(store, session, config.historySiblings, history)
+      return await fn(session, store, throughSession(conn, session), history)
     } finally {
       await session.release()
     }
   } finally {
     await conn.close()
   }
+}
+
+/** `conn` with its queries sent through `session` (the pinned connection on PostgreSQL), so catalog reads open none. */
+function throughSession(conn: DbConnection, session: MigrationSession): DbConnection {
+  return Object.create(conn, {
+    db: { get: () => session.db },
+    query: { value: (text: string, parameters: readonly unknown[]) => session.query(text, parameters) },
+  }) as DbConnection
 }
 
 /**
@@ -241,31 +251,42 @@ export async function usingReadConnection<T>(
  * the migration lock when a row is `started` (see `withMigrationRunner`), for `classifyMigrations`.
  * With `files`, also the invalid indexes their `CREATE INDEX` statements left (`invalidIndexes`).
  */
-export async function readRowsReadOnly(
+export function readRowsReadOnly(
   config: ResolvedConfig,
   options: MigrationOptions,
   command: string,
   files?: readonly MigrationFile[],
-): Promise<{
+): Promise<ReadOnlyRows> {
+  return usingReadConnection(config, options, command, (conn) => readRowsOn(conn, config, options, files))
+}
+
+/** What {@link readRowsReadOnly} reads. */
+export interface ReadOnlyRows {
   rows: MigrationRow[]
   runner: LockHolder | undefined
   dbmateVersions: string[] | undefined
   tableExists: boolean
   databaseExists: boolean
   invalidIndexes: MigrationInvalidIndex[]
-}> {
-  return usingReadConnection(config, options, command, async (conn) => {
-    if (!conn)
-      return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false, invalidIndexes: [] }
-    const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
-    const db = conn
-    if (!options.newHistory) await assertHistoryHere(store, db, config.historySiblings)
-    const exists = await store.exists(db)
-    const { rows, runner } = await withMigrationRunner(conn, store, exists ? await store.selectRows(db) : [])
-    const dbmateVersions = exists ? undefined : await store.readDbmateVersions(db)
-    const invalidIndexes = files ? await readMigrationInvalidIndexes(conn, files) : []
-    return { rows, runner, dbmateVersions, tableExists: exists, databaseExists: true, invalidIndexes }
-  })
+}
+
+/** {@link readRowsReadOnly} over a connection the caller holds (undefined: the database does not exist yet). */
+export async function readRowsOn(
+  conn: DbConnection | undefined,
+  config: ResolvedConfig,
+  options: MigrationOptions,
+  files?: readonly MigrationFile[],
+): Promise<ReadOnlyRows> {
+  if (!conn)
+    return { rows: [], runner: undefined, dbmateVersions: undefined, tableExists: false, databaseExists: false, invalidIndexes: [] }
+  const store = new MigrationStore(conn.dialect.migrationTable, config.migrationsTable)
+  const db = conn
+  const history = await store.readHistory(db)
+  if (!options.newHistory) await assertHistoryHere(store, db, config.historySiblings, history)
+  const { rows, runner } = await withMigrationRunner(conn, store, history.rows)
+  const dbmateVersions = history.exists ? undefined : await store.readDbmateVersions(db, history.dbmateExists)
+  const invalidIndexes = files ? await readMigrationInvalidIndexes(conn, files) : []
+  return { rows, runner, dbmateVersions, tableExists: history.exists, databaseExists: true, invalidIndexes }
 }
 
 /**

@@ -33,6 +33,15 @@ import { compareVersions } from './discover-migrations.js'
 /** dbmate's table, for adoption. */
 export const DBMATE_TABLE = 'schema_migrations'
 
+/** The history table as a command finds it (see {@link MigrationStore.readHistory}). */
+export interface HistoryState {
+  exists: boolean
+  /** Every row, in version order; empty when the table does not exist. */
+  rows: MigrationRow[]
+  /** dbmate's `schema_migrations` exists beside it. */
+  dbmateExists: boolean
+}
+
 /** A change to `dbops_migrations` made by `repair`, `baseline` or `import-dbmate`. */
 export type RowChange =
   | { kind: 'insert'; row: MigrationRowValues }
@@ -86,8 +95,18 @@ export class MigrationStore implements MigrationRecords {
   }
 
   /** Whether the history table exists. */
-  exists(runner: StatementRunner): Promise<boolean> {
-    return this.tableExists(runner, this.table.name)
+  async exists(runner: StatementRunner): Promise<boolean> {
+    return (await this.existingTables(runner, [this.table.name])).has(this.table.name)
+  }
+
+  /**
+   * The history as a command starts from: whether the table exists, its rows in version order,
+   * and whether dbmate's table stands beside it; one catalog query, then the rows.
+   */
+  async readHistory(runner: StatementRunner): Promise<HistoryState> {
+    const found = await this.existingTables(runner, [...new Set([this.table.name, DBMATE_TABLE])])
+    const exists = found.has(this.table.name)
+    return { exists, rows: exists ? await this.selectRows(runner) : [], dbmateExists: found.has(DBMATE_TABLE) }
   }
 
   /** Whether the history table exists and holds a row. */
@@ -117,9 +136,9 @@ export class MigrationStore implements MigrationRecords {
     return found
   }
 
-  /** Creates the history table (and, on PostgreSQL, its schema) when missing. */
-  async ensureTable(session: MigrationSession): Promise<void> {
-    if (await this.exists(session)) return
+  /** Creates the history table (and, on PostgreSQL, its schema) when missing; `exists`: already known. */
+  async ensureTable(session: MigrationSession, exists?: boolean): Promise<void> {
+    if (exists ?? (await this.exists(session))) return
     const ddl = `CREATE TABLE IF NOT EXISTS ${this.qualified} (
   version TEXT PRIMARY KEY NOT NULL,
   name TEXT NOT NULL,
@@ -171,9 +190,9 @@ export class MigrationStore implements MigrationRecords {
     return head
   }
 
-  /** Versions recorded by dbmate, or undefined when its table does not exist. */
-  async readDbmateVersions(runner: StatementRunner): Promise<string[] | undefined> {
-    if (!(await this.tableExists(runner, DBMATE_TABLE))) return undefined
+  /** Versions recorded by dbmate, or undefined when its table does not exist (`exists`: already known). */
+  async readDbmateVersions(runner: StatementRunner, exists?: boolean): Promise<string[] | undefined> {
+    if (!(exists ?? (await this.existingTables(runner, [DBMATE_TABLE])).has(DBMATE_TABLE))) return undefined
     const rows = await runner.query(`SELECT version FROM ${this.syntax.qualify(this.table.schema, DBMATE_TABLE)}`, [])
     return rows.map((r) => String(r.version)).sort(compareVersions)
   }
@@ -222,9 +241,9 @@ export class MigrationStore implements MigrationRecords {
     else await runner.query(this.sql.insertUnsafe, [...values, row.allowedUnsafe])
   }
 
-  private async tableExists(runner: StatementRunner, name: string): Promise<boolean> {
-    const query = this.syntax.tableExists(this.table.schema, name)
-    return (await runner.query(query.sql, query.parameters)).length > 0
+  private async existingTables(runner: StatementRunner, names: string[]): Promise<Set<string>> {
+    const query = this.syntax.existingTables(this.table.schema, names)
+    return new Set((await runner.query(query.sql, query.parameters)).map((row) => String(row.name)))
   }
 }
 

@@ -53,8 +53,8 @@ export async function repairMigrations(config: ResolvedConfig, options: RepairOp
     config,
     options,
     'migrate repair',
-    async (session, store) => {
-      const classification = classifyMigrations(discovered.files, await store.readRows(session))
+    async (session, store, _conn, history) => {
+      const classification = classifyMigrations(discovered.files, history.rows)
       let candidates = classification.migrations
       if (options.name !== undefined) {
         const target = findMigration(options.name, classification.migrations, dirLabel)

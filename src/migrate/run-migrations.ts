@@ -7,7 +7,9 @@
  * it applied but not recorded. dbops writes the row inside that transaction (the session
  * does, through the migration store), which leaves umzug nothing but the loop.
  */
-import { type MigrationSession, MigrationStepError } from '../dialects/migration-port.js'
+import { type MigrationRow, type MigrationSession, MigrationStepError } from '../dialects/migration-port.js'
+import { compareVersions } from './discover-migrations.js'
+import type { MigrationStore } from './migration-store.js'
 import { DbopsError, ExitCode, InterruptedError, errorCodeOf, messageOf } from '../errors.js'
 import { guardModuleSteps } from './guard-module-steps.js'
 import { MigrationFailedError, describeLocation, locationInStack } from './migration-failed-error.js'
@@ -97,6 +99,37 @@ export async function runMigrations(
     guard.dispose()
   }
   return { results, error }
+}
+
+/**
+ * The head (greatest applied version) after a run that started from `rows`, the history as
+ * read under the lock. When the results tell it exactly, from them: no step failed (one outside
+ * a transaction leaves its row `started`) and none was skipped (another run's row). Otherwise
+ * the rows are read again; if that fails too, `fallback` (the head before the run).
+ */
+export async function headAfter(
+  session: MigrationSession,
+  store: MigrationStore,
+  rows: readonly MigrationRow[],
+  results: readonly MigrationResult[],
+  fallback: string | undefined,
+): Promise<string | null> {
+  if (results.some((r) => r.status === 'failed' || r.status === 'skipped')) {
+    return store.readRows(session).then(
+      (after) => greatestApplied(after.filter((r) => r.status === 'applied').map((r) => r.version)) ?? null,
+      () => fallback ?? null,
+    )
+  }
+  const reverted = new Set(results.filter((r) => r.status === 'reverted').map((r) => r.version))
+  const applied = rows.filter((r) => r.status === 'applied' && !reverted.has(r.version)).map((r) => r.version)
+  for (const r of results) if (r.status === 'applied') applied.push(r.version)
+  return greatestApplied(applied) ?? null
+}
+
+function greatestApplied(versions: readonly string[]): string | undefined {
+  let head: string | undefined
+  for (const version of versions) if (head === undefined || compareVersions(version, head) > 0) head = version
+  return head
 }
 
 /** Turns whatever stopped a run into the error the user sees: what failed, where, and what stays. */

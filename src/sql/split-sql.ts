@@ -56,8 +56,59 @@ export class SqlSplitError extends Error {
  * // [{ text: "INSERT INTO t VALUES ('a;b')", line: 1, … }, { text: 'SELECT 1', … }]
  */
 export function splitSqlStatements(script: string, syntax: SqlSyntax): SqlStatement[] {
-  const statements: SqlStatement[] = []
   const lines = lineStarts(script)
+  return isPlainScript(script) ? splitPlainScript(script, lines) : splitTokens(script, syntax, lines)
+}
+
+/**
+ * Text in which only `;` at parenthesis depth 0 can end a statement, under any {@link SqlSyntax}:
+ * ASCII without quotes of any kind, `$`, brackets, backslashes, comments, or a routine or
+ * trigger body (whose `BEGIN … END` holds semicolons). Most migrations (`CREATE TABLE`,
+ * `CREATE INDEX`, `ALTER TABLE`) are such text; it is split without the lexer.
+ */
+function isPlainScript(script: string): boolean {
+  return !NOT_PLAIN.test(script) && !BODY_WORDS.test(script) && !COPY_FROM_STDIN.test(script)
+}
+
+/** What a plain script does not hold: a character outside printable ASCII and tab…CR, a quote, `$`, a bracket, a backslash, a comment. */
+const NOT_PLAIN = /[^\t-\r -~]|['"`$[\]\\]|--|\/\*/
+const BODY_WORDS = /\b(?:function|procedure|trigger)\b/i
+const PAREN = /[()]/g
+const NON_SPACE = /\S/g
+
+/**
+ * {@link splitTokens} of a plain script (see {@link isPlainScript}), with the engine's regular
+ * expressions rather than a loop over each character: every non-space character starts or
+ * continues a token, and a `;` outside parentheses ends a statement.
+ */
+function splitPlainScript(script: string, lines: number[]): SqlStatement[] {
+  const statements: SqlStatement[] = []
+  let from = 0 // where the current statement's text may start
+  let depth = 0
+  for (let at = 0; at <= script.length;) {
+    const semicolon = script.indexOf(';', at)
+    const end = semicolon === -1 ? script.length : semicolon
+    PAREN.lastIndex = at
+    for (let paren = PAREN.exec(script); paren && paren.index < end; paren = PAREN.exec(script)) {
+      if (paren[0] === '(') depth++
+      else if (depth > 0) depth--
+    }
+    at = end + 1
+    if (depth > 0 && semicolon !== -1) continue
+    NON_SPACE.lastIndex = from
+    const first = NON_SPACE.exec(script)
+    if (first && first.index < end) {
+      statements.push({ text: script.slice(first.index, end).trimEnd(), offset: first.index, ...locate(lines, first.index) })
+    }
+    from = at
+    depth = 0
+  }
+  return statements
+}
+
+/** {@link splitSqlStatements} through the lexer: any text of `syntax`. */
+function splitTokens(script: string, syntax: SqlSyntax, lines: number[]): SqlStatement[] {
+  const statements: SqlStatement[] = []
   let start = -1 // offset of the current statement's first token, -1 before it
   let parenDepth = 0
   let beginDepth = 0

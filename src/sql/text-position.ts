@@ -3,7 +3,7 @@
 /** Offsets at which each line starts. */
 export function lineStarts(text: string): number[] {
   const starts = [0]
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1)
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1)
   return starts
 }
 

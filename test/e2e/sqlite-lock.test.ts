@@ -146,6 +146,36 @@ describe('SQLite: one migration run at a time, across processes', () => {
     expect(next.code, next.stderr).toBe(0)
   })
 
+  test('a transaction:false migration after transactional ones waits the busy timeout for a writer, as its first would', async () => {
+    p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
+    // outside a transaction: it writes running, waits for go, then writes while the test holds the write lock
+    const body = [
+      "import fs from 'node:fs'",
+      'export const transaction = false',
+      'export async function up(db: any) {',
+      `  fs.writeFileSync(${JSON.stringify(running())}, '')`,
+      `  while (!fs.existsSync(${JSON.stringify(path.join(p.dir, 'go'))})) await new Promise((resolve) => setTimeout(resolve, 10))`,
+      '  await db.insertInto("a").values({ id: 1 }).execute()',
+      '}',
+      '',
+    ].join('\n')
+    p.write('20250101000002_b.ts', body)
+    const run = start(['up'])
+    await waitFor('the run to be inside the transaction:false migration', () => fs.existsSync(running()) || run.exited())
+    const holder = new Database(dbFile(p))
+    try {
+      holder.exec('BEGIN IMMEDIATE')
+      go()
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      holder.exec('COMMIT')
+    } finally {
+      holder.close()
+    }
+    const result = await run.done
+    expect(result.code, result.stderr).toBe(0)
+    expect(await p.query('SELECT id FROM a')).toEqual([{ id: 1 }])
+  })
+
   test('--lock-timeout 1 is honoured while another process holds the write lock: exit 5 after about 1 s, naming it', async () => {
     p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
     expect((await runCli(['migrate', 'status'], { cwd: p.dir, env })).code).toBe(0)

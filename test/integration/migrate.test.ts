@@ -533,6 +533,20 @@ for (const dialect of testDialects()) {
         }
       })
 
+      test('PostgreSQL: up runs on one connection: the lock, the history, the gate asking the catalog and the migrations share it', async () => {
+        p.write('20250101000001_orders.sql', sqlMigration('CREATE TABLE orders (id integer PRIMARY KEY, total integer);'))
+        const config = await p.config()
+        expect((await migrateUp(config)).error).toBeUndefined()
+        // a plain CREATE INDEX on an existing table: the gate asks the catalog how big it is
+        const seen = `CREATE TABLE seen AS SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'dbops/migrate up';`
+        p.write('20250101000002_index.sql', sqlMigration(`CREATE INDEX orders_total ON orders (total);\n${seen}`))
+        const result = await migrateUp(config)
+        expect(result.error).toBeUndefined()
+        expect(result.lint?.findings.filter((f) => f.downgraded !== undefined).length).toBeGreaterThan(0)
+        expect(await p.query('SELECT n FROM seen')).toEqual([{ n: 1 }])
+      })
+
       test('PostgreSQL: DATABASE_SCHEMA holds dbops_migrations and receives unqualified tables', async () => {
         p.write('20250101000001_a.sql', sqlMigration('CREATE TABLE a (id integer);'))
         const config = await p.config({ DATABASE_SCHEMA: 'app' })

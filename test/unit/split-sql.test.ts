@@ -170,6 +170,48 @@ describe('splitSqlStatements', () => {
     expect(texts(sql, flavour)).toEqual(expected)
   })
 
+  test('plain text (no quotes, comments or routine bodies) splits as the lexer splits it, positions included', () => {
+    // a leading comment sends the same text through the lexer; the positions then shift by one line
+    const viaLexer = (sql: string, flavour: DialectName) =>
+      splitSqlStatements(`-- x\n${sql}`, syntax(flavour)).map((s) => ({ ...s, offset: s.offset - 5, line: s.line - 1 }))
+    const pieces = [
+      'CREATE TABLE t',
+      ' ',
+      '(',
+      ')',
+      ';',
+      '\n',
+      '\r\n',
+      '\t',
+      ',',
+      '1',
+      '.',
+      'x_y',
+      '=',
+      '-',
+      '/',
+      '{',
+      'begin',
+      'END',
+      '\f',
+    ]
+    let seed = 21
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 8) % n
+    for (const flavour of ['postgres', 'sqlite'] as const) {
+      for (let k = 0; k < 2000; k++) {
+        let sql = ''
+        for (let i = random(25); i > 0; i--) sql += pieces[random(pieces.length)]
+        if (/--|\/\*/.test(sql)) continue
+        expect(splitSqlStatements(sql, syntax(flavour)), JSON.stringify(sql)).toEqual(viaLexer(sql, flavour))
+      }
+    }
+    expect(texts('CREATE TABLE t (a int, CHECK (a > 0));\nCREATE INDEX i ON t (a)')).toEqual([
+      'CREATE TABLE t (a int, CHECK (a > 0))',
+      'CREATE INDEX i ON t (a)',
+    ])
+    expect(texts('SELECT (1; 2); SELECT 3')).toEqual(['SELECT (1; 2)', 'SELECT 3'])
+  })
+
   test('gives each statement the line and column of its first token', () => {
     const statements = splitSqlStatements('-- header\nSELECT 1;\n\n  /* c */ SELECT\n  2;', syntax('postgres'))
     expect(statements.map(({ line, column, offset }) => ({ line, column, offset }))).toEqual([

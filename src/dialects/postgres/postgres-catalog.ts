@@ -58,6 +58,8 @@ async function targetFacts(
 ): Promise<TargetFacts> {
   const candidates = (ref: RelationRef) => (ref.schema !== undefined ? [ref.schema] : [...new Set([defaultSchema, 'public'])])
   const pairs = relations.flatMap((ref) => candidates(ref).map((schema) => [schema, ref.name] as const))
+  // asked only whether the target is empty: one query
+  if (pairs.length === 0) return { empty: (await listSchemas(conn)).every((s) => s.tables === 0), relations: [] }
   // through the connection's own query, as the other statements `migrate up`'s gate sends:
   // that path does not load Kysely
   const rows = (await conn.query(

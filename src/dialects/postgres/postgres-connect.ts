@@ -26,6 +26,26 @@ export function applicationName(command: string): string {
   return `dbops/${command}`.slice(0, 63)
 }
 
+/**
+ * pg's client, keeping the `server_version` the server reports at login (a ParameterStatus
+ * message, as libpq's `PQserverVersion` reads it), so no query has to ask for it.
+ */
+class ReportingClient extends pg.Client {
+  reportedVersion: string | undefined
+  constructor(config?: pg.ClientConfig) {
+    super(config)
+    const connection = (this as unknown as { connection: { on(event: string, listener: (msg: ParameterStatus) => void): void } }).connection
+    connection.on('parameterStatus', (msg) => {
+      if (msg.parameterName === 'server_version') this.reportedVersion = msg.parameterValue
+    })
+  }
+}
+
+interface ParameterStatus {
+  parameterName: string
+  parameterValue: string
+}
+
 /** pg's `ssl` option for a libpq `sslmode`; undefined means "no TLS". */
 function tlsOptions(tls: TlsSettings, attempt: 'first' | 'fallback'): pg.ConnectionConfig['ssl'] {
   const mode = tls.mode
@@ -89,6 +109,7 @@ export async function connectPostgres(
     maxLifetimeSeconds: config.pool.recycleSeconds,
     connectionTimeoutMillis: deadlineMs,
     options: sessionOptions === '' ? undefined : sessionOptions,
+    Client: ReportingClient,
   }
   const pool = new pg.Pool(poolConfig)
   // An idle client's error (server restart) must not crash the process; the next query fails.
@@ -124,8 +145,9 @@ export async function connectPostgres(
     liveOptions.connectionTimeoutMillis = Math.max(1000, Math.min(deadlineMs, config.pool.timeoutSeconds * 1000))
     let serverVersion: string
     try {
-      const result = await client.query<{ server_version: string }>('SHOW server_version')
-      serverVersion = result.rows[0]?.server_version.split(' ')[0] ?? 'unknown'
+      const reported = (client as unknown as ReportingClient).reportedVersion
+      const version = reported ?? (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version
+      serverVersion = version?.split(' ')[0] ?? 'unknown'
     } finally {
       client.release()
     }

@@ -104,12 +104,20 @@ export async function acquirePostgresMigrationLock(conn: PostgresConnection, opt
   client.on('error', () => undefined) // a lost connection fails the running query; it must not crash the process
   const key = postgresMigrationLockKey(options.table.schema, options.table.name)
   const started = Date.now()
+  // the session's settings ride with each try (session-level, harmless before the lock is got)
+  const settings: string[] = []
+  // the server notices a vanished client during a long statement and rolls back, freeing the lock
+  if (Number(conn.serverVersion.split('.')[0]) >= 14) settings.push(", set_config('client_connection_check_interval', '1s', false)")
+  // unqualified names land in DATABASE_SCHEMA, the schema dbops introspects (as Flyway does)
+  if (options.schema !== 'public') settings.push(", set_config('search_path', $3, false)")
+  const tryLock = `SELECT pg_try_advisory_lock($1, $2) AS locked${settings.join('')}`
+  const parameters = options.schema !== 'public' ? [...key, `${delimitIdentifier(options.schema)}, public`] : key
   try {
     let delay = 25
     let warned = false
     for (;;) {
       if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError('SIGINT')
-      const got = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', key)
+      const got = await client.query<{ locked: boolean }>(tryLock, parameters)
       if (got.rows[0]?.locked) break
       const waited = Date.now() - started
       if (!warned) {
@@ -130,13 +138,6 @@ export async function acquirePostgresMigrationLock(conn: PostgresConnection, opt
       await sleep(Math.min(delay, options.timeoutMs - waited), options.signal)
       delay = Math.min(delay * 2, 500)
     }
-    const major = Number(conn.serverVersion.split('.')[0])
-    const setup: string[] = []
-    // the server notices a vanished client during a long statement and rolls back, freeing the lock
-    if (major >= 14) setup.push("SET client_connection_check_interval = '1s'")
-    // unqualified names land in DATABASE_SCHEMA, the schema dbops introspects (as Flyway does)
-    if (options.schema !== 'public') setup.push(`SET search_path TO ${delimitIdentifier(options.schema)}, public`)
-    if (setup.length > 0) await client.query(setup.join('; '))
   } catch (err) {
     client.release(true)
     throw err

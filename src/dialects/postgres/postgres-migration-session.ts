@@ -88,8 +88,11 @@ export class PostgresMigrationSession implements MigrationSession {
     }
   }
 
-  /** Kysely over the pinned connection; made (and Kysely loaded) when a module migration first runs. */
-  private get db(): Kysely<any> {
+  /**
+   * Kysely over the pinned connection, for module migrations and the run's catalog reads that
+   * build queries with it; made (and Kysely loaded) on first use.
+   */
+  get db(): Kysely<any> {
     if (this.kysely) return this.kysely
     const pinned = this.pinned
     this.kysely = new Kysely<any>({

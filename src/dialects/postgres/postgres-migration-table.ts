@@ -11,7 +11,10 @@ export const postgresMigrationTable: MigrationTableSyntax = {
   qualify,
   parameter: (n) => `$${n}`,
   timestampColumn: 'timestamptz NOT NULL DEFAULT now()',
-  tableExists: (schema, name) => ({ sql: 'SELECT 1 AS found WHERE to_regclass($1) IS NOT NULL', parameters: [qualify(schema, name)] }),
+  existingTables: (schema, names) => ({
+    sql: 'SELECT w.name FROM unnest($1::text[], $2::text[]) AS w(qualified, name) WHERE to_regclass(w.qualified) IS NOT NULL',
+    parameters: [names.map((name) => qualify(schema, name)), [...names]],
+  }),
   historyTables: (names) => ({
     sql: `SELECT n.nspname AS schema, c.relname AS name
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -8,13 +8,17 @@
  * The write lock is polled (`busy_timeout` 0, short sleeps) rather than waited for inside
  * SQLite's busy handler, which would block the event loop: a signal still stops the wait,
  * the first busy attempt is reported with the writer where the OS can tell, and the wait is
- * bounded by the lock timeout.
+ * bounded by the lock timeout. In WAL mode nothing inside a transaction that holds the write
+ * lock waits for another connection, so `busy_timeout` stays 0 from one transaction to the next
+ * and the configured wait returns only for what runs outside one; in the other journal modes
+ * `COMMIT` waits for readers, so each transaction gets the configured wait back.
  *
  * Statements run one at a time, so a failure names its statement's line. `foreign_keys:off`
  * turns foreign keys off before the transaction (inside one the pragma does nothing), runs
  * `PRAGMA foreign_key_check` before the commit (a violation rolls back, naming the table),
  * and turns them on again after.
  */
+import type { Kysely } from 'kysely'
 import type { Statement } from 'better-sqlite3'
 import { InterruptedError, LockTimeoutError, errorCodeOf, messageOf } from '../../errors.js'
 import {
@@ -47,6 +51,10 @@ export class SqliteMigrationSession implements MigrationSession {
   private readonly records: MigrationRecords
   private readonly file: string
   private readonly busyTimeout: number
+  /** WAL mode: see the file's comment. */
+  private readonly wal: boolean
+  /** busy_timeout is 0 now (polling the write lock), not the configured wait. */
+  private polling = false
   /** Prepared on the first BEGIN. */
   private statements: Record<'begin' | 'commit', Statement> | undefined
   /** The store's statements, prepared once each: a run of 200 migrations writes 200 rows. */
@@ -63,9 +71,16 @@ export class SqliteMigrationSession implements MigrationSession {
     this.records = options.records
     this.file = conn.target.dialect === 'sqlite' ? conn.target.path : ''
     this.busyTimeout = Number(this.handle.pragma('busy_timeout', { simple: true }))
+    this.wal = String(this.handle.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal'
+  }
+
+  /** Kysely over the session's connection (the connection's own: made on first use). */
+  get db(): Kysely<any> {
+    return this.conn.db
   }
 
   async query(sql: string, parameters: readonly unknown[]): Promise<Array<Record<string, unknown>>> {
+    if (!this.handle.inTransaction) this.restoreBusyTimeout()
     let statement = this.prepared.get(sql)
     if (!statement) this.prepared.set(sql, (statement = this.handle.prepare(sql)))
     const started = performance.now()
@@ -115,6 +130,7 @@ export class SqliteMigrationSession implements MigrationSession {
       await this.assertNotDone(step)
       await this.records.markStarted(this, step)
     })
+    this.restoreBusyTimeout()
     await this.runBody(step, true)
     if (step.foreignKeysOff) this.checkForeignKeys(true)
     await this.inWriteTransaction(() => this.records.markDone(this, step, performance.now() - started))
@@ -128,7 +144,7 @@ export class SqliteMigrationSession implements MigrationSession {
   private async runBody(step: MigrationStep, dirty: boolean): Promise<void> {
     if (step.body.kind === 'function') {
       try {
-        await step.body.run(this.conn.db) // Kysely: made when a module migration first runs
+        await step.body.run(this.db)
       } catch (err) {
         throw this.stepError(err, { dirty })
       }
@@ -184,6 +200,7 @@ export class SqliteMigrationSession implements MigrationSession {
 
   async release(): Promise<void> {
     // the connection is closed by its owner
+    this.restoreBusyTimeout()
     this.runLock?.release()
   }
 
@@ -206,7 +223,9 @@ export class SqliteMigrationSession implements MigrationSession {
     let delay = 5
     // busy_timeout through pragma() each time: a prepared PRAGMA takes effect when prepared,
     // not when run, so a prepared "busy_timeout = 0" left the configured wait in place
-    this.handle.pragma('busy_timeout = 0')
+    if (!this.polling) this.handle.pragma('busy_timeout = 0')
+    this.polling = true
+    let began = false
     // prepared once: a run of 200 migrations takes the write lock 200 times
     const statements = (this.statements ??= {
       begin: this.handle.prepare('BEGIN IMMEDIATE'),
@@ -217,6 +236,7 @@ export class SqliteMigrationSession implements MigrationSession {
         if (this.options.signal?.aborted) throw this.interruptedWhileWaiting()
         try {
           statements.begin.run()
+          began = true
           this.options.onQuery?.('BEGIN IMMEDIATE', 0)
           return
         } catch (err) {
@@ -234,9 +254,16 @@ export class SqliteMigrationSession implements MigrationSession {
         delay = Math.min(delay * 2, 100)
       }
     } finally {
-      // the configured busy timeout again, for the transaction's own statements and COMMIT
-      this.handle.pragma(`busy_timeout = ${this.busyTimeout}`)
+      // the configured busy timeout again, for the transaction's own statements and COMMIT (not needed in WAL mode)
+      if (!began || !this.wal) this.restoreBusyTimeout()
     }
+  }
+
+  /** The configured busy timeout, if the write lock's polling left it at 0. */
+  private restoreBusyTimeout(): void {
+    if (!this.polling) return
+    this.handle.pragma(`busy_timeout = ${this.busyTimeout}`)
+    this.polling = false
   }
 
   /** The write lock was not free in time: names the writer, or else the processes with the file open. */

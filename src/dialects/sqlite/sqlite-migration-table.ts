@@ -7,9 +7,9 @@ export const sqliteMigrationTable: MigrationTableSyntax = {
   qualify: (_schema, name) => quoteIdentifier(name),
   parameter: () => '?',
   timestampColumn: 'TEXT NOT NULL',
-  tableExists: (_schema, name) => ({
-    sql: "SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = ?",
-    parameters: [name],
+  existingTables: (_schema, names) => ({
+    sql: `SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (${names.map(() => '?').join(', ')})`,
+    parameters: [...names],
   }),
   historyTables: (names) => ({
     sql: `SELECT 'main' AS schema, s.name FROM sqlite_schema s
