@@ -88,12 +88,16 @@ function measure(command, args, { env, cwd }) {
  */
 function toolsFor(dialect, peers, ctx, target) {
   const node = process.execPath
-  const dbops = (...args) => [node, [ctx.binPath, ...args], { DATABASE_URL: target.url, DBOPS_MIGRATIONS_DIR: 'db/migrations' }]
-  const knexEnv = { KNEX_CLIENT: dialect === 'sqlite' ? 'better-sqlite3' : 'pg', SQLITE_FILE: target.file, DATABASE_URL: target.url }
+  // every tool gets the same URL; on PostgreSQL it says sslmode=disable (the server has no TLS):
+  // dbmate refuses to connect without it, knex's pg never tries TLS unless told, and dbops, like
+  // libpq, would otherwise try TLS first and log in a second time when the server says no
+  const url = dialect === 'sqlite' ? target.url : withSslDisabled(target.url)
+  const dbops = (...args) => [node, [ctx.binPath, ...args], { DATABASE_URL: url, DBOPS_MIGRATIONS_DIR: 'db/migrations' }]
+  const knexEnv = { KNEX_CLIENT: dialect === 'sqlite' ? 'better-sqlite3' : 'pg', SQLITE_FILE: target.file, DATABASE_URL: url }
   const knex = (...args) => [peers.knex, ['--knexfile', 'knexfile.js', ...args], knexEnv]
-  const dbmateUrl = dialect === 'sqlite' ? `sqlite:${target.file}` : withSslDisabled(target.url)
+  const dbmateUrl = dialect === 'sqlite' ? `sqlite:${target.file}` : url
   const dbmate = (...args) => [peers.dbmate, ['--url', dbmateUrl, '--no-dump-schema', ...args], {}]
-  const npm = (...args) => [peers.nodePgMigrate, ['-m', 'npm', '--no-check-order', ...args], { DATABASE_URL: target.url }]
+  const npm = (...args) => [peers.nodePgMigrate, ['-m', 'npm', '--no-check-order', ...args], { DATABASE_URL: url }]
   const tools = {
     dbops: { version: dbops('--version'), up: dbops('migrate', 'up'), status: dbops('migrate', 'status'), down: dbops('migrate', 'down') },
     knex: { version: knex('--version'), up: knex('migrate:latest'), status: knex('migrate:status'), down: knex('migrate:down') },
