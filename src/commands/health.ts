@@ -5,6 +5,7 @@ import { HEALTH_THRESHOLDS, resolveThresholds, thresholdEnvName } from '../healt
 import { InterruptedError } from '../errors.js'
 import { renderHealthReport } from '../ui/render-health.js'
 import { fleetFlags, isFleetRun } from '../cli/fleet-flags.js'
+import { loadFleetMachinery } from '../cli/load-fleet.js'
 import type { FleetJson } from '../cli/fleet-support.js'
 import type { FleetHealthDetails } from '../fleet/fleet-tasks.js'
 
@@ -44,11 +45,7 @@ export default class Health extends DbopsCommand<typeof Health> {
   async run(): Promise<HealthReport | FleetJson<FleetHealthDetails> | undefined> {
     const thresholds = resolveThresholds(this.flags.threshold ?? [], process.env)
     if (isFleetRun(this.flags)) {
-      // the fleet machinery loads only for a fleet run: single-database runs start faster
-      const [{ runFleetCommand }, { healthTask }] = await Promise.all([
-        import('../cli/fleet-support.js'),
-        import('../fleet/fleet-tasks.js'),
-      ])
+      const { runFleetCommand, healthTask } = await loadFleetMachinery()
       const task = healthTask((target) => ({ deep: this.flags.deep, thresholds, connect: this.connectOptions(target.config, 'read') }))
       const json = await runFleetCommand(
         { out: this.out, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },

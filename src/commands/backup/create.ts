@@ -9,6 +9,7 @@ import { dialectTraits } from '../../dialects/index.js'
 import { UsageError } from '../../errors.js'
 import { progressLine } from '../../ui/progress-line.js'
 import { fleetFlags, isFleetRun } from '../../cli/fleet-flags.js'
+import { loadFleetMachinery } from '../../cli/load-fleet.js'
 import type { FleetJson } from '../../cli/fleet-support.js'
 import type { FleetBackupDetails } from '../../fleet/fleet-tasks.js'
 
@@ -120,11 +121,7 @@ export default class BackupCreate extends DbopsCommand<typeof BackupCreate> {
 
   /** One backup per database of the fleet, each in its own subdirectory of the backup directory. */
   private async backUpFleet(): Promise<FleetJson<FleetBackupDetails>> {
-    // the fleet machinery loads only for a fleet run: single-database runs start faster
-    const [{ runFleetCommand }, { backupTask }] = await Promise.all([
-      import('../../cli/fleet-support.js'),
-      import('../../fleet/fleet-tasks.js'),
-    ])
+    const { runFleetCommand, backupTask } = await loadFleetMachinery()
     const task = backupTask(this.flags.dir, (target, signal) => ({
       ...this.backupOptions(),
       connect: this.connectOptions(target.config, 'read'),

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../../config/resolve-config.js'
 import { type MigrationStatusReport, getMigrationStatus } from '../../migrate/migration-status.js'
 import { renderStatus } from '../../ui/render-migrations.js'
 import { fleetFlags, isFleetRun } from '../../cli/fleet-flags.js'
+import { loadFleetMachinery } from '../../cli/load-fleet.js'
 import type { FleetJson } from '../../cli/fleet-support.js'
 import type { FleetStatusDetails } from '../../fleet/fleet-tasks.js'
 
@@ -52,13 +53,7 @@ export default class MigrateStatus extends DbopsCommand<typeof MigrateStatus> {
 
   /** Every target's head and pending count, grouped by head; `--exit-code`: the worst (3 if any is behind). */
   private async statusOfFleet(): Promise<FleetJson<FleetStatusDetails> & { groups: Array<{ group: string; targets: number }> }> {
-    // the fleet machinery loads only for a fleet run: single-database runs start faster
-    const [{ runFleetCommand }, { statusTask }, { worstExitCode }, { groupFleetStatus }] = await Promise.all([
-      import('../../cli/fleet-support.js'),
-      import('../../fleet/fleet-tasks.js'),
-      import('../../fleet/run-fleet.js'),
-      import('../../ui/render-fleet.js'),
-    ])
+    const { runFleetCommand, statusTask, worstExitCode, groupFleetStatus } = await loadFleetMachinery()
     const task = statusTask((target, signal) => ({ signal, connect: this.connectOptions(target.config, 'read') }))
     const json = await runFleetCommand(
       { out: this.out, flags: this.flags, signal: this.abort.signal, connect: (c, m) => this.connectOptions(c, m), mode: 'read' },

@@ -17,6 +17,7 @@ import { createMigrationProgress } from '../../ui/migration-progress.js'
 import { reportGate } from '../../ui/render-gate.js'
 import { renderPlan, renderRunSummary } from '../../ui/render-migrations.js'
 import { fleetFlags, isFleetRun } from '../../cli/fleet-flags.js'
+import { loadFleetMachinery } from '../../cli/load-fleet.js'
 import type { FleetJson } from '../../cli/fleet-support.js'
 import type { FleetMigrateDetails } from '../../fleet/fleet-tasks.js'
 
@@ -75,11 +76,7 @@ export default class MigrateUp extends DbopsCommand<typeof MigrateUp> {
     const incompatible = [flags.all && '--all', flags['dry-run'] && '--dry-run', flags.plan !== undefined && '--plan'].filter(
       (f): f is string => typeof f === 'string',
     )
-    // the fleet machinery loads only for a fleet run: single-database runs start faster
-    const [{ runFleetCommand }, { migrateUpTask }] = await Promise.all([
-      import('../../cli/fleet-support.js'),
-      import('../../fleet/fleet-tasks.js'),
-    ])
+    const { runFleetCommand, migrateUpTask } = await loadFleetMachinery()
     const task = migrateUpTask((target, signal) => ({
       ...migrationOptions(flags, { signal, connect: this.connectOptions(target.config, 'write') }, undefined),
       to: flags.to,
